@@ -1,0 +1,75 @@
+import { z } from 'zod/mini';
+import { EnvNameSchema, IdSchema, TimestampSchema } from './common.ts';
+
+/** The CodeAct tools an agent may use (OpenHands' names). */
+export const ToolNameSchema = z.enum(['execute_bash', 'str_replace_editor', 'think', 'finish']);
+export type ToolName = z.infer<typeof ToolNameSchema>;
+export const ALL_TOOLS: readonly ToolName[] = ToolNameSchema.options;
+
+/**
+ * How an agent runs. Absent LLM fields fall back to the user's settings, then to the server's defaults.
+ * `PUT /agents/{id}` replaces the whole config.
+ */
+export const AgentConfigSchema = z.strictObject({
+  llm_model: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  /** OpenAI-compatible base URL, including `/v1`. */
+  llm_base_url: z.optional(z.url({ protocol: /^https?$/ })),
+  /** Name of one of the user's secrets that holds the LLM API key. */
+  llm_api_key_secret: z.optional(EnvNameSchema),
+  system_prompt: z.optional(z.string().check(z.maxLength(20_000))),
+  max_iterations: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))),
+  /** Image of the sandbox; absent → the server's default image. */
+  sandbox_image: z.optional(z.string().check(z.minLength(1), z.maxLength(300))),
+  tools: z._default(z.array(ToolNameSchema).check(z.minLength(1)), () => [...ALL_TOOLS]),
+  /** Pause before every command or edit until the user confirms. Absent → the user's setting. */
+  confirmation_mode: z.optional(z.boolean()),
+  /** Names of the user's secrets exported as environment variables in the sandbox. */
+  secrets: z._default(z.array(EnvNameSchema).check(z.maxLength(50)), () => []),
+  /** Sandboxes kept started for this agent's next conversations while it runs. */
+  warm_pool_size: z._default(z.number().check(z.int(), z.gte(0), z.lte(10)), 1),
+  /** A conversation's sandbox is stopped after this long without activity (its files are kept). */
+  idle_timeout_seconds: z._default(z.number().check(z.int(), z.gte(30), z.lte(7 * 24 * 3600)), 900),
+});
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+export type AgentConfigInput = z.input<typeof AgentConfigSchema>;
+
+export const AgentStatusSchema = z.enum(['stopped', 'starting', 'running', 'stopping', 'error']);
+export type AgentStatus = z.infer<typeof AgentStatusSchema>;
+
+export const AgentSchema = z.object({
+  id: IdSchema,
+  name: z.string(),
+  description: z.nullable(z.string()),
+  config: AgentConfigSchema,
+  status: AgentStatusSchema,
+  /** Why the agent is in `error`, or null. */
+  status_message: z.nullable(z.string()),
+  created_at: TimestampSchema,
+  updated_at: TimestampSchema,
+});
+export type Agent = z.infer<typeof AgentSchema>;
+
+const AgentNameSchema = z.string().check(z.trim(), z.minLength(1), z.maxLength(100));
+const AgentDescriptionSchema = z.nullable(z.string().check(z.maxLength(1000)));
+
+export const AgentCreateParamsSchema = z.strictObject({
+  name: AgentNameSchema,
+  description: z.optional(AgentDescriptionSchema),
+  config: z._default(AgentConfigSchema, () => AgentConfigSchema.parse({})),
+});
+export type AgentCreateParams = z.input<typeof AgentCreateParamsSchema>;
+
+/** Partial: only the fields given change; a given `config` replaces the old one whole. */
+export const AgentUpdateParamsSchema = z.strictObject({
+  name: z.optional(AgentNameSchema),
+  description: z.optional(AgentDescriptionSchema),
+  config: z.optional(AgentConfigSchema),
+});
+export type AgentUpdateParams = z.input<typeof AgentUpdateParamsSchema>;
+
+/** Answer of `POST /agents/{id}/start|stop` (202): the status it moved to; the rest happens in the background. */
+export const AgentStatusResponseSchema = z.object({
+  id: IdSchema,
+  status: AgentStatusSchema,
+});
+export type AgentStatusResponse = z.infer<typeof AgentStatusResponseSchema>;

@@ -1,0 +1,53 @@
+import { z } from 'zod/mini';
+import { IdSchema, TimestampSchema } from './common.ts';
+import { ConversationStateSchema } from './event.ts';
+
+export const UsageSchema = z.object({
+  prompt_tokens: z.number(),
+  completion_tokens: z.number(),
+  total_tokens: z.number(),
+});
+export type Usage = z.infer<typeof UsageSchema>;
+
+export const ConversationSchema = z.object({
+  id: IdSchema,
+  agent_id: z.nullable(IdSchema),
+  title: z.nullable(z.string()),
+  state: ConversationStateSchema,
+  usage: UsageSchema,
+  created_at: TimestampSchema,
+  updated_at: TimestampSchema,
+});
+export type Conversation = z.infer<typeof ConversationSchema>;
+
+const TitleSchema = z.nullable(z.string().check(z.trim(), z.maxLength(200)));
+
+export const ConversationCreateParamsSchema = z.strictObject({
+  agent_id: z.optional(z.nullable(IdSchema)),
+  title: z.optional(TitleSchema),
+});
+export type ConversationCreateParams = z.input<typeof ConversationCreateParamsSchema>;
+
+export const ConversationUpdateParamsSchema = z.strictObject({
+  title: TitleSchema,
+});
+export type ConversationUpdateParams = z.input<typeof ConversationUpdateParamsSchema>;
+
+export const ConversationListParamsSchema = z.strictObject({
+  limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))),
+  after: z.optional(IdSchema),
+  agent_id: z.optional(IdSchema),
+});
+export type ConversationListParams = z.output<typeof ConversationListParamsSchema>;
+
+export const MessageCreateParamsSchema = z.strictObject({
+  content: z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(100_000)),
+});
+export type MessageCreateParams = z.input<typeof MessageCreateParamsSchema>;
+
+/** Pages of a conversation's log are keyed by `seq`: `after` is exclusive. */
+export const EventListParamsSchema = z.strictObject({
+  limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000))),
+  after: z.optional(z.coerce.number().check(z.int(), z.gte(0))),
+});
+export type EventListParams = z.output<typeof EventListParamsSchema>;

@@ -1,0 +1,43 @@
+import { z } from 'zod/mini';
+
+/** One problem with the request, `path` dotted (`config.max_iterations`). */
+export const ErrorDetailSchema = z.object({
+  path: z.string(),
+  message: z.string(),
+});
+export type ErrorDetail = z.infer<typeof ErrorDetailSchema>;
+
+/** The body of every error response. Extra fields (e.g. `current_status`) may stand beside `code`. */
+export const ErrorBodySchema = z.object({
+  error: z.looseObject({
+    code: z.string(),
+    message: z.string(),
+    details: z.optional(z.array(ErrorDetailSchema)),
+    request_id: z.optional(z.string()),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** Stable error codes the server answers with. */
+export const ErrorCode = {
+  validation: 'validation_error',
+  malformedJson: 'malformed_json',
+  payloadTooLarge: 'payload_too_large',
+  unsupportedMediaType: 'unsupported_media_type',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  registrationClosed: 'registration_closed',
+  invalidCredentials: 'invalid_credentials',
+  notFound: 'not_found',
+  emailTaken: 'email_taken',
+  conflict: 'conflict',
+  invalidTransition: 'invalid_transition',
+  agentNotRunning: 'agent_not_running',
+  agentDeleted: 'agent_deleted',
+  secretExists: 'secret_exists',
+  idempotencyKeyReused: 'idempotency_key_reused',
+  idempotencyKeyInProgress: 'idempotency_key_in_progress',
+  rateLimited: 'rate_limited',
+  internal: 'internal_error',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

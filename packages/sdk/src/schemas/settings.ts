@@ -1,0 +1,64 @@
+import { z } from 'zod/mini';
+import { EnvNameSchema, IdSchema, TimestampSchema } from './common.ts';
+
+/** A user's defaults for agents; `llm_api_key` is write-only. */
+export const SettingsSchema = z.object({
+  llm_model: z.nullable(z.string()),
+  llm_base_url: z.nullable(z.string()),
+  has_llm_api_key: z.boolean(),
+  max_iterations: z.nullable(z.number()),
+  confirmation_mode: z.boolean(),
+  updated_at: z.nullable(TimestampSchema),
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+/** Partial: only given fields change; `null` clears a field. */
+export const SettingsUpdateParamsSchema = z.strictObject({
+  llm_model: z.optional(z.nullable(z.string().check(z.minLength(1), z.maxLength(200)))),
+  llm_base_url: z.optional(z.nullable(z.url({ protocol: /^https?$/ }))),
+  llm_api_key: z.optional(z.nullable(z.string().check(z.minLength(1), z.maxLength(4096)))),
+  max_iterations: z.optional(z.nullable(z.number().check(z.int(), z.gte(1), z.lte(1000)))),
+  confirmation_mode: z.optional(z.boolean()),
+});
+export type SettingsUpdateParams = z.input<typeof SettingsUpdateParamsSchema>;
+
+/** A secret's value is never returned. */
+export const SecretSchema = z.object({
+  id: IdSchema,
+  name: z.string(),
+  description: z.nullable(z.string()),
+  created_at: TimestampSchema,
+  updated_at: TimestampSchema,
+});
+export type Secret = z.infer<typeof SecretSchema>;
+
+export const SecretCreateParamsSchema = z.strictObject({
+  name: EnvNameSchema,
+  value: z.string().check(z.minLength(1), z.maxLength(65_536)),
+  description: z.optional(z.nullable(z.string().check(z.maxLength(500)))),
+});
+export type SecretCreateParams = z.input<typeof SecretCreateParamsSchema>;
+
+export const ApiKeySchema = z.object({
+  id: IdSchema,
+  name: z.string(),
+  /** The first characters of the key, to recognise it. */
+  prefix: z.string(),
+  created_at: TimestampSchema,
+  last_used_at: z.nullable(TimestampSchema),
+  expires_at: z.nullable(TimestampSchema),
+});
+export type ApiKey = z.infer<typeof ApiKeySchema>;
+
+/** Only the answer of `POST /api-keys` carries `key`: it is stored hashed and cannot be shown again. */
+export const ApiKeyCreatedSchema = z.object({
+  ...ApiKeySchema.shape,
+  key: z.string(),
+});
+export type ApiKeyCreated = z.infer<typeof ApiKeyCreatedSchema>;
+
+export const ApiKeyCreateParamsSchema = z.strictObject({
+  name: z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
+  expires_in_days: z.optional(z.nullable(z.number().check(z.int(), z.gte(1), z.lte(3650)))),
+});
+export type ApiKeyCreateParams = z.input<typeof ApiKeyCreateParamsSchema>;

@@ -1,0 +1,73 @@
+import { bodyParser } from '@koa/bodyparser';
+import cors from '@koa/cors';
+import Koa from 'koa';
+import helmet from 'koa-helmet';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Orm } from './db/orm.ts';
+import type { AppState } from './http/app-state.ts';
+import { accessLog } from './http/middleware/access-log.ts';
+import { authenticate } from './http/middleware/auth.ts';
+import { errorBody } from './http/middleware/error-body.ts';
+import { jsonOnly } from './http/middleware/json-only.ts';
+import { ormContext } from './http/middleware/orm-context.ts';
+import { requestId } from './http/middleware/request-id.ts';
+import { apiRouter, healthRouter } from './http/routes/index.ts';
+import type { Keys } from './security/keys.ts';
+import type { Services } from './services/index.ts';
+
+export interface AppDeps {
+  config: Config;
+  orm: Orm;
+  keys: Keys;
+  logger: Logger;
+  services: Services;
+  version: string;
+}
+
+const corsOrigin = (allowed: string[]) => (ctx: Koa.Context) => {
+  const origin = ctx.get('Origin');
+  if (allowed.includes('*')) return '*';
+  return allowed.includes(origin) ? origin : '';
+};
+
+/** Wires middleware and routes; `main.ts` listens, tests may too. */
+export function createApp(deps: AppDeps): Koa<AppState> {
+  const { config, orm, keys, logger, services, version } = deps;
+  const app = new Koa<AppState>({ proxy: config.trustProxy });
+  app.silent = true;
+  const routeDeps = { config, orm, services, version };
+  const api = apiRouter(
+    routeDeps,
+    authenticate({
+      jwtKey: keys.jwtSigning,
+      auth: services.auth,
+      apiKeys: services.apiKeys,
+      perUserLimit: config.rateLimit.apiPerUser,
+      windowSeconds: config.rateLimit.windowSeconds,
+    }),
+  );
+  const health = healthRouter(routeDeps);
+  app
+    .use(requestId(logger))
+    .use(accessLog())
+    .use(errorBody())
+    .use(helmet())
+    .use(
+      cors({
+        origin: config.corsOrigins.length > 0 ? corsOrigin(config.corsOrigins) : () => '',
+        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID', 'X-Request-Id'],
+        exposeHeaders: ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed'],
+        allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+        maxAge: 600,
+      }),
+    )
+    .use(ormContext(orm))
+    .use(jsonOnly())
+    .use(bodyParser({ enableTypes: ['json'], jsonLimit: config.bodyLimitBytes, jsonStrict: true, encoding: 'utf-8' }))
+    .use(health.routes())
+    .use(api.routes())
+    .use(api.allowedMethods());
+  return app;
+}
+

@@ -1,0 +1,153 @@
+import { z } from 'zod/mini';
+import { en } from 'zod/locales';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+z.config(en());
+
+/** The repository root when running from the sources; the default home of `.metisai`. */
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const bool = (fallback: boolean) =>
+  z.pipe(
+    z.optional(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])),
+    z.transform((value) => (value === undefined ? fallback : ['true', '1', 'yes', 'on'].includes(value))),
+  );
+
+const int = (fallback: number, min: number, max: number) =>
+  z.pipe(
+    z.optional(z.string().check(z.regex(/^\d+$/, 'must be a whole number'))),
+    z.pipe(
+      z.transform((value: string | undefined) => (value === undefined ? fallback : Number(value))),
+      z.number().check(z.gte(min), z.lte(max)),
+    ),
+  );
+
+const optionalString = z.pipe(
+  z.optional(z.string()),
+  z.transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim())),
+);
+
+const EnvSchema = z.object({
+  NODE_ENV: z._default(z.enum(['development', 'production', 'test']), 'development'),
+  DATABASE_URL: z.optional(z.string().check(z.regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'))),
+  METIS_DATA_DIR: z._default(z.string().check(z.minLength(1)), path.join(repoRoot, '.metisai')),
+  SECRET_KEY: optionalString,
+  PORT: int(8000, 0, 65535),
+  HOST: z._default(z.string().check(z.minLength(1)), '127.0.0.1'),
+  CORS_ORIGINS: z._default(z.string(), ''),
+  ALLOW_REGISTRATION: bool(true),
+  TRUST_PROXY: bool(false),
+  RUNTIME_TYPE: z.optional(z.enum(['docker', 'local'])),
+  BCRYPT_COST: int(12, 4, 15),
+  JWT_EXPIRES_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
+  BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 100 * 1024 * 1024),
+  RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 3600),
+  /** Login attempts per IP and window. */
+  RATE_LIMIT_LOGIN_PER_IP: int(30, 1, 1_000_000),
+  /** Login attempts per email and window. */
+  RATE_LIMIT_LOGIN_PER_EMAIL: int(10, 1, 1_000_000),
+  /** Registrations per IP and window. */
+  RATE_LIMIT_REGISTER_PER_IP: int(10, 1, 1_000_000),
+  /** Authenticated requests per user and window; 0 turns the limit off. */
+  RATE_LIMIT_API_PER_USER: int(1200, 0, 100_000_000),
+  LLM_MODEL: optionalString,
+  LLM_BASE_URL: optionalString,
+  LLM_API_KEY: optionalString,
+  LOG_LEVEL: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Absent only until resolved by `resolveSecretKey` (generated in development). */
+  secretKey: string | undefined;
+  port: number;
+  host: string;
+  corsOrigins: string[];
+  allowRegistration: boolean;
+  trustProxy: boolean;
+  runtimeType: 'docker' | 'local' | undefined;
+  bcryptCost: number;
+  jwtExpiresSeconds: number;
+  bodyLimitBytes: number;
+  rateLimit: {
+    windowSeconds: number;
+    loginPerIp: number;
+    loginPerEmail: number;
+    registerPerIp: number;
+    apiPerUser: number;
+  };
+  llm: { model: string | undefined; baseUrl: string | undefined; apiKey: string | undefined };
+  logLevel: Env['LOG_LEVEL'];
+}
+
+/** Values we refuse as SECRET_KEY in production: the seed's example and other well-known strings. */
+const KNOWN_WEAK_KEYS = new Set(['your-secret-key-here', 'secret', 'changeme', 'change-me', 'password', 'metisai']);
+export const MIN_SECRET_KEY_LENGTH = 32;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.variable = variable;
+  }
+}
+
+/** Reads and checks the environment; a bad value throws a `ConfigError` naming the variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const env = parsed.data;
+  if (env.DATABASE_URL && !env.SECRET_KEY) {
+    throw new ConfigError('SECRET_KEY', 'is required when DATABASE_URL is set, so that every process on the database signs and encrypts with the same key');
+  }
+  if (env.SECRET_KEY && env.NODE_ENV === 'production') {
+    if (KNOWN_WEAK_KEYS.has(env.SECRET_KEY.toLowerCase()) || env.SECRET_KEY.length < MIN_SECRET_KEY_LENGTH) {
+      throw new ConfigError('SECRET_KEY', `is too weak for production: use at least ${MIN_SECRET_KEY_LENGTH} random characters (e.g. \`openssl rand -hex 32\`)`);
+    }
+  }
+  if (env.NODE_ENV === 'production' && !env.SECRET_KEY) {
+    throw new ConfigError('SECRET_KEY', 'is required in production');
+  }
+  for (const [name, value] of [['LLM_BASE_URL', env.LLM_BASE_URL]] as const) {
+    if (value !== undefined && !URL.canParse(value)) throw new ConfigError(name, 'must be a URL such as https://api.openai.com/v1');
+  }
+  const corsOrigins = env.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) {
+      throw new ConfigError('CORS_ORIGINS', `"${origin}" is not an origin such as https://example.com (comma-separated, or *)`);
+    }
+  }
+  return {
+    env: env.NODE_ENV,
+    databaseUrl: env.DATABASE_URL,
+    dataDir: path.resolve(env.METIS_DATA_DIR),
+    secretKey: env.SECRET_KEY,
+    port: env.PORT,
+    host: env.HOST,
+    corsOrigins,
+    allowRegistration: env.ALLOW_REGISTRATION,
+    trustProxy: env.TRUST_PROXY,
+    runtimeType: env.RUNTIME_TYPE,
+    bcryptCost: env.BCRYPT_COST,
+    jwtExpiresSeconds: env.JWT_EXPIRES_SECONDS,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    rateLimit: {
+      windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+      loginPerIp: env.RATE_LIMIT_LOGIN_PER_IP,
+      loginPerEmail: env.RATE_LIMIT_LOGIN_PER_EMAIL,
+      registerPerIp: env.RATE_LIMIT_REGISTER_PER_IP,
+      apiPerUser: env.RATE_LIMIT_API_PER_USER,
+    },
+    llm: { model: env.LLM_MODEL, baseUrl: env.LLM_BASE_URL, apiKey: env.LLM_API_KEY },
+    logLevel: env.LOG_LEVEL,
+  };
+}

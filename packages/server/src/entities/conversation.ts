@@ -1,0 +1,21 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import type { ConversationState } from '@metisai/sdk/schemas';
+
+export const ConversationEntity = defineEntity({
+  name: 'Conversation',
+  tableName: 'conversations',
+  properties: {
+    id: p.uuid().primary(),
+    userId: p.uuid(),
+    agentId: p.uuid().nullable(),
+    title: p.text().nullable(),
+    state: p.text().$type<ConversationState>(),
+    /** The last allocated event `seq`. */
+    lastSeq: p.integer(),
+    promptTokens: p.integer(),
+    completionTokens: p.integer(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+export type Conversation = InferEntity<typeof ConversationEntity>;

@@ -1,0 +1,16 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+/** The first answer to a POST with an `Idempotency-Key`, replayed to retries. */
+export const IdempotencyKeyEntity = defineEntity({
+  name: 'IdempotencyKey',
+  tableName: 'idempotency_keys',
+  properties: {
+    scope: p.text().primary(),
+    key: p.text().primary(),
+    requestHash: p.text(),
+    status: p.integer().nullable(),
+    responseBody: p.json<unknown>().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type IdempotencyKey = InferEntity<typeof IdempotencyKeyEntity>;

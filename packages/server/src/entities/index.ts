@@ -1,0 +1,21 @@
+import { AgentEntity } from './agent.ts';
+import { ApiKeyEntity } from './api-key.ts';
+import { ConversationEntity } from './conversation.ts';
+import { EventEntity } from './event.ts';
+import { IdempotencyKeyEntity } from './idempotency-key.ts';
+import { SecretEntity } from './secret.ts';
+import { SessionEntity } from './session.ts';
+import { SettingsEntity } from './settings.ts';
+import { UserEntity } from './user.ts';
+
+export { AgentEntity, ApiKeyEntity, ConversationEntity, EventEntity, IdempotencyKeyEntity, SecretEntity, SessionEntity, SettingsEntity, UserEntity };
+export type { Agent } from './agent.ts';
+export type { ApiKey } from './api-key.ts';
+export type { Conversation } from './conversation.ts';
+export type { Event } from './event.ts';
+export type { Secret } from './secret.ts';
+export type { Session } from './session.ts';
+export type { Settings } from './settings.ts';
+export type { User } from './user.ts';
+
+export const entities = [UserEntity, SessionEntity, AgentEntity, ConversationEntity, EventEntity, SettingsEntity, SecretEntity, ApiKeyEntity, IdempotencyKeyEntity];

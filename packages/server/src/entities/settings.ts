@@ -1,0 +1,17 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+export const SettingsEntity = defineEntity({
+  name: 'Settings',
+  tableName: 'settings',
+  properties: {
+    userId: p.uuid().primary(),
+    llmModel: p.text().nullable(),
+    llmBaseUrl: p.text().nullable(),
+    /** AES-256-GCM, see security/cipher.ts. */
+    llmApiKeyEncrypted: p.text().nullable(),
+    maxIterations: p.integer().nullable(),
+    confirmationMode: p.boolean(),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+export type Settings = InferEntity<typeof SettingsEntity>;

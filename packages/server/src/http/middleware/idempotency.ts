@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import type { Middleware } from 'koa';
+import { ErrorCode } from '@metisai/sdk/schemas';
+import { IdempotencyKeyEntity } from '../../entities/index.ts';
+import { ApiError } from '../api-error.ts';
+import type { AppContext, AppState } from '../app-state.ts';
+import { toErrorResponse } from './error-body.ts';
+
+const KEY = /^[A-Za-z0-9._:-]{1,255}$/;
+/** Kept this long; a retry after that runs again. */
+const TTL_MS = 24 * 3600 * 1000;
+
+/**
+ * `Idempotency-Key` on POST: the first request runs and its answer (unless a 5xx) is stored;
+ * a retry with the same key and body gets that answer again and does nothing twice.
+ * Keys are scoped to the caller (or the client IP before login) and the route.
+ */
+export const idempotency = (): Middleware<AppState> => {
+  let lastSweep = 0;
+  return async (ctx: AppContext, next) => {
+    const key = ctx.get('Idempotency-Key');
+    if (ctx.method !== 'POST' || !key) return next();
+    if (!KEY.test(key)) {
+      throw new ApiError(400, ErrorCode.validation, 'Idempotency-Key must be 1–255 characters of letters, digits and . _ : -', {
+        details: [{ path: 'Idempotency-Key', message: 'has an invalid format' }],
+      });
+    }
+    const em = ctx.state.em.fork();
+    if (Date.now() - lastSweep > 60_000) {
+      lastSweep = Date.now();
+      await em.nativeDelete(IdempotencyKeyEntity, { createdAt: { $lt: new Date(Date.now() - TTL_MS) } });
+    }
+    const scope = `${ctx.state.principal?.userId ?? `ip:${ctx.ip}`} POST ${ctx.path}`;
+    const requestHash = createHash('sha256').update(JSON.stringify(ctx.request.body ?? null)).digest('hex');
+    const [claimed] = await em.execute<{ key: string }[]>(
+      'insert into idempotency_keys (scope, key, request_hash, created_at) values (?, ?, ?, now()) on conflict do nothing returning key',
+      [scope, key, requestHash],
+    );
+    if (!claimed) {
+      const first = await em.findOneOrFail(IdempotencyKeyEntity, { scope, key });
+      if (first.requestHash !== requestHash) {
+        throw new ApiError(422, ErrorCode.idempotencyKeyReused, 'This Idempotency-Key was used with a different request body');
+      }
+      if (first.status === null || first.status === undefined) {
+        throw new ApiError(409, ErrorCode.idempotencyKeyInProgress, 'A request with this Idempotency-Key is still being processed; retry shortly', {
+          headers: { 'Retry-After': '1' },
+        });
+      }
+      ctx.status = first.status;
+      ctx.body = first.responseBody ?? undefined;
+      ctx.set('Idempotent-Replayed', 'true');
+      return;
+    }
+    const store = (status: number, body: unknown) =>
+      status >= 500
+        ? em.nativeDelete(IdempotencyKeyEntity, { scope, key })
+        : em.nativeUpdate(IdempotencyKeyEntity, { scope, key }, { status, responseBody: body ?? null });
+    try {
+      await next();
+    } catch (error) {
+      const response = toErrorResponse(error, ctx.state.requestId);
+      await store(response.status, response.body);
+      throw error;
+    }
+    await store(ctx.status, ctx.body);
+  };
+};

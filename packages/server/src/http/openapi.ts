@@ -1,0 +1,56 @@
+import { z } from 'zod/mini';
+import type { Endpoint } from './endpoint.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+const jsonSchema = (schema: z.ZodMiniType, io: 'input' | 'output'): JsonSchema => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+};
+
+const queryParameters = (schema: z.ZodMiniType) => {
+  const { properties = {}, required = [] } = jsonSchema(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(properties).map(([name, property]) => ({ name, in: 'query', required: required.includes(name), schema: property }));
+};
+
+/** OpenAPI 3.1 for every endpoint, generated from the same zod schemas that validate requests. */
+export function buildOpenApi(endpoints: Endpoint[], version: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const endpoint of endpoints) {
+    const path = `/api/v1${endpoint.path.replace(/:(\w+)/g, '{$1}')}`;
+    const pathParameters = [...endpoint.path.matchAll(/:(\w+)/g)].map(([, name]) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: { type: 'string', format: 'uuid' },
+    }));
+    const responses = Object.fromEntries(
+      Object.entries(endpoint.responses).map(([status, response]) => [
+        status,
+        {
+          description: response.description,
+          ...(response.schema || response.contentType
+            ? { content: { [response.contentType ?? 'application/json']: response.schema ? { schema: jsonSchema(response.schema, 'output') } : {} } }
+            : {}),
+        },
+      ]),
+    );
+    (paths[path] ??= {})[endpoint.method] = {
+      summary: endpoint.summary,
+      tags: [endpoint.tag],
+      operationId: `${endpoint.method}${endpoint.path.replace(/[/:-](\w)/g, (_, c: string) => c.toUpperCase())}`,
+      ...(endpoint.isPublic ? { security: [] } : {}),
+      parameters: [...pathParameters, ...(endpoint.query ? queryParameters(endpoint.query) : [])],
+      ...(endpoint.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(endpoint.body, 'input') } } } } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'MetisAI API', version, description: 'Accounts, agents, conversations and their events.' },
+    servers: [{ url: '/' }],
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A session JWT from /auth/login or an API key (metis_…)' } } },
+    security: [{ bearer: [] }],
+    paths,
+  };
+}

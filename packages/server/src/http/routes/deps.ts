@@ -1,0 +1,10 @@
+import type { Config } from '../../config.ts';
+import type { Orm } from '../../db/orm.ts';
+import type { Services } from '../../services/index.ts';
+
+export interface RouteDeps {
+  config: Config;
+  orm: Orm;
+  services: Services;
+  version: string;
+}

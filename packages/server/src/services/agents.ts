@@ -1,0 +1,183 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import {
+  ErrorCode,
+  type Agent as AgentJson,
+  type AgentCreateParamsSchema,
+  type AgentStatus,
+  type AgentStatusResponse,
+  type AgentUpdateParamsSchema,
+  type ListParams,
+  type Page,
+} from '@metisai/sdk/schemas';
+import type { z } from 'zod/mini';
+import type { Orm } from '../db/orm.ts';
+import { AgentEntity, type Agent } from '../entities/index.ts';
+import { ApiError, notFound } from '../http/api-error.ts';
+import { uuid7 } from '../security/uuid7.ts';
+import type { AgentRuntime } from './agent-runtime.ts';
+import { DEFAULT_PAGE_SIZE, toPage } from './paginate.ts';
+
+export const toAgentJson = (agent: Agent): AgentJson => ({
+  id: agent.id,
+  name: agent.name,
+  description: agent.description ?? null,
+  config: agent.config,
+  status: agent.status,
+  status_message: agent.statusMessage ?? null,
+  created_at: agent.createdAt.toISOString(),
+  updated_at: agent.updatedAt.toISOString(),
+});
+
+/** Which statuses each action may leave from. */
+const ALLOWED_FROM: Record<'start' | 'stop', AgentStatus[]> = {
+  start: ['stopped', 'error'],
+  stop: ['starting', 'running', 'error'],
+};
+
+export class AgentService {
+  readonly #orm: Orm;
+  readonly #runtime: AgentRuntime;
+  readonly #logger: Logger;
+  /** Transitions still finishing in the background; awaited on shutdown. */
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(orm: Orm, runtime: AgentRuntime, logger: Logger) {
+    this.#orm = orm;
+    this.#runtime = runtime;
+    this.#logger = logger;
+  }
+
+  async list(em: EntityManager, userId: string, params: ListParams): Promise<Page<AgentJson>> {
+    const limit = params.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await em.find(
+      AgentEntity,
+      { userId, deletedAt: null, ...(params.after ? { id: { $lt: params.after } } : {}) },
+      { orderBy: { id: 'desc' }, limit: limit + 1 },
+    );
+    return toPage(rows, limit, toAgentJson, (agent) => agent.id);
+  }
+
+  /** The caller's live agent, or a 404 (also for another user's). */
+  async getOwned(em: EntityManager, userId: string, id: string): Promise<Agent> {
+    const agent = await em.findOne(AgentEntity, { id, userId, deletedAt: null });
+    if (!agent) throw notFound('agent');
+    return agent;
+  }
+
+  async create(em: EntityManager, userId: string, params: z.output<typeof AgentCreateParamsSchema>): Promise<AgentJson> {
+    const agent = em.create(AgentEntity, {
+      id: uuid7(),
+      userId,
+      name: params.name,
+      description: params.description ?? null,
+      config: params.config,
+      status: 'stopped',
+      statusMessage: null,
+      deletedAt: null,
+    });
+    await em.flush();
+    return toAgentJson(agent);
+  }
+
+  async update(em: EntityManager, userId: string, id: string, params: z.output<typeof AgentUpdateParamsSchema>): Promise<AgentJson> {
+    const agent = await this.getOwned(em, userId, id);
+    if (params.name !== undefined) agent.name = params.name;
+    if (params.description !== undefined) agent.description = params.description;
+    if (params.config !== undefined) agent.config = params.config;
+    await em.flush();
+    return toAgentJson(agent);
+  }
+
+  /** Stops the agent, then deletes it; its conversations stay readable and refuse new messages. */
+  async delete(em: EntityManager, userId: string, id: string): Promise<void> {
+    const agent = await this.getOwned(em, userId, id);
+    if (agent.status !== 'stopped') await this.#runtime.stop(em, agent);
+    agent.status = 'stopped';
+    agent.deletedAt = new Date();
+    await em.flush();
+  }
+
+  start(em: EntityManager, userId: string, id: string): Promise<AgentStatusResponse> {
+    return this.#transition(em, userId, id, 'start', 'starting', async (agent) => {
+      await this.#runtime.start(this.#orm.em.fork(), agent);
+      return 'running';
+    });
+  }
+
+  stop(em: EntityManager, userId: string, id: string): Promise<AgentStatusResponse> {
+    return this.#transition(em, userId, id, 'stop', 'stopping', async (agent) => {
+      await this.#runtime.stop(this.#orm.em.fork(), agent);
+      return 'stopped';
+    });
+  }
+
+  /** Stops every agent of a user (before the account goes). */
+  async stopAll(em: EntityManager, userId: string): Promise<void> {
+    const agents = await em.find(AgentEntity, { userId, status: { $ne: 'stopped' } });
+    await Promise.all(agents.map((agent) => this.#runtime.stop(em, agent)));
+  }
+
+  /** Waits for transitions still running in the background. */
+  async drain(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  /**
+   * Moves the agent to `via` with one conditional UPDATE (atomic across processes), answers at once,
+   * and finishes in the background: `work` resolves to the final status, or throws → `error`.
+   */
+  async #transition(
+    em: EntityManager,
+    userId: string,
+    id: string,
+    action: 'start' | 'stop',
+    via: AgentStatus,
+    work: (agent: Agent) => Promise<AgentStatus>,
+  ): Promise<AgentStatusResponse> {
+    const from = ALLOWED_FROM[action];
+    const moved = await em.nativeUpdate(
+      AgentEntity,
+      { id, userId, deletedAt: null, status: { $in: from } },
+      { status: via, statusMessage: null, updatedAt: new Date() },
+    );
+    if (moved === 0) {
+      const agent = await this.getOwned(em, userId, id);
+      throw new ApiError(409, ErrorCode.invalidTransition, `Cannot ${action} an agent that is ${agent.status}`, {
+        extra: { current_status: agent.status, allowed_from: from },
+      });
+    }
+    const background = (async () => {
+      const fork = this.#orm.em.fork();
+      const agent = await fork.findOneOrFail(AgentEntity, { id });
+      let next: AgentStatus;
+      let message: string | null = null;
+      try {
+        next = await work(agent);
+      } catch (error) {
+        next = 'error';
+        message = error instanceof Error ? error.message : String(error);
+        this.#logger.warn({ agentId: id, action, err: message }, 'agent transition failed');
+      }
+      // Only finish the transition we started: a concurrent stop/delete wins.
+      await fork.nativeUpdate(AgentEntity, { id, status: via }, { status: next, statusMessage: message, updatedAt: new Date() });
+    })().catch((error: unknown) => this.#logger.error({ err: error, agentId: id }, 'agent transition crashed'));
+    const tracked = background.finally(() => this.#pending.delete(tracked));
+    this.#pending.add(tracked);
+    return { id, status: via };
+  }
+}
+
+/** Why a conversation of this agent cannot take a message now, or null when it can. */
+export async function agentRefusal(em: EntityManager, agentId: string): Promise<ApiError | null> {
+  const agent = await em.findOne(AgentEntity, { id: agentId });
+  if (!agent || agent.deletedAt) {
+    return new ApiError(409, ErrorCode.agentDeleted, 'The agent of this conversation was deleted; the conversation is read-only');
+  }
+  if (agent.status !== 'running') {
+    return new ApiError(409, ErrorCode.agentNotRunning, `The agent is ${agent.status}; start it to send messages`, {
+      extra: { agent_id: agent.id, agent_status: agent.status },
+    });
+  }
+  return null;
+}

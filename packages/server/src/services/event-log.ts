@@ -1,0 +1,49 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Event as EventJson, EventType, Page } from '@metisai/sdk/schemas';
+import { EventEntity, type Event } from '../entities/index.ts';
+import { uuid7 } from '../security/uuid7.ts';
+import { toPage } from './paginate.ts';
+
+/** The type-specific fields of an event, as stored in `payload`. */
+export type EventPayload<T extends EventType> = Omit<Extract<EventJson, { type: T }>, 'id' | 'seq' | 'conversation_id' | 'created_at' | 'type'>;
+
+export const toEventJson = (event: Event): EventJson =>
+  ({
+    ...event.payload,
+    id: event.id,
+    seq: event.seq,
+    conversation_id: event.conversationId,
+    type: event.type,
+    created_at: event.createdAt.toISOString(),
+  }) as EventJson;
+
+/**
+ * Appends an event to a conversation's log. The `seq` comes from a row lock on the conversation taken in the
+ * same transaction as the insert, so events commit in `seq` order and a live reader never skips a late commit.
+ */
+export async function appendEvent<T extends EventType>(em: EntityManager, conversationId: string, type: T, payload: EventPayload<T>): Promise<EventJson> {
+  return em.transactional(async (tx) => {
+    const [row] = await tx.execute<{ last_seq: number }[]>(
+      'update conversations set last_seq = last_seq + 1, updated_at = now() where id = ? returning last_seq',
+      [conversationId],
+    );
+    if (!row) throw new Error(`conversation ${conversationId} does not exist`);
+    const event = tx.create(EventEntity, { id: uuid7(), conversationId, seq: row.last_seq, type, payload: payload as Record<string, unknown> });
+    await tx.flush();
+    return toEventJson(event);
+  });
+}
+
+/** A page of the log after `after` (exclusive), optionally of one type, in `seq` order. */
+export async function listEvents(
+  em: EntityManager,
+  conversationId: string,
+  { after = 0, limit, type }: { after?: number; limit: number; type?: EventType },
+): Promise<Page<EventJson>> {
+  const rows = await em.find(
+    EventEntity,
+    { conversationId, seq: { $gt: after }, ...(type ? { type } : {}) },
+    { orderBy: { seq: 'asc' }, limit: limit + 1 },
+  );
+  return toPage(rows, limit, toEventJson, (event) => String(event.seq));
+}

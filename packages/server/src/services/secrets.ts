@@ -1,0 +1,69 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ErrorCode, type ListParams, type Page, type Secret as SecretJson, type SecretCreateParams } from '@metisai/sdk/schemas';
+import { SecretEntity, type Secret } from '../entities/index.ts';
+import { ApiError, notFound } from '../http/api-error.ts';
+import { decrypt, encrypt } from '../security/cipher.ts';
+import type { Keys } from '../security/keys.ts';
+import { uuid7 } from '../security/uuid7.ts';
+import { DEFAULT_PAGE_SIZE, toPage } from './paginate.ts';
+
+const toSecretJson = (secret: Secret): SecretJson => ({
+  id: secret.id,
+  name: secret.name,
+  description: secret.description ?? null,
+  created_at: secret.createdAt.toISOString(),
+  updated_at: secret.updatedAt.toISOString(),
+});
+
+/** Encryption is bound to the owner and name, so a sealed value copied to another row does not decrypt. */
+const aad = (userId: string, name: string) => `secret:${userId}:${name}`;
+
+export class SecretService {
+  readonly #keys: Keys;
+
+  constructor(keys: Keys) {
+    this.#keys = keys;
+  }
+
+  async list(em: EntityManager, userId: string, params: ListParams): Promise<Page<SecretJson>> {
+    const limit = params.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await em.find(
+      SecretEntity,
+      { userId, ...(params.after ? { id: { $lt: params.after } } : {}) },
+      { orderBy: { id: 'desc' }, limit: limit + 1 },
+    );
+    return toPage(rows, limit, toSecretJson, (secret) => secret.id);
+  }
+
+  async create(em: EntityManager, userId: string, params: SecretCreateParams): Promise<SecretJson> {
+    const secret = em.create(SecretEntity, {
+      id: uuid7(),
+      userId,
+      name: params.name,
+      valueEncrypted: encrypt(this.#keys.secretEncryption, params.value, aad(userId, params.name)),
+      description: params.description ?? null,
+    });
+    try {
+      await em.flush();
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') {
+        throw new ApiError(409, ErrorCode.secretExists, `A secret named ${params.name} already exists; delete it first to replace it`, {
+          details: [{ path: 'name', message: 'is already used by another secret' }],
+        });
+      }
+      throw error;
+    }
+    return toSecretJson(secret);
+  }
+
+  async delete(em: EntityManager, userId: string, id: string): Promise<void> {
+    const removed = await em.nativeDelete(SecretEntity, { id, userId });
+    if (removed === 0) throw notFound('secret');
+  }
+
+  /** Values of the named secrets in clear, for the agent runtime; never sent to clients or logs. */
+  async reveal(em: EntityManager, userId: string, names: string[]): Promise<Map<string, string>> {
+    const rows = await em.find(SecretEntity, { userId, name: { $in: names } });
+    return new Map(rows.map((row) => [row.name, decrypt(this.#keys.secretEncryption, row.valueEncrypted, aad(userId, row.name))]));
+  }
+}

@@ -1,0 +1,57 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Settings as SettingsJson, SettingsUpdateParams } from '@metisai/sdk/schemas';
+import { SettingsEntity, type Settings } from '../entities/index.ts';
+import { decrypt, encrypt } from '../security/cipher.ts';
+import type { Keys } from '../security/keys.ts';
+
+const toSettingsJson = (settings: Settings | null): SettingsJson => ({
+  llm_model: settings?.llmModel ?? null,
+  llm_base_url: settings?.llmBaseUrl ?? null,
+  has_llm_api_key: !!settings?.llmApiKeyEncrypted,
+  max_iterations: settings?.maxIterations ?? null,
+  confirmation_mode: settings?.confirmationMode ?? false,
+  updated_at: settings?.updatedAt.toISOString() ?? null,
+});
+
+/** Encryption is bound to the user, so a sealed value moved to another row does not decrypt. */
+const aad = (userId: string) => `settings.llm_api_key:${userId}`;
+
+export class SettingsService {
+  readonly #keys: Keys;
+
+  constructor(keys: Keys) {
+    this.#keys = keys;
+  }
+
+  async get(em: EntityManager, userId: string): Promise<SettingsJson> {
+    return toSettingsJson(await em.findOne(SettingsEntity, { userId }));
+  }
+
+  async update(em: EntityManager, userId: string, params: SettingsUpdateParams): Promise<SettingsJson> {
+    let settings = await em.findOne(SettingsEntity, { userId });
+    settings ??= em.create(SettingsEntity, {
+      userId,
+      llmModel: null,
+      llmBaseUrl: null,
+      llmApiKeyEncrypted: null,
+      maxIterations: null,
+      confirmationMode: false,
+    });
+    if (params.llm_model !== undefined) settings.llmModel = params.llm_model;
+    if (params.llm_base_url !== undefined) settings.llmBaseUrl = params.llm_base_url;
+    if (params.llm_api_key !== undefined) {
+      settings.llmApiKeyEncrypted = params.llm_api_key === null ? null : encrypt(this.#keys.secretEncryption, params.llm_api_key, aad(userId));
+    }
+    if (params.max_iterations !== undefined) settings.maxIterations = params.max_iterations;
+    if (params.confirmation_mode !== undefined) settings.confirmationMode = params.confirmation_mode;
+    settings.updatedAt = new Date();
+    await em.flush();
+    return toSettingsJson(settings);
+  }
+
+  /** The stored LLM API key in clear, for the agent runtime; never sent to clients. */
+  async llmApiKey(em: EntityManager, userId: string): Promise<string | null> {
+    const settings = await em.findOne(SettingsEntity, { userId });
+    return settings?.llmApiKeyEncrypted ? decrypt(this.#keys.secretEncryption, settings.llmApiKeyEncrypted, aad(userId)) : null;
+  }
+}
