@@ -36,7 +36,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   const { config, orm, keys, logger, services, version } = deps;
   const app = new Koa<AppState>({ proxy: config.trustProxy });
   app.silent = true;
-  const routeDeps = { config, orm, services, version };
+  const routeDeps = { config, orm, keys, services, version };
   const api = apiRouter(
     routeDeps,
     authenticate({

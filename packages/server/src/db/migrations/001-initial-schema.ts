@@ -114,7 +114,7 @@ export class InitialSchema extends Migration {
         key text not null,
         request_hash text not null,
         status integer,
-        response_body jsonb,
+        response_body text,
         created_at timestamptz not null,
         primary key (scope, key)
       )`);

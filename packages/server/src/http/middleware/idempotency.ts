@@ -5,6 +5,7 @@ import { IdempotencyKeyEntity } from '../../entities/index.ts';
 import { ApiError } from '../api-error.ts';
 import type { AppContext, AppState } from '../app-state.ts';
 import { toErrorResponse } from './error-body.ts';
+import { decrypt, encrypt } from '../../security/cipher.ts';
 
 const KEY = /^[A-Za-z0-9._:-]{1,255}$/;
 /** Kept this long; a retry after that runs again. */
@@ -15,7 +16,7 @@ const TTL_MS = 24 * 3600 * 1000;
  * a retry with the same key and body gets that answer again and does nothing twice.
  * Keys are scoped to the caller (or the client IP before login) and the route.
  */
-export const idempotency = (): Middleware<AppState> => {
+export const idempotency = (encryptionKey: Buffer): Middleware<AppState> => {
   let lastSweep = 0;
   return async (ctx: AppContext, next) => {
     const key = ctx.get('Idempotency-Key');
@@ -31,7 +32,8 @@ export const idempotency = (): Middleware<AppState> => {
       await em.nativeDelete(IdempotencyKeyEntity, { createdAt: { $lt: new Date(Date.now() - TTL_MS) } });
     }
     const scope = `${ctx.state.principal?.userId ?? `ip:${ctx.ip}`} POST ${ctx.path}`;
-    const requestHash = createHash('sha256').update(JSON.stringify(ctx.request.body ?? null)).digest('hex');
+    // The body as sent: re-serialising the parsed one could overflow the stack on deeply nested JSON.
+    const requestHash = createHash('sha256').update(ctx.request.rawBody ?? '').digest('hex');
     const [claimed] = await em.execute<{ key: string }[]>(
       'insert into idempotency_keys (scope, key, request_hash, created_at) values (?, ?, ?, now()) on conflict do nothing returning key',
       [scope, key, requestHash],
@@ -47,14 +49,19 @@ export const idempotency = (): Middleware<AppState> => {
         });
       }
       ctx.status = first.status;
-      ctx.body = first.responseBody ?? undefined;
+      ctx.body = first.responseBody ? (JSON.parse(decrypt(encryptionKey, first.responseBody, `${scope}\n${key}`)) as unknown) : undefined;
       ctx.set('Idempotent-Replayed', 'true');
       return;
     }
     const store = (status: number, body: unknown) =>
       status >= 500
         ? em.nativeDelete(IdempotencyKeyEntity, { scope, key })
-        : em.nativeUpdate(IdempotencyKeyEntity, { scope, key }, { status, responseBody: body ?? null });
+        : em.nativeUpdate(
+            IdempotencyKeyEntity,
+            { scope, key },
+            // Answers can carry credentials (a new API key, an access token): stored encrypted.
+            { status, responseBody: body === undefined || body === null ? null : encrypt(encryptionKey, JSON.stringify(body), `${scope}\n${key}`) },
+          );
     try {
       await next();
     } catch (error) {

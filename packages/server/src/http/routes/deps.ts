@@ -1,10 +1,12 @@
 import type { Config } from '../../config.ts';
 import type { Orm } from '../../db/orm.ts';
+import type { Keys } from '../../security/keys.ts';
 import type { Services } from '../../services/index.ts';
 
 export interface RouteDeps {
   config: Config;
   orm: Orm;
+  keys: Keys;
   services: Services;
   version: string;
 }

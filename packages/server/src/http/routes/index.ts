@@ -43,7 +43,7 @@ export function apiRouter(deps: RouteDeps, authenticate: Middleware<AppState>): 
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApi;
   });
-  const replayable = idempotency();
+  const replayable = idempotency(deps.keys.secretEncryption);
   for (const spec of endpoints) {
     const stack = [...(spec.isPublic ? [] : [authenticate]), ...(spec.method === 'post' ? [replayable] : []), handle(spec)];
     router[spec.method](spec.path, ...stack);

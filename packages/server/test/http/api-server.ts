@@ -1,0 +1,23 @@
+import { startTestServer } from '../support/test-server.ts';
+
+type Options = Parameters<typeof startTestServer>[0];
+
+/**
+ * A test server whose per-IP limits do not get in the way: every test registers from 127.0.0.1.
+ * Tests of the limits themselves set them back through `env`.
+ */
+export const startApiServer = (options: Options = {}) =>
+  startTestServer({
+    ...options,
+    env: {
+      RATE_LIMIT_REGISTER_PER_IP: '100000',
+      RATE_LIMIT_LOGIN_PER_IP: '100000',
+      RATE_LIMIT_LOGIN_PER_EMAIL: '100000',
+      ...options.env,
+    },
+  });
+
+export type ApiServer = Awaited<ReturnType<typeof startApiServer>>;
+
+/** A well-formed id that names nothing. */
+export const MISSING_ID = '0190a000-0000-7000-8000-000000000000';

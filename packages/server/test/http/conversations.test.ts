@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { eventually, Http, registerUser } from '../support/http.ts';
+import { startApiServer, type ApiServer } from './api-server.ts';
+
+let server: ApiServer;
+let alice: Http;
+beforeAll(async () => {
+  server = await startApiServer();
+  alice = (await registerUser(new Http(server.url), 'conversations')).http;
+});
+afterAll(() => server.close());
+
+const createConversation = async (body: object = {}) => {
+  const reply = await alice.post('/api/v1/conversations', body);
+  expect(reply.status, JSON.stringify(reply.body)).toBe(201);
+  return reply.body;
+};
+const createAgent = async (running: boolean) => {
+  const agent = (await alice.post('/api/v1/agents', { name: 'Helper' })).body;
+  if (running) {
+    expect((await alice.post(`/api/v1/agents/${agent.id}/start`)).status).toBe(202);
+    await eventually(async () => (await alice.get(`/api/v1/agents/${agent.id}`)).body.status === 'running');
+  }
+  return agent;
+};
+const send = (id: string, content: string, headers?: Record<string, string>) =>
+  alice.post(`/api/v1/conversations/${id}/messages`, { content }, headers);
+
+describe('conversations', () => {
+  test('create answers 201 with an idle conversation and zero usage', async () => {
+    const reply = await alice.post('/api/v1/conversations', { title: '  First  ' });
+    expect(reply.status).toBe(201);
+    expect(reply.body).toEqual({
+      id: expect.any(String),
+      agent_id: null,
+      title: 'First',
+      state: 'idle',
+      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+    });
+    const read = await alice.get(`/api/v1/conversations/${reply.body.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(reply.body);
+  });
+
+  test('with an agent, and listed by agent', async () => {
+    const agent = await createAgent(false);
+    const other = await createAgent(false);
+    const withAgent = await createConversation({ agent_id: agent.id });
+    expect(withAgent.agent_id).toBe(agent.id);
+    expect(withAgent.title).toBeNull();
+    const plain = await createConversation();
+
+    const all = (await alice.get('/api/v1/conversations?limit=100')).body.data.map((c: { id: string }) => c.id);
+    expect(all).toEqual(expect.arrayContaining([withAgent.id, plain.id]));
+    const filtered = await alice.get(`/api/v1/conversations?agent_id=${agent.id}`);
+    expect(filtered.status).toBe(200);
+    expect(filtered.body.data.map((c: { id: string }) => c.id)).toEqual([withAgent.id]);
+    expect((await alice.get(`/api/v1/conversations?agent_id=${other.id}`)).body.data).toEqual([]);
+    expect((await alice.get('/api/v1/conversations?agent_id=nope')).status).toBe(400);
+  });
+
+  test('an agent that does not exist is a 404', async () => {
+    const reply = await alice.post('/api/v1/conversations', { agent_id: '0190a000-0000-7000-8000-000000000000' });
+    expect(reply.status).toBe(404);
+    expect(reply.body.error.code).toBe('not_found');
+  });
+
+  test('PUT renames; null clears the title', async () => {
+    const conversation = await createConversation({ title: 'old' });
+    const renamed = await alice.put(`/api/v1/conversations/${conversation.id}`, { title: 'new' });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body.title).toBe('new');
+    expect((await alice.get(`/api/v1/conversations/${conversation.id}`)).body.title).toBe('new');
+    expect((await alice.put(`/api/v1/conversations/${conversation.id}`, { title: null })).body.title).toBeNull();
+    const bad = await alice.put(`/api/v1/conversations/${conversation.id}`, { title: 'x'.repeat(201) });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path)).toEqual(['title']);
+  });
+
+  test('DELETE answers 204; the conversation and its events are then 404', async () => {
+    const conversation = await createConversation();
+    expect((await send(conversation.id, 'hi')).status).toBe(202);
+    expect((await alice.delete(`/api/v1/conversations/${conversation.id}`)).status).toBe(204);
+    for (const path of ['', '/messages', '/events']) {
+      expect((await alice.get(`/api/v1/conversations/${conversation.id}${path}`)).status, path).toBe(404);
+    }
+    expect((await send(conversation.id, 'again')).status).toBe(404);
+    expect((await alice.delete(`/api/v1/conversations/${conversation.id}`)).status).toBe(404);
+    const list = await alice.get('/api/v1/conversations?limit=100');
+    expect(list.body.data.map((c: { id: string }) => c.id)).not.toContain(conversation.id);
+  });
+});
+
+describe('messages', () => {
+  test('answer 202 with the stored event; seq counts 1, 2, 3; no reply is made', async () => {
+    const conversation = await createConversation();
+    const sent = [];
+    for (const content of ['one', 'two', 'three']) {
+      const reply = await send(conversation.id, content);
+      expect(reply.status).toBe(202);
+      sent.push(reply.body);
+    }
+    expect(sent[0]).toEqual({
+      id: expect.any(String),
+      seq: 1,
+      conversation_id: conversation.id,
+      type: 'message',
+      role: 'user',
+      content: 'one',
+      created_at: expect.any(String),
+    });
+    expect(sent.map((event) => event.seq)).toEqual([1, 2, 3]);
+
+    const messages = await alice.get(`/api/v1/conversations/${conversation.id}/messages`);
+    expect(messages.status).toBe(200);
+    expect(messages.body).toEqual({ data: sent, has_more: false, next_after: null });
+    const events = await alice.get(`/api/v1/conversations/${conversation.id}/events`);
+    expect(events.body).toEqual({ data: sent, has_more: false, next_after: null });
+    expect((await alice.get(`/api/v1/conversations/${conversation.id}`)).body.state).toBe('idle');
+  });
+
+  test('each conversation counts its own seq', async () => {
+    const a = await createConversation();
+    const b = await createConversation();
+    expect((await send(a.id, 'a1')).body.seq).toBe(1);
+    expect((await send(a.id, 'a2')).body.seq).toBe(2);
+    expect((await send(b.id, 'b1')).body.seq).toBe(1);
+  });
+
+  test('concurrent messages get distinct consecutive seqs', async () => {
+    const conversation = await createConversation();
+    const replies = await Promise.all(Array.from({ length: 8 }, (_, i) => send(conversation.id, `m${i}`)));
+    expect(replies.map((reply) => reply.status)).toEqual(Array(8).fill(202));
+    expect(replies.map((reply) => reply.body.seq).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  test('empty, missing or oversized content is a 400 naming content', async () => {
+    const conversation = await createConversation();
+    for (const body of [{ content: '' }, {}, { content: 5 }, { content: 'x'.repeat(100_001) }]) {
+      const reply = await alice.post(`/api/v1/conversations/${conversation.id}/messages`, body);
+      expect(reply.status, JSON.stringify(body).slice(0, 40)).toBe(400);
+      expect(reply.body.error.details.map((d: { path: string }) => d.path)).toEqual(['content']);
+    }
+    expect((await alice.get(`/api/v1/conversations/${conversation.id}/events`)).body.data).toEqual([]);
+  });
+
+  test('a stopped agent refuses messages with 409 agent_not_running; a running one takes them', async () => {
+    const agent = await createAgent(false);
+    const conversation = await createConversation({ agent_id: agent.id });
+    const refused = await send(conversation.id, 'hello?');
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('agent_not_running');
+
+    expect((await alice.post(`/api/v1/agents/${agent.id}/start`)).status).toBe(202);
+    await eventually(async () => (await alice.get(`/api/v1/agents/${agent.id}`)).body.status === 'running');
+    const accepted = await send(conversation.id, 'hello!');
+    expect(accepted.status).toBe(202);
+    expect(accepted.body.seq).toBe(1);
+
+    await alice.post(`/api/v1/agents/${agent.id}/stop`);
+    await eventually(async () => (await alice.get(`/api/v1/agents/${agent.id}`)).body.status === 'stopped');
+    expect((await send(conversation.id, 'still there?')).body.error.code).toBe('agent_not_running');
+    const messages = await alice.get(`/api/v1/conversations/${conversation.id}/messages`);
+    expect(messages.body.data.map((m: { content: string }) => m.content)).toEqual(['hello!']);
+  });
+});
+
+describe('event pages', () => {
+  let conversation: { id: string };
+  beforeAll(async () => {
+    conversation = await createConversation();
+    for (let i = 1; i <= 5; i++) expect((await send(conversation.id, `m${i}`)).status).toBe(202);
+  });
+
+  test('after is an exclusive seq and limit caps the page', async () => {
+    const page = await alice.get(`/api/v1/conversations/${conversation.id}/events?after=1&limit=2`);
+    expect(page.status).toBe(200);
+    expect(page.body.data.map((e: { seq: number }) => e.seq)).toEqual([2, 3]);
+    expect(page.body).toMatchObject({ has_more: true, next_after: '3' });
+    const next = await alice.get(`/api/v1/conversations/${conversation.id}/events?after=${page.body.next_after}&limit=2`);
+    expect(next.body.data.map((e: { seq: number }) => e.seq)).toEqual([4, 5]);
+    expect(next.body).toMatchObject({ has_more: false, next_after: null });
+    const end = await alice.get(`/api/v1/conversations/${conversation.id}/events?after=5`);
+    expect(end.body).toEqual({ data: [], has_more: false, next_after: null });
+  });
+
+  test('messages page the same way', async () => {
+    const page = await alice.get(`/api/v1/conversations/${conversation.id}/messages?after=3`);
+    expect(page.body.data.map((e: { content: string }) => e.content)).toEqual(['m4', 'm5']);
+    const first = await alice.get(`/api/v1/conversations/${conversation.id}/messages?limit=1`);
+    expect(first.body).toMatchObject({ data: [{ seq: 1 }], has_more: true, next_after: '1' });
+  });
+
+  test.each(['after=-1', 'after=abc', 'after=1.5', 'limit=0', 'limit=1001', 'limit=x', 'since=1'])('?%s is a 400', async (query) => {
+    for (const path of ['events', 'messages']) {
+      const reply = await alice.get(`/api/v1/conversations/${conversation.id}/${path}?${query}`);
+      expect(reply.status, path).toBe(400);
+      expect(reply.body.error.code).toBe('validation_error');
+      expect(reply.body.error.details[0].path).toBe(query.split('=')[0]);
+    }
+  });
+});

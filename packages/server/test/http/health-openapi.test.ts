@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { VERSION } from '../../src/version.ts';
+import { Http } from '../support/http.ts';
+import { startApiServer, type ApiServer } from './api-server.ts';
+
+let server: ApiServer;
+let http: Http;
+beforeAll(async () => {
+  server = await startApiServer();
+  http = new Http(server.url);
+});
+afterAll(() => server.close());
+
+describe('health', () => {
+  test('GET /healthz is 200 with the version, no credentials needed', async () => {
+    const reply = await http.get('/healthz');
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ status: 'ok', version: VERSION });
+    expect(VERSION).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  test('GET /readyz is 200 with the database checked', async () => {
+    const reply = await http.get('/readyz');
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ status: 'ok', version: VERSION, checks: { database: 'ok' } });
+  });
+});
+
+describe('OpenAPI', () => {
+  type Operation = {
+    parameters: { name: string; in: string; required?: boolean; schema?: object }[];
+    requestBody?: { content: { 'application/json': { schema: { properties: Record<string, any>; required?: string[] } } } };
+    responses: Record<string, unknown>;
+    security?: unknown[];
+  };
+  let doc: { openapi: string; info: { version: string }; paths: Record<string, Record<string, Operation>>; components: any };
+  beforeAll(async () => {
+    const reply = await http.get('/api/v1/openapi.json');
+    expect(reply.status).toBe(200);
+    doc = reply.body;
+  });
+
+  const ROUTES = [
+    'post /auth/register',
+    'post /auth/login',
+    'post /auth/logout',
+    'get /auth/profile',
+    'delete /auth/profile',
+    'put /auth/password',
+    'get /agents',
+    'post /agents',
+    'get /agents/{id}',
+    'put /agents/{id}',
+    'delete /agents/{id}',
+    'post /agents/{id}/start',
+    'post /agents/{id}/stop',
+    'get /conversations',
+    'post /conversations',
+    'get /conversations/{id}',
+    'put /conversations/{id}',
+    'delete /conversations/{id}',
+    'get /conversations/{id}/messages',
+    'post /conversations/{id}/messages',
+    'get /conversations/{id}/events',
+    'get /settings',
+    'put /settings',
+    'get /secrets',
+    'post /secrets',
+    'delete /secrets/{id}',
+    'get /api-keys',
+    'post /api-keys',
+    'delete /api-keys/{id}',
+  ];
+
+  test('is OpenAPI 3.1 with the server version', () => {
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    expect(doc.info.version).toBe(VERSION);
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  test('has a path for every route, with {id} parameters', () => {
+    const documented = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method} ${path.replace(/^\/api\/v1/, '')}`),
+    );
+    expect(documented.sort()).toEqual([...ROUTES].sort());
+    for (const route of ROUTES.filter((r) => r.includes('{id}'))) {
+      const [method, path] = route.split(' ') as [string, string];
+      const operation = doc.paths[`/api/v1${path}`]![method]!;
+      expect(operation.parameters, route).toContainEqual(expect.objectContaining({ name: 'id', in: 'path', required: true }));
+      expect(Object.keys(operation.responses), route).toContain('404');
+    }
+  });
+
+  test('request bodies have schemas', () => {
+    const body = (route: string) => {
+      const [method, path] = route.split(' ') as [string, string];
+      return doc.paths[`/api/v1${path}`]![method]!.requestBody?.content['application/json'].schema;
+    };
+    const agent = body('post /agents')!;
+    expect(agent.required).toContain('name');
+    expect(agent.properties.config.properties).toHaveProperty('max_iterations');
+    expect(agent.properties.config.properties.max_iterations).toMatchObject({ type: 'integer', minimum: 1 });
+    expect(agent.properties.config.additionalProperties).toBe(false);
+    expect(body('post /auth/register')!.properties).toHaveProperty('password');
+    expect(body('post /conversations/{id}/messages')!.required).toEqual(['content']);
+    expect(body('put /settings')!.properties).toHaveProperty('llm_api_key');
+    expect(body('post /secrets')!.properties.name).toHaveProperty('pattern');
+    for (const route of ROUTES.filter((r) => r.startsWith('post ') || r.startsWith('put '))) {
+      if (['post /auth/logout', 'post /agents/{id}/start', 'post /agents/{id}/stop'].includes(route)) continue;
+      expect(body(route), route).toBeDefined();
+    }
+  });
+
+  test('list endpoints document their query parameters', () => {
+    for (const list of ['/agents', '/conversations', '/secrets', '/api-keys']) {
+      const names = doc.paths[`/api/v1${list}`]!.get!.parameters.map((p) => p.name);
+      expect(names, list).toEqual(expect.arrayContaining(['limit', 'after']));
+    }
+    expect(doc.paths['/api/v1/conversations']!.get!.parameters.map((p) => p.name)).toContain('agent_id');
+  });
+
+  test('public routes need no credentials', () => {
+    expect(doc.paths['/api/v1/auth/register']!.post!.security).toEqual([]);
+    expect(doc.paths['/api/v1/auth/login']!.post!.security).toEqual([]);
+    expect(doc.paths['/api/v1/agents']!.get!.security).toBeUndefined();
+  });
+});

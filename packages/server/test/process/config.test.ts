@@ -1,0 +1,38 @@
+import { describe, expect, test } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { runMain } from '../support/server-process.ts';
+
+describe('configuration', () => {
+  test.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ ALLOW_REGISTRATION: 'maybe' }, 'ALLOW_REGISTRATION'],
+    [{ BCRYPT_COST: '3' }, 'BCRYPT_COST'],
+    [{ RUNTIME_TYPE: 'kubernetes' }, 'RUNTIME_TYPE'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres://u:p@127.0.0.1:1/db' }, 'SECRET_KEY'],
+    [{ NODE_ENV: 'production', SECRET_KEY: 'your-secret-key-here' }, 'SECRET_KEY'],
+    [{ NODE_ENV: 'production', SECRET_KEY: 'short-but-not-known' }, 'SECRET_KEY'],
+    [{ NODE_ENV: 'production' }, 'SECRET_KEY'],
+    [{ CORS_ORIGINS: 'example.com' }, 'CORS_ORIGINS'],
+    [{ LLM_BASE_URL: 'not a url' }, 'LLM_BASE_URL'],
+  ])('%j is refused naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
+  });
+
+  test('defaults follow the seed', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 8000, host: '127.0.0.1', allowRegistration: true, trustProxy: false, bcryptCost: 12, databaseUrl: undefined });
+    expect(config.dataDir).toMatch(/\.metisai$/);
+  });
+
+  test('a strong production key is accepted', () => {
+    expect(loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'a'.repeat(16) + 'B'.repeat(16) }).env).toBe('production');
+  });
+
+  test('the server process stops at start with a message naming the variable', async () => {
+    const run = runMain({ PORT: 'eighty', METIS_DATA_DIR: '/nonexistent/never-created' });
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toMatch(/invalid configuration\. PORT: /);
+  });
+});
