@@ -38,9 +38,11 @@ const handle =
 
 export function apiRouter(deps: RouteDeps, authenticate: Middleware<AppState>): Router<AppState> {
   const endpoints = apiEndpoints(deps);
-  const openApi = buildOpenApi(endpoints, deps.version);
+  // Built and serialised once: it only changes with the code.
+  const openApi = JSON.stringify(buildOpenApi(endpoints, deps.version));
   const router = new Router<AppState>({ prefix: '/api/v1' });
   router.get('/openapi.json', (ctx) => {
+    ctx.type = 'application/json';
     ctx.body = openApi;
   });
   const replayable = idempotency(deps.keys.secretEncryption);
