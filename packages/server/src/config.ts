@@ -1,12 +1,22 @@
 import { z } from 'zod/mini';
 import { en } from 'zod/locales';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 z.config(en());
 
-/** The repository root when running from the sources; the default home of `.metisai`. */
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The monorepo root (the nearest package.json with workspaces) when run from a checkout, else the working directory. */
+function projectRoot(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    try {
+      if ((JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { workspaces?: unknown }).workspaces) return dir;
+    } catch {
+      // no package.json here: keep walking up
+    }
+  }
+  return process.cwd();
+}
 
 const bool = (fallback: boolean) =>
   z.pipe(
@@ -31,7 +41,7 @@ const optionalString = z.pipe(
 const EnvSchema = z.object({
   NODE_ENV: z._default(z.enum(['development', 'production', 'test']), 'development'),
   DATABASE_URL: z.optional(z.string().check(z.regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'))),
-  METIS_DATA_DIR: z._default(z.string().check(z.minLength(1)), path.join(repoRoot, '.metisai')),
+  METIS_DATA_DIR: z._default(z.string().check(z.minLength(1)), path.join(projectRoot(), '.metisai')),
   SECRET_KEY: optionalString,
   PORT: int(8000, 0, 65535),
   HOST: z._default(z.string().check(z.minLength(1)), '127.0.0.1'),
