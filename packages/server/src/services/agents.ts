@@ -16,7 +16,7 @@ import { AgentEntity, type Agent } from '../entities/index.ts';
 import { ApiError, notFound } from '../http/api-error.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import type { AgentRuntime } from './agent-runtime.ts';
-import { DEFAULT_PAGE_SIZE, toPage } from './paginate.ts';
+import { listNewestFirst } from './paginate.ts';
 
 export const toAgentJson = (agent: Agent): AgentJson => ({
   id: agent.id,
@@ -49,13 +49,7 @@ export class AgentService {
   }
 
   async list(em: EntityManager, userId: string, params: ListParams): Promise<Page<AgentJson>> {
-    const limit = params.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await em.find(
-      AgentEntity,
-      { userId, deletedAt: null, ...(params.after ? { id: { $lt: params.after } } : {}) },
-      { orderBy: { id: 'desc' }, limit: limit + 1 },
-    );
-    return toPage(rows, limit, toAgentJson, (agent) => agent.id);
+    return listNewestFirst(em, AgentEntity, { userId, deletedAt: null }, params, toAgentJson);
   }
 
   /** The caller's live agent, or a 404 (also for another user's). */

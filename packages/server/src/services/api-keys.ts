@@ -4,7 +4,7 @@ import type { ApiKey as ApiKeyJson, ApiKeyCreated, ApiKeyCreateParams, ListParam
 import { ApiKeyEntity, type ApiKey } from '../entities/index.ts';
 import { notFound } from '../http/api-error.ts';
 import { uuid7 } from '../security/uuid7.ts';
-import { DEFAULT_PAGE_SIZE, toPage } from './paginate.ts';
+import { listNewestFirst } from './paginate.ts';
 
 /** Every API key starts with this, which tells it apart from a JWT. */
 export const API_KEY_PREFIX = 'metis_';
@@ -22,13 +22,7 @@ const toApiKeyJson = (apiKey: ApiKey): ApiKeyJson => ({
 
 export class ApiKeyService {
   async list(em: EntityManager, userId: string, params: ListParams): Promise<Page<ApiKeyJson>> {
-    const limit = params.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await em.find(
-      ApiKeyEntity,
-      { userId, ...(params.after ? { id: { $lt: params.after } } : {}) },
-      { orderBy: { id: 'desc' }, limit: limit + 1 },
-    );
-    return toPage(rows, limit, toApiKeyJson, (apiKey) => apiKey.id);
+    return listNewestFirst(em, ApiKeyEntity, { userId }, params, toApiKeyJson);
   }
 
   /** The key is shown in this answer only; the server keeps its SHA-256. */

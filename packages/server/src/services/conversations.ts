@@ -13,7 +13,7 @@ import { notFound } from '../http/api-error.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import { agentRefusal, type AgentService } from './agents.ts';
 import { appendEvent, listEvents } from './event-log.ts';
-import { DEFAULT_PAGE_SIZE, toPage } from './paginate.ts';
+import { listNewestFirst } from './paginate.ts';
 
 export const toConversationJson = (conversation: Conversation): ConversationJson => ({
   id: conversation.id,
@@ -37,13 +37,7 @@ export class ConversationService {
   }
 
   async list(em: EntityManager, userId: string, params: ConversationListParams): Promise<Page<ConversationJson>> {
-    const limit = params.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await em.find(
-      ConversationEntity,
-      { userId, ...(params.agent_id ? { agentId: params.agent_id } : {}), ...(params.after ? { id: { $lt: params.after } } : {}) },
-      { orderBy: { id: 'desc' }, limit: limit + 1 },
-    );
-    return toPage(rows, limit, toConversationJson, (conversation) => conversation.id);
+    return listNewestFirst(em, ConversationEntity, { userId, ...(params.agent_id ? { agentId: params.agent_id } : {}) }, params, toConversationJson);
   }
 
   async getOwned(em: EntityManager, userId: string, id: string): Promise<Conversation> {

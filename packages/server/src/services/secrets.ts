@@ -5,7 +5,7 @@ import { ApiError, notFound } from '../http/api-error.ts';
 import { decrypt, encrypt } from '../security/cipher.ts';
 import type { Keys } from '../security/keys.ts';
 import { uuid7 } from '../security/uuid7.ts';
-import { DEFAULT_PAGE_SIZE, toPage } from './paginate.ts';
+import { listNewestFirst } from './paginate.ts';
 
 const toSecretJson = (secret: Secret): SecretJson => ({
   id: secret.id,
@@ -26,13 +26,7 @@ export class SecretService {
   }
 
   async list(em: EntityManager, userId: string, params: ListParams): Promise<Page<SecretJson>> {
-    const limit = params.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await em.find(
-      SecretEntity,
-      { userId, ...(params.after ? { id: { $lt: params.after } } : {}) },
-      { orderBy: { id: 'desc' }, limit: limit + 1 },
-    );
-    return toPage(rows, limit, toSecretJson, (secret) => secret.id);
+    return listNewestFirst(em, SecretEntity, { userId }, params, toSecretJson);
   }
 
   async create(em: EntityManager, userId: string, params: SecretCreateParams): Promise<SecretJson> {
