@@ -33,6 +33,16 @@ const int = (fallback: number, min: number, max: number) =>
     ),
   );
 
+/** Seconds as a positive decimal (`15`, `0.2`): fractions let tests tick fast. */
+const seconds = (fallback: number, min: number, max: number) =>
+  z.pipe(
+    z.optional(z.string().check(z.regex(/^\d+(\.\d+)?$/, 'must be a number of seconds such as 15 or 0.5'))),
+    z.pipe(
+      z.transform((value: string | undefined) => (value === undefined ? fallback : Number(value))),
+      z.number().check(z.gte(min), z.lte(max)),
+    ),
+  );
+
 const optionalString = z.pipe(
   z.optional(z.string()),
   z.transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim())),
@@ -61,6 +71,8 @@ const EnvSchema = z.object({
   RATE_LIMIT_REGISTER_PER_IP: int(10, 1, 1_000_000),
   /** Authenticated requests per user and window; 0 turns the limit off. */
   RATE_LIMIT_API_PER_USER: int(1200, 0, 100_000_000),
+  /** How often an idle event stream sends a `: ping` comment. */
+  SSE_HEARTBEAT_SECONDS: seconds(15, 0.01, 3600),
   LLM_MODEL: optionalString,
   LLM_BASE_URL: optionalString,
   LLM_API_KEY: optionalString,
@@ -91,6 +103,8 @@ export interface Config {
     registerPerIp: number;
     apiPerUser: number;
   };
+  /** Interval of `: ping` comments on idle event streams. */
+  sseHeartbeatSeconds: number;
   llm: { model: string | undefined; baseUrl: string | undefined; apiKey: string | undefined };
   logLevel: Env['LOG_LEVEL'];
 }
@@ -157,6 +171,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       registerPerIp: env.RATE_LIMIT_REGISTER_PER_IP,
       apiPerUser: env.RATE_LIMIT_API_PER_USER,
     },
+    sseHeartbeatSeconds: env.SSE_HEARTBEAT_SECONDS,
     llm: { model: env.LLM_MODEL, baseUrl: env.LLM_BASE_URL, apiKey: env.LLM_API_KEY },
     logLevel: env.LOG_LEVEL,
   };

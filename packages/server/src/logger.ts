@@ -23,5 +23,7 @@ export const REDACTED_PATHS = [
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, base: { service: 'metisai-server' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
+  // Asynchronous writes to stdout by default: a synchronous write per access-log line costs a tenth of the CPU under load.
+  const stream = destination ?? pino.destination({ dest: 1, sync: false });
+  return pino({ level, base: { service: 'metisai-server' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, stream);
 }

@@ -22,11 +22,12 @@ async function main() {
     server.logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
+    const exit = (code: number) => server.logger.flush(() => process.exit(code));
     server.close().then(
-      () => process.exit(0),
+      () => exit(0),
       (error: unknown) => {
         server.logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        exit(1);
       },
     );
   };

@@ -1,10 +1,11 @@
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Keys derived from SECRET_KEY with HKDF, one per purpose, so no key serves two jobs. */
 export interface Keys {
-  jwtSigning: Buffer;
+  /** A KeyObject: jsonwebtoken would otherwise build one from the bytes on every verification. */
+  jwtSigning: KeyObject;
   secretEncryption: Buffer;
 }
 
@@ -12,7 +13,7 @@ const derive = (secretKey: string, info: string) =>
   Buffer.from(hkdfSync('sha256', Buffer.from(secretKey, 'utf8'), Buffer.from('metisai'), Buffer.from(info), 32));
 
 export const deriveKeys = (secretKey: string): Keys => ({
-  jwtSigning: derive(secretKey, 'metisai/jwt-signing/v1'),
+  jwtSigning: createSecretKey(derive(secretKey, 'metisai/jwt-signing/v1')),
   secretEncryption: derive(secretKey, 'metisai/secret-encryption/v1'),
 });
 

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Event as EventJson, EventType, Page } from '@metisai/sdk/schemas';
+import type { DeltaEvent, Event as EventJson, EventType, Page } from '@metisai/sdk/schemas';
 import { EventEntity, type Event } from '../entities/index.ts';
+import { EVENTS_CHANNEL, encodeDeltaNotices, encodeEventNotice } from '../events/notice.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import { toPage } from './paginate.ts';
 
@@ -18,8 +19,10 @@ export const toEventJson = (event: Event): EventJson =>
   }) as EventJson;
 
 /**
- * Appends an event to a conversation's log. The `seq` comes from a row lock on the conversation taken in the
- * same transaction as the insert, so events commit in `seq` order and a live reader never skips a late commit.
+ * Appends an event to a conversation's log and announces it to every process's live streams. The `seq` comes
+ * from a row lock on the conversation taken in the same transaction as the insert, so events commit in `seq`
+ * order and a live reader never skips a late commit. The NOTIFY is part of that transaction: Postgres delivers it
+ * at commit (of the outermost transaction, when `em` is already in one), never for a rolled-back event.
  */
 export async function appendEvent<T extends EventType>(em: EntityManager, conversationId: string, type: T, payload: EventPayload<T>): Promise<EventJson> {
   return em.transactional(async (tx) => {
@@ -30,8 +33,20 @@ export async function appendEvent<T extends EventType>(em: EntityManager, conver
     if (!row) throw new Error(`conversation ${conversationId} does not exist`);
     const event = tx.create(EventEntity, { id: uuid7(), conversationId, seq: row.last_seq, type, payload: payload as Record<string, unknown> });
     await tx.flush();
+    await tx.execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, encodeEventNotice(conversationId, row.last_seq)]);
     return toEventJson(event);
   });
+}
+
+/**
+ * Streams a piece of an assistant message to the conversation's live clients, in every process. Never stored:
+ * a client that is not connected at that moment never sees it, and the complete message event (`message_id`
+ * is its id) is what replays. Long content is split into several deltas. Call it outside a transaction (inside
+ * one, Postgres delivers at commit and folds identical deltas into one).
+ */
+export async function publishDelta(em: EntityManager, conversationId: string, delta: Pick<DeltaEvent, 'message_id' | 'content'>): Promise<void> {
+  const notices = encodeDeltaNotices({ type: 'delta', conversation_id: conversationId, message_id: delta.message_id, content: delta.content });
+  for (const notice of notices) await em.execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, notice]);
 }
 
 /** A page of the log after `after` (exclusive), optionally of one type, in `seq` order. */

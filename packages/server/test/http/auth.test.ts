@@ -309,7 +309,7 @@ describe('access tokens', () => {
     claims = jwt.decode(alice.token) as { sub: string; jti: string };
   });
   const profileWith = (token: string) => http.as(token).get('/api/v1/auth/profile');
-  const sign = (payload: { sub?: string; jti?: string; exp?: number }, options: jwt.SignOptions = {}, key: Buffer | string = jwtSigning) =>
+  const sign = (payload: { sub?: string; jti?: string; exp?: number }, options: jwt.SignOptions = {}, key: jwt.Secret = jwtSigning) =>
     jwt.sign(payload, key, { algorithm: 'HS256', issuer: 'metisai', ...(payload.exp ? {} : { expiresIn: 3600 }), ...options });
 
   test('a token signed here with the derived key works (so the failures below are meaningful)', async () => {

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Middleware } from 'koa';
 import koaJwt from 'koa-jwt';
 import { compose } from '../compose.ts';
@@ -10,7 +11,7 @@ import type { AuthService } from '../../services/auth.ts';
 import { JWT_ALGORITHM, JWT_ISSUER } from '../../services/tokens.ts';
 
 export interface AuthOptions {
-  jwtKey: Buffer;
+  jwtKey: KeyObject;
   auth: AuthService;
   apiKeys: ApiKeyService;
   /** Requests per user and window; 0 = no limit. */
@@ -26,7 +27,7 @@ const bearer = (header: string) => /^Bearer\s+(\S+)$/i.exec(header)?.[1];
  */
 export function authenticate(options: AuthOptions): Middleware<AppState> {
   const jwt = koaJwt({
-    secret: options.jwtKey,
+    secret: options.jwtKey as unknown as Buffer, // jsonwebtoken takes a KeyObject; koa-jwt's types predate it
     algorithms: [JWT_ALGORITHM],
     issuer: JWT_ISSUER,
     isRevoked: async (ctx, decoded) => {

@@ -1,0 +1,26 @@
+import { z } from 'zod/mini';
+import { defineTool } from './agent-tool.ts';
+
+const DESCRIPTION = `Signals the completion of the current task or conversation.
+
+Use this tool when:
+- You have successfully completed the user's requested task
+- You cannot proceed further due to technical limitations or missing information
+
+The message should include:
+- A clear summary of actions taken and their results
+- Any next steps for the user
+- Explanation if you're unable to complete the task
+- Any follow-up questions if more information is needed`;
+
+export const finishTool = defineTool({
+  name: 'finish',
+  description: DESCRIPTION,
+  needsConfirmation: false,
+  parameters: {
+    type: 'object',
+    properties: { message: { type: 'string', description: 'Final message to send to the user.' } },
+    required: ['message'],
+  },
+  args: z.object({ message: z.string() }),
+});

@@ -1,0 +1,56 @@
+import { DeltaEventSchema, type DeltaEvent } from '@metisai/sdk/schemas';
+
+/** The Postgres channel every process LISTENs on. */
+export const EVENTS_CHANNEL = 'metis_events';
+
+/** Postgres refuses NOTIFY payloads of 8000 bytes or more; we stay well below. */
+export const MAX_NOTICE_BYTES = 7900;
+
+/** What a NOTIFY on the channel says: a stored event was committed, or a delta streams by. */
+export type Notice = { kind: 'event'; conversationId: string; seq: number } | { kind: 'delta'; conversationId: string; delta: DeltaEvent };
+
+/** `{"conversation_id":"…","seq":12}`: subscribers read the row itself. */
+export const encodeEventNotice = (conversationId: string, seq: number) => JSON.stringify({ conversation_id: conversationId, seq });
+
+/**
+ * The delta as JSON, split into as many deltas (same `message_id`, in order) as it takes for each payload to
+ * fit in a NOTIFY. Splits fall between code points, never inside a surrogate pair.
+ */
+export function encodeDeltaNotices(delta: DeltaEvent): string[] {
+  const budget = MAX_NOTICE_BYTES - Buffer.byteLength(JSON.stringify({ ...delta, content: '' }));
+  if (Buffer.byteLength(JSON.stringify(delta.content)) - 2 <= budget) return [JSON.stringify(delta)];
+  const chunks: string[] = [];
+  let chunk = '';
+  let bytes = 0;
+  for (const char of delta.content) {
+    const cost = Buffer.byteLength(JSON.stringify(char)) - 2;
+    if (bytes + cost > budget) {
+      chunks.push(chunk);
+      chunk = '';
+      bytes = 0;
+    }
+    chunk += char;
+    bytes += cost;
+  }
+  chunks.push(chunk);
+  return chunks.map((content) => JSON.stringify({ ...delta, content }));
+}
+
+/** Parses a payload from the channel; anything else (another version, a stray NOTIFY) is undefined. */
+export function decodeNotice(payload: string | undefined): Notice | undefined {
+  if (!payload) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { conversation_id: conversationId, seq, type } = value as { conversation_id?: unknown; seq?: unknown; type?: unknown };
+  if (type === 'delta') {
+    const delta = DeltaEventSchema.safeParse(value);
+    return delta.success ? { kind: 'delta', conversationId: delta.data.conversation_id, delta: delta.data } : undefined;
+  }
+  if (typeof conversationId === 'string' && typeof seq === 'number' && Number.isInteger(seq)) return { kind: 'event', conversationId, seq };
+  return undefined;
+}
