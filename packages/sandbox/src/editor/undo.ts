@@ -1,0 +1,26 @@
+import type { EditorContext } from './context.ts';
+import { ToolError } from './errors.ts';
+import { catN } from './format.ts';
+import { encodeText, splitLines } from './text.ts';
+
+/** `undo_edit`: restores the text before the last edit, or removes a file the editor created. */
+export async function undoEdit(ctx: EditorContext, path: string): Promise<string> {
+  const previous = ctx.history.peek(path);
+  if (previous === undefined) throw new ToolError(`No edit history found for ${path}.`);
+
+  if (previous === null) {
+    if (!ctx.removeFile) {
+      throw new ToolError(
+        `The last edit to ${path} was its creation, and this editor cannot delete files. ` +
+          `Delete it with \`rm ${path}\` if you no longer need it.`,
+      );
+    }
+    await ctx.removeFile(path);
+    ctx.history.pop(path);
+    return `Last edit to ${path} undone successfully. The file had been created with \`create\`, so it was removed.`;
+  }
+
+  await ctx.files.writeFile(path, encodeText(previous));
+  ctx.history.pop(path);
+  return `Last edit to ${path} undone successfully. ${catN(splitLines(previous), path, 1, path, ctx.limits.maxOutputChars)}`;
+}

@@ -1,0 +1,70 @@
+import { Readable } from 'node:stream';
+import { extract, pack, type Header } from 'tar-stream';
+
+/** Who owns what we put into a sandbox, and with which permission bits. */
+export interface TarOwner {
+  uid: number;
+  gid: number;
+}
+
+export interface TarEntryInput {
+  /** Path inside the archive, relative, with `/` separators. */
+  name: string;
+  type: 'file' | 'directory';
+  mode: number;
+  data?: Uint8Array;
+  /** Overrides the archive's owner for this entry. */
+  owner?: TarOwner;
+}
+
+/** A small in-memory archive (a file write, a few directories). */
+export async function buildTar(entries: readonly TarEntryInput[], owner: TarOwner): Promise<Buffer> {
+  const archive = pack();
+  const chunks: Buffer[] = [];
+  archive.on('data', (chunk: unknown) => {
+    chunks.push(chunk as Buffer);
+  });
+  const ended = new Promise<void>((resolve, reject) => {
+    archive.on('end', resolve);
+    archive.on('error', reject);
+  });
+  const mtime = new Date();
+  for (const entry of entries) {
+    const { uid, gid } = entry.owner ?? owner;
+    const header = { name: entry.name, type: entry.type, mode: entry.mode, uid, gid, mtime };
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (entry.type === 'file') archive.entry(header, entry.data ?? new Uint8Array(), done);
+      else archive.entry(header, done);
+    });
+  }
+  archive.finalize();
+  await ended;
+  return Buffer.concat(chunks);
+}
+
+export interface TarEntryOutput {
+  header: Header;
+  data: Buffer;
+}
+
+/**
+ * Reads the first entry of an archive (what the Docker archive API returns for a single file)
+ * and stops reading there.
+ */
+export async function readFirstTarEntry(source: NodeJS.ReadableStream): Promise<TarEntryOutput | null> {
+  const input = source instanceof Readable ? source : Readable.from(source as AsyncIterable<Buffer>);
+  const parser = extract();
+  input.pipe(parser);
+  try {
+    for await (const entry of parser) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      return { header: entry.header, data: Buffer.concat(chunks) };
+    }
+    return null;
+  } finally {
+    parser.destroy();
+    input.destroy();
+  }
+}

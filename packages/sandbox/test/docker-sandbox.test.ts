@@ -1,0 +1,19 @@
+import { afterAll, beforeAll, describe } from 'vitest';
+import { DockerSandbox } from '../src/index.ts';
+import { hasDocker, STOCK_IMAGE } from './helpers/docker-availability.ts';
+import { editorSuite } from './suites/editor-suite.ts';
+import { SUITE_SHELL_OPTIONS, sandboxSuite } from './suites/sandbox-suite.ts';
+
+// The stock image, without our Dockerfile: any image with bash must work.
+describe.skipIf(!hasDocker)(`docker driver (${STOCK_IMAGE})`, () => {
+  let sandbox: DockerSandbox;
+  beforeAll(async () => {
+    sandbox = await DockerSandbox.create({ image: STOCK_IMAGE, owner: 'metisai-tests', shell: SUITE_SHELL_OPTIONS });
+  });
+  afterAll(async () => {
+    await sandbox?.remove();
+  });
+
+  describe('shell and files', () => sandboxSuite(() => sandbox));
+  describe('editor', () => editorSuite(() => sandbox));
+});

@@ -1,0 +1,23 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { LocalSandbox } from '../src/index.ts';
+import { editorSuite } from './suites/editor-suite.ts';
+import { SUITE_SHELL_OPTIONS, sandboxSuite } from './suites/sandbox-suite.ts';
+
+describe('local driver', () => {
+  let rootDir: string;
+  let sandbox: LocalSandbox;
+  beforeAll(async () => {
+    rootDir = await mkdtemp(join(tmpdir(), 'metis-local-'));
+    sandbox = await LocalSandbox.create({ rootDir, owner: 'metisai-tests', shell: SUITE_SHELL_OPTIONS, onLog: () => undefined });
+  });
+  afterAll(async () => {
+    await sandbox?.remove();
+    await rm(rootDir, { recursive: true, force: true });
+  });
+
+  describe('shell and files', () => sandboxSuite(() => sandbox));
+  describe('editor', () => editorSuite(() => sandbox));
+});

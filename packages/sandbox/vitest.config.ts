@@ -1,0 +1,8 @@
+import { defineProject } from '../../vitest.shared.ts';
+
+export default defineProject({
+  test: {
+    name: 'sandbox',
+    include: ['test/**/*.test.ts'],
+  },
+});

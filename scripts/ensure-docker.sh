@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Makes sure a Docker engine answers and holds the images the sandbox tests need.
+# Idempotent: every step is skipped when its result already exists, so a second
+# run takes well under a second.
+#
+#   1. engine:  install docker.io + debootstrap (apt) when `dockerd` is missing,
+#               start `dockerd` in the background when no engine answers, wait for it.
+#   2. base:    build a local `debian:bookworm-slim` stand-in (debootstrap minbase +
+#               docker import) when the engine lacks it (no registry pulls needed).
+#   3. sandbox: build the default sandbox image from packages/sandbox/Dockerfile.
+#
+# Environment:
+#   METISAI_SANDBOX_IMAGE   tag of the default sandbox image (default metisai/sandbox:latest)
+#   METISAI_BASE_IMAGE      base image tag (default debian:bookworm-slim)
+#   DEBIAN_MIRROR           mirror for debootstrap (default http://deb.debian.org/debian)
+#   DOCKERD_LOG             dockerd log file (default /var/log/metisai-dockerd.log)
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+sandbox_image="${METISAI_SANDBOX_IMAGE:-metisai/sandbox:latest}"
+base_image="${METISAI_BASE_IMAGE:-debian:bookworm-slim}"
+mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+dockerd_log="${DOCKERD_LOG:-/var/log/metisai-dockerd.log}"
+
+log() { printf '[ensure-docker] %s\n' "$*" >&2; }
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then sudo_cmd=(sudo); fi
+fi
+
+# Debian's 20.10 client speaks BuildKit; a newer client without buildx would fall back
+# to the legacy builder. Either works for our Dockerfile, BuildKit is faster.
+docker_cli() {
+  if [ -x /usr/bin/docker ]; then /usr/bin/docker "$@"; else docker "$@"; fi
+}
+
+engine_answers() { docker_cli info >/dev/null 2>&1; }
+
+# --- 1. engine ---------------------------------------------------------------
+if engine_answers; then
+  log "engine answers"
+else
+  if ! command -v dockerd >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then
+    log "installing docker.io and debootstrap"
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq docker.io debootstrap >/dev/null
+  fi
+  if ! engine_answers; then
+    if pgrep -x dockerd >/dev/null 2>&1; then
+      log "dockerd is already starting"
+    else
+      log "starting dockerd (log: $dockerd_log)"
+      "${sudo_cmd[@]}" bash -c "nohup dockerd >>'$dockerd_log' 2>&1 </dev/null &"
+    fi
+    for _ in $(seq 1 120); do
+      engine_answers && break
+      sleep 0.5
+    done
+    if ! engine_answers; then
+      log "dockerd did not answer within 60 s; last log lines:"
+      tail -n 20 "$dockerd_log" >&2 || true
+      exit 1
+    fi
+    log "engine answers"
+  fi
+fi
+
+# --- 2. base image -----------------------------------------------------------
+if docker_cli image inspect "$base_image" >/dev/null 2>&1; then
+  log "$base_image present"
+else
+  command -v debootstrap >/dev/null 2>&1 || {
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq debootstrap >/dev/null
+  }
+  rootfs="$(mktemp -d /tmp/metisai-rootfs.XXXXXX)"
+  trap '"${sudo_cmd[@]}" rm -rf "$rootfs"' EXIT
+  log "building $base_image with debootstrap (about a minute)"
+  "${sudo_cmd[@]}" debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >/dev/null
+  "${sudo_cmd[@]}" rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  "${sudo_cmd[@]}" tar -C "$rootfs" -c . | docker_cli import -c 'CMD ["bash"]' - "$base_image" >/dev/null
+  "${sudo_cmd[@]}" rm -rf "$rootfs"
+  trap - EXIT
+  log "$base_image imported"
+fi
+
+# --- 3. default sandbox image ------------------------------------------------
+if docker_cli image inspect "$sandbox_image" >/dev/null 2>&1; then
+  log "$sandbox_image present"
+else
+  log "building $sandbox_image from packages/sandbox/Dockerfile"
+  DOCKER_BUILDKIT=1 docker_cli build -q \
+    --build-arg "BASE_IMAGE=$base_image" \
+    -t "$sandbox_image" \
+    -f "$repo_root/packages/sandbox/Dockerfile" \
+    "$repo_root/packages/sandbox" >/dev/null
+  log "$sandbox_image built"
+fi
