@@ -5,6 +5,7 @@ import helmet from 'koa-helmet';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Orm } from './db/orm.ts';
+import type { EventBus } from './events/index.ts';
 import type { AppState } from './http/app-state.ts';
 import { accessLog } from './http/middleware/access-log.ts';
 import { authenticate } from './http/middleware/auth.ts';
@@ -22,6 +23,7 @@ export interface AppDeps {
   keys: Keys;
   logger: Logger;
   services: Services;
+  events: EventBus;
   version: string;
 }
 
@@ -33,10 +35,10 @@ const corsOrigin = (allowed: string[]) => (ctx: Koa.Context) => {
 
 /** Wires middleware and routes; `main.ts` listens, tests may too. */
 export function createApp(deps: AppDeps): Koa<AppState> {
-  const { config, orm, keys, logger, services, version } = deps;
+  const { config, orm, keys, logger, services, events, version } = deps;
   const app = new Koa<AppState>({ proxy: config.trustProxy });
   app.silent = true;
-  const routeDeps = { config, orm, keys, services, version };
+  const routeDeps = { config, orm, keys, services, events, version };
   const api = apiRouter(
     routeDeps,
     authenticate({

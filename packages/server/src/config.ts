@@ -59,6 +59,10 @@ const EnvSchema = z.object({
   ALLOW_REGISTRATION: bool(true),
   TRUST_PROXY: bool(false),
   RUNTIME_TYPE: z.optional(z.enum(['docker', 'local'])),
+  /** Image of Docker sandboxes when the agent names none (default: metisai/sandbox:latest, built on first use). */
+  SANDBOX_IMAGE: optionalString,
+  /** Comma-separated images (or patterns with *) agents may ask for; empty = any. */
+  SANDBOX_ALLOWED_IMAGES: z._default(z.string(), ''),
   BCRYPT_COST: int(12, 4, 15),
   JWT_EXPIRES_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 100 * 1024 * 1024),
@@ -93,6 +97,8 @@ export interface Config {
   allowRegistration: boolean;
   trustProxy: boolean;
   runtimeType: 'docker' | 'local' | undefined;
+  sandboxImage: string | undefined;
+  sandboxAllowedImages: string[] | undefined;
   bcryptCost: number;
   jwtExpiresSeconds: number;
   bodyLimitBytes: number;
@@ -161,6 +167,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     allowRegistration: env.ALLOW_REGISTRATION,
     trustProxy: env.TRUST_PROXY,
     runtimeType: env.RUNTIME_TYPE,
+    sandboxImage: env.SANDBOX_IMAGE,
+    sandboxAllowedImages: env.SANDBOX_ALLOWED_IMAGES.trim() ? env.SANDBOX_ALLOWED_IMAGES.split(',').map((image) => image.trim()).filter(Boolean) : undefined,
     bcryptCost: env.BCRYPT_COST,
     jwtExpiresSeconds: env.JWT_EXPIRES_SECONDS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,

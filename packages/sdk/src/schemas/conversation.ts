@@ -45,6 +45,12 @@ export const MessageCreateParamsSchema = z.strictObject({
 });
 export type MessageCreateParams = z.input<typeof MessageCreateParamsSchema>;
 
+/** Answer to the action a conversation in `awaiting_confirmation` waits on. */
+export const ConfirmParamsSchema = z.strictObject({
+  approve: z.boolean(),
+});
+export type ConfirmParams = z.input<typeof ConfirmParamsSchema>;
+
 /** Pages of a conversation's log are keyed by `seq`: `after` is exclusive. */
 export const EventListParamsSchema = z.strictObject({
   limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000))),

@@ -22,6 +22,24 @@ export const SettingsUpdateParamsSchema = z.strictObject({
 });
 export type SettingsUpdateParams = z.input<typeof SettingsUpdateParamsSchema>;
 
+/** `POST /settings/llm-test`: try the configured LLM endpoint, optionally with values not saved yet. */
+export const LlmTestParamsSchema = z.strictObject({
+  llm_model: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  llm_base_url: z.optional(z.url({ protocol: /^https?$/ })),
+  llm_api_key: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
+});
+export type LlmTestParams = z.input<typeof LlmTestParamsSchema>;
+
+export const LlmTestResultSchema = z.object({
+  ok: z.boolean(),
+  model: z.nullable(z.string()),
+  base_url: z.nullable(z.string()),
+  latency_ms: z.number(),
+  /** The provider's complaint when `ok` is false (its HTTP status when it answered). */
+  error: z.nullable(z.object({ status: z.nullable(z.number()), code: z.string(), message: z.string() })),
+});
+export type LlmTestResult = z.infer<typeof LlmTestResultSchema>;
+
 /** A secret's value is never returned. */
 export const SecretSchema = z.object({
   id: IdSchema,

@@ -9,6 +9,8 @@ export const ConversationEntity = defineEntity({
     userId: p.uuid(),
     agentId: p.uuid().nullable(),
     title: p.text().nullable(),
+    /** The conversation's sandbox (created on its first run), kept while the conversation exists. */
+    sandboxId: p.text().nullable(),
     state: p.text().$type<ConversationState>(),
     /** The last allocated event `seq`. */
     lastSeq: p.integer(),

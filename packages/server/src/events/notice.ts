@@ -7,7 +7,18 @@ export const EVENTS_CHANNEL = 'metis_events';
 export const MAX_NOTICE_BYTES = 7900;
 
 /** What a NOTIFY on the channel says: a stored event was committed, or a delta streams by. */
-export type Notice = { kind: 'event'; conversationId: string; seq: number } | { kind: 'delta'; conversationId: string; delta: DeltaEvent };
+export type Notice =
+  | { kind: 'event'; conversationId: string; seq: number }
+  | { kind: 'delta'; conversationId: string; delta: DeltaEvent }
+  | { kind: 'control'; control: ControlNotice };
+
+/** A request to whichever process runs something: stop a conversation's run, or every run of an agent. */
+export interface ControlNotice {
+  action: 'stop_conversation' | 'stop_agent';
+  id: string;
+}
+
+export const encodeControlNotice = (control: ControlNotice) => JSON.stringify({ control });
 
 /** `{"conversation_id":"…","seq":12}`: subscribers read the row itself. */
 export const encodeEventNotice = (conversationId: string, seq: number) => JSON.stringify({ conversation_id: conversationId, seq });
@@ -47,6 +58,10 @@ export function decodeNotice(payload: string | undefined): Notice | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const { conversation_id: conversationId, seq, type } = value as { conversation_id?: unknown; seq?: unknown; type?: unknown };
+  const { control } = value as { control?: Partial<ControlNotice> };
+  if (control && (control.action === 'stop_conversation' || control.action === 'stop_agent') && typeof control.id === 'string') {
+    return { kind: 'control', control: { action: control.action, id: control.id } };
+  }
   if (type === 'delta') {
     const delta = DeltaEventSchema.safeParse(value);
     return delta.success ? { kind: 'delta', conversationId: delta.data.conversation_id, delta: delta.data } : undefined;

@@ -9,6 +9,8 @@ export interface EndpointResponse {
   schema?: Schema;
   /** Content type when not JSON (e.g. `text/event-stream`). */
   contentType?: string;
+  /** The same status in other content types, chosen by the request's `Accept` (e.g. JSON or `text/event-stream`). */
+  alternatives?: { contentType: string; schema?: Schema }[];
 }
 
 /** One route: what it takes and answers (validation and the OpenAPI document come from here) and its handler. */

@@ -30,7 +30,13 @@ export function buildOpenApi(endpoints: Endpoint[], version: string) {
         {
           description: response.description,
           ...(response.schema || response.contentType
-            ? { content: { [response.contentType ?? 'application/json']: response.schema ? { schema: jsonSchema(response.schema, 'output') } : {} } }
+            ? {
+                content: Object.fromEntries(
+                  [{ contentType: response.contentType ?? 'application/json', schema: response.schema }, ...(response.alternatives ?? [])].map(
+                    ({ contentType, schema }) => [contentType, schema ? { schema: jsonSchema(schema, 'output') } : {}],
+                  ),
+                ),
+              }
             : {}),
         },
       ]),

@@ -12,7 +12,8 @@ import { ConversationEntity, type Conversation } from '../entities/index.ts';
 import { notFound } from '../http/api-error.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import { agentRefusal, type AgentService } from './agents.ts';
-import { appendEvent, listEvents } from './event-log.ts';
+import { listEvents } from './event-log.ts';
+import type { ConversationRunner } from '../runtime/conversation-runner.ts';
 import { listNewestFirst } from './paginate.ts';
 
 export const toConversationJson = (conversation: Conversation): ConversationJson => ({
@@ -31,9 +32,11 @@ export const toConversationJson = (conversation: Conversation): ConversationJson
 
 export class ConversationService {
   readonly #agents: AgentService;
+  readonly #runner: ConversationRunner;
 
-  constructor(agents: AgentService) {
+  constructor(agents: AgentService, runner: ConversationRunner) {
     this.#agents = agents;
+    this.#runner = runner;
   }
 
   async list(em: EntityManager, userId: string, params: ConversationListParams): Promise<Page<ConversationJson>> {
@@ -73,6 +76,7 @@ export class ConversationService {
   async delete(em: EntityManager, userId: string, id: string): Promise<void> {
     const conversation = await this.getOwned(em, userId, id);
     await em.remove(conversation).flush();
+    await this.#runner.forget(conversation);
   }
 
   async listMessages(em: EntityManager, userId: string, id: string, params: EventListParams): Promise<Page<EventJson>> {
@@ -85,13 +89,32 @@ export class ConversationService {
     return listEvents(em, id, { after: params.after, limit: params.limit ?? 100 });
   }
 
-  /** Stores the user's message; refused while the conversation's agent is stopped or deleted. */
+  /** Stores the user's message and starts the run that answers it; refused while the agent is stopped or deleted. */
   async postMessage(em: EntityManager, userId: string, id: string, content: string): Promise<EventJson> {
+    const conversation = await this.#runnable(em, userId, id);
+    return this.#runner.postMessage(em, conversation, content);
+  }
+
+  /** Resumes a run waiting for confirmation of its pending action. */
+  async confirm(em: EntityManager, userId: string, id: string, approve: boolean): Promise<ConversationJson> {
+    const conversation = await this.#runnable(em, userId, id);
+    await this.#runner.confirm(em, conversation, approve);
+    return toConversationJson(await this.getOwned(em.fork(), userId, id));
+  }
+
+  /** Stops the conversation's run (in whichever process runs it). */
+  async stop(em: EntityManager, userId: string, id: string): Promise<ConversationJson> {
+    const conversation = await this.getOwned(em, userId, id);
+    await this.#runner.stop(em, conversation);
+    return toConversationJson(await this.getOwned(em.fork(), userId, id));
+  }
+
+  async #runnable(em: EntityManager, userId: string, id: string): Promise<Conversation> {
     const conversation = await this.getOwned(em, userId, id);
     if (conversation.agentId) {
       const refusal = await agentRefusal(em, conversation.agentId);
       if (refusal) throw refusal;
     }
-    return appendEvent(em, conversation.id, 'message', { role: 'user', content });
+    return conversation;
   }
 }

@@ -24,14 +24,21 @@ export const toEventJson = (event: Event): EventJson =>
  * order and a live reader never skips a late commit. The NOTIFY is part of that transaction: Postgres delivers it
  * at commit (of the outermost transaction, when `em` is already in one), never for a rolled-back event.
  */
-export async function appendEvent<T extends EventType>(em: EntityManager, conversationId: string, type: T, payload: EventPayload<T>): Promise<EventJson> {
+export async function appendEvent<T extends EventType>(
+  em: EntityManager,
+  conversationId: string,
+  type: T,
+  payload: EventPayload<T>,
+  /** `id`: chosen up front, e.g. the `message_id` the message's deltas already carried (default: a new UUIDv7). */
+  options: { id?: string } = {},
+): Promise<EventJson> {
   return em.transactional(async (tx) => {
     const [row] = await tx.execute<{ last_seq: number }[]>(
       'update conversations set last_seq = last_seq + 1, updated_at = now() where id = ? returning last_seq',
       [conversationId],
     );
     if (!row) throw new Error(`conversation ${conversationId} does not exist`);
-    const event = tx.create(EventEntity, { id: uuid7(), conversationId, seq: row.last_seq, type, payload: payload as Record<string, unknown> });
+    const event = tx.create(EventEntity, { id: options.id ?? uuid7(), conversationId, seq: row.last_seq, type, payload: payload as Record<string, unknown> });
     await tx.flush();
     await tx.execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, encodeEventNotice(conversationId, row.last_seq)]);
     return toEventJson(event);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eventually, Http, registerUser } from '../support/http.ts';
+import { appendEvent } from '../../src/services/event-log.ts';
 import { startApiServer, type ApiServer } from './api-server.ts';
 
 let server: ApiServer;
@@ -94,15 +95,18 @@ describe('conversations', () => {
 });
 
 describe('messages', () => {
-  test('answer 202 with the stored event; seq counts 1, 2, 3; no reply is made', async () => {
+  // This server has no LLM configured: every run ends at once with `llm_not_configured`.
+  const settled = (id: string) =>
+    eventually(async () => {
+      const state = (await alice.get(`/api/v1/conversations/${id}`)).body.state;
+      return state !== 'running' ? state : null;
+    });
+
+  test('answer 202 with the stored event; the run answering it is logged after it', async () => {
     const conversation = await createConversation();
-    const sent = [];
-    for (const content of ['one', 'two', 'three']) {
-      const reply = await send(conversation.id, content);
-      expect(reply.status).toBe(202);
-      sent.push(reply.body);
-    }
-    expect(sent[0]).toEqual({
+    const first = await send(conversation.id, 'one');
+    expect(first.status).toBe(202);
+    expect(first.body).toEqual({
       id: expect.any(String),
       seq: 1,
       conversation_id: conversation.id,
@@ -111,29 +115,43 @@ describe('messages', () => {
       content: 'one',
       created_at: expect.any(String),
     });
-    expect(sent.map((event) => event.seq)).toEqual([1, 2, 3]);
-
+    expect(await settled(conversation.id)).toBe('error');
+    const events = (await alice.get(`/api/v1/conversations/${conversation.id}/events`)).body.data;
+    expect(events.map((e: { seq: number; type: string }) => [e.seq, e.type])).toEqual([
+      [1, 'message'],
+      [2, 'error'],
+      [3, 'state'],
+    ]);
+    expect(events[1]).toMatchObject({ code: 'llm_not_configured' });
+    expect(events[2]).toMatchObject({ state: 'error', reason: 'llm_not_configured' });
+    // No placeholder reply: there is no assistant message.
+    const second = await send(conversation.id, 'two');
+    expect(second.body.seq).toBe(4);
+    await settled(conversation.id);
     const messages = await alice.get(`/api/v1/conversations/${conversation.id}/messages`);
-    expect(messages.status).toBe(200);
-    expect(messages.body).toEqual({ data: sent, has_more: false, next_after: null });
-    const events = await alice.get(`/api/v1/conversations/${conversation.id}/events`);
-    expect(events.body).toEqual({ data: sent, has_more: false, next_after: null });
-    expect((await alice.get(`/api/v1/conversations/${conversation.id}`)).body.state).toBe('idle');
+    expect(messages.body).toEqual({ data: [first.body, second.body], has_more: false, next_after: null });
   });
 
   test('each conversation counts its own seq', async () => {
     const a = await createConversation();
     const b = await createConversation();
     expect((await send(a.id, 'a1')).body.seq).toBe(1);
-    expect((await send(a.id, 'a2')).body.seq).toBe(2);
     expect((await send(b.id, 'b1')).body.seq).toBe(1);
+    await settled(a.id);
+    expect((await send(a.id, 'a2')).body.seq).toBe(4);
   });
 
-  test('concurrent messages get distinct consecutive seqs', async () => {
+  test('concurrent messages: one starts a run, the others are 409 conversation_busy and not stored', async () => {
     const conversation = await createConversation();
     const replies = await Promise.all(Array.from({ length: 8 }, (_, i) => send(conversation.id, `m${i}`)));
-    expect(replies.map((reply) => reply.status)).toEqual(Array(8).fill(202));
-    expect(replies.map((reply) => reply.body.seq).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const statuses = replies.map((reply) => reply.status);
+    expect(statuses.filter((status) => status === 202)).toHaveLength(1);
+    for (const reply of replies.filter((r) => r.status !== 202)) {
+      expect(reply.status).toBe(409);
+      expect(reply.body.error.code).toBe('conversation_busy');
+    }
+    await settled(conversation.id);
+    expect((await alice.get(`/api/v1/conversations/${conversation.id}/messages`)).body.data).toHaveLength(1);
   });
 
   test('empty, missing or oversized content is a 400 naming content', async () => {
@@ -158,6 +176,7 @@ describe('messages', () => {
     const accepted = await send(conversation.id, 'hello!');
     expect(accepted.status).toBe(202);
     expect(accepted.body.seq).toBe(1);
+    await settled(conversation.id);
 
     await alice.post(`/api/v1/agents/${agent.id}/stop`);
     await eventually(async () => (await alice.get(`/api/v1/agents/${agent.id}`)).body.status === 'stopped');
@@ -171,7 +190,8 @@ describe('event pages', () => {
   let conversation: { id: string };
   beforeAll(async () => {
     conversation = await createConversation();
-    for (let i = 1; i <= 5; i++) expect((await send(conversation.id, `m${i}`)).status).toBe(202);
+    // Five messages in the log, written as the runtime writes events (posting would start runs between them).
+    for (let i = 1; i <= 5; i++) await appendEvent(server.orm.em.fork(), conversation.id, 'message', { role: 'user', content: `m${i}` });
   });
 
   test('after is an exclusive seq and limit caps the page', async () => {

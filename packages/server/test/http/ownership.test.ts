@@ -69,8 +69,8 @@ describe("another user's id answers exactly like a missing one", () => {
     expect(agent.body).toMatchObject({ name: 'Mine', status: 'running' });
     const conversation = await alice.get(`/api/v1/conversations/${owned.conversation}`);
     expect(conversation.body.title).toBe('private');
-    const events = await alice.get(`/api/v1/conversations/${owned.conversation}/events`);
-    expect(events.body.data.map((event: { content: string }) => event.content)).toEqual(['hello']);
+    const messages = await alice.get(`/api/v1/conversations/${owned.conversation}/messages`);
+    expect(messages.body.data.map((event: { content: string }) => event.content)).toEqual(['hello']);
     expect((await alice.get('/api/v1/secrets')).body.data.map((s: { id: string }) => s.id)).toEqual([owned.secret]);
     expect((await alice.get('/api/v1/api-keys')).body.data.map((k: { id: string }) => k.id)).toEqual([owned.apiKey]);
     expect((await new Http(server.url, owned.apiKeyValue).get('/api/v1/auth/profile')).status).toBe(200);

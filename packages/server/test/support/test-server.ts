@@ -20,6 +20,14 @@ export async function createTestDatabase(): Promise<string> {
   }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
+  // A clone of the template is a separate installation: it gets its own id (sandboxes are labelled with it).
+  const db = new pg.Client({ connectionString: url.toString() });
+  await db.connect();
+  try {
+    await db.query('update installation set id = gen_random_uuid()');
+  } finally {
+    await db.end();
+  }
   return url.toString();
 }
 

@@ -5,16 +5,21 @@ import {
   AgentUpdateParamsSchema,
   ErrorBodySchema,
   ListParamsSchema,
+  LlmTestResultSchema,
   pageOf,
 } from '@metisai/sdk/schemas';
 import { endpoint } from '../endpoint.ts';
 import type { RouteDeps } from './deps.ts';
+import { llmOrBadRequest } from '../../runtime/run-settings.ts';
+import { testLlm } from '../../runtime/llm-test.ts';
 import { toAgentJson } from '../../services/agents.ts';
 
 const notFound = { description: 'No such agent (or not yours)', schema: ErrorBodySchema };
 const invalidTransition = { description: 'Not allowed from the current status (`invalid_transition`, with `current_status`)', schema: ErrorBodySchema };
 
-export const agentEndpoints = ({ services: { agents } }: RouteDeps) => [
+export const agentEndpoints = ({ services, config }: RouteDeps) => {
+  const { agents } = services;
+  return [
   endpoint({
     method: 'get',
     path: '/agents',
@@ -92,4 +97,20 @@ export const agentEndpoints = ({ services: { agents } }: RouteDeps) => [
       ctx.body = await agents.stop(ctx.state.em, ctx.state.principal.userId, params.id!);
     },
   }),
+  endpoint({
+    method: 'post',
+    path: '/agents/:id/llm-test',
+    tag: 'agents',
+    summary: "Make a one-token call to the agent's LLM endpoint (its config, then your settings, then the server's) and report the result",
+    responses: {
+      200: { description: 'The outcome: `ok`, or the provider complaint', schema: LlmTestResultSchema },
+      400: { description: 'No model or base URL configured (`llm_not_configured`)', schema: ErrorBodySchema },
+      404: notFound,
+    },
+    handler: async (ctx, { params }) => {
+      const agent = await agents.getOwned(ctx.state.em, ctx.state.principal.userId, params.id!);
+      ctx.body = await testLlm(await llmOrBadRequest({ config, ...services }, ctx.state.em, ctx.state.principal.userId, agent.config));
+    },
+  }),
 ];
+};

@@ -1,4 +1,5 @@
 import {
+  ConfirmParamsSchema,
   ConversationCreateParamsSchema,
   ConversationListParamsSchema,
   ConversationSchema,
@@ -9,14 +10,27 @@ import {
   MessageCreateParamsSchema,
   MessageEventSchema,
   pageOf,
+  StreamEventSchema,
 } from '@metisai/sdk/schemas';
+import { validationError } from '../api-error.ts';
 import { endpoint } from '../endpoint.ts';
 import type { RouteDeps } from './deps.ts';
+import { streamEvents } from '../../events/index.ts';
 import { toConversationJson } from '../../services/conversations.ts';
 
 const notFound = { description: 'No such conversation (or not yours)', schema: ErrorBodySchema };
 
-export const conversationEndpoints = ({ services: { conversations } }: RouteDeps) => [
+/** `Last-Event-ID`: the `seq` of the last event the client has; absent or empty means none. */
+const lastEventId = (header: string): number | undefined => {
+  if (header.trim() === '') return undefined;
+  const seq = Number(header.trim());
+  if (!Number.isSafeInteger(seq) || seq < 0) {
+    throw validationError('Last-Event-ID must be the seq of an event', [{ path: 'Last-Event-ID', message: 'must be a whole number' }]);
+  }
+  return seq;
+};
+
+export const conversationEndpoints = ({ services: { conversations }, events, config }: RouteDeps) => [
   endpoint({
     method: 'get',
     path: '/conversations',
@@ -106,11 +120,59 @@ export const conversationEndpoints = ({ services: { conversations } }: RouteDeps
     method: 'get',
     path: '/conversations/:id/events',
     tag: 'conversations',
-    summary: "A page of the conversation's event log in order; `after` is a `seq` (exclusive)",
+    summary:
+      "The conversation's event log in order; `after` is a `seq` (exclusive). With `Accept: text/event-stream`: " +
+      'server-sent events, the log from `Last-Event-ID` (else `after`) then live, with `delta` events and `: ping` heartbeats',
     query: EventListParamsSchema,
-    responses: { 200: { description: 'A page of events', schema: pageOf(EventSchema) }, 404: notFound },
+    responses: {
+      200: {
+        description: 'A page of events, or the event stream (`id:` is the `seq`, `event:` the type, `data:` the event; deltas have no `id:`)',
+        schema: pageOf(EventSchema),
+        alternatives: [{ contentType: 'text/event-stream', schema: StreamEventSchema }],
+      },
+      404: notFound,
+    },
     handler: async (ctx, { query, params }) => {
-      ctx.body = await conversations.listEvents(ctx.state.em, ctx.state.principal.userId, params.id!, query);
+      const userId = ctx.state.principal.userId;
+      if (ctx.method !== 'GET' || ctx.accepts('application/json', 'text/event-stream') !== 'text/event-stream') {
+        ctx.body = await conversations.listEvents(ctx.state.em, userId, params.id!, query);
+        return;
+      }
+      const after = lastEventId(ctx.get('Last-Event-ID')) ?? query.after ?? 0;
+      // Every refusal (404 included) is an ordinary JSON error: the stream has not started yet.
+      await conversations.getOwned(ctx.state.em, userId, params.id!);
+      streamEvents(ctx, events, { conversationId: params.id!, after, heartbeatSeconds: config.sseHeartbeatSeconds });
+    },
+  }),
+  endpoint({
+    method: 'post',
+    path: '/conversations/:id/stop',
+    tag: 'conversations',
+    summary: 'Stop the running agent: aborts the LLM request and interrupts the running command (in whichever server process runs it)',
+    responses: {
+      202: { description: 'Stopping; the run ends with a `state` event `stopped`/`user_stop`', schema: ConversationSchema },
+      404: notFound,
+      409: { description: 'Nothing is running (`conversation_not_running`)', schema: ErrorBodySchema },
+    },
+    handler: async (ctx, { params }) => {
+      ctx.status = 202;
+      ctx.body = await conversations.stop(ctx.state.em, ctx.state.principal.userId, params.id!);
+    },
+  }),
+  endpoint({
+    method: 'post',
+    path: '/conversations/:id/confirm',
+    tag: 'conversations',
+    summary: 'Approve or reject the action a conversation in `awaiting_confirmation` waits on; the run resumes',
+    body: ConfirmParamsSchema,
+    responses: {
+      202: { description: 'Resumed', schema: ConversationSchema },
+      404: notFound,
+      409: { description: 'Nothing awaits confirmation (`not_awaiting_confirmation`), or a run is going (`conversation_busy`)', schema: ErrorBodySchema },
+    },
+    handler: async (ctx, { body, params }) => {
+      ctx.status = 202;
+      ctx.body = await conversations.confirm(ctx.state.em, ctx.state.principal.userId, params.id!, body.approve);
     },
   }),
 ];

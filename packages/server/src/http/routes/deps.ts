@@ -1,5 +1,6 @@
 import type { Config } from '../../config.ts';
 import type { Orm } from '../../db/orm.ts';
+import type { EventBus } from '../../events/index.ts';
 import type { Keys } from '../../security/keys.ts';
 import type { Services } from '../../services/index.ts';
 
@@ -8,5 +9,6 @@ export interface RouteDeps {
   orm: Orm;
   keys: Keys;
   services: Services;
+  events: EventBus;
   version: string;
 }

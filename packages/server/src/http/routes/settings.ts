@@ -4,6 +4,8 @@ import {
   ApiKeySchema,
   ErrorBodySchema,
   ListParamsSchema,
+  LlmTestParamsSchema,
+  LlmTestResultSchema,
   pageOf,
   SecretCreateParamsSchema,
   SecretSchema,
@@ -12,8 +14,10 @@ import {
 } from '@metisai/sdk/schemas';
 import { endpoint } from '../endpoint.ts';
 import type { RouteDeps } from './deps.ts';
+import { llmOrBadRequest } from '../../runtime/run-settings.ts';
+import { testLlm } from '../../runtime/llm-test.ts';
 
-export const settingsEndpoints = ({ services: { settings } }: RouteDeps) => [
+export const settingsEndpoints = ({ services, config }: RouteDeps) => [
   endpoint({
     method: 'get',
     path: '/settings',
@@ -21,7 +25,7 @@ export const settingsEndpoints = ({ services: { settings } }: RouteDeps) => [
     summary: 'Your defaults for agents (the LLM API key is never shown)',
     responses: { 200: { description: 'Settings', schema: SettingsSchema } },
     handler: async (ctx) => {
-      ctx.body = await settings.get(ctx.state.em, ctx.state.principal.userId);
+      ctx.body = await services.settings.get(ctx.state.em, ctx.state.principal.userId);
     },
   }),
   endpoint({
@@ -32,7 +36,21 @@ export const settingsEndpoints = ({ services: { settings } }: RouteDeps) => [
     body: SettingsUpdateParamsSchema,
     responses: { 200: { description: 'Settings', schema: SettingsSchema } },
     handler: async (ctx, { body }) => {
-      ctx.body = await settings.update(ctx.state.em, ctx.state.principal.userId, body);
+      ctx.body = await services.settings.update(ctx.state.em, ctx.state.principal.userId, body);
+    },
+  }),
+  endpoint({
+    method: 'post',
+    path: '/settings/llm-test',
+    tag: 'settings',
+    summary: 'Make a one-token call to your configured LLM endpoint (fields in the body override the saved ones) and report the result',
+    body: LlmTestParamsSchema,
+    responses: {
+      200: { description: 'The outcome: `ok`, or the provider complaint', schema: LlmTestResultSchema },
+      400: { description: 'No model or base URL configured (`llm_not_configured`)', schema: ErrorBodySchema },
+    },
+    handler: async (ctx, { body }) => {
+      ctx.body = await testLlm(await llmOrBadRequest({ config, ...services }, ctx.state.em, ctx.state.principal.userId, null, body));
     },
   }),
 ];

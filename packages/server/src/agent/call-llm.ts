@@ -1,0 +1,73 @@
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { toChatMessages } from './chat-messages.ts';
+import { condenseBoundary } from './condense.ts';
+import type { LlmReply } from './llm.ts';
+import { streamCompletion } from './llm.ts';
+import { describeAuthError, describeLlmError, isAbortError, isAuthError, isContextLengthError, isRetryable, retryDelayMs } from './llm-errors.ts';
+import type { RunContext } from './run-context.ts';
+import type { RunEnd } from './run-options.ts';
+import { stopped } from './stop-conditions.ts';
+
+export type LlmOutcome = { reply: LlmReply; messageId: string } | { end: RunEnd };
+
+const llmFailure = (reason: string, message: string): { end: RunEnd } => ({ end: { state: 'error', reason, error: { code: reason, message } } });
+
+/** Resolves `true` after `ms`, or `false` as soon as `signal` aborts. */
+const sleep = (ms: number, signal?: AbortSignal): Promise<boolean> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const handleAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', handleAbort);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener('abort', handleAbort, { once: true });
+  });
+
+/**
+ * One LLM reply for the conversation so far. Retries (429, 5xx, connection) and condensing (context too
+ * long) are reported as error events; each attempt streams its text under a fresh `message_id`.
+ */
+export async function callLlm(run: RunContext, systemPrompt: string): Promise<LlmOutcome> {
+  const { llm, signal } = run.options;
+  const maxRetries = llm.maxRetries ?? 3;
+  let retries = 0;
+  let hasCondensed = false;
+  for (;;) {
+    if (run.isStopped) return { end: stopped(run.stopReason) };
+    const messageId = run.newId();
+    const text = run.masker.stream();
+    const messages: ChatCompletionMessageParam[] = run.masker.maskDeep([
+      { role: 'system', content: systemPrompt },
+      ...toChatMessages(run.events, run.condenseBefore),
+    ]);
+    try {
+      const request = { model: llm.model, messages, tools: run.tools.map((tool) => tool.definition), signal };
+      const reply = await streamCompletion(run.client, request, (delta) => run.emitDelta(messageId, text.push(delta)));
+      await run.emitDelta(messageId, text.flush());
+      if (reply.usage) run.addUsage(reply.usage);
+      return { reply, messageId };
+    } catch (err) {
+      if (run.isStopped || isAbortError(err)) return { end: stopped(run.stopReason) };
+      if (isAuthError(err)) return llmFailure('llm_auth', describeAuthError(err));
+      if (isContextLengthError(err)) {
+        const boundary = condenseBoundary(run.events, run.condenseBefore);
+        if (hasCondensed || boundary === run.condenseBefore) return llmFailure('llm_context_length', describeLlmError(err));
+        hasCondensed = true;
+        run.condenseBefore = boundary;
+        await run.emit({ type: 'error', code: 'llm_context_condensed', message: `${describeLlmError(err)}; older tool outputs were condensed and the request is sent again.` });
+        continue;
+      }
+      if (!isRetryable(err) || retries >= maxRetries) {
+        return llmFailure('llm_error', `${describeLlmError(err)}${retries > 0 ? ` (after ${retries} retries)` : ''}`);
+      }
+      const delayMs = retryDelayMs(err, retries, llm);
+      retries++;
+      await run.emit({ type: 'error', code: 'llm_retry', message: `${describeLlmError(err)}; retry ${retries} of ${maxRetries} in ${(delayMs / 1000).toFixed(1)} s.` });
+      if (!(await sleep(delayMs, signal))) return { end: stopped(run.stopReason) };
+    }
+  }
+}

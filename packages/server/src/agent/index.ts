@@ -1,0 +1,15 @@
+export { runConversation } from './run-conversation.ts';
+export type {
+  AgentDelta,
+  AgentEmitter,
+  AgentEventInput,
+  ConfirmationDecision,
+  LlmSettings,
+  RunConversationOptions,
+  RunResult,
+  TokenUsage,
+} from './run-options.ts';
+export { pendingActions } from './pending-actions.ts';
+export { STOP_INTERRUPTED } from './stop-conditions.ts';
+export { SECRET_PLACEHOLDER, SecretMasker } from './secret-masker.ts';
+export { toolsFor, type AgentTool } from './tools/index.ts';

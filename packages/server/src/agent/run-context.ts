@@ -1,0 +1,93 @@
+import type { Sandbox } from '@metisai/sandbox';
+import type { ActionEvent, Event } from '@metisai/sdk/schemas';
+import OpenAI from 'openai';
+import { uuid7 } from '../security/uuid7.ts';
+import type { AgentEventInput, RunConversationOptions, RunEnd, RunResult, TokenUsage } from './run-options.ts';
+import { SecretMasker } from './secret-masker.ts';
+import { toolsFor, type AgentTool } from './tools/index.ts';
+
+export interface Observation {
+  content: string;
+  exitCode?: number | null;
+}
+
+/** Everything one run shares: options, the growing event list, the masker, the sandbox and the LLM client. */
+export class RunContext {
+  readonly options: RunConversationOptions;
+  readonly events: Event[];
+  readonly masker: SecretMasker;
+  readonly tools: AgentTool[];
+  readonly client: OpenAI;
+  readonly newId: () => string;
+  readonly usage: TokenUsage = { prompt_tokens: 0, completion_tokens: 0 };
+  /** Observations before this index reach the LLM condensed (after a context-length error). */
+  condenseBefore = 0;
+  private currentSandbox: Sandbox | null = null;
+
+  constructor(options: RunConversationOptions) {
+    this.options = options;
+    this.events = [...options.history];
+    this.masker = new SecretMasker(options.secrets);
+    this.tools = toolsFor(options.tools);
+    this.newId = options.newId ?? uuid7;
+    this.client = new OpenAI({
+      baseURL: options.llm.baseURL,
+      apiKey: options.llm.apiKey,
+      maxRetries: 0,
+      timeout: options.llm.timeoutMs ?? 600_000,
+    });
+  }
+
+  get isStopped(): boolean {
+    return this.options.signal?.aborted ?? false;
+  }
+
+  /** The abort reason (see `stopped`). */
+  get stopReason(): unknown {
+    return this.options.signal?.reason;
+  }
+
+  get sandbox(): Sandbox {
+    if (!this.currentSandbox) throw new Error('the sandbox is not ready');
+    return this.currentSandbox;
+  }
+
+  /** Resolves the sandbox and exports the secrets into it. */
+  async prepare(): Promise<void> {
+    const { sandbox, secrets } = this.options;
+    this.currentSandbox = typeof sandbox === 'function' ? await sandbox() : sandbox;
+    if (secrets && Object.keys(secrets).length > 0) await this.currentSandbox.setEnv(secrets);
+  }
+
+  tool(name: string): AgentTool | undefined {
+    return this.tools.find((tool) => tool.name === name);
+  }
+
+  /** Stores an event with every secret masked, and remembers it for the next LLM call. */
+  async emit(event: AgentEventInput): Promise<Event> {
+    const stored = await this.options.emitter.emit(this.masker.maskDeep(event));
+    this.events.push(stored);
+    return stored;
+  }
+
+  async emitDelta(messageId: string, content: string): Promise<void> {
+    if (content) await this.options.emitter.emitDelta({ message_id: messageId, content });
+  }
+
+  observe(action: ActionEvent, { content, exitCode }: Observation): Promise<Event> {
+    return this.emit({ type: 'observation', tool_call_id: action.tool_call_id, content, ...(exitCode === undefined ? {} : { exit_code: exitCode }) });
+  }
+
+  addUsage(usage: TokenUsage): void {
+    this.usage.prompt_tokens += usage.prompt_tokens;
+    this.usage.completion_tokens += usage.completion_tokens;
+    this.options.onUsage?.(usage);
+  }
+
+  /** Stores the error event (if any) and the final state event. */
+  async end({ state, reason, error }: RunEnd): Promise<RunResult> {
+    if (error) await this.emit({ type: 'error', code: error.code, message: error.message });
+    await this.emit({ type: 'state', state, reason });
+    return { state, reason, usage: { ...this.usage } };
+  }
+}

@@ -1,0 +1,90 @@
+import type { Sandbox } from '@metisai/sandbox';
+import type { ConversationState, Event, EventType, ToolName } from '@metisai/sdk/schemas';
+
+type StoredFields = 'id' | 'seq' | 'conversation_id' | 'created_at';
+
+/**
+ * An event as the loop hands it to the emitter: a stored event without the fields the log assigns.
+ * `id` is set on assistant messages, so the stored message's `id` equals its deltas' `message_id`.
+ */
+export type AgentEventInput = {
+  [T in EventType]: Omit<Extract<Event, { type: T }>, StoredFields> & { id?: string };
+}[EventType];
+
+/** A piece of an assistant message while it streams (the `delta` event without `type`/`conversation_id`). */
+export interface AgentDelta {
+  message_id: string;
+  content: string;
+}
+
+/** Where the loop reports. `emit` stores the event (and publishes it); `emitDelta` only publishes. */
+export interface AgentEmitter {
+  emit(event: AgentEventInput): Promise<Event>;
+  emitDelta(delta: AgentDelta): void | Promise<void>;
+}
+
+export interface LlmSettings {
+  model: string;
+  /** OpenAI-compatible base URL including `/v1`. */
+  baseURL: string;
+  apiKey: string;
+  /** Retries of a 429, 5xx or connection failure, each reported as an `llm_retry` error event (default 3). */
+  maxRetries?: number;
+  /** First backoff delay when the provider sends no Retry-After; doubles per retry (default 1000). */
+  retryBaseDelayMs?: number;
+  /** Longest wait before a retry, Retry-After included (default 30 000). */
+  maxRetryDelayMs?: number;
+  /** Timeout of one LLM request (default 600 000). */
+  timeoutMs?: number;
+}
+
+export interface TokenUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export type ConfirmationDecision = 'approve' | 'reject';
+
+export interface RunConversationOptions {
+  llm: LlmSettings;
+  /** The agent's own system prompt, added after the built-in one. */
+  systemPrompt?: string;
+  /** LLM calls allowed since the last user message (default 100). */
+  maxIterations?: number;
+  /** Enabled tools (default all); `finish` is always enabled. */
+  tools?: readonly ToolName[];
+  /** Ask before every `execute_bash` / `str_replace_editor` action. */
+  confirmationMode?: boolean;
+  /** The conversation's sandbox, or a factory called once at the start of the run. */
+  sandbox: Sandbox | (() => Promise<Sandbox>);
+  /** The conversation's stored events so far, the new user message included. */
+  history: readonly Event[];
+  /** `{ NAME: value }` exported in the sandbox; every value is masked as `<secret_hidden>`. */
+  secrets?: Record<string, string>;
+  /** Aborting it stops the run: the LLM request is aborted and a running command gets C-c. */
+  signal?: AbortSignal;
+  emitter: AgentEmitter;
+  /** The user's answer to the pending action (the first `action` event without an observation). */
+  decision?: ConfirmationDecision;
+  /** Called after every LLM call that reported usage. */
+  onUsage?: (usage: TokenUsage) => void;
+  /** Raw output chunks (ANSI included, secrets masked) of a command while it runs. */
+  onCommandOutput?: (toolCallId: string, chunk: string) => void;
+  /** Id of assistant messages (default UUIDv7). */
+  newId?: () => string;
+}
+
+/** How a run ended: the same `state` and `reason` as its last (state) event. */
+export interface RunEnd {
+  state: ConversationState;
+  reason: string;
+  /** Stored as an error event just before the state event. */
+  error?: { code: string; message: string };
+}
+
+export interface RunResult {
+  state: ConversationState;
+  reason: string;
+  /** Tokens of every LLM call of this run. */
+  usage: TokenUsage;
+}

@@ -1,0 +1,60 @@
+import { mkdtemp, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startScriptedLlm, type ChatRequest, type ScriptedLlm, type Turn } from '@metisai/scripted-llm';
+import { Http, eventually, registerUser } from '../support/http.ts';
+import { startTestServer } from '../support/test-server.ts';
+
+/** The sandbox's working directory, as the system prompt tells the model. */
+export const workdirOf = (request: ChatRequest): string => {
+  const system = request.messages.find((message) => message.role === 'system');
+  const match = /Your working directory is (\S+?)\.(\s|$)/.exec(typeof system?.content === 'string' ? system.content : '');
+  if (!match) throw new Error('no working directory in the system prompt');
+  return match[1]!;
+};
+
+/** Turns built per request from the workdir: `steps[i]` answers the i-th LLM call. */
+export const scripted = (steps: ((workdir: string, request: ChatRequest) => Turn)[]) => (request: ChatRequest, index: number) => {
+  const step = steps[index];
+  if (!step) throw new Error(`no scripted turn for LLM call #${index + 1}`);
+  return step(workdirOf(request), request);
+};
+
+export type Server = Awaited<ReturnType<typeof startTestServer>>;
+
+/** A real server (runtime: the given driver) and a scripted LLM; a user whose settings point at that LLM. */
+export async function startRuntime(options: { driver?: 'local' | 'docker'; env?: Record<string, string>; databaseUrl?: string } = {}) {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'metis-runtime-'));
+  await chmod(dataDir, 0o755);
+  const llm: ScriptedLlm = await startScriptedLlm({ script: [] });
+  const server = await startTestServer({
+    databaseUrl: options.databaseUrl,
+    env: { RUNTIME_TYPE: options.driver ?? 'local', METIS_DATA_DIR: dataDir, ...options.env },
+  });
+  const user = await registerUser(new Http(server.url), 'runner');
+  const settings = await user.http.put('/api/v1/settings', { llm_model: 'scripted', llm_base_url: llm.url, llm_api_key: 'sk-test' });
+  if (settings.status !== 200) throw new Error(`settings: ${JSON.stringify(settings.body)}`);
+  return {
+    server,
+    llm,
+    user,
+    http: user.http,
+    dataDir,
+    async close() {
+      await server.close();
+      await llm.close();
+    },
+  };
+}
+
+export type Runtime = Awaited<ReturnType<typeof startRuntime>>;
+
+/** Waits until the conversation's state is one of `states`; answers the conversation. */
+export const waitForState = (http: Http, conversationId: string, states: string[], timeoutMs = 20_000) =>
+  eventually(async () => {
+    const reply = await http.get(`/api/v1/conversations/${conversationId}`);
+    return states.includes(reply.body.state) ? reply.body : null;
+  }, timeoutMs);
+
+export const eventsOf = async (http: Http, conversationId: string) =>
+  (await http.get(`/api/v1/conversations/${conversationId}/events?limit=1000`)).body.data as Array<Record<string, any>>;
