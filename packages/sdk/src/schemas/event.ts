@@ -82,6 +82,22 @@ export const DeltaEventSchema = z.object({
 });
 export type DeltaEvent = z.infer<typeof DeltaEventSchema>;
 
+/**
+ * Ephemeral: output of a command while it runs (ANSI sequences included, secrets masked). Never stored, no `seq`;
+ * the complete output arrives as the `observation` with the same `tool_call_id`.
+ */
+export const OutputEventSchema = z.object({
+  type: z.literal('output'),
+  conversation_id: IdSchema,
+  tool_call_id: z.string(),
+  content: z.string(),
+});
+export type OutputEvent = z.infer<typeof OutputEventSchema>;
+
+/** What streams live only: never stored, never replayed. */
+export const EphemeralEventSchema = z.discriminatedUnion('type', [DeltaEventSchema, OutputEventSchema]);
+export type EphemeralEvent = z.infer<typeof EphemeralEventSchema>;
+
 /** Anything a conversation's stream can carry. */
 export const StreamEventSchema = z.discriminatedUnion('type', [
   MessageEventSchema,
@@ -90,5 +106,6 @@ export const StreamEventSchema = z.discriminatedUnion('type', [
   StateEventSchema,
   ErrorEventSchema,
   DeltaEventSchema,
+  OutputEventSchema,
 ]);
 export type StreamEvent = z.infer<typeof StreamEventSchema>;

@@ -1,4 +1,4 @@
-import type { DeltaEvent, Event, StreamEvent } from '@metisai/sdk/schemas';
+import type { EphemeralEvent, Event, StreamEvent } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
 
 /** Where a feed reads committed events from (Postgres, through the ORM). */
@@ -43,7 +43,7 @@ export class Subscriber {
   /** Sends a stored event once and in order (anything at or before `position` was sent already); deltas always. */
   send(event: StreamEvent): void {
     if (this.isClosed) return;
-    if (event.type !== 'delta') {
+    if ('seq' in event) {
       if (event.seq <= this.position) return;
       this.position = event.seq;
     }
@@ -84,7 +84,7 @@ export class ConversationFeed {
   #isReading = false;
   #readAgain = false;
   /** Deltas that arrived while a read was catching up: sent after the events announced before them. */
-  #heldDeltas: DeltaEvent[] = [];
+  #heldDeltas: EphemeralEvent[] = [];
   #retryTimer: NodeJS.Timeout | undefined;
 
   constructor(conversationId: string, source: EventSource, log: Logger) {
@@ -110,7 +110,7 @@ export class ConversationFeed {
     void this.#read();
   }
 
-  handleDelta(delta: DeltaEvent): void {
+  handleEphemeral(delta: EphemeralEvent): void {
     if (this.isClosed) return;
     if (this.#isReading) this.#heldDeltas.push(delta);
     else this.#fanOut(delta);

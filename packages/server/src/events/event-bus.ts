@@ -174,7 +174,7 @@ export class EventBus {
     const feed = this.#feeds.get(notice.conversationId);
     if (!feed) return;
     if (notice.kind === 'event') feed.handleNotice(notice.seq);
-    else feed.handleDelta(notice.delta);
+    else feed.handleEphemeral(notice.event);
   }
 
   #handleDrop(client: pg.Client, error?: Error): void {

@@ -1,4 +1,4 @@
-import { DeltaEventSchema, type DeltaEvent } from '@metisai/sdk/schemas';
+import { EphemeralEventSchema, type EphemeralEvent } from '@metisai/sdk/schemas';
 
 /** The Postgres channel every process LISTENs on. */
 export const EVENTS_CHANNEL = 'metis_events';
@@ -9,7 +9,7 @@ export const MAX_NOTICE_BYTES = 7900;
 /** What a NOTIFY on the channel says: a stored event was committed, or a delta streams by. */
 export type Notice =
   | { kind: 'event'; conversationId: string; seq: number }
-  | { kind: 'delta'; conversationId: string; delta: DeltaEvent }
+  | { kind: 'ephemeral'; conversationId: string; event: EphemeralEvent }
   | { kind: 'control'; control: ControlNotice };
 
 /** A request to whichever process runs something: stop a conversation's run, or every run of an agent. */
@@ -27,7 +27,7 @@ export const encodeEventNotice = (conversationId: string, seq: number) => JSON.s
  * The delta as JSON, split into as many deltas (same `message_id`, in order) as it takes for each payload to
  * fit in a NOTIFY. Splits fall between code points, never inside a surrogate pair.
  */
-export function encodeDeltaNotices(delta: DeltaEvent): string[] {
+export function encodeEphemeralNotices(delta: EphemeralEvent): string[] {
   const budget = MAX_NOTICE_BYTES - Buffer.byteLength(JSON.stringify({ ...delta, content: '' }));
   if (Buffer.byteLength(JSON.stringify(delta.content)) - 2 <= budget) return [JSON.stringify(delta)];
   const chunks: string[] = [];
@@ -62,9 +62,9 @@ export function decodeNotice(payload: string | undefined): Notice | undefined {
   if (control && (control.action === 'stop_conversation' || control.action === 'stop_agent') && typeof control.id === 'string') {
     return { kind: 'control', control: { action: control.action, id: control.id } };
   }
-  if (type === 'delta') {
-    const delta = DeltaEventSchema.safeParse(value);
-    return delta.success ? { kind: 'delta', conversationId: delta.data.conversation_id, delta: delta.data } : undefined;
+  if (type === 'delta' || type === 'output') {
+    const event = EphemeralEventSchema.safeParse(value);
+    return event.success ? { kind: 'ephemeral', conversationId: event.data.conversation_id, event: event.data } : undefined;
   }
   if (typeof conversationId === 'string' && typeof seq === 'number' && Number.isInteger(seq)) return { kind: 'event', conversationId, seq };
   return undefined;

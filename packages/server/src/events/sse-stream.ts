@@ -12,8 +12,8 @@ export function formatSseEvent(event: StreamEvent): string {
   let text = formatted.get(event);
   if (text === undefined) {
     text =
-      event.type === 'delta'
-        ? `event: delta\ndata: ${JSON.stringify(event)}\n\n`
+      !('seq' in event)
+        ? `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`
         : `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
     formatted.set(event, text);
   }

@@ -5,7 +5,7 @@ import { runConversation, STOP_INTERRUPTED, type AgentEmitter, type Confirmation
 import type { Orm } from '../db/orm.ts';
 import { ConversationEntity, type Conversation } from '../entities/index.ts';
 import { ApiError } from '../http/api-error.ts';
-import { appendEvent, listEvents, publishDelta, type EventPayload } from '../services/event-log.ts';
+import { appendEvent, listEvents, publishDelta, publishEphemeral, type EventPayload } from '../services/event-log.ts';
 import { resolveRunSettings, LlmNotConfiguredError, type RunSettingsDeps } from './run-settings.ts';
 import type { RunLocks } from './run-locks.ts';
 import type { SandboxManager } from './sandbox-manager.ts';
@@ -184,6 +184,7 @@ export class ConversationRunner {
     }
     entry.agentId = settings.agentId;
     const history = (await listEvents(em, conversationId, { limit: 1_000_000 })).data;
+    let output: Promise<void> = Promise.resolve();
     try {
       await runConversation({
         llm: settings.llm,
@@ -209,6 +210,13 @@ export class ConversationRunner {
             await em.nativeUpdate(ConversationEntity, { id: conversationId }, { sandboxId: sandbox.id });
           }
           return sandbox;
+        },
+        // A long command's output streams live while it runs (the observation stores it whole at the end).
+        // Chained, so chunks are announced in order.
+        onCommandOutput: (toolCallId, chunk) => {
+          output = output
+            .then(() => publishEphemeral(em, { type: 'output', conversation_id: conversationId, tool_call_id: toolCallId, content: chunk }))
+            .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'command output not published'));
         },
         onUsage: (usage) => {
           void em

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { DeltaEvent, Event as EventJson, EventType, Page } from '@metisai/sdk/schemas';
+import type { DeltaEvent, EphemeralEvent, Event as EventJson, EventType, Page } from '@metisai/sdk/schemas';
 import { EventEntity, type Event } from '../entities/index.ts';
-import { EVENTS_CHANNEL, encodeDeltaNotices, encodeEventNotice } from '../events/notice.ts';
+import { EVENTS_CHANNEL, encodeEphemeralNotices, encodeEventNotice } from '../events/notice.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import { toPage } from './paginate.ts';
 
@@ -51,9 +51,13 @@ export async function appendEvent<T extends EventType>(
  * is its id) is what replays. Long content is split into several deltas. Call it outside a transaction (inside
  * one, Postgres delivers at commit and folds identical deltas into one).
  */
-export async function publishDelta(em: EntityManager, conversationId: string, delta: Pick<DeltaEvent, 'message_id' | 'content'>): Promise<void> {
-  const notices = encodeDeltaNotices({ type: 'delta', conversation_id: conversationId, message_id: delta.message_id, content: delta.content });
-  for (const notice of notices) await em.execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, notice]);
+export function publishDelta(em: EntityManager, conversationId: string, delta: Pick<DeltaEvent, 'message_id' | 'content'>): Promise<void> {
+  return publishEphemeral(em, { type: 'delta', conversation_id: conversationId, message_id: delta.message_id, content: delta.content });
+}
+
+/** Streams an ephemeral event (a delta, or a running command's output) to live clients in every process; never stored. */
+export async function publishEphemeral(em: EntityManager, event: EphemeralEvent): Promise<void> {
+  for (const notice of encodeEphemeralNotices(event)) await em.execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, notice]);
 }
 
 /** A page of the log after `after` (exclusive), optionally of one type, in `seq` order. */

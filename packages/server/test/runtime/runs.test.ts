@@ -204,3 +204,24 @@ test('another user cannot stop or confirm a conversation', async () => {
   expect((await mallory.http.post(`/api/v1/conversations/${id}/stop`)).status).toBe(404);
   expect((await mallory.http.post(`/api/v1/conversations/${id}/confirm`, { approve: true })).status).toBe(404);
 });
+
+test("a long command's output streams live as ephemeral `output` events; the observation stores it whole", async () => {
+  const { SseClient } = await import('../streaming/sse-client.ts');
+  rt.llm.setScript([turns.toolCall('execute_bash', { command: 'for i in 1 2 3; do echo tick-$i; sleep 0.2; done' }), turns.toolCall('finish', { message: 'ok' })]);
+  const id = await newConversation();
+  const client = await SseClient.open(`${rt.server.url}/api/v1/conversations/${id}/events`, { token: rt.user.token });
+  try {
+    await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'tick' });
+    await waitForState(rt.http, id, ['finished', 'error']);
+    await client.until((c) => c.stored.some((event: { type: string; state?: string }) => event.type === 'state' && event.state === 'finished'));
+    const live = client.messages.filter((message) => message.event === 'output').map((message) => JSON.parse(message.data));
+    expect(live.length).toBeGreaterThan(0);
+    expect(live.every((event) => event.id === undefined && event.seq === undefined)).toBe(true);
+    expect(live.map((event) => event.content).join('')).toContain('tick-3');
+    const observation = (await eventsOf(rt.http, id)).find((event) => event.type === 'observation')!;
+    expect(observation.content).toContain('tick-1');
+    expect(observation.tool_call_id).toBe(live[0].tool_call_id);
+  } finally {
+    client.close();
+  }
+});

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encodeDeltaNotices, MAX_NOTICE_BYTES } from '../../src/events/notice.ts';
+import { encodeEphemeralNotices, MAX_NOTICE_BYTES } from '../../src/events/notice.ts';
 import { appendEvent, publishDelta } from '../../src/services/event-log.ts';
 import { startApiServer, type ApiServer } from '../http/api-server.ts';
 import { eventually, Http, registerUser } from '../support/http.ts';
@@ -132,7 +132,7 @@ describe('GET /conversations/{id}/events as server-sent events', () => {
 
   test('a delta is split so that every NOTIFY payload fits', () => {
     const delta = { type: 'delta' as const, conversation_id: 'c', message_id: 'm', content: '\u0000😀ab'.repeat(5000) };
-    const payloads = encodeDeltaNotices(delta);
+    const payloads = encodeEphemeralNotices(delta);
     expect(payloads.length).toBeGreaterThan(1);
     for (const payload of payloads) expect(Buffer.byteLength(payload)).toBeLessThanOrEqual(MAX_NOTICE_BYTES);
     expect(payloads.map((payload) => JSON.parse(payload).content).join('')).toBe(delta.content);
