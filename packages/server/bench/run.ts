@@ -5,51 +5,15 @@
  * Servers run in child processes so autocannon does not share their event loop.
  */
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { json, percentile, SERVER_MAIN, startChild, stopChild } from './child-process.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-function start(script: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, ['--conditions=@metisai/source', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = ready.exec(output);
-      if (!match) return;
-      // Ready: from now on the output (access logs at the default level) is drained, not kept.
-      child.stdout!.off('data', onData);
-      child.stdout!.resume();
-      resolve({ child, match });
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
-  });
-}
-
-const stop = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-
-async function json(url: string, init: RequestInit = {}) {
-  const response = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...(init.headers ?? {}) } });
-  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${await response.text()}`);
-  return response.json() as Promise<any>;
-}
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-};
 
 async function load(url: string, headers: Record<string, string> = {}) {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers });
@@ -59,7 +23,7 @@ async function load(url: string, headers: Record<string, string> = {}) {
 
 const dataDir = await mkdtemp(path.join(tmpdir(), 'metis-bench-'));
 await chmod(dataDir, 0o755);
-const server = await start(path.join(here, '../src/main.ts'), [], {
+const server = await startChild(SERVER_MAIN, [], {
   METIS_DATA_DIR: dataDir,
   PORT: '0',
   LOG_LEVEL: 'info', // the default: one access-log line per request, as in production
@@ -67,7 +31,7 @@ const server = await start(path.join(here, '../src/main.ts'), [], {
   RATE_LIMIT_LOGIN_PER_IP: '100000',
   RATE_LIMIT_LOGIN_PER_EMAIL: '100000',
 }, /"url":"(http:[^"]+)"/);
-const hello = await start(path.join(here, 'hello-koa.ts'), ['0'], {}, /"listening":(\d+)/);
+const hello = await startChild(path.join(here, 'hello-koa.ts'), ['0'], {}, /"listening":(\d+)/);
 const base = server.match[1]!;
 try {
   const email = `bench-${Date.now()}@example.com`;
@@ -115,6 +79,6 @@ try {
   ]);
   console.log(`50 logins at bcrypt cost 12 took ${f(loginWallMs)} ms wall time (${f(loginWallMs / 50)} ms each on average)`);
 } finally {
-  await Promise.all([stop(server.child), stop(hello.child)]);
+  await Promise.all([stopChild(server.child), stopChild(hello.child)]);
   await rm(dataDir, { recursive: true, force: true });
 }

@@ -155,10 +155,10 @@ export class SandboxManager {
     return removed;
   }
 
-  /** Disconnects from every sandbox (they keep running; the next process reconnects) and empties the pools. */
+  /** Stops this process's sandboxes (their files stay; the next run reconnects and starts them) and empties the pools. */
   async close(): Promise<void> {
     for (const [, live] of this.#live) if (live.idle) clearTimeout(live.idle);
-    await Promise.all([...this.#live.values()].map(({ sandbox }) => sandbox.disconnect().catch(() => undefined)));
+    await Promise.all([...this.#live.values()].map(({ sandbox }) => sandbox.stop().catch(() => sandbox.disconnect().catch(() => undefined))));
     this.#live.clear();
     await Promise.all([...this.#pools.keys()].map((agentId) => this.closePool(agentId)));
   }
