@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { EnvNameSchema, IdSchema, TimestampSchema } from './common.ts';
 
 /** The CodeAct tools an agent may use (OpenHands' names). */

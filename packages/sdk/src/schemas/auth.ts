@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { IdSchema, TimestampSchema } from './common.ts';
 
 const utf8Bytes = (value: string) => new TextEncoder().encode(value).length;

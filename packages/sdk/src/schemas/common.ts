@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 /** Resource ids are UUIDs (version 7, so they sort by creation time). */
 export const IdSchema = z.uuid();

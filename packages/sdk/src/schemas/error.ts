@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 /** One problem with the request, `path` dotted (`config.max_iterations`). */
 export const ErrorDetailSchema = z.object({

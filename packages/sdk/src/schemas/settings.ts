@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { EnvNameSchema, IdSchema, TimestampSchema } from './common.ts';
 
 /** A user's defaults for agents; `llm_api_key` is write-only. */
