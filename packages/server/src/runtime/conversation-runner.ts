@@ -56,7 +56,8 @@ export class ConversationRunner {
     const lock = runLock(conversation.id);
     if (!(await this.#deps.locks.tryAcquire(lock))) throw busy();
     try {
-      if (conversation.state === 'running') await this.#markInterrupted(em, conversation.id);
+      // Read under the lock: the caller's copy may predate the end of the previous run.
+      if ((await this.#currentState(em, conversation.id)) === 'running') await this.#markInterrupted(em, conversation.id);
       const message = await appendEvent(em, conversation.id, 'message', { role: 'user', content });
       await this.#setState(em, conversation.id, 'running');
       this.#start(conversation.id, undefined);
@@ -69,14 +70,22 @@ export class ConversationRunner {
 
   /** Answers the pending action of a conversation in `awaiting_confirmation` and resumes the run. */
   async confirm(em: EntityManager, conversation: Conversation, approve: boolean): Promise<void> {
-    if (conversation.state !== 'awaiting_confirmation') {
-      throw new ApiError(409, ErrorCode.notAwaitingConfirmation, `Nothing to confirm: the conversation is ${conversation.state}`, {
-        extra: { current_state: conversation.state },
+    const notAwaiting = (state: string | undefined) =>
+      new ApiError(409, ErrorCode.notAwaitingConfirmation, `Nothing to confirm: the conversation is ${state}`, {
+        extra: { current_state: state },
       });
-    }
+    if (conversation.state !== 'awaiting_confirmation') throw notAwaiting(conversation.state);
     const lock = runLock(conversation.id);
     if (!(await this.#deps.locks.tryAcquire(lock))) throw busy();
-    await this.#setState(em, conversation.id, 'running');
+    try {
+      // Checked again under the lock: a concurrent confirm may have resumed (and ended) the run meanwhile.
+      const state = await this.#currentState(em, conversation.id);
+      if (state !== 'awaiting_confirmation') throw notAwaiting(state);
+      await this.#setState(em, conversation.id, 'running');
+    } catch (error) {
+      await this.#deps.locks.release(lock);
+      throw error;
+    }
     this.#start(conversation.id, approve ? 'approve' : 'reject');
   }
 
@@ -98,6 +107,13 @@ export class ConversationRunner {
       const lock = runLock(conversation.id);
       if (!(await this.#deps.locks.tryAcquire(lock))) throw busy();
       try {
+        // Checked again under the lock: the run may have ended since the caller read the conversation.
+        const state = await this.#currentState(em, conversation.id);
+        if (state !== 'running' && state !== 'awaiting_confirmation') {
+          throw new ApiError(409, ErrorCode.conversationNotRunning, `Nothing to stop: the conversation is ${state}`, {
+            extra: { current_state: state },
+          });
+        }
         await appendEvent(em, conversation.id, 'state', { state: 'stopped', reason: 'user_stop' });
         await this.#setState(em, conversation.id, 'stopped');
       } finally {
@@ -251,6 +267,12 @@ export class ConversationRunner {
     await appendEvent(em, conversationId, 'error', { code: STOP_INTERRUPTED, message: 'The server restarted during the run; send a message to continue.' });
     await appendEvent(em, conversationId, 'state', { state: 'error', reason: STOP_INTERRUPTED });
     await this.#setState(em, conversationId, 'error');
+  }
+
+  /** The conversation's committed state, read now. */
+  async #currentState(em: EntityManager, conversationId: string): Promise<Conversation['state'] | undefined> {
+    const [row] = await em.execute<{ state: Conversation['state'] }[]>('select state from conversations where id = ?', [conversationId]);
+    return row?.state;
   }
 
   async #setState(em: EntityManager, conversationId: string, state: Conversation['state']): Promise<void> {

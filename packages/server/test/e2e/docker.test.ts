@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { turns } from '@metisai/scripted-llm';
 import { eventsOf, scripted, startRuntime, waitForState, type Runtime } from '../runtime/runtime-harness.ts';
-import { hasDocker, newConversation, waitForEvent } from './e2e-helpers.ts';
+// The sandbox package's policy, reused as is: no engine → a warning and a skip; CI set and no engine → a failure.
+import { hasDocker } from '../../../sandbox/test/helpers/docker-availability.ts';
+import { newConversation, waitForEvent } from './e2e-helpers.ts';
 
-// Same policy as the sandbox package: no engine → skipped with a warning locally, a failure when CI is set.
 describe.skipIf(!hasDocker)('a run in a Docker sandbox, over HTTP', () => {
   let rt: Runtime;
   beforeAll(async () => {

@@ -3,8 +3,6 @@ import { eventually, type Http } from '../support/http.ts';
 import { SseClient } from '../streaming/sse-client.ts';
 import { eventsOf, type Runtime } from '../runtime/runtime-harness.ts';
 
-export { hasDocker } from '../../../sandbox/test/helpers/docker-availability.ts';
-
 /** A new conversation of the runtime's user; answers its id. */
 export const newConversation = async (http: Http, body: Record<string, unknown> = {}) => {
   const reply = await http.post('/api/v1/conversations', body);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { turns } from '@metisai/scripted-llm';
 import { eventsOf, startRuntime, waitForState, type Runtime } from '../runtime/runtime-harness.ts';
-import { isFinalState, newConversation, runningAgent, Streams } from './e2e-helpers.ts';
+import { isFinalState, newConversation, runningAgent, Streams, waitForEvent } from './e2e-helpers.ts';
 
 let rt: Runtime;
 const streams = new Streams();
@@ -51,6 +51,20 @@ describe('LLM faults, through HTTP', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     expect(rt.llm.requests.length - before).toBe(2);
     expect(events.at(-1)).toMatchObject({ type: 'state', state: 'finished', reason: 'finish' });
+  });
+
+  test('a stop during the Retry-After wait ends the run at once, without calling the LLM again', async () => {
+    rt.llm.setScript([turns.error(429, 'slow down', { retryAfterSeconds: 30 }), turns.toolCall('finish', { message: 'too late' })]);
+    const id = await newConversation(rt.http);
+    const before = rt.llm.requests.length;
+    await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'hi' });
+    await waitForEvent(rt.http, id, (event) => event.type === 'error' && event.code === 'llm_retry');
+    const started = Date.now();
+    expect((await rt.http.post(`/api/v1/conversations/${id}/stop`)).status).toBe(202);
+    expect((await waitForState(rt.http, id, ['stopped', 'error', 'finished'], 5000)).state).toBe('stopped');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(rt.llm.requests.length - before).toBe(1);
+    expect((await eventsOf(rt.http, id)).at(-1)).toMatchObject({ type: 'state', state: 'stopped', reason: 'user_stop' });
   });
 
   test('a tool call with malformed JSON arguments gets an error observation; the model recovers and finishes', async () => {

@@ -71,6 +71,11 @@ test("a secret's value never leaves the sandbox: not in events, the SSE stream (
   expect(sse.deltas.length).toBeGreaterThan(5);
   expect(sse.deltas.map((delta) => delta.content).join('')).toContain('<secret_hidden>');
   expect(sse.deltas.map((delta) => delta.content).join('')).not.toContain(SECRET.slice(0, 8));
+  // The command's live output streamed too, masked.
+  const liveOutput = (client: typeof sse) =>
+    client.messages.filter((message) => message.event === 'output').map((message) => JSON.parse(message.data).content as string);
+  await sse.until((c) => liveOutput(c).join('').includes('token='));
+  expect(liveOutput(sse).join('')).toContain('token=<secret_hidden>');
   expect(sse.text).not.toContain(SECRET);
   expect(JSON.stringify(events)).not.toContain(SECRET);
 

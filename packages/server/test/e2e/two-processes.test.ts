@@ -41,6 +41,24 @@ describe('two server processes on one database', () => {
     expect(client.messages.findIndex((message) => message.event === 'delta')).toBeLessThan(messageAt);
   });
 
+  test("a command's output running on A streams live to B, before its observation", async () => {
+    rt.llm.setScript([
+      turns.toolCall('execute_bash', { command: 'for i in 1 2 3; do echo line-$i; sleep 0.3; done' }),
+      turns.toolCall('finish', { message: 'done' }),
+    ]);
+    const id = await newConversation(rt.http);
+    const client = await streams.open(serverB.url, id, rt.user.token);
+    await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'count' });
+    const output = () => client.messages.filter((message) => message.event === 'output').map((message) => JSON.parse(message.data));
+    await client.until(() => output().some((event) => event.content.includes('line-1')), 10_000);
+    expect(client.stored.some((event) => event.type === 'observation')).toBe(false);
+    await client.until((c) => c.stored.some(isFinalState), 10_000);
+    const action = client.stored.find((event) => event.type === 'action')!;
+    expect(output().every((event) => event.tool_call_id === action.tool_call_id)).toBe(true);
+    expect(output().map((event) => event.content).join('')).toMatch(/line-1[\s\S]*line-2[\s\S]*line-3/);
+    expect(client.stored.at(-1)).toMatchObject({ type: 'state', state: 'finished' });
+  });
+
   test('POST /stop sent to B stops `sleep 100` running on A within 2 s', async () => {
     rt.llm.setScript([turns.toolCall('execute_bash', { command: 'sleep 100' }), turns.text('unused')]);
     const id = await newConversation(rt.http);
@@ -53,6 +71,26 @@ describe('two server processes on one database', () => {
     const events = await eventsOf(onB, id);
     expect(events.find((event) => event.type === 'observation')).toMatchObject({ exit_code: 130 });
     expect(events.at(-1)).toMatchObject({ type: 'state', state: 'stopped', reason: 'user_stop' });
+  });
+
+  test('a run paused for confirmation by A is approved through B, which runs the rest of it', async () => {
+    await rt.http.put('/api/v1/settings', { confirmation_mode: true });
+    try {
+      rt.llm.setScript([turns.toolCall('execute_bash', { command: 'echo approved-on-B' }), turns.toolCall('finish', { message: 'ok' })]);
+      const id = await newConversation(rt.http);
+      const watcher = await streams.open(rt.server.url, id, rt.user.token);
+      await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'go' });
+      await waitForState(rt.http, id, ['awaiting_confirmation']);
+      expect((await onB.post(`/api/v1/conversations/${id}/confirm`, { approve: true })).status).toBe(202);
+      expect((await waitForState(rt.http, id, ['finished', 'error'])).state).toBe('finished');
+      const events = await eventsOf(onB, id);
+      expect(events.find((event) => event.type === 'observation')!.content).toContain('approved-on-B');
+      // A's client saw B's part of the run live.
+      await watcher.until((c) => c.stored.length === events.length);
+      expect(watcher.stored).toEqual(events);
+    } finally {
+      await rt.http.put('/api/v1/settings', { confirmation_mode: false });
+    }
   });
 
   test('a message posted to B while A runs the conversation is 409 conversation_busy', async () => {
