@@ -54,7 +54,7 @@ export class ConversationRunner {
   /** Stores the user's message and starts a run that answers it. 409 `conversation_busy` while one runs. */
   async postMessage(em: EntityManager, conversation: Conversation, content: string): Promise<EventJson> {
     const lock = runLock(conversation.id);
-    if (!(await this.#deps.locks.tryAcquire(lock))) throw busy();
+    if (!(await this.#acquireRunLock(em, conversation.id))) throw busy();
     try {
       // Read under the lock: the caller's copy may predate the end of the previous run.
       if ((await this.#currentState(em, conversation.id)) === 'running') await this.#markInterrupted(em, conversation.id);
@@ -76,7 +76,7 @@ export class ConversationRunner {
       });
     if (conversation.state !== 'awaiting_confirmation') throw notAwaiting(conversation.state);
     const lock = runLock(conversation.id);
-    if (!(await this.#deps.locks.tryAcquire(lock))) throw busy();
+    if (!(await this.#acquireRunLock(em, conversation.id))) throw busy();
     try {
       // Checked again under the lock: a concurrent confirm may have resumed (and ended) the run meanwhile.
       const state = await this.#currentState(em, conversation.id);
@@ -267,6 +267,21 @@ export class ConversationRunner {
     await appendEvent(em, conversationId, 'error', { code: STOP_INTERRUPTED, message: 'The server restarted during the run; send a message to continue.' });
     await appendEvent(em, conversationId, 'state', { state: 'error', reason: STOP_INTERRUPTED });
     await this.#setState(em, conversationId, 'error');
+  }
+
+  /**
+   * Takes the conversation's run lock. A run stores its final `state` event a moment before it lets go of the lock,
+   * so a client that reacts to that event at once may find the lock still held: when the committed state says the
+   * run is over, wait (up to ~2 s) for the lock instead of answering `conversation_busy`.
+   */
+  async #acquireRunLock(em: EntityManager, conversationId: string): Promise<boolean> {
+    const lock = runLock(conversationId);
+    for (let attempt = 0; ; attempt++) {
+      if (await this.#deps.locks.tryAcquire(lock)) return true;
+      const state = await this.#currentState(em, conversationId);
+      if (state === 'running' || attempt >= 100) return false;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** The conversation's committed state, read now. */
