@@ -21,6 +21,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/server.ts';
 import { json, percentile } from './child-process.ts';
+import { readSseBlocks } from './sse-blocks.ts';
 
 const STEPS = Number(process.env.BENCH_AGENT_STEPS ?? 100);
 const IMAGE = process.env.SANDBOX_IMAGE ?? 'metisai/sandbox:latest';
@@ -48,19 +49,10 @@ function actionTimes(url: string, token: string, count: number): { ready: Promis
     request = http.get(url, { headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` } }, (response) => {
       if (response.statusCode !== 200) return reject(new Error(`SSE: ${response.statusCode}`));
       ready();
-      response.setEncoding('utf8');
-      let buffer = '';
-      response.on('data', (chunk: string) => {
-        const at = performance.now();
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (/^event: action$/m.test(block)) times.push(at);
-          if (/^event: state$/m.test(block) && /"state":"(error|idle|stopped)"/.test(block)) reject(new Error(`the run ended early: ${block}`));
-          if (times.length === count) resolve(times);
-        }
+      readSseBlocks(response, (block, at) => {
+        if (/^event: action$/m.test(block)) times.push(at);
+        if (/^event: state$/m.test(block) && /"state":"(error|idle|stopped)"/.test(block)) reject(new Error(`the run ended early: ${block}`));
+        if (times.length === count) resolve(times);
       });
     });
     request.on('error', reject);

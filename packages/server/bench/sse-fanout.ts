@@ -17,6 +17,7 @@ import { createOrm } from '../src/db/orm.ts';
 import { createLogger } from '../src/logger.ts';
 import { appendEvent } from '../src/services/event-log.ts';
 import { json, percentile, startServerChild, stopChild } from './child-process.ts';
+import { readSseBlocks } from './sse-blocks.ts';
 
 const CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 1000);
 const EVENTS = Number(process.env.BENCH_SSE_EVENTS ?? 50);
@@ -27,17 +28,8 @@ function connect(agent: http.Agent, url: string, token: string, onEvent: (seq: n
   return new Promise((resolve, reject) => {
     const request = http.get(url, { agent, headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` } }, (response) => {
       if (response.statusCode !== 200) return reject(new Error(`SSE: ${response.statusCode}`));
-      response.setEncoding('utf8');
-      let buffer = '';
-      response.on('data', (chunk: string) => {
-        const at = performance.now();
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (block.startsWith('id: ')) onEvent(Number(block.slice(4, block.indexOf('\n'))), at);
-        }
+      readSseBlocks(response, (block, at) => {
+        if (block.startsWith('id: ')) onEvent(Number(block.slice(4, block.indexOf('\n'))), at);
       });
       resolve(request);
     });
