@@ -6,6 +6,8 @@ export const UsageSchema = z.object({
   prompt_tokens: z.number(),
   completion_tokens: z.number(),
   total_tokens: z.number(),
+  /** LLM calls made; the usage of each one is stored too. */
+  llm_calls: z.number(),
 });
 export type Usage = z.infer<typeof UsageSchema>;
 

@@ -16,6 +16,8 @@ export const ConversationEntity = defineEntity({
     lastSeq: p.integer(),
     promptTokens: p.integer(),
     completionTokens: p.integer(),
+    /** LLM calls made for this conversation (each one is a row of `llm_calls`). */
+    llmCalls: p.integer(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },

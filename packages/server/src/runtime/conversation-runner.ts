@@ -26,6 +26,8 @@ interface ActiveRun {
   controller: AbortController;
   agentId: string | null;
   done: Promise<void>;
+  /** Its final `state` event is stored; only the lock's release remains. */
+  isFinishing: boolean;
 }
 
 const busy = () =>
@@ -54,7 +56,7 @@ export class ConversationRunner {
   /** Stores the user's message and starts a run that answers it. 409 `conversation_busy` while one runs. */
   async postMessage(em: EntityManager, conversation: Conversation, content: string): Promise<EventJson> {
     const lock = runLock(conversation.id);
-    if (!(await this.#acquireRunLock(em, conversation.id))) throw busy();
+    if (!(await this.#acquireRunLock(conversation.id))) throw busy();
     try {
       // Read under the lock: the caller's copy may predate the end of the previous run.
       if ((await this.#currentState(em, conversation.id)) === 'running') await this.#markInterrupted(em, conversation.id);
@@ -76,7 +78,7 @@ export class ConversationRunner {
       });
     if (conversation.state !== 'awaiting_confirmation') throw notAwaiting(conversation.state);
     const lock = runLock(conversation.id);
-    if (!(await this.#acquireRunLock(em, conversation.id))) throw busy();
+    if (!(await this.#acquireRunLock(conversation.id))) throw busy();
     try {
       // Checked again under the lock: a concurrent confirm may have resumed (and ended) the run meanwhile.
       const state = await this.#currentState(em, conversation.id);
@@ -175,7 +177,7 @@ export class ConversationRunner {
 
   #start(conversationId: string, decision: ConfirmationDecision | undefined): void {
     const controller = new AbortController();
-    const entry: ActiveRun = { controller, agentId: null, done: Promise.resolve() };
+    const entry: ActiveRun = { controller, agentId: null, done: Promise.resolve(), isFinishing: false };
     this.#active.set(conversationId, entry);
     entry.done = this.#run(conversationId, decision, entry)
       .catch((error: unknown) => this.#deps.logger.error({ err: error, conversationId }, 'run crashed'))
@@ -188,7 +190,7 @@ export class ConversationRunner {
   async #run(conversationId: string, decision: ConfirmationDecision | undefined, entry: ActiveRun): Promise<void> {
     const em = this.#deps.orm.em.fork();
     const conversation = await em.findOneOrFail(ConversationEntity, { id: conversationId });
-    const emitter = this.#emitter(conversationId);
+    const emitter = this.#emitter(conversationId, entry);
     let settings;
     try {
       settings = await resolveRunSettings(this.#deps, em, conversation);
@@ -234,13 +236,15 @@ export class ConversationRunner {
             .then(() => publishEphemeral(em, { type: 'output', conversation_id: conversationId, tool_call_id: toolCallId, content: chunk }))
             .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'command output not published'));
         },
+        // Each call's usage is a row of llm_calls; the conversation keeps the totals (one statement, so both agree).
         onUsage: (usage) => {
           void em
-            .execute('update conversations set prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ? where id = ?', [
-              usage.prompt_tokens,
-              usage.completion_tokens,
-              conversationId,
-            ])
+            .execute(
+              `with call as (insert into llm_calls (conversation_id, model, prompt_tokens, completion_tokens) values (?, ?, ?, ?))
+               update conversations set prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?, llm_calls = llm_calls + 1
+               where id = ?`,
+              [conversationId, settings.llm.model, usage.prompt_tokens, usage.completion_tokens, usage.prompt_tokens, usage.completion_tokens, conversationId],
+            )
             .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'usage not recorded'));
         },
       });
@@ -250,13 +254,16 @@ export class ConversationRunner {
   }
 
   /** Stores (and announces) the loop's events; a `state` event also updates the conversation's state. */
-  #emitter(conversationId: string): AgentEmitter {
+  #emitter(conversationId: string, entry: ActiveRun): AgentEmitter {
     const em = this.#deps.orm.em.fork();
     return {
       emit: async (input) => {
         const { type, id, ...payload } = input as { type: EventJson['type']; id?: string } & Record<string, unknown>;
         const event = await appendEvent(em, conversationId, type, payload as EventPayload<typeof type>, { id });
-        if (event.type === 'state') await this.#setState(em, conversationId, event.state);
+        if (event.type === 'state') {
+          await this.#setState(em, conversationId, event.state);
+          entry.isFinishing = event.state !== 'running';
+        }
         return event;
       },
       emitDelta: (delta) => publishDelta(em, conversationId, delta),
@@ -271,17 +278,16 @@ export class ConversationRunner {
 
   /**
    * Takes the conversation's run lock. A run stores its final `state` event a moment before it lets go of the lock,
-   * so a client that reacts to that event at once may find the lock still held: when the committed state says the
-   * run is over, wait (up to ~2 s) for the lock instead of answering `conversation_busy`.
+   * so a client that reacts to that event at once may find the lock still held: when the run here is only finishing,
+   * wait for it instead of answering `conversation_busy`.
    */
-  async #acquireRunLock(em: EntityManager, conversationId: string): Promise<boolean> {
+  async #acquireRunLock(conversationId: string): Promise<boolean> {
     const lock = runLock(conversationId);
-    for (let attempt = 0; ; attempt++) {
-      if (await this.#deps.locks.tryAcquire(lock)) return true;
-      const state = await this.#currentState(em, conversationId);
-      if (state === 'running' || attempt >= 100) return false;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    if (await this.#deps.locks.tryAcquire(lock)) return true;
+    const active = this.#active.get(conversationId);
+    if (!active?.isFinishing) return false;
+    await active.done;
+    return this.#deps.locks.tryAcquire(lock);
   }
 
   /** The conversation's committed state, read now. */

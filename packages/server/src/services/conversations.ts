@@ -25,6 +25,7 @@ export const toConversationJson = (conversation: Conversation): ConversationJson
     prompt_tokens: conversation.promptTokens,
     completion_tokens: conversation.completionTokens,
     total_tokens: conversation.promptTokens + conversation.completionTokens,
+    llm_calls: conversation.llmCalls,
   },
   created_at: conversation.createdAt.toISOString(),
   updated_at: conversation.updatedAt.toISOString(),
@@ -61,6 +62,7 @@ export class ConversationService {
       lastSeq: 0,
       promptTokens: 0,
       completionTokens: 0,
+      llmCalls: 0,
     });
     await em.flush();
     return toConversationJson(conversation);

@@ -36,7 +36,7 @@ describe('conversations', () => {
       agent_id: null,
       title: 'First',
       state: 'idle',
-      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, llm_calls: 0 },
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });
@@ -141,17 +141,27 @@ describe('messages', () => {
     expect((await send(a.id, 'a2')).body.seq).toBe(4);
   });
 
-  test('concurrent messages: one starts a run, the others are 409 conversation_busy and not stored', async () => {
+  test('concurrent messages never overlap runs: each is a 202 that starts a run or a 409 conversation_busy that stores nothing', async () => {
     const conversation = await createConversation();
     const replies = await Promise.all(Array.from({ length: 8 }, (_, i) => send(conversation.id, `m${i}`)));
-    const statuses = replies.map((reply) => reply.status);
-    expect(statuses.filter((status) => status === 202)).toHaveLength(1);
+    const accepted = replies.filter((reply) => reply.status === 202);
+    expect(accepted.length).toBeGreaterThanOrEqual(1);
     for (const reply of replies.filter((r) => r.status !== 202)) {
       expect(reply.status).toBe(409);
       expect(reply.body.error.code).toBe('conversation_busy');
     }
     await settled(conversation.id);
-    expect((await alice.get(`/api/v1/conversations/${conversation.id}/messages`)).body.data).toHaveLength(1);
+    const events = (await alice.get(`/api/v1/conversations/${conversation.id}/events?limit=1000`)).body.data;
+    expect(events.filter((e: { type: string }) => e.type === 'message')).toHaveLength(accepted.length);
+    // Every run ends (its final state event) before the next message starts another one.
+    let open = false;
+    for (const event of events) {
+      if (event.type === 'message') {
+        expect(open).toBe(false);
+        open = true;
+      }
+      if (event.type === 'state' && event.state !== 'running') open = false;
+    }
   });
 
   test('empty, missing or oversized content is a 400 naming content', async () => {

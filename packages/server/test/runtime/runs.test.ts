@@ -34,6 +34,14 @@ describe('a message starts a run that answers it', () => {
     const done = await waitForState(rt.http, id, ['finished', 'error', 'idle']);
     expect(done.state).toBe('finished');
     expect(done.usage.total_tokens).toBeGreaterThan(0);
+    // Every LLM call's usage is stored as well as the totals.
+    expect(done.usage.llm_calls).toBe(3);
+    const client = new pg.Client({ connectionString: rt.server.databaseUrl });
+    await client.connect();
+    const calls = await client.query('select prompt_tokens, completion_tokens from llm_calls where conversation_id = $1 order by id', [id]);
+    await client.end();
+    expect(calls.rows).toHaveLength(3);
+    expect(calls.rows.reduce((sum, row) => sum + row.prompt_tokens + row.completion_tokens, 0)).toBe(done.usage.total_tokens);
     const events = await eventsOf(rt.http, id);
     expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
     const observations = events.filter((event) => event.type === 'observation');
