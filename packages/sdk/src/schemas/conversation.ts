@@ -16,6 +16,8 @@ export const ConversationSchema = z.object({
   agent_id: z.nullable(IdSchema),
   title: z.nullable(z.string()),
   state: ConversationStateSchema,
+  /** `seq` of the last stored event (0 when none): stream with `after: last_seq` to get only what comes next. */
+  last_seq: z.number(),
   usage: UsageSchema,
   created_at: TimestampSchema,
   updated_at: TimestampSchema,

@@ -21,6 +21,7 @@ export const toConversationJson = (conversation: Conversation): ConversationJson
   agent_id: conversation.agentId ?? null,
   title: conversation.title ?? null,
   state: conversation.state,
+  last_seq: conversation.lastSeq,
   usage: {
     prompt_tokens: conversation.promptTokens,
     completion_tokens: conversation.completionTokens,

@@ -36,6 +36,7 @@ describe('conversations', () => {
       agent_id: null,
       title: 'First',
       state: 'idle',
+      last_seq: 0,
       usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, llm_calls: 0 },
       created_at: expect.any(String),
       updated_at: expect.any(String),

@@ -1,0 +1,9 @@
+import { defineProject } from '../../vitest.shared.ts';
+
+export default defineProject({
+  test: {
+    name: 'sdk-e2e',
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['../../packages/server/test/support/global-setup.ts'],
+  },
+});
