@@ -7,7 +7,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startScriptedLlm, turns, type ScriptedLlm } from '@metisai/scripted-llm';
 import { startTestServer } from '../../../../packages/server/test/support/test-server.ts';
-import { buildSdk, SDK_DIR } from './build-sdk.ts';
+import { SDK_DIR } from './build-sdk.ts';
 
 // The SDK's browser ESM build, bundled with its dependencies as an app's bundler would, in Debian's Chromium.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -41,7 +41,6 @@ window.runDemo = async (baseUrl, email, password) => {
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  await buildSdk();
   const result = await build({
     entryPoints: [path.join(SDK_DIR, 'dist/index.js')],
     bundle: true,

@@ -1,9 +1,10 @@
+// The SDK is built once per run by the global setup (global-build.ts).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startTestServer } from '../../../../packages/server/test/support/test-server.ts';
-import { buildSdk, run, SDK_DIR } from './build-sdk.ts';
+import { run, SDK_DIR } from './build-sdk.ts';
 
 // What `npm install @metisai/sdk` gives an app: the packed tarball, installed into a fresh consumer package.
 let dir: string;
@@ -11,7 +12,6 @@ let tarball: string;
 let files: string[];
 let server: Awaited<ReturnType<typeof startTestServer>>;
 beforeAll(async () => {
-  await buildSdk();
   dir = await mkdtemp(path.join(tmpdir(), 'metis-sdk-consumer-'));
   const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: SDK_DIR });
   const [packed] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
