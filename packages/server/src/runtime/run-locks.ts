@@ -35,12 +35,22 @@ export class RunLocks {
     this.#client = client;
   }
 
-  /** Takes `name` if nobody holds it; false when another session (process) has it. Reentrant within this process. */
+  /**
+   * Takes `name` if nobody holds it: false when another process has it, or this one already does (or is taking it).
+   * Session locks are reentrant in Postgres and every lock of this process is on one session, so `name` is
+   * reserved here, synchronously, before the query: two concurrent calls cannot both win.
+   */
   async tryAcquire(name: string): Promise<boolean> {
     if (this.#held.has(name)) return false;
-    const { rows } = await this.#query<{ locked: boolean }>(`select pg_try_advisory_lock(${KEY_SQL}) as locked`, [name]);
-    if (rows[0]?.locked) this.#held.add(name);
-    return !!rows[0]?.locked;
+    this.#held.add(name);
+    try {
+      const { rows } = await this.#query<{ locked: boolean }>(`select pg_try_advisory_lock(${KEY_SQL}) as locked`, [name]);
+      if (!rows[0]?.locked) this.#held.delete(name);
+      return !!rows[0]?.locked;
+    } catch (error) {
+      this.#held.delete(name);
+      throw error;
+    }
   }
 
   async release(name: string): Promise<void> {

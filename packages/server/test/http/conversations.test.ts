@@ -158,7 +158,7 @@ describe('messages', () => {
     let open = false;
     for (const event of events) {
       if (event.type === 'message') {
-        expect(open).toBe(false);
+        expect(open, JSON.stringify(events.map((e: { seq: number; type: string; state?: string }) => `${e.seq}:${e.type}:${e.state ?? ''}`))).toBe(false);
         open = true;
       }
       if (event.type === 'state' && event.state !== 'running') open = false;
