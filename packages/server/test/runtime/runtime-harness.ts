@@ -1,4 +1,6 @@
-import { mkdtemp, chmod } from 'node:fs/promises';
+import { mkdtemp, chmod, rm } from 'node:fs/promises';
+import pg from 'pg';
+import { createDockerClient, DockerSandbox } from '@metisai/sandbox';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startScriptedLlm, type ChatRequest, type ScriptedLlm, type Turn } from '@metisai/scripted-llm';
@@ -40,9 +42,12 @@ export async function startRuntime(options: { driver?: 'local' | 'docker'; env?:
     user,
     http: user.http,
     dataDir,
+    /** Stops the server and the LLM, then removes what a production server keeps: its sandboxes and data dir. */
     async close() {
       await server.close();
       await llm.close();
+      await removeSandboxesOf(server.databaseUrl);
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -58,3 +63,19 @@ export const waitForState = (http: Http, conversationId: string, states: string[
 
 export const eventsOf = async (http: Http, conversationId: string) =>
   (await http.get(`/api/v1/conversations/${conversationId}/events?limit=1000`)).body.data as Array<Record<string, any>>;
+
+/**
+ * A server stops its conversations' sandboxes on shutdown and keeps them for the next start (their files are the
+ * conversation's). Tests never restart that installation, so they remove its Docker sandboxes themselves.
+ */
+export async function removeSandboxesOf(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const installation = (await client.query<{ id: string }>('select id from installation')).rows[0]?.id;
+  await client.end();
+  const docker = createDockerClient();
+  const sandboxes = await DockerSandbox.list({ docker }).catch(() => []);
+  for (const info of sandboxes.filter((sandbox) => installation && sandbox.owner?.startsWith(`metisai:${installation}:`))) {
+    await docker.getContainer(info.id).remove({ force: true }).catch(() => undefined);
+  }
+}
