@@ -77,10 +77,11 @@ try {
     ),
   );
   const connectMs = performance.now() - connectStarted;
-  // Every client has its headers; give the replays (of an empty log) a moment to finish before measuring.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-
   const em = orm.em.fork();
+  // Every client has its headers: a warm-up event, not measured, shows when all of them are live.
+  const warmUp = await appendEvent(em, conversation.id, 'message', { role: 'assistant', content: 'warm-up' });
+  while ((received.get(warmUp.seq)?.length ?? 0) < CLIENTS) await new Promise((resolve) => setTimeout(resolve, 10));
+
   const run = async (label: string, paceMs: number, firstSeq: number) => {
     const committedAt = new Map<number, number>();
     for (let i = 0; i < EVENTS; i++) {
@@ -110,8 +111,8 @@ try {
   };
 
   progress('appending');
-  const paced = await run(`${EVENTS} events, one every ${PACE_MS} ms`, PACE_MS, 1);
-  const burst = await run(`${EVENTS} events back to back`, 0, EVENTS + 1);
+  const paced = await run(`${EVENTS} events, one every ${PACE_MS} ms`, PACE_MS, warmUp.seq + 1);
+  const burst = await run(`${EVENTS} events back to back`, 0, warmUp.seq + EVENTS + 1);
   console.log(`${CLIENTS} SSE clients on one conversation; connected in ${connectMs.toFixed(0)} ms; latency from commit (this process) to receipt (this process)`);
   console.table([paced, burst]);
   for (const request of requests) request.destroy();
