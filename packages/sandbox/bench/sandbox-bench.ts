@@ -65,10 +65,7 @@ record(
   }),
 );
 await Promise.all(cold.splice(0).map((sandbox) => sandbox.remove()));
-record(
-  '`docker run --rm IMAGE true` (CLI)',
-  await time(20, () => run(dockerCli, ['run', '--rm', image, 'true'])),
-);
+record('`docker run --rm IMAGE true` (CLI)', await time(20, () => run(dockerCli, ['run', '--rm', image, 'true'])));
 
 // Pre-started pool: acquire (with env) + first `true`.
 console.error('[bench] pool');

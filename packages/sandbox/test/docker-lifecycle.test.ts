@@ -4,15 +4,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, test } from 'vitest';
-import {
-  connectSandbox,
-  createSandbox,
-  defaultSandboxImage,
-  DockerSandbox,
-  SandboxNotFoundError,
-  SandboxNotRunningError,
-  SandboxPool,
-} from '../src/index.ts';
+import { connectSandbox, createSandbox, defaultSandboxImage, DockerSandbox, SandboxNotFoundError, SandboxNotRunningError, SandboxPool } from '../src/index.ts';
 import { hasDocker, STOCK_IMAGE } from './helpers/docker-availability.ts';
 import { outputOf, run } from './helpers/run-command.ts';
 import { runAndKillOwner } from './helpers/run-owner-process.ts';
@@ -21,7 +13,14 @@ describe.skipIf(!hasDocker)('docker lifecycle', () => {
   const docker = new Docker();
   const cleanup: string[] = [];
   afterAll(async () => {
-    await Promise.all(cleanup.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)));
+    await Promise.all(
+      cleanup.map((id) =>
+        docker
+          .getContainer(id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
   });
 
   test('reconnects by id after the owning process dies: cwd and env restored, background jobs gone and reported', async () => {
@@ -33,7 +32,9 @@ describe.skipIf(!hasDocker)('docker lifecycle', () => {
 
     const first = await run(sandbox, 'echo "$OWNER_VAR|$OWNER_SECRET"; pwd; jobs | wc -l');
     expect(first.output).toBe(`kept across restarts|from setEnv\n${owned.workdir}/deep/dir\n0`);
-    expect(first.text).toMatch(/^\[The sandbox shell was restarted \(reconnect\): working directory and exported environment were restored; 1 background job of the previous shell is gone\.\]\n/);
+    expect(first.text).toMatch(
+      /^\[The sandbox shell was restarted \(reconnect\): working directory and exported environment were restored; 1 background job of the previous shell is gone\.\]\n/,
+    );
     expect(await outputOf(sandbox, `[[ -e /proc/${owned.jobPid} ]] && echo running || echo gone`)).toBe('gone');
     // Only the first observation carries the note.
     expect((await run(sandbox, 'true')).text).not.toContain('restarted');
@@ -117,7 +118,10 @@ describe.skipIf(!hasDocker)('docker lifecycle', () => {
       process.env.METISAI_SANDBOX_DOCKERFILE = saved.dockerfile;
       if (saved.image === undefined) delete process.env.METISAI_SANDBOX_IMAGE;
       if (saved.dockerfile === undefined) delete process.env.METISAI_SANDBOX_DOCKERFILE;
-      await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     }
   });

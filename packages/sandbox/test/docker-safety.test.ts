@@ -99,12 +99,19 @@ describe.skipIf(!hasDocker)('docker safety defaults', () => {
     expect(await outputOf(sandbox, 'stat -c %u /workspace/root-owned.txt')).toBe('0');
   });
 
-  test.skipIf(!process.env.METISAI_SANDBOX_SLOW_TESTS)('runAsRoot can apt-get install (slow, needs the Debian mirror)', async () => {
-    const sandbox = await make({ runAsRoot: true });
-    const install = await sandbox.shell.execute({ command: 'apt-get update -qq && apt-get install -y -qq --no-install-recommends jq >/dev/null && jq --version', timeout: 300 });
-    expect(install.exitCode).toBe(0);
-    expect(install.output).toMatch(/jq-1\./);
-  }, 320_000);
+  test.skipIf(!process.env.METISAI_SANDBOX_SLOW_TESTS)(
+    'runAsRoot can apt-get install (slow, needs the Debian mirror)',
+    async () => {
+      const sandbox = await make({ runAsRoot: true });
+      const install = await sandbox.shell.execute({
+        command: 'apt-get update -qq && apt-get install -y -qq --no-install-recommends jq >/dev/null && jq --version',
+        timeout: 300,
+      });
+      expect(install.exitCode).toBe(0);
+      expect(install.output).toMatch(/jq-1\./);
+    },
+    320_000,
+  );
 
   test('network mode none leaves only loopback; host networking is refused', async () => {
     const sandbox = await make({ network: 'none' });

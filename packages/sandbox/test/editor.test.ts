@@ -136,9 +136,7 @@ describe('editor options', () => {
     const editor = createEditor(files);
     const path = join(fresh(), 'c.txt');
     await files.writeFile(path, 'end\n');
-    const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => editor.run({ command: 'insert', path, insert_line: 0, new_str: `line ${i}` })),
-    );
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => editor.run({ command: 'insert', path, insert_line: 0, new_str: `line ${i}` })));
     expect(results.every((r) => !r.isError)).toBe(true);
     const text = await readFile(path, 'utf8');
     expect(text.split('\n')).toHaveLength(12);

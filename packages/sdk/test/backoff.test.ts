@@ -4,7 +4,12 @@ import { backoffMs, parseRetryAfterMs, sleep } from '../src/internal/backoff.ts'
 describe('backoffMs', () => {
   test('doubles per attempt, with jitter inside [base/2, base]', () => {
     const options = { initialMs: 100, maxMs: 10_000 };
-    for (const [attempt, base] of [[1, 100], [2, 200], [3, 400], [4, 800]] as const) {
+    for (const [attempt, base] of [
+      [1, 100],
+      [2, 200],
+      [3, 400],
+      [4, 800],
+    ] as const) {
       expect(backoffMs(attempt, options, () => 0)).toBe(base / 2);
       expect(backoffMs(attempt, options, () => 1)).toBe(base);
       for (let i = 0; i < 200; i++) {

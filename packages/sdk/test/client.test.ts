@@ -90,10 +90,14 @@ describe('requests', () => {
     const failing = fakeFetch(() => {
       throw new TypeError('fetch failed');
     });
-    await expect(new MetisClient({ baseUrl: 'http://metis.test', fetch: failing.fetch, maxRetries: 1 }).agents.get(AGENT.id)).rejects.toBeInstanceOf(ConnectionError);
+    await expect(new MetisClient({ baseUrl: 'http://metis.test', fetch: failing.fetch, maxRetries: 1 }).agents.get(AGENT.id)).rejects.toBeInstanceOf(
+      ConnectionError,
+    );
     expect(failing.requests).toHaveLength(2);
     const broken = fakeFetch(() => error('internal_error', 500, { 'retry-after': '0' }));
-    await expect(new MetisClient({ baseUrl: 'http://metis.test', fetch: broken.fetch, maxRetries: 0 }).agents.get(AGENT.id)).rejects.toBeInstanceOf(ServerError);
+    await expect(new MetisClient({ baseUrl: 'http://metis.test', fetch: broken.fetch, maxRetries: 0 }).agents.get(AGENT.id)).rejects.toBeInstanceOf(
+      ServerError,
+    );
   });
 
   test('timeoutMs gives TimeoutError; an aborted signal gives AbortError', async () => {
@@ -108,7 +112,11 @@ describe('requests', () => {
 
   test('an off-schema answer is invalid_response; unknown fields pass through', async () => {
     const { fetch } = fakeFetch((request) =>
-      request.url.pathname.endsWith('1') ? json({ ...AGENT, status: 42 }, 200, { 'x-request-id': 'rid' }) : request.url.pathname.endsWith('2') ? new Response('<html>', { status: 200 }) : json({ ...AGENT, future_field: { x: 1 } }),
+      request.url.pathname.endsWith('1')
+        ? json({ ...AGENT, status: 42 }, 200, { 'x-request-id': 'rid' })
+        : request.url.pathname.endsWith('2')
+          ? new Response('<html>', { status: 200 })
+          : json({ ...AGENT, future_field: { x: 1 } }),
     );
     const client = new MetisClient({ baseUrl: 'http://metis.test', fetch });
     const wrong = await client.agents.get('1').then(unexpected, (caught: unknown) => caught as MetisError);
@@ -129,7 +137,11 @@ describe('requests', () => {
   test('onRequest sees every attempt', async () => {
     const { fetch } = fakeFetch((_, index) => (index === 0 ? error('x', 503, { 'retry-after': '0' }) : json(AGENT)));
     const seen: string[] = [];
-    await new MetisClient({ baseUrl: 'http://metis.test', fetch, onRequest: (request) => void seen.push(`${request.method} ${new URL(request.url).pathname}`) }).agents.get(AGENT.id);
+    await new MetisClient({
+      baseUrl: 'http://metis.test',
+      fetch,
+      onRequest: (request) => void seen.push(`${request.method} ${new URL(request.url).pathname}`),
+    }).agents.get(AGENT.id);
     expect(seen).toEqual([`GET /api/v1/agents/${AGENT.id}`, `GET /api/v1/agents/${AGENT.id}`]);
   });
 });

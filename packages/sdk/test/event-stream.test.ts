@@ -15,8 +15,7 @@ const stored = (seq: number, extra: Record<string, unknown> = {}) => ({
   content: `m${seq}`,
   ...extra,
 });
-const frame = (event: Record<string, any>) =>
-  `${event.seq === undefined ? '' : `id: ${event.seq}\n`}event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+const frame = (event: Record<string, any>) => `${event.seq === undefined ? '' : `id: ${event.seq}\n`}event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
 
 const streamOf = (text: string, chunkSize: number) => {
   const bytes = new TextEncoder().encode(text);
@@ -73,7 +72,10 @@ describe('toStreamEvent', () => {
 describe('EventStream over a fake fetch', () => {
   test('reconnects after a broken connection with Last-Event-ID, with no loss and no duplicate', async () => {
     const { fetch, requests } = fakeFetch((request, index) => {
-      if (index === 0) return sseResponse([frame(stored(1)), frame({ type: 'delta', conversation_id: CONV, message_id: MSG, content: 'x' }), frame(stored(2))], { error: true });
+      if (index === 0)
+        return sseResponse([frame(stored(1)), frame({ type: 'delta', conversation_id: CONV, message_id: MSG, content: 'x' }), frame(stored(2))], {
+          error: true,
+        });
       if (index === 1) return json({ error: { code: 'internal_error', message: 'boom' } }, 503);
       // The server replays from Last-Event-ID; an overlapping event must not be yielded twice.
       return sseResponse([frame(stored(2)), frame(stored(3)), ': ping\n\n', frame(stored(4, { type: 'state', state: 'finished' }))]);
@@ -99,7 +101,9 @@ describe('EventStream over a fake fetch', () => {
 
   test('`after` is sent as Last-Event-ID; a 401 is not retried; abort() ends quietly', async () => {
     const { fetch, requests } = fakeFetch((request, _, signal) =>
-      request.headers.get('last-event-id') === '7' ? json({ error: { code: 'unauthorized', message: 'no' } }, 401) : sseResponse([frame(stored(1))], { signal }),
+      request.headers.get('last-event-id') === '7'
+        ? json({ error: { code: 'unauthorized', message: 'no' } }, 401)
+        : sseResponse([frame(stored(1))], { signal }),
     );
     const client = new MetisClient({ baseUrl: 'http://metis.test', fetch });
     await expect(async () => {

@@ -2,8 +2,6 @@ import { describe, expect, test } from 'vitest';
 import { jwtExpiryMs } from '../src/internal/jwt.ts';
 import { fakeJwt } from './support/fakes.ts';
 
-
-
 describe('jwtExpiryMs', () => {
   test('reads exp (seconds) as milliseconds, without verifying', () => {
     expect(jwtExpiryMs(fakeJwt({ sub: 'u', exp: 1_800_000_000 }))).toBe(1_800_000_000_000);

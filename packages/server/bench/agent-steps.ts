@@ -187,7 +187,9 @@ try {
   }
   for (const { driver, steps } of rows) {
     const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
-    console.log(`${driver}: the history grows with the run: steps 1–10 mean ${mean(steps.slice(0, 10)).toFixed(1)} ms, last 10 mean ${mean(steps.slice(-10)).toFixed(1)} ms`);
+    console.log(
+      `${driver}: the history grows with the run: steps 1–10 mean ${mean(steps.slice(0, 10)).toFixed(1)} ms, last 10 mean ${mean(steps.slice(-10)).toFixed(1)} ms`,
+    );
   }
   const local = rows[0]!;
   console.log(`\ngoal: p50 < 15 ms per step (local): ${local.step.p50 < 15 ? 'met' : 'NOT met'} (${local.step.p50.toFixed(1)} ms)`);

@@ -23,14 +23,19 @@ async function load(url: string, headers: Record<string, string> = {}) {
 
 const dataDir = await mkdtemp(path.join(tmpdir(), 'metis-bench-'));
 await chmod(dataDir, 0o755);
-const server = await startChild(SERVER_MAIN, [], {
-  METIS_DATA_DIR: dataDir,
-  PORT: '0',
-  LOG_LEVEL: 'info', // the default: one access-log line per request, as in production
-  RATE_LIMIT_API_PER_USER: '0',
-  RATE_LIMIT_LOGIN_PER_IP: '100000',
-  RATE_LIMIT_LOGIN_PER_EMAIL: '100000',
-}, /"url":"(http:[^"]+)"/);
+const server = await startChild(
+  SERVER_MAIN,
+  [],
+  {
+    METIS_DATA_DIR: dataDir,
+    PORT: '0',
+    LOG_LEVEL: 'info', // the default: one access-log line per request, as in production
+    RATE_LIMIT_API_PER_USER: '0',
+    RATE_LIMIT_LOGIN_PER_IP: '100000',
+    RATE_LIMIT_LOGIN_PER_EMAIL: '100000',
+  },
+  /"url":"(http:[^"]+)"/,
+);
 const hello = await startChild(path.join(here, 'hello-koa.ts'), ['0'], {}, /"listening":(\d+)/);
 const base = server.match[1]!;
 try {
@@ -39,7 +44,11 @@ try {
   const { access_token: token } = await json(`${base}/api/v1/auth/register`, { method: 'POST', body: JSON.stringify({ email, password }) });
   const auth = { authorization: `Bearer ${token}` };
   for (let i = 0; i < 20; i++) {
-    await json(`${base}/api/v1/agents`, { method: 'POST', headers: auth, body: JSON.stringify({ name: `agent ${i}`, config: { system_prompt: 'x'.repeat(200) } }) });
+    await json(`${base}/api/v1/agents`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: `agent ${i}`, config: { system_prompt: 'x'.repeat(200) } }),
+    });
   }
 
   console.log(`load: ${CONNECTIONS} connections × ${DURATION_S} s each`);
@@ -72,7 +81,7 @@ try {
     { scenario: 'bare Koa hello', 'req/s': Math.round(helloResult.rps), 'p50 ms': helloResult.p50, 'p99 ms': helloResult.p99 },
     { scenario: 'GET /api/v1/agents (auth, 20 items)', 'req/s': Math.round(agentsResult.rps), 'p50 ms': agentsResult.p50, 'p99 ms': agentsResult.p99 },
   ]);
-  console.log(`ratio: /api/v1/agents serves ${(100 * agentsResult.rps / helloResult.rps).toFixed(1)}% of bare Koa's throughput`);
+  console.log(`ratio: /api/v1/agents serves ${((100 * agentsResult.rps) / helloResult.rps).toFixed(1)}% of bare Koa's throughput`);
   console.table([
     { scenario: '/healthz, idle', samples: idle.length, 'p50 ms': f(percentile(idle, 50)), 'p99 ms': f(percentile(idle, 99)) },
     { scenario: '/healthz during 50 concurrent logins', samples: during.length, 'p50 ms': f(percentile(during, 50)), 'p99 ms': f(percentile(during, 99)) },

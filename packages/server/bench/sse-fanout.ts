@@ -113,7 +113,9 @@ try {
   progress('appending');
   const paced = await run(`${EVENTS} events, one every ${PACE_MS} ms`, PACE_MS, warmUp.seq + 1);
   const burst = await run(`${EVENTS} events back to back`, 0, warmUp.seq + EVENTS + 1);
-  console.log(`${CLIENTS} SSE clients on one conversation; connected in ${connectMs.toFixed(0)} ms; latency from commit (this process) to receipt (this process)`);
+  console.log(
+    `${CLIENTS} SSE clients on one conversation; connected in ${connectMs.toFixed(0)} ms; latency from commit (this process) to receipt (this process)`,
+  );
   console.table([paced, burst]);
   for (const request of requests) request.destroy();
   agent.destroy();

@@ -72,4 +72,3 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     .use(api.allowedMethods());
   return app;
 }
-

@@ -141,7 +141,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   if (env.SECRET_KEY && env.NODE_ENV === 'production') {
     if (KNOWN_WEAK_KEYS.has(env.SECRET_KEY.toLowerCase()) || env.SECRET_KEY.length < MIN_SECRET_KEY_LENGTH) {
-      throw new ConfigError('SECRET_KEY', `is too weak for production: use at least ${MIN_SECRET_KEY_LENGTH} random characters (e.g. \`openssl rand -hex 32\`)`);
+      throw new ConfigError(
+        'SECRET_KEY',
+        `is too weak for production: use at least ${MIN_SECRET_KEY_LENGTH} random characters (e.g. \`openssl rand -hex 32\`)`,
+      );
     }
   }
   if (env.NODE_ENV === 'production' && !env.SECRET_KEY) {
@@ -150,7 +153,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   for (const [name, value] of [['LLM_BASE_URL', env.LLM_BASE_URL]] as const) {
     if (value !== undefined && !URL.canParse(value)) throw new ConfigError(name, 'must be a URL such as https://api.openai.com/v1');
   }
-  const corsOrigins = env.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean);
+  const corsOrigins = env.CORS_ORIGINS.split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
   for (const origin of corsOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) {
       throw new ConfigError('CORS_ORIGINS', `"${origin}" is not an origin such as https://example.com (comma-separated, or *)`);
@@ -168,7 +173,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: env.TRUST_PROXY,
     runtimeType: env.RUNTIME_TYPE,
     sandboxImage: env.SANDBOX_IMAGE,
-    sandboxAllowedImages: env.SANDBOX_ALLOWED_IMAGES.trim() ? env.SANDBOX_ALLOWED_IMAGES.split(',').map((image) => image.trim()).filter(Boolean) : undefined,
+    sandboxAllowedImages: env.SANDBOX_ALLOWED_IMAGES.trim()
+      ? env.SANDBOX_ALLOWED_IMAGES.split(',')
+          .map((image) => image.trim())
+          .filter(Boolean)
+      : undefined,
     bcryptCost: env.BCRYPT_COST,
     jwtExpiresSeconds: env.JWT_EXPIRES_SECONDS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,

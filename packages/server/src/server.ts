@@ -63,7 +63,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     throw error;
   }
   const runtime = await openAgentRuntime({ config, orm, logger, databaseUrl: database.url, events });
-  const services = createServices({ config, keys, orm, logger, makeRuntime: (deps) => {
+  const services = createServices({
+    config,
+    keys,
+    orm,
+    logger,
+    makeRuntime: (deps) => {
       const wired = runtime.wire(deps);
       return options.agentRuntime ? { ...wired, agentRuntime: options.agentRuntime } : wired;
     },

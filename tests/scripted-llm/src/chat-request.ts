@@ -36,11 +36,9 @@ export interface ChatRequest {
 
 const roles = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const invalid = (message: string, param: string | null, code: string | null = null): OpenAiHttpError =>
-  new OpenAiHttpError(400, message, { param, code });
+const invalid = (message: string, param: string | null, code: string | null = null): OpenAiHttpError => new OpenAiHttpError(400, message, { param, code });
 
 /**
  * Checks a parsed body like OpenAI does, including the tool-call pairing rules: every assistant `tool_calls`
@@ -72,18 +70,11 @@ const checkMessages = (messages: unknown[]): void => {
 
   messages.forEach((message, index) => {
     if (!isRecord(message) || typeof message.role !== 'string' || !roles.has(message.role)) {
-      throw invalid(
-        `Invalid value for 'messages.[${index}].role': expected one of ${[...roles].join(', ')}.`,
-        `messages.[${index}].role`,
-        'invalid_value',
-      );
+      throw invalid(`Invalid value for 'messages.[${index}].role': expected one of ${[...roles].join(', ')}.`, `messages.[${index}].role`, 'invalid_value');
     }
     if (message.role === 'tool') {
       if (!block) {
-        throw invalid(
-          "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
-          `messages.[${index}].role`,
-        );
+        throw invalid("Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.", `messages.[${index}].role`);
       }
       const id = message.tool_call_id;
       if (typeof id !== 'string' || !block.ids.has(id)) {

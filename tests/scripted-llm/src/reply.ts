@@ -22,8 +22,7 @@ export const toReply = (turn: TextTurn | ToolCallsTurn, request: ChatRequest, re
     arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments ?? {}),
   }));
   const content = turn.content ?? null;
-  const completionTokens =
-    countTokens(content ?? '') + toolCalls.reduce((sum, call) => sum + countTokens(call.name) + countTokens(call.arguments), 0);
+  const completionTokens = countTokens(content ?? '') + toolCalls.reduce((sum, call) => sum + countTokens(call.name) + countTokens(call.arguments), 0);
   return {
     id: `chatcmpl-scripted-${requestNumber}`,
     created: Math.floor(Date.now() / 1000),

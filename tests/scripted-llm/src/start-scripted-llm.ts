@@ -153,9 +153,7 @@ export const startScriptedLlm = async (options: ScriptedLlmOptions): Promise<Scr
       scriptIndex = 0;
     },
     waitForRequests: (count) =>
-      requests.length >= count
-        ? Promise.resolve(requests)
-        : new Promise((resolve, reject) => waiters.add({ count, resolve: () => resolve(requests), reject })),
+      requests.length >= count ? Promise.resolve(requests) : new Promise((resolve, reject) => waiters.add({ count, resolve: () => resolve(requests), reject })),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         for (const waiter of waiters) waiter.reject(new Error(`scripted-llm closed before ${waiter.count} requests arrived`));

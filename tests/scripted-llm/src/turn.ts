@@ -78,8 +78,7 @@ export interface HangTurn {
 /** What the server does with one request. */
 export type Turn = TextTurn | ToolCallsTurn | ErrorTurn | ContextLengthTurn | HangTurn;
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const isOptionalNumber = (value: unknown): boolean => value === undefined || (typeof value === 'number' && value >= 0);
 

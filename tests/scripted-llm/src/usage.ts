@@ -19,17 +19,14 @@ export const countTokens = (text: string): number => Math.ceil(text.length / 4);
 
 const messageText = (message: ChatMessage): string => {
   const content =
-    typeof message.content === 'string'
-      ? message.content
-      : (message.content ?? []).map((part) => (typeof part.text === 'string' ? part.text : '')).join('');
+    typeof message.content === 'string' ? message.content : (message.content ?? []).map((part) => (typeof part.text === 'string' ? part.text : '')).join('');
   const calls = (message.tool_calls ?? []).map((call) => `${call.function?.name ?? ''}${call.function?.arguments ?? ''}`);
   return content + calls.join('');
 };
 
 /** Prompt tokens: four per message plus its text, three to prime the reply, plus the tool definitions. */
 export const countPromptTokens = (request: ChatRequest): number =>
-  request.messages.reduce((sum, message) => sum + 4 + countTokens(messageText(message)), 3) +
-  (request.tools ? countTokens(JSON.stringify(request.tools)) : 0);
+  request.messages.reduce((sum, message) => sum + 4 + countTokens(messageText(message)), 3) + (request.tools ? countTokens(JSON.stringify(request.tools)) : 0);
 
 /** Builds the `usage` object from the two counts. */
 export const toUsage = (promptTokens: number, completionTokens: number): Usage => ({

@@ -3,10 +3,7 @@ import { onTestFinished } from 'vitest';
 import { startScriptedLlm, type Script, type ScriptedLlmOptions } from '@metisai/scripted-llm';
 
 /** Starts a server for the current test (closed when it finishes) and a real openai client pointed at it. */
-export const startWithClient = async (
-  script: Script,
-  options: Omit<ScriptedLlmOptions, 'script'> & { clientApiKey?: string; maxRetries?: number } = {},
-) => {
+export const startWithClient = async (script: Script, options: Omit<ScriptedLlmOptions, 'script'> & { clientApiKey?: string; maxRetries?: number } = {}) => {
   const { clientApiKey, maxRetries, ...serverOptions } = options;
   const llm = await startScriptedLlm({ script, ...serverOptions });
   onTestFinished(() => llm.close());

@@ -211,7 +211,9 @@ describe('settings, secrets, api keys', () => {
     await client.secrets.create({ name: 'TOKEN_B', value: 's3cret' });
     expect(secret).toMatchObject({ name: 'TOKEN_A', description: 'a' });
     expect(JSON.stringify(secret)).not.toContain('s3cret');
-    await expect(client.secrets.create({ name: 'TOKEN_A', value: 'x' })).rejects.toSatisfy((error) => error instanceof ConflictError && error.code === 'secret_exists');
+    await expect(client.secrets.create({ name: 'TOKEN_A', value: 'x' })).rejects.toSatisfy(
+      (error) => error instanceof ConflictError && error.code === 'secret_exists',
+    );
     const names = [];
     for await (const item of client.secrets.list({ limit: 1 })) names.push(item.name);
     expect(names.sort()).toEqual(['TOKEN_A', 'TOKEN_B']);

@@ -62,7 +62,9 @@ describe('retries through a faulty proxy', () => {
 
   test('a 429 that outlasts the retries is a RateLimitError', async () => {
     proxy.inject({ path: /\/auth\/profile$/, status: 429, headers: { 'Retry-After': '0' }, times: 3 });
-    const error = await viaProxy({ maxRetries: 2 }).auth.profile().then(unexpected, (caught: unknown) => caught as MetisError);
+    const error = await viaProxy({ maxRetries: 2 })
+      .auth.profile()
+      .then(unexpected, (caught: unknown) => caught as MetisError);
     expect(error).toBeInstanceOf(RateLimitError);
     expect(error).toMatchObject({ status: 429, code: 'rate_limited' });
     expect(proxy.seen).toHaveLength(3);

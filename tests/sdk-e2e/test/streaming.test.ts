@@ -174,7 +174,10 @@ describe('stream()', () => {
     await eventually(async () => (await client.conversations.get(conversation.id)).state === 'stopped');
     stack.llm.setScript([turns.hang()]);
     const runController = new AbortController();
-    const run = client.conversations.run(conversation.id, 'hang again', { signal: runController.signal, onEvent: (event) => event.type === 'state' && runController.abort() });
+    const run = client.conversations.run(conversation.id, 'hang again', {
+      signal: runController.signal,
+      onEvent: (event) => event.type === 'state' && runController.abort(),
+    });
     await expect(run.finalState()).rejects.toBeInstanceOf(AbortError);
     const quiet = client.conversations.stream(conversation.id);
     let count = 0;

@@ -2,7 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { createEditor } from '../editor/index.ts';
 import { ImageWithoutBashError, InvalidArgumentError, SandboxNotFoundError, SandboxNotRunningError } from '../errors.ts';
-import { DEFAULT_OWNER, type Editor, type ReapOptions, type Sandbox, type SandboxCommonOptions, type SandboxInfo, type SandboxState, type ShellOptions } from '../sandbox.ts';
+import {
+  DEFAULT_OWNER,
+  type Editor,
+  type ReapOptions,
+  type Sandbox,
+  type SandboxCommonOptions,
+  type SandboxInfo,
+  type SandboxState,
+  type ShellOptions,
+} from '../sandbox.ts';
 import { BashSession, type ExitExplanationInput } from '../shell/bash-session.ts';
 import { containerConfig, DEFAULT_LIMITS, sandboxUser, type SandboxLimits } from './container-config.ts';
 import { assertDockerAvailable, createDockerClient, statusOf } from './docker-client.ts';
@@ -150,7 +159,17 @@ export class DockerSandbox implements Sandbox {
         if (/executable file not found|"bash": .*no such file or directory/i.test((err as Error).message)) throw new ImageWithoutBashError(image, err);
         throw err;
       }
-      const init = { id, docker, container, workdir: DOCKER_WORKDIR, asRoot, memoryBytes: limits.memoryBytes, pidsLimit: limits.pids, env, shellOptions: options.shell };
+      const init = {
+        id,
+        docker,
+        container,
+        workdir: DOCKER_WORKDIR,
+        asRoot,
+        memoryBytes: limits.memoryBytes,
+        pidsLimit: limits.pids,
+        env,
+        shellOptions: options.shell,
+      };
       const sandbox = new DockerSandbox(init, 0);
       await sandbox.shell.start();
       return sandbox;
@@ -215,7 +234,13 @@ export class DockerSandbox implements Sandbox {
   /** Removes the owner's sandboxes that are not kept (orphans of a crashed or restarted server). Returns the removed ids. */
   static async reap(options: DockerReapOptions): Promise<string[]> {
     const docker = options.docker ?? createDockerClient();
-    const keep = typeof options.keep === 'function' ? options.keep : ((ids: Set<string>) => (info: SandboxInfo) => ids.has(info.id))(new Set(options.keep));
+    const keep =
+      typeof options.keep === 'function'
+        ? options.keep
+        : (
+            (ids: Set<string>) => (info: SandboxInfo) =>
+              ids.has(info.id)
+          )(new Set(options.keep));
     const removed: string[] = [];
     for (const info of await DockerSandbox.list({ docker, owner: options.owner })) {
       if (keep(info)) continue;
@@ -316,4 +341,3 @@ export class DockerSandbox implements Sandbox {
     return notes.length > 0 ? notes.join('\n') : undefined;
   }
 }
-

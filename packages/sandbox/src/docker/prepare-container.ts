@@ -36,7 +36,12 @@ export async function prepareContainer(container: Docker.Container, options: { w
       entries.push({ name: `${home.slice(1)}/`, type: 'directory', mode: 0o755 });
     }
     if (!hasGroup) {
-      entries.push({ name: 'etc/group', type: 'file', mode: 0o644, data: Buffer.from(`${withNewline(group ?? 'root:x:0:\n')}${SANDBOX_USER_NAME}:x:${SANDBOX_UID}:\n`) });
+      entries.push({
+        name: 'etc/group',
+        type: 'file',
+        mode: 0o644,
+        data: Buffer.from(`${withNewline(group ?? 'root:x:0:\n')}${SANDBOX_USER_NAME}:x:${SANDBOX_UID}:\n`),
+      });
     }
   }
   entries.push({ name: `${options.workdir.replace(/^\/+/, '')}/`, type: 'directory', mode: 0o755 });

@@ -28,7 +28,12 @@ export function assertImageAllowed(image: string, allowedImages: readonly string
   const wanted = normalizeImageName(image);
   const matches = allowedImages.some((entry) => {
     if (!entry.includes('*')) return normalizeImageName(entry) === wanted;
-    const pattern = new RegExp(`^${entry.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    const pattern = new RegExp(
+      `^${entry
+        .split('*')
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
     return pattern.test(wanted) || pattern.test(image);
   });
   if (!matches) throw new ImageNotAllowedError(image, allowedImages);
@@ -71,7 +76,12 @@ export async function buildSandboxImage(docker: Docker, options: BuildImageOptio
       (err: Error | null) => (err ? reject(new ImageBuildError(tag, err.message, err)) : resolve()),
       (event: { stream?: string; status?: string; error?: string; errorDetail?: { message?: string } }) => {
         if (event.error) {
-          reject(new ImageBuildError(tag, `${event.errorDetail?.message ?? event.error} (is the base image ${baseImage} present? scripts/ensure-docker.sh builds it)`));
+          reject(
+            new ImageBuildError(
+              tag,
+              `${event.errorDetail?.message ?? event.error} (is the base image ${baseImage} present? scripts/ensure-docker.sh builds it)`,
+            ),
+          );
           return;
         }
         const line = (event.stream ?? event.status ?? '').trimEnd();

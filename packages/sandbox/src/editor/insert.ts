@@ -10,7 +10,6 @@ import { countLines, encodeText, lineEnding, offsetAfterLine } from './text.ts';
  * One trailing newline of `new_str` ends its last line rather than adding an empty one.
  */
 export async function insert(ctx: EditorContext, path: string, stat: FileStat, line: number, rawNew: string): Promise<string> {
-
   const text = await readText(ctx, path, stat, 'edit');
   const count = countLines(text);
   if (line < 0 || line > count) {

@@ -16,8 +16,7 @@ export type ParsedCommand =
 /** Parameters as the model may send them: any JSON value in any field. */
 type RawParams = { [K in keyof EditorParams]?: unknown };
 
-const RANGE_SHAPE_HINT =
-  'It should be a list of two integers, e.g. [1, 50]; use -1 as the second element to view to the end of the file.';
+const RANGE_SHAPE_HINT = 'It should be a list of two integers, e.g. [1, 50]; use -1 as the second element to view to the end of the file.';
 
 /** Reads `view_range`; `null` when absent or empty (as OpenHands treats `[]`). */
 export function parseViewRange(raw: unknown): [number, number] | null {
@@ -41,9 +40,7 @@ export function parseParams(params: EditorParams, workdir: string | undefined): 
   const raw = params as RawParams;
   const command = raw.command;
   if (typeof command !== 'string' || !COMMANDS.includes(command as EditorParams['command'])) {
-    throw new ToolError(
-      `Unrecognized command ${String(command)}. The allowed commands for the str_replace_editor tool are: ${COMMANDS.join(', ')}.`,
-    );
+    throw new ToolError(`Unrecognized command ${String(command)}. The allowed commands for the str_replace_editor tool are: ${COMMANDS.join(', ')}.`);
   }
   const path = normalizePath(raw.path, command, workdir);
   switch (command as EditorParams['command']) {

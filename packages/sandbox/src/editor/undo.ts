@@ -11,8 +11,7 @@ export async function undoEdit(ctx: EditorContext, path: string): Promise<string
   if (previous === null) {
     if (!ctx.removeFile) {
       throw new ToolError(
-        `The last edit to ${path} was its creation, and this editor cannot delete files. ` +
-          `Delete it with \`rm ${path}\` if you no longer need it.`,
+        `The last edit to ${path} was its creation, and this editor cannot delete files. ` + `Delete it with \`rm ${path}\` if you no longer need it.`,
       );
     }
     await ctx.removeFile(path);

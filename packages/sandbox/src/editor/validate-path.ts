@@ -10,9 +10,7 @@ import { invalidParameter, missingParameter } from './errors.ts';
 export function normalizePath(raw: unknown, command: string, workdir: string | undefined): string {
   if (typeof raw !== 'string' || raw.trim() === '') throw missingParameter(command, 'path');
   if (!raw.startsWith('/')) {
-    const hint = workdir
-      ? ` Maybe you meant ${posix.join(workdir, raw)}?`
-      : ` Use the full path, e.g. /path/to/${raw}.`;
+    const hint = workdir ? ` Maybe you meant ${posix.join(workdir, raw)}?` : ` Use the full path, e.g. /path/to/${raw}.`;
     throw invalidParameter('path', raw, `The path ${raw} is not an absolute path, it should start with \`/\`.${hint}`);
   }
   const normal = posix.normalize(raw);
@@ -35,11 +33,7 @@ export async function checkPath(ctx: EditorContext, command: EditorParams['comma
   }
   if (!stat) throw invalidParameter('path', path, `The path ${path} does not exist. Please provide a valid path.`);
   if (stat.kind === 'directory' && command !== 'view') {
-    throw invalidParameter(
-      'path',
-      path,
-      `The path ${path} is a directory and only the \`view\` command can be used on directories.`,
-    );
+    throw invalidParameter('path', path, `The path ${path} is a directory and only the \`view\` command can be used on directories.`);
   }
   if (stat.kind === 'other') {
     throw invalidParameter('path', path, `The path ${path} is not a regular file or directory, so this tool cannot open it.`);

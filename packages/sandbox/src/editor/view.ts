@@ -52,11 +52,7 @@ const display = (path: string, entry: DirEntry) => posix.join(path, entry.name) 
  */
 export async function viewDirectory(ctx: EditorContext, path: string, range: [number, number] | null): Promise<string> {
   if (range) {
-    throw invalidParameter(
-      'view_range',
-      `[${range[0]}, ${range[1]}]`,
-      'The `view_range` parameter is not allowed when `path` points to a directory.',
-    );
+    throw invalidParameter('view_range', `[${range[0]}, ${range[1]}]`, 'The `view_range` parameter is not allowed when `path` points to a directory.');
   }
   const top = await ctx.files.readDir(path);
   const hiddenCount = top.filter(isHidden).length;
@@ -67,9 +63,7 @@ export async function viewDirectory(ctx: EditorContext, path: string, range: [nu
   let budget = ctx.limits.maxOutputChars;
   for (let i = 0; i < subdirs.length && budget > 0; i += LIST_CONCURRENCY) {
     const batch = subdirs.slice(i, i + LIST_CONCURRENCY);
-    const listed = await Promise.all(
-      batch.map((dir) => ctx.files.readDir(posix.join(path, dir.name)).catch((): DirEntry[] => [])),
-    );
+    const listed = await Promise.all(batch.map((dir) => ctx.files.readDir(posix.join(path, dir.name)).catch((): DirEntry[] => [])));
     for (const [j, dir] of batch.entries()) {
       const kids = visibleSorted(listed[j] ?? []);
       children.set(dir.name, kids);

@@ -47,8 +47,7 @@ let hasWarned = false;
 function warnOnce(onLog: ((line: string) => void) | undefined): void {
   if (hasWarned) return;
   hasWarned = true;
-  const message =
-    '[sandbox] LocalSandbox runs agent commands directly on this host as your user, without isolation or limits: use it for development only.';
+  const message = '[sandbox] LocalSandbox runs agent commands directly on this host as your user, without isolation or limits: use it for development only.';
   if (onLog) onLog(message);
   else console.warn(message);
 }
@@ -166,7 +165,13 @@ export class LocalSandbox implements Sandbox {
   }
 
   static async reap(options: ReapOptions & { rootDir?: string }): Promise<string[]> {
-    const keep = typeof options.keep === 'function' ? options.keep : ((ids: Set<string>) => (info: SandboxInfo) => ids.has(info.id))(new Set(options.keep));
+    const keep =
+      typeof options.keep === 'function'
+        ? options.keep
+        : (
+            (ids: Set<string>) => (info: SandboxInfo) =>
+              ids.has(info.id)
+          )(new Set(options.keep));
     const removed: string[] = [];
     for (const info of await LocalSandbox.list({ rootDir: options.rootDir, owner: options.owner })) {
       if (keep(info)) continue;

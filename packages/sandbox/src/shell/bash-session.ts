@@ -1,12 +1,5 @@
 import { InvalidArgumentError, SandboxError, ShellStartError } from '../errors.ts';
-import type {
-  ExecuteBashOptions,
-  ExecuteBashParams,
-  ExecuteBashResult,
-  ExecuteBashStatus,
-  Shell,
-  ShellOptions,
-} from '../sandbox.ts';
+import type { ExecuteBashOptions, ExecuteBashParams, ExecuteBashResult, ExecuteBashStatus, Shell, ShellOptions } from '../sandbox.ts';
 import { cleanTerminalOutput } from './clean-terminal-output.ts';
 import {
   CONTINUE_PREFIX,
@@ -263,7 +256,8 @@ export class BashSession implements Shell {
     try {
       const startupText = await Promise.race([started, timedOut]);
       const note = this.protocol.parseStartNote(startupText);
-      if (note.restored && (this.hasStarted || reason === 'reconnect')) this.startNote = restartNote(note.lostJobs, this.hasStarted ? 'shell_exit' : 'reconnect');
+      if (note.restored && (this.hasStarted || reason === 'reconnect'))
+        this.startNote = restartNote(note.lostJobs, this.hasStarted ? 'shell_exit' : 'reconnect');
       this.hasStarted = true;
     } catch (err) {
       const transport = this.transport;
@@ -341,7 +335,9 @@ export class BashSession implements Shell {
     if (this.phase === 'starting') {
       this.phase = 'down';
       this.startWaiter?.reject(
-        new ShellStartError(`The shell exited${exitCode === null ? '' : ` with code ${exitCode}`} before its first prompt: ${cleanTerminalOutput(rest).trim().slice(-500)}`),
+        new ShellStartError(
+          `The shell exited${exitCode === null ? '' : ` with code ${exitCode}`} before its first prompt: ${cleanTerminalOutput(rest).trim().slice(-500)}`,
+        ),
       );
       return;
     }

@@ -216,7 +216,11 @@ export function editorSuite(getSandbox: () => EditorSuiteTarget, limits: EditorS
 
   test('create keeps content byte for byte (no trailing newline, CRLF, empty file)', async () => {
     const dir = scratch();
-    for (const [name, text] of [['plain', 'no newline at end'], ['crlf', 'a\r\nb\r\n'], ['empty', '']]) {
+    for (const [name, text] of [
+      ['plain', 'no newline at end'],
+      ['crlf', 'a\r\nb\r\n'],
+      ['empty', ''],
+    ]) {
       const path = `${dir}/${name}.txt`;
       expect((await run({ command: 'create', path, file_text: text })).isError).toBe(false);
       expect(await read(path)).toBe(text);
@@ -410,7 +414,10 @@ export function editorSuite(getSandbox: () => EditorSuiteTarget, limits: EditorS
   test('binary files are refused for view and edits', async () => {
     const nul = await fileWith(new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01, 0x02]), 'program.bin');
     const latin1 = await fileWith(new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a]), 'latin1.txt');
-    for (const [path, reason] of [[nul, 'NUL bytes'], [latin1, 'not valid UTF-8']] as const) {
+    for (const [path, reason] of [
+      [nul, 'NUL bytes'],
+      [latin1, 'not valid UTF-8'],
+    ] as const) {
       const viewed = await run({ command: 'view', path });
       expect(viewed.isError).toBe(true);
       expect(viewed.output).toContain('appears to be binary');

@@ -177,7 +177,9 @@ export function sandboxSuite(getSandbox: () => Sandbox): void {
     const cut = printed.length - 30_000;
     expect(result.cutChars).toBe(cut);
     const cutLines = printed.slice(0, cut).split('\n').length - 1;
-    expect(result.text.startsWith(`[Output truncated: the first ${cut} characters (${cutLines} lines) were cut; showing the last 30000 characters.]\n`)).toBe(true);
+    expect(result.text.startsWith(`[Output truncated: the first ${cut} characters (${cutLines} lines) were cut; showing the last 30000 characters.]\n`)).toBe(
+      true,
+    );
   });
 
   test('unicode and binary-ish output come through; the shell keeps working', async () => {

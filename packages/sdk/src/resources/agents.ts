@@ -19,10 +19,7 @@ const AgentPageSchema = pageOf(AgentSchema);
 export class Agents extends APIResource {
   /** Your agents, newest first (`GET /agents`). `await` for a page, or `for await` over every agent. */
   list(params: Omit<ListParams, 'after'> & { after?: string } = {}, options?: RequestOptions): PagePromise<Agent> {
-    return new PagePromise(
-      (after) => this.client.get('/agents', AgentPageSchema, { ...options, query: { limit: params.limit, after } }),
-      params.after,
-    );
+    return new PagePromise((after) => this.client.get('/agents', AgentPageSchema, { ...options, query: { limit: params.limit, after } }), params.after);
   }
 
   /** One agent (`GET /agents/{id}`). `NotFoundError` when missing or not yours. */

@@ -11,10 +11,7 @@ const ApiKeyPageSchema = pageOf(ApiKeySchema);
 export class ApiKeys extends APIResource {
   /** Your API keys, without the keys themselves (`GET /api-keys`). */
   list(params: Omit<ListParams, 'after'> & { after?: string } = {}, options?: RequestOptions): PagePromise<ApiKey> {
-    return new PagePromise(
-      (after) => this.client.get('/api-keys', ApiKeyPageSchema, { ...options, query: { limit: params.limit, after } }),
-      params.after,
-    );
+    return new PagePromise((after) => this.client.get('/api-keys', ApiKeyPageSchema, { ...options, query: { limit: params.limit, after } }), params.after);
   }
 
   /** Creates an API key (`POST /api-keys`). The answer's `key` is shown only here: store it. */

@@ -1,13 +1,5 @@
 import type { RequestOptions } from '../core/request-options.ts';
-import {
-  AuthTokenSchema,
-  UserSchema,
-  type AuthToken,
-  type LoginParams,
-  type PasswordChangeParams,
-  type RegisterParams,
-  type User,
-} from '../schemas/auth.ts';
+import { AuthTokenSchema, UserSchema, type AuthToken, type LoginParams, type PasswordChangeParams, type RegisterParams, type User } from '../schemas/auth.ts';
 import { APIResource } from './resource.ts';
 
 /** `/api/v1/auth`: accounts and access tokens. */

@@ -11,10 +11,7 @@ const SecretPageSchema = pageOf(SecretSchema);
 export class Secrets extends APIResource {
   /** Your secrets, names only (`GET /secrets`). `await` for a page, or `for await` over every secret. */
   list(params: Omit<ListParams, 'after'> & { after?: string } = {}, options?: RequestOptions): PagePromise<Secret> {
-    return new PagePromise(
-      (after) => this.client.get('/secrets', SecretPageSchema, { ...options, query: { limit: params.limit, after } }),
-      params.after,
-    );
+    return new PagePromise((after) => this.client.get('/secrets', SecretPageSchema, { ...options, query: { limit: params.limit, after } }), params.after);
   }
 
   /** Stores a secret (`POST /secrets`). A name in use is a `ConflictError` (`secret_exists`). */

@@ -4,12 +4,10 @@ import { IdSchema, TimestampSchema } from './common.ts';
 const utf8Bytes = (value: string) => new TextEncoder().encode(value).length;
 
 /** bcrypt reads at most 72 bytes: a longer password would be silently truncated, so it is refused. */
-export const PasswordSchema = z
-  .string()
-  .check(
-    z.minLength(8, 'must be at least 8 characters'),
-    z.refine((value) => utf8Bytes(value) <= 72, 'must be at most 72 bytes in UTF-8'),
-  );
+export const PasswordSchema = z.string().check(
+  z.minLength(8, 'must be at least 8 characters'),
+  z.refine((value) => utf8Bytes(value) <= 72, 'must be at most 72 bytes in UTF-8'),
+);
 
 export const EmailSchema = z.email().check(z.maxLength(254));
 

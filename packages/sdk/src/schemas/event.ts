@@ -59,13 +59,7 @@ export const ErrorEventSchema = z.object({
 export type ErrorEvent = z.infer<typeof ErrorEventSchema>;
 
 /** A stored step of a conversation. */
-export const EventSchema = z.discriminatedUnion('type', [
-  MessageEventSchema,
-  ActionEventSchema,
-  ObservationEventSchema,
-  StateEventSchema,
-  ErrorEventSchema,
-]);
+export const EventSchema = z.discriminatedUnion('type', [MessageEventSchema, ActionEventSchema, ObservationEventSchema, StateEventSchema, ErrorEventSchema]);
 export type Event = z.infer<typeof EventSchema>;
 export type EventType = Event['type'];
 

@@ -58,7 +58,11 @@ export async function callLlm(run: RunContext, systemPrompt: string): Promise<Ll
         if (hasCondensed || boundary === run.condenseBefore) return llmFailure('llm_context_length', describeLlmError(err));
         hasCondensed = true;
         run.condenseBefore = boundary;
-        await run.emit({ type: 'error', code: 'llm_context_condensed', message: `${describeLlmError(err)}; older tool outputs were condensed and the request is sent again.` });
+        await run.emit({
+          type: 'error',
+          code: 'llm_context_condensed',
+          message: `${describeLlmError(err)}; older tool outputs were condensed and the request is sent again.`,
+        });
         continue;
       }
       if (!isRetryable(err) || retries >= maxRetries) {
@@ -66,7 +70,11 @@ export async function callLlm(run: RunContext, systemPrompt: string): Promise<Ll
       }
       const delayMs = retryDelayMs(err, retries, llm);
       retries++;
-      await run.emit({ type: 'error', code: 'llm_retry', message: `${describeLlmError(err)}; retry ${retries} of ${maxRetries} in ${(delayMs / 1000).toFixed(1)} s.` });
+      await run.emit({
+        type: 'error',
+        code: 'llm_retry',
+        message: `${describeLlmError(err)}; retry ${retries} of ${maxRetries} in ${(delayMs / 1000).toFixed(1)} s.`,
+      });
       if (!(await sleep(delayMs, signal))) return { end: stopped(run.stopReason) };
     }
   }

@@ -52,7 +52,11 @@ export const STOP_INTERRUPTED = 'interrupted';
 
 export const stopped = (reason: unknown): RunEnd =>
   reason === STOP_INTERRUPTED
-    ? { state: 'error', reason: STOP_INTERRUPTED, error: { code: STOP_INTERRUPTED, message: 'The server shut down during the run; send a message to continue.' } }
+    ? {
+        state: 'error',
+        reason: STOP_INTERRUPTED,
+        error: { code: STOP_INTERRUPTED, message: 'The server shut down during the run; send a message to continue.' },
+      }
     : { state: 'stopped', reason: 'user_stop' };
 
 export const maxIterationsReached = (limit: number): RunEnd => ({

@@ -41,7 +41,11 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-const exists = (file: string) => access(file).then(() => true, () => false);
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 async function loadOrCreatePassword(dataDir: string): Promise<string> {
   const file = path.join(dataDir, 'postgres-password');

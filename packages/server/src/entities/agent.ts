@@ -15,7 +15,10 @@ export const AgentEntity = defineEntity({
     /** Deleted agents stay as rows so their conversations remain readable. */
     deletedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
 });
 export type Agent = InferEntity<typeof AgentEntity>;

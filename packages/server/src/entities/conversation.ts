@@ -19,7 +19,10 @@ export const ConversationEntity = defineEntity({
     /** LLM calls made for this conversation (each one is a row of `llm_calls`). */
     llmCalls: p.integer(),
     createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
 });
 export type Conversation = InferEntity<typeof ConversationEntity>;

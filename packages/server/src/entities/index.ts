@@ -18,4 +18,14 @@ export type { Session } from './session.ts';
 export type { Settings } from './settings.ts';
 export type { User } from './user.ts';
 
-export const entities = [UserEntity, SessionEntity, AgentEntity, ConversationEntity, EventEntity, SettingsEntity, SecretEntity, ApiKeyEntity, IdempotencyKeyEntity];
+export const entities = [
+  UserEntity,
+  SessionEntity,
+  AgentEntity,
+  ConversationEntity,
+  EventEntity,
+  SettingsEntity,
+  SecretEntity,
+  ApiKeyEntity,
+  IdempotencyKeyEntity,
+];

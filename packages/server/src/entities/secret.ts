@@ -11,7 +11,10 @@ export const SecretEntity = defineEntity({
     valueEncrypted: p.text(),
     description: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
 });
 export type Secret = InferEntity<typeof SecretEntity>;

@@ -11,7 +11,10 @@ export const SettingsEntity = defineEntity({
     llmApiKeyEncrypted: p.text().nullable(),
     maxIterations: p.integer().nullable(),
     confirmationMode: p.boolean(),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
 });
 export type Settings = InferEntity<typeof SettingsEntity>;

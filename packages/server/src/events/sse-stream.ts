@@ -11,10 +11,9 @@ const formatted = new WeakMap<StreamEvent, string>();
 export function formatSseEvent(event: StreamEvent): string {
   let text = formatted.get(event);
   if (text === undefined) {
-    text =
-      !('seq' in event)
-        ? `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`
-        : `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+    text = !('seq' in event)
+      ? `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`
+      : `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
     formatted.set(event, text);
   }
   return text;

@@ -30,8 +30,7 @@ export class ApiError extends Error {
 /** Another user's resource answers exactly like a missing one. */
 export const notFound = (what: string) => new ApiError(404, ErrorCode.notFound, `${what} not found`);
 
-export const validationError = (message: string, details: ErrorDetail[]) =>
-  new ApiError(400, ErrorCode.validation, message, { details });
+export const validationError = (message: string, details: ErrorDetail[]) => new ApiError(400, ErrorCode.validation, message, { details });
 
 export const rateLimited = (retryAfterSeconds: number) =>
   new ApiError(429, ErrorCode.rateLimited, `Too many requests; retry after ${retryAfterSeconds} s`, {

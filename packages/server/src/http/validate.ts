@@ -20,9 +20,7 @@ export function issuesToDetails(issues: readonly Issue[], root?: string): ErrorD
 /** PostgreSQL text and jsonb cannot hold U+0000, and jsonb refuses unpaired surrogates: refuse them up front. */
 function unstorableStrings(value: unknown, path: PropertyKey[] = []): ErrorDetail[] {
   if (typeof value === 'string') {
-    return value.includes('\u0000') || !value.isWellFormed()
-      ? [{ path: dotted(path), message: 'must not contain NUL characters or unpaired surrogates' }]
-      : [];
+    return value.includes('\u0000') || !value.isWellFormed() ? [{ path: dotted(path), message: 'must not contain NUL characters or unpaired surrogates' }] : [];
   }
   if (Array.isArray(value)) return value.flatMap((item, index) => unstorableStrings(item, [...path, index]));
   if (value && typeof value === 'object') return Object.entries(value).flatMap(([key, item]) => unstorableStrings(item, [...path, key]));

@@ -111,7 +111,8 @@ export class SandboxManager {
     const live = this.#live.get(conversationId);
     this.#live.delete(conversationId);
     if (live?.idle) clearTimeout(live.idle);
-    const sandbox = live?.sandbox ?? (sandboxId ? await connectSandbox(sandboxId, { driver: this.#options.driver, ...this.#driverOptions() }).catch(() => null) : null);
+    const sandbox =
+      live?.sandbox ?? (sandboxId ? await connectSandbox(sandboxId, { driver: this.#options.driver, ...this.#driverOptions() }).catch(() => null) : null);
     await sandbox?.remove().catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'sandbox removal failed'));
   }
 
@@ -140,8 +141,7 @@ export class SandboxManager {
    */
   async reapOrphans(keep: Set<string>): Promise<string[]> {
     const removed: string[] = [];
-    const all: SandboxInfo[] =
-      this.#options.driver === 'docker' ? await DockerSandbox.list() : await LocalSandbox.list({ rootDir: this.#localRoot() });
+    const all: SandboxInfo[] = this.#options.driver === 'docker' ? await DockerSandbox.list() : await LocalSandbox.list({ rootDir: this.#localRoot() });
     for (const info of all) {
       const installation = this.#options.instanceId.split(':')[0]!;
       if (keep.has(info.id) || !info.owner?.startsWith(`${OWNER_PREFIX}${installation}:`)) continue;

@@ -66,10 +66,6 @@ export async function listEvents(
   conversationId: string,
   { after = 0, limit, type }: { after?: number; limit: number; type?: EventType },
 ): Promise<Page<EventJson>> {
-  const rows = await em.find(
-    EventEntity,
-    { conversationId, seq: { $gt: after }, ...(type ? { type } : {}) },
-    { orderBy: { seq: 'asc' }, limit: limit + 1 },
-  );
+  const rows = await em.find(EventEntity, { conversationId, seq: { $gt: after }, ...(type ? { type } : {}) }, { orderBy: { seq: 'asc' }, limit: limit + 1 });
   return toPage(rows, limit, toEventJson, (event) => String(event.seq));
 }

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { createSandbox, type Sandbox } from '@metisai/sandbox';
 import { startScriptedLlm, type Script, type ScriptedLlm } from '@metisai/scripted-llm';
 import type { Event } from '@metisai/sdk/schemas';
-import { runConversation, type AgentDelta, type AgentEmitter, type AgentEventInput, type RunConversationOptions, type TokenUsage } from '../../src/agent/index.ts';
+import {
+  runConversation,
+  type AgentDelta,
+  type AgentEmitter,
+  type AgentEventInput,
+  type RunConversationOptions,
+  type TokenUsage,
+} from '../../src/agent/index.ts';
 
 /** An in-memory event log: assigns `id` (unless given), `seq` and timestamps like the real one. */
 export class RecordingEmitter implements AgentEmitter {
@@ -16,7 +23,13 @@ export class RecordingEmitter implements AgentEmitter {
   onEvent: (event: Event) => void = () => {};
 
   async emit(input: AgentEventInput): Promise<Event> {
-    const event = { ...input, id: input.id ?? randomUUID(), seq: this.events.length + 1, conversation_id: this.conversationId, created_at: new Date().toISOString() } as Event;
+    const event = {
+      ...input,
+      id: input.id ?? randomUUID(),
+      seq: this.events.length + 1,
+      conversation_id: this.conversationId,
+      created_at: new Date().toISOString(),
+    } as Event;
     this.events.push(event);
     this.onEvent(event);
     return event;
@@ -28,7 +41,15 @@ export class RecordingEmitter implements AgentEmitter {
 
   /** A user message, as the server stores it before starting a run. */
   user(content: string): Event {
-    const event: Event = { type: 'message', role: 'user', content, id: randomUUID(), seq: this.events.length + 1, conversation_id: this.conversationId, created_at: new Date().toISOString() };
+    const event: Event = {
+      type: 'message',
+      role: 'user',
+      content,
+      id: randomUUID(),
+      seq: this.events.length + 1,
+      conversation_id: this.conversationId,
+      created_at: new Date().toISOString(),
+    };
     this.events.push(event);
     return event;
   }

@@ -6,7 +6,11 @@ import { startHarness, type Harness } from './agent-harness.ts';
 let h: Harness;
 afterEach(() => h?.close());
 
-const script = [turns.toolCall('think', { thought: 'I will create a file.' }), turns.toolCall('execute_bash', { command: 'touch made.txt && echo made' }), turns.text('Done.')];
+const script = [
+  turns.toolCall('think', { thought: 'I will create a file.' }),
+  turns.toolCall('execute_bash', { command: 'touch made.txt && echo made' }),
+  turns.text('Done.'),
+];
 
 async function pause(): Promise<void> {
   h = await startHarness(() => script);

@@ -8,7 +8,11 @@ afterEach(() => h?.close());
 describe('runConversation', () => {
   test('creates a file, runs it and finishes; the LLM reads every observation', async () => {
     h = await startHarness((workdir: string) => [
-      turns.toolCall('str_replace_editor', { command: 'create', path: `${workdir}/hello.py`, file_text: 'print("hello from python")\n' }, { content: 'Writing the script.' }),
+      turns.toolCall(
+        'str_replace_editor',
+        { command: 'create', path: `${workdir}/hello.py`, file_text: 'print("hello from python")\n' },
+        { content: 'Writing the script.' },
+      ),
       turns.toolCall('execute_bash', { command: 'python3 hello.py' }),
       turns.toolCall('finish', { message: 'Created and ran hello.py.' }),
     ]);

@@ -64,9 +64,7 @@ test("a secret's value never leaves the sandbox: not in events, the SSE stream (
   const events = await eventsOf(http, id);
   // The command really saw the value: its output is masked, not empty.
   expect(events.find((event) => event.type === 'observation')!.content).toContain('token=<secret_hidden>');
-  expect(events.find((event) => event.type === 'message' && event.role === 'assistant')!.content).toBe(
-    'I printed it: <secret_hidden> (that is the token).',
-  );
+  expect(events.find((event) => event.type === 'message' && event.role === 'assistant')!.content).toBe('I printed it: <secret_hidden> (that is the token).');
   // The value streamed as several deltas, and none of them (nor any piece of the value across them) leaked.
   expect(sse.deltas.length).toBeGreaterThan(5);
   expect(sse.deltas.map((delta) => delta.content).join('')).toContain('<secret_hidden>');

@@ -55,7 +55,11 @@ describe('two server processes on one database', () => {
     await client.until((c) => c.stored.some(isFinalState), 10_000);
     const action = client.stored.find((event) => event.type === 'action')!;
     expect(output().every((event) => event.tool_call_id === action.tool_call_id)).toBe(true);
-    expect(output().map((event) => event.content).join('')).toMatch(/line-1[\s\S]*line-2[\s\S]*line-3/);
+    expect(
+      output()
+        .map((event) => event.content)
+        .join(''),
+    ).toMatch(/line-1[\s\S]*line-2[\s\S]*line-3/);
     expect(client.stored.at(-1)).toMatchObject({ type: 'state', state: 'finished' });
   });
 

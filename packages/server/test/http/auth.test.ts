@@ -319,7 +319,10 @@ describe('access tokens', () => {
   });
 
   test.each([
-    ['alg none', () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: claims.sub, jti: claims.jti, iss: 'metisai', exp: Math.floor(Date.now() / 1000) + 3600 })}.`],
+    [
+      'alg none',
+      () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: claims.sub, jti: claims.jti, iss: 'metisai', exp: Math.floor(Date.now() / 1000) + 3600 })}.`,
+    ],
     ['signed with another key', () => sign({ sub: claims.sub, jti: claims.jti }, {}, 'some-other-key-of-32-characters!!')],
     ['HS512 with the right key', () => sign({ sub: claims.sub, jti: claims.jti }, { algorithm: 'HS512' })],
     ['expired', () => sign({ sub: claims.sub, jti: claims.jti, exp: Math.floor(Date.now() / 1000) - 10 })],

@@ -113,11 +113,17 @@ describe('bodies', () => {
     };
     for (const [method, path, body] of bodyRoutes()) {
       const field = fieldOf[path.replace(/\/[0-9a-f-]{36}/, '')] ?? (path.endsWith('/messages') ? 'content' : 'title');
-      for (const [label, text] of [['NUL', `a\u0000b-long-enough`], ['lone surrogate', `a\ud800b-long-enough`]] as const) {
+      for (const [label, text] of [
+        ['NUL', `a\u0000b-long-enough`],
+        ['lone surrogate', `a\ud800b-long-enough`],
+      ] as const) {
         const raw = JSON.stringify({ ...body, [field]: text });
         const reply = await send(method, path, raw);
         expect(reply.status, `${method} ${path} ${label}`).toBe(400);
-        expect(reply.body.error.details.map((d: { path: string }) => d.path), `${method} ${path} ${label}`).toContain(field);
+        expect(
+          reply.body.error.details.map((d: { path: string }) => d.path),
+          `${method} ${path} ${label}`,
+        ).toContain(field);
       }
     }
     const nested = await send('POST', '/agents', { name: 'a', config: { tools: ['think'], llm_model: 'm\u0000', system_prompt: '\udc00' } });

@@ -24,8 +24,7 @@ const createAgent = async (running: boolean) => {
   }
   return agent;
 };
-const send = (id: string, content: string, headers?: Record<string, string>) =>
-  alice.post(`/api/v1/conversations/${id}/messages`, { content }, headers);
+const send = (id: string, content: string, headers?: Record<string, string>) => alice.post(`/api/v1/conversations/${id}/messages`, { content }, headers);
 
 describe('conversations', () => {
   test('create answers 201 with an idle conversation and zero usage', async () => {

@@ -56,7 +56,7 @@ describe('request ids', () => {
     for (const reply of replies) expect(reply.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  test("a sane X-Request-Id from the client is echoed; anything else is replaced", async () => {
+  test('a sane X-Request-Id from the client is echoed; anything else is replaced', async () => {
     const sane = 'client-req.0042:retry_1';
     const echoed = await http.get('/api/v1/agents', { 'x-request-id': sane });
     expect(echoed.headers.get('x-request-id')).toBe(sane);

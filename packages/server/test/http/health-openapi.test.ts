@@ -110,7 +110,12 @@ describe('OpenAPI', () => {
     expect(body('put /settings')!.properties).toHaveProperty('llm_api_key');
     expect(body('post /secrets')!.properties.name).toHaveProperty('pattern');
     for (const route of ROUTES.filter((r) => r.startsWith('post ') || r.startsWith('put '))) {
-      if (['post /auth/logout', 'post /agents/{id}/start', 'post /agents/{id}/stop', 'post /conversations/{id}/stop', 'post /agents/{id}/llm-test'].includes(route)) continue;
+      if (
+        ['post /auth/logout', 'post /agents/{id}/start', 'post /agents/{id}/stop', 'post /conversations/{id}/stop', 'post /agents/{id}/llm-test'].includes(
+          route,
+        )
+      )
+        continue;
       expect(body(route), route).toBeDefined();
     }
   });

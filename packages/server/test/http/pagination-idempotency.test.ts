@@ -191,9 +191,7 @@ describe('Idempotency-Key', () => {
   test('concurrent requests with one key create one agent', async () => {
     const k = key();
     const before = await agentCount(alice);
-    const replies = await Promise.all(
-      Array.from({ length: 5 }, () => alice.post('/api/v1/agents', { name: 'racer' }, { 'idempotency-key': k })),
-    );
+    const replies = await Promise.all(Array.from({ length: 5 }, () => alice.post('/api/v1/agents', { name: 'racer' }, { 'idempotency-key': k })));
     for (const reply of replies) {
       expect([201, 409]).toContain(reply.status);
       if (reply.status === 409) {

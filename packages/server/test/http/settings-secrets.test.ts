@@ -199,4 +199,3 @@ describe('idempotent replays', () => {
     expect(rows[0]!.response_body).not.toContain(first.body.id);
   });
 });
-

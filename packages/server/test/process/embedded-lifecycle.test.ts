@@ -16,7 +16,11 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 
 const postgresRunningIn = (dir: string) => {
   try {
-    return execFileSync('pgrep', ['-f', `postgres.*-D ${dir}`]).toString().trim().length > 0;
+    return (
+      execFileSync('pgrep', ['-f', `postgres.*-D ${dir}`])
+        .toString()
+        .trim().length > 0
+    );
   } catch {
     return false;
   }

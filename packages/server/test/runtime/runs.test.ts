@@ -187,7 +187,9 @@ describe('restarts', () => {
       // Simulate a process that died mid-run: its state says running but nobody holds the run lock.
       const client = new pg.Client({ connectionString: local.server.databaseUrl });
       await client.connect();
-      const events = await client.query('select type, payload from events e join conversations c on c.id = e.conversation_id where c.id = $1 order by seq', [id]);
+      const events = await client.query('select type, payload from events e join conversations c on c.id = e.conversation_id where c.id = $1 order by seq', [
+        id,
+      ]);
       expect(events.rows.at(-1)).toMatchObject({ type: 'state', payload: { state: 'error', reason: 'interrupted' } });
       await client.query(`update conversations set state = 'running' where id = $1`, [id]);
       await client.end();
@@ -215,7 +217,10 @@ test('another user cannot stop or confirm a conversation', async () => {
 
 test("a long command's output streams live as ephemeral `output` events; the observation stores it whole", async () => {
   const { SseClient } = await import('../streaming/sse-client.ts');
-  rt.llm.setScript([turns.toolCall('execute_bash', { command: 'for i in 1 2 3; do echo tick-$i; sleep 0.2; done' }), turns.toolCall('finish', { message: 'ok' })]);
+  rt.llm.setScript([
+    turns.toolCall('execute_bash', { command: 'for i in 1 2 3; do echo tick-$i; sleep 0.2; done' }),
+    turns.toolCall('finish', { message: 'ok' }),
+  ]);
   const id = await newConversation();
   const client = await SseClient.open(`${rt.server.url}/api/v1/conversations/${id}/events`, { token: rt.user.token });
   try {

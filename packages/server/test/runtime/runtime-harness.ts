@@ -76,6 +76,9 @@ export async function removeSandboxesOf(databaseUrl: string): Promise<void> {
   const docker = createDockerClient();
   const sandboxes = await DockerSandbox.list({ docker }).catch(() => []);
   for (const info of sandboxes.filter((sandbox) => installation && sandbox.owner?.startsWith(`metisai:${installation}:`))) {
-    await docker.getContainer(info.id).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getContainer(info.id)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
 }

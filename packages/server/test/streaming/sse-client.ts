@@ -63,7 +63,8 @@ export class SseClient {
   async until(check: (client: SseClient) => boolean, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!check(this)) {
-      if (Date.now() > deadline) throw new Error(`SSE condition not met within ${timeoutMs} ms; got ${JSON.stringify(this.messages.map((m) => m.id ?? m.event))}`);
+      if (Date.now() > deadline)
+        throw new Error(`SSE condition not met within ${timeoutMs} ms; got ${JSON.stringify(this.messages.map((m) => m.id ?? m.event))}`);
       if (this.#isEnded) throw new Error('the stream ended before the condition held');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

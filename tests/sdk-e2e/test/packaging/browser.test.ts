@@ -94,7 +94,12 @@ describe.skipIf(!hasChromium)('in Chromium', () => {
     await tab.goto(origin);
     await tab.waitForFunction(() => typeof (window as unknown as { runDemo?: unknown }).runDemo === 'function');
     const result = await tab.evaluate(
-      ([baseUrl, user, secret]) => (window as unknown as { runDemo: (a: string, b: string, c: string) => Promise<{ text: string; types: string[]; profile: string }> }).runDemo(baseUrl!, user!, secret!),
+      ([baseUrl, user, secret]) =>
+        (window as unknown as { runDemo: (a: string, b: string, c: string) => Promise<{ text: string; types: string[]; profile: string }> }).runDemo(
+          baseUrl!,
+          user!,
+          secret!,
+        ),
       [server.url, email, password],
     );
     expect(errors).toEqual([]);

@@ -5,4 +5,3 @@ import { promisify } from 'node:util';
 export const run = promisify(execFile);
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const SDK_DIR = fileURLToPath(new URL('../../../../packages/sdk/', import.meta.url));
-

@@ -64,7 +64,19 @@ test('the types resolve for TypeScript consumers of both builds', async () => {
   );
   await writeFile(
     path.join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2023', 'dom', 'dom.iterable'], strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ['typed.mts', 'typed.cts'] }),
+    JSON.stringify({
+      compilerOptions: {
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'es2022',
+        lib: ['es2023', 'dom', 'dom.iterable'],
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: [],
+      },
+      files: ['typed.mts', 'typed.cts'],
+    }),
   );
   const tsc = path.join(SDK_DIR, '../../node_modules/.bin/tsc');
   await expect(run(tsc, ['-p', 'tsconfig.json'], { cwd: dir })).resolves.toBeDefined();

@@ -28,11 +28,14 @@ export async function startFaultProxy(target: string) {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const path = req.url ?? '/';
-    const fault = faults.find((candidate) => candidate.left > 0 && (!candidate.method || candidate.method === req.method) && (!candidate.path || candidate.path.test(path)));
+    const fault = faults.find(
+      (candidate) => candidate.left > 0 && (!candidate.method || candidate.method === req.method) && (!candidate.path || candidate.path.test(path)),
+    );
     seen.push({ method: req.method!, path, headers: req.headers, faulted: !!fault });
     const forward = async () => {
       const headers = new Headers();
-      for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string' && name !== 'host' && name !== 'connection') headers.set(name, value);
+      for (const [name, value] of Object.entries(req.headers))
+        if (typeof value === 'string' && name !== 'host' && name !== 'connection') headers.set(name, value);
       return fetch(`${target}${path}`, { method: req.method, headers, body: body.length > 0 ? body : undefined });
     };
     if (fault) {

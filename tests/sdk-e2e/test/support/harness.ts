@@ -15,7 +15,8 @@ export async function startStack(options: { env?: Record<string, string> } = {})
   const dataDir = await mkdtemp(path.join(tmpdir(), 'metis-sdk-e2e-'));
   await chmod(dataDir, 0o755);
   const llm: ScriptedLlm = await startScriptedLlm({ script: [] });
-  const server = await startTestServer({ env: {
+  const server = await startTestServer({
+    env: {
       RUNTIME_TYPE: 'local',
       METIS_DATA_DIR: dataDir,
       // Every test registers users from 127.0.0.1.
@@ -23,7 +24,8 @@ export async function startStack(options: { env?: Record<string, string> } = {})
       RATE_LIMIT_LOGIN_PER_IP: '10000',
       SSE_HEARTBEAT_SECONDS: '0.5',
       ...options.env,
-    } });
+    },
+  });
   return {
     server,
     llm,

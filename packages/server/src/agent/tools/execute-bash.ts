@@ -46,7 +46,8 @@ export const executeBashTool = defineTool({
       },
       timeout: {
         type: 'number',
-        description: 'Optional. Sets a hard timeout in seconds for the command execution. If not provided, the command will use the default soft timeout behavior.',
+        description:
+          'Optional. Sets a hard timeout in seconds for the command execution. If not provided, the command will use the default soft timeout behavior.',
       },
     },
     required: ['command'],

@@ -8,9 +8,6 @@ export const accessLog = (): Middleware<AppState> => async (ctx, next) => {
     await next();
   } finally {
     const ms = Math.round((performance.now() - started) * 10) / 10;
-    ctx.state.log.info(
-      { method: ctx.method, path: ctx.path, status: ctx.status, ms, ip: ctx.ip, user_id: ctx.state.principal?.userId },
-      'request',
-    );
+    ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms, ip: ctx.ip, user_id: ctx.state.principal?.userId }, 'request');
   }
 };

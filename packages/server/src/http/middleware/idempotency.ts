@@ -33,7 +33,9 @@ export const idempotency = (encryptionKey: Buffer): Middleware<AppState> => {
     }
     const scope = `${ctx.state.principal?.userId ?? `ip:${ctx.ip}`} POST ${ctx.path}`;
     // The body as sent: re-serialising the parsed one could overflow the stack on deeply nested JSON.
-    const requestHash = createHash('sha256').update(ctx.request.rawBody ?? '').digest('hex');
+    const requestHash = createHash('sha256')
+      .update(ctx.request.rawBody ?? '')
+      .digest('hex');
     const [claimed] = await em.execute<{ key: string }[]>(
       'insert into idempotency_keys (scope, key, request_hash, created_at) values (?, ?, ?, now()) on conflict do nothing returning key',
       [scope, key, requestHash],

@@ -1,11 +1,4 @@
-import {
-  AuthTokenSchema,
-  ErrorBodySchema,
-  LoginParamsSchema,
-  PasswordChangeParamsSchema,
-  RegisterParamsSchema,
-  UserSchema,
-} from '@metisai/sdk/schemas';
+import { AuthTokenSchema, ErrorBodySchema, LoginParamsSchema, PasswordChangeParamsSchema, RegisterParamsSchema, UserSchema } from '@metisai/sdk/schemas';
 import { endpoint } from '../endpoint.ts';
 import type { RouteDeps } from './deps.ts';
 
