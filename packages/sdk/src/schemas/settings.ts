@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { EnvNameSchema, IdSchema, TimestampSchema } from './common.ts';
+import { EnvNameSchema, IdSchema, openEnum, TimestampSchema } from './common.ts';
 
 /** A user's defaults for agents; `llm_api_key` is write-only. */
 export const SettingsSchema = z.object({
@@ -30,13 +30,30 @@ export const LlmTestParamsSchema = z.strictObject({
 });
 export type LlmTestParams = z.input<typeof LlmTestParamsSchema>;
 
+/**
+ * How an LLM call failed, classified the same way for `llm-test` and for runs: `llm_auth` (401/403: the key),
+ * `llm_model_not_found` (404: the model or the URL's path), `llm_rate_limited` (429), `llm_context_length`,
+ * `llm_unreachable` (no HTTP answer: DNS, refused, TLS), `llm_timeout`, and `llm_error` for anything else.
+ */
+export const LLM_ERROR_CODES = [
+  'llm_auth',
+  'llm_model_not_found',
+  'llm_rate_limited',
+  'llm_context_length',
+  'llm_unreachable',
+  'llm_timeout',
+  'llm_error',
+] as const;
+export const LlmErrorCodeSchema = z.enum(LLM_ERROR_CODES);
+export type LlmErrorCode = z.infer<typeof LlmErrorCodeSchema>;
+
 export const LlmTestResultSchema = z.object({
   ok: z.boolean(),
   model: z.nullable(z.string()),
   base_url: z.nullable(z.string()),
   latency_ms: z.number(),
   /** The provider's complaint when `ok` is false (its HTTP status when it answered). */
-  error: z.nullable(z.object({ status: z.nullable(z.number()), code: z.string(), message: z.string() })),
+  error: z.nullable(z.object({ status: z.nullable(z.number()), code: openEnum(LLM_ERROR_CODES), message: z.string() })),
 });
 export type LlmTestResult = z.infer<typeof LlmTestResultSchema>;
 
