@@ -71,7 +71,7 @@ async function agentSteps(driver: 'local' | 'docker', databaseUrl: string, dataD
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
-    RUNTIME_TYPE: driver,
+    SANDBOX_DRIVER: driver,
     SANDBOX_IMAGE: IMAGE,
     RATE_LIMIT_API_PER_USER: '0',
     BCRYPT_COST: '4',

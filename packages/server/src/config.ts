@@ -58,6 +58,9 @@ const EnvSchema = z.object({
   CORS_ORIGINS: z._default(z.string(), ''),
   ALLOW_REGISTRATION: bool(true),
   TRUST_PROXY: bool(false),
+  /** Where agents' commands run: `docker` or `local` (auto when absent). */
+  SANDBOX_DRIVER: z.optional(z.enum(['docker', 'local'])),
+  /** The seed's name for SANDBOX_DRIVER, still accepted. */
   RUNTIME_TYPE: z.optional(z.enum(['docker', 'local'])),
   /** Image of Docker sandboxes when the agent names none (default: metisai/sandbox:latest, built on first use). */
   SANDBOX_IMAGE: optionalString,
@@ -96,7 +99,8 @@ export interface Config {
   corsOrigins: string[];
   allowRegistration: boolean;
   trustProxy: boolean;
-  runtimeType: 'docker' | 'local' | undefined;
+  /** `SANDBOX_DRIVER` (or its alias `RUNTIME_TYPE`); absent: Docker when an engine answers, else local. */
+  sandboxDriver: 'docker' | 'local' | undefined;
   sandboxImage: string | undefined;
   sandboxAllowedImages: string[] | undefined;
   bcryptCost: number;
@@ -147,6 +151,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       );
     }
   }
+  if (env.SANDBOX_DRIVER && env.RUNTIME_TYPE && env.SANDBOX_DRIVER !== env.RUNTIME_TYPE) {
+    throw new ConfigError(
+      'SANDBOX_DRIVER',
+      `is "${env.SANDBOX_DRIVER}" but RUNTIME_TYPE (its old name) is "${env.RUNTIME_TYPE}": set only SANDBOX_DRIVER, or both to the same value`,
+    );
+  }
   if (env.NODE_ENV === 'production' && !env.SECRET_KEY) {
     throw new ConfigError('SECRET_KEY', 'is required in production');
   }
@@ -171,7 +181,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins,
     allowRegistration: env.ALLOW_REGISTRATION,
     trustProxy: env.TRUST_PROXY,
-    runtimeType: env.RUNTIME_TYPE,
+    sandboxDriver: env.SANDBOX_DRIVER ?? env.RUNTIME_TYPE,
     sandboxImage: env.SANDBOX_IMAGE,
     sandboxAllowedImages: env.SANDBOX_ALLOWED_IMAGES.trim()
       ? env.SANDBOX_ALLOWED_IMAGES.split(',')

@@ -5,12 +5,11 @@ import type { LlmReply } from './llm.ts';
 import { streamCompletion } from './llm.ts';
 import { describeAuthError, describeLlmError, isAbortError, isAuthError, isContextLengthError, isRetryable, retryDelayMs } from './llm-errors.ts';
 import type { RunContext } from './run-context.ts';
-import type { RunEnd } from './run-options.ts';
-import { stopped } from './stop-conditions.ts';
+import { aborted, type LlmFailureCode, llmFailure, type RunEnd } from './run-ends.ts';
 
 export type LlmOutcome = { reply: LlmReply; messageId: string } | { end: RunEnd };
 
-const llmFailure = (reason: string, message: string): { end: RunEnd } => ({ end: { state: 'error', reason, error: { code: reason, message } } });
+const failure = (code: LlmFailureCode, message: string): { end: RunEnd } => ({ end: llmFailure(code, message) });
 
 /** Resolves `true` after `ms`, or `false` as soon as `signal` aborts. */
 const sleep = (ms: number, signal?: AbortSignal): Promise<boolean> =>
@@ -37,7 +36,7 @@ export async function callLlm(run: RunContext, systemPrompt: string): Promise<Ll
   let retries = 0;
   let hasCondensed = false;
   for (;;) {
-    if (run.isStopped) return { end: stopped(run.stopReason) };
+    if (run.isStopped) return { end: aborted(run.stopReason) };
     const messageId = run.newId();
     const text = run.masker.stream();
     const messages: ChatCompletionMessageParam[] = run.masker.maskDeep([
@@ -48,14 +47,14 @@ export async function callLlm(run: RunContext, systemPrompt: string): Promise<Ll
       const request = { model: llm.model, messages, tools: run.tools.map((tool) => tool.definition), signal };
       const reply = await streamCompletion(run.client, request, (delta) => run.emitDelta(messageId, text.push(delta)));
       await run.emitDelta(messageId, text.flush());
-      if (reply.usage) run.addUsage(reply.usage);
+      if (reply.usage) await run.addUsage(reply.usage);
       return { reply, messageId };
     } catch (err) {
-      if (run.isStopped || isAbortError(err)) return { end: stopped(run.stopReason) };
-      if (isAuthError(err)) return llmFailure('llm_auth', describeAuthError(err));
+      if (run.isStopped || isAbortError(err)) return { end: aborted(run.stopReason) };
+      if (isAuthError(err)) return failure('llm_auth', describeAuthError(err));
       if (isContextLengthError(err)) {
         const boundary = condenseBoundary(run.events, run.condenseBefore);
-        if (hasCondensed || boundary === run.condenseBefore) return llmFailure('llm_context_length', describeLlmError(err));
+        if (hasCondensed || boundary === run.condenseBefore) return failure('llm_context_length', describeLlmError(err));
         hasCondensed = true;
         run.condenseBefore = boundary;
         await run.emit({
@@ -66,7 +65,7 @@ export async function callLlm(run: RunContext, systemPrompt: string): Promise<Ll
         continue;
       }
       if (!isRetryable(err) || retries >= maxRetries) {
-        return llmFailure('llm_error', `${describeLlmError(err)}${retries > 0 ? ` (after ${retries} retries)` : ''}`);
+        return failure('llm_error', `${describeLlmError(err)}${retries > 0 ? ` (after ${retries} retries)` : ''}`);
       }
       const delayMs = retryDelayMs(err, retries, llm);
       retries++;
@@ -75,7 +74,7 @@ export async function callLlm(run: RunContext, systemPrompt: string): Promise<Ll
         code: 'llm_retry',
         message: `${describeLlmError(err)}; retry ${retries} of ${maxRetries} in ${(delayMs / 1000).toFixed(1)} s.`,
       });
-      if (!(await sleep(delayMs, signal))) return { end: stopped(run.stopReason) };
+      if (!(await sleep(delayMs, signal))) return { end: aborted(run.stopReason) };
     }
   }
 }

@@ -1,4 +1,5 @@
-import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import type { LlmErrorCode } from '@metisai/sdk/schemas';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { LlmSettings } from './run-options.ts';
 
 const providerMessage = (err: APIError): string => {
@@ -44,3 +45,19 @@ export function describeLlmError(err: unknown): string {
 }
 
 export const describeAuthError = (err: APIError): string => `The LLM provider refused the credentials (${err.status}): ${providerMessage(err)}`;
+
+/**
+ * The class of an LLM failure, the same for runs and for `llm-test` (see the SDK's `LLM_ERROR_CODES`): 401/403 →
+ * `llm_auth`, 404 → `llm_model_not_found`, 429 → `llm_rate_limited`, context too long → `llm_context_length`, no HTTP
+ * answer → `llm_unreachable` (`llm_timeout` when it timed out), anything else → `llm_error`.
+ */
+export function classifyLlmError(err: unknown): LlmErrorCode {
+  if (err instanceof APIConnectionTimeoutError) return 'llm_timeout';
+  if (err instanceof APIConnectionError) return 'llm_unreachable';
+  if (!(err instanceof APIError) || err.status === undefined) return 'llm_error';
+  if (isAuthError(err)) return 'llm_auth';
+  if (isContextLengthError(err)) return 'llm_context_length';
+  if (err.status === 404) return 'llm_model_not_found';
+  if (err.status === 429) return 'llm_rate_limited';
+  return 'llm_error';
+}

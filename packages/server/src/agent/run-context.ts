@@ -2,7 +2,8 @@ import type { Sandbox } from '@metisai/sandbox';
 import type { ActionEvent, Event } from '@metisai/sdk/schemas';
 import OpenAI from 'openai';
 import { uuid7 } from '../security/uuid7.ts';
-import type { AgentEventInput, RunConversationOptions, RunEnd, RunResult, TokenUsage } from './run-options.ts';
+import { type RunEnd, runEndEvents } from './run-ends.ts';
+import type { AgentEventInput, RunConversationOptions, RunResult, TokenUsage } from './run-options.ts';
 import { SecretMasker } from './secret-masker.ts';
 import { toolsFor, type AgentTool } from './tools/index.ts';
 
@@ -78,16 +79,16 @@ export class RunContext {
     return this.emit({ type: 'observation', tool_call_id: action.tool_call_id, content, ...(exitCode === undefined ? {} : { exit_code: exitCode }) });
   }
 
-  addUsage(usage: TokenUsage): void {
+  /** Adds an LLM call's tokens to the run's and hands them to `onUsage` (awaited: recorded before the run ends). */
+  async addUsage(usage: TokenUsage): Promise<void> {
     this.usage.prompt_tokens += usage.prompt_tokens;
     this.usage.completion_tokens += usage.completion_tokens;
-    this.options.onUsage?.(usage);
+    await this.options.onUsage?.(usage);
   }
 
-  /** Stores the error event (if any) and the final state event. */
-  async end({ state, reason, error }: RunEnd): Promise<RunResult> {
-    if (error) await this.emit({ type: 'error', code: error.code, message: error.message });
-    await this.emit({ type: 'state', state, reason });
-    return { state, reason, usage: { ...this.usage } };
+  /** Stores the error event (if the run failed) and the final state event. */
+  async end(end: RunEnd): Promise<RunResult> {
+    for (const event of runEndEvents(end)) await this.emit(event);
+    return { state: end.state, reason: end.reason, usage: { ...this.usage } };
   }
 }

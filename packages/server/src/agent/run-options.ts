@@ -1,15 +1,13 @@
 import type { Sandbox } from '@metisai/sandbox';
-import type { ConversationState, Event, EventType, ToolName } from '@metisai/sdk/schemas';
-
-type StoredFields = 'id' | 'seq' | 'conversation_id' | 'created_at';
+import type { ConversationState, Event, ToolName } from '@metisai/sdk/schemas';
+import type { EventInput } from '../events/event-input.ts';
+import type { RunEnd } from './run-ends.ts';
 
 /**
- * An event as the loop hands it to the emitter: a stored event without the fields the log assigns.
- * `id` is set on assistant messages, so the stored message's `id` equals its deltas' `message_id`.
+ * An event as the loop hands it to the emitter. `id` is set on assistant messages, so the stored message's `id`
+ * equals its deltas' `message_id`.
  */
-export type AgentEventInput = {
-  [T in EventType]: Omit<Extract<Event, { type: T }>, StoredFields> & { id?: string };
-}[EventType];
+export type AgentEventInput = EventInput;
 
 /** A piece of an assistant message while it streams (the `delta` event without `type`/`conversation_id`). */
 export interface AgentDelta {
@@ -49,7 +47,7 @@ export interface RunConversationOptions {
   llm: LlmSettings;
   /** The agent's own system prompt, added after the built-in one. */
   systemPrompt?: string;
-  /** LLM calls allowed since the last user message (default 100). */
+  /** LLM calls allowed since the last user message (default `DEFAULT_MAX_ITERATIONS`, 100). */
   maxIterations?: number;
   /** Enabled tools (default all); `finish` is always enabled. */
   tools?: readonly ToolName[];
@@ -66,25 +64,17 @@ export interface RunConversationOptions {
   emitter: AgentEmitter;
   /** The user's answer to the pending action (the first `action` event without an observation). */
   decision?: ConfirmationDecision;
-  /** Called after every LLM call that reported usage. */
-  onUsage?: (usage: TokenUsage) => void;
+  /** Called after every LLM call that reported usage; awaited, so usage is recorded before the run's final state. */
+  onUsage?: (usage: TokenUsage) => Promise<void>;
   /** Raw output chunks (ANSI included, secrets masked) of a command while it runs. */
   onCommandOutput?: (toolCallId: string, chunk: string) => void;
   /** Id of assistant messages (default UUIDv7). */
   newId?: () => string;
 }
 
-/** How a run ended: the same `state` and `reason` as its last (state) event. */
-export interface RunEnd {
-  state: ConversationState;
-  reason: string;
-  /** Stored as an error event just before the state event. */
-  error?: { code: string; message: string };
-}
-
 export interface RunResult {
   state: ConversationState;
-  reason: string;
+  reason: RunEnd['reason'];
   /** Tokens of every LLM call of this run. */
   usage: TokenUsage;
 }

@@ -1,7 +1,7 @@
 import { callLlm } from './call-llm.ts';
 import { toStoredArgs } from './parse-tool-call.ts';
 import type { RunContext } from './run-context.ts';
-import type { RunEnd } from './run-options.ts';
+import type { RunEnd } from './run-ends.ts';
 
 export type StepResult = { end: RunEnd } | { toolCallCount: number };
 

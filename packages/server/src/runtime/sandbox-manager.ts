@@ -11,7 +11,7 @@ import {
   type SandboxInfo,
 } from '@metisai/sandbox';
 import type { Logger } from 'pino';
-import type { RunLocks } from './run-locks.ts';
+import type { AdvisoryLocks } from '../db/advisory-locks.ts';
 
 export interface SandboxManagerOptions {
   driver: SandboxDriverName;
@@ -22,7 +22,7 @@ export interface SandboxManagerOptions {
   defaultImage: string | undefined;
   allowedImages: string[] | undefined;
   logger: Logger;
-  locks: RunLocks;
+  locks: AdvisoryLocks;
 }
 
 export interface SandboxRequest {
@@ -47,7 +47,7 @@ export async function detectSandboxDriver(requested: SandboxDriverName | undefin
   } catch {
     logger.warn(
       'No Docker engine answers: agents will run commands with the LOCAL driver, directly on this host, as this user. ' +
-        'Use it for development only; set RUNTIME_TYPE=docker (and start Docker) for isolation.',
+        'Use it for development only; set SANDBOX_DRIVER=docker (and start Docker) for isolation.',
     );
     return 'local';
   }

@@ -97,16 +97,21 @@ export async function startHarness(
     emitter,
     usage,
     commandOutput,
-    run: (options = {}) =>
-      runConversation({
+    // As the runner does: `state: running` is stored with what started the run, then the loop runs.
+    run: async (options = {}) => {
+      await emitter.emit({ type: 'state', state: 'running', reason: options.decision ? `user_${options.decision}` : null });
+      return runConversation({
         llm: { model: 'scripted-llm', baseURL: llm.url, apiKey: 'sk-test', retryBaseDelayMs: 10 },
         sandbox,
         history: [...emitter.events],
         emitter,
-        onUsage: (u) => usage.push(u),
+        onUsage: async (u) => {
+          usage.push(u);
+        },
         onCommandOutput: (_id, chunk) => commandOutput.push(chunk),
         ...options,
-      }),
+      });
+    },
     close: async () => {
       await llm.close();
       await sandbox.remove().catch(() => undefined);

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Agent } from '../../src/entities/index.ts';
-import { ConfigCheckingRuntime, type AgentRuntime } from '../../src/services/agent-runtime.ts';
+import { ConfigCheck, type AgentLifecycle } from '../../src/services/agent-lifecycle.ts';
 import { eventually, Http, registerUser } from '../support/http.ts';
 import { startApiServer, type ApiServer } from './api-server.ts';
 
@@ -25,8 +25,8 @@ class Gate {
 }
 
 /** The real runtime, but starts and stops wait at their gates until the test opens them. */
-class GatedRuntime implements AgentRuntime {
-  readonly #inner = new ConfigCheckingRuntime();
+class GatedRuntime implements AgentLifecycle {
+  readonly #inner = new ConfigCheck();
   readonly starts = new Gate();
   readonly stops = new Gate();
 
@@ -242,7 +242,7 @@ describe('status machine', () => {
     let gated: ApiServer;
     let carol: Http;
     beforeAll(async () => {
-      gated = await startApiServer({ agentRuntime: runtime });
+      gated = await startApiServer({ agentLifecycle: runtime });
       carol = (await registerUser(new Http(gated.url), 'gated')).http;
     });
     afterAll(async () => {
@@ -277,7 +277,7 @@ describe('status machine', () => {
 
   test('stop while starting wins: the start finishing last does not bring the agent back', async () => {
     const runtime = new GatedRuntime();
-    const first = await startApiServer({ agentRuntime: runtime });
+    const first = await startApiServer({ agentLifecycle: runtime });
     const dave = await registerUser(new Http(first.url), 'late-start');
     const agent = await createAgent(dave.http);
     runtime.starts.close();

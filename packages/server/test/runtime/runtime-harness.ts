@@ -31,7 +31,7 @@ export async function startRuntime(options: { driver?: 'local' | 'docker'; env?:
   const llm: ScriptedLlm = await startScriptedLlm({ script: [] });
   const server = await startTestServer({
     databaseUrl: options.databaseUrl,
-    env: { RUNTIME_TYPE: options.driver ?? 'local', METIS_DATA_DIR: dataDir, ...options.env },
+    env: { SANDBOX_DRIVER: options.driver ?? 'local', METIS_DATA_DIR: dataDir, ...options.env },
   });
   const user = await registerUser(new Http(server.url), 'runner');
   const settings = await user.http.put('/api/v1/settings', { llm_model: 'scripted', llm_base_url: llm.url, llm_api_key: 'sk-test' });

@@ -5,12 +5,12 @@ import type { Logger } from 'pino';
 const KEY_SQL = `hashtextextended($1, 0)`;
 
 /**
- * Postgres session advisory locks on one dedicated connection per process. A conversation's run holds
- * `run:<id>` while it executes; the process holds `instance:<id>` for its life. A lock that can be taken
- * belongs to nobody alive, which is how a restarted server tells an interrupted run (or an orphaned
- * sandbox) from one another process is still working on.
+ * Postgres session advisory locks, by name, on one dedicated connection per process (`application_name`
+ * `metisai-locks`). A lock held here is held for as long as this process lives or until released; a lock that can be
+ * taken belongs to nobody alive. The server uses it for a conversation's run (`run:<id>`, see `runs/run-lock.ts`), for
+ * the process itself (`instance:<id>`) and for work done once across replicas.
  */
-export class RunLocks {
+export class AdvisoryLocks {
   readonly #url: string;
   readonly #logger: Logger;
   #client: pg.Client | null = null;

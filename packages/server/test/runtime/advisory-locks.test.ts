@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
-import { RunLocks } from '../../src/runtime/run-locks.ts';
+import { AdvisoryLocks } from '../../src/db/advisory-locks.ts';
 import { createTestDatabase } from '../support/test-server.ts';
 
 let url: string;
-const opened: RunLocks[] = [];
+const opened: AdvisoryLocks[] = [];
 const open = async () => {
-  const locks = new RunLocks(url, createLogger('silent'));
+  const locks = new AdvisoryLocks(url, createLogger('silent'));
   await locks.open();
   opened.push(locks);
   return locks;

@@ -2,10 +2,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { SecretEntity, type Agent } from '../entities/index.ts';
 
 /**
- * What starting and stopping an agent does beyond its status. `start` throws to put the agent in `error`
- * with the thrown message as `status_message`. The agent runtime (sandbox pools, runs) plugs in here.
+ * What starting and stopping an agent does beyond its status. `start` throws to put the agent in `error` with the
+ * thrown message as `status_message`. The server plugs in `PooledAgentLifecycle` (runs/): warm sandbox pools and
+ * stopping runs; `ConfigCheck` alone is what an app without a runner uses.
  */
-export interface AgentRuntime {
+export interface AgentLifecycle {
   start(em: EntityManager, agent: Agent): Promise<void>;
   stop(em: EntityManager, agent: Agent): Promise<void>;
 }
@@ -16,7 +17,7 @@ export const referencedSecrets = (agent: Agent): string[] => [
 ];
 
 /** Starting checks that every secret the config names exists, so a run cannot fail on a missing one later. */
-export class ConfigCheckingRuntime implements AgentRuntime {
+export class ConfigCheck implements AgentLifecycle {
   async start(em: EntityManager, agent: Agent): Promise<void> {
     const wanted = referencedSecrets(agent);
     if (wanted.length === 0) return;

@@ -1,6 +1,6 @@
-import type { AppContext } from '../http/app-state.ts';
-import type { EventBus } from './event-bus.ts';
-import { SseStream } from './sse-stream.ts';
+import type { AppContext } from './app-state.ts';
+import type { EventBus } from '../events/event-bus.ts';
+import { SseStream } from '../events/sse-stream.ts';
 
 export interface StreamEventsOptions {
   conversationId: string;
