@@ -92,7 +92,7 @@ export interface Config {
   env: Env['NODE_ENV'];
   databaseUrl: string | undefined;
   dataDir: string;
-  /** Absent only until resolved by `resolveSecretKey` (generated in development). */
+  /** Absent in development without `DATABASE_URL`: the server then uses (or creates) the one in the data dir (`loadOrCreateSecretKey`). */
   secretKey: string | undefined;
   port: number;
   host: string;

@@ -52,7 +52,7 @@ let server: ApiServer;
 let http: Http;
 let alice: Http;
 beforeAll(async () => {
-  server = await startApiServer();
+  server = await startApiServer({ withRunner: true });
   http = new Http(server.url);
   alice = (await registerUser(http, 'agents')).http;
 });

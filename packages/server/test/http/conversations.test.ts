@@ -6,7 +6,7 @@ import { startApiServer, type ApiServer } from './api-server.ts';
 let server: ApiServer;
 let alice: Http;
 beforeAll(async () => {
-  server = await startApiServer();
+  server = await startApiServer({ withRunner: true });
   alice = (await registerUser(new Http(server.url), 'conversations')).http;
 });
 afterAll(() => server.close());

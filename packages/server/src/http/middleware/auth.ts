@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Middleware } from 'koa';
 import koaJwt from 'koa-jwt';
-import { compose } from '../compose.ts';
+import compose from 'koa-compose';
 import type { AppState } from '../app-state.ts';
 import { RateLimitedError } from '../../errors.ts';
 import { RateLimiter } from '../../security/rate-limiter.ts';
