@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { createSandboxDriver } from '@metisai/sandbox';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Orm } from '../db/orm.ts';
@@ -9,7 +11,8 @@ import type { SettingsService } from '../services/settings.ts';
 import { AgentPoolRuntime } from './agent-pool-runtime.ts';
 import { ConversationRunner } from './conversation-runner.ts';
 import { RunLocks } from './run-locks.ts';
-import { detectSandboxDriver, instanceLock, SandboxManager } from './sandbox-manager.ts';
+import { detectSandboxDriver } from './detect-sandbox-driver.ts';
+import { instanceLock, SandboxManager, sandboxOwner } from './sandbox-manager.ts';
 
 export interface AgentRuntimeDeps {
   config: Config;
@@ -31,19 +34,18 @@ export async function openAgentRuntime(deps: AgentRuntimeDeps) {
   const locks = new RunLocks(deps.databaseUrl, logger);
   await locks.open();
   await locks.tryAcquire(instanceLock(instanceId));
-  const driver = await detectSandboxDriver(deps.config.runtimeType, logger);
-  const sandboxes = new SandboxManager({
-    driver,
-    instanceId,
-    localRootDir: deps.config.dataDir,
-    defaultImage: deps.config.sandboxImage,
-    allowedImages: deps.config.sandboxAllowedImages,
-    logger,
-    locks,
+  // The one sandbox driver of this process, built from the configuration.
+  const driver = createSandboxDriver({
+    driver: await detectSandboxDriver(deps.config.runtimeType, logger),
+    owner: sandboxOwner(instanceId),
+    onLog: (line) => logger.info({ sandbox: line }, 'sandbox'),
+    docker: { image: deps.config.sandboxImage, allowedImages: deps.config.sandboxAllowedImages },
+    local: { rootDir: path.join(deps.config.dataDir, 'sandboxes') },
   });
+  const sandboxes = new SandboxManager({ driver, instanceId, logger, locks });
   let runner: ConversationRunner | undefined;
   return {
-    driver,
+    driver: driver.name,
     wire(services: { settings: SettingsService; secrets: SecretService }) {
       runner = new ConversationRunner({ ...deps, ...services, logger, locks, sandboxes });
       return { runner, agentRuntime: new AgentPoolRuntime(sandboxes, runner) };
