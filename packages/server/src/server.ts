@@ -1,5 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
+import path from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
+import { createSandboxDriver } from '@metisai/sandbox';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
@@ -17,7 +19,8 @@ import { ConversationRunner } from './runs/conversation-runner.ts';
 import { PooledAgentLifecycle } from './runs/pooled-agent-lifecycle.ts';
 import { RunLock } from './runs/run-lock.ts';
 import { RunRecovery } from './runs/run-recovery.ts';
-import { detectSandboxDriver, instanceLock, SandboxManager } from './runtime/sandbox-manager.ts';
+import { detectSandboxDriver } from './sandboxes/detect-sandbox-driver.ts';
+import { instanceLock, SandboxManager, sandboxOwner } from './sandboxes/sandbox-manager.ts';
 import { deriveKeys, loadOrCreateSecretKey } from './security/keys.ts';
 import { uuid7 } from './security/uuid7.ts';
 import type { AgentLifecycle } from './services/agent-lifecycle.ts';
@@ -128,16 +131,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const instanceId = `${installationId}:${uuid7()}`;
     await locks.tryAcquire(instanceLock(instanceId));
     const runtimeLogger = logger.child({ component: 'runs' });
-    const driver = await detectSandboxDriver(config.sandboxDriver, logger);
-    const sandboxes = new SandboxManager({
-      driver,
-      instanceId,
-      localRootDir: config.dataDir,
-      defaultImage: config.sandboxImage,
-      allowedImages: config.sandboxAllowedImages,
-      logger: runtimeLogger,
-      locks,
+    // The one sandbox driver of this process, built from the configuration; nothing else branches on it.
+    const driver = createSandboxDriver({
+      driver: await detectSandboxDriver(config.sandboxDriver, logger),
+      owner: sandboxOwner(instanceId),
+      onLog: (line) => runtimeLogger.info({ sandbox: line }, 'sandbox'),
+      docker: { image: config.sandboxImage, allowedImages: config.sandboxAllowedImages },
+      local: { rootDir: path.join(config.dataDir, 'sandboxes') },
     });
+    const sandboxes = new SandboxManager({ driver, instanceId, logger: runtimeLogger, locks });
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
 

@@ -10,7 +10,7 @@ import { appendEvent, appendEvents, listEvents, publishEphemeral } from '../even
 import type { ConversationRuns } from '../services/conversations.ts';
 import type { RunSettingsService } from '../services/run-settings.ts';
 import type { UsageService } from '../services/usage.ts';
-import type { SandboxManager } from '../runtime/sandbox-manager.ts';
+import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
 import type { RunLock } from './run-lock.ts';
 
 export interface ConversationRunnerDeps {

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Agent } from '../entities/index.ts';
-import type { SandboxManager } from '../runtime/sandbox-manager.ts';
+import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
 import { type AgentLifecycle, ConfigCheck } from '../services/agent-lifecycle.ts';
 import type { RunRecovery } from './run-recovery.ts';
 

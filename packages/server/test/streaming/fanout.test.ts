@@ -11,8 +11,8 @@ let serverB: ApiServer;
 let alice: { http: Http; token: string };
 const open: SseClient[] = [];
 beforeAll(async () => {
-  serverA = await startApiServer({ env: { RATE_LIMIT_API_PER_USER: '0' } });
-  serverB = await startApiServer({ databaseUrl: serverA.databaseUrl, env: { RATE_LIMIT_API_PER_USER: '0' } });
+  serverA = await startApiServer({ withRunner: true, env: { RATE_LIMIT_API_PER_USER: '0' } });
+  serverB = await startApiServer({ withRunner: true, databaseUrl: serverA.databaseUrl, env: { RATE_LIMIT_API_PER_USER: '0' } });
   alice = await registerUser(new Http(serverA.url), 'fanout');
 });
 afterAll(async () => {

@@ -10,7 +10,7 @@ let alice: Http;
 let aliceToken: string;
 const open: SseClient[] = [];
 beforeAll(async () => {
-  server = await startApiServer({ env: { SSE_HEARTBEAT_SECONDS: '0.2', RATE_LIMIT_API_PER_USER: '0' } });
+  server = await startApiServer({ withRunner: true, env: { SSE_HEARTBEAT_SECONDS: '0.2', RATE_LIMIT_API_PER_USER: '0' } });
   const registered = await registerUser(new Http(server.url), 'streaming');
   alice = registered.http;
   aliceToken = registered.token;
@@ -173,7 +173,7 @@ describe('GET /conversations/{id}/events as server-sent events', () => {
   });
 
   test('server.close() ends open streams promptly', async () => {
-    const other = await startApiServer({ databaseUrl: server.databaseUrl });
+    const other = await startApiServer({ withRunner: true, databaseUrl: server.databaseUrl });
     const owner = await registerUser(new Http(other.url), 'closing');
     const id = (await owner.http.post('/api/v1/conversations', {})).body.id;
     const client = await SseClient.open(`${other.url}/api/v1/conversations/${id}/events`, { token: owner.token });

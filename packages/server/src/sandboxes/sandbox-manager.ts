@@ -1,26 +1,12 @@
-import path from 'node:path';
-import {
-  connectSandbox,
-  createDockerClient,
-  createSandbox,
-  DockerSandbox,
-  LocalSandbox,
-  SandboxPool,
-  type Sandbox,
-  type SandboxDriverName,
-  type SandboxInfo,
-} from '@metisai/sandbox';
+import { type Sandbox, type SandboxDriver, type SandboxDriverName, SandboxPool } from '@metisai/sandbox';
 import type { Logger } from 'pino';
 import type { AdvisoryLocks } from '../db/advisory-locks.ts';
 
 export interface SandboxManagerOptions {
-  driver: SandboxDriverName;
-  /** This process: owner label of the sandboxes it creates (`metisai:<instance>`). */
+  /** Where sandboxes come from, built once from the configuration; its owner must be `sandboxOwner(instanceId)`. */
+  driver: SandboxDriver;
+  /** This process (`<installation>:<process>`): its sandboxes carry the owner label `metisai:<instanceId>`. */
   instanceId: string;
-  /** Where local sandboxes live (the data dir). */
-  localRootDir: string;
-  defaultImage: string | undefined;
-  allowedImages: string[] | undefined;
   logger: Logger;
   locks: AdvisoryLocks;
 }
@@ -38,20 +24,8 @@ export interface SandboxRequest {
 const OWNER_PREFIX = 'metisai:';
 export const instanceLock = (instanceId: string) => `instance:${instanceId}`;
 
-/** Docker when an engine answers, else the local driver (with a loud warning: commands then run on the host). */
-export async function detectSandboxDriver(requested: SandboxDriverName | undefined, logger: Logger): Promise<SandboxDriverName> {
-  if (requested) return requested;
-  try {
-    await Promise.race([createDockerClient().ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())]);
-    return 'docker';
-  } catch {
-    logger.warn(
-      'No Docker engine answers: agents will run commands with the LOCAL driver, directly on this host, as this user. ' +
-        'Use it for development only; set SANDBOX_DRIVER=docker (and start Docker) for isolation.',
-    );
-    return 'local';
-  }
-}
+/** Owner label of the sandboxes a process creates (`metisai:<installation>:<process>`): the driver is built with it. */
+export const sandboxOwner = (instanceId: string) => `${OWNER_PREFIX}${instanceId}`;
 
 /**
  * The sandboxes of this process: one per conversation (created on its first action, or taken from its agent's
@@ -64,11 +38,14 @@ export class SandboxManager {
   readonly #pools = new Map<string, SandboxPool>();
 
   constructor(options: SandboxManagerOptions) {
+    if (options.driver.owner !== sandboxOwner(options.instanceId)) {
+      throw new Error(`The sandbox driver's owner is "${options.driver.owner}"; this process needs "${sandboxOwner(options.instanceId)}"`);
+    }
     this.#options = options;
   }
 
   get driver(): SandboxDriverName {
-    return this.#options.driver;
+    return this.#options.driver.name;
   }
 
   /** The conversation's sandbox, started, with `env` exported. Answers the id to store on the conversation. */
@@ -82,7 +59,7 @@ export class SandboxManager {
     }
     let sandbox: Sandbox | null = null;
     if (request.sandboxId) {
-      sandbox = await connectSandbox(request.sandboxId, { driver: this.#options.driver, ...this.#driverOptions() }).catch((error: unknown) => {
+      sandbox = await this.#options.driver.connect(request.sandboxId).catch((error: unknown) => {
         this.#options.logger.warn({ err: error, sandboxId: request.sandboxId }, 'stored sandbox is gone; creating a new one');
         return null;
       });
@@ -106,14 +83,13 @@ export class SandboxManager {
     live.idle.unref();
   }
 
-  /** The conversation is deleted: its sandbox goes too. */
+  /** The conversation is deleted: its sandbox goes too (a stopped one is removed as it is, without starting it). */
   async remove(conversationId: string, sandboxId: string | null): Promise<void> {
     const live = this.#live.get(conversationId);
     this.#live.delete(conversationId);
     if (live?.idle) clearTimeout(live.idle);
-    const sandbox =
-      live?.sandbox ?? (sandboxId ? await connectSandbox(sandboxId, { driver: this.#options.driver, ...this.#driverOptions() }).catch(() => null) : null);
-    await sandbox?.remove().catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'sandbox removal failed'));
+    const removal = live ? live.sandbox.remove() : sandboxId ? this.#options.driver.remove(sandboxId) : Promise.resolve();
+    await removal.catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'sandbox removal failed'));
   }
 
   /** Starts (or resizes) an agent's warm pool and waits until it is full. */
@@ -140,16 +116,22 @@ export class SandboxManager {
    * instance lock is free. Another live process's pools and runs are left alone.
    */
   async reapOrphans(keep: Set<string>): Promise<string[]> {
+    const { driver, instanceId, locks } = this.#options;
+    const installation = instanceId.split(':')[0]!;
     const removed: string[] = [];
-    const all: SandboxInfo[] = this.#options.driver === 'docker' ? await DockerSandbox.list() : await LocalSandbox.list({ rootDir: this.#localRoot() });
-    for (const info of all) {
-      const installation = this.#options.instanceId.split(':')[0]!;
+    for (const info of await driver.list()) {
       if (keep.has(info.id) || !info.owner?.startsWith(`${OWNER_PREFIX}${installation}:`)) continue;
       const owner = info.owner.slice(OWNER_PREFIX.length);
-      if (owner === this.#options.instanceId || (await this.#options.locks.isHeldElsewhere(instanceLock(owner)))) continue;
-      const sandbox = await connectSandbox(info.id, { driver: this.#options.driver, ...this.#driverOptions() }).catch(() => null);
-      await sandbox?.remove().catch(() => undefined);
-      removed.push(info.id);
+      if (owner === instanceId || (await locks.isHeldElsewhere(instanceLock(owner)))) continue;
+      // Removed as it is: a stopped orphan is not started (nor given a shell) on its way out.
+      const isRemoved = await driver.remove(info.id).then(
+        () => true,
+        (error: unknown) => {
+          this.#options.logger.warn({ err: error, sandboxId: info.id }, 'orphaned sandbox not removed');
+          return false;
+        },
+      );
+      if (isRemoved) removed.push(info.id);
     }
     if (removed.length > 0) this.#options.logger.info({ removed }, 'reaped orphaned sandboxes');
     return removed;
@@ -164,27 +146,6 @@ export class SandboxManager {
   }
 
   #create(image: string | undefined, env: Record<string, string>, conversationId: string | undefined): Promise<Sandbox> {
-    const owner = `${OWNER_PREFIX}${this.#options.instanceId}`;
-    const onLog = (line: string) => this.#options.logger.info({ sandbox: line }, 'sandbox');
-    if (this.#options.driver === 'local') {
-      return createSandbox({ driver: 'local', rootDir: this.#localRoot(), env, owner, conversationId, onLog });
-    }
-    return createSandbox({
-      driver: 'docker',
-      image: image ?? this.#options.defaultImage,
-      allowedImages: this.#options.allowedImages,
-      env,
-      owner,
-      conversationId,
-      onLog,
-    });
-  }
-
-  #localRoot() {
-    return path.join(this.#options.localRootDir, 'sandboxes');
-  }
-
-  #driverOptions() {
-    return this.#options.driver === 'local' ? { rootDir: this.#localRoot() } : {};
+    return this.#options.driver.create({ image, env, conversationId });
   }
 }
