@@ -47,7 +47,7 @@ export async function callLlm(run: RunContext, systemPrompt: string): Promise<Ll
       const request = { model: llm.model, messages, tools: run.tools.map((tool) => tool.definition), signal };
       const reply = await streamCompletion(run.client, request, (delta) => run.emitDelta(messageId, text.push(delta)));
       await run.emitDelta(messageId, text.flush());
-      if (reply.usage) await run.addUsage(reply.usage);
+      if (reply.usage) run.addUsage(reply.usage);
       return { reply, messageId };
     } catch (err) {
       if (run.isStopped || isAbortError(err)) return { end: aborted(run.stopReason) };

@@ -24,6 +24,8 @@ export class RunContext {
   /** Observations before this index reach the LLM condensed (after a context-length error). */
   condenseBefore = 0;
   private currentSandbox: Sandbox | null = null;
+  /** `onUsage` calls not yet settled. */
+  readonly #recordings: Promise<void>[] = [];
 
   constructor(options: RunConversationOptions) {
     this.options = options;
@@ -79,15 +81,19 @@ export class RunContext {
     return this.emit({ type: 'observation', tool_call_id: action.tool_call_id, content, ...(exitCode === undefined ? {} : { exit_code: exitCode }) });
   }
 
-  /** Adds an LLM call's tokens to the run's and hands them to `onUsage` (awaited: recorded before the run ends). */
-  async addUsage(usage: TokenUsage): Promise<void> {
+  /**
+   * Adds an LLM call's tokens to the run's and hands them to `onUsage`, which records them while the run goes on
+   * (off the step's path); `end` waits for every recording before it stores the final state.
+   */
+  addUsage(usage: TokenUsage): void {
     this.usage.prompt_tokens += usage.prompt_tokens;
     this.usage.completion_tokens += usage.completion_tokens;
-    await this.options.onUsage?.(usage);
+    if (this.options.onUsage) this.#recordings.push(this.options.onUsage(usage));
   }
 
-  /** Stores the error event (if the run failed) and the final state event. */
+  /** Waits for the usage recordings, then stores the error event (if the run failed) and the final state event. */
   async end(end: RunEnd): Promise<RunResult> {
+    await Promise.all(this.#recordings.splice(0));
     for (const event of runEndEvents(end)) await this.emit(event);
     return { state: end.state, reason: end.reason, usage: { ...this.usage } };
   }

@@ -64,7 +64,10 @@ export interface RunConversationOptions {
   emitter: AgentEmitter;
   /** The user's answer to the pending action (the first `action` event without an observation). */
   decision?: ConfirmationDecision;
-  /** Called after every LLM call that reported usage; awaited, so usage is recorded before the run's final state. */
+  /**
+   * Called after every LLM call that reported usage. Not awaited by the step; the run awaits every returned promise
+   * before its final state, so usage is recorded by then. It must not reject (a failure to record is the caller's to log).
+   */
   onUsage?: (usage: TokenUsage) => Promise<void>;
   /** Raw output chunks (ANSI included, secrets masked) of a command while it runs. */
   onCommandOutput?: (toolCallId: string, chunk: string) => void;

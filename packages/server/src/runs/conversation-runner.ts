@@ -186,7 +186,10 @@ export class ConversationRunner implements ConversationRuns {
             .then(() => publishEphemeral(em, { type: 'output', conversation_id: conversationId, tool_call_id: toolCallId, content: chunk }))
             .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'command output not published'));
         },
-        onUsage: (usage) => this.#deps.usage.record(em, conversationId, settings.llm.model, usage),
+        onUsage: (usage) =>
+          this.#deps.usage
+            .record(em.fork(), conversationId, settings.llm.model, usage)
+            .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'usage not recorded')),
       });
     } finally {
       this.#deps.sandboxes.release(conversationId, settings.idleTimeoutSeconds);

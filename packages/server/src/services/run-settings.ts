@@ -4,6 +4,7 @@ import type { LlmSettings } from '../agent/index.ts';
 import type { Config } from '../config.ts';
 import { AgentEntity, type Conversation } from '../entities/index.ts';
 import { LlmNotConfiguredError } from '../errors.ts';
+import { chooseLlmEndpoint } from './llm-endpoint.ts';
 import type { SecretService } from './secrets.ts';
 import type { SettingsService } from './settings.ts';
 
@@ -43,26 +44,32 @@ export class RunSettingsService {
     this.#secrets = secrets;
   }
 
-  /** The LLM endpoint for a user and (optionally) an agent config. Throws `LlmNotConfiguredError` naming what is missing. */
+  /**
+   * The LLM endpoint for a user and (optionally) an agent config, by `chooseLlmEndpoint`'s rules: `overrides`
+   * (llm-test's body) first, then the agent's config, the user's settings, the server's environment, OpenAI's endpoint.
+   * Throws `LlmNotConfiguredError` naming exactly what to set.
+   */
   async resolveLlm(em: EntityManager, userId: string, agentConfig: AgentConfig | null, overrides: LlmOverrides = {}): Promise<LlmSettings> {
     const user = await this.#settings.get(em, userId);
-    const server = this.#config.llm;
-    const model = overrides.llm_model ?? agentConfig?.llm_model ?? user.llm_model ?? server.model;
-    const baseURL = overrides.llm_base_url ?? agentConfig?.llm_base_url ?? user.llm_base_url ?? server.baseUrl;
-    let apiKey = overrides.llm_api_key;
-    if (apiKey === undefined && agentConfig?.llm_api_key_secret) {
-      apiKey = (await this.#secrets.reveal(em, userId, [agentConfig.llm_api_key_secret])).get(agentConfig.llm_api_key_secret);
-      if (apiKey === undefined) throw new LlmNotConfiguredError(`the secret ${agentConfig.llm_api_key_secret} named as the LLM API key does not exist`);
+    // The user's key is read only when it may be used (an override URL without a key gets none).
+    const userKey = overrides.llm_base_url && overrides.llm_api_key === undefined ? undefined : await this.#userKey(em, userId, agentConfig);
+    return chooseLlmEndpoint({
+      overrides,
+      agent: { model: agentConfig?.llm_model, baseUrl: agentConfig?.llm_base_url },
+      user: { model: user.llm_model ?? undefined, baseUrl: user.llm_base_url ?? undefined, apiKey: userKey },
+      server: this.#config.llm,
+    });
+  }
+
+  /** The user's own key: the agent's `llm_api_key_secret`, else the key in their settings. */
+  async #userKey(em: EntityManager, userId: string, agentConfig: AgentConfig | null): Promise<string | undefined> {
+    const secretName = agentConfig?.llm_api_key_secret;
+    if (secretName) {
+      const value = (await this.#secrets.reveal(em, userId, [secretName])).get(secretName);
+      if (value === undefined) throw new LlmNotConfiguredError(`the secret ${secretName} named as the LLM API key does not exist`);
+      return value;
     }
-    apiKey ??= (await this.#settings.llmApiKey(em, userId)) ?? server.apiKey;
-    const missing = [!model && 'llm_model', !baseURL && 'llm_base_url'].filter(Boolean);
-    if (missing.length > 0) {
-      throw new LlmNotConfiguredError(
-        `No ${missing.join(' or ')} configured: set it in the agent's config, in PUT /api/v1/settings, or as LLM_MODEL / LLM_BASE_URL on the server`,
-      );
-    }
-    // Local endpoints (Ollama, vLLM) take no key; the client still wants a string.
-    return { model: model!, baseURL: baseURL!, apiKey: apiKey ?? 'none' };
+    return (await this.#settings.llmApiKey(em, userId)) ?? undefined;
   }
 
   /** Settings of one run of `conversation`. Throws `LlmNotConfiguredError` when no LLM endpoint resolves. */
