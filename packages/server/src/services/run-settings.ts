@@ -14,6 +14,8 @@ export interface RunSettings {
   maxIterations: number;
   tools: AgentConfig['tools'];
   confirmationMode: boolean;
+  /** Run tool calls written as text (agent config `text_tool_calls`, default true). */
+  textToolCalls: boolean;
   /** `{ NAME: value }` of the secrets the agent exports into its sandbox. */
   secrets: Record<string, string>;
   sandboxImage: string | undefined;
@@ -30,7 +32,8 @@ export interface LlmOverrides {
 
 /**
  * Resolves what a run (or an LLM test) uses, level by level: the agent's config, then the user's settings, then the
- * server's environment (`LLM_MODEL`, `LLM_BASE_URL`, `LLM_API_KEY`), then the SDK's defaults.
+ * server's environment (`LLM_MODEL`, `LLM_BASE_URL`, `LLM_API_KEY`, `LLM_IDLE_TIMEOUT_SECONDS`, `LLM_TIMEOUT_SECONDS`),
+ * then the SDK's defaults.
  */
 export class RunSettingsService {
   readonly #config: Config;
@@ -61,8 +64,16 @@ export class RunSettingsService {
         `No ${missing.join(' or ')} configured: set it in the agent's config, in PUT /api/v1/settings, or as LLM_MODEL / LLM_BASE_URL on the server`,
       );
     }
+    const idleSeconds = agentConfig?.llm_idle_timeout_seconds ?? user.llm_idle_timeout_seconds ?? server.idleTimeoutSeconds;
+    const totalSeconds = agentConfig?.llm_timeout_seconds ?? user.llm_timeout_seconds ?? server.timeoutSeconds;
     // Local endpoints (Ollama, vLLM) take no key; the client still wants a string.
-    return { model: model!, baseURL: baseURL!, apiKey: apiKey ?? 'none' };
+    return {
+      model: model!,
+      baseURL: baseURL!,
+      apiKey: apiKey ?? 'none',
+      idleTimeoutMs: Math.round(idleSeconds * 1000),
+      timeoutMs: Math.round(totalSeconds * 1000),
+    };
   }
 
   /** Settings of one run of `conversation`. Throws `LlmNotConfiguredError` when no LLM endpoint resolves. */
@@ -78,6 +89,7 @@ export class RunSettingsService {
       maxIterations: config?.max_iterations ?? user.max_iterations ?? DEFAULT_MAX_ITERATIONS,
       tools: config?.tools ?? [...ALL_TOOLS],
       confirmationMode: config?.confirmation_mode ?? user.confirmation_mode,
+      textToolCalls: config?.text_tool_calls ?? true,
       secrets: Object.fromEntries(revealed),
       sandboxImage: config?.sandbox_image,
       idleTimeoutSeconds: config?.idle_timeout_seconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
