@@ -172,7 +172,7 @@ async function readEvents(
       }
     }
   } finally {
-    if (isDone) await reader.cancel().catch(() => undefined);
+    if (isDone) void reader.cancel().catch(() => undefined);
   }
   if (!isDone && !assembler.hasFinished) {
     throw new LlmStreamError(
