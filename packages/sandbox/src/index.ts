@@ -2,6 +2,7 @@ export type {
   DirEntry,
   Editor,
   EditorObservation,
+  EditorCommand,
   EditorParams,
   ExecuteBashOptions,
   ExecuteBashParams,
@@ -19,7 +20,7 @@ export type {
   Shell,
   ShellOptions,
 } from './sandbox.ts';
-export { DEFAULT_OWNER } from './sandbox.ts';
+export { DEFAULT_OWNER, EDITOR_COMMANDS } from './sandbox.ts';
 export * from './errors.ts';
 export { createSandbox, connectSandbox, sandboxDriverFrom, type CreateSandboxOptions, type ConnectSandboxOptions } from './create-sandbox.ts';
 export { SandboxPool, type AcquireOptions, type SandboxPoolOptions } from './sandbox-pool.ts';
