@@ -32,9 +32,14 @@ export interface SandboxFiles {
   downloadDir(sandboxDir: string, hostDir: string): Promise<void>;
 }
 
+/** The commands of OpenHands' `str_replace_editor` tool, in the order its description lists them. */
+export const EDITOR_COMMANDS = ['view', 'create', 'str_replace', 'insert', 'undo_edit'] as const;
+
+export type EditorCommand = (typeof EDITOR_COMMANDS)[number];
+
 /** Parameters of OpenHands' `str_replace_editor` tool, as the model sends them. */
 export interface EditorParams {
-  command: 'view' | 'create' | 'str_replace' | 'insert' | 'undo_edit';
+  command: EditorCommand;
   path: string;
   file_text?: string;
   old_str?: string;
