@@ -55,7 +55,7 @@ export class SettingsService {
     return toSettingsJson(settings);
   }
 
-  /** The stored LLM API key in clear, for the agent runtime; never sent to clients. */
+  /** The stored LLM API key in clear, for the runs; never sent to clients. */
   async llmApiKey(em: EntityManager, userId: string): Promise<string | null> {
     const settings = await em.findOne(SettingsEntity, { userId });
     return settings?.llmApiKeyEncrypted ? decrypt(this.#keys.secretEncryption, settings.llmApiKeyEncrypted, aad(userId)) : null;
