@@ -23,6 +23,8 @@ import { SANDBOX_LABELS } from './sandbox-labels.ts';
 import { assertImageAllowed, defaultSandboxImage, ensureImage } from './sandbox-image.ts';
 
 export const DOCKER_WORKDIR = '/workspace';
+/** Where the shell saves the full output of a cut observation (outside the workdir). */
+const DOCKER_FULL_OUTPUT_DIR = '/tmp/metisai-output';
 
 export interface DockerSandboxOptions extends SandboxCommonOptions {
   /** A dockerode client; default: `DOCKER_HOST` or the local socket. */
@@ -131,6 +133,7 @@ export class DockerSandbox implements Sandbox {
       open: openDockerShell(init.container, { user: this.user, workdir: init.workdir }),
       beforeStart: () => this.assertRunning(),
       explain: (input) => this.explain(input),
+      fullOutput: { dir: DOCKER_FULL_OUTPUT_DIR, files: this.files },
     });
   }
 
