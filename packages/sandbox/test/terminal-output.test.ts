@@ -74,7 +74,11 @@ describe('OutputCollector', () => {
     expect(taken.head).toEqual(['n1', 'n2', 'n3', 'n4', 'n5', 'n6']);
     expect(taken.tail).toEqual(['n97', 'n98', 'n99', 'n100']);
     expect(taken).toMatchObject({ omittedLines: 90, omittedChars: 3 * 3 + 87 * 4, totalLines: 100, cutLines: 0 });
-    expect(taken.full?.text.split('\n').length).toBe(101);
+    expect(
+      Buffer.from(taken.full?.data ?? [])
+        .toString()
+        .split('\n').length,
+    ).toBe(101);
     expect(taken.full?.isComplete).toBe(true);
     expect(collector.take()).toMatchObject({ head: [], tail: [], totalLines: 0, full: null });
   });
@@ -94,7 +98,8 @@ describe('OutputCollector', () => {
     expect(taken.head[0]).toMatch(/^a{51}(😀)+ \[… \d+ more characters of this line\]$/);
     expect((taken.head[0] ?? '').length).toBeLessThanOrEqual(120);
     expect(isWellFormed(taken.head[0] ?? '')).toBe(true);
-    expect(taken.full).toEqual({ text: '', lines: 0, isComplete: false });
+    expect(taken.full).toMatchObject({ lines: 0, isComplete: false });
+    expect(taken.full?.data.byteLength).toBe(0);
   });
 });
 

@@ -36,7 +36,7 @@ export class FullOutputStore {
     const count = (this.perCommand.get(commandId) ?? 0) + 1;
     this.perCommand.set(commandId, count);
     const path = posix.join(this.target.dir, `${this.session}-${commandId}${count > 1 ? `-${count}` : ''}.txt`);
-    const data = Buffer.from(full.text, 'utf8');
+    const data = full.data;
     try {
       await this.target.files.writeFile(path, data);
     } catch (err) {

@@ -1,5 +1,7 @@
 import { headOf } from '../text/cut-text.ts';
 
+const FULL_PIECE_CHARS = 1 << 16;
+
 export interface OutputLimits {
   /** Characters (newlines included) kept from the start of the output. */
   headChars: number;
@@ -11,8 +13,8 @@ export interface OutputLimits {
 
 /** The full output of an observation that did not fit, for the full-output file. */
 export interface FullOutput {
-  /** Every line, each ending with `\n`, up to `fullMaxBytes` (whole lines only). */
-  text: string;
+  /** Every line in UTF-8, each ending with `\n`, up to `fullMaxBytes` (whole lines only). */
+  data: Uint8Array;
   /** Lines in `text`. */
   lines: number;
   /** `false` when the output was longer than `fullMaxBytes` and `text` holds only its start. */
@@ -57,7 +59,10 @@ export class OutputCollector {
   private omittedChars = 0;
   private cutLines = 0;
   private totalLines = 0;
-  private full: string[] = [];
+  /** The full output so far, as UTF-8 pieces of about FULL_PIECE_CHARS (strings of one line each would cost several times more memory). */
+  private full: Buffer[] = [];
+  private fullPiece = '';
+  private fullLines = 0;
   private fullBytes = 0;
   private isFullComplete = true;
 
@@ -115,7 +120,7 @@ export class OutputCollector {
       omittedChars: this.omittedChars,
       cutLines: this.cutLines,
       totalLines: this.totalLines,
-      full: isCut ? { text: this.full.join(''), lines: this.full.length, isComplete: this.isFullComplete } : null,
+      full: isCut ? { data: Buffer.concat([...this.full, Buffer.from(this.fullPiece)]), lines: this.fullLines, isComplete: this.isFullComplete } : null,
     };
     this.head = [];
     this.headUsed = 0;
@@ -128,6 +133,8 @@ export class OutputCollector {
     this.cutLines = 0;
     this.totalLines = 0;
     this.full = [];
+    this.fullPiece = '';
+    this.fullLines = 0;
     this.fullBytes = 0;
     this.isFullComplete = true;
     return result;
@@ -149,7 +156,12 @@ export class OutputCollector {
       this.isFullComplete = false;
       return;
     }
-    this.full.push(`${line}\n`);
+    this.fullPiece += `${line}\n`;
+    this.fullLines++;
     this.fullBytes += bytes;
+    if (this.fullPiece.length >= FULL_PIECE_CHARS) {
+      this.full.push(Buffer.from(this.fullPiece));
+      this.fullPiece = '';
+    }
   }
 }
