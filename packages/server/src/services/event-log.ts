@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DeltaEvent, EphemeralEvent, Event as EventJson, EventType, Page } from '@metisai/sdk/schemas';
 import { EventEntity, type Event } from '../entities/index.ts';
+import { toJsonbValue } from '../events/json-text.ts';
 import { EVENTS_CHANNEL, encodeEphemeralNotices, encodeEventNotice } from '../events/notice.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import { toPage } from './paginate.ts';
@@ -32,6 +33,7 @@ export async function appendEvent<T extends EventType>(
   /** `id`: chosen up front, e.g. the `message_id` the message's deltas already carried (default: a new UUIDv7). */
   options: { id?: string } = {},
 ): Promise<EventJson> {
+  payload = toJsonbValue(payload); // Postgres refuses NUL and lone surrogates in jsonb: text must never fail a run.
   return em.transactional(async (tx) => {
     const [row] = await tx.execute<{ last_seq: number }[]>(
       'update conversations set last_seq = last_seq + 1, updated_at = now() where id = ? returning last_seq',
@@ -57,7 +59,7 @@ export function publishDelta(em: EntityManager, conversationId: string, delta: P
 
 /** Streams an ephemeral event (a delta, or a running command's output) to live clients in every process; never stored. */
 export async function publishEphemeral(em: EntityManager, event: EphemeralEvent): Promise<void> {
-  for (const notice of encodeEphemeralNotices(event)) await em.execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, notice]);
+  for (const notice of encodeEphemeralNotices(toJsonbValue(event))) await em.execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, notice]);
 }
 
 /** A page of the log after `after` (exclusive), optionally of one type, in `seq` order. */
