@@ -1,5 +1,4 @@
 import iconv from 'iconv-lite';
-import jschardet from 'jschardet';
 
 /**
  * Encodings of the files the editor opens. UTF-8 first; then a byte-order mark; then legacy
@@ -90,7 +89,9 @@ function nonAsciiRuns(bytes: Uint8Array): { count: number; inRuns: number } {
 }
 
 /** The legacy encodings to try, best first (see the module comment). */
-function legacyCandidates(bytes: Uint8Array): Array<{ name: string; isGuess: boolean }> {
+async function legacyCandidates(bytes: Uint8Array): Promise<Array<{ name: string; isGuess: boolean }>> {
+  // Loaded on first use: importing the detector takes ~65 ms, and most files are UTF-8.
+  const { default: jschardet } = await import('jschardet');
   const detected = jschardet.detect(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const name = detected.encoding?.toLowerCase() ?? null;
   const { count, inRuns } = nonAsciiRuns(bytes);
@@ -112,7 +113,7 @@ function legacyCandidates(bytes: Uint8Array): Array<{ name: string; isGuess: boo
 }
 
 /** The file's text (without its BOM) and encoding, or why it is binary. */
-export function decodeFile(bytes: Uint8Array): DecodeResult {
+export async function decodeFile(bytes: Uint8Array): Promise<DecodeResult> {
   for (const bom of BOMS) {
     if (bom.bytes.length <= bytes.byteLength && bom.bytes.every((byte, i) => bytes[i] === byte)) {
       const body = bytes.subarray(bom.bytes.length);
@@ -125,7 +126,7 @@ export function decodeFile(bytes: Uint8Array): DecodeResult {
   if (bytes.includes(0)) return { binary: 'it contains NUL bytes' };
   const text = decodeUtf8(bytes);
   if (text !== null) return { text, encoding: UTF8 };
-  for (const candidate of legacyCandidates(bytes)) {
+  for (const candidate of await legacyCandidates(bytes)) {
     const decoded = tryDecode(bytes, candidate.name);
     if (decoded !== null) return { text: decoded, encoding: { name: candidate.name, bom: NO_BOM, isGuess: candidate.isGuess } };
   }

@@ -46,7 +46,7 @@ export async function readText(ctx: EditorContext, path: string, stat: FileStat,
   if (stat.sizeBytes > limit) throw tooLarge(path, stat.sizeBytes, purpose, ctx);
   const bytes = await ctx.files.readFile(path);
   if (bytes.byteLength > limit) throw tooLarge(path, bytes.byteLength, purpose, ctx);
-  const decoded = decodeFile(bytes);
+  const decoded = await decodeFile(bytes);
   if ('binary' in decoded) {
     throw new ToolError(
       `File ${path} appears to be binary (${decoded.binary}), so this tool cannot ${purpose === 'edit' ? 'edit' : 'view'} it. ` +

@@ -23,7 +23,7 @@ export async function undoEdit(ctx: EditorContext, path: string): Promise<string
   // The bytes as they were, whatever the encoding.
   await ctx.files.writeFile(path, previous);
   ctx.history.pop(path);
-  const decoded = decodeFile(previous);
+  const decoded = await decodeFile(previous);
   const text = 'text' in decoded ? decoded.text : '';
   return `Last edit to ${path} undone successfully. ${catN(splitLines(text), path, 1, path, ctx.limits.maxOutputChars)}`;
 }
