@@ -31,9 +31,15 @@ describe('terminal rendering (CommandTranscript)', () => {
     expect(await rendered(['first line\n', ...frames, '\nafter\n'])).toBe(`first line\nfetching 300/300 [${'#'.repeat(119)}]\nafter`);
   });
 
-  test('cursor-up redraws (docker pull style) end in their final state', async () => {
+  test('cursor-up redraws (docker pull style) end in their final state, also when plain text came first', async () => {
     const raw = 'a: waiting\nb: waiting\nc: waiting\n\x1b[3A\x1b[2Ka: done\n\x1b[1B\x1b[2Kc: done\n';
     expect(await rendered(raw)).toBe('a: done\nb: waiting\nc: done');
+    expect(await rendered(['a: waiting\nb: waiting\nc: waiting\n', '\x1b[3A\x1b[2Ka: done\n\x1b[1B\x1b[2Kc: done\n'])).toBe('a: done\nb: waiting\nc: done');
+    // After more than a screenful of plain lines, the redraw reaches the last lines on the screen.
+    const many = Array.from({ length: 120 }, (_, i) => `line ${i + 1}`);
+    expect(await rendered([`${many.join('\n')}\n`, '\x1b[2A\x1b[2Kline 119 redrawn\n'])).toBe(
+      [...many.slice(0, 118), 'line 119 redrawn', 'line 120'].join('\n'),
+    );
   });
 
   test('soft-wrapped lines are joined, wide characters and tabs kept, trailing spaces dropped', async () => {
@@ -45,9 +51,11 @@ describe('terminal rendering (CommandTranscript)', () => {
   });
 
   test('nothing is lost to the scrollback however long the output is', async () => {
-    const lines = Array.from({ length: 5_000 }, (_, i) => `line ${i + 1}`);
+    const lines = Array.from({ length: 5_000 }, (_, i) => `line ${i + 1}:${'x'.repeat(i % 300)}`);
     const huge = { headChars: 1e9, tailChars: 1e9, fullMaxBytes: 1 };
     expect(await rendered(`${lines.join('\n')}\n`, huge)).toBe(lines.join('\n'));
+    // The same through the emulator (a colour code makes it more than plain text).
+    expect(await rendered(`\x1b[0m${lines.join('\n')}\n`, huge)).toBe(lines.join('\n'));
   });
 
   test('a later observation shows only what is new, and a redrawn line in its new state', async () => {

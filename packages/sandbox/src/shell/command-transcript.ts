@@ -1,9 +1,11 @@
 import { type CollectedOutput, OutputCollector, type OutputLimits } from './output-collector.ts';
+import { PlainScreen } from './plain-screen.ts';
 import { TerminalRenderer } from './terminal-renderer.ts';
 
 /**
  * The rendered output of one command (or of the shell between commands) across the
- * observations that read it. Raw output goes through a `TerminalRenderer`; each `take()` gives
+ * observations that read it. Raw output goes through a `TerminalRenderer` (through a
+ * `PlainScreen` while it is plain text, until the first control sequence); each `take()` gives
  * what is new since the previous one: the lines that scrolled off the screen since, and the
  * screen as it is now. Lines at the top of that which the previous observation already showed
  * unchanged are not shown again (a prompt line that was shown half-written shows only its new
@@ -12,6 +14,7 @@ import { TerminalRenderer } from './terminal-renderer.ts';
 export class CommandTranscript {
   private readonly collector: OutputCollector;
   private readonly onProgress: (() => void) | undefined;
+  private plain: PlainScreen | null = new PlainScreen((line) => this.add(line));
   private renderer: TerminalRenderer | null = null;
   /** The screen lines the previous observation showed, and how many of them new lines matched so far. */
   private shown: string[] = [];
@@ -29,7 +32,15 @@ export class CommandTranscript {
 
   write(raw: string): void {
     if (!raw) return;
-    this.renderer ??= new TerminalRenderer({ onLine: (line) => this.add(line), onProgress: this.onProgress });
+    if (this.plain && PlainScreen.accepts(raw)) {
+      this.plain.write(raw);
+      return;
+    }
+    if (!this.renderer) {
+      this.renderer = new TerminalRenderer({ onLine: (line) => this.add(line), onProgress: this.onProgress });
+      if (this.plain) this.renderer.write(this.plain.replay());
+      this.plain = null;
+    }
     this.renderer.write(raw);
   }
 
@@ -39,6 +50,8 @@ export class CommandTranscript {
     if (this.renderer) {
       await this.renderer.flush();
       screen.push(...this.renderer.screenLines());
+    } else if (this.plain) {
+      screen.push(...this.plain.screenLines());
     }
     for (const line of screen) this.add(line);
     this.shown = screen;
@@ -49,6 +62,7 @@ export class CommandTranscript {
   dispose(): void {
     this.renderer?.dispose();
     this.renderer = null;
+    this.plain = null;
   }
 
   private add(line: string): void {
