@@ -153,15 +153,14 @@ record('`echo hi` through the persistent shell: output rendered (local)', await 
 record('`seq 1 100000 >/dev/null` through the persistent shell (local)', await time(10, () => mustRun(local, `${SEQ} >/dev/null`)));
 record('`seq 1 100000` through the persistent shell: rendered, head + tail, full-output file (local)', await time(10, () => mustRun(local, SEQ)));
 const numbered = Array.from({ length: 100_000 }, (_, i) => `${i + 1}\n`).join('');
-record(
-  'rendering alone: 100 000 lines (590 KB) through CommandTranscript',
-  await time(10, async () => {
-    const transcript = new CommandTranscript({ headChars: 15_000, tailChars: 15_000, fullMaxBytes: 10 * 1024 * 1024 });
-    transcript.write(numbered);
-    await transcript.take();
-    transcript.dispose();
-  }),
-);
+const renderAlone = async (raw: string) => {
+  const transcript = new CommandTranscript({ headChars: 15_000, tailChars: 15_000, fullMaxBytes: 10 * 1024 * 1024 });
+  transcript.write(raw);
+  await transcript.take();
+  transcript.dispose();
+};
+record('rendering alone: 100 000 lines (590 KB) of plain text, CommandTranscript', await time(10, () => renderAlone(numbered)));
+record('rendering alone: the same after a colour code, through the terminal emulator (xterm)', await time(10, () => renderAlone(`\x1b[0m${numbered}`)));
 record('1 MiB writeFile + readFile (local)', await time(20, () => roundTrip(local, join(local.workdir, 'bench.bin'))));
 await Promise.all(locals.map((box) => box.remove()));
 await rm(rootDir, { recursive: true, force: true });
