@@ -32,8 +32,14 @@ export class PlainScreen {
   }
 
   write(text: string): void {
-    const parts = (this.partial + text).split('\n');
-    this.partial = parts.pop() ?? '';
+    // Only the new text is split: a line that arrives in many chunks is not scanned again each time.
+    const parts = text.split('\n');
+    const rest = parts.pop() ?? '';
+    if (parts.length > 0) {
+      parts[0] = this.partial + parts[0];
+      this.partial = '';
+    }
+    this.partial += rest;
     for (const line of parts) {
       this.lines.push(line);
       this.rows += rowsOf(line);

@@ -42,6 +42,7 @@ export class TerminalRenderer {
   /** The start of a soft-wrapped line whose end is still on the screen. */
   private partial: string | null = null;
   private pending = 0;
+  private isDisposed = false;
 
   constructor(options: TerminalRendererOptions) {
     this.options = options;
@@ -69,7 +70,13 @@ export class TerminalRenderer {
       this.pending += piece.length;
       this.terminal.write(piece.includes('\t') ? piece.replaceAll('\t', `${TAB_MARK}\t`) : piece, () => {
         this.pending -= piece.length;
-        this.harvest();
+        if (this.isDisposed) return;
+        // Runs from xterm's timer: an exception here would end the process.
+        try {
+          this.harvest();
+        } catch {
+          // The lines of this piece stay on the screen, to be read by `screenLines()`.
+        }
         this.options.onProgress?.();
       });
     }
@@ -77,6 +84,7 @@ export class TerminalRenderer {
 
   /** Resolves once everything written so far is parsed (and its scrolled-off lines handed out). */
   flush(): Promise<void> {
+    if (this.isDisposed) return Promise.resolve();
     return new Promise((resolve) => this.terminal.write('', resolve));
   }
 
@@ -109,6 +117,8 @@ export class TerminalRenderer {
   }
 
   dispose(): void {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
     this.harvestMarker?.dispose();
     this.terminal.dispose();
   }
