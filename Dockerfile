@@ -49,7 +49,7 @@ COPY packages/server/src packages/server/src
 RUN find node_modules -maxdepth 2 -xtype l -delete \
  && mkdir -p "$METIS_DATA_DIR" \
  && chown 1000:1000 "$METIS_DATA_DIR"
-# Holds local-runtime sandboxes (RUNTIME_TYPE=local); the database lives in Postgres.
+# Holds local-runtime sandboxes (SANDBOX_DRIVER=local); the database lives in Postgres.
 VOLUME /var/lib/metisai
 USER 1000:1000
 EXPOSE 8000

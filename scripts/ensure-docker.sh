@@ -9,16 +9,18 @@
 #               docker import) when the engine lacks it (no registry pulls needed).
 #   3. sandbox: build the default sandbox image from packages/sandbox/Dockerfile.
 #
-# Environment:
-#   METISAI_SANDBOX_IMAGE   tag of the default sandbox image (default metisai/sandbox:latest)
-#   METISAI_BASE_IMAGE      base image tag (default debian:bookworm-slim)
-#   DEBIAN_MIRROR           mirror for debootstrap (default http://deb.debian.org/debian)
-#   DOCKERD_LOG             dockerd log file (default /var/log/metisai-dockerd.log)
+# Environment (read by this script only; the sandbox library takes its settings as options):
+#   SANDBOX_IMAGE   tag of the sandbox image to build (default metisai/sandbox:latest, the Docker
+#                   driver's default image; the server's SANDBOX_IMAGE setting names the same thing)
+#   BASE_IMAGE      base image tag, the Dockerfile's BASE_IMAGE (default debian:bookworm-slim; the
+#                   sandbox tests run on it as their stock image)
+#   DEBIAN_MIRROR   mirror for debootstrap (default http://deb.debian.org/debian)
+#   DOCKERD_LOG     dockerd log file (default /var/log/metisai-dockerd.log)
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-sandbox_image="${METISAI_SANDBOX_IMAGE:-metisai/sandbox:latest}"
-base_image="${METISAI_BASE_IMAGE:-debian:bookworm-slim}"
+sandbox_image="${SANDBOX_IMAGE:-metisai/sandbox:latest}"
+base_image="${BASE_IMAGE:-debian:bookworm-slim}"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 dockerd_log="${DOCKERD_LOG:-/var/log/metisai-dockerd.log}"
 

@@ -10,13 +10,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createDockerClient, defaultSandboxImage, DockerSandbox, LocalSandbox, SandboxPool, type Sandbox } from '../src/index.ts';
+import Docker from 'dockerode';
+import { dockerDriver, localDriver, SandboxPool, type Sandbox } from '../src/index.ts';
 import { CommandTranscript } from '../src/shell/command-transcript.ts';
 
 const run = promisify(execFile);
 const dockerCli = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
-const image = process.env.BENCH_IMAGE ?? defaultSandboxImage();
+const image = process.env.BENCH_IMAGE ?? 'metisai/sandbox:latest';
 const owner = 'metisai-bench';
+const docker = new Docker();
+const driver = dockerDriver({ docker, image, owner });
 
 const percentile = (samples: number[], p: number): number => {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -52,15 +55,15 @@ const mustRun = async (sandbox: Sandbox, command: string) => {
 };
 
 console.error(`[bench] image ${image}, ${cpus().length} CPUs, Node ${process.version}`);
-await DockerSandbox.reap({ owner, keep: [] });
+await driver.reap({ keep: [] });
 
 // Cold start: create + start + shell ready + first `true`.
 console.error('[bench] cold start');
 const cold: Sandbox[] = [];
 record(
-  'cold start: create → shell ready → first `true` (DockerSandbox.create)',
+  'cold start: create → shell ready → first `true` (dockerDriver().create)',
   await time(20, async () => {
-    const sandbox = await DockerSandbox.create({ image, owner });
+    const sandbox = await driver.create();
     await mustRun(sandbox, 'true');
     cold.push(sandbox);
   }),
@@ -70,7 +73,7 @@ record('`docker run --rm IMAGE true` (CLI)', await time(20, () => run(dockerCli,
 
 // Pre-started pool: acquire (with env) + first `true`.
 console.error('[bench] pool');
-const pool = new SandboxPool({ size: 1, create: () => DockerSandbox.create({ image, owner }) });
+const pool = new SandboxPool({ size: 1, create: () => driver.create() });
 const pooled: Sandbox[] = [];
 const poolSamples: number[] = [];
 for (let i = 0; i < 20; i++) {
@@ -87,11 +90,11 @@ await Promise.all(pooled.splice(0).map((sandbox) => sandbox.remove()));
 
 // Round trip of `true` through the persistent shell.
 console.error('[bench] round trip');
-const sandbox = await DockerSandbox.create({ image, owner });
+const sandbox = await driver.create();
 await time(20, () => mustRun(sandbox, 'true'));
 record('`true` through the persistent shell (Docker)', await time(200, () => mustRun(sandbox, 'true')), 99);
 record('`docker exec CONTAINER true` (CLI)', await time(100, () => run(dockerCli, ['exec', sandbox.id, 'true'])), 99);
-const container = createDockerClient().getContainer(sandbox.id);
+const container = docker.getContainer(sandbox.id);
 record(
   'exec create + start + wait of `true` (dockerode API)',
   await time(50, async () => {
@@ -139,10 +142,11 @@ await sandbox.remove();
 console.error('[bench] local driver');
 const rootDir = await mkdtemp(join(tmpdir(), 'metis-bench-'));
 const locals: Sandbox[] = [];
+const localSandboxes = localDriver({ rootDir, owner, onLog: () => undefined });
 record(
   'local driver: create → shell ready → first `true`',
   await time(20, async () => {
-    const box = await LocalSandbox.create({ rootDir, owner, onLog: () => undefined });
+    const box = await localSandboxes.create();
     await mustRun(box, 'true');
     locals.push(box);
   }),

@@ -1,9 +1,16 @@
 /**
- * npm run image -w @metisai/sandbox [-- TAG]
- * Builds the default sandbox image from ../Dockerfile through the Docker engine API (no docker
- * CLI needed). BASE_IMAGE comes from METISAI_BASE_IMAGE (default debian:bookworm-slim).
+ * npm run image -w @metisai/sandbox [-- [TAG] [--base-image IMAGE]]
+ * Builds the default sandbox image (TAG, default metisai/sandbox:latest) from ../Dockerfile through the Docker
+ * engine API (no docker CLI needed), FROM the base image (default debian:bookworm-slim). The engine is the one
+ * DOCKER_HOST names, else the local socket.
  */
-import { buildSandboxImage, createDockerClient, defaultSandboxImage } from '../src/index.ts';
+import { parseArgs } from 'node:util';
+import Docker from 'dockerode';
+import { buildSandboxImage, DEFAULT_BASE_IMAGE, DEFAULT_SANDBOX_IMAGE } from '../src/docker/sandbox-image.ts';
 
-const tag = process.argv[2] ?? defaultSandboxImage();
-await buildSandboxImage(createDockerClient(), { tag, onLog: (line) => console.log(line) });
+const { values, positionals } = parseArgs({ options: { 'base-image': { type: 'string' } }, allowPositionals: true });
+await buildSandboxImage(new Docker(), {
+  tag: positionals[0] ?? DEFAULT_SANDBOX_IMAGE,
+  baseImage: values['base-image'] ?? DEFAULT_BASE_IMAGE,
+  onLog: (line) => console.log(line),
+});

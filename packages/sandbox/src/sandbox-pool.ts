@@ -3,7 +3,7 @@ import type { Sandbox } from './sandbox.ts';
 export interface SandboxPoolOptions {
   /** How many started sandboxes to keep waiting. */
   size: number;
-  /** Makes one sandbox (for example `() => DockerSandbox.create({ owner, labels: { 'metisai.pool': 'true' } })`). */
+  /** Makes one sandbox (for example `() => driver.create({ labels: { 'metisai.pool': 'true' } })`). */
   create: () => Promise<Sandbox>;
   /** A background refill failed; the pool tries again on the next `acquire`. */
   onError?: (error: unknown) => void;

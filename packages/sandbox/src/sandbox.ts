@@ -161,20 +161,6 @@ export interface SandboxInfo {
   workdir: string;
 }
 
-/** Options every driver understands. */
-export interface SandboxCommonOptions {
-  /** Environment of the shell (and of the container). More can be set later with `setEnv`. */
-  env?: Record<string, string>;
-  /** Extra labels; `metisai.owner` and `metisai.conversation` are set from `owner` / `conversationId`. */
-  labels?: Record<string, string>;
-  /** Who owns the sandbox (a server instance); `list` and `reap` filter by it. Default `metisai`. */
-  owner?: string;
-  conversationId?: string;
-  shell?: ShellOptions;
-  /** Progress and warnings (image builds, the local driver's warning). Default: `console.warn` for warnings only. */
-  onLog?: (line: string) => void;
-}
-
 export interface Sandbox {
   readonly id: string;
   readonly driver: SandboxDriverName;
@@ -186,18 +172,13 @@ export interface Sandbox {
   /** Exports variables into the shell (and restores them after a reconnect). */
   setEnv(vars: Record<string, string>): Promise<void>;
   info(): Promise<SandboxInfo>;
-  /** Closes the shell connection; the sandbox keeps running and can be reached with `connect(id)`. */
+  /** Closes the shell connection; the sandbox keeps running and can be reached with the driver's `connect(id)`. */
   disconnect(): Promise<void>;
+  /** Ends the shell and every process of the sandbox; its files stay, and the driver's `connect(id)` starts it again. */
   stop(): Promise<void>;
+  /** Ends the sandbox and deletes its files; nothing happens when it is already gone. */
   remove(): Promise<void>;
 }
 
-/** Owner label value when none is given. */
+/** Owner label of a driver's sandboxes when its options give none. */
 export const DEFAULT_OWNER = 'metisai';
-
-export interface ReapOptions {
-  /** Only this owner's sandboxes are considered. */
-  owner: string;
-  /** Sandboxes still in use: ids, or a predicate over the listed info. Everything else is removed. */
-  keep: Iterable<string> | ((info: SandboxInfo) => boolean);
-}

@@ -1,16 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, test } from 'vitest';
-import { connectSandbox, createSandbox, defaultSandboxImage, DockerSandbox, SandboxNotFoundError, SandboxNotRunningError, SandboxPool } from '../src/index.ts';
+import { dockerDriver, ImageNotFoundError, SandboxNotRunningError, SandboxPool } from '../src/index.ts';
 import { hasDocker, STOCK_IMAGE } from './helpers/docker-availability.ts';
 import { outputOf, run } from './helpers/run-command.ts';
 import { runAndKillOwner } from './helpers/run-owner-process.ts';
+import { watchContainer } from './helpers/watch-container.ts';
+import { driverSuite } from './suites/driver-suite.ts';
 
 describe.skipIf(!hasDocker)('docker lifecycle', () => {
   const docker = new Docker();
+  const driver = dockerDriver({ docker, image: STOCK_IMAGE, owner: 'metisai-tests' });
   const cleanup: string[] = [];
   afterAll(async () => {
     await Promise.all(
@@ -23,10 +26,17 @@ describe.skipIf(!hasDocker)('docker lifecycle', () => {
     );
   });
 
+  describe('the driver', () =>
+    driverSuite({
+      driver: (owner) => dockerDriver({ docker, image: STOCK_IMAGE, owner }),
+      unknownId: `metisai-${randomUUID().slice(0, 12)}`,
+      watch: (sandbox) => watchContainer(sandbox.id, docker),
+    }));
+
   test('reconnects by id after the owning process dies: cwd and env restored, background jobs gone and reported', async () => {
     const owned = await runAndKillOwner('docker', STOCK_IMAGE);
     cleanup.push(owned.id);
-    const sandbox = await DockerSandbox.connect(owned.id);
+    const sandbox = await driver.connect(owned.id);
     expect(sandbox.id).toBe(owned.id);
     expect(sandbox.shell.cwd).toBe(`${owned.workdir}/deep/dir`);
 
@@ -41,20 +51,8 @@ describe.skipIf(!hasDocker)('docker lifecycle', () => {
     await sandbox.remove();
   });
 
-  test('stop, then connect starts the sandbox again with its files and state', async () => {
-    const sandbox = await DockerSandbox.create({ image: STOCK_IMAGE, owner: 'metisai-tests' });
-    cleanup.push(sandbox.id);
-    await outputOf(sandbox, 'cd /tmp && export AFTER_STOP=yes && echo data > /workspace/kept.txt');
-    await sandbox.stop();
-    expect((await DockerSandbox.list({ owner: 'metisai-tests' })).find((info) => info.id === sandbox.id)?.state).toBe('exited');
-    const again = await connectSandbox(sandbox.id);
-    expect(await outputOf(again, 'echo "$AFTER_STOP"; pwd; cat /workspace/kept.txt')).toBe('yes\n/tmp\ndata');
-    await again.remove();
-    await expect(DockerSandbox.connect(sandbox.id)).rejects.toBeInstanceOf(SandboxNotFoundError);
-  });
-
   test('a sandbox that dies is reported as not running', async () => {
-    const sandbox = await DockerSandbox.create({ image: STOCK_IMAGE, owner: 'metisai-tests' });
+    const sandbox = await driver.create();
     cleanup.push(sandbox.id);
     await docker.getContainer(sandbox.id).kill();
     const result = await sandbox.shell.execute({ command: 'echo hi', timeout: 30 }).catch((err: unknown) => err);
@@ -69,55 +67,45 @@ describe.skipIf(!hasDocker)('docker lifecycle', () => {
     await sandbox.remove();
   });
 
-  test('lists sandboxes by owner label and reaps orphans', async () => {
-    const owner = `reap-${randomUUID().slice(0, 8)}`;
-    const [kept, orphan, another] = await Promise.all([
-      DockerSandbox.create({ image: STOCK_IMAGE, owner, conversationId: 'c1' }),
-      DockerSandbox.create({ image: STOCK_IMAGE, owner }),
-      DockerSandbox.create({ image: STOCK_IMAGE, owner: `${owner}-other` }),
-    ]);
-    cleanup.push(kept.id, orphan.id, another.id);
-    const listed = await DockerSandbox.list({ owner });
-    expect(listed.map((info) => info.id).sort()).toEqual([kept.id, orphan.id].sort());
-    expect(listed.find((info) => info.id === kept.id)).toMatchObject({ driver: 'docker', owner, conversationId: 'c1', state: 'running', image: STOCK_IMAGE });
-
-    expect(await DockerSandbox.reap({ owner, keep: [kept.id] })).toEqual([orphan.id]);
-    expect((await DockerSandbox.list({ owner })).map((info) => info.id)).toEqual([kept.id]);
-    expect((await DockerSandbox.list({ owner: `${owner}-other` })).map((info) => info.id)).toEqual([another.id]);
-    expect(await DockerSandbox.reap({ owner: `${owner}-other`, keep: () => false })).toEqual([another.id]);
-    await kept.remove();
+  test('remove(id) leaves a container that is not a MetisAI sandbox alone', async () => {
+    const name = `metisai-test-foreign-${randomUUID().slice(0, 8)}`;
+    const foreign = await docker.createContainer({ name, Image: STOCK_IMAGE, Cmd: ['true'], Labels: { 'metisai.owner': 'metisai-tests' } });
+    cleanup.push(name);
+    await driver.remove(name);
+    expect((await foreign.inspect()).Name).toBe(`/${name}`);
+    await foreign.remove({ force: true });
   });
 
-  test('createSandbox picks the Docker driver; the default image is used when present', async () => {
-    const logs: string[] = [];
-    const sandbox = await createSandbox({ driver: 'docker', owner: 'metisai-tests', onLog: (line) => logs.push(line) });
+  test('the default image (metisai/sandbox:latest) is used when present', async () => {
+    const sandbox = await dockerDriver({ owner: 'metisai-tests' }).create();
     cleanup.push(sandbox.id);
     expect(sandbox.driver).toBe('docker');
-    expect((await sandbox.info()).image).toBe(defaultSandboxImage());
+    expect((await sandbox.info()).image).toBe('metisai/sandbox:latest');
     expect(await outputOf(sandbox, 'id -u; command -v git curl python3 node rg | wc -l')).toBe('1000\n5');
     await sandbox.remove();
   });
 
-  test('a missing default image is built on first use, with progress in the log', async () => {
+  test("a missing default image is built on first use from the driver's Dockerfile and base image, with progress in the log", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'metis-image-'));
     const tag = `metisai-test/default-build:${randomUUID().slice(0, 8)}`;
-    await writeFile(join(dir, 'Dockerfile'), 'ARG BASE_IMAGE=debian:bookworm-slim\nFROM ${BASE_IMAGE}\nRUN echo built-on-first-use > /etc/metisai-build\n');
-    const saved = { image: process.env.METISAI_SANDBOX_IMAGE, dockerfile: process.env.METISAI_SANDBOX_DOCKERFILE };
-    process.env.METISAI_SANDBOX_IMAGE = tag;
-    process.env.METISAI_SANDBOX_DOCKERFILE = join(dir, 'Dockerfile');
+    await writeFile(join(dir, 'Dockerfile'), 'ARG BASE_IMAGE=absent/base-image\nFROM ${BASE_IMAGE}\nRUN echo built-on-first-use > /etc/metisai-build\n');
     const logs: string[] = [];
     try {
-      const sandbox = await DockerSandbox.create({ owner: 'metisai-tests', onLog: (line) => logs.push(line) });
-      cleanup.push(sandbox.id);
-      expect(await outputOf(sandbox, 'cat /etc/metisai-build')).toBe('built-on-first-use');
-      expect(logs.join('\n')).toContain(`building image ${tag}`);
+      const builder = dockerDriver({
+        image: tag,
+        dockerfile: join(dir, 'Dockerfile'),
+        baseImage: STOCK_IMAGE,
+        owner: 'metisai-tests',
+        onLog: (line) => logs.push(line),
+      });
+      // Concurrent creates wait for the same build.
+      const sandboxes = await Promise.all([builder.create(), builder.create()]);
+      cleanup.push(...sandboxes.map((sandbox) => sandbox.id));
+      for (const sandbox of sandboxes) expect(await outputOf(sandbox, 'cat /etc/metisai-build')).toBe('built-on-first-use');
+      expect(logs.filter((line) => line.includes(`building image ${tag} from ${STOCK_IMAGE}`))).toHaveLength(1);
       expect(logs.some((line) => /Step \d+\/\d+ : FROM/.test(line))).toBe(true);
-      await sandbox.remove();
+      await Promise.all(sandboxes.map((sandbox) => sandbox.remove()));
     } finally {
-      process.env.METISAI_SANDBOX_IMAGE = saved.image;
-      process.env.METISAI_SANDBOX_DOCKERFILE = saved.dockerfile;
-      if (saved.image === undefined) delete process.env.METISAI_SANDBOX_IMAGE;
-      if (saved.dockerfile === undefined) delete process.env.METISAI_SANDBOX_DOCKERFILE;
       await docker
         .getImage(tag)
         .remove({ force: true })
@@ -126,8 +114,16 @@ describe.skipIf(!hasDocker)('docker lifecycle', () => {
     }
   });
 
+  test('a missing default image of your own, without a Dockerfile, is pulled instead of built', async () => {
+    const tag = `metisai-test/absent:${randomUUID().slice(0, 8)}`;
+    const logs: string[] = [];
+    const create = dockerDriver({ image: tag, owner: 'metisai-tests', onLog: (line) => logs.push(line) }).create();
+    await expect(create).rejects.toBeInstanceOf(ImageNotFoundError);
+    expect(logs).toEqual([`[sandbox] pulling image ${tag}`]);
+  });
+
   test('a pool hands out a started sandbox with the conversation env at once', async () => {
-    const pool = new SandboxPool({ size: 1, create: () => DockerSandbox.create({ image: STOCK_IMAGE, owner: 'metisai-tests' }) });
+    const pool = new SandboxPool({ size: 1, create: () => driver.create() });
     await pool.fill();
     const started = performance.now();
     const sandbox = await pool.acquire({ env: { CONVERSATION_TOKEN: 'abc' } });

@@ -2,7 +2,9 @@ import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { pack } from 'tar-stream';
 import { afterAll, describe, expect, test } from 'vitest';
-import { DockerSandbox, ImageNotAllowedError, ImageWithoutBashError, ROOT_CAPABILITIES, SANDBOX_LABELS } from '../src/index.ts';
+import { ROOT_CAPABILITIES } from '../src/docker/container-config.ts';
+import { SANDBOX_LABELS } from '../src/docker/sandbox-labels.ts';
+import { type CreateSandboxOptions, type DockerDriverOptions, dockerDriver, ImageNotAllowedError, ImageWithoutBashError, type Sandbox } from '../src/index.ts';
 import { hasDocker, STOCK_IMAGE } from './helpers/docker-availability.ts';
 import { outputOf, run } from './helpers/run-command.ts';
 
@@ -10,9 +12,9 @@ const CAPABILITY_BITS: Record<string, number> = { CHOWN: 0, DAC_OVERRIDE: 1, FOW
 
 describe.skipIf(!hasDocker)('docker safety defaults', () => {
   const docker = new Docker();
-  const created: DockerSandbox[] = [];
-  const make = async (options: Parameters<typeof DockerSandbox.create>[0] = {}) => {
-    const sandbox = await DockerSandbox.create({ image: STOCK_IMAGE, owner: 'metisai-tests', ...options });
+  const created: Sandbox[] = [];
+  const make = async (options: DockerDriverOptions = {}, create: CreateSandboxOptions = {}) => {
+    const sandbox = await dockerDriver({ docker, image: STOCK_IMAGE, owner: 'metisai-tests', ...options }).create(create);
     created.push(sandbox);
     return sandbox;
   };
@@ -21,7 +23,7 @@ describe.skipIf(!hasDocker)('docker safety defaults', () => {
   });
 
   test('runs as uid 1000 without capabilities or new privileges, owns /workspace, has no Docker socket', async () => {
-    const sandbox = await make({ conversationId: 'conv-123' });
+    const sandbox = await make({}, { conversationId: 'conv-123' });
     expect(sandbox.workdir).toBe('/workspace');
     expect(await outputOf(sandbox, 'id -u; id -g; whoami; echo "$HOME"')).toBe('1000\n1000\nmetis\n/home/metis');
     expect(await outputOf(sandbox, 'grep -E "^(CapEff|CapPrm|NoNewPrivs)" /proc/self/status')).toBe(
@@ -116,11 +118,12 @@ describe.skipIf(!hasDocker)('docker safety defaults', () => {
   test('network mode none leaves only loopback; host networking is refused', async () => {
     const sandbox = await make({ network: 'none' });
     expect(await outputOf(sandbox, 'echo /sys/class/net/*')).toBe('/sys/class/net/lo');
-    await expect(DockerSandbox.create({ image: STOCK_IMAGE, network: 'host' })).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect(dockerDriver({ docker, image: STOCK_IMAGE, network: 'host' }).create()).rejects.toMatchObject({ code: 'invalid_argument' });
   });
 
   test('an image allowlist refuses other images with a clear error', async () => {
-    const refused = DockerSandbox.create({ image: 'ubuntu:24.04', allowedImages: [STOCK_IMAGE, 'python:*'] });
+    const policy = dockerDriver({ docker, image: STOCK_IMAGE, allowedImages: [STOCK_IMAGE, 'python:*'] });
+    const refused = policy.create({ image: 'ubuntu:24.04' });
     await expect(refused).rejects.toBeInstanceOf(ImageNotAllowedError);
     await expect(refused).rejects.toMatchObject({
       code: 'image_not_allowed',
@@ -129,6 +132,8 @@ describe.skipIf(!hasDocker)('docker safety defaults', () => {
     });
     const allowed = await make({ allowedImages: ['debian:*'] });
     expect(await outputOf(allowed, 'echo ok')).toBe('ok');
+    // The default image is checked too.
+    await expect(dockerDriver({ docker, image: 'ubuntu:24.04', allowedImages: ['debian:*'] }).create()).rejects.toBeInstanceOf(ImageNotAllowedError);
   });
 
   test('an image without bash is refused with a clear error and leaves no container', async () => {
@@ -139,9 +144,10 @@ describe.skipIf(!hasDocker)('docker safety defaults', () => {
     const progress = await docker.importImage(Readable.from(archive as unknown as AsyncIterable<Buffer>), { repo: 'metisai-test/no-bash', tag: 'latest' });
     await new Promise((resolve, reject) => docker.modem.followProgress(progress, (err: Error | null) => (err ? reject(err) : resolve(null))));
     try {
-      const before = (await DockerSandbox.list({ owner: 'no-bash-test' })).length;
-      await expect(DockerSandbox.create({ image: tag, owner: 'no-bash-test' })).rejects.toBeInstanceOf(ImageWithoutBashError);
-      expect((await DockerSandbox.list({ owner: 'no-bash-test' })).length).toBe(before);
+      const driver = dockerDriver({ docker, image: tag, owner: 'no-bash-test' });
+      const before = (await driver.list({ owner: driver.owner })).length;
+      await expect(driver.create()).rejects.toBeInstanceOf(ImageWithoutBashError);
+      expect((await driver.list({ owner: driver.owner })).length).toBe(before);
     } finally {
       await docker.getImage(tag).remove({ force: true });
     }

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe } from 'vitest';
-import { DockerSandbox } from '../src/index.ts';
+import { dockerDriver, type Sandbox } from '../src/index.ts';
 import { hasDocker, STOCK_IMAGE } from './helpers/docker-availability.ts';
 import { editorSuite } from './suites/editor-suite.ts';
 import { SUITE_SHELL_OPTIONS, sandboxSuite } from './suites/sandbox-suite.ts';
 
 // The stock image, without our Dockerfile: any image with bash must work.
 describe.skipIf(!hasDocker)(`docker driver (${STOCK_IMAGE})`, () => {
-  let sandbox: DockerSandbox;
+  let sandbox: Sandbox;
   beforeAll(async () => {
-    sandbox = await DockerSandbox.create({ image: STOCK_IMAGE, owner: 'metisai-tests', shell: SUITE_SHELL_OPTIONS });
+    sandbox = await dockerDriver({ image: STOCK_IMAGE, owner: 'metisai-tests', shell: SUITE_SHELL_OPTIONS }).create();
   });
   afterAll(async () => {
     await sandbox?.remove();

@@ -14,7 +14,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createDockerClient, createSandbox, type Sandbox } from '@metisai/sandbox';
+import { dockerDriver, localDriver, type Sandbox } from '@metisai/sandbox';
 import { startScriptedLlm, turns } from '@metisai/scripted-llm';
 import { loadConfig } from '../src/config.ts';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
@@ -71,7 +71,7 @@ async function agentSteps(driver: 'local' | 'docker', databaseUrl: string, dataD
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
-    RUNTIME_TYPE: driver,
+    SANDBOX_DRIVER: driver,
     SANDBOX_IMAGE: IMAGE,
     RATE_LIMIT_API_PER_USER: '0',
     BCRYPT_COST: '4',
@@ -141,11 +141,11 @@ async function sandboxRoundTrips(sandbox: Sandbox): Promise<number[]> {
   }
 }
 
+/** A sandbox of IMAGE starts: an engine answers and the image is there (it is neither built nor pulled). */
 const dockerAnswers = async () => {
   try {
-    const docker = createDockerClient();
-    await docker.ping();
-    await docker.getImage(IMAGE).inspect();
+    const sandbox = await dockerDriver({ image: IMAGE, buildDefaultImage: false, onLog: () => {} }).create();
+    await sandbox.remove();
     return true;
   } catch {
     return false;
@@ -172,8 +172,8 @@ try {
     progress(`${driver}: sandbox round trips`);
     const sandbox =
       driver === 'local'
-        ? await createSandbox({ driver: 'local', rootDir: path.join(dataDir, 'bench-sandboxes'), onLog: () => {} })
-        : await createSandbox({ driver: 'docker', image: IMAGE, buildDefaultImage: false, onLog: () => {} });
+        ? await localDriver({ rootDir: path.join(dataDir, 'bench-sandboxes'), onLog: () => {} }).create()
+        : await dockerDriver({ image: IMAGE, buildDefaultImage: false, onLog: () => {} }).create();
     rows.push({ driver, steps, step: figures(steps), sandbox: figures(await sandboxRoundTrips(sandbox)) });
   }
   const ms = (value: number) => value.toFixed(1).padStart(7);

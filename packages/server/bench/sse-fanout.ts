@@ -15,7 +15,7 @@ import path from 'node:path';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { createOrm } from '../src/db/orm.ts';
 import { createLogger } from '../src/logger.ts';
-import { appendEvent } from '../src/services/event-log.ts';
+import { appendEvent } from '../src/events/event-log.ts';
 import { json, percentile, startServerChild, stopChild } from './child-process.ts';
 import { readSseBlocks } from './sse-blocks.ts';
 
@@ -79,13 +79,13 @@ try {
   const connectMs = performance.now() - connectStarted;
   const em = orm.em.fork();
   // Every client has its headers: a warm-up event, not measured, shows when all of them are live.
-  const warmUp = await appendEvent(em, conversation.id, 'message', { role: 'assistant', content: 'warm-up' });
+  const warmUp = await appendEvent(em, conversation.id, { type: 'message', role: 'assistant', content: 'warm-up' });
   while ((received.get(warmUp.seq)?.length ?? 0) < CLIENTS) await new Promise((resolve) => setTimeout(resolve, 10));
 
   const run = async (label: string, paceMs: number, firstSeq: number) => {
     const committedAt = new Map<number, number>();
     for (let i = 0; i < EVENTS; i++) {
-      const event = await appendEvent(em, conversation.id, 'message', { role: 'assistant', content: `event ${i} of ${label}` });
+      const event = await appendEvent(em, conversation.id, { type: 'message', role: 'assistant', content: `event ${i} of ${label}` });
       committedAt.set(event.seq, performance.now());
       if (paceMs > 0) await new Promise((resolve) => setTimeout(resolve, paceMs));
     }

@@ -1,3 +1,4 @@
+import { DEFAULT_LLM_IDLE_TIMEOUT_SECONDS, DEFAULT_LLM_TIMEOUT_SECONDS } from '@metisai/sdk/schemas';
 import { z } from 'zod/mini';
 import { en } from 'zod/locales';
 import { readFileSync } from 'node:fs';
@@ -58,6 +59,9 @@ const EnvSchema = z.object({
   CORS_ORIGINS: z._default(z.string(), ''),
   ALLOW_REGISTRATION: bool(true),
   TRUST_PROXY: bool(false),
+  /** Where agents' commands run: `docker` or `local` (auto when absent). */
+  SANDBOX_DRIVER: z.optional(z.enum(['docker', 'local'])),
+  /** The seed's name for SANDBOX_DRIVER, still accepted. */
   RUNTIME_TYPE: z.optional(z.enum(['docker', 'local'])),
   /** Image of Docker sandboxes when the agent names none (default: metisai/sandbox:latest, built on first use). */
   SANDBOX_IMAGE: optionalString,
@@ -80,6 +84,10 @@ const EnvSchema = z.object({
   LLM_MODEL: optionalString,
   LLM_BASE_URL: optionalString,
   LLM_API_KEY: optionalString,
+  /** An LLM call that receives nothing (keep-alives count) for this long ends as llm_timeout. */
+  LLM_IDLE_TIMEOUT_SECONDS: seconds(DEFAULT_LLM_IDLE_TIMEOUT_SECONDS, 0.1, 24 * 3600),
+  /** One whole LLM call (headers and stream) may take this long. */
+  LLM_TIMEOUT_SECONDS: seconds(DEFAULT_LLM_TIMEOUT_SECONDS, 0.1, 24 * 3600),
   LOG_LEVEL: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
 });
 
@@ -89,14 +97,15 @@ export interface Config {
   env: Env['NODE_ENV'];
   databaseUrl: string | undefined;
   dataDir: string;
-  /** Absent only until resolved by `resolveSecretKey` (generated in development). */
+  /** Absent in development without `DATABASE_URL`: the server then uses (or creates) the one in the data dir (`loadOrCreateSecretKey`). */
   secretKey: string | undefined;
   port: number;
   host: string;
   corsOrigins: string[];
   allowRegistration: boolean;
   trustProxy: boolean;
-  runtimeType: 'docker' | 'local' | undefined;
+  /** `SANDBOX_DRIVER` (or its alias `RUNTIME_TYPE`); absent: Docker when an engine answers, else local. */
+  sandboxDriver: 'docker' | 'local' | undefined;
   sandboxImage: string | undefined;
   sandboxAllowedImages: string[] | undefined;
   bcryptCost: number;
@@ -111,7 +120,15 @@ export interface Config {
   };
   /** Interval of `: ping` comments on idle event streams. */
   sseHeartbeatSeconds: number;
-  llm: { model: string | undefined; baseUrl: string | undefined; apiKey: string | undefined };
+  llm: {
+    model: string | undefined;
+    baseUrl: string | undefined;
+    apiKey: string | undefined;
+    /** `LLM_IDLE_TIMEOUT_SECONDS`: nothing received for this long ends an LLM call. */
+    idleTimeoutSeconds: number;
+    /** `LLM_TIMEOUT_SECONDS`: one whole LLM call may take this long. */
+    timeoutSeconds: number;
+  };
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -147,6 +164,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       );
     }
   }
+  if (env.SANDBOX_DRIVER && env.RUNTIME_TYPE && env.SANDBOX_DRIVER !== env.RUNTIME_TYPE) {
+    throw new ConfigError(
+      'SANDBOX_DRIVER',
+      `is "${env.SANDBOX_DRIVER}" but RUNTIME_TYPE (its old name) is "${env.RUNTIME_TYPE}": set only SANDBOX_DRIVER, or both to the same value`,
+    );
+  }
   if (env.NODE_ENV === 'production' && !env.SECRET_KEY) {
     throw new ConfigError('SECRET_KEY', 'is required in production');
   }
@@ -171,7 +194,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins,
     allowRegistration: env.ALLOW_REGISTRATION,
     trustProxy: env.TRUST_PROXY,
-    runtimeType: env.RUNTIME_TYPE,
+    sandboxDriver: env.SANDBOX_DRIVER ?? env.RUNTIME_TYPE,
     sandboxImage: env.SANDBOX_IMAGE,
     sandboxAllowedImages: env.SANDBOX_ALLOWED_IMAGES.trim()
       ? env.SANDBOX_ALLOWED_IMAGES.split(',')
@@ -189,7 +212,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       apiPerUser: env.RATE_LIMIT_API_PER_USER,
     },
     sseHeartbeatSeconds: env.SSE_HEARTBEAT_SECONDS,
-    llm: { model: env.LLM_MODEL, baseUrl: env.LLM_BASE_URL, apiKey: env.LLM_API_KEY },
+    llm: {
+      model: env.LLM_MODEL,
+      baseUrl: env.LLM_BASE_URL,
+      apiKey: env.LLM_API_KEY,
+      idleTimeoutSeconds: env.LLM_IDLE_TIMEOUT_SECONDS,
+      timeoutSeconds: env.LLM_TIMEOUT_SECONDS,
+    },
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -1,24 +1,46 @@
 import type { IncomingMessage, Server } from 'node:http';
+import path from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
+import { createSandboxDriver } from '@metisai/sandbox';
+import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
-import { loadConfig, type Config } from './config.ts';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.ts';
+import { type Config, loadConfig } from './config.ts';
+import { ControlChannel } from './control/control-channel.ts';
+import { AdvisoryLocks } from './db/advisory-locks.ts';
+import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
+import { readInstallationId } from './db/installation.ts';
 import { createOrm, migrate, type Orm } from './db/orm.ts';
+import { PgListener } from './db/pg-listener.ts';
+import { ConversationEntity } from './entities/index.ts';
 import { EventBus, ormEventSource } from './events/index.ts';
 import { createLogger } from './logger.ts';
+import { ConversationRunner } from './runs/conversation-runner.ts';
+import { PooledAgentLifecycle } from './runs/pooled-agent-lifecycle.ts';
+import { RunLock } from './runs/run-lock.ts';
+import { RunRecovery } from './runs/run-recovery.ts';
+import { detectSandboxDriver } from './sandboxes/detect-sandbox-driver.ts';
+import { instanceLock, SandboxManager, sandboxOwner } from './sandboxes/sandbox-manager.ts';
 import { deriveKeys, loadOrCreateSecretKey } from './security/keys.ts';
-import type { AgentRuntime } from './services/agent-runtime.ts';
-import { createServices } from './services/index.ts';
-import { openAgentRuntime } from './runtime/index.ts';
+import { uuid7 } from './security/uuid7.ts';
+import type { AgentLifecycle } from './services/agent-lifecycle.ts';
+import { createCoreServices, createServices } from './services/index.ts';
 import { VERSION } from './version.ts';
+
+/** The steps of a start, in the order they run (see `docs/architecture.md`). */
+export type StartStep = 'database' | 'orm' | 'events' | 'services' | 'sandboxes' | 'runner' | 'app' | 'recovery' | 'listen';
 
 export interface StartOptions {
   /** Defaults to `loadConfig(process.env)`. */
   config?: Config;
   logger?: Logger;
   /** Replaces what starting and stopping an agent does (tests gate transitions with it). */
-  agentRuntime?: AgentRuntime;
+  agentLifecycle?: AgentLifecycle;
+  /**
+   * Called after each start step. A throw fails the start there, like a failure of the step itself: whatever was
+   * opened is closed again (tests check that nothing is left behind).
+   */
+  afterStep?: (step: StartStep) => void | Promise<void>;
 }
 
 export interface RunningServer {
@@ -27,62 +49,148 @@ export interface RunningServer {
   config: Config;
   orm: Orm;
   logger: Logger;
-  /** Live conversation events of this process (its LISTEN connection and feeds). */
+  /** Live conversation events of this process (its feeds on the LISTEN connection). */
   events: EventBus;
   /** Stops taking requests, waits for open ones and background work, closes the database (and the embedded one). */
   close(): Promise<void>;
 }
 
-/** The database to use: DATABASE_URL, or an embedded PostgreSQL in the data dir. */
-async function openDatabase(config: Config, logger: Logger): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
-  if (config.databaseUrl) return { url: config.databaseUrl, embedded: null };
-  const embedded = await startEmbeddedPostgres(config.dataDir, logger);
-  return { url: embedded.url, embedded };
+/**
+ * What a start opened, closed in the reverse order: on a failed start, and by `close()`. A closer that fails is
+ * logged and the unwinding goes on.
+ */
+class Closers {
+  readonly #stack: Array<{ name: string; close: () => Promise<void> | void }> = [];
+  readonly #logger: Logger;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  push(name: string, close: () => Promise<void> | void): void {
+    this.#stack.push({ name, close });
+  }
+
+  async closeAll(): Promise<void> {
+    for (let closer = this.#stack.pop(); closer; closer = this.#stack.pop()) {
+      try {
+        await closer.close();
+      } catch (error) {
+        this.#logger.error({ err: error, part: closer.name }, 'closing failed');
+      }
+    }
+  }
 }
 
-/** Opens the database, applies migrations, and listens. */
+/**
+ * The composition root: builds the server's parts leaves first — config, database (embedded if no `DATABASE_URL`),
+ * ORM and migrations, installation id, event log and bus and control channel (one LISTEN connection), the services
+ * the runner needs (settings, secrets, run settings, usage), sandbox driver and locks, the runner and recovery, the
+ * remaining services, the app — then recovers interrupted runs and listens. Each part that opens something registers
+ * its closer; a failure at any step closes what is open and rethrows.
+ */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const config = options.config ?? loadConfig();
   const logger = options.logger ?? createLogger(config.logLevel);
-  const secretKey = config.secretKey ?? (await loadOrCreateSecretKey(config.dataDir));
-  if (!config.secretKey) logger.info({ file: `${config.dataDir}/secret-key` }, 'using the generated development SECRET_KEY');
-  const keys = deriveKeys(secretKey);
-  const database = await openDatabase(config, logger);
-  let orm: Orm | undefined;
-  let events: EventBus | undefined;
+  const closers = new Closers(logger);
+  const step = async (name: StartStep) => options.afterStep?.(name);
   try {
-    orm = await createOrm({ databaseUrl: database.url, logger });
+    const secretKey = config.secretKey ?? (await loadOrCreateSecretKey(config.dataDir));
+    if (!config.secretKey) logger.info({ file: `${config.dataDir}/secret-key` }, 'using the generated development SECRET_KEY');
+    const keys = deriveKeys(secretKey);
+
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const embedded = await startEmbeddedPostgres(config.dataDir, logger);
+      closers.push('embedded postgres', () => embedded.stop());
+      databaseUrl = embedded.url;
+    }
+    await step('database');
+
+    const orm = await createOrm({ databaseUrl, logger });
+    closers.push('orm', () => orm.close());
     const applied = await migrate(orm);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
-    events = new EventBus({ databaseUrl: database.url, source: ormEventSource(orm), logger });
-    await events.start();
+    const installationId = await readInstallationId(orm);
+    await step('orm');
+
+    const listener = new PgListener({ databaseUrl, logger });
+    const events = new EventBus({ listener, source: ormEventSource(orm), logger });
+    const control = new ControlChannel({ listener, orm, logger });
+    await listener.start();
+    closers.push('listen connection', () => listener.close());
+    await step('events');
+
+    const core = createCoreServices(config, keys);
+    await step('services');
+
+    const locks = new AdvisoryLocks(databaseUrl, logger);
+    await locks.open();
+    closers.push('advisory locks', () => locks.close());
+    // Sandboxes are labelled `metisai:<installation>:<process>`: a server reaps only its own installation's.
+    const instanceId = `${installationId}:${uuid7()}`;
+    await locks.tryAcquire(instanceLock(instanceId));
+    const runtimeLogger = logger.child({ component: 'runs' });
+    // The one sandbox driver of this process, built from the configuration; nothing else branches on it.
+    const driver = createSandboxDriver({
+      driver: await detectSandboxDriver(config.sandboxDriver, logger),
+      owner: sandboxOwner(instanceId),
+      onLog: (line) => runtimeLogger.info({ sandbox: line }, 'sandbox'),
+      docker: { image: config.sandboxImage, allowedImages: config.sandboxAllowedImages },
+      local: { rootDir: path.join(config.dataDir, 'sandboxes') },
+    });
+    const sandboxes = new SandboxManager({ driver, instanceId, logger: runtimeLogger, locks });
+    closers.push('sandboxes', () => sandboxes.close());
+    await step('sandboxes');
+
+    const runLock = new RunLock(locks, orm);
+    const runner = new ConversationRunner({ orm, logger: runtimeLogger, runLock, control, sandboxes, runSettings: core.runSettings, usage: core.usage });
+    closers.push('runs', () => runner.close());
+    const recovery = new RunRecovery({ orm, logger: runtimeLogger, runLock, runner, control });
+    closers.push('run recovery', () => recovery.close());
+    await step('runner');
+
+    const lifecycle = options.agentLifecycle ?? new PooledAgentLifecycle(sandboxes, recovery);
+    const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner });
+    closers.push('agent transitions', () => services.agents.drain());
+    const app = createApp({ config, orm, keys, logger, services, events, version: VERSION });
+    await step('app');
+
+    await recovery.recoverInterrupted();
+    const referenced = await orm.em.fork().find(ConversationEntity, { sandboxId: { $ne: null } }, { fields: ['sandboxId'] });
+    void sandboxes
+      .reapOrphans(new Set(referenced.map((conversation) => conversation.sandboxId!)))
+      .catch((error: unknown) => runtimeLogger.warn({ err: error }, 'reaping orphaned sandboxes failed'));
+    await step('recovery');
+
+    const server = await listen(app, config);
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
+    closers.push('http', () => {
+      // First: open event streams end, so the HTTP server has no long-lived response to wait for.
+      events.close();
+      return server.close();
+    });
+    await step('listen');
+    logger.info({ url, version: VERSION, database: config.databaseUrl ? 'DATABASE_URL' : 'embedded' }, 'MetisAI server listening');
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= closers.closeAll().then(() => {
+        logger.info('MetisAI server stopped');
+      }));
+    return { url, port: server.port, config, orm, logger, events, close };
   } catch (error) {
-    await events?.close();
-    await orm?.close();
-    await database.embedded?.stop();
+    await closers.closeAll();
     throw error;
   }
-  const runtime = await openAgentRuntime({ config, orm, logger, databaseUrl: database.url, events });
-  const services = createServices({
-    config,
-    keys,
-    orm,
-    logger,
-    makeRuntime: (deps) => {
-      const wired = runtime.wire(deps);
-      return options.agentRuntime ? { ...wired, agentRuntime: options.agentRuntime } : wired;
-    },
-  });
-  await runtime.recover();
-  const app = createApp({ config, orm, keys, logger, services, events, version: VERSION });
+}
+
+/** Listens on the configured host and port; `close()` stops taking requests and waits for the open ones. */
+async function listen(app: Koa<never>, config: Config): Promise<{ port: number; close: () => Promise<void> }> {
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, config.host, () => resolve(listening));
     listening.once('error', reject);
-  }).catch(async (error: NodeJS.ErrnoException) => {
-    await runtime.close();
-    await events.close();
-    await orm.close();
-    await database.embedded?.stop();
+  }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') throw new Error(`PORT: ${config.host}:${config.port} is already in use; set PORT to another port`);
     throw error;
   });
@@ -95,26 +203,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     socket.once('close', () => unused.delete(socket));
   });
   server.on('request', (request: IncomingMessage) => unused.delete(request.socket));
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url, version: VERSION, database: database.embedded ? 'embedded' : 'DATABASE_URL' }, 'MetisAI server listening');
-
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      // First: open event streams end, so the HTTP server has no long-lived response to wait for.
-      await events.close();
-      await new Promise<void>((resolve) => {
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         for (const socket of unused) socket.destroy();
-      });
-      await services.agents.drain();
-      // Runs still going end as `interrupted` (stored), sandboxes are left for the next start to reconnect.
-      await runtime.close();
-      await orm.close();
-      await database.embedded?.stop();
-      logger.info('MetisAI server stopped');
-    })());
-  return { url, port, config, orm, logger, events, close };
+      }),
+  };
 }

@@ -1,84 +1,37 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { createEditor } from '../editor/index.ts';
-import { ImageWithoutBashError, InvalidArgumentError, SandboxNotFoundError, SandboxNotRunningError } from '../errors.ts';
-import {
-  DEFAULT_OWNER,
-  type Editor,
-  type ReapOptions,
-  type Sandbox,
-  type SandboxCommonOptions,
-  type SandboxInfo,
-  type SandboxState,
-  type ShellOptions,
-} from '../sandbox.ts';
+import { ImageWithoutBashError, SandboxNotFoundError, SandboxNotRunningError } from '../errors.ts';
+import type { Editor, Sandbox, SandboxInfo, ShellOptions } from '../sandbox.ts';
+import type { CreateSandboxOptions } from '../sandbox-driver.ts';
 import { BashSession, type ExitExplanationInput } from '../shell/bash-session.ts';
 import { containerConfig, DEFAULT_LIMITS, sandboxUser, type SandboxLimits } from './container-config.ts';
-import { assertDockerAvailable, createDockerClient, statusOf } from './docker-client.ts';
+import { DOCKER_WORKDIR, infoFromLabels, toState } from './container-info.ts';
+import { statusOf } from './docker-client.ts';
 import { DockerFiles } from './docker-files.ts';
 import { openDockerShell } from './docker-shell-transport.ts';
 import { execCommand } from './exec-command.ts';
 import { prepareContainer, SANDBOX_UID } from './prepare-container.ts';
 import { SANDBOX_LABELS } from './sandbox-labels.ts';
-import { assertImageAllowed, defaultSandboxImage, ensureImage } from './sandbox-image.ts';
 
-export const DOCKER_WORKDIR = '/workspace';
 /** Where the shell saves the full output of a cut observation (outside the workdir). */
 const DOCKER_FULL_OUTPUT_DIR = '/tmp/metisai-output';
 
-export interface DockerSandboxOptions extends SandboxCommonOptions {
-  /** A dockerode client; default: `DOCKER_HOST` or the local socket. */
-  docker?: Docker;
-  /** Any image with bash (default `metisai/sandbox:latest`, built on first use when missing). */
-  image?: string;
-  /** Only these images may be used (names, or patterns with `*`). */
-  allowedImages?: readonly string[];
-  limits?: SandboxLimits;
-  /** `bridge` (default), `none`, or the name of a user-defined network. */
-  network?: string;
-  /** Run as root with the capabilities package installs need (see docs/sandbox.md). Default: uid 1000. */
-  runAsRoot?: boolean;
-  /** Build the default image when it is missing (default true). */
-  buildDefaultImage?: boolean;
+/** What `DockerSandbox.create` needs, resolved by the driver (image present and allowed, engine answering). */
+export interface DockerCreateSettings extends Pick<CreateSandboxOptions, 'env' | 'labels' | 'conversationId'> {
+  docker: Docker;
+  image: string;
+  owner: string;
+  limits: Required<SandboxLimits>;
+  network: string;
+  runAsRoot: boolean;
+  shell: ShellOptions | undefined;
 }
 
-export interface DockerConnectOptions {
-  docker?: Docker;
-  shell?: ShellOptions;
-  onLog?: (line: string) => void;
-}
-
-export interface DockerListOptions {
-  docker?: Docker;
-  /** Only sandboxes of this owner; all MetisAI sandboxes when omitted. */
-  owner?: string;
-}
-
-export interface DockerReapOptions extends ReapOptions {
-  docker?: Docker;
-}
-
-const SANDBOX_STATES: readonly string[] = ['created', 'running', 'paused', 'restarting', 'exited', 'dead', 'removing'];
-const toState = (state: string | undefined): SandboxState => (SANDBOX_STATES.includes(state ?? '') ? (state as SandboxState) : 'dead');
-
-function ownerLabels(options: SandboxCommonOptions): Record<string, string> {
-  const labels: Record<string, string> = { ...options.labels, [SANDBOX_LABELS.owner]: options.owner ?? DEFAULT_OWNER };
-  if (options.conversationId) labels[SANDBOX_LABELS.conversation] = options.conversationId;
+function ownerLabels(settings: DockerCreateSettings): Record<string, string> {
+  const labels: Record<string, string> = { ...settings.labels, [SANDBOX_LABELS.owner]: settings.owner };
+  if (settings.conversationId) labels[SANDBOX_LABELS.conversation] = settings.conversationId;
   return labels;
-}
-
-function infoFromLabels(id: string, labels: Record<string, string>, rest: { state: SandboxState; image: string | null; createdAt: Date }): SandboxInfo {
-  return {
-    id,
-    driver: 'docker',
-    state: rest.state,
-    image: rest.image,
-    owner: labels[SANDBOX_LABELS.owner] ?? null,
-    conversationId: labels[SANDBOX_LABELS.conversation] ?? null,
-    labels,
-    createdAt: rest.createdAt,
-    workdir: labels[SANDBOX_LABELS.workdir] ?? DOCKER_WORKDIR,
-  };
 }
 
 const mebibytes = (bytes: number) => `${Math.round(bytes / 1024 ** 2)} MiB`;
@@ -97,8 +50,8 @@ interface DockerSandboxInit {
 }
 
 /**
- * A sandbox in a Docker container (dockerode). Create with `DockerSandbox.create()`, come back
- * after a server restart with `DockerSandbox.connect(id)`.
+ * A sandbox in a Docker container (dockerode). Made by the Docker driver (`dockerDriver().create()`), reached
+ * again after a server restart with its `connect(id)`.
  */
 export class DockerSandbox implements Sandbox {
   readonly driver = 'docker' as const;
@@ -137,22 +90,14 @@ export class DockerSandbox implements Sandbox {
     });
   }
 
-  /** Creates and starts a sandbox, with its shell ready. */
-  static async create(options: DockerSandboxOptions = {}): Promise<DockerSandbox> {
-    const docker = options.docker ?? createDockerClient();
-    const image = options.image ?? defaultSandboxImage();
-    assertImageAllowed(image, options.allowedImages);
-    const network = options.network ?? 'bridge';
-    if (network === 'host') throw new InvalidArgumentError('Network mode "host" is not allowed for sandboxes');
-    await assertDockerAvailable(docker);
-    await ensureImage(docker, image, { onLog: options.onLog, canBuild: options.buildDefaultImage });
-
+  /** Creates and starts a container, with its shell ready; a failure removes what was made. */
+  static async create(settings: DockerCreateSettings): Promise<DockerSandbox> {
+    const { docker, image, limits, network } = settings;
     const id = `metisai-${randomBytes(6).toString('hex')}`;
-    const limits = { ...DEFAULT_LIMITS, ...options.limits };
-    const asRoot = options.runAsRoot ?? false;
-    const env = options.env ?? {};
+    const asRoot = settings.runAsRoot;
+    const env = settings.env ?? {};
     const container = await docker.createContainer(
-      containerConfig({ id, image, workdir: DOCKER_WORKDIR, env, labels: ownerLabels(options), limits, network, asRoot }),
+      containerConfig({ id, image, workdir: DOCKER_WORKDIR, env, labels: ownerLabels(settings), limits, network, asRoot }),
     );
     try {
       await prepareContainer(container, { workdir: DOCKER_WORKDIR, asRoot });
@@ -171,7 +116,7 @@ export class DockerSandbox implements Sandbox {
         memoryBytes: limits.memoryBytes,
         pidsLimit: limits.pids,
         env,
-        shellOptions: options.shell,
+        shellOptions: settings.shell,
       };
       const sandbox = new DockerSandbox(init, 0);
       await sandbox.shell.start();
@@ -187,9 +132,8 @@ export class DockerSandbox implements Sandbox {
    * opens a new shell in the last known working directory with the exported environment.
    * Background jobs of the previous shell are ended, and the next observation says so.
    */
-  static async connect(id: string, options: DockerConnectOptions = {}): Promise<DockerSandbox> {
-    const docker = options.docker ?? createDockerClient();
-    await assertDockerAvailable(docker);
+  static async connect(id: string, options: { docker: Docker; shell: ShellOptions | undefined }): Promise<DockerSandbox> {
+    const { docker } = options;
     const container = docker.getContainer(id);
     let details: Docker.ContainerInspectInfo;
     try {
@@ -216,48 +160,6 @@ export class DockerSandbox implements Sandbox {
     const sandbox = new DockerSandbox(init, null);
     await sandbox.shell.start();
     return sandbox;
-  }
-
-  /** Sandboxes on the engine (all states), optionally only one owner's. */
-  static async list(options: DockerListOptions = {}): Promise<SandboxInfo[]> {
-    const docker = options.docker ?? createDockerClient();
-    await assertDockerAvailable(docker);
-    const label = [`${SANDBOX_LABELS.managed}=true`];
-    if (options.owner) label.push(`${SANDBOX_LABELS.owner}=${options.owner}`);
-    const containers = await docker.listContainers({ all: true, filters: { label } });
-    return containers.map((c) =>
-      infoFromLabels((c.Names[0] ?? c.Id).replace(/^\//, ''), c.Labels ?? {}, {
-        state: toState(c.State),
-        image: c.Image,
-        createdAt: new Date(c.Created * 1000),
-      }),
-    );
-  }
-
-  /** Removes the owner's sandboxes that are not kept (orphans of a crashed or restarted server). Returns the removed ids. */
-  static async reap(options: DockerReapOptions): Promise<string[]> {
-    const docker = options.docker ?? createDockerClient();
-    const keep =
-      typeof options.keep === 'function'
-        ? options.keep
-        : (
-            (ids: Set<string>) => (info: SandboxInfo) =>
-              ids.has(info.id)
-          )(new Set(options.keep));
-    const removed: string[] = [];
-    for (const info of await DockerSandbox.list({ docker, owner: options.owner })) {
-      if (keep(info)) continue;
-      await docker
-        .getContainer(info.id)
-        .remove({ force: true, v: true })
-        .then(
-          () => removed.push(info.id),
-          (err: unknown) => {
-            if (statusOf(err) !== 404) throw err;
-          },
-        );
-    }
-    return removed;
   }
 
   setEnv(vars: Record<string, string>): Promise<void> {

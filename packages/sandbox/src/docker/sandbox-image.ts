@@ -6,11 +6,11 @@ import { ImageBuildError, ImageNotAllowedError, ImageNotFoundError } from '../er
 import { buildTar } from '../files/tar-archive.ts';
 import { statusOf } from './docker-client.ts';
 
-/** Tag of the default sandbox image (`METISAI_SANDBOX_IMAGE` overrides it). */
-export const defaultSandboxImage = (): string => process.env.METISAI_SANDBOX_IMAGE || 'metisai/sandbox:latest';
+/** Tag of the default sandbox image, built from the package's Dockerfile. */
+export const DEFAULT_SANDBOX_IMAGE = 'metisai/sandbox:latest';
 
-/** Base image the default image is built `FROM` (`METISAI_BASE_IMAGE` overrides it). */
-export const defaultBaseImage = (): string => process.env.METISAI_BASE_IMAGE || 'debian:bookworm-slim';
+/** Base image the default image is built `FROM` unless the driver names another. */
+export const DEFAULT_BASE_IMAGE = 'debian:bookworm-slim';
 
 /** `name` → `name:latest`; digests and explicit tags stay as they are. */
 export function normalizeImageName(image: string): string {
@@ -39,30 +39,34 @@ export function assertImageAllowed(image: string, allowedImages: readonly string
   if (!matches) throw new ImageNotAllowedError(image, allowedImages);
 }
 
-/** `METISAI_SANDBOX_DOCKERFILE`, else the package's Dockerfile, found from this module (src/docker/ or a bundled dist/). */
-export function sandboxDockerfilePath(): string {
-  if (process.env.METISAI_SANDBOX_DOCKERFILE) return process.env.METISAI_SANDBOX_DOCKERFILE;
+/** The package's Dockerfile, found from this module (src/docker/ or a bundled dist/): it sits next to package.json. */
+export function packageDockerfilePath(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let depth = 0; depth < 4; depth++) {
     const candidate = join(dir, 'Dockerfile');
     if (existsSync(candidate) && existsSync(join(dir, 'package.json'))) return candidate;
     dir = dirname(dir);
   }
-  throw new ImageBuildError(defaultSandboxImage(), 'the package Dockerfile was not found next to package.json');
+  throw new ImageBuildError(DEFAULT_SANDBOX_IMAGE, 'the package Dockerfile was not found next to package.json');
 }
 
 export interface BuildImageOptions {
+  /** Tag of the built image (default `metisai/sandbox:latest`). */
   tag?: string;
+  /** Its `BASE_IMAGE` build argument (default `debian:bookworm-slim`). */
   baseImage?: string;
+  /** Path of the Dockerfile (default: the package's); it is the whole build context. */
+  dockerfile?: string;
   onLog?: (line: string) => void;
 }
 
-/** Builds the default sandbox image from the package's Dockerfile through the engine API. */
+/** Builds a sandbox image (by default the default image from the package's Dockerfile) through the engine API; answers its tag. */
 export async function buildSandboxImage(docker: Docker, options: BuildImageOptions = {}): Promise<string> {
-  const tag = options.tag ?? defaultSandboxImage();
-  const baseImage = options.baseImage ?? defaultBaseImage();
+  const tag = options.tag ?? DEFAULT_SANDBOX_IMAGE;
+  const baseImage = options.baseImage ?? DEFAULT_BASE_IMAGE;
   const log = options.onLog ?? (() => undefined);
-  const context = await buildTar([{ name: 'Dockerfile', type: 'file', mode: 0o644, data: readFileSync(sandboxDockerfilePath()) }], { uid: 0, gid: 0 });
+  const dockerfile = readFileSync(options.dockerfile ?? packageDockerfilePath());
+  const context = await buildTar([{ name: 'Dockerfile', type: 'file', mode: 0o644, data: dockerfile }], { uid: 0, gid: 0 });
   log(`[sandbox] building image ${tag} from ${baseImage} (first use; this takes a minute)`);
   let stream: NodeJS.ReadableStream;
   try {
@@ -93,27 +97,26 @@ export async function buildSandboxImage(docker: Docker, options: BuildImageOptio
   return tag;
 }
 
-const builds = new Map<string, Promise<string>>();
-
-/** Makes sure `image` exists: builds the default image when it is missing, otherwise tries a pull. */
-export async function ensureImage(docker: Docker, image: string, options: { onLog?: (line: string) => void; canBuild?: boolean } = {}): Promise<void> {
+/**
+ * Makes sure `image` exists on the engine: when it is missing, `build` makes it (the driver passes one for its
+ * default image), otherwise it is pulled (`ImageNotFoundError` when that fails).
+ */
+export async function ensureImage(
+  docker: Docker,
+  image: string,
+  options: { onLog?: (line: string) => void; build?: () => Promise<unknown> } = {},
+): Promise<void> {
   try {
     await docker.getImage(image).inspect();
     return;
   } catch (err) {
     if (statusOf(err) !== 404) throw err;
   }
-  const log = options.onLog ?? (() => undefined);
-  if (options.canBuild !== false && normalizeImageName(image) === normalizeImageName(defaultSandboxImage())) {
-    let build = builds.get(image);
-    if (!build) {
-      build = buildSandboxImage(docker, { tag: image, onLog: log }).finally(() => builds.delete(image));
-      builds.set(image, build);
-    }
-    await build;
+  if (options.build) {
+    await options.build();
     return;
   }
-  log(`[sandbox] pulling image ${image}`);
+  options.onLog?.(`[sandbox] pulling image ${image}`);
   try {
     const stream = await docker.pull(image);
     await new Promise<void>((resolve, reject) => {

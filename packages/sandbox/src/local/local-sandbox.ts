@@ -1,35 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createEditor } from '../editor/index.ts';
-import { InvalidArgumentError, SandboxNotFoundError } from '../errors.ts';
+import { SandboxNotFoundError } from '../errors.ts';
 import { HostFileSystem } from '../files/host-file-system.ts';
-import { DEFAULT_OWNER, type Editor, type ReapOptions, type Sandbox, type SandboxCommonOptions, type SandboxInfo, type ShellOptions } from '../sandbox.ts';
+import type { Editor, Sandbox, SandboxInfo, ShellOptions } from '../sandbox.ts';
+import type { CreateSandboxOptions } from '../sandbox-driver.ts';
 import { BashSession } from '../shell/bash-session.ts';
 import { killSandboxProcesses } from './kill-sandbox-processes.ts';
 import { openLocalShell, type PtyHelper } from './local-shell-transport.ts';
 
-export interface LocalSandboxOptions extends SandboxCommonOptions {
-  /** Where sandboxes live, one directory each (default `METISAI_LOCAL_SANDBOX_DIR` or `<tmpdir>/metisai-sandboxes`). */
-  rootDir?: string;
-  /** Program that gives bash a pty (default `script` on Linux, `python` elsewhere). */
-  ptyHelper?: PtyHelper;
+/** What the local driver hands a sandbox it creates or connects to. */
+export interface LocalSettings {
+  /** Where sandboxes live, one directory each. */
+  rootDir: string;
+  ptyHelper: PtyHelper | undefined;
+  shell: ShellOptions | undefined;
 }
 
-export interface LocalConnectOptions {
-  rootDir?: string;
-  ptyHelper?: PtyHelper;
-  shell?: ShellOptions;
-  onLog?: (line: string) => void;
-}
-
-export interface LocalListOptions {
-  rootDir?: string;
-  owner?: string;
-}
-
-interface LocalSandboxRecord {
+export interface LocalSandboxRecord {
   id: string;
   owner: string;
   conversationId: string | null;
@@ -39,20 +29,10 @@ interface LocalSandboxRecord {
 }
 
 const RECORD_FILE = 'sandbox.json';
-const ID_PATTERN = /^local-[0-9a-f]{12}$/;
+/** Ids of local sandboxes; only these name directories the driver reads or deletes. */
+export const LOCAL_ID_PATTERN = /^local-[0-9a-f]{12}$/;
 
-export const localRootDir = (rootDir?: string): string => rootDir ?? process.env.METISAI_LOCAL_SANDBOX_DIR ?? join(tmpdir(), 'metisai-sandboxes');
-
-let hasWarned = false;
-function warnOnce(onLog: ((line: string) => void) | undefined): void {
-  if (hasWarned) return;
-  hasWarned = true;
-  const message = '[sandbox] LocalSandbox runs agent commands directly on this host as your user, without isolation or limits: use it for development only.';
-  if (onLog) onLog(message);
-  else console.warn(message);
-}
-
-async function readRecord(dir: string): Promise<LocalSandboxRecord | null> {
+export async function readRecord(dir: string): Promise<LocalSandboxRecord | null> {
   try {
     return JSON.parse(await readFile(join(dir, RECORD_FILE), 'utf8')) as LocalSandboxRecord;
   } catch {
@@ -62,7 +42,13 @@ async function readRecord(dir: string): Promise<LocalSandboxRecord | null> {
 
 const writeRecord = (dir: string, record: LocalSandboxRecord) => writeFile(join(dir, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
 
-function toInfo(record: LocalSandboxRecord, dir: string): SandboxInfo {
+/** Ends every process of the sandbox and deletes its directory; starts nothing. */
+export async function removeLocalSandbox(id: string, dir: string): Promise<void> {
+  await killSandboxProcesses(id);
+  await rm(dir, { recursive: true, force: true });
+}
+
+export function toInfo(record: LocalSandboxRecord, dir: string): SandboxInfo {
   return {
     id: record.id,
     driver: 'local',
@@ -79,6 +65,7 @@ function toInfo(record: LocalSandboxRecord, dir: string): SandboxInfo {
 /**
  * Child processes in a per-sandbox directory on this host (`<rootDir>/<id>/workspace`), for
  * development without Docker. Same shell, files and editor as Docker; no isolation at all.
+ * Made by the local driver (`localDriver().create()`).
  */
 export class LocalSandbox implements Sandbox {
   readonly driver = 'local' as const;
@@ -89,7 +76,7 @@ export class LocalSandbox implements Sandbox {
   readonly editor: Editor;
   private readonly dir: string;
 
-  private constructor(id: string, dir: string, env: Record<string, string>, options: { ptyHelper?: PtyHelper; shell?: ShellOptions }) {
+  private constructor(id: string, dir: string, env: Record<string, string>, options: LocalSettings) {
     this.id = id;
     this.dir = dir;
     this.workdir = join(dir, 'workspace');
@@ -117,22 +104,21 @@ export class LocalSandbox implements Sandbox {
     });
   }
 
-  static async create(options: LocalSandboxOptions = {}): Promise<LocalSandbox> {
-    warnOnce(options.onLog);
+  /** Creates the sandbox's directories and record, and starts its shell; a failure removes them. */
+  static async create(settings: LocalSettings & { owner: string }, options: CreateSandboxOptions = {}): Promise<LocalSandbox> {
     const id = `local-${randomBytes(6).toString('hex')}`;
-    const dir = join(localRootDir(options.rootDir), id);
+    const dir = join(settings.rootDir, id);
     await mkdir(join(dir, 'workspace'), { recursive: true });
     await mkdir(join(dir, 'home'), { recursive: true, mode: 0o700 });
-    const labels: Record<string, string> = { ...options.labels };
     await writeRecord(dir, {
       id,
-      owner: options.owner ?? DEFAULT_OWNER,
+      owner: settings.owner,
       conversationId: options.conversationId ?? null,
-      labels,
+      labels: { ...options.labels },
       createdAt: new Date().toISOString(),
       state: 'running',
     });
-    const sandbox = new LocalSandbox(id, dir, options.env ?? {}, options);
+    const sandbox = new LocalSandbox(id, dir, options.env ?? {}, settings);
     try {
       await sandbox.shell.start();
     } catch (err) {
@@ -143,45 +129,15 @@ export class LocalSandbox implements Sandbox {
   }
 
   /** A new shell for an existing local sandbox, with the last cwd and exported environment restored. */
-  static async connect(id: string, options: LocalConnectOptions = {}): Promise<LocalSandbox> {
-    if (!ID_PATTERN.test(id)) throw new InvalidArgumentError(`Not a local sandbox id: ${id}`);
-    warnOnce(options.onLog);
-    const dir = join(localRootDir(options.rootDir), id);
+  static async connect(id: string, settings: LocalSettings): Promise<LocalSandbox> {
+    if (!LOCAL_ID_PATTERN.test(id)) throw new SandboxNotFoundError(id);
+    const dir = join(settings.rootDir, id);
     const record = await readRecord(dir);
     if (!record) throw new SandboxNotFoundError(id);
     if (record.state !== 'running') await writeRecord(dir, { ...record, state: 'running' });
-    const sandbox = new LocalSandbox(id, dir, {}, options);
+    const sandbox = new LocalSandbox(id, dir, {}, settings);
     await sandbox.shell.start();
     return sandbox;
-  }
-
-  static async list(options: LocalListOptions = {}): Promise<SandboxInfo[]> {
-    const root = localRootDir(options.rootDir);
-    const names = await readdir(root).catch(() => [] as string[]);
-    const infos: SandboxInfo[] = [];
-    for (const name of names.filter((n) => ID_PATTERN.test(n))) {
-      const record = await readRecord(join(root, name));
-      if (record && (!options.owner || record.owner === options.owner)) infos.push(toInfo(record, join(root, name)));
-    }
-    return infos;
-  }
-
-  static async reap(options: ReapOptions & { rootDir?: string }): Promise<string[]> {
-    const keep =
-      typeof options.keep === 'function'
-        ? options.keep
-        : (
-            (ids: Set<string>) => (info: SandboxInfo) =>
-              ids.has(info.id)
-          )(new Set(options.keep));
-    const removed: string[] = [];
-    for (const info of await LocalSandbox.list({ rootDir: options.rootDir, owner: options.owner })) {
-      if (keep(info)) continue;
-      await killSandboxProcesses(info.id);
-      await rm(join(localRootDir(options.rootDir), info.id), { recursive: true, force: true });
-      removed.push(info.id);
-    }
-    return removed;
   }
 
   setEnv(vars: Record<string, string>): Promise<void> {
@@ -207,7 +163,6 @@ export class LocalSandbox implements Sandbox {
 
   async remove(): Promise<void> {
     await this.shell.close();
-    await killSandboxProcesses(this.id);
-    await rm(this.dir, { recursive: true, force: true });
+    await removeLocalSandbox(this.id, this.dir);
   }
 }

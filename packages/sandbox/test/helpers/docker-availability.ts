@@ -24,4 +24,4 @@ if (!hasDocker) {
 }
 
 /** The stock base image the Docker suites use (no build step of ours). */
-export const STOCK_IMAGE = process.env.METISAI_BASE_IMAGE || 'debian:bookworm-slim';
+export const STOCK_IMAGE = process.env.BASE_IMAGE || 'debian:bookworm-slim';

@@ -1,16 +1,29 @@
 import * as z from 'zod/mini';
-import { EnvNameSchema, IdSchema, TimestampSchema } from './common.ts';
+import { EnvNameSchema, IdSchema, openEnum, TimestampSchema } from './common.ts';
 
 /** The CodeAct tools an agent may use (OpenHands' names). */
-export const ToolNameSchema = z.enum(['execute_bash', 'str_replace_editor', 'think', 'finish']);
+export const TOOL_NAMES = ['execute_bash', 'str_replace_editor', 'think', 'finish'] as const;
+export const ToolNameSchema = z.enum(TOOL_NAMES);
 export type ToolName = z.infer<typeof ToolNameSchema>;
 export const ALL_TOOLS: readonly ToolName[] = ToolNameSchema.options;
 
+/** LLM calls a run may make after the user's last message, when neither the agent nor the user set `max_iterations`. */
+export const DEFAULT_MAX_ITERATIONS = 100;
+/** Seconds without activity after which a conversation's sandbox is stopped (its files kept), unless the agent sets it. */
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 900;
 /**
- * How an agent runs. Absent LLM fields fall back to the user's settings, then to the server's defaults.
- * `PUT /agents/{id}` replaces the whole config.
+ * Seconds an LLM call may go without receiving a byte (keep-alive comments count) before it ends as `llm_timeout`,
+ * unless the agent, the user or the server (`LLM_IDLE_TIMEOUT_SECONDS`) sets it. Reasoning models can be silent for
+ * minutes before their first token.
  */
-export const AgentConfigSchema = z.strictObject({
+export const DEFAULT_LLM_IDLE_TIMEOUT_SECONDS = 300;
+/** Seconds one whole LLM call may take (headers and stream) before it ends as `llm_timeout` (`LLM_TIMEOUT_SECONDS`). */
+export const DEFAULT_LLM_TIMEOUT_SECONDS = 600;
+
+/** Seconds of an LLM deadline: fractions allowed (0.1 s to a day). */
+export const LlmTimeoutSecondsSchema = z.number().check(z.gte(0.1), z.lte(24 * 3600));
+
+const agentConfigShape = {
   llm_model: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
   /** OpenAI-compatible base URL, including `/v1`. */
   llm_base_url: z.optional(z.url({ protocol: /^https?$/ })),
@@ -28,20 +41,39 @@ export const AgentConfigSchema = z.strictObject({
   /** Sandboxes kept started for this agent's next conversations while it runs. */
   warm_pool_size: z._default(z.number().check(z.int(), z.gte(0), z.lte(10)), 1),
   /** A conversation's sandbox is stopped after this long without activity (its files are kept). */
-  idle_timeout_seconds: z._default(z.number().check(z.int(), z.gte(30), z.lte(7 * 24 * 3600)), 900),
-});
+  idle_timeout_seconds: z._default(z.number().check(z.int(), z.gte(30), z.lte(7 * 24 * 3600)), DEFAULT_IDLE_TIMEOUT_SECONDS),
+  /** An LLM call that receives nothing for this long ends as `llm_timeout` (retried). Absent → the user's setting. */
+  llm_idle_timeout_seconds: z.optional(LlmTimeoutSecondsSchema),
+  /** One LLM call (headers and stream) may take this long, then ends as `llm_timeout`. Absent → the user's setting. */
+  llm_timeout_seconds: z.optional(LlmTimeoutSecondsSchema),
+  /**
+   * Run tool calls the model wrote as text (`<tool_call>{…}</tool_call>` and common variants) when a reply has no
+   * native ones, as models served without a tool parser do. Default true.
+   */
+  text_tool_calls: z._default(z.boolean(), true),
+};
+
+/**
+ * How an agent runs. Absent LLM fields fall back to the user's settings, then to the server's defaults.
+ * `PUT /agents/{id}` replaces the whole config. Requests are strict: an unknown key is a 400.
+ */
+export const AgentConfigSchema = z.strictObject(agentConfigShape);
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 export type AgentConfigInput = z.input<typeof AgentConfigSchema>;
 
-export const AgentStatusSchema = z.enum(['stopped', 'starting', 'running', 'stopping', 'error']);
+/** The config as a server answers it: keys a newer server added pass through, and tool names are open. */
+export const AgentConfigResponseSchema = z.looseObject({ ...agentConfigShape, tools: z.array(openEnum(TOOL_NAMES)) });
+
+export const AGENT_STATUSES = ['stopped', 'starting', 'running', 'stopping', 'error'] as const;
+export const AgentStatusSchema = z.enum(AGENT_STATUSES);
 export type AgentStatus = z.infer<typeof AgentStatusSchema>;
 
 export const AgentSchema = z.object({
   id: IdSchema,
   name: z.string(),
   description: z.nullable(z.string()),
-  config: AgentConfigSchema,
-  status: AgentStatusSchema,
+  config: AgentConfigResponseSchema,
+  status: openEnum(AGENT_STATUSES),
   /** Why the agent is in `error`, or null. */
   status_message: z.nullable(z.string()),
   created_at: TimestampSchema,
@@ -70,6 +102,6 @@ export type AgentUpdateParams = z.input<typeof AgentUpdateParamsSchema>;
 /** Answer of `POST /agents/{id}/start|stop` (202): the status it moved to; the rest happens in the background. */
 export const AgentStatusResponseSchema = z.object({
   id: IdSchema,
-  status: AgentStatusSchema,
+  status: openEnum(AGENT_STATUSES),
 });
 export type AgentStatusResponse = z.infer<typeof AgentStatusResponseSchema>;

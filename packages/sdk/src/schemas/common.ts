@@ -1,5 +1,13 @@
 import * as z from 'zod/mini';
 
+/**
+ * An enum a newer server may extend. Requests use the closed `z.enum`; responses use this, so that a value added by a
+ * later server version (a new agent status, state, reason or code) parses instead of failing with `invalid_response`.
+ * Typed `Known | (string & {})`: editors still complete the known values, and any other string is accepted.
+ */
+export const openEnum = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.union([z.enum(values), z.string()]) as unknown as z.ZodMiniType<T[number] | (string & {}), T[number] | (string & {})>;
+
 /** Resource ids are UUIDs (version 7, so they sort by creation time). */
 export const IdSchema = z.uuid();
 

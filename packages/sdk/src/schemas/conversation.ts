@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { IdSchema, TimestampSchema } from './common.ts';
-import { ConversationStateSchema } from './event.ts';
+import { IdSchema, openEnum, TimestampSchema } from './common.ts';
+import { CONVERSATION_STATES } from './event.ts';
 
 export const UsageSchema = z.object({
   prompt_tokens: z.number(),
@@ -15,7 +15,7 @@ export const ConversationSchema = z.object({
   id: IdSchema,
   agent_id: z.nullable(IdSchema),
   title: z.nullable(z.string()),
-  state: ConversationStateSchema,
+  state: openEnum(CONVERSATION_STATES),
   /** `seq` of the last stored event (0 when none): stream with `after: last_seq` to get only what comes next. */
   last_seq: z.number(),
   usage: UsageSchema,

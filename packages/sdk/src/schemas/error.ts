@@ -18,9 +18,13 @@ export const ErrorBodySchema = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
-/** Stable error codes the server answers with. */
+/**
+ * Stable error codes the server answers with (`error.code` of every error body). Responses type `code` as a plain string:
+ * a newer server may add codes.
+ */
 export const ErrorCode = {
   validation: 'validation_error',
+  badRequest: 'bad_request',
   malformedJson: 'malformed_json',
   payloadTooLarge: 'payload_too_large',
   unsupportedMediaType: 'unsupported_media_type',
@@ -28,7 +32,9 @@ export const ErrorCode = {
   forbidden: 'forbidden',
   registrationClosed: 'registration_closed',
   invalidCredentials: 'invalid_credentials',
+  notASession: 'not_a_session',
   notFound: 'not_found',
+  methodNotAllowed: 'method_not_allowed',
   emailTaken: 'email_taken',
   conflict: 'conflict',
   invalidTransition: 'invalid_transition',
@@ -45,3 +51,6 @@ export const ErrorCode = {
   internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Every code of `ErrorCode`, e.g. for a message catalogue that must cover them all. */
+export const ERROR_CODES: readonly ErrorCode[] = Object.values(ErrorCode);

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
+import { openEnum } from './common.ts';
 
 export const HealthSchema = z.object({
-  status: z.enum(['ok', 'unavailable']),
+  status: openEnum(['ok', 'unavailable']),
   version: z.string(),
   checks: z.optional(z.record(z.string(), z.string())),
 });

@@ -1,6 +1,6 @@
 import type { Event } from '@metisai/sdk/schemas';
 import { CONDENSED_OUTPUT } from './chat-messages.ts';
-import { replyStarts } from './stop-conditions.ts';
+import { replyStarts } from './history.ts';
 
 /** The outputs of this many latest LLM replies are kept whole. */
 const KEEP_RECENT_REPLIES = 2;

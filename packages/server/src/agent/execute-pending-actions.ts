@@ -2,8 +2,8 @@ import type { ActionEvent } from '@metisai/sdk/schemas';
 import { executeToolCall, type ToolOutcome } from './execute-tool-call.ts';
 import { hasUserMessageAfter, pendingActions } from './pending-actions.ts';
 import type { RunContext } from './run-context.ts';
-import type { ConfirmationDecision, RunEnd } from './run-options.ts';
-import { stopped } from './stop-conditions.ts';
+import { aborted, awaitingConfirmation, finished, type RunEnd, sandboxFailure } from './run-ends.ts';
+import type { ConfirmationDecision } from './run-options.ts';
 
 export const REJECTED = 'The user rejected this action, so it was not executed.';
 export const OVERTAKEN = 'The user sent a new message before this action ran, so it was not executed.';
@@ -11,12 +11,6 @@ const SKIPPED: Record<string, string> = {
   stopped: 'The user stopped the run before this action was executed.',
   finished: 'Not executed: the task was finished by an earlier call.',
   error: 'Not executed: the run ended with an error.',
-};
-
-export const sandboxFailure = (err: unknown): RunEnd => {
-  const code = (err as { code?: unknown }).code;
-  const detail = `${typeof code === 'string' ? `${code}: ` : ''}${err instanceof Error ? err.message : String(err)}`;
-  return { state: 'error', reason: 'sandbox_error', error: { code: 'sandbox_error', message: `The sandbox failed (${detail})` } };
 };
 
 /**
@@ -28,7 +22,7 @@ export const sandboxFailure = (err: unknown): RunEnd => {
 export async function executePendingActions(run: RunContext, decision?: ConfirmationDecision): Promise<RunEnd | null> {
   let end: RunEnd | null = null;
   for (const action of pendingActions(run.events)) {
-    if (!end && run.isStopped) end = stopped(run.stopReason);
+    if (!end && run.isStopped) end = aborted(run.stopReason);
     if (end) {
       await run.observe(action, { content: SKIPPED[end.state] ?? SKIPPED.error! });
       continue;
@@ -38,7 +32,7 @@ export async function executePendingActions(run: RunContext, decision?: Confirma
       continue;
     }
     if (run.options.confirmationMode && run.tool(action.tool)?.needsConfirmation) {
-      if (decision === undefined) return { state: 'awaiting_confirmation', reason: 'confirmation_required' };
+      if (decision === undefined) return awaitingConfirmation();
       const answer = decision;
       decision = undefined;
       if (answer === 'reject') {
@@ -62,5 +56,5 @@ async function execute(run: RunContext, action: ActionEvent): Promise<RunEnd | n
   await run.observe(action, outcome);
   if (outcome.finishMessage === undefined) return null;
   await run.emit({ type: 'message', role: 'assistant', content: outcome.finishMessage });
-  return { state: 'finished', reason: 'finish' };
+  return finished();
 }

@@ -10,6 +10,7 @@ export type {
   TokenUsage,
 } from './run-options.ts';
 export { pendingActions } from './pending-actions.ts';
-export { STOP_INTERRUPTED } from './stop-conditions.ts';
+export * as runEnds from './run-ends.ts';
+export type { RunAbortReason, RunEnd } from './run-ends.ts';
 export { SECRET_PLACEHOLDER, SecretMasker } from './secret-masker.ts';
 export { toolsFor, type AgentTool } from './tools/index.ts';

@@ -1,25 +1,26 @@
-import { executePendingActions, sandboxFailure } from './execute-pending-actions.ts';
+import { DEFAULT_MAX_ITERATIONS } from '@metisai/sdk/schemas';
+import { executePendingActions } from './execute-pending-actions.ts';
+import { currentTask, replyStarts } from './history.ts';
 import { RunContext } from './run-context.ts';
-import type { RunConversationOptions, RunEnd, RunResult } from './run-options.ts';
+import { aborted, awaitingUser, internalError, maxIterationsReached, type RunEnd, sandboxFailure, stuck } from './run-ends.ts';
+import type { RunConversationOptions, RunResult } from './run-options.ts';
 import { step } from './step.ts';
-import { currentTask, isStuck, maxIterationsReached, replyStarts, stopped, stuck } from './stop-conditions.ts';
+import { isStuck } from './stuck-detector.ts';
 import { buildSystemPrompt } from './system-prompt.ts';
 
-const DEFAULT_MAX_ITERATIONS = 100;
-
 /**
- * Runs the agent from the conversation's stored events until it leaves `running`: the LLM replies, its
- * tool calls run in the sandbox, and every step is emitted. The first event is `state: running`, the last
- * one the final `state`. Only the emitter's failures throw; everything else ends the run with a state.
+ * Runs the agent from the conversation's stored events until it leaves `running`: the LLM replies, its tool calls run
+ * in the sandbox, and every step is emitted. The caller has already stored `state: running` (with the message or the
+ * confirmation that started the run); the last event emitted here is the final `state`. Only the emitter's failures
+ * throw; everything else ends the run with a state.
  */
 export async function runConversation(options: RunConversationOptions): Promise<RunResult> {
   const run = new RunContext(options);
-  await run.emit({ type: 'state', state: 'running', reason: options.decision ? `user_${options.decision}` : null });
   let end: RunEnd;
   try {
     end = await loop(run);
   } catch (err) {
-    end = { state: 'error', reason: 'internal_error', error: { code: 'internal_error', message: err instanceof Error ? err.message : String(err) } };
+    end = internalError(err);
   }
   return run.end(end);
 }
@@ -40,13 +41,13 @@ async function loop(run: RunContext): Promise<RunEnd> {
   let iterations = replyStarts(currentTask(run.events)).length;
   let end = await executePendingActions(run, run.options.decision);
   while (!end) {
-    if (run.isStopped) return stopped(run.stopReason);
+    if (run.isStopped) return aborted(run.stopReason);
     if (isStuck(run.events)) return stuck();
     if (iterations >= maxIterations) return maxIterationsReached(maxIterations);
     iterations++;
     const result = await step(run, systemPrompt);
     if ('end' in result) return result.end;
-    if (result.toolCallCount === 0) return { state: 'idle', reason: 'awaiting_user' };
+    if (result.toolCallCount === 0) return awaitingUser();
     end = await executePendingActions(run);
   }
   return end;

@@ -1,15 +1,13 @@
 import type { Sandbox } from '@metisai/sandbox';
-import type { ConversationState, Event, EventType, ToolName } from '@metisai/sdk/schemas';
-
-type StoredFields = 'id' | 'seq' | 'conversation_id' | 'created_at';
+import type { ConversationState, Event, ToolName } from '@metisai/sdk/schemas';
+import type { EventInput } from '../events/event-input.ts';
+import type { RunEnd } from './run-ends.ts';
 
 /**
- * An event as the loop hands it to the emitter: a stored event without the fields the log assigns.
- * `id` is set on assistant messages, so the stored message's `id` equals its deltas' `message_id`.
+ * An event as the loop hands it to the emitter. `id` is set on assistant messages, so the stored message's `id`
+ * equals its deltas' `message_id`.
  */
-export type AgentEventInput = {
-  [T in EventType]: Omit<Extract<Event, { type: T }>, StoredFields> & { id?: string };
-}[EventType];
+export type AgentEventInput = EventInput;
 
 /** A piece of an assistant message while it streams (the `delta` event without `type`/`conversation_id`). */
 export interface AgentDelta {
@@ -17,10 +15,15 @@ export interface AgentDelta {
   content: string;
 }
 
-/** Where the loop reports. `emit` stores the event (and publishes it); `emitDelta` only publishes. */
+/**
+ * Where the loop reports. `emit` stores the event (and publishes it); `emitDelta` only publishes a piece of the
+ * answer, `emitReasoningDelta` a piece of a reasoning model's reasoning (the `reasoning_delta` event; optional: an
+ * emitter without it drops reasoning pieces, the stored message keeps the reasoning whole).
+ */
 export interface AgentEmitter {
   emit(event: AgentEventInput): Promise<Event>;
   emitDelta(delta: AgentDelta): void | Promise<void>;
+  emitReasoningDelta?(delta: AgentDelta): void | Promise<void>;
 }
 
 export interface LlmSettings {
@@ -34,8 +37,13 @@ export interface LlmSettings {
   retryBaseDelayMs?: number;
   /** Longest wait before a retry, Retry-After included (default 30 000). */
   maxRetryDelayMs?: number;
-  /** Timeout of one LLM request (default 600 000). */
+  /** One whole LLM call, headers and stream, ends as `llm_timeout` after this long (default 600 000). */
   timeoutMs?: number;
+  /**
+   * An LLM call that receives no byte for this long (SSE keep-alive comments count) ends as `llm_timeout`
+   * (default 300 000).
+   */
+  idleTimeoutMs?: number;
 }
 
 export interface TokenUsage {
@@ -49,12 +57,14 @@ export interface RunConversationOptions {
   llm: LlmSettings;
   /** The agent's own system prompt, added after the built-in one. */
   systemPrompt?: string;
-  /** LLM calls allowed since the last user message (default 100). */
+  /** LLM calls allowed since the last user message (default `DEFAULT_MAX_ITERATIONS`, 100). */
   maxIterations?: number;
   /** Enabled tools (default all); `finish` is always enabled. */
   tools?: readonly ToolName[];
   /** Ask before every `execute_bash` / `str_replace_editor` action. */
   confirmationMode?: boolean;
+  /** Run tool calls the model wrote as text when its reply has no native ones (default true; see `text-tool-calls.ts`). */
+  textToolCalls?: boolean;
   /** The conversation's sandbox, or a factory called once at the start of the run. */
   sandbox: Sandbox | (() => Promise<Sandbox>);
   /** The conversation's stored events so far, the new user message included. */
@@ -66,25 +76,20 @@ export interface RunConversationOptions {
   emitter: AgentEmitter;
   /** The user's answer to the pending action (the first `action` event without an observation). */
   decision?: ConfirmationDecision;
-  /** Called after every LLM call that reported usage. */
-  onUsage?: (usage: TokenUsage) => void;
+  /**
+   * Called after every LLM call that reported usage. Not awaited by the step; the run awaits every returned promise
+   * before its final state, so usage is recorded by then. It must not reject (a failure to record is the caller's to log).
+   */
+  onUsage?: (usage: TokenUsage) => Promise<void>;
   /** Raw output chunks (ANSI included, secrets masked) of a command while it runs. */
   onCommandOutput?: (toolCallId: string, chunk: string) => void;
   /** Id of assistant messages (default UUIDv7). */
   newId?: () => string;
 }
 
-/** How a run ended: the same `state` and `reason` as its last (state) event. */
-export interface RunEnd {
-  state: ConversationState;
-  reason: string;
-  /** Stored as an error event just before the state event. */
-  error?: { code: string; message: string };
-}
-
 export interface RunResult {
   state: ConversationState;
-  reason: string;
+  reason: RunEnd['reason'];
   /** Tokens of every LLM call of this run. */
   usage: TokenUsage;
 }

@@ -12,9 +12,12 @@ export interface OrmOptions {
   poolSize?: number;
 }
 
+/** The ORM and its connection pool (`application_name` `metisai`). Entities map the schema the migrations create. */
 export async function createOrm({ databaseUrl, logger, poolSize = 10 }: OrmOptions): Promise<Orm> {
   return MikroORM.init({
     clientUrl: databaseUrl,
+    // Passed to pg's Pool: `pg_stat_activity` tells this server's connections apart (see also metisai-listen, -locks).
+    driverOptions: { application_name: 'metisai' },
     entities,
     extensions: [Migrator],
     migrations: { migrationsList: migrations, tableName: 'schema_migrations', snapshot: false, silent: true },

@@ -3,16 +3,29 @@ import { ApiKeyEntity } from './api-key.ts';
 import { ConversationEntity } from './conversation.ts';
 import { EventEntity } from './event.ts';
 import { IdempotencyKeyEntity } from './idempotency-key.ts';
+import { LlmCallEntity } from './llm-call.ts';
 import { SecretEntity } from './secret.ts';
 import { SessionEntity } from './session.ts';
 import { SettingsEntity } from './settings.ts';
 import { UserEntity } from './user.ts';
 
-export { AgentEntity, ApiKeyEntity, ConversationEntity, EventEntity, IdempotencyKeyEntity, SecretEntity, SessionEntity, SettingsEntity, UserEntity };
+export {
+  AgentEntity,
+  ApiKeyEntity,
+  ConversationEntity,
+  EventEntity,
+  IdempotencyKeyEntity,
+  LlmCallEntity,
+  SecretEntity,
+  SessionEntity,
+  SettingsEntity,
+  UserEntity,
+};
 export type { Agent } from './agent.ts';
 export type { ApiKey } from './api-key.ts';
 export type { Conversation } from './conversation.ts';
 export type { Event } from './event.ts';
+export type { LlmCall } from './llm-call.ts';
 export type { Secret } from './secret.ts';
 export type { Session } from './session.ts';
 export type { Settings } from './settings.ts';
@@ -28,4 +41,5 @@ export const entities = [
   SecretEntity,
   ApiKeyEntity,
   IdempotencyKeyEntity,
+  LlmCallEntity,
 ];

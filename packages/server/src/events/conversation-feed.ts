@@ -3,8 +3,6 @@ import type { Logger } from 'pino';
 
 /** Where a feed reads committed events from (Postgres, through the ORM). */
 export interface EventSource {
-  /** Sends a NOTIFY on the events channel. */
-  notify(payload: string): Promise<void>;
   /** Stored events with `seq > after`, in order, at most `limit`. */
   readAfter(conversationId: string, after: number, limit: number): Promise<Event[]>;
   /** The highest committed `seq` of the conversation (0 when it has none or does not exist). */

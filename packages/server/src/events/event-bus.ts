@@ -1,16 +1,14 @@
 import type { StreamEvent } from '@metisai/sdk/schemas';
-import pg from 'pg';
 import type { Logger } from 'pino';
+import type { PgListener } from '../db/pg-listener.ts';
 import { ConversationFeed, READ_PAGE_SIZE, Subscriber, type EventSource } from './conversation-feed.ts';
-import { decodeNotice, encodeControlNotice, EVENTS_CHANNEL, type ControlNotice } from './notice.ts';
+import { decodeNotice, EVENTS_CHANNEL } from './notice.ts';
 
 export interface EventBusOptions {
-  databaseUrl: string;
+  /** The process's LISTEN connection; the bus registers the events channel on it. */
+  listener: PgListener;
   source: EventSource;
   logger: Logger;
-  /** First delay before reconnecting a dropped LISTEN connection; doubles up to `maxReconnectDelayMs`. */
-  minReconnectDelayMs?: number;
-  maxReconnectDelayMs?: number;
 }
 
 export interface SubscribeOptions {
@@ -29,24 +27,25 @@ export interface Subscription {
 }
 
 /**
- * Live conversation events for this process. One LISTEN connection (reconnected when it drops) and one
- * `ConversationFeed` per conversation that has subscribers; the agent loop writes with `appendEvent` and
- * `publishDelta` (services/event-log.ts), which NOTIFY every process.
+ * Live conversation events for this process: one `ConversationFeed` per conversation that has subscribers, fed by the
+ * NOTIFYs of the events channel on the process's LISTEN connection. The agent loop writes with `appendEvent` and
+ * `publishEphemeral` (events/event-log.ts), which NOTIFY every process.
  */
 export class EventBus {
   readonly #options: EventBusOptions;
   readonly #log: Logger;
   readonly #feeds = new Map<string, ConversationFeed>();
-  #client: pg.Client | undefined;
-  #reconnectTimer: NodeJS.Timeout | undefined;
-  #reconnectDelayMs: number;
   #isClosed = false;
-  readonly #controlListeners = new Set<(control: ControlNotice) => void>();
 
+  /** Registers the events channel on `options.listener`: build the bus before the listener starts. */
   constructor(options: EventBusOptions) {
     this.#options = options;
     this.#log = options.logger.child({ component: 'event-bus' });
-    this.#reconnectDelayMs = options.minReconnectDelayMs ?? 100;
+    options.listener.listen(EVENTS_CHANNEL, (payload) => this.#handleNotification(payload));
+    // Notices sent while the connection was down are lost: every feed reads what it missed.
+    options.listener.onReconnect(() => {
+      for (const feed of this.#feeds.values()) feed.handleNotice();
+    });
   }
 
   /** Conversations with a live feed in this process. */
@@ -62,23 +61,7 @@ export class EventBus {
 
   /** Whether the LISTEN connection is up. */
   get isListening(): boolean {
-    return this.#client !== undefined;
-  }
-
-  /** Control requests (stop a run) sent by any process with `sendControl`, this one included. */
-  onControl(listener: (control: ControlNotice) => void): () => void {
-    this.#controlListeners.add(listener);
-    return () => this.#controlListeners.delete(listener);
-  }
-
-  /** Asks every process (through the same channel as events) to act on a run it may be executing. */
-  async sendControl(control: ControlNotice): Promise<void> {
-    await this.#options.source.notify(encodeControlNotice(control));
-  }
-
-  /** Opens the LISTEN connection; throws when the database cannot be reached. */
-  async start(): Promise<void> {
-    this.#client = await this.#listen();
+    return this.#options.listener.isListening;
   }
 
   subscribe(conversationId: string, options: SubscribeOptions): Subscription {
@@ -105,19 +88,15 @@ export class EventBus {
     return { ready, close };
   }
 
-  /** Ends every subscription (their streams close) and the LISTEN connection. */
-  async close(): Promise<void> {
+  /** Ends every subscription (their streams close) and takes no new ones. The LISTEN connection is the listener's. */
+  close(): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
-    clearTimeout(this.#reconnectTimer);
     for (const feed of this.#feeds.values()) {
       feed.close();
       for (const subscriber of feed.subscribers) subscriber.end();
     }
     this.#feeds.clear();
-    const client = this.#client;
-    this.#client = undefined;
-    await client?.end().catch(() => {});
   }
 
   #feedOf(conversationId: string): ConversationFeed {
@@ -147,63 +126,12 @@ export class EventBus {
     subscriber.finishReplay();
   }
 
-  async #listen(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.#options.databaseUrl, keepAlive: true, application_name: 'metisai-events' });
-    client.on('notification', (message) => {
-      if (message.channel === EVENTS_CHANNEL) this.#handleNotification(message.payload);
-    });
-    client.on('error', (error) => this.#handleDrop(client, error));
-    client.on('end', () => this.#handleDrop(client));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
-    } catch (error) {
-      await client.end().catch(() => {});
-      throw error;
-    }
-    return client;
-  }
-
   #handleNotification(payload: string | undefined): void {
     const notice = decodeNotice(payload);
     if (!notice) return;
-    if (notice.kind === 'control') {
-      for (const listener of this.#controlListeners) listener(notice.control);
-      return;
-    }
     const feed = this.#feeds.get(notice.conversationId);
     if (!feed) return;
     if (notice.kind === 'event') feed.handleNotice(notice.seq);
     else feed.handleEphemeral(notice.event);
-  }
-
-  #handleDrop(client: pg.Client, error?: Error): void {
-    if (client !== this.#client || this.#isClosed) return;
-    this.#client = undefined;
-    this.#log.warn({ err: error }, 'LISTEN connection lost; reconnecting');
-    client.end().catch(() => {});
-    this.#scheduleReconnect();
-  }
-
-  #scheduleReconnect(): void {
-    const delay = this.#reconnectDelayMs;
-    this.#reconnectTimer = setTimeout(async () => {
-      try {
-        const client = await this.#listen();
-        if (this.#isClosed) {
-          await client.end().catch(() => {});
-          return;
-        }
-        this.#client = client;
-        this.#reconnectDelayMs = this.#options.minReconnectDelayMs ?? 100;
-        this.#log.info({ feeds: this.#feeds.size }, 'LISTEN connection restored');
-        // Notices sent while we were away are lost: every feed reads what it missed.
-        for (const feed of this.#feeds.values()) feed.handleNotice();
-      } catch (error) {
-        this.#log.warn({ err: error, retry_ms: delay }, 'LISTEN reconnect failed');
-        this.#reconnectDelayMs = Math.min(delay * 2, this.#options.maxReconnectDelayMs ?? 5000);
-        if (!this.#isClosed) this.#scheduleReconnect();
-      }
-    }, delay);
   }
 }

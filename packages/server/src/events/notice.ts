@@ -6,19 +6,8 @@ export const EVENTS_CHANNEL = 'metis_events';
 /** Postgres refuses NOTIFY payloads of 8000 bytes or more; we stay well below. */
 export const MAX_NOTICE_BYTES = 7900;
 
-/** What a NOTIFY on the channel says: a stored event was committed, or a delta streams by. */
-export type Notice =
-  | { kind: 'event'; conversationId: string; seq: number }
-  | { kind: 'ephemeral'; conversationId: string; event: EphemeralEvent }
-  | { kind: 'control'; control: ControlNotice };
-
-/** A request to whichever process runs something: stop a conversation's run, or every run of an agent. */
-export interface ControlNotice {
-  action: 'stop_conversation' | 'stop_agent';
-  id: string;
-}
-
-export const encodeControlNotice = (control: ControlNotice) => JSON.stringify({ control });
+/** What a NOTIFY on the events channel says: a stored event was committed, or an ephemeral event streams by. */
+export type Notice = { kind: 'event'; conversationId: string; seq: number } | { kind: 'ephemeral'; conversationId: string; event: EphemeralEvent };
 
 /** `{"conversation_id":"…","seq":12}`: subscribers read the row itself. */
 export const encodeEventNotice = (conversationId: string, seq: number) => JSON.stringify({ conversation_id: conversationId, seq });
@@ -58,11 +47,7 @@ export function decodeNotice(payload: string | undefined): Notice | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const { conversation_id: conversationId, seq, type } = value as { conversation_id?: unknown; seq?: unknown; type?: unknown };
-  const { control } = value as { control?: Partial<ControlNotice> };
-  if (control && (control.action === 'stop_conversation' || control.action === 'stop_agent') && typeof control.id === 'string') {
-    return { kind: 'control', control: { action: control.action, id: control.id } };
-  }
-  if (type === 'delta' || type === 'output') {
+  if (type === 'delta' || type === 'reasoning_delta' || type === 'output') {
     const event = EphemeralEventSchema.safeParse(value);
     return event.success ? { kind: 'ephemeral', conversationId: event.data.conversation_id, event: event.data } : undefined;
   }

@@ -1,14 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ParameterizedContext } from 'koa';
 import type { Logger } from 'pino';
+import type { Principal } from '../security/principal.ts';
 
-/** Who is calling: a user through a session token or one of their API keys. */
-export interface Principal {
-  userId: string;
-  /** The `jti` of the access token, when the call came with one. */
-  sessionId: string | null;
-  apiKeyId: string | null;
-}
+export type { Principal } from '../security/principal.ts';
 
 export interface AppState {
   requestId: string;

@@ -1,6 +1,6 @@
 import type { z } from 'zod/mini';
 import type { ErrorDetail } from '@metisai/sdk/schemas';
-import { validationError } from './api-error.ts';
+import { validationError } from '../errors.ts';
 
 type Issue = z.core.$ZodIssue;
 

@@ -12,11 +12,11 @@ import {
 } from '@metisai/sdk/schemas';
 import type { z } from 'zod/mini';
 import type { Orm } from '../db/orm.ts';
+import { listNewestFirst } from '../db/paginate.ts';
 import { AgentEntity, type Agent } from '../entities/index.ts';
-import { ApiError, notFound } from '../http/api-error.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import { uuid7 } from '../security/uuid7.ts';
-import type { AgentRuntime } from './agent-runtime.ts';
-import { listNewestFirst } from './paginate.ts';
+import type { AgentLifecycle } from './agent-lifecycle.ts';
 
 export const toAgentJson = (agent: Agent): AgentJson => ({
   id: agent.id,
@@ -35,16 +35,17 @@ const ALLOWED_FROM: Record<'start' | 'stop', AgentStatus[]> = {
   stop: ['starting', 'running', 'error'],
 };
 
+/** The caller's agents: CRUD, and start/stop transitions whose work (`AgentLifecycle`) finishes in the background. */
 export class AgentService {
   readonly #orm: Orm;
-  readonly #runtime: AgentRuntime;
+  readonly #lifecycle: AgentLifecycle;
   readonly #logger: Logger;
   /** Transitions still finishing in the background; awaited on shutdown. */
   readonly #pending = new Set<Promise<void>>();
 
-  constructor(orm: Orm, runtime: AgentRuntime, logger: Logger) {
+  constructor(orm: Orm, lifecycle: AgentLifecycle, logger: Logger) {
     this.#orm = orm;
-    this.#runtime = runtime;
+    this.#lifecycle = lifecycle;
     this.#logger = logger;
   }
 
@@ -55,7 +56,7 @@ export class AgentService {
   /** The caller's live agent, or a 404 (also for another user's). */
   async getOwned(em: EntityManager, userId: string, id: string): Promise<Agent> {
     const agent = await em.findOne(AgentEntity, { id, userId, deletedAt: null });
-    if (!agent) throw notFound('agent');
+    if (!agent) throw new NotFoundError('agent');
     return agent;
   }
 
@@ -86,7 +87,7 @@ export class AgentService {
   /** Stops the agent, then deletes it; its conversations stay readable and refuse new messages. */
   async delete(em: EntityManager, userId: string, id: string): Promise<void> {
     const agent = await this.getOwned(em, userId, id);
-    if (agent.status !== 'stopped') await this.#runtime.stop(em, agent);
+    if (agent.status !== 'stopped') await this.#lifecycle.stop(em, agent);
     agent.status = 'stopped';
     agent.deletedAt = new Date();
     await em.flush();
@@ -94,14 +95,14 @@ export class AgentService {
 
   start(em: EntityManager, userId: string, id: string): Promise<AgentStatusResponse> {
     return this.#transition(em, userId, id, 'start', 'starting', async (agent) => {
-      await this.#runtime.start(this.#orm.em.fork(), agent);
+      await this.#lifecycle.start(this.#orm.em.fork(), agent);
       return 'running';
     });
   }
 
   stop(em: EntityManager, userId: string, id: string): Promise<AgentStatusResponse> {
     return this.#transition(em, userId, id, 'stop', 'stopping', async (agent) => {
-      await this.#runtime.stop(this.#orm.em.fork(), agent);
+      await this.#lifecycle.stop(this.#orm.em.fork(), agent);
       return 'stopped';
     });
   }
@@ -109,7 +110,7 @@ export class AgentService {
   /** Stops every agent of a user (before the account goes). */
   async stopAll(em: EntityManager, userId: string): Promise<void> {
     const agents = await em.find(AgentEntity, { userId, status: { $ne: 'stopped' } });
-    await Promise.all(agents.map((agent) => this.#runtime.stop(em, agent)));
+    await Promise.all(agents.map((agent) => this.#lifecycle.stop(em, agent)));
   }
 
   /** Waits for transitions still running in the background. */
@@ -137,7 +138,7 @@ export class AgentService {
     );
     if (moved === 0) {
       const agent = await this.getOwned(em, userId, id);
-      throw new ApiError(409, ErrorCode.invalidTransition, `Cannot ${action} an agent that is ${agent.status}`, {
+      throw new ConflictError(ErrorCode.invalidTransition, `Cannot ${action} an agent that is ${agent.status}`, {
         extra: { current_status: agent.status, allowed_from: from },
       });
     }
@@ -163,13 +164,13 @@ export class AgentService {
 }
 
 /** Why a conversation of this agent cannot take a message now, or null when it can. */
-export async function agentRefusal(em: EntityManager, agentId: string): Promise<ApiError | null> {
+export async function agentRefusal(em: EntityManager, agentId: string): Promise<ConflictError | null> {
   const agent = await em.findOne(AgentEntity, { id: agentId });
   if (!agent || agent.deletedAt) {
-    return new ApiError(409, ErrorCode.agentDeleted, 'The agent of this conversation was deleted; the conversation is read-only');
+    return new ConflictError(ErrorCode.agentDeleted, 'The agent of this conversation was deleted; the conversation is read-only');
   }
   if (agent.status !== 'running') {
-    return new ApiError(409, ErrorCode.agentNotRunning, `The agent is ${agent.status}; start it to send messages`, {
+    return new ConflictError(ErrorCode.agentNotRunning, `The agent is ${agent.status}; start it to send messages`, {
       extra: { agent_id: agent.id, agent_status: agent.status },
     });
   }

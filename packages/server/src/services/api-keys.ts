@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ApiKey as ApiKeyJson, ApiKeyCreated, ApiKeyCreateParams, ListParams, Page } from '@metisai/sdk/schemas';
 import { ApiKeyEntity, type ApiKey } from '../entities/index.ts';
-import { notFound } from '../http/api-error.ts';
+import { NotFoundError } from '../errors.ts';
 import { uuid7 } from '../security/uuid7.ts';
-import { listNewestFirst } from './paginate.ts';
+import { listNewestFirst } from '../db/paginate.ts';
 
 /** Every API key starts with this, which tells it apart from a JWT. */
 export const API_KEY_PREFIX = 'metis_';
@@ -43,7 +43,7 @@ export class ApiKeyService {
 
   async delete(em: EntityManager, userId: string, id: string): Promise<void> {
     const removed = await em.nativeDelete(ApiKeyEntity, { id, userId });
-    if (removed === 0) throw notFound('API key');
+    if (removed === 0) throw new NotFoundError('API key');
   }
 
   /** The live key matching `key`, or null. Marks it used (at most once a minute, to spare writes). */

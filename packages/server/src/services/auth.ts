@@ -4,16 +4,16 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ErrorCode, type AuthToken, type LoginParams, type PasswordChangeParams, type RegisterParams } from '@metisai/sdk/schemas';
 import type { Config } from '../config.ts';
 import { SessionEntity, UserEntity, type User } from '../entities/index.ts';
-import { ApiError, rateLimited } from '../http/api-error.ts';
-import type { Principal } from '../http/app-state.ts';
-import { RateLimiter } from '../http/rate-limiter.ts';
+import { AuthenticationError, ConflictError, InvalidRequestError, PermissionDeniedError, RateLimitedError } from '../errors.ts';
+import type { Principal } from '../security/principal.ts';
+import { RateLimiter } from '../security/rate-limiter.ts';
 import type { Keys } from '../security/keys.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import { signAccessToken } from './tokens.ts';
 import { toUserJson } from './users.ts';
 
 const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
-const invalidCredentials = () => new ApiError(401, ErrorCode.invalidCredentials, 'Incorrect email or password');
+const invalidCredentials = () => new AuthenticationError(ErrorCode.invalidCredentials, 'Incorrect email or password');
 
 export class AuthService {
   readonly #config: Config;
@@ -36,7 +36,7 @@ export class AuthService {
 
   async register(em: EntityManager, params: RegisterParams, ip: string): Promise<AuthToken> {
     if (!this.#config.allowRegistration) {
-      throw new ApiError(403, ErrorCode.registrationClosed, 'Registration is closed on this server');
+      throw new PermissionDeniedError(ErrorCode.registrationClosed, 'Registration is closed on this server');
     }
     this.#limit(this.#registerPerIp, ip);
     const email = params.email.trim();
@@ -68,7 +68,7 @@ export class AuthService {
 
   async logout(em: EntityManager, principal: Principal): Promise<void> {
     if (!principal.sessionId) {
-      throw new ApiError(400, 'not_a_session', 'This request was authenticated with an API key; delete the key through /api/v1/api-keys instead');
+      throw new InvalidRequestError(ErrorCode.notASession, 'This request was authenticated with an API key; delete the key through /api/v1/api-keys instead');
     }
     await em.nativeUpdate(SessionEntity, { id: principal.sessionId, revokedAt: null }, { revokedAt: new Date() });
   }
@@ -77,7 +77,7 @@ export class AuthService {
   async changePassword(em: EntityManager, principal: Principal, params: PasswordChangeParams): Promise<void> {
     const user = await em.findOneOrFail(UserEntity, { id: principal.userId });
     if (!(await bcrypt.compare(params.current_password, user.passwordHash))) {
-      throw new ApiError(400, ErrorCode.invalidCredentials, 'The current password is incorrect', {
+      throw new InvalidRequestError(ErrorCode.invalidCredentials, 'The current password is incorrect', {
         details: [{ path: 'current_password', message: 'is incorrect' }],
       });
     }
@@ -120,13 +120,13 @@ export class AuthService {
   }
 
   #emailTaken() {
-    return new ApiError(409, ErrorCode.emailTaken, 'An account with this email already exists', {
+    return new ConflictError(ErrorCode.emailTaken, 'An account with this email already exists', {
       details: [{ path: 'email', message: 'is already registered' }],
     });
   }
 
   #limit(limiter: RateLimiter, key: string) {
     const verdict = limiter.hit(key);
-    if (!verdict.allowed) throw rateLimited(verdict.retryAfterSeconds);
+    if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
   }
 }

@@ -8,13 +8,27 @@ import type {
   EventListParams,
   Page,
 } from '@metisai/sdk/schemas';
+import { listNewestFirst } from '../db/paginate.ts';
 import { ConversationEntity, type Conversation } from '../entities/index.ts';
-import { notFound } from '../http/api-error.ts';
+import { NotFoundError } from '../errors.ts';
+import { listEvents } from '../events/event-log.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import { agentRefusal, type AgentService } from './agents.ts';
-import { listEvents } from './event-log.ts';
-import type { ConversationRunner } from '../runtime/conversation-runner.ts';
-import { listNewestFirst } from './paginate.ts';
+
+/**
+ * What the conversation service needs from whatever runs agents (`ConversationRunner` in runs/). Each method throws
+ * domain errors (`ConflictError` with `conversation_busy`, `not_awaiting_confirmation`, `conversation_not_running`).
+ */
+export interface ConversationRuns {
+  /** Stores the user's message with `state: running` and starts the run that answers it; answers the message event. */
+  postMessage(em: EntityManager, conversation: Conversation, content: string): Promise<EventJson>;
+  /** Answers the pending action of a conversation in `awaiting_confirmation` and resumes the run. */
+  confirm(em: EntityManager, conversation: Conversation, approve: boolean): Promise<void>;
+  /** Stops the conversation's run, in whichever process runs it. */
+  stop(em: EntityManager, conversation: Conversation): Promise<void>;
+  /** The conversation was deleted: its run stops and its sandbox goes. */
+  forget(conversation: Conversation): Promise<void>;
+}
 
 export const toConversationJson = (conversation: Conversation): ConversationJson => ({
   id: conversation.id,
@@ -32,13 +46,17 @@ export const toConversationJson = (conversation: Conversation): ConversationJson
   updated_at: conversation.updatedAt.toISOString(),
 });
 
+/**
+ * The caller's conversations and their logs. Runs go through `runs`; an app built without a runner (`runs: null`, the
+ * route-test seam) serves everything else and refuses what needs a run.
+ */
 export class ConversationService {
   readonly #agents: AgentService;
-  readonly #runner: ConversationRunner;
+  readonly #runs: ConversationRuns | null;
 
-  constructor(agents: AgentService, runner: ConversationRunner) {
+  constructor(agents: AgentService, runs: ConversationRuns | null) {
     this.#agents = agents;
-    this.#runner = runner;
+    this.#runs = runs;
   }
 
   async list(em: EntityManager, userId: string, params: ConversationListParams): Promise<Page<ConversationJson>> {
@@ -47,7 +65,7 @@ export class ConversationService {
 
   async getOwned(em: EntityManager, userId: string, id: string): Promise<Conversation> {
     const conversation = await em.findOne(ConversationEntity, { id, userId });
-    if (!conversation) throw notFound('conversation');
+    if (!conversation) throw new NotFoundError('conversation');
     return conversation;
   }
 
@@ -79,7 +97,7 @@ export class ConversationService {
   async delete(em: EntityManager, userId: string, id: string): Promise<void> {
     const conversation = await this.getOwned(em, userId, id);
     await em.remove(conversation).flush();
-    await this.#runner.forget(conversation);
+    await this.#runs?.forget(conversation);
   }
 
   async listMessages(em: EntityManager, userId: string, id: string, params: EventListParams): Promise<Page<EventJson>> {
@@ -95,21 +113,26 @@ export class ConversationService {
   /** Stores the user's message and starts the run that answers it; refused while the agent is stopped or deleted. */
   async postMessage(em: EntityManager, userId: string, id: string, content: string): Promise<EventJson> {
     const conversation = await this.#runnable(em, userId, id);
-    return this.#runner.postMessage(em, conversation, content);
+    return this.#runner().postMessage(em, conversation, content);
   }
 
   /** Resumes a run waiting for confirmation of its pending action. */
   async confirm(em: EntityManager, userId: string, id: string, approve: boolean): Promise<ConversationJson> {
     const conversation = await this.#runnable(em, userId, id);
-    await this.#runner.confirm(em, conversation, approve);
+    await this.#runner().confirm(em, conversation, approve);
     return toConversationJson(await this.getOwned(em.fork(), userId, id));
   }
 
   /** Stops the conversation's run (in whichever process runs it). */
   async stop(em: EntityManager, userId: string, id: string): Promise<ConversationJson> {
     const conversation = await this.getOwned(em, userId, id);
-    await this.#runner.stop(em, conversation);
+    await this.#runner().stop(em, conversation);
     return toConversationJson(await this.getOwned(em.fork(), userId, id));
+  }
+
+  #runner(): ConversationRuns {
+    if (!this.#runs) throw new Error('this app was built without a runner');
+    return this.#runs;
   }
 
   async #runnable(em: EntityManager, userId: string, id: string): Promise<Conversation> {

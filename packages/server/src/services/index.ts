@@ -3,15 +3,18 @@ import type { Config } from '../config.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Keys } from '../security/keys.ts';
 import { AccountService } from './accounts.ts';
-import type { AgentRuntime } from './agent-runtime.ts';
-import type { ConversationRunner } from '../runtime/conversation-runner.ts';
+import type { AgentLifecycle } from './agent-lifecycle.ts';
 import { AgentService } from './agents.ts';
 import { ApiKeyService } from './api-keys.ts';
 import { AuthService } from './auth.ts';
-import { ConversationService } from './conversations.ts';
+import { type ConversationRuns, ConversationService } from './conversations.ts';
+import { LlmTestService } from './llm-test.ts';
+import { RunSettingsService } from './run-settings.ts';
 import { SecretService } from './secrets.ts';
 import { SettingsService } from './settings.ts';
+import { UsageService } from './usage.ts';
 
+/** The services the routes call. Each takes the request's EntityManager and the caller's id, and throws domain errors. */
 export interface Services {
   auth: AuthService;
   accounts: AccountService;
@@ -20,32 +23,45 @@ export interface Services {
   settings: SettingsService;
   secrets: SecretService;
   apiKeys: ApiKeyService;
+  llmTest: LlmTestService;
 }
 
-/** What runs conversations and agents; built from the services it needs (see runtime/). */
-export interface Runtime {
-  runner: ConversationRunner;
-  agentRuntime: AgentRuntime;
+/** The leaf services: what the run machinery needs before the rest can be built (see server.ts). */
+export interface CoreServices {
+  settings: SettingsService;
+  secrets: SecretService;
+  runSettings: RunSettingsService;
+  usage: UsageService;
 }
 
+export function createCoreServices(config: Config, keys: Keys): CoreServices {
+  const settings = new SettingsService(keys);
+  const secrets = new SecretService(keys);
+  return { settings, secrets, runSettings: new RunSettingsService(config, settings, secrets), usage: new UsageService() };
+}
+
+/**
+ * The services built on the core ones: `lifecycle` is what starting and stopping an agent does, `runs` what runs
+ * conversations (`null`: an app without a runner, see `ConversationService`).
+ */
 export function createServices(deps: {
   config: Config;
   keys: Keys;
   orm: Orm;
   logger: Logger;
-  makeRuntime: (services: { settings: SettingsService; secrets: SecretService }) => Runtime;
+  core: CoreServices;
+  lifecycle: AgentLifecycle;
+  runs: ConversationRuns | null;
 }): Services {
-  const settings = new SettingsService(deps.keys);
-  const secrets = new SecretService(deps.keys);
-  const runtime = deps.makeRuntime({ settings, secrets });
-  const agents = new AgentService(deps.orm, runtime.agentRuntime, deps.logger);
+  const agents = new AgentService(deps.orm, deps.lifecycle, deps.logger);
   return {
     auth: new AuthService(deps.config, deps.keys),
     accounts: new AccountService(agents),
     agents,
-    conversations: new ConversationService(agents, runtime.runner),
-    settings,
-    secrets,
+    conversations: new ConversationService(agents, deps.runs),
+    settings: deps.core.settings,
+    secrets: deps.core.secrets,
     apiKeys: new ApiKeyService(),
+    llmTest: new LlmTestService(deps.core.runSettings),
   };
 }

@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ErrorCode, type ListParams, type Page, type Secret as SecretJson, type SecretCreateParams } from '@metisai/sdk/schemas';
 import { SecretEntity, type Secret } from '../entities/index.ts';
-import { ApiError, notFound } from '../http/api-error.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import { decrypt, encrypt } from '../security/cipher.ts';
 import type { Keys } from '../security/keys.ts';
 import { uuid7 } from '../security/uuid7.ts';
-import { listNewestFirst } from './paginate.ts';
+import { listNewestFirst } from '../db/paginate.ts';
 
 const toSecretJson = (secret: Secret): SecretJson => ({
   id: secret.id,
@@ -41,7 +41,7 @@ export class SecretService {
       await em.flush();
     } catch (error) {
       if ((error as { code?: string }).code === '23505') {
-        throw new ApiError(409, ErrorCode.secretExists, `A secret named ${params.name} already exists; delete it first to replace it`, {
+        throw new ConflictError(ErrorCode.secretExists, `A secret named ${params.name} already exists; delete it first to replace it`, {
           details: [{ path: 'name', message: 'is already used by another secret' }],
         });
       }
@@ -52,7 +52,7 @@ export class SecretService {
 
   async delete(em: EntityManager, userId: string, id: string): Promise<void> {
     const removed = await em.nativeDelete(SecretEntity, { id, userId });
-    if (removed === 0) throw notFound('secret');
+    if (removed === 0) throw new NotFoundError('secret');
   }
 
   /** Values of the named secrets in clear, for the agent runtime; never sent to clients or logs. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSandbox, type Sandbox } from '@metisai/sandbox';
+import { localDriver, type Sandbox } from '@metisai/sandbox';
 import { startScriptedLlm, type Script, type ScriptedLlm } from '@metisai/scripted-llm';
 import type { Event } from '@metisai/sdk/schemas';
 import {
@@ -86,7 +86,7 @@ export async function startHarness(
   { sandbox: given, ...llmOptions }: { apiKey?: string; chunkDelayMs?: number; sandbox?: Sandbox } = {},
 ): Promise<Harness> {
   const rootDir = await mkdtemp(join(tmpdir(), 'metis-agent-'));
-  const sandbox = given ?? (await createSandbox({ driver: 'local', rootDir, onLog: () => {} }));
+  const sandbox = given ?? (await localDriver({ rootDir, onLog: () => {} }).create());
   const llm = await startScriptedLlm({ script: makeScript(sandbox.workdir), ...llmOptions });
   const emitter = new RecordingEmitter();
   const usage: TokenUsage[] = [];
@@ -97,16 +97,21 @@ export async function startHarness(
     emitter,
     usage,
     commandOutput,
-    run: (options = {}) =>
-      runConversation({
+    // As the runner does: `state: running` is stored with what started the run, then the loop runs.
+    run: async (options = {}) => {
+      await emitter.emit({ type: 'state', state: 'running', reason: options.decision ? `user_${options.decision}` : null });
+      return runConversation({
         llm: { model: 'scripted-llm', baseURL: llm.url, apiKey: 'sk-test', retryBaseDelayMs: 10 },
         sandbox,
         history: [...emitter.events],
         emitter,
-        onUsage: (u) => usage.push(u),
+        onUsage: async (u) => {
+          usage.push(u);
+        },
         onCommandOutput: (_id, chunk) => commandOutput.push(chunk),
         ...options,
-      }),
+      });
+    },
     close: async () => {
       await llm.close();
       await sandbox.remove().catch(() => undefined);

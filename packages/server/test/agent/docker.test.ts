@@ -1,14 +1,16 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { createSandbox, DockerUnavailableError, type Sandbox } from '@metisai/sandbox';
+import { DockerUnavailableError, dockerDriver, type Sandbox } from '@metisai/sandbox';
 import { turns } from '@metisai/scripted-llm';
 import { startHarness, type Harness } from './agent-harness.ts';
 
 /** A Docker sandbox of the prebuilt image, or null (suite skipped) when no engine answers. */
 const dockerSandbox = (): Promise<Sandbox | null> =>
-  createSandbox({ driver: 'docker', buildDefaultImage: false, onLog: () => {} }).catch((err: unknown) => {
-    if (err instanceof DockerUnavailableError || (err as { code?: string }).code === 'image_not_found') return null;
-    throw err;
-  });
+  dockerDriver({ buildDefaultImage: false, onLog: () => {} })
+    .create()
+    .catch((err: unknown) => {
+      if (err instanceof DockerUnavailableError || (err as { code?: string }).code === 'image_not_found') return null;
+      throw err;
+    });
 const probe = await dockerSandbox();
 await probe?.remove();
 

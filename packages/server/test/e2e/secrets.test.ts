@@ -31,7 +31,7 @@ beforeAll(async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'metis-e2e-secrets-'));
   await chmod(dataDir, 0o755);
   llm = await startScriptedLlm({ script: [] });
-  server = await startTestServer({ env: { RUNTIME_TYPE: 'local', METIS_DATA_DIR: dataDir, LOG_LEVEL: 'debug' }, logger: createLogger('debug', capture) });
+  server = await startTestServer({ env: { SANDBOX_DRIVER: 'local', METIS_DATA_DIR: dataDir, LOG_LEVEL: 'debug' }, logger: createLogger('debug', capture) });
   const user = await registerUser(new Http(server.url), 'secrets');
   http = user.http;
   token = user.token;

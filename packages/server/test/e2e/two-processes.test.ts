@@ -12,7 +12,7 @@ let onB: Http;
 const streams = new Streams();
 beforeAll(async () => {
   rt = await startRuntime();
-  serverB = await startTestServer({ databaseUrl: rt.server.databaseUrl, env: { RUNTIME_TYPE: 'local', METIS_DATA_DIR: rt.dataDir } });
+  serverB = await startTestServer({ databaseUrl: rt.server.databaseUrl, env: { SANDBOX_DRIVER: 'local', METIS_DATA_DIR: rt.dataDir } });
   onB = new Http(serverB.url, rt.user.token);
 });
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Agent } from '../../src/entities/index.ts';
-import { ConfigCheckingRuntime, type AgentRuntime } from '../../src/services/agent-runtime.ts';
+import { ConfigCheck, type AgentLifecycle } from '../../src/services/agent-lifecycle.ts';
 import { eventually, Http, registerUser } from '../support/http.ts';
 import { startApiServer, type ApiServer } from './api-server.ts';
 
@@ -25,8 +25,8 @@ class Gate {
 }
 
 /** The real runtime, but starts and stops wait at their gates until the test opens them. */
-class GatedRuntime implements AgentRuntime {
-  readonly #inner = new ConfigCheckingRuntime();
+class GatedRuntime implements AgentLifecycle {
+  readonly #inner = new ConfigCheck();
   readonly starts = new Gate();
   readonly stops = new Gate();
 
@@ -46,13 +46,14 @@ const DEFAULT_CONFIG = {
   secrets: [],
   warm_pool_size: 1,
   idle_timeout_seconds: 900,
+  text_tool_calls: true,
 };
 
 let server: ApiServer;
 let http: Http;
 let alice: Http;
 beforeAll(async () => {
-  server = await startApiServer();
+  server = await startApiServer({ withRunner: true });
   http = new Http(server.url);
   alice = (await registerUser(http, 'agents')).http;
 });
@@ -101,6 +102,9 @@ describe('create, read, update', () => {
       secrets: ['GITHUB_TOKEN'],
       warm_pool_size: 0,
       idle_timeout_seconds: 60,
+      llm_idle_timeout_seconds: 120,
+      llm_timeout_seconds: 900.5,
+      text_tool_calls: false,
     };
     const agent = await createAgent(alice, { name: 'Full', config });
     expect(agent.config).toEqual(config);
@@ -118,6 +122,9 @@ describe('create, read, update', () => {
     [{ llm_base_url: 'not a url' }, 'config.llm_base_url'],
     [{ llm_base_url: 'ftp://llm.example' }, 'config.llm_base_url'],
     [{ warm_pool_size: 11 }, 'config.warm_pool_size'],
+    [{ llm_idle_timeout_seconds: 0 }, 'config.llm_idle_timeout_seconds'],
+    [{ llm_timeout_seconds: 'long' }, 'config.llm_timeout_seconds'],
+    [{ text_tool_calls: 'yes' }, 'config.text_tool_calls'],
     [{ idle_timeout_seconds: 5 }, 'config.idle_timeout_seconds'],
   ])('config %j is a 400 naming %s', async (config, path) => {
     const reply = await alice.post('/api/v1/agents', { name: 'Bad', config });
@@ -242,7 +249,7 @@ describe('status machine', () => {
     let gated: ApiServer;
     let carol: Http;
     beforeAll(async () => {
-      gated = await startApiServer({ agentRuntime: runtime });
+      gated = await startApiServer({ agentLifecycle: runtime });
       carol = (await registerUser(new Http(gated.url), 'gated')).http;
     });
     afterAll(async () => {
@@ -277,7 +284,7 @@ describe('status machine', () => {
 
   test('stop while starting wins: the start finishing last does not bring the agent back', async () => {
     const runtime = new GatedRuntime();
-    const first = await startApiServer({ agentRuntime: runtime });
+    const first = await startApiServer({ agentLifecycle: runtime });
     const dave = await registerUser(new Http(first.url), 'late-start');
     const agent = await createAgent(dave.http);
     runtime.starts.close();

@@ -8,7 +8,7 @@ import { MISSING_ID, startApiServer, type ApiServer } from './api-server.ts';
 let server: ApiServer;
 let http: Http;
 beforeAll(async () => {
-  server = await startApiServer();
+  server = await startApiServer({ withRunner: true });
   http = new Http(server.url);
 });
 afterAll(() => server.close());

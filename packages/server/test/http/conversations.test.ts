@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eventually, Http, registerUser } from '../support/http.ts';
-import { appendEvent } from '../../src/services/event-log.ts';
+import { appendEvent } from '../../src/events/event-log.ts';
 import { startApiServer, type ApiServer } from './api-server.ts';
 
 let server: ApiServer;
 let alice: Http;
 beforeAll(async () => {
-  server = await startApiServer();
+  server = await startApiServer({ withRunner: true });
   alice = (await registerUser(new Http(server.url), 'conversations')).http;
 });
 afterAll(() => server.close());
@@ -117,16 +117,19 @@ describe('messages', () => {
     });
     expect(await settled(conversation.id)).toBe('error');
     const events = (await alice.get(`/api/v1/conversations/${conversation.id}/events`)).body.data;
+    // The message is stored with `state: running` (one transaction), so the failure to resolve the LLM ends with a state.
     expect(events.map((e: { seq: number; type: string }) => [e.seq, e.type])).toEqual([
       [1, 'message'],
-      [2, 'error'],
-      [3, 'state'],
+      [2, 'state'],
+      [3, 'error'],
+      [4, 'state'],
     ]);
-    expect(events[1]).toMatchObject({ code: 'llm_not_configured' });
-    expect(events[2]).toMatchObject({ state: 'error', reason: 'llm_not_configured' });
+    expect(events[1]).toMatchObject({ state: 'running', reason: null });
+    expect(events[2]).toMatchObject({ code: 'llm_not_configured' });
+    expect(events[3]).toMatchObject({ state: 'error', reason: 'llm_not_configured' });
     // No placeholder reply: there is no assistant message.
     const second = await send(conversation.id, 'two');
-    expect(second.body.seq).toBe(4);
+    expect(second.body.seq).toBe(5);
     await settled(conversation.id);
     const messages = await alice.get(`/api/v1/conversations/${conversation.id}/messages`);
     expect(messages.body).toEqual({ data: [first.body, second.body], has_more: false, next_after: null });
@@ -138,7 +141,7 @@ describe('messages', () => {
     expect((await send(a.id, 'a1')).body.seq).toBe(1);
     expect((await send(b.id, 'b1')).body.seq).toBe(1);
     await settled(a.id);
-    expect((await send(a.id, 'a2')).body.seq).toBe(4);
+    expect((await send(a.id, 'a2')).body.seq).toBe(5);
   });
 
   test('concurrent messages never overlap runs: each is a 202 that starts a run or a 409 conversation_busy that stores nothing', async () => {
@@ -201,7 +204,7 @@ describe('event pages', () => {
   beforeAll(async () => {
     conversation = await createConversation();
     // Five messages in the log, written as the runtime writes events (posting would start runs between them).
-    for (let i = 1; i <= 5; i++) await appendEvent(server.orm.em.fork(), conversation.id, 'message', { role: 'user', content: `m${i}` });
+    for (let i = 1; i <= 5; i++) await appendEvent(server.orm.em.fork(), conversation.id, { type: 'message', role: 'user', content: `m${i}` });
   });
 
   test('after is an exclusive seq and limit caps the page', async () => {

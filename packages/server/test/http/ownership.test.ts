@@ -9,7 +9,7 @@ let bob: Http;
 const owned = { agent: '', conversation: '', secret: '', apiKey: '', apiKeyValue: '' };
 
 beforeAll(async () => {
-  server = await startApiServer();
+  server = await startApiServer({ withRunner: true });
   const http = new Http(server.url);
   alice = (await registerUser(http, 'owner')).http;
   bob = (await registerUser(http, 'intruder')).http;

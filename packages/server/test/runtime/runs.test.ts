@@ -193,7 +193,7 @@ describe('restarts', () => {
       expect(events.rows.at(-1)).toMatchObject({ type: 'state', payload: { state: 'error', reason: 'interrupted' } });
       await client.query(`update conversations set state = 'running' where id = $1`, [id]);
       await client.end();
-      const again = await startTestServer({ databaseUrl: local.server.databaseUrl, env: { RUNTIME_TYPE: 'local', METIS_DATA_DIR: local.dataDir } });
+      const again = await startTestServer({ databaseUrl: local.server.databaseUrl, env: { SANDBOX_DRIVER: 'local', METIS_DATA_DIR: local.dataDir } });
       try {
         const http = new Http(again.url, local.user.token);
         const conversation = await http.get(`/api/v1/conversations/${id}`);

@@ -1,6 +1,6 @@
 import { mkdtemp, chmod, rm } from 'node:fs/promises';
 import pg from 'pg';
-import { createDockerClient, DockerSandbox } from '@metisai/sandbox';
+import { dockerDriver } from '@metisai/sandbox';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startScriptedLlm, type ChatRequest, type ScriptedLlm, type Turn } from '@metisai/scripted-llm';
@@ -31,7 +31,7 @@ export async function startRuntime(options: { driver?: 'local' | 'docker'; env?:
   const llm: ScriptedLlm = await startScriptedLlm({ script: [] });
   const server = await startTestServer({
     databaseUrl: options.databaseUrl,
-    env: { RUNTIME_TYPE: options.driver ?? 'local', METIS_DATA_DIR: dataDir, ...options.env },
+    env: { SANDBOX_DRIVER: options.driver ?? 'local', METIS_DATA_DIR: dataDir, ...options.env },
   });
   const user = await registerUser(new Http(server.url), 'runner');
   const settings = await user.http.put('/api/v1/settings', { llm_model: 'scripted', llm_base_url: llm.url, llm_api_key: 'sk-test' });
@@ -73,12 +73,9 @@ export async function removeSandboxesOf(databaseUrl: string): Promise<void> {
   await client.connect();
   const installation = (await client.query<{ id: string }>('select id from installation')).rows[0]?.id;
   await client.end();
-  const docker = createDockerClient();
-  const sandboxes = await DockerSandbox.list({ docker }).catch(() => []);
+  const driver = dockerDriver();
+  const sandboxes = await driver.list().catch(() => []);
   for (const info of sandboxes.filter((sandbox) => installation && sandbox.owner?.startsWith(`metisai:${installation}:`))) {
-    await docker
-      .getContainer(info.id)
-      .remove({ force: true })
-      .catch(() => undefined);
+    await driver.remove(info.id).catch(() => undefined);
   }
 }

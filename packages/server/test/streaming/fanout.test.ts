@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { appendEvent, publishDelta } from '../../src/services/event-log.ts';
+import { appendEvent, publishEphemeral } from '../../src/events/event-log.ts';
 import { startApiServer, type ApiServer } from '../http/api-server.ts';
 import { eventually, Http, registerUser } from '../support/http.ts';
 import { SseClient } from './sse-client.ts';
@@ -11,8 +11,8 @@ let serverB: ApiServer;
 let alice: { http: Http; token: string };
 const open: SseClient[] = [];
 beforeAll(async () => {
-  serverA = await startApiServer({ env: { RATE_LIMIT_API_PER_USER: '0' } });
-  serverB = await startApiServer({ databaseUrl: serverA.databaseUrl, env: { RATE_LIMIT_API_PER_USER: '0' } });
+  serverA = await startApiServer({ withRunner: true, env: { RATE_LIMIT_API_PER_USER: '0' } });
+  serverB = await startApiServer({ withRunner: true, databaseUrl: serverA.databaseUrl, env: { RATE_LIMIT_API_PER_USER: '0' } });
   alice = await registerUser(new Http(serverA.url), 'fanout');
 });
 afterAll(async () => {
@@ -31,7 +31,7 @@ const streamFrom = async (server: ApiServer, id: string, lastEventId?: string) =
  * Appends an event through server A's own log writer (as the agent runtime does). Posting messages would start
  * runs, and a conversation takes one run at a time; the stream is what is tested here.
  */
-const send = (id: string, content: string) => appendEvent(serverA.orm.em.fork(), id, 'message', { role: 'assistant', content });
+const send = (id: string, content: string) => appendEvent(serverA.orm.em.fork(), id, { type: 'message', role: 'assistant', content });
 
 describe('fan-out across processes', () => {
   test('a client on server B sees events and deltas appended through server A', async () => {
@@ -40,7 +40,12 @@ describe('fan-out across processes', () => {
     const onA = await streamFrom(serverA, id);
     await eventually(async () => serverA.events.subscriberCount === 1 && serverB.events.subscriberCount === 1);
     for (let i = 1; i <= 5; i++) await send(id, `from A ${i}`);
-    await publishDelta(serverA.orm.em.fork(), id, { message_id: '0190a000-0000-7000-8000-00000000beef', content: 'typing' });
+    await publishEphemeral(serverA.orm.em.fork(), {
+      type: 'delta',
+      conversation_id: id,
+      message_id: '0190a000-0000-7000-8000-00000000beef',
+      content: 'typing',
+    });
     await onB.until((c) => c.stored.length === 5 && c.deltas.length === 1);
     await onA.until((c) => c.stored.length === 5 && c.deltas.length === 1);
     expect(onB.messages.map((m) => m.id ?? m.event)).toEqual(['1', '2', '3', '4', '5', 'delta']);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encodeEphemeralNotices, MAX_NOTICE_BYTES } from '../../src/events/notice.ts';
-import { appendEvent, publishDelta } from '../../src/services/event-log.ts';
+import { appendEvent, publishEphemeral } from '../../src/events/event-log.ts';
 import { startApiServer, type ApiServer } from '../http/api-server.ts';
 import { eventually, Http, registerUser } from '../support/http.ts';
 import { SseClient, type SseOpenOptions } from './sse-client.ts';
@@ -10,7 +10,7 @@ let alice: Http;
 let aliceToken: string;
 const open: SseClient[] = [];
 beforeAll(async () => {
-  server = await startApiServer({ env: { SSE_HEARTBEAT_SECONDS: '0.2', RATE_LIMIT_API_PER_USER: '0' } });
+  server = await startApiServer({ withRunner: true, env: { SSE_HEARTBEAT_SECONDS: '0.2', RATE_LIMIT_API_PER_USER: '0' } });
   const registered = await registerUser(new Http(server.url), 'streaming');
   alice = registered.http;
   aliceToken = registered.token;
@@ -25,7 +25,7 @@ const createConversation = async () => (await alice.post('/api/v1/conversations'
  * Appends an event through the server's own log writer (as the agent runtime does). Posting messages would start
  * runs, and a conversation takes one run at a time; the stream is what is tested here.
  */
-const send = (id: string, content: string) => appendEvent(server.orm.em.fork(), id, 'message', { role: 'assistant', content });
+const send = (id: string, content: string) => appendEvent(server.orm.em.fork(), id, { type: 'message', role: 'assistant', content });
 const storedEvents = async (id: string) => (await alice.get(`/api/v1/conversations/${id}/events?limit=1000`)).body.data as any[];
 const stream = async (id: string, query = '', options: SseOpenOptions = {}) => {
   const client = await SseClient.open(`${server.url}/api/v1/conversations/${id}/events${query}`, { token: aliceToken, ...options });
@@ -112,10 +112,10 @@ describe('GET /conversations/{id}/events as server-sent events', () => {
     const client = await stream(id);
     await client.until((c) => c.stored.length === 1);
     const messageId = '0190a000-0000-7000-8000-00000000abcd';
-    await publishDelta(server.orm.em.fork(), id, { message_id: messageId, content: 'Hel' });
-    await publishDelta(server.orm.em.fork(), id, { message_id: messageId, content: 'lo' });
+    await publishEphemeral(server.orm.em.fork(), { type: 'delta', conversation_id: id, message_id: messageId, content: 'Hel' });
+    await publishEphemeral(server.orm.em.fork(), { type: 'delta', conversation_id: id, message_id: messageId, content: 'lo' });
     const long = 'é😀\u0001x'.repeat(3000);
-    await publishDelta(server.orm.em.fork(), id, { message_id: messageId, content: long });
+    await publishEphemeral(server.orm.em.fork(), { type: 'delta', conversation_id: id, message_id: messageId, content: long });
     await client.until((c) => c.deltas.map((d) => d.content).join('') === `Hello${long}`);
     for (const message of client.messages.filter((m) => m.event === 'delta')) expect(message.id).toBeUndefined();
     expect(client.deltas.length).toBeGreaterThan(3);
@@ -173,7 +173,7 @@ describe('GET /conversations/{id}/events as server-sent events', () => {
   });
 
   test('server.close() ends open streams promptly', async () => {
-    const other = await startApiServer({ databaseUrl: server.databaseUrl });
+    const other = await startApiServer({ withRunner: true, databaseUrl: server.databaseUrl });
     const owner = await registerUser(new Http(other.url), 'closing');
     const id = (await owner.http.post('/api/v1/conversations', {})).body.id;
     const client = await SseClient.open(`${other.url}/api/v1/conversations/${id}/events`, { token: owner.token });

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { Logger } from 'pino';
 import { startServer, type RunningServer } from '../../src/server.ts';
-import type { AgentRuntime } from '../../src/services/agent-runtime.ts';
+import type { AgentLifecycle } from '../../src/services/agent-lifecycle.ts';
 
 /** A fresh database cloned from the migrated template. */
 export async function createTestDatabase(): Promise<string> {
@@ -47,10 +47,10 @@ export const testEnv = (databaseUrl: string, overrides: Record<string, string> =
 
 /** A real server on a free port over its own fresh database. */
 export async function startTestServer(
-  options: { env?: Record<string, string>; databaseUrl?: string; agentRuntime?: AgentRuntime; logger?: Logger } = {},
+  options: { env?: Record<string, string>; databaseUrl?: string; agentLifecycle?: AgentLifecycle; logger?: Logger } = {},
 ): Promise<RunningServer & { databaseUrl: string }> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const config = loadConfig(testEnv(databaseUrl, options.env));
-  const server = await startServer({ config, logger: options.logger ?? createLogger('silent'), agentRuntime: options.agentRuntime });
+  const server = await startServer({ config, logger: options.logger ?? createLogger('silent'), agentLifecycle: options.agentLifecycle });
   return { ...server, databaseUrl };
 }

@@ -58,7 +58,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
   llm = await startScriptedLlm({ script: [turns.text('Hello from the scripted model, streamed in pieces.')], chunkDelayMs: 5 });
-  server = await startTestServer({ env: { CORS_ORIGINS: origin, RUNTIME_TYPE: 'local' } });
+  server = await startTestServer({ env: { CORS_ORIGINS: origin, SANDBOX_DRIVER: 'local' } });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],

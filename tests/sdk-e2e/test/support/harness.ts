@@ -17,7 +17,7 @@ export async function startStack(options: { env?: Record<string, string> } = {})
   const llm: ScriptedLlm = await startScriptedLlm({ script: [] });
   const server = await startTestServer({
     env: {
-      RUNTIME_TYPE: 'local',
+      SANDBOX_DRIVER: 'local',
       METIS_DATA_DIR: dataDir,
       // Every test registers users from 127.0.0.1.
       RATE_LIMIT_REGISTER_PER_IP: '10000',

@@ -3,10 +3,10 @@ import type { RequestOptions } from '../../core/request-options.ts';
 import { path } from '../../internal/path.ts';
 import { pageOf } from '../../schemas/common.ts';
 import { ConversationSchema, type EventListParams } from '../../schemas/conversation.ts';
-import { EventSchema, type Event } from '../../schemas/event.ts';
+import { EventResponseSchema, type Event } from '../../schemas/event.ts';
 import { APIResource } from '../resource.ts';
 
-const EventPageSchema = pageOf(EventSchema);
+const EventPageSchema = pageOf(EventResponseSchema);
 
 /** `/api/v1/conversations/{id}/events` as JSON pages. For the live stream, see `conversations.stream()`. */
 export class Events extends APIResource {

@@ -1,10 +1,10 @@
 import type { KeyObject } from 'node:crypto';
 import type { Middleware } from 'koa';
 import koaJwt from 'koa-jwt';
-import { compose } from '../compose.ts';
+import compose from 'koa-compose';
 import type { AppState } from '../app-state.ts';
-import { rateLimited } from '../api-error.ts';
-import { RateLimiter } from '../rate-limiter.ts';
+import { RateLimitedError } from '../../errors.ts';
+import { RateLimiter } from '../../security/rate-limiter.ts';
 import type { ApiKeyService } from '../../services/api-keys.ts';
 import { API_KEY_PREFIX } from '../../services/api-keys.ts';
 import type { AuthService } from '../../services/auth.ts';
@@ -56,7 +56,7 @@ export function authenticate(options: AuthOptions): Middleware<AppState> {
   const perUser: Middleware<AppState> = async (ctx, next) => {
     if (options.perUserLimit > 0) {
       const verdict = limiter.hit(ctx.state.principal.userId);
-      if (!verdict.allowed) throw rateLimited(verdict.retryAfterSeconds);
+      if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
     }
     await next();
   };

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { ErrorCode } from '@metisai/sdk/schemas';
 import { IdempotencyKeyEntity } from '../../entities/index.ts';
-import { ApiError } from '../api-error.ts';
+import { ConflictError, InvalidRequestError, UnprocessableError } from '../../errors.ts';
 import type { AppContext, AppState } from '../app-state.ts';
-import { toErrorResponse } from './error-body.ts';
+import { toErrorResponse } from '../error-response.ts';
 import { decrypt, encrypt } from '../../security/cipher.ts';
 
 const KEY = /^[A-Za-z0-9._:-]{1,255}$/;
@@ -22,7 +22,7 @@ export const idempotency = (encryptionKey: Buffer): Middleware<AppState> => {
     const key = ctx.get('Idempotency-Key');
     if (ctx.method !== 'POST' || !key) return next();
     if (!KEY.test(key)) {
-      throw new ApiError(400, ErrorCode.validation, 'Idempotency-Key must be 1–255 characters of letters, digits and . _ : -', {
+      throw new InvalidRequestError(ErrorCode.validation, 'Idempotency-Key must be 1–255 characters of letters, digits and . _ : -', {
         details: [{ path: 'Idempotency-Key', message: 'has an invalid format' }],
       });
     }
@@ -43,11 +43,11 @@ export const idempotency = (encryptionKey: Buffer): Middleware<AppState> => {
     if (!claimed) {
       const first = await em.findOneOrFail(IdempotencyKeyEntity, { scope, key });
       if (first.requestHash !== requestHash) {
-        throw new ApiError(422, ErrorCode.idempotencyKeyReused, 'This Idempotency-Key was used with a different request body');
+        throw new UnprocessableError(ErrorCode.idempotencyKeyReused, 'This Idempotency-Key was used with a different request body');
       }
       if (first.status === null || first.status === undefined) {
-        throw new ApiError(409, ErrorCode.idempotencyKeyInProgress, 'A request with this Idempotency-Key is still being processed; retry shortly', {
-          headers: { 'Retry-After': '1' },
+        throw new ConflictError(ErrorCode.idempotencyKeyInProgress, 'A request with this Idempotency-Key is still being processed; retry shortly', {
+          retryAfterSeconds: 1,
         });
       }
       ctx.status = first.status;

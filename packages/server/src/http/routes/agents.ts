@@ -10,14 +10,12 @@ import {
 } from '@metisai/sdk/schemas';
 import { endpoint } from '../endpoint.ts';
 import type { RouteDeps } from './deps.ts';
-import { llmOrBadRequest } from '../../runtime/run-settings.ts';
-import { testLlm } from '../../runtime/llm-test.ts';
 import { toAgentJson } from '../../services/agents.ts';
 
 const notFound = { description: 'No such agent (or not yours)', schema: ErrorBodySchema };
 const invalidTransition = { description: 'Not allowed from the current status (`invalid_transition`, with `current_status`)', schema: ErrorBodySchema };
 
-export const agentEndpoints = ({ services, config }: RouteDeps) => {
+export const agentEndpoints = ({ services }: RouteDeps) => {
   const { agents } = services;
   return [
     endpoint({
@@ -109,7 +107,7 @@ export const agentEndpoints = ({ services, config }: RouteDeps) => {
       },
       handler: async (ctx, { params }) => {
         const agent = await agents.getOwned(ctx.state.em, ctx.state.principal.userId, params.id!);
-        ctx.body = await testLlm(await llmOrBadRequest({ config, ...services }, ctx.state.em, ctx.state.principal.userId, agent.config));
+        ctx.body = await services.llmTest.test(ctx.state.em, ctx.state.principal.userId, agent.config);
       },
     }),
   ];

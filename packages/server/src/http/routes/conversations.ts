@@ -12,10 +12,10 @@ import {
   pageOf,
   StreamEventSchema,
 } from '@metisai/sdk/schemas';
-import { validationError } from '../api-error.ts';
+import { validationError } from '../../errors.ts';
 import { endpoint } from '../endpoint.ts';
 import type { RouteDeps } from './deps.ts';
-import { streamEvents } from '../../events/index.ts';
+import { streamEvents } from '../event-stream-response.ts';
 import { toConversationJson } from '../../services/conversations.ts';
 
 const notFound = { description: 'No such conversation (or not yours)', schema: ErrorBodySchema };

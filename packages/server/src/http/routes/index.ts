@@ -3,7 +3,7 @@ import type { Middleware } from 'koa';
 import type { Health } from '@metisai/sdk/schemas';
 import type { AppState } from '../app-state.ts';
 import { idempotency } from '../middleware/idempotency.ts';
-import { notFound } from '../api-error.ts';
+import { NotFoundError } from '../../errors.ts';
 import type { Endpoint } from '../endpoint.ts';
 import { buildOpenApi } from '../openapi.ts';
 import { parseInput } from '../validate.ts';
@@ -11,7 +11,9 @@ import { agentEndpoints } from './agents.ts';
 import { authEndpoints } from './auth.ts';
 import { conversationEndpoints } from './conversations.ts';
 import type { RouteDeps } from './deps.ts';
-import { apiKeyEndpoints, secretEndpoints, settingsEndpoints } from './settings.ts';
+import { apiKeyEndpoints } from './api-keys.ts';
+import { secretEndpoints } from './secrets.ts';
+import { settingsEndpoints } from './settings.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -30,7 +32,7 @@ const handle =
   (spec: Endpoint): Middleware<AppState> =>
   async (ctx) => {
     const params = (ctx as unknown as { params: Record<string, string> }).params ?? {};
-    for (const [name, value] of Object.entries(params)) if (!UUID.test(value)) throw notFound(name === 'id' ? spec.tag.replace(/s$/, '') : name);
+    for (const [name, value] of Object.entries(params)) if (!UUID.test(value)) throw new NotFoundError(name === 'id' ? spec.tag.replace(/s$/, '') : name);
     const query = spec.query ? parseInput(spec.query, { ...ctx.query }, 'query') : undefined;
     const body = spec.body ? parseInput(spec.body, ctx.request.body ?? {}, 'body') : undefined;
     await spec.handler(ctx, { body, query, params } as never);

@@ -1,0 +1,131 @@
+import type Docker from 'dockerode';
+import { InvalidArgumentError, SandboxNotFoundError } from '../errors.ts';
+import { DEFAULT_OWNER, type Sandbox, type SandboxInfo } from '../sandbox.ts';
+import { type CreateSandboxOptions, reapWith, type SandboxDriver, type SandboxDriverOptions, type SandboxListFilter } from '../sandbox-driver.ts';
+import { DEFAULT_LIMITS, type SandboxLimits } from './container-config.ts';
+import { infoFromLabels, toState } from './container-info.ts';
+import { assertDockerAvailable, createDockerClient, statusOf } from './docker-client.ts';
+import { DockerSandbox } from './docker-sandbox.ts';
+import { SANDBOX_LABELS } from './sandbox-labels.ts';
+import { assertImageAllowed, buildSandboxImage, DEFAULT_BASE_IMAGE, DEFAULT_SANDBOX_IMAGE, ensureImage, normalizeImageName } from './sandbox-image.ts';
+
+/** Docker's rule for container names (ids are names); anything else could reach another Engine API path. */
+const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export interface DockerDriverOptions extends SandboxDriverOptions {
+  /** A dockerode client; default: one for `DOCKER_HOST`, else the local socket (as dockerode reads it). */
+  docker?: Docker;
+  /** Image of sandboxes whose `create` names none: any image with bash (default `metisai/sandbox:latest`). */
+  image?: string;
+  /** Only these images may be used (names, a missing tag meaning `latest`, or patterns with `*`); default: any. */
+  allowedImages?: readonly string[];
+  /**
+   * Build `image` from `dockerfile` when the engine lacks it (once per driver; concurrent creates wait for the
+   * same build). Default: true when `image` is `metisai/sandbox:latest` or a `dockerfile` is given; otherwise a
+   * missing image is pulled, like any other.
+   */
+  buildDefaultImage?: boolean;
+  /** `BASE_IMAGE` build argument of that build (default `debian:bookworm-slim`). */
+  baseImage?: string;
+  /** Dockerfile of that build (default: the package's `Dockerfile`, which installs bash, git, python3, node, …). */
+  dockerfile?: string;
+  /** Memory, CPU and process limits of every sandbox (default 2 GiB without swap, 1 CPU, 512 processes). */
+  limits?: SandboxLimits;
+  /** `bridge` (default), `none`, or the name of a user-defined network; `host` is refused. */
+  network?: string;
+  /** Run as root with the capabilities package installs need (see docs/sandbox.md). Default: uid 1000. */
+  runAsRoot?: boolean;
+}
+
+/**
+ * The Docker driver: a container per sandbox, driven through the Engine API (dockerode). Nothing is checked
+ * until the first call: an engine that does not answer makes that call throw `DockerUnavailableError`, and a
+ * `network` of `host` makes every `create` throw `InvalidArgumentError`.
+ */
+export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
+  const docker = options.docker ?? createDockerClient();
+  const owner = options.owner ?? DEFAULT_OWNER;
+  const defaultImage = options.image ?? DEFAULT_SANDBOX_IMAGE;
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const network = options.network ?? 'bridge';
+  const canBuild = options.buildDefaultImage ?? (normalizeImageName(defaultImage) === DEFAULT_SANDBOX_IMAGE || options.dockerfile !== undefined);
+  let building: Promise<string> | null = null;
+  const buildDefault = () => {
+    building ??= buildSandboxImage(docker, {
+      tag: defaultImage,
+      baseImage: options.baseImage ?? DEFAULT_BASE_IMAGE,
+      dockerfile: options.dockerfile,
+      onLog: options.onLog,
+    }).finally(() => {
+      building = null;
+    });
+    return building;
+  };
+
+  const driver: SandboxDriver = {
+    name: 'docker',
+    owner,
+
+    async create(create: CreateSandboxOptions = {}): Promise<Sandbox> {
+      const image = create.image ?? defaultImage;
+      assertImageAllowed(image, options.allowedImages);
+      if (network === 'host') throw new InvalidArgumentError('Network mode "host" is not allowed for sandboxes');
+      await assertDockerAvailable(docker);
+      const isDefault = normalizeImageName(image) === normalizeImageName(defaultImage);
+      await ensureImage(docker, image, { onLog: options.onLog, build: canBuild && isDefault ? buildDefault : undefined });
+      return DockerSandbox.create({
+        docker,
+        image,
+        owner,
+        env: create.env,
+        labels: create.labels,
+        conversationId: create.conversationId,
+        limits,
+        network,
+        runAsRoot: options.runAsRoot ?? false,
+        shell: options.shell,
+      });
+    },
+
+    async connect(id: string): Promise<Sandbox> {
+      if (!CONTAINER_NAME.test(id)) throw new SandboxNotFoundError(id);
+      await assertDockerAvailable(docker);
+      return DockerSandbox.connect(id, { docker, shell: options.shell });
+    },
+
+    async list(filter: SandboxListFilter = {}): Promise<SandboxInfo[]> {
+      await assertDockerAvailable(docker);
+      const label = [`${SANDBOX_LABELS.managed}=true`];
+      if (filter.owner) label.push(`${SANDBOX_LABELS.owner}=${filter.owner}`);
+      const containers = await docker.listContainers({ all: true, filters: { label } });
+      return containers.map((c) =>
+        infoFromLabels((c.Names[0] ?? c.Id).replace(/^\//, ''), c.Labels ?? {}, {
+          state: toState(c.State),
+          image: c.Image,
+          createdAt: new Date(c.Created * 1000),
+        }),
+      );
+    },
+
+    reap: (reap) => reapWith(driver, reap),
+
+    async remove(id: string): Promise<void> {
+      if (!CONTAINER_NAME.test(id)) return;
+      await assertDockerAvailable(docker);
+      const container = docker.getContainer(id);
+      let labels: Record<string, string>;
+      try {
+        labels = (await container.inspect()).Config.Labels ?? {};
+      } catch (err) {
+        if (statusOf(err) === 404) return;
+        throw err;
+      }
+      if (labels[SANDBOX_LABELS.managed] !== 'true') return;
+      // A forced removal of a stopped container does not start it; a running one is killed first.
+      await container.remove({ force: true, v: true }).catch((err: unknown) => {
+        if (statusOf(err) !== 404) throw err;
+      });
+    },
+  };
+  return driver;
+}

@@ -1,0 +1,91 @@
+import type { Sandbox, SandboxDriverName, SandboxInfo, ShellOptions } from './sandbox.ts';
+
+/** Settings every driver holds, given once when it is built. */
+export interface SandboxDriverOptions {
+  /**
+   * Owner label of the sandboxes this driver creates (a server instance, say); `reap` removes only this
+   * owner's sandboxes unless told another. Default `metisai`.
+   */
+  owner?: string;
+  /** Shell timeouts and output limit of every sandbox the driver creates or connects to. */
+  shell?: ShellOptions;
+  /**
+   * Progress and warnings, one line each: image build progress (Docker) and the local driver's warning that it
+   * does not isolate. Default: warnings go to `console.warn`, progress nowhere.
+   */
+  onLog?: (line: string) => void;
+}
+
+/** What one sandbox gets when it is created. */
+export interface CreateSandboxOptions {
+  /** Environment of the shell (and of the container). More can be set later with `setEnv`. */
+  env?: Record<string, string>;
+  /** Extra labels; `metisai.owner` and `metisai.conversation` are set from the driver's owner and `conversationId`. */
+  labels?: Record<string, string>;
+  /** The conversation the sandbox belongs to (a label; `list` reports it). */
+  conversationId?: string;
+  /**
+   * Docker: the image of this sandbox instead of the driver's default `image`; it must pass the driver's
+   * `allowedImages`. The local driver has no images and ignores it.
+   */
+  image?: string;
+}
+
+export interface SandboxListFilter {
+  /** Only this owner's sandboxes; every MetisAI sandbox the driver can see when omitted. */
+  owner?: string;
+}
+
+export interface ReapOptions {
+  /** Only this owner's sandboxes are considered (default: the driver's `owner`). */
+  owner?: string;
+  /** Sandboxes still in use: ids, or a predicate over the listed info. Every other sandbox of the owner is removed. */
+  keep: Iterable<string> | ((info: SandboxInfo) => boolean);
+}
+
+/**
+ * Where sandboxes come from: one object per process, built once from its settings with `dockerDriver`,
+ * `localDriver` or `createSandboxDriver`. Callers never need to know which driver they hold; `name` says it.
+ */
+export interface SandboxDriver {
+  readonly name: SandboxDriverName;
+  /** Owner label of the sandboxes `create` makes. */
+  readonly owner: string;
+  /** Creates and starts a sandbox, and resolves when its shell is ready. */
+  create(options?: CreateSandboxOptions): Promise<Sandbox>;
+  /**
+   * Reattaches to an existing sandbox (after a server restart): starts it when it was stopped and opens a new
+   * shell in the last known working directory with the exported environment restored; background jobs of the
+   * previous shell are ended and the next observation says so. Throws `SandboxNotFoundError` when there is no
+   * such sandbox.
+   */
+  connect(id: string): Promise<Sandbox>;
+  /** Sandboxes in every state (running, stopped, …), optionally only one owner's. */
+  list(filter?: SandboxListFilter): Promise<SandboxInfo[]>;
+  /** Removes the owner's sandboxes that are not kept (orphans of a crashed or restarted server); answers their ids. */
+  reap(options: ReapOptions): Promise<string[]>;
+  /**
+   * Removes a sandbox by id, with its files, without starting it or opening a shell (a stopped sandbox stays
+   * stopped until it is gone). Resolves when it is gone, also when there was nothing to remove; anything that is
+   * not one of this driver's sandboxes is left alone.
+   */
+  remove(id: string): Promise<void>;
+}
+
+/** `reap` as both drivers do it: list the owner's sandboxes and remove those not kept. */
+export async function reapWith(driver: SandboxDriver, options: ReapOptions): Promise<string[]> {
+  const keep =
+    typeof options.keep === 'function'
+      ? options.keep
+      : (
+          (ids: Set<string>) => (info: SandboxInfo) =>
+            ids.has(info.id)
+        )(new Set(options.keep));
+  const removed: string[] = [];
+  for (const info of await driver.list({ owner: options.owner ?? driver.owner })) {
+    if (keep(info)) continue;
+    await driver.remove(info.id);
+    removed.push(info.id);
+  }
+  return removed;
+}

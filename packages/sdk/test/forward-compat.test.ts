@@ -1,0 +1,112 @@
+import { describe, expect, test } from 'vitest';
+import { AgentConfigSchema, AgentCreateParamsSchema, isKnownEvent, MetisClient, SettingsUpdateParamsSchema } from '../src/index.ts';
+import { fakeFetch, json, sseResponse } from './support/fakes.ts';
+
+/**
+ * A newer server adds fields, statuses, states, reasons, codes and event types. This SDK must read its responses
+ * (keeping what it does not know) while its requests stay strict.
+ */
+const ID = (n: number) => `0192a000-0000-7000-8000-${String(n).padStart(12, '0')}`;
+const AT = '2026-11-25T12:00:00.000Z';
+
+const newerAgent = {
+  id: ID(1),
+  name: 'a',
+  description: null,
+  config: {
+    tools: ['execute_bash', 'browse_web'],
+    secrets: [],
+    warm_pool_size: 1,
+    idle_timeout_seconds: 900,
+    embed: { enabled: true },
+    llm_idle_timeout_seconds: 120,
+  },
+  status: 'hibernating',
+  status_message: null,
+  status_detail: { step: 3, steps: 9 },
+  created_at: AT,
+  updated_at: AT,
+};
+
+const newerConversation = {
+  id: ID(2),
+  agent_id: ID(1),
+  title: null,
+  state: 'waiting_for_clone',
+  last_seq: 4,
+  usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, llm_calls: 1, reasoning_tokens: 7 },
+  forked_from: null,
+  visitor_id: null,
+  created_at: AT,
+  updated_at: AT,
+};
+
+const stored = (seq: number) => ({ id: ID(10 + seq), seq, conversation_id: ID(2), created_at: AT });
+const newerEvents = [
+  { ...stored(1), type: 'message', role: 'user', content: 'hi', attachments: [{ path: 'a.txt' }] },
+  { ...stored(2), type: 'workspace', phase: 'cloning', received_bytes: 100 },
+  { ...stored(3), type: 'state', state: 'running', reason: 'waiting_for_agent' },
+  { ...stored(4), type: 'error', code: 'text_tool_call', message: 'a tool call written as text was run' },
+  { ...stored(5), type: 'message', role: 'assistant', content: 'x', finish_reason: 'length', reasoning: 'because' },
+];
+
+describe('responses of a newer server', () => {
+  test('agents: unknown config keys, tool names and statuses are accepted and kept', async () => {
+    const { fetch } = fakeFetch((request) =>
+      request.url.pathname.endsWith('/agents') ? json({ data: [newerAgent], has_more: false, next_after: null }) : json(newerAgent),
+    );
+    const client = new MetisClient({ baseUrl: 'http://metis.test', apiKey: 'metis_k', fetch });
+    const agent = await client.agents.get(ID(1));
+    expect(agent.status).toBe('hibernating');
+    expect(agent.config.tools).toEqual(['execute_bash', 'browse_web']);
+    expect(agent.config).toMatchObject({ embed: { enabled: true }, llm_idle_timeout_seconds: 120 });
+    expect((agent as Record<string, unknown>).status_detail).toEqual({ step: 3, steps: 9 });
+    const page = await client.agents.list();
+    expect(page.data[0]!.status).toBe('hibernating');
+  });
+
+  test('conversations: an unknown state and extra fields are accepted', async () => {
+    const { fetch } = fakeFetch(() => json(newerConversation));
+    const client = new MetisClient({ baseUrl: 'http://metis.test', apiKey: 'metis_k', fetch });
+    const conversation = await client.conversations.get(ID(2));
+    expect(conversation.state).toBe('waiting_for_clone');
+    expect(conversation).toMatchObject({ forked_from: null, usage: { reasoning_tokens: 7 } });
+  });
+
+  test('event lists: unknown types pass through; unknown reasons and codes are accepted', async () => {
+    const { fetch } = fakeFetch(() => json({ data: newerEvents, has_more: false, next_after: null }));
+    const client = new MetisClient({ baseUrl: 'http://metis.test', apiKey: 'metis_k', fetch });
+    const page = await client.conversations.events.list(ID(2));
+    expect(page.data).toEqual(newerEvents);
+    expect(page.data.map((event) => isKnownEvent(event))).toEqual([true, false, true, true, true]);
+  });
+
+  test('event lists still refuse a known type with a broken shape', async () => {
+    const broken = { ...stored(1), type: 'message', role: 'user' };
+    const { fetch } = fakeFetch(() => json({ data: [broken], has_more: false, next_after: null }));
+    const client = new MetisClient({ baseUrl: 'http://metis.test', apiKey: 'metis_k', fetch, maxRetries: 0 });
+    await expect(client.conversations.events.list(ID(2))).rejects.toMatchObject({ code: 'invalid_response' });
+  });
+
+  test('the event stream yields unknown types and values', async () => {
+    const frames = newerEvents.map((event) => `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    frames.push(`event: reasoning_delta\ndata: ${JSON.stringify({ type: 'reasoning_delta', conversation_id: ID(2), message_id: ID(30), content: 'hm' })}\n\n`);
+    const { fetch } = fakeFetch(() => sseResponse(frames, { end: true }));
+    const client = new MetisClient({ baseUrl: 'http://metis.test', apiKey: 'metis_k', fetch });
+    const seen: Array<{ type: string }> = [];
+    for await (const event of client.conversations.stream(ID(2), { maxReconnects: 0 })) {
+      seen.push(event);
+      if (seen.length === frames.length) break;
+    }
+    expect(seen.map((event) => event.type)).toEqual(['message', 'workspace', 'state', 'error', 'message', 'reasoning_delta']);
+  });
+});
+
+describe('requests stay strict', () => {
+  test('an unknown config key or tool name is refused before sending', () => {
+    expect(AgentConfigSchema.safeParse({ embed: { enabled: true } }).success).toBe(false);
+    expect(AgentConfigSchema.safeParse({ tools: ['browse_web'] }).success).toBe(false);
+    expect(AgentCreateParamsSchema.safeParse({ name: 'a', status: 'running' }).success).toBe(false);
+    expect(SettingsUpdateParamsSchema.safeParse({ llm_temperature: 0.2 }).success).toBe(false);
+  });
+});

@@ -1,0 +1,151 @@
+import { type Sandbox, type SandboxDriver, type SandboxDriverName, SandboxPool } from '@metisai/sandbox';
+import type { Logger } from 'pino';
+import type { AdvisoryLocks } from '../db/advisory-locks.ts';
+
+export interface SandboxManagerOptions {
+  /** Where sandboxes come from, built once from the configuration; its owner must be `sandboxOwner(instanceId)`. */
+  driver: SandboxDriver;
+  /** This process (`<installation>:<process>`): its sandboxes carry the owner label `metisai:<instanceId>`. */
+  instanceId: string;
+  logger: Logger;
+  locks: AdvisoryLocks;
+}
+
+export interface SandboxRequest {
+  conversationId: string;
+  /** The sandbox id stored on the conversation, if it has one. */
+  sandboxId: string | null;
+  agentId: string | null;
+  image: string | undefined;
+  env: Record<string, string>;
+  idleTimeoutSeconds: number;
+}
+
+const OWNER_PREFIX = 'metisai:';
+export const instanceLock = (instanceId: string) => `instance:${instanceId}`;
+
+/** Owner label of the sandboxes a process creates (`metisai:<installation>:<process>`): the driver is built with it. */
+export const sandboxOwner = (instanceId: string) => `${OWNER_PREFIX}${instanceId}`;
+
+/**
+ * The sandboxes of this process: one per conversation (created on its first action, or taken from its agent's
+ * warm pool), stopped after an idle time with its files kept, resumed on the next run, removed with the
+ * conversation. Warm pools per running agent.
+ */
+export class SandboxManager {
+  readonly #options: SandboxManagerOptions;
+  readonly #live = new Map<string, { sandbox: Sandbox; idle: NodeJS.Timeout | null }>();
+  readonly #pools = new Map<string, SandboxPool>();
+
+  constructor(options: SandboxManagerOptions) {
+    if (options.driver.owner !== sandboxOwner(options.instanceId)) {
+      throw new Error(`The sandbox driver's owner is "${options.driver.owner}"; this process needs "${sandboxOwner(options.instanceId)}"`);
+    }
+    this.#options = options;
+  }
+
+  get driver(): SandboxDriverName {
+    return this.#options.driver.name;
+  }
+
+  /** The conversation's sandbox, started, with `env` exported. Answers the id to store on the conversation. */
+  async acquire(request: SandboxRequest): Promise<Sandbox> {
+    const live = this.#live.get(request.conversationId);
+    if (live) {
+      if (live.idle) clearTimeout(live.idle);
+      live.idle = null;
+      await live.sandbox.setEnv(request.env);
+      return live.sandbox;
+    }
+    let sandbox: Sandbox | null = null;
+    if (request.sandboxId) {
+      sandbox = await this.#options.driver.connect(request.sandboxId).catch((error: unknown) => {
+        this.#options.logger.warn({ err: error, sandboxId: request.sandboxId }, 'stored sandbox is gone; creating a new one');
+        return null;
+      });
+      if (sandbox) await sandbox.setEnv(request.env);
+    }
+    const pool = request.agentId && !request.image ? this.#pools.get(request.agentId) : undefined;
+    sandbox ??= pool ? await pool.acquire({ env: request.env }) : await this.#create(request.image, request.env, request.conversationId);
+    this.#live.set(request.conversationId, { sandbox, idle: null });
+    return sandbox;
+  }
+
+  /** The run is over: stop the sandbox after the idle time (its files stay). */
+  release(conversationId: string, idleTimeoutSeconds: number): void {
+    const live = this.#live.get(conversationId);
+    if (!live) return;
+    if (live.idle) clearTimeout(live.idle);
+    live.idle = setTimeout(() => {
+      this.#live.delete(conversationId);
+      live.sandbox.stop().catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'idle sandbox did not stop'));
+    }, idleTimeoutSeconds * 1000);
+    live.idle.unref();
+  }
+
+  /** The conversation is deleted: its sandbox goes too (a stopped one is removed as it is, without starting it). */
+  async remove(conversationId: string, sandboxId: string | null): Promise<void> {
+    const live = this.#live.get(conversationId);
+    this.#live.delete(conversationId);
+    if (live?.idle) clearTimeout(live.idle);
+    const removal = live ? live.sandbox.remove() : sandboxId ? this.#options.driver.remove(sandboxId) : Promise.resolve();
+    await removal.catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'sandbox removal failed'));
+  }
+
+  /** Starts (or resizes) an agent's warm pool and waits until it is full. */
+  async warmPool(agentId: string, size: number, image: string | undefined): Promise<void> {
+    await this.closePool(agentId);
+    if (size <= 0) return;
+    const pool = new SandboxPool({
+      size,
+      create: () => this.#create(image, {}, undefined),
+      onError: (error) => this.#options.logger.warn({ err: error, agentId }, 'warm pool refill failed'),
+    });
+    this.#pools.set(agentId, pool);
+    await pool.fill();
+  }
+
+  async closePool(agentId: string): Promise<void> {
+    const pool = this.#pools.get(agentId);
+    this.#pools.delete(agentId);
+    await pool?.close();
+  }
+
+  /**
+   * Removes sandboxes nobody alive owns: not a conversation's (`keep`) and created by a process whose
+   * instance lock is free. Another live process's pools and runs are left alone.
+   */
+  async reapOrphans(keep: Set<string>): Promise<string[]> {
+    const { driver, instanceId, locks } = this.#options;
+    const installation = instanceId.split(':')[0]!;
+    const removed: string[] = [];
+    for (const info of await driver.list()) {
+      if (keep.has(info.id) || !info.owner?.startsWith(`${OWNER_PREFIX}${installation}:`)) continue;
+      const owner = info.owner.slice(OWNER_PREFIX.length);
+      if (owner === instanceId || (await locks.isHeldElsewhere(instanceLock(owner)))) continue;
+      // Removed as it is: a stopped orphan is not started (nor given a shell) on its way out.
+      const isRemoved = await driver.remove(info.id).then(
+        () => true,
+        (error: unknown) => {
+          this.#options.logger.warn({ err: error, sandboxId: info.id }, 'orphaned sandbox not removed');
+          return false;
+        },
+      );
+      if (isRemoved) removed.push(info.id);
+    }
+    if (removed.length > 0) this.#options.logger.info({ removed }, 'reaped orphaned sandboxes');
+    return removed;
+  }
+
+  /** Stops this process's sandboxes (their files stay; the next run reconnects and starts them) and empties the pools. */
+  async close(): Promise<void> {
+    for (const [, live] of this.#live) if (live.idle) clearTimeout(live.idle);
+    await Promise.all([...this.#live.values()].map(({ sandbox }) => sandbox.stop().catch(() => sandbox.disconnect().catch(() => undefined))));
+    this.#live.clear();
+    await Promise.all([...this.#pools.keys()].map((agentId) => this.closePool(agentId)));
+  }
+
+  #create(image: string | undefined, env: Record<string, string>, conversationId: string | undefined): Promise<Sandbox> {
+    return this.#options.driver.create({ image, env, conversationId });
+  }
+}

@@ -1,0 +1,102 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ALL_TOOLS, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_ITERATIONS, type AgentConfig } from '@metisai/sdk/schemas';
+import type { LlmSettings } from '../agent/index.ts';
+import type { Config } from '../config.ts';
+import { AgentEntity, type Conversation } from '../entities/index.ts';
+import { LlmNotConfiguredError } from '../errors.ts';
+import { chooseLlmEndpoint } from './llm-endpoint.ts';
+import type { SecretService } from './secrets.ts';
+import type { SettingsService } from './settings.ts';
+
+/** Everything one run needs to know, resolved agent config > user settings > server defaults. */
+export interface RunSettings {
+  llm: LlmSettings;
+  systemPrompt: string | undefined;
+  maxIterations: number;
+  tools: AgentConfig['tools'];
+  confirmationMode: boolean;
+  /** Run tool calls written as text (agent config `text_tool_calls`, default true). */
+  textToolCalls: boolean;
+  /** `{ NAME: value }` of the secrets the agent exports into its sandbox. */
+  secrets: Record<string, string>;
+  sandboxImage: string | undefined;
+  idleTimeoutSeconds: number;
+  agentId: string | null;
+}
+
+/** Values that replace the saved ones for one call (`POST /settings/llm-test` takes them in its body). */
+export interface LlmOverrides {
+  llm_model?: string;
+  llm_base_url?: string;
+  llm_api_key?: string;
+}
+
+/**
+ * Resolves what a run (or an LLM test) uses, level by level: the agent's config, then the user's settings, then the
+ * server's environment (`LLM_MODEL`, `LLM_BASE_URL`, `LLM_API_KEY`, `LLM_IDLE_TIMEOUT_SECONDS`, `LLM_TIMEOUT_SECONDS`),
+ * then the SDK's defaults.
+ */
+export class RunSettingsService {
+  readonly #config: Config;
+  readonly #settings: SettingsService;
+  readonly #secrets: SecretService;
+
+  constructor(config: Config, settings: SettingsService, secrets: SecretService) {
+    this.#config = config;
+    this.#settings = settings;
+    this.#secrets = secrets;
+  }
+
+  /**
+   * The LLM endpoint for a user and (optionally) an agent config, by `chooseLlmEndpoint`'s rules: `overrides`
+   * (llm-test's body) first, then the agent's config, the user's settings, the server's environment, OpenAI's endpoint.
+   * Throws `LlmNotConfiguredError` naming exactly what to set.
+   */
+  async resolveLlm(em: EntityManager, userId: string, agentConfig: AgentConfig | null, overrides: LlmOverrides = {}): Promise<LlmSettings> {
+    const user = await this.#settings.get(em, userId);
+    // The user's key is read only when it may be used (an override URL without a key gets none).
+    const userKey = overrides.llm_base_url && overrides.llm_api_key === undefined ? undefined : await this.#userKey(em, userId, agentConfig);
+    const endpoint = chooseLlmEndpoint({
+      overrides,
+      agent: { model: agentConfig?.llm_model, baseUrl: agentConfig?.llm_base_url },
+      user: { model: user.llm_model ?? undefined, baseUrl: user.llm_base_url ?? undefined, apiKey: userKey },
+      server: this.#config.llm,
+    });
+    const server = this.#config.llm;
+    const idleSeconds = agentConfig?.llm_idle_timeout_seconds ?? user.llm_idle_timeout_seconds ?? server.idleTimeoutSeconds;
+    const totalSeconds = agentConfig?.llm_timeout_seconds ?? user.llm_timeout_seconds ?? server.timeoutSeconds;
+    return { ...endpoint, idleTimeoutMs: Math.round(idleSeconds * 1000), timeoutMs: Math.round(totalSeconds * 1000) };
+  }
+
+  /** The user's own key: the agent's `llm_api_key_secret`, else the key in their settings. */
+  async #userKey(em: EntityManager, userId: string, agentConfig: AgentConfig | null): Promise<string | undefined> {
+    const secretName = agentConfig?.llm_api_key_secret;
+    if (secretName) {
+      const value = (await this.#secrets.reveal(em, userId, [secretName])).get(secretName);
+      if (value === undefined) throw new LlmNotConfiguredError(`the secret ${secretName} named as the LLM API key does not exist`);
+      return value;
+    }
+    return (await this.#settings.llmApiKey(em, userId)) ?? undefined;
+  }
+
+  /** Settings of one run of `conversation`. Throws `LlmNotConfiguredError` when no LLM endpoint resolves. */
+  async resolve(em: EntityManager, conversation: Conversation): Promise<RunSettings> {
+    const agent = conversation.agentId ? await em.findOne(AgentEntity, { id: conversation.agentId }) : null;
+    const config = agent?.config ?? null;
+    const user = await this.#settings.get(em, conversation.userId);
+    const secretNames = config?.secrets ?? [];
+    const revealed = secretNames.length > 0 ? await this.#secrets.reveal(em, conversation.userId, secretNames) : new Map<string, string>();
+    return {
+      llm: await this.resolveLlm(em, conversation.userId, config),
+      systemPrompt: config?.system_prompt,
+      maxIterations: config?.max_iterations ?? user.max_iterations ?? DEFAULT_MAX_ITERATIONS,
+      tools: config?.tools ?? [...ALL_TOOLS],
+      confirmationMode: config?.confirmation_mode ?? user.confirmation_mode,
+      textToolCalls: config?.text_tool_calls ?? true,
+      secrets: Object.fromEntries(revealed),
+      sandboxImage: config?.sandbox_image,
+      idleTimeoutSeconds: config?.idle_timeout_seconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
+      agentId: agent?.id ?? null,
+    };
+  }
+}

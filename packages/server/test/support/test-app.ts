@@ -1,0 +1,58 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createOrm } from '../../src/db/orm.ts';
+import { PgListener } from '../../src/db/pg-listener.ts';
+import { EventBus, ormEventSource } from '../../src/events/index.ts';
+import { createLogger } from '../../src/logger.ts';
+import { deriveKeys } from '../../src/security/keys.ts';
+import { type AgentLifecycle, ConfigCheck } from '../../src/services/agent-lifecycle.ts';
+import { createCoreServices, createServices } from '../../src/services/index.ts';
+import { VERSION } from '../../src/version.ts';
+import { createTestDatabase, testEnv } from './test-server.ts';
+
+/**
+ * The app over the real database, with no runner: what route tests that run no agent need, without the LISTEN
+ * connection, locks, Docker detection and recovery a server starts. Starting an agent only checks its config (or does
+ * what `agentLifecycle` does); posting a message to a running agent fails (no runner), so tests that run agents use
+ * `startTestServer`. Served by node:http on a free port, like the real server.
+ */
+export async function startTestApp(options: { env?: Record<string, string>; databaseUrl?: string; agentLifecycle?: AgentLifecycle; logger?: Logger } = {}) {
+  const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
+  const config = loadConfig(testEnv(databaseUrl, options.env));
+  const logger = options.logger ?? createLogger('silent');
+  const keys = deriveKeys(config.secretKey!);
+  const orm = await createOrm({ databaseUrl, logger });
+  // Never started: event streams replay what is stored, and nothing arrives live.
+  const events = new EventBus({ listener: new PgListener({ databaseUrl, logger }), source: ormEventSource(orm), logger });
+  const services = createServices({
+    config,
+    keys,
+    orm,
+    logger,
+    core: createCoreServices(config, keys),
+    lifecycle: options.agentLifecycle ?? new ConfigCheck(),
+    runs: null,
+  });
+  const app = createApp({ config, orm, keys, logger, services, events, version: VERSION });
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    config,
+    orm,
+    logger,
+    events,
+    databaseUrl,
+    async close() {
+      events.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await services.agents.drain();
+      await orm.close();
+    },
+  };
+}
