@@ -5,6 +5,13 @@
 
 export type SandboxDriverName = 'docker' | 'local';
 
+/**
+ * What a sandbox's network may reach. `egress` (the default): the public internet only — not another sandbox, the host,
+ * private ranges or metadata addresses (Docker: our own bridge network and host rules; see docs/sandbox.md). `none`:
+ * nothing (loopback only). The local driver cannot enforce either and accepts only `egress`.
+ */
+export type NetworkPolicy = 'none' | 'egress';
+
 export type FileKind = 'file' | 'directory' | 'other';
 
 export interface FileStat {
@@ -174,8 +181,15 @@ export interface Sandbox {
   readonly shell: Shell;
   readonly files: SandboxFiles;
   readonly editor: Editor;
+  /** The network policy the sandbox has now. */
+  readonly network: NetworkPolicy;
   /** Exports variables into the shell (and restores them after a reconnect). */
   setEnv(vars: Record<string, string>): Promise<void>;
+  /**
+   * Moves the sandbox to another network policy while it runs (Docker: off one network, onto the other). The local
+   * driver refuses anything but `egress` with `InvalidArgumentError`.
+   */
+  setNetwork(policy: NetworkPolicy): Promise<void>;
   info(): Promise<SandboxInfo>;
   /** Closes the shell connection; the sandbox keeps running and can be reached with the driver's `connect(id)`. */
   disconnect(): Promise<void>;

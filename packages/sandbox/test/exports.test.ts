@@ -1,8 +1,10 @@
 import { expect, test } from 'vitest';
 
-// The package's runtime surface: the driver factories, the pool and the errors. Internals (shell, files, the
+// The package's runtime surface: the driver factories, the pool, the image policy (its check and the default image)
+// and the errors. Internals (shell, files, the
 // sandbox classes, image helpers) stay unexported; adding an export is a decision, so it changes this list.
 const RUNTIME_EXPORTS = [
+  'DEFAULT_SANDBOX_IMAGE',
   'DockerUnavailableError',
   'EDITOR_COMMANDS',
   'ImageBuildError',
@@ -14,10 +16,12 @@ const RUNTIME_EXPORTS = [
   'NotDirectoryError',
   'SandboxError',
   'SandboxFileNotFoundError',
+  'SandboxNetworkError',
   'SandboxNotFoundError',
   'SandboxNotRunningError',
   'SandboxPool',
   'ShellStartError',
+  'assertImageAllowed',
   'createSandboxDriver',
   'dockerDriver',
   'localDriver',

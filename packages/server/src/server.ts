@@ -122,6 +122,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await step('events');
 
     const core = createCoreServices(config, keys);
+    closers.push('egress guard', () => core.egress.close());
     await step('services');
 
     const locks = new AdvisoryLocks(databaseUrl, logger);
@@ -133,10 +134,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const runsLogger = logger.child({ component: 'runs' });
     // The one sandbox driver of this process, built from the configuration; nothing else branches on it.
     const driver = createSandboxDriver({
-      driver: await detectSandboxDriver(config.sandboxDriver, logger),
+      driver: await detectSandboxDriver(config.sandboxDriver, config.isLaptopMode, logger),
       owner: sandboxOwner(instanceId),
       onLog: (line) => runsLogger.info({ sandbox: line }, 'sandbox'),
-      docker: { image: config.sandboxImage, allowedImages: config.sandboxAllowedImages },
+      docker: {
+        image: config.sandboxImage,
+        allowedImages: config.sandboxAllowedImages,
+        // Outside laptop mode an egress sandbox without its host rules is refused; on a laptop it goes on, warned.
+        network: { name: config.sandboxNetwork, firewall: config.isLaptopMode ? 'best-effort' : 'required' },
+      },
       local: { rootDir: path.join(config.dataDir, 'sandboxes') },
     });
     const sandboxes = new SandboxManager({ driver, instanceId, logger: runsLogger, locks });

@@ -14,7 +14,8 @@ export type ConversationState = z.infer<typeof ConversationStateSchema>;
  * - `finished`: `finish` (the model called `finish`);
  * - `stopped`: `user_stop`;
  * - `error`: the code of the error event stored just before it (`interrupted`, `max_iterations`, `stuck`, `llm_auth`,
- *   `llm_error`, `llm_timeout`, `llm_context_length`, `llm_not_configured`, `sandbox_error`, `internal_error`).
+ *   `llm_error`, `llm_timeout`, `llm_context_length`, `llm_not_configured`, `egress_refused` (the LLM's address is one
+ *   the server does not connect to for users), `sandbox_error`, `internal_error`).
  * Newer servers may add reasons: responses accept any string (see `openEnum`).
  */
 export const STATE_REASONS = [
@@ -32,6 +33,7 @@ export const STATE_REASONS = [
   'llm_timeout',
   'llm_context_length',
   'llm_not_configured',
+  'egress_refused',
   'sandbox_error',
   'internal_error',
 ] as const;
@@ -56,6 +58,7 @@ export const EVENT_ERROR_CODES = [
   'llm_timeout',
   'llm_context_length',
   'llm_not_configured',
+  'egress_refused',
   'sandbox_error',
   'internal_error',
 ] as const;
