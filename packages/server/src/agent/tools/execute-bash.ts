@@ -74,7 +74,9 @@ export const executeBashTool = defineTool({
       shell.interrupt();
       timer = setInterval(() => shell.interrupt(), INTERRUPT_EVERY_MS);
     };
-    signal?.addEventListener('abort', handleAbort, { once: true });
+    // A stop that came while the call was being prepared must still interrupt the command.
+    if (signal?.aborted) handleAbort();
+    else signal?.addEventListener('abort', handleAbort, { once: true });
     const output = masker.stream();
     try {
       const result = await shell.execute(params, {
