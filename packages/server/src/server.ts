@@ -15,6 +15,7 @@ import { PgListener } from './db/pg-listener.ts';
 import { ConversationEntity } from './entities/index.ts';
 import { EventBus, ormEventSource } from './events/index.ts';
 import { createLogger } from './logger.ts';
+import { AccountSandboxRemoval } from './runs/account-sandbox-removal.ts';
 import { ConversationRunner } from './runs/conversation-runner.ts';
 import { PooledAgentLifecycle } from './runs/pooled-agent-lifecycle.ts';
 import { RunLock } from './runs/run-lock.ts';
@@ -139,21 +140,37 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       docker: { image: config.sandboxImage, allowedImages: config.sandboxAllowedImages },
       local: { rootDir: path.join(config.dataDir, 'sandboxes') },
     });
-    const sandboxes = new SandboxManager({ driver, instanceId, logger: runtimeLogger, locks });
+    const sandboxes = new SandboxManager({ driver, instanceId, logger: runtimeLogger, locks, maxPerUser: config.quotas.sandboxes });
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
 
     const runLock = new RunLock(locks, orm);
-    const runner = new ConversationRunner({ orm, logger: runtimeLogger, runLock, control, sandboxes, runSettings: core.runSettings, usage: core.usage });
+    const runner = new ConversationRunner({
+      orm,
+      logger: runtimeLogger,
+      runLock,
+      control,
+      sandboxes,
+      runSettings: core.runSettings,
+      usage: core.usage,
+      quotas: core.quotas,
+    });
     closers.push('runs', () => runner.close());
     const recovery = new RunRecovery({ orm, logger: runtimeLogger, runLock, runner, control });
     closers.push('run recovery', () => recovery.close());
     await step('runner');
 
-    const lifecycle = options.agentLifecycle ?? new PooledAgentLifecycle(sandboxes, recovery);
-    const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner });
+    let lifecycle = options.agentLifecycle;
+    if (!lifecycle) {
+      const pooled = new PooledAgentLifecycle(sandboxes, recovery, control);
+      closers.push('agent pools', () => pooled.close());
+      lifecycle = pooled;
+    }
+    const accountSandboxes = new AccountSandboxRemoval({ orm, logger: runtimeLogger, control, runner, sandboxes });
+    closers.push('account sandbox removal', () => accountSandboxes.close());
+    const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner, sandboxes: accountSandboxes, revocations: control });
     closers.push('agent transitions', () => services.agents.drain());
-    const app = createApp({ config, orm, keys, logger, services, events, version: VERSION });
+    const app = createApp({ config, orm, keys, logger, services, events, control, version: VERSION });
     await step('app');
 
     await recovery.recoverInterrupted();

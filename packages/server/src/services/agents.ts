@@ -17,6 +17,7 @@ import { AgentEntity, type Agent } from '../entities/index.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import type { AgentLifecycle } from './agent-lifecycle.ts';
+import type { QuotaService } from './quotas.ts';
 
 export const toAgentJson = (agent: Agent): AgentJson => ({
   id: agent.id,
@@ -40,17 +41,20 @@ export class AgentService {
   readonly #orm: Orm;
   readonly #lifecycle: AgentLifecycle;
   readonly #logger: Logger;
+  readonly #quotas: QuotaService;
   /** Transitions still finishing in the background; awaited on shutdown. */
   readonly #pending = new Set<Promise<void>>();
 
-  constructor(orm: Orm, lifecycle: AgentLifecycle, logger: Logger) {
+  constructor(orm: Orm, lifecycle: AgentLifecycle, logger: Logger, quotas: QuotaService) {
     this.#orm = orm;
     this.#lifecycle = lifecycle;
     this.#logger = logger;
+    this.#quotas = quotas;
   }
 
-  async list(em: EntityManager, userId: string, params: ListParams): Promise<Page<AgentJson>> {
-    return listNewestFirst(em, AgentEntity, { userId, deletedAt: null }, params, toAgentJson);
+  /** A page of the user's live agents; `agentIds` (an API key's restriction) keeps only those. */
+  async list(em: EntityManager, userId: string, params: ListParams, agentIds: readonly string[] | null = null): Promise<Page<AgentJson>> {
+    return listNewestFirst(em, AgentEntity, { userId, deletedAt: null, ...(agentIds ? { id: { $in: [...agentIds] } } : {}) }, params, toAgentJson);
   }
 
   /** The caller's live agent, or a 404 (also for another user's). */
@@ -60,7 +64,17 @@ export class AgentService {
     return agent;
   }
 
+  /** Creates a stopped agent; 429 `quota_exceeded` when the user has the most agents allowed or the config exceeds a maximum. */
   async create(em: EntityManager, userId: string, params: z.output<typeof AgentCreateParamsSchema>): Promise<AgentJson> {
+    this.#quotas.checkAgentConfig(params.config);
+    return em.transactional(async (tx) => {
+      await this.#quotas.lock(tx, 'agents', userId);
+      await this.#quotas.checkAgentCount(tx, userId);
+      return this.#insert(tx, userId, params);
+    });
+  }
+
+  async #insert(em: EntityManager, userId: string, params: z.output<typeof AgentCreateParamsSchema>): Promise<AgentJson> {
     const agent = em.create(AgentEntity, {
       id: uuid7(),
       userId,
@@ -79,7 +93,10 @@ export class AgentService {
     const agent = await this.getOwned(em, userId, id);
     if (params.name !== undefined) agent.name = params.name;
     if (params.description !== undefined) agent.description = params.description;
-    if (params.config !== undefined) agent.config = params.config;
+    if (params.config !== undefined) {
+      this.#quotas.checkAgentConfig(params.config);
+      agent.config = params.config;
+    }
     await em.flush();
     return toAgentJson(agent);
   }

@@ -19,6 +19,8 @@ export interface RunSettings {
   secrets: Record<string, string>;
   sandboxImage: string | undefined;
   idleTimeoutSeconds: number;
+  /** The agent's `max_budget_tokens`: tokens the conversation may use in all. */
+  maxBudgetTokens: number | undefined;
   agentId: string | null;
 }
 
@@ -88,6 +90,7 @@ export class RunSettingsService {
       secrets: Object.fromEntries(revealed),
       sandboxImage: config?.sandbox_image,
       idleTimeoutSeconds: config?.idle_timeout_seconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
+      maxBudgetTokens: config?.max_budget_tokens,
       agentId: agent?.id ?? null,
     };
   }
