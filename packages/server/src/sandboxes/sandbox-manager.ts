@@ -29,7 +29,7 @@ export interface SandboxRequest {
 
 const OWNER_PREFIX = 'metisai:';
 /** Label of every sandbox made for a user (their conversations' and their agents' pools). */
-export const USER_LABEL = 'metisai.user';
+export const USER_LABEL = 'metisai.account';
 /** Longest wait for the user's sandbox lock (another process creating one of theirs). */
 const USER_LOCK_WAIT_MS = 60_000;
 export const instanceLock = (instanceId: string) => `instance:${instanceId}`;
@@ -40,7 +40,7 @@ export const sandboxOwner = (instanceId: string) => `${OWNER_PREFIX}${instanceId
 /**
  * The sandboxes of this process: one per conversation (created on its first action, or taken from its agent's
  * warm pool), stopped after an idle time with its files kept, resumed on the next run, removed with the
- * conversation. Warm pools per running agent. Every sandbox carries its user's label (`metisai.user`): a user's
+ * conversation. Warm pools per running agent. Every sandbox carries its user's label (`metisai.account`; `metisai.user` is the container's uid): a user's
  * running sandboxes are counted from the driver's list — what the engine runs, whichever process started it — under a
  * per-user advisory lock, so the quota holds across replicas.
  */

@@ -15,7 +15,7 @@ afterAll(() => server.close());
 const mint = async (owner: { http: Http }, body: Record<string, unknown>) => {
   const reply = await owner.http.post('/api/v1/api-keys', body);
   expect(reply.status, JSON.stringify(reply.body)).toBe(201);
-  return reply.body as { id: string; key: string; scopes: string[]; agent_ids: string[] | null };
+  return reply.body as { id: string; key: string; scopes: string[]; agent_ids: string[] | null; expires_at: string | null };
 };
 
 test('create answers 201 with the key, its scopes and restriction, once; the list never shows the key', async () => {
