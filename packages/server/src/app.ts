@@ -11,7 +11,7 @@ import type { AppState } from './http/app-state.ts';
 import { accessLog } from './http/middleware/access-log.ts';
 import { authenticate } from './http/middleware/auth.ts';
 import { noStore } from './http/middleware/no-store.ts';
-import { OpenStreams } from './http/open-streams.ts';
+import type { OpenStreams } from './http/open-streams.ts';
 import { errorBody } from './http/middleware/error-body.ts';
 import { jsonOnly } from './http/middleware/json-only.ts';
 import { ormContext } from './http/middleware/orm-context.ts';
@@ -29,6 +29,8 @@ export interface AppDeps {
   events: EventBus;
   /** Revocations arrive on it (from any process) and end the matching open event streams of this one. */
   control: ControlChannel;
+  /** This process's open event streams; `drain()` it after the bus closed, before the database closes. */
+  streams: OpenStreams;
   version: string;
 }
 
@@ -40,12 +42,11 @@ const corsOrigin = (allowed: string[]) => (ctx: Koa.Context) => {
 
 /** Wires middleware and routes; `main.ts` listens, tests may too. */
 export function createApp(deps: AppDeps): Koa<AppState> {
-  const { config, orm, keys, logger, services, events, control, version } = deps;
+  const { config, orm, keys, logger, services, events, control, streams, version } = deps;
   // `X-Forwarded-For` is believed for as many hops as there are proxies (counted from the right): a client's own
   // entries, further left, never become `ctx.ip`.
   const app = new Koa<AppState>({ proxy: config.trustProxyHops > 0, maxIpsCount: config.trustProxyHops });
   app.silent = true;
-  const streams = new OpenStreams();
   const revoked = (count: number, fields: Record<string, unknown>) => {
     if (count > 0) logger.info({ security_event: 'stream_revoked', streams: count, ...fields }, 'security: stream_revoked');
   };

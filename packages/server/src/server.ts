@@ -14,6 +14,7 @@ import { createOrm, migrate, type Orm } from './db/orm.ts';
 import { PgListener } from './db/pg-listener.ts';
 import { ConversationEntity } from './entities/index.ts';
 import { EventBus, ormEventSource } from './events/index.ts';
+import { OpenStreams } from './http/open-streams.ts';
 import { createLogger } from './logger.ts';
 import { AccountSandboxRemoval } from './runs/account-sandbox-removal.ts';
 import { ConversationRunner } from './runs/conversation-runner.ts';
@@ -170,7 +171,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     closers.push('account sandbox removal', () => accountSandboxes.close());
     const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner, sandboxes: accountSandboxes, revocations: control });
     closers.push('agent transitions', () => services.agents.drain());
-    const app = createApp({ config, orm, keys, logger, services, events, control, version: VERSION });
+    const streams = new OpenStreams();
+    const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION });
     await step('app');
 
     await recovery.recoverInterrupted();
@@ -182,10 +184,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
     const server = await listen(app, config);
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
-    closers.push('http', () => {
-      // First: open event streams end, so the HTTP server has no long-lived response to wait for.
+    closers.push('http', async () => {
+      // First: open event streams end, so the HTTP server has no long-lived response to wait for; their quota rows
+      // are removed before the database closes.
       events.close();
-      return server.close();
+      await streams.drain();
+      await server.close();
     });
     await step('listen');
     logger.info({ url, version: VERSION, database: config.databaseUrl ? 'DATABASE_URL' : 'embedded' }, 'MetisAI server listening');

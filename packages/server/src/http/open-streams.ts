@@ -31,6 +31,8 @@ const matches = (principal: Principal, revoked: RevokedCredentials): boolean => 
  */
 export class OpenStreams {
   readonly #streams = new Set<OpenStream>();
+  /** Database work of streams that ended (their quota rows), awaited by `drain()`. */
+  readonly #cleanups = new Set<Promise<unknown>>();
 
   get size(): number {
     return this.#streams.size;
@@ -40,6 +42,17 @@ export class OpenStreams {
   add(stream: OpenStream): () => void {
     this.#streams.add(stream);
     return () => this.#streams.delete(stream);
+  }
+
+  /** Keeps `work` (a closed stream's cleanup) until it settles, so that shutdown can wait for it. */
+  track(work: Promise<unknown>): void {
+    const tracked = work.finally(() => this.#cleanups.delete(tracked));
+    this.#cleanups.add(tracked);
+  }
+
+  /** Waits for the cleanups of streams that ended (call after the bus closed them, before the database closes). */
+  async drain(): Promise<void> {
+    while (this.#cleanups.size > 0) await Promise.allSettled([...this.#cleanups]);
   }
 
   /** Ends every stream opened with the revoked credentials; answers how many. */

@@ -7,6 +7,7 @@ import { createOrm } from '../../src/db/orm.ts';
 import { PgListener } from '../../src/db/pg-listener.ts';
 import { EventBus, ormEventSource } from '../../src/events/index.ts';
 import { ControlChannel } from '../../src/control/control-channel.ts';
+import { OpenStreams } from '../../src/http/open-streams.ts';
 import { createLogger } from '../../src/logger.ts';
 import { deriveKeys } from '../../src/security/keys.ts';
 import { type AgentLifecycle, ConfigCheck } from '../../src/services/agent-lifecycle.ts';
@@ -43,7 +44,8 @@ export async function startTestApp(options: { env?: Record<string, string>; data
     sandboxes: null,
     revocations: control,
   });
-  const app = createApp({ config, orm, keys, logger, services, events, control, version: VERSION });
+  const streams = new OpenStreams();
+  const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION });
   const server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -56,6 +58,7 @@ export async function startTestApp(options: { env?: Record<string, string>; data
     databaseUrl,
     async close() {
       events.close();
+      await streams.drain();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.agents.drain();

@@ -174,7 +174,8 @@ export const conversationEndpoints = ({ services: { conversations, quotas, auth,
         registry: streams,
         isStillAuthorized: async () =>
           principal.sessionId ? auth.isSessionActive(em.fork(), principal.sessionId, userId) : await apiKeys.isLive(em.fork(), principal.apiKeyId!),
-        onClose: () => void quotas.closeStream(em.fork(), rowId).catch((error: unknown) => ctx.state.log.warn({ err: error }, 'open stream row not removed')),
+        onClose: () =>
+          streams.track(quotas.closeStream(em.fork(), rowId).catch((error: unknown) => ctx.state.log.warn({ err: error }, 'open stream row not removed'))),
       });
     },
   }),
