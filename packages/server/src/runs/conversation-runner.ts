@@ -274,7 +274,13 @@ export class ConversationRunner implements ConversationRuns {
     return {
       emit: async (input) => {
         const event = await appendEvent(em, conversationId, input);
-        if (event.seq >= limit && !controller.signal.aborted) controller.abort('quota_exceeded' satisfies RunAbortReason);
+        if (event.seq >= limit && !controller.signal.aborted) {
+          this.#deps.logger.warn(
+            { security_event: 'quota_exceeded', conversation_id: conversationId, quota: 'events', limit, current: event.seq },
+            'security: quota_exceeded',
+          );
+          controller.abort('quota_exceeded' satisfies RunAbortReason);
+        }
         return event;
       },
       emitDelta: (delta) => publishEphemeral(em, { type: 'delta', conversation_id: conversationId, ...delta }),

@@ -227,6 +227,10 @@ export class SandboxManager {
     try {
       const current = await this.countRunning(userId, exceptId);
       if (current >= maxPerUser) {
+        this.#options.logger.warn(
+          { security_event: 'quota_exceeded', user_id: userId, quota: 'sandboxes', limit: maxPerUser, current },
+          'security: quota_exceeded',
+        );
         throw new QuotaExceededError(
           'sandboxes',
           maxPerUser,

@@ -147,6 +147,8 @@ describe('scopes', () => {
     expect((await restricted.put(`/api/v1/agents/${other.id}`, { name: 'taken over' })).status).toBe(404);
     const conversation = await restricted.post('/api/v1/conversations', { agent_id: mine.id });
     expect(conversation.status).toBe(201);
+    expect((await restricted.get(`/api/v1/conversations/${conversation.body.id}`)).body).toEqual(conversation.body);
+    expect((await restricted.put(`/api/v1/conversations/${conversation.body.id}`, { title: 'renamed' })).body.title).toBe('renamed');
     expect((await restricted.post('/api/v1/conversations', { agent_id: other.id })).status).toBe(404);
     refused(await restricted.post('/api/v1/conversations', {}), null);
     expect((await restricted.get('/api/v1/conversations')).body.data.map((c: { id: string }) => c.id)).toEqual([conversation.body.id]);

@@ -26,7 +26,6 @@ export interface AuthOptions {
 
 const bearer = (header: string) => /^Bearer\s+(\S+)$/i.exec(header)?.[1];
 
-/** How long this process refuses an IP outright once its failed-credential bucket is empty (it asks Postgres again after). */
 const isStatus401 = (error: unknown) => (error as { status?: number }).status === 401;
 
 /**

@@ -125,7 +125,7 @@ export const conversationEndpoints = ({ services: { conversations, quotas, auth,
       404: notFound,
       409: { description: 'The agent is not running (`agent_not_running`) or was deleted (`agent_deleted`)', schema: ErrorBodySchema },
       429: {
-        description: 'A quota (`quota_exceeded`): concurrent runs, events per conversation, workspace size, or the token budget',
+        description: 'A quota (`quota_exceeded`): concurrent runs, events per conversation, or the measured workspace size',
         schema: ErrorBodySchema,
       },
     },

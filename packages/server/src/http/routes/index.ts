@@ -3,7 +3,7 @@ import type { Middleware } from 'koa';
 import type { Health } from '@metisai/sdk/schemas';
 import type { AppState } from '../app-state.ts';
 import { idempotency } from '../middleware/idempotency.ts';
-import { AgentEntity, ConversationEntity } from '../../entities/index.ts';
+import { ConversationEntity } from '../../entities/index.ts';
 import { InsufficientScopeError, NotFoundError } from '../../errors.ts';
 import { grants } from '../../security/scopes.ts';
 import { logSecurityEvent } from '../../security/security-events.ts';
@@ -85,7 +85,7 @@ const authorize =
           if (!agentIds.includes(params.id!)) throw new NotFoundError('agent');
           break;
         case 'conversation': {
-          const conversation = await ctx.state.em.findOne(ConversationEntity, { id: params.id!, userId: principal.userId }, { fields: ['agentId'] });
+          const conversation = await ctx.state.em.fork().findOne(ConversationEntity, { id: params.id!, userId: principal.userId }, { fields: ['agentId'] });
           if (!conversation?.agentId || !agentIds.includes(conversation.agentId)) throw new NotFoundError('conversation');
           break;
         }
