@@ -4,6 +4,7 @@ export type {
   DirEntry,
   Editor,
   EditorObservation,
+  EditorCommand,
   EditorParams,
   ExecuteBashOptions,
   ExecuteBashParams,
@@ -24,6 +25,7 @@ export { createSandboxDriver, type SandboxDriverConfig } from './create-sandbox-
 export { dockerDriver, type DockerDriverOptions } from './docker/docker-driver.ts';
 export type { SandboxLimits } from './docker/container-config.ts';
 export { localDriver, type LocalDriverOptions } from './local/local-driver.ts';
+export { EDITOR_COMMANDS } from './sandbox.ts';
 export type { PtyHelper } from './local/local-shell-transport.ts';
 export { SandboxPool, type AcquireOptions, type SandboxPoolOptions } from './sandbox-pool.ts';
 export * from './errors.ts';

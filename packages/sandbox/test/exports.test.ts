@@ -4,6 +4,7 @@ import { expect, test } from 'vitest';
 // sandbox classes, image helpers) stay unexported; adding an export is a decision, so it changes this list.
 const RUNTIME_EXPORTS = [
   'DockerUnavailableError',
+  'EDITOR_COMMANDS',
   'ImageBuildError',
   'ImageNotAllowedError',
   'ImageNotFoundError',
@@ -22,7 +23,7 @@ const RUNTIME_EXPORTS = [
   'localDriver',
 ];
 
-test('@metisai/sandbox exports exactly the driver factories, SandboxPool and the errors', async () => {
+test('@metisai/sandbox exports exactly the driver factories, SandboxPool, the errors and the editor commands', async () => {
   const exported = await import('@metisai/sandbox');
   expect(Object.keys(exported).sort()).toEqual(RUNTIME_EXPORTS);
   for (const [name, value] of Object.entries(exported)) {

@@ -1,3 +1,4 @@
+import { DEFAULT_LLM_IDLE_TIMEOUT_SECONDS, DEFAULT_LLM_TIMEOUT_SECONDS } from '@metisai/sdk/schemas';
 import { z } from 'zod/mini';
 import { en } from 'zod/locales';
 import { readFileSync } from 'node:fs';
@@ -111,6 +112,10 @@ const EnvSchema = z.object({
   LLM_MODEL: optionalString,
   LLM_BASE_URL: optionalString,
   LLM_API_KEY: optionalString,
+  /** An LLM call that receives nothing (keep-alives count) for this long ends as llm_timeout. */
+  LLM_IDLE_TIMEOUT_SECONDS: seconds(DEFAULT_LLM_IDLE_TIMEOUT_SECONDS, 0.1, 24 * 3600),
+  /** One whole LLM call (headers and stream) may take this long. */
+  LLM_TIMEOUT_SECONDS: seconds(DEFAULT_LLM_TIMEOUT_SECONDS, 0.1, 24 * 3600),
   LOG_LEVEL: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
 });
 
@@ -148,7 +153,15 @@ export interface Config {
   /** Longest life of one event stream. */
   sseMaxAgeSeconds: number;
   quotas: Quotas;
-  llm: { model: string | undefined; baseUrl: string | undefined; apiKey: string | undefined };
+  llm: {
+    model: string | undefined;
+    baseUrl: string | undefined;
+    apiKey: string | undefined;
+    /** `LLM_IDLE_TIMEOUT_SECONDS`: nothing received for this long ends an LLM call. */
+    idleTimeoutSeconds: number;
+    /** `LLM_TIMEOUT_SECONDS`: one whole LLM call may take this long. */
+    timeoutSeconds: number;
+  };
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -264,7 +277,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       workspaceBytes: env.QUOTA_WORKSPACE_BYTES,
       eventsPerConversation: env.QUOTA_EVENTS_PER_CONVERSATION,
     },
-    llm: { model: env.LLM_MODEL, baseUrl: env.LLM_BASE_URL, apiKey: env.LLM_API_KEY },
+    llm: {
+      model: env.LLM_MODEL,
+      baseUrl: env.LLM_BASE_URL,
+      apiKey: env.LLM_API_KEY,
+      idleTimeoutSeconds: env.LLM_IDLE_TIMEOUT_SECONDS,
+      timeoutSeconds: env.LLM_TIMEOUT_SECONDS,
+    },
     logLevel: env.LOG_LEVEL,
   };
 }

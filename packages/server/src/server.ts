@@ -132,23 +132,23 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // Sandboxes are labelled `metisai:<installation>:<process>`: a server reaps only its own installation's.
     const instanceId = `${installationId}:${uuid7()}`;
     await locks.tryAcquire(instanceLock(instanceId));
-    const runtimeLogger = logger.child({ component: 'runs' });
+    const runsLogger = logger.child({ component: 'runs' });
     // The one sandbox driver of this process, built from the configuration; nothing else branches on it.
     const driver = createSandboxDriver({
       driver: await detectSandboxDriver(config.sandboxDriver, logger),
       owner: sandboxOwner(instanceId),
-      onLog: (line) => runtimeLogger.info({ sandbox: line }, 'sandbox'),
+      onLog: (line) => runsLogger.info({ sandbox: line }, 'sandbox'),
       docker: { image: config.sandboxImage, allowedImages: config.sandboxAllowedImages },
       local: { rootDir: path.join(config.dataDir, 'sandboxes') },
     });
-    const sandboxes = new SandboxManager({ driver, instanceId, logger: runtimeLogger, locks, maxPerUser: config.quotas.sandboxes });
+    const sandboxes = new SandboxManager({ driver, instanceId, logger: runsLogger, locks, maxPerUser: config.quotas.sandboxes });
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
 
     const runLock = new RunLock(locks, orm);
     const runner = new ConversationRunner({
       orm,
-      logger: runtimeLogger,
+      logger: runsLogger,
       runLock,
       control,
       sandboxes,
@@ -157,7 +157,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       quotas: core.quotas,
     });
     closers.push('runs', () => runner.close());
-    const recovery = new RunRecovery({ orm, logger: runtimeLogger, runLock, runner, control });
+    const recovery = new RunRecovery({ orm, logger: runsLogger, runLock, runner, control });
     closers.push('run recovery', () => recovery.close());
     await step('runner');
 
@@ -167,7 +167,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       closers.push('agent pools', () => pooled.close());
       lifecycle = pooled;
     }
-    const accountSandboxes = new AccountSandboxRemoval({ orm, logger: runtimeLogger, control, runner, sandboxes });
+    const accountSandboxes = new AccountSandboxRemoval({ orm, logger: runsLogger, control, runner, sandboxes });
     closers.push('account sandbox removal', () => accountSandboxes.close());
     const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner, sandboxes: accountSandboxes, revocations: control });
     closers.push('agent transitions', () => services.agents.drain());
@@ -179,7 +179,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const referenced = await orm.em.fork().find(ConversationEntity, { sandboxId: { $ne: null } }, { fields: ['sandboxId'] });
     void sandboxes
       .reapOrphans(new Set(referenced.map((conversation) => conversation.sandboxId!)))
-      .catch((error: unknown) => runtimeLogger.warn({ err: error }, 'reaping orphaned sandboxes failed'));
+      .catch((error: unknown) => runsLogger.warn({ err: error }, 'reaping orphaned sandboxes failed'));
     await step('recovery');
 
     const server = await listen(app, config);

@@ -14,6 +14,9 @@ import { execCommand } from './exec-command.ts';
 import { prepareContainer, SANDBOX_UID } from './prepare-container.ts';
 import { SANDBOX_LABELS } from './sandbox-labels.ts';
 
+/** Where the shell saves the full output of a cut observation (outside the workdir). */
+const DOCKER_FULL_OUTPUT_DIR = '/tmp/metisai-output';
+
 /** What `DockerSandbox.create` needs, resolved by the driver (image present and allowed, engine answering). */
 export interface DockerCreateSettings extends Pick<CreateSandboxOptions, 'env' | 'labels' | 'conversationId'> {
   docker: Docker;
@@ -83,6 +86,7 @@ export class DockerSandbox implements Sandbox {
       open: openDockerShell(init.container, { user: this.user, workdir: init.workdir }),
       beforeStart: () => this.assertRunning(),
       explain: (input) => this.explain(input),
+      fullOutput: { dir: DOCKER_FULL_OUTPUT_DIR, files: this.files },
     });
   }
 

@@ -99,6 +99,8 @@ export class LocalSandbox implements Sandbox {
       beforeStart: async () => {
         await mkdir(this.workdir, { recursive: true });
       },
+      // Beside the workspace, not in it: <rootDir>/<id>/output.
+      fullOutput: { dir: join(dir, 'output'), files: this.files },
     });
   }
 

@@ -21,7 +21,7 @@ export interface UnknownEvent {
  */
 export type ConversationStreamEvent = Exclude<StreamEvent, StreamEndEvent>;
 
-const KNOWN_TYPES = new Set(['message', 'action', 'observation', 'state', 'error', 'delta', 'output', 'stream_end']);
+const KNOWN_TYPES = new Set(['message', 'action', 'observation', 'state', 'error', 'delta', 'reasoning_delta', 'output', 'stream_end']);
 
 /** False for an event whose type this SDK version does not know (a newer server's `UnknownEvent`). */
 export const isKnownEvent = (event: { type: string }): boolean => KNOWN_TYPES.has(event.type);

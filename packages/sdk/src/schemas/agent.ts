@@ -11,6 +11,17 @@ export const ALL_TOOLS: readonly ToolName[] = ToolNameSchema.options;
 export const DEFAULT_MAX_ITERATIONS = 100;
 /** Seconds without activity after which a conversation's sandbox is stopped (its files kept), unless the agent sets it. */
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 900;
+/**
+ * Seconds an LLM call may go without receiving a byte (keep-alive comments count) before it ends as `llm_timeout`,
+ * unless the agent, the user or the server (`LLM_IDLE_TIMEOUT_SECONDS`) sets it. Reasoning models can be silent for
+ * minutes before their first token.
+ */
+export const DEFAULT_LLM_IDLE_TIMEOUT_SECONDS = 300;
+/** Seconds one whole LLM call may take (headers and stream) before it ends as `llm_timeout` (`LLM_TIMEOUT_SECONDS`). */
+export const DEFAULT_LLM_TIMEOUT_SECONDS = 600;
+
+/** Seconds of an LLM deadline: fractions allowed (0.1 s to a day). */
+export const LlmTimeoutSecondsSchema = z.number().check(z.gte(0.1), z.lte(24 * 3600));
 
 const agentConfigShape = {
   llm_model: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
@@ -36,6 +47,15 @@ const agentConfigShape = {
   max_budget_tokens: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1_000_000_000_000))),
   /** A conversation's sandbox is stopped after this long without activity (its files are kept). */
   idle_timeout_seconds: z._default(z.number().check(z.int(), z.gte(30), z.lte(7 * 24 * 3600)), DEFAULT_IDLE_TIMEOUT_SECONDS),
+  /** An LLM call that receives nothing for this long ends as `llm_timeout` (retried). Absent → the user's setting. */
+  llm_idle_timeout_seconds: z.optional(LlmTimeoutSecondsSchema),
+  /** One LLM call (headers and stream) may take this long, then ends as `llm_timeout`. Absent → the user's setting. */
+  llm_timeout_seconds: z.optional(LlmTimeoutSecondsSchema),
+  /**
+   * Run tool calls the model wrote as text (`<tool_call>{…}</tool_call>` and common variants) when a reply has no
+   * native ones, as models served without a tool parser do. Default true.
+   */
+  text_tool_calls: z._default(z.boolean(), true),
 };
 
 /**

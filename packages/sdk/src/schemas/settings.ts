@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { LlmTimeoutSecondsSchema } from './agent.ts';
 import { EnvNameSchema, IdSchema, openEnum, TimestampSchema } from './common.ts';
 
 /** A user's defaults for agents; `llm_api_key` is write-only. */
@@ -8,6 +9,10 @@ export const SettingsSchema = z.object({
   has_llm_api_key: z.boolean(),
   max_iterations: z.nullable(z.number()),
   confirmation_mode: z.boolean(),
+  /** See the agent config's `llm_idle_timeout_seconds`; null → the server's `LLM_IDLE_TIMEOUT_SECONDS`. */
+  llm_idle_timeout_seconds: z.optional(z.nullable(z.number())),
+  /** See the agent config's `llm_timeout_seconds`; null → the server's `LLM_TIMEOUT_SECONDS`. */
+  llm_timeout_seconds: z.optional(z.nullable(z.number())),
   updated_at: z.nullable(TimestampSchema),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
@@ -19,6 +24,8 @@ export const SettingsUpdateParamsSchema = z.strictObject({
   llm_api_key: z.optional(z.nullable(z.string().check(z.minLength(1), z.maxLength(4096)))),
   max_iterations: z.optional(z.nullable(z.number().check(z.int(), z.gte(1), z.lte(1000)))),
   confirmation_mode: z.optional(z.boolean()),
+  llm_idle_timeout_seconds: z.optional(z.nullable(LlmTimeoutSecondsSchema)),
+  llm_timeout_seconds: z.optional(z.nullable(LlmTimeoutSecondsSchema)),
 });
 export type SettingsUpdateParams = z.input<typeof SettingsUpdateParamsSchema>;
 

@@ -17,7 +17,7 @@ export interface RunEnd {
 export type RunAbortReason = 'user_stop' | 'interrupted' | 'budget' | 'quota_exceeded';
 
 /** The codes an LLM failure may end a run with. */
-export type LlmFailureCode = Extract<EventErrorCode, 'llm_auth' | 'llm_error' | 'llm_context_length'>;
+export type LlmFailureCode = Extract<EventErrorCode, 'llm_auth' | 'llm_error' | 'llm_timeout' | 'llm_context_length'>;
 
 const failed = (code: Extract<StateReason, EventErrorCode>, message: string): RunEnd => ({ state: 'error', reason: code, error: { code, message } });
 
@@ -59,7 +59,8 @@ export function aborted(reason: unknown): RunEnd {
 export const maxIterationsReached = (limit: number): RunEnd =>
   failed('max_iterations', `The agent reached its limit of ${limit} iterations without finishing.`);
 
-export const stuck = (): RunEnd => failed('stuck', 'The agent is stuck in a loop: it repeated the same action with the same result.');
+export const stuck = (): RunEnd =>
+  failed('stuck', 'The agent is stuck in a loop: it repeated the same actions with the same results (or the same failing call).');
 
 /** The LLM call failed for good (after retries, or not retryable). */
 export const llmFailure = (code: LlmFailureCode, message: string): RunEnd => failed(code, message);

@@ -15,10 +15,15 @@ export interface AgentDelta {
   content: string;
 }
 
-/** Where the loop reports. `emit` stores the event (and publishes it); `emitDelta` only publishes. */
+/**
+ * Where the loop reports. `emit` stores the event (and publishes it); `emitDelta` only publishes a piece of the
+ * answer, `emitReasoningDelta` a piece of a reasoning model's reasoning (the `reasoning_delta` event; optional: an
+ * emitter without it drops reasoning pieces, the stored message keeps the reasoning whole).
+ */
 export interface AgentEmitter {
   emit(event: AgentEventInput): Promise<Event>;
   emitDelta(delta: AgentDelta): void | Promise<void>;
+  emitReasoningDelta?(delta: AgentDelta): void | Promise<void>;
 }
 
 export interface LlmSettings {
@@ -32,8 +37,13 @@ export interface LlmSettings {
   retryBaseDelayMs?: number;
   /** Longest wait before a retry, Retry-After included (default 30 000). */
   maxRetryDelayMs?: number;
-  /** Timeout of one LLM request (default 600 000). */
+  /** One whole LLM call, headers and stream, ends as `llm_timeout` after this long (default 600 000). */
   timeoutMs?: number;
+  /**
+   * An LLM call that receives no byte for this long (SSE keep-alive comments count) ends as `llm_timeout`
+   * (default 300 000).
+   */
+  idleTimeoutMs?: number;
 }
 
 export interface TokenUsage {
@@ -53,6 +63,8 @@ export interface RunConversationOptions {
   tools?: readonly ToolName[];
   /** Ask before every `execute_bash` / `str_replace_editor` action. */
   confirmationMode?: boolean;
+  /** Run tool calls the model wrote as text when its reply has no native ones (default true; see `text-tool-calls.ts`). */
+  textToolCalls?: boolean;
   /** The conversation's sandbox, or a factory called once at the start of the run. */
   sandbox: Sandbox | (() => Promise<Sandbox>);
   /** The conversation's stored events so far, the new user message included. */

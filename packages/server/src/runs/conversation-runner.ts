@@ -202,6 +202,7 @@ export class ConversationRunner implements ConversationRuns {
         maxIterations: settings.maxIterations,
         tools: settings.tools,
         confirmationMode: settings.confirmationMode,
+        textToolCalls: settings.textToolCalls,
         secrets: settings.secrets,
         history,
         decision,
@@ -284,6 +285,7 @@ export class ConversationRunner implements ConversationRuns {
         return event;
       },
       emitDelta: (delta) => publishEphemeral(em, { type: 'delta', conversation_id: conversationId, ...delta }),
+      emitReasoningDelta: (delta) => publishEphemeral(em, { type: 'reasoning_delta', conversation_id: conversationId, ...delta }),
     };
   }
 

@@ -15,6 +15,8 @@ export interface RunSettings {
   maxIterations: number;
   tools: AgentConfig['tools'];
   confirmationMode: boolean;
+  /** Run tool calls written as text (agent config `text_tool_calls`, default true). */
+  textToolCalls: boolean;
   /** `{ NAME: value }` of the secrets the agent exports into its sandbox. */
   secrets: Record<string, string>;
   sandboxImage: string | undefined;
@@ -33,7 +35,8 @@ export interface LlmOverrides {
 
 /**
  * Resolves what a run (or an LLM test) uses, level by level: the agent's config, then the user's settings, then the
- * server's environment (`LLM_MODEL`, `LLM_BASE_URL`, `LLM_API_KEY`), then the SDK's defaults.
+ * server's environment (`LLM_MODEL`, `LLM_BASE_URL`, `LLM_API_KEY`, `LLM_IDLE_TIMEOUT_SECONDS`, `LLM_TIMEOUT_SECONDS`),
+ * then the SDK's defaults.
  */
 export class RunSettingsService {
   readonly #config: Config;
@@ -55,12 +58,16 @@ export class RunSettingsService {
     const user = await this.#settings.get(em, userId);
     // The user's key is read only when it may be used (an override URL without a key gets none).
     const userKey = overrides.llm_base_url && overrides.llm_api_key === undefined ? undefined : await this.#userKey(em, userId, agentConfig);
-    return chooseLlmEndpoint({
+    const endpoint = chooseLlmEndpoint({
       overrides,
       agent: { model: agentConfig?.llm_model, baseUrl: agentConfig?.llm_base_url },
       user: { model: user.llm_model ?? undefined, baseUrl: user.llm_base_url ?? undefined, apiKey: userKey },
       server: this.#config.llm,
     });
+    const server = this.#config.llm;
+    const idleSeconds = agentConfig?.llm_idle_timeout_seconds ?? user.llm_idle_timeout_seconds ?? server.idleTimeoutSeconds;
+    const totalSeconds = agentConfig?.llm_timeout_seconds ?? user.llm_timeout_seconds ?? server.timeoutSeconds;
+    return { ...endpoint, idleTimeoutMs: Math.round(idleSeconds * 1000), timeoutMs: Math.round(totalSeconds * 1000) };
   }
 
   /** The user's own key: the agent's `llm_api_key_secret`, else the key in their settings. */
@@ -87,6 +94,7 @@ export class RunSettingsService {
       maxIterations: config?.max_iterations ?? user.max_iterations ?? DEFAULT_MAX_ITERATIONS,
       tools: config?.tools ?? [...ALL_TOOLS],
       confirmationMode: config?.confirmation_mode ?? user.confirmation_mode,
+      textToolCalls: config?.text_tool_calls ?? true,
       secrets: Object.fromEntries(revealed),
       sandboxImage: config?.sandbox_image,
       idleTimeoutSeconds: config?.idle_timeout_seconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,

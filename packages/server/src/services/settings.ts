@@ -10,6 +10,8 @@ const toSettingsJson = (settings: Settings | null): SettingsJson => ({
   has_llm_api_key: !!settings?.llmApiKeyEncrypted,
   max_iterations: settings?.maxIterations ?? null,
   confirmation_mode: settings?.confirmationMode ?? false,
+  llm_idle_timeout_seconds: settings?.llmIdleTimeoutSeconds == null ? null : Number(settings.llmIdleTimeoutSeconds),
+  llm_timeout_seconds: settings?.llmTimeoutSeconds == null ? null : Number(settings.llmTimeoutSeconds),
   updated_at: settings?.updatedAt.toISOString() ?? null,
 });
 
@@ -36,6 +38,8 @@ export class SettingsService {
       llmApiKeyEncrypted: null,
       maxIterations: null,
       confirmationMode: false,
+      llmIdleTimeoutSeconds: null,
+      llmTimeoutSeconds: null,
     });
     if (params.llm_model !== undefined) settings.llmModel = params.llm_model;
     if (params.llm_base_url !== undefined) settings.llmBaseUrl = params.llm_base_url;
@@ -44,12 +48,14 @@ export class SettingsService {
     }
     if (params.max_iterations !== undefined) settings.maxIterations = params.max_iterations;
     if (params.confirmation_mode !== undefined) settings.confirmationMode = params.confirmation_mode;
+    if (params.llm_idle_timeout_seconds !== undefined) settings.llmIdleTimeoutSeconds = params.llm_idle_timeout_seconds;
+    if (params.llm_timeout_seconds !== undefined) settings.llmTimeoutSeconds = params.llm_timeout_seconds;
     settings.updatedAt = new Date();
     await em.flush();
     return toSettingsJson(settings);
   }
 
-  /** The stored LLM API key in clear, for the agent runtime; never sent to clients. */
+  /** The stored LLM API key in clear, for the runs; never sent to clients. */
   async llmApiKey(em: EntityManager, userId: string): Promise<string | null> {
     const settings = await em.findOne(SettingsEntity, { userId });
     return settings?.llmApiKeyEncrypted ? decrypt(this.#keys.secretEncryption, settings.llmApiKeyEncrypted, aad(userId)) : null;
