@@ -47,7 +47,7 @@ describe('register', () => {
     expect(again.body.error.details).toEqual([expect.objectContaining({ path: 'email' })]);
   });
 
-  test('a password under 8 characters is a 400 naming password', async () => {
+  test('a password under 10 characters is a 400 naming password', async () => {
     const reply = await http.post('/api/v1/auth/register', { email: uniqueEmail(), password: 'short' });
     expect(reply.status).toBe(400);
     expect(reply.body.error.code).toBe('validation_error');
