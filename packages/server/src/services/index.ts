@@ -3,14 +3,17 @@ import type { Config } from '../config.ts';
 import type { Orm } from '../db/orm.ts';
 import { EgressGuard } from '../security/egress-guard.ts';
 import { entryForUrl } from '../security/egress-policy.ts';
+import { TokenBuckets } from '../db/token-buckets.ts';
 import type { Keys } from '../security/keys.ts';
-import { AccountService } from './accounts.ts';
+import { type AccountSandboxes, AccountService } from './accounts.ts';
 import type { AgentLifecycle } from './agent-lifecycle.ts';
 import { AgentService } from './agents.ts';
 import { ApiKeyService } from './api-keys.ts';
 import { AuthService } from './auth.ts';
 import { type ConversationRuns, ConversationService } from './conversations.ts';
 import { LlmTestService } from './llm-test.ts';
+import { QuotaService } from './quotas.ts';
+import type { RevocationChannel } from './revocations.ts';
 import { RunSettingsService } from './run-settings.ts';
 import { SecretService } from './secrets.ts';
 import { SettingsService } from './settings.ts';
@@ -26,6 +29,9 @@ export interface Services {
   secrets: SecretService;
   apiKeys: ApiKeyService;
   llmTest: LlmTestService;
+  quotas: QuotaService;
+  /** The shared rate limits (the auth middleware's per-user and failed-credential limits too). */
+  buckets: TokenBuckets;
 }
 
 /** The leaf services: what the run machinery needs before the rest can be built (see server.ts). */
@@ -36,6 +42,7 @@ export interface CoreServices {
   secrets: SecretService;
   runSettings: RunSettingsService;
   usage: UsageService;
+  quotas: QuotaService;
 }
 
 /**
@@ -51,12 +58,14 @@ export function createCoreServices(config: Config, keys: Keys): CoreServices {
   const egress = createEgressGuard(config);
   const settings = new SettingsService(keys, egress);
   const secrets = new SecretService(keys);
-  return { egress, settings, secrets, runSettings: new RunSettingsService(config, settings, secrets, egress), usage: new UsageService() };
+  const quotas = new QuotaService(config.quotas);
+  return { egress, settings, secrets, runSettings: new RunSettingsService(config, settings, secrets, egress), usage: new UsageService(), quotas };
 }
 
 /**
  * The services built on the core ones: `lifecycle` is what starting and stopping an agent does, `runs` what runs
- * conversations (`null`: an app without a runner, see `ConversationService`).
+ * conversations and `sandboxes` what removes an account's sandboxes (`null`: an app without a runner, see
+ * `ConversationService`); `revocations` carries revoked credentials to every process (the control channel).
  */
 export function createServices(deps: {
   config: Config;
@@ -66,16 +75,26 @@ export function createServices(deps: {
   core: CoreServices;
   lifecycle: AgentLifecycle;
   runs: ConversationRuns | null;
+  sandboxes: AccountSandboxes | null;
+  revocations: RevocationChannel;
 }): Services {
-  const agents = new AgentService(deps.orm, deps.lifecycle, deps.logger, { egress: deps.core.egress, allowedImages: deps.config.sandboxAllowedImages });
+  const agents = new AgentService(deps.orm, deps.lifecycle, deps.logger, {
+    egress: deps.core.egress,
+    allowedImages: deps.config.sandboxAllowedImages,
+    quotas: deps.core.quotas,
+  });
+  const buckets = new TokenBuckets();
+  const auth = new AuthService({ config: deps.config, keys: deps.keys, buckets, revocations: deps.revocations });
   return {
-    auth: new AuthService(deps.config, deps.keys),
-    accounts: new AccountService(agents),
+    auth,
+    accounts: new AccountService({ auth, agents, revocations: deps.revocations, sandboxes: deps.sandboxes }),
     agents,
     conversations: new ConversationService(agents, deps.runs),
     settings: deps.core.settings,
     secrets: deps.core.secrets,
-    apiKeys: new ApiKeyService(),
+    apiKeys: new ApiKeyService(deps.revocations),
     llmTest: new LlmTestService(deps.core.runSettings),
+    quotas: deps.core.quotas,
+    buckets,
   };
 }
