@@ -6,6 +6,7 @@ import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
+import { CatchUpRequests } from './control/catch-up.ts';
 import { ControlChannel } from './control/control-channel.ts';
 import { AdvisoryLocks } from './db/advisory-locks.ts';
 import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
@@ -17,7 +18,9 @@ import { EventBus, ormEventSource } from './events/index.ts';
 import { OpenStreams } from './http/open-streams.ts';
 import { createLogger } from './logger.ts';
 import { AccountSandboxRemoval } from './runs/account-sandbox-removal.ts';
+import { ConfirmationTimeouts } from './runs/confirmation-timeouts.ts';
 import { ConversationRunner } from './runs/conversation-runner.ts';
+import { EmbedSweep } from './runs/embed-sweep.ts';
 import { PooledAgentLifecycle } from './runs/pooled-agent-lifecycle.ts';
 import { RunLock } from './runs/run-lock.ts';
 import { RunRecovery } from './runs/run-recovery.ts';
@@ -152,6 +155,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await step('sandboxes');
 
     const runLock = new RunLock(locks, orm);
+    const confirmations = new ConfirmationTimeouts({ orm, logger: runsLogger, runLock });
+    closers.push('confirmation timeouts', () => confirmations.close());
     const runner = new ConversationRunner({
       orm,
       logger: runsLogger,
@@ -161,6 +166,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       runSettings: core.runSettings,
       usage: core.usage,
       quotas: core.quotas,
+      embedQuotas: core.embedQuotas,
+      confirmations,
     });
     closers.push('runs', () => runner.close());
     const recovery = new RunRecovery({ orm, logger: runsLogger, runLock, runner, control });
@@ -175,13 +182,38 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     }
     const accountSandboxes = new AccountSandboxRemoval({ orm, logger: runsLogger, control, runner, sandboxes });
     closers.push('account sandbox removal', () => accountSandboxes.close());
-    const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner, sandboxes: accountSandboxes, revocations: control });
+    const services = createServices({
+      config,
+      keys,
+      orm,
+      logger,
+      core,
+      lifecycle,
+      runs: runner,
+      sandboxes: accountSandboxes,
+      revocations: control,
+      sandboxDriver: () => sandboxes.driver,
+    });
     closers.push('agent transitions', () => services.agents.drain());
     const streams = new OpenStreams();
-    const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION });
+    const catchUp = new CatchUpRequests(control, logger);
+    closers.push('catch-up requests', () => catchUp.close());
+    const app = createApp({ config, orm, keys, logger, services, events, control, streams, catchUp, version: VERSION });
     await step('app');
 
     await recovery.recoverInterrupted();
+    // Visitors' conversations past retention, and confirmations that timed out while no process held them.
+    const embedSweep = new EmbedSweep({
+      orm,
+      logger: runsLogger,
+      locks,
+      runner,
+      confirmations,
+      embedQuotas: core.embedQuotas,
+      intervalSeconds: config.embed.sweepSeconds,
+    });
+    embedSweep.start();
+    closers.push('embed sweep', () => embedSweep.close());
     const referenced = await orm.em.fork().find(ConversationEntity, { sandboxId: { $ne: null } }, { fields: ['sandboxId'] });
     void sandboxes
       .reapOrphans(new Set(referenced.map((conversation) => conversation.sandboxId!)))

@@ -14,6 +14,8 @@ export type Usage = z.infer<typeof UsageSchema>;
 export const ConversationSchema = z.object({
   id: IdSchema,
   agent_id: z.nullable(IdSchema),
+  /** The visitor whose conversation this is (an embedded agent's), or null for the owner's own. Absent from older servers. */
+  visitor_id: z.optional(z.nullable(IdSchema)),
   title: z.nullable(z.string()),
   state: openEnum(CONVERSATION_STATES),
   /** `seq` of the last stored event (0 when none): stream with `after: last_seq` to get only what comes next. */
@@ -41,6 +43,8 @@ export const ConversationListParamsSchema = z.strictObject({
   limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))),
   after: z.optional(IdSchema),
   agent_id: z.optional(IdSchema),
+  /** Only the conversations of this visitor of one of your agents. */
+  visitor_id: z.optional(IdSchema),
 });
 export type ConversationListParams = z.output<typeof ConversationListParamsSchema>;
 

@@ -16,7 +16,9 @@ export type ConversationState = z.infer<typeof ConversationStateSchema>;
  * - `error`: the code of the error event stored just before it (`interrupted`, `max_iterations`, `stuck`, `llm_auth`,
  *   `llm_error`, `llm_timeout`, `llm_context_length`, `llm_not_configured`, `egress_refused` (the LLM's address is one
  *   the server does not connect to for users), `sandbox_error`, `internal_error`, `budget` — the conversation used the
- *   agent's `max_budget_tokens` — and `quota_exceeded` — a per-user limit of the server).
+ *   agent's `max_budget_tokens` — and `quota_exceeded` — a per-user limit of the server);
+ * - `idle`: also `confirmation_timeout` (a visitor's conversation whose action the owner did not confirm in time: the
+ *   action was rejected).
  * Newer servers may add reasons: responses accept any string (see `openEnum`).
  */
 export const STATE_REASONS = [
@@ -39,6 +41,7 @@ export const STATE_REASONS = [
   'internal_error',
   'budget',
   'quota_exceeded',
+  'confirmation_timeout',
 ] as const;
 export const StateReasonSchema = z.enum(STATE_REASONS);
 export type StateReason = z.infer<typeof StateReasonSchema>;
@@ -192,6 +195,8 @@ export const DeltaEventSchema = z.object({
   conversation_id: IdSchema,
   message_id: IdSchema,
   content: z.string(),
+  /** Where `content` starts in the message's whole text (UTF-16 code units): a catch-up and live pieces meet on it. */
+  offset: z.optional(z.number().check(z.int(), z.gte(0))),
 });
 export type DeltaEvent = z.infer<typeof DeltaEventSchema>;
 
@@ -205,6 +210,8 @@ export const ReasoningDeltaEventSchema = z.object({
   conversation_id: IdSchema,
   message_id: IdSchema,
   content: z.string(),
+  /** Where `content` starts in the whole reasoning (UTF-16 code units). */
+  offset: z.optional(z.number().check(z.int(), z.gte(0))),
 });
 export type ReasoningDeltaEvent = z.infer<typeof ReasoningDeltaEventSchema>;
 
@@ -217,6 +224,8 @@ export const OutputEventSchema = z.object({
   conversation_id: IdSchema,
   tool_call_id: z.string(),
   content: z.string(),
+  /** Where `content` starts in the command's whole output so far (UTF-16 code units). */
+  offset: z.optional(z.number().check(z.int(), z.gte(0))),
 });
 export type OutputEvent = z.infer<typeof OutputEventSchema>;
 
@@ -225,11 +234,31 @@ export const EphemeralEventSchema = z.discriminatedUnion('type', [DeltaEventSche
 export type EphemeralEvent = z.infer<typeof EphemeralEventSchema>;
 
 /**
- * Why the server ended an event stream: its session or API key was revoked (logout, password change, deleted key or
- * account), its token expired, or the stream reached the server's `SSE_MAX_AGE_SECONDS`. Only `stream_max_age` is
- * worth a reconnect (with `Last-Event-ID`); the others need new credentials.
+ * Ephemeral, sent once when a stream opens (or resumes with `Last-Event-ID`) while something is in flight, before the
+ * live pieces: what an assistant message (`message_id`: its text `content` and `reasoning_content` so far) or a running
+ * command (`tool_call_id`: its output `content` so far, from `offset` when the start was dropped — the server keeps the
+ * last 64 KiB) has streamed already. The live `delta`, `reasoning_delta` and `output` events that follow continue from
+ * there (their `offset`s start where this ends); the stored `message` or `observation` replaces it all when it lands.
  */
-export const STREAM_END_CODES = ['token_revoked', 'token_expired', 'stream_max_age'] as const;
+export const CatchUpEventSchema = z.object({
+  type: z.literal('catch_up'),
+  conversation_id: IdSchema,
+  message_id: z.optional(IdSchema),
+  tool_call_id: z.optional(z.string()),
+  content: z.string(),
+  reasoning_content: z.optional(z.string()),
+  offset: z.optional(z.number().check(z.int(), z.gte(0))),
+});
+export type CatchUpEvent = z.infer<typeof CatchUpEventSchema>;
+
+/**
+ * Why the server ended an event stream: its session or API key was revoked (logout, password change, deleted key or
+ * account), its token expired, the stream reached the server's `SSE_MAX_AGE_SECONDS`, or (a visitor's stream) the
+ * agent's embed policy changed under its token — a publishable key rotated or revoked, origins changed, embedding
+ * turned off (`token_stale`). Only `stream_max_age` is worth a reconnect (with `Last-Event-ID`); the others need new
+ * credentials.
+ */
+export const STREAM_END_CODES = ['token_revoked', 'token_expired', 'stream_max_age', 'token_stale'] as const;
 export type StreamEndCode = (typeof STREAM_END_CODES)[number];
 
 /**
@@ -254,6 +283,7 @@ export const StreamEventSchema = z.discriminatedUnion('type', [
   DeltaEventSchema,
   ReasoningDeltaEventSchema,
   OutputEventSchema,
+  CatchUpEventSchema,
   StreamEndEventSchema,
 ]);
 export type StreamEvent = z.infer<typeof StreamEventSchema>;

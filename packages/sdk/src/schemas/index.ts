@@ -6,3 +6,4 @@ export * from './event.ts';
 export * from './conversation.ts';
 export * from './settings.ts';
 export * from './health.ts';
+export * from './embed.ts';

@@ -12,6 +12,8 @@ export const AgentEntity = defineEntity({
     config: p.json<AgentConfig>(),
     status: p.text().$type<AgentStatus>(),
     statusMessage: p.text().nullable(),
+    /** Bumped by each change that ends visitor tokens (`token_stale`); tokens carry the generation they were minted at. */
+    embedGeneration: p.integer().default(0),
     /** Deleted agents stay as rows so their conversations remain readable. */
     deletedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),

@@ -3,16 +3,20 @@ import type { Sandbox } from '@metisai/sandbox';
 import { ErrorCode, type Event as EventJson } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
 import { type AgentEmitter, type ConfirmationDecision, type RunAbortReason, runConversation, runEnds } from '../agent/index.ts';
+import { answerCatchUp } from '../control/catch-up.ts';
 import type { ControlChannel } from '../control/control-channel.ts';
 import type { Orm } from '../db/orm.ts';
 import { ConversationEntity, type Conversation } from '../entities/index.ts';
-import { ConflictError, LlmNotConfiguredError } from '../errors.ts';
+import { ConflictError, LlmNotConfiguredError, QuotaExceededError } from '../errors.ts';
 import { appendEvent, appendEvents, listEvents, publishEphemeral } from '../events/event-log.ts';
 import type { ConversationRuns } from '../services/conversations.ts';
+import type { EmbedQuotaService } from '../services/embed-quotas.ts';
 import type { QuotaService } from '../services/quotas.ts';
 import type { RunSettingsService } from '../services/run-settings.ts';
 import type { UsageService } from '../services/usage.ts';
 import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
+import type { ConfirmationTimeouts } from './confirmation-timeouts.ts';
+import { InFlightText } from './in-flight-text.ts';
 import type { RunLock } from './run-lock.ts';
 
 export interface ConversationRunnerDeps {
@@ -26,6 +30,10 @@ export interface ConversationRunnerDeps {
   usage: UsageService;
   /** Concurrent runs, events per conversation and workspace size. */
   quotas: QuotaService;
+  /** Visitors' messages and tokens (conversations of embedded agents). */
+  embedQuotas: EmbedQuotaService;
+  /** Rejects visitors' actions left unconfirmed too long. */
+  confirmations: ConfirmationTimeouts;
 }
 
 interface ActiveRun {
@@ -33,6 +41,8 @@ interface ActiveRun {
   userId: string;
   /** Known once the run's settings are resolved. */
   agentId: string | null;
+  /** What the run streamed that is not stored yet, for streams that open mid-answer (`catch_up`). */
+  inFlight: InFlightText;
   done: Promise<void>;
 }
 
@@ -51,19 +61,33 @@ const nothingTo = (what: 'confirm' | 'stop', state: string | undefined) =>
 export class ConversationRunner implements ConversationRuns {
   readonly #deps: ConversationRunnerDeps;
   readonly #active = new Map<string, ActiveRun>();
-  readonly #unsubscribe: () => void;
+  readonly #unsubscribe: Array<() => void>;
 
   constructor(deps: ConversationRunnerDeps) {
     this.#deps = deps;
-    this.#unsubscribe = deps.control.on('stop_conversation', ({ conversation_id }) => this.#abort(conversation_id, 'user_stop'));
+    this.#unsubscribe = [
+      deps.control.on('stop_conversation', ({ conversation_id }) => this.#abort(conversation_id, 'user_stop')),
+      deps.control.on('catch_up_request', ({ conversation_id, request_id }) => this.#answerCatchUp(conversation_id, request_id)),
+    ];
   }
 
   /**
    * Stores the user's message and `state: running` in one transaction, then runs. 409 `conversation_busy` while one
    * runs; 429 `quota_exceeded` when the user runs the most conversations allowed at once, the log holds the most
-   * events allowed, or the workspace measured over its limit.
+   * events allowed, or the workspace measured over its limit — for a visitor's conversation, instead of the runs, when
+   * a quota of its agent's embed policy is reached (messages, tokens, sandboxes; with `Retry-After`).
    */
-  postMessage(em: EntityManager, conversation: Conversation, content: string): Promise<EventJson> {
+  async postMessage(em: EntityManager, conversation: Conversation, content: string): Promise<EventJson> {
+    const visitor = await this.#deps.runSettings.visitorLimits(em, conversation);
+    if (visitor) {
+      const refusal = await this.#deps.sandboxes.visitorSandboxRefusal(
+        { agentId: visitor.agentId, visitorId: visitor.visitorId, maxPerVisitor: visitor.quotas.visitor_sandboxes, maxPerAgent: visitor.quotas.agent_sandboxes },
+        conversation.id,
+        conversation.sandboxId ?? null,
+      );
+      // Sandboxes stop after the agent's idle timeout: by then one is free again.
+      if (refusal) throw new QuotaExceededError(refusal.quota, refusal.limit, refusal.current, refusal.message, visitor.idleTimeoutSeconds);
+    }
     return this.#deps.runLock.withRunLock(conversation.id, async (held) => {
       // Read under the lock: the caller's copy may predate the end of the previous run. Still `running` with the lock
       // free means the process that ran it died.
@@ -71,11 +95,12 @@ export class ConversationRunner implements ConversationRuns {
       this.#deps.quotas.checkEventCount(current);
       this.#deps.quotas.checkWorkspace(current);
       const stale = current.state === 'running' ? runEnds.runEndEvents(runEnds.interrupted()) : [];
-      const stored = await this.#startRunning(em, conversation, [
-        ...stale,
-        { type: 'message', role: 'user', content },
-        { type: 'state', state: 'running', reason: null },
-      ]);
+      const stored = await this.#startRunning(
+        em,
+        conversation,
+        [...stale, { type: 'message', role: 'user', content }, { type: 'state', state: 'running', reason: null }],
+        true,
+      );
       held.keepUntil(this.#start(conversation, undefined));
       return stored.at(-2)!;
     });
@@ -88,7 +113,7 @@ export class ConversationRunner implements ConversationRuns {
       // Checked again under the lock: a concurrent confirm may have resumed (and ended) the run meanwhile.
       const state = await this.#currentState(em, conversation.id);
       if (state !== 'awaiting_confirmation') throw nothingTo('confirm', state);
-      await this.#startRunning(em, conversation, [{ type: 'state', state: 'running', reason: approve ? 'user_approve' : 'user_reject' }]);
+      await this.#startRunning(em, conversation, [{ type: 'state', state: 'running', reason: approve ? 'user_approve' : 'user_reject' }], false);
       held.keepUntil(this.#start(conversation, approve ? 'approve' : 'reject'));
     });
   }
@@ -125,7 +150,7 @@ export class ConversationRunner implements ConversationRuns {
   }
 
   /** The conversation was deleted: its run stops (here or wherever it runs) and its sandbox goes. */
-  async forget(conversation: Conversation): Promise<void> {
+  async forget(conversation: Pick<Conversation, 'id' | 'state' | 'sandboxId'>): Promise<void> {
     const active = this.#active.get(conversation.id);
     if (active) {
       active.controller.abort('user_stop' satisfies RunAbortReason);
@@ -138,7 +163,7 @@ export class ConversationRunner implements ConversationRuns {
 
   /** Ends every run here as `interrupted` (shutdown) and waits for them. */
   async close(): Promise<void> {
-    this.#unsubscribe();
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
     for (const run of this.#active.values()) run.controller.abort('interrupted' satisfies RunAbortReason);
     await Promise.allSettled([...this.#active.values()].map((run) => run.done));
   }
@@ -150,14 +175,30 @@ export class ConversationRunner implements ConversationRuns {
     return active !== undefined;
   }
 
+  /** Another process opens a stream of a conversation: if its run is here, tell what it has in flight. */
+  #answerCatchUp(conversationId: string, requestId: string): void {
+    const active = this.#active.get(conversationId);
+    if (!active) return;
+    answerCatchUp(this.#deps.control, conversationId, requestId, active.inFlight.pieces()).catch((error: unknown) =>
+      this.#deps.logger.warn({ err: error, conversationId }, 'catch-up not answered'),
+    );
+  }
+
   /**
    * Appends the events that put the conversation in `running`, in one transaction with the check that the user runs
-   * fewer conversations than allowed (under their `runs` lock, so two processes cannot both take the last place).
+   * fewer conversations than allowed (under their `runs` lock, so two processes cannot both take the last place). A
+   * visitor's conversation counts against its agent's embed quotas instead, and a visitor's message (`isMessage`) is
+   * admitted and counted there.
    */
-  #startRunning(em: EntityManager, conversation: Conversation, inputs: Parameters<typeof appendEvents>[2]): Promise<EventJson[]> {
+  #startRunning(em: EntityManager, conversation: Conversation, inputs: Parameters<typeof appendEvents>[2], isMessage: boolean): Promise<EventJson[]> {
     return em.transactional(async (tx) => {
-      await this.#deps.quotas.lock(tx, 'runs', conversation.userId);
-      await this.#deps.quotas.checkRunCount(tx, conversation.userId, conversation.id);
+      const visitor = await this.#deps.runSettings.visitorLimits(tx, conversation);
+      if (visitor) {
+        if (isMessage) await this.#deps.embedQuotas.admitMessage(tx, visitor);
+      } else {
+        await this.#deps.quotas.lock(tx, 'runs', conversation.userId);
+        await this.#deps.quotas.checkRunCount(tx, conversation.userId, conversation.id);
+      }
       return appendEvents(tx, conversation.id, inputs);
     });
   }
@@ -165,7 +206,13 @@ export class ConversationRunner implements ConversationRuns {
   /** Starts the run in the background; resolves when it is over (the caller's lock is released then). */
   #start(conversation: Conversation, decision: ConfirmationDecision | undefined): Promise<void> {
     const conversationId = conversation.id;
-    const entry: ActiveRun = { controller: new AbortController(), userId: conversation.userId, agentId: null, done: Promise.resolve() };
+    const entry: ActiveRun = {
+      controller: new AbortController(),
+      userId: conversation.userId,
+      agentId: null,
+      inFlight: new InFlightText(),
+      done: Promise.resolve(),
+    };
     this.#active.set(conversationId, entry);
     entry.done = this.#run(conversationId, decision, entry)
       .catch((error: unknown) => this.#deps.logger.error({ err: error, conversationId }, 'run crashed'))
@@ -195,8 +242,12 @@ export class ConversationRunner implements ConversationRuns {
     let output: Promise<void> = Promise.resolve();
     let acquired: Sandbox | undefined;
     let recorded = used();
+    const visitor = settings.visitor;
+    // A visitor's run stops once it used the tokens its agent still allows today (the visitor's or all visitors').
+    let visitorTokensLeft = visitor ? await this.#deps.embedQuotas.tokensLeft(em, visitor) : Number.POSITIVE_INFINITY;
+    let result: Awaited<ReturnType<typeof runConversation>> | undefined;
     try {
-      await runConversation({
+      result = await runConversation({
         llm: settings.llm,
         systemPrompt: settings.systemPrompt,
         maxIterations: settings.maxIterations,
@@ -207,7 +258,7 @@ export class ConversationRunner implements ConversationRuns {
         history,
         decision,
         signal: entry.controller.signal,
-        emitter: this.#emitter(conversationId, entry.controller),
+        emitter: this.#emitter(conversationId, entry.controller, entry.inFlight),
         sandbox: async () => {
           const sandbox = await this.#deps.sandboxes.acquire({
             conversationId,
@@ -218,6 +269,14 @@ export class ConversationRunner implements ConversationRuns {
             network: settings.network,
             env: settings.secrets,
             idleTimeoutSeconds: settings.idleTimeoutSeconds,
+            visitor: visitor
+              ? {
+                  agentId: visitor.agentId,
+                  visitorId: visitor.visitorId,
+                  maxPerVisitor: visitor.quotas.visitor_sandboxes,
+                  maxPerAgent: visitor.quotas.agent_sandboxes,
+                }
+              : undefined,
           });
           if (sandbox.id !== conversation.sandboxId) await em.nativeUpdate(ConversationEntity, { id: conversationId }, { sandboxId: sandbox.id });
           acquired = sandbox;
@@ -226,22 +285,34 @@ export class ConversationRunner implements ConversationRuns {
         // A long command's output streams live while it runs (the observation stores it whole at the end).
         // Chained, so chunks are announced in order.
         onCommandOutput: (toolCallId, chunk) => {
+          // Its place in the whole output is taken now, in the order chunks come.
+          const offset = entry.inFlight.add('output', toolCallId, chunk);
           output = output
-            .then(() => publishEphemeral(em, { type: 'output', conversation_id: conversationId, tool_call_id: toolCallId, content: chunk }))
+            .then(() => publishEphemeral(em, { type: 'output', conversation_id: conversationId, tool_call_id: toolCallId, content: chunk, offset }))
             .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'command output not published'));
         },
         onUsage: (usage) => {
           // The budget is checked against the conversation's recorded total: the run stops once it is reached.
-          recorded += usage.prompt_tokens + usage.completion_tokens;
+          const tokens = usage.prompt_tokens + usage.completion_tokens;
+          recorded += tokens;
           if (budget !== undefined && recorded >= budget) entry.controller.abort('budget' satisfies RunAbortReason);
-          return this.#deps.usage
-            .record(em.fork(), conversationId, settings.llm.model, usage)
-            .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'usage not recorded'));
+          visitorTokensLeft -= tokens;
+          if (visitorTokensLeft <= 0 && !entry.controller.signal.aborted) entry.controller.abort('visitor_tokens' satisfies RunAbortReason);
+          const recordings = [this.#deps.usage.record(em.fork(), conversationId, settings.llm.model, usage)];
+          if (visitor) recordings.push(this.#deps.embedQuotas.recordTokens(em.fork(), visitor.agentId, visitor.visitorId, tokens));
+          return Promise.all(recordings).then(
+            () => undefined,
+            (error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'usage not recorded'),
+          );
         },
       });
     } finally {
       if (acquired && entry.controller.signal.reason !== 'interrupted') await this.#measureWorkspace(em, conversationId, acquired);
       this.#deps.sandboxes.release(conversationId, settings.idleTimeoutSeconds);
+    }
+    // Only the owner may confirm a visitor's action: unanswered, it is rejected after the policy's timeout.
+    if (visitor && result?.state === 'awaiting_confirmation') {
+      this.#deps.confirmations.schedule(conversationId, Date.now() + visitor.confirmationTimeoutSeconds * 1000);
     }
   }
 
@@ -270,12 +341,14 @@ export class ConversationRunner implements ConversationRuns {
    * Once the log holds `QUOTA_EVENTS_PER_CONVERSATION` events the run is aborted: it ends cleanly with
    * `quota_exceeded`, writing only what ends it (the running command's observation, the error and the final state).
    */
-  #emitter(conversationId: string, controller: AbortController): AgentEmitter {
+  #emitter(conversationId: string, controller: AbortController, inFlight: InFlightText): AgentEmitter {
     const em = this.#deps.orm.em.fork();
     const limit = this.#deps.quotas.limits.eventsPerConversation;
     return {
       emit: async (input) => {
         const event = await appendEvent(em, conversationId, input);
+        // The loop stores nothing while a reply or a command streams: what streamed is in this event, or abandoned.
+        inFlight.clear();
         if (event.seq >= limit && !controller.signal.aborted) {
           this.#deps.logger.warn(
             { security_event: 'quota_exceeded', conversation_id: conversationId, quota: 'events', limit, current: event.seq },
@@ -285,8 +358,14 @@ export class ConversationRunner implements ConversationRuns {
         }
         return event;
       },
-      emitDelta: (delta) => publishEphemeral(em, { type: 'delta', conversation_id: conversationId, ...delta }),
-      emitReasoningDelta: (delta) => publishEphemeral(em, { type: 'reasoning_delta', conversation_id: conversationId, ...delta }),
+      emitDelta: (delta) => {
+        const offset = inFlight.add('delta', delta.message_id, delta.content);
+        return publishEphemeral(em, { type: 'delta', conversation_id: conversationId, ...delta, offset });
+      },
+      emitReasoningDelta: (delta) => {
+        const offset = inFlight.add('reasoning_delta', delta.message_id, delta.content);
+        return publishEphemeral(em, { type: 'reasoning_delta', conversation_id: conversationId, ...delta, offset });
+      },
     };
   }
 

@@ -27,6 +27,22 @@ export interface SandboxRequest {
   network: NetworkPolicy;
   env: Record<string, string>;
   idleTimeoutSeconds: number;
+  /**
+   * A visitor's conversation: its sandbox is labelled with the agent and the visitor, counts against the agent's embed
+   * quotas (`maxPerVisitor`, `maxPerAgent` running at once) instead of the owner's, and never comes from a warm pool
+   * (whose sandboxes are made and counted for the owner).
+   */
+  visitor?: VisitorSandboxLimits | undefined;
+}
+
+/** Limits of a visitor's sandboxes (the agent's `embed.policy.quotas`). */
+export interface VisitorSandboxLimits {
+  agentId: string;
+  visitorId: string;
+  /** `visitor_sandboxes`: running sandboxes of this visitor. */
+  maxPerVisitor: number;
+  /** `agent_sandboxes`: running sandboxes of all the agent's visitors. */
+  maxPerAgent: number;
 }
 
 /** An agent's warm pool, whose user it counts against, and what its sandboxes were made with: only a request for the same gets one. */
@@ -40,6 +56,9 @@ interface WarmPool {
 const OWNER_PREFIX = 'metisai:';
 /** Label of every sandbox made for a user (their conversations' and their agents' pools). */
 export const USER_LABEL = 'metisai.account';
+/** Labels of a visitor's sandbox: the embedded agent and the visitor (such sandboxes do not count against the owner). */
+export const EMBED_AGENT_LABEL = 'metisai.embed.agent';
+export const EMBED_VISITOR_LABEL = 'metisai.embed.visitor';
 /** Longest wait for the user's sandbox lock (another process creating one of theirs). */
 const USER_LOCK_WAIT_MS = 60_000;
 export const instanceLock = (instanceId: string) => `instance:${instanceId}`;
@@ -85,23 +104,27 @@ export class SandboxManager {
       return live.sandbox;
     }
     let sandbox: Sandbox | null = null;
+    const within = <T>(exceptId: string | undefined, start: () => Promise<T>) =>
+      request.visitor ? this.#withinVisitorQuota(request.visitor, exceptId, start) : this.#withinQuota(request.userId, exceptId, start);
     if (request.sandboxId) {
       const sandboxId = request.sandboxId;
       // Starting a stopped sandbox adds one to the user's running ones: counted like a new one.
-      sandbox = await this.#withinQuota(request.userId, sandboxId, () => this.#options.driver.connect(sandboxId, { network: request.network })).catch(
-        (error: unknown) => {
-          if (error instanceof QuotaExceededError) throw error;
-          this.#options.logger.warn({ err: error, sandboxId: request.sandboxId }, 'stored sandbox is gone; creating a new one');
-          return null;
-        },
-      );
+      sandbox = await within(sandboxId, () => this.#options.driver.connect(sandboxId, { network: request.network })).catch((error: unknown) => {
+        if (error instanceof QuotaExceededError) throw error;
+        this.#options.logger.warn({ err: error, sandboxId: request.sandboxId }, 'stored sandbox is gone; creating a new one');
+        return null;
+      });
       if (sandbox) await sandbox.setEnv(request.env);
     }
-    const warm = request.agentId ? this.#pools.get(request.agentId) : undefined;
+    const warm = request.agentId && !request.visitor ? this.#pools.get(request.agentId) : undefined;
     const pool = warm && warm.image === request.image && warm.network === request.network ? warm.pool : undefined;
+    const labels: Record<string, string> = { [USER_LABEL]: request.userId };
+    if (request.visitor) Object.assign(labels, { [EMBED_AGENT_LABEL]: request.visitor.agentId, [EMBED_VISITOR_LABEL]: request.visitor.visitorId });
     sandbox ??= pool
       ? await pool.acquire({ env: request.env })
-      : await this.#create(request.userId, { image: request.image, network: request.network, env: request.env, conversationId: request.conversationId });
+      : await within(undefined, () =>
+          this.#options.driver.create({ image: request.image, network: request.network, env: request.env, conversationId: request.conversationId, labels }),
+        );
     this.#live.set(request.conversationId, { sandbox, userId: request.userId, idle: null });
     return sandbox;
   }
@@ -168,9 +191,28 @@ export class SandboxManager {
     await entry?.pool.close();
   }
 
-  /** The user's started sandboxes as the driver lists them (every process's), except `exceptId`. */
+  /** The user's started sandboxes as the driver lists them (every process's), except `exceptId` and their visitors'. */
   async countRunning(userId: string, exceptId?: string): Promise<number> {
-    return (await this.#ofUser(userId)).filter((info) => info.state === 'running' && info.id !== exceptId).length;
+    return (await this.#ofUser(userId)).filter((info) => info.state === 'running' && info.id !== exceptId && !info.labels[EMBED_AGENT_LABEL]).length;
+  }
+
+  /** Running sandboxes of an embedded agent's visitors (every process's), except `exceptId`: all of them, and the visitor's. */
+  async countVisitorSandboxes(agentId: string, visitorId: string, exceptId?: string, listed?: SandboxInfo[]): Promise<{ agent: number; visitor: number }> {
+    const running = (listed ?? (await this.#options.driver.list())).filter(
+      (info) => info.state === 'running' && info.id !== exceptId && info.labels[EMBED_AGENT_LABEL] === agentId,
+    );
+    return { agent: running.length, visitor: running.filter((info) => info.labels[EMBED_VISITOR_LABEL] === visitorId).length };
+  }
+
+  /**
+   * Why a visitor's conversation could not get a sandbox now (its own one not running and the visitor's or agent's
+   * running sandboxes at their limit), or null. A check ahead of the run (the run's own acquisition is what enforces).
+   */
+  async visitorSandboxRefusal(limits: VisitorSandboxLimits, conversationId: string, sandboxId: string | null): Promise<QuotaExceededError | null> {
+    if (this.#live.has(conversationId)) return null;
+    const listed = await this.#options.driver.list();
+    if (sandboxId && listed.some((info) => info.id === sandboxId && info.state === 'running')) return null;
+    return this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId, undefined, listed));
   }
 
   /**
@@ -243,6 +285,59 @@ export class SandboxManager {
     return this.#withinQuota(userId, undefined, () => this.#options.driver.create({ ...options, labels: { [USER_LABEL]: userId } }));
   }
 
+  #visitorRefusal(limits: VisitorSandboxLimits, counts: { agent: number; visitor: number }): QuotaExceededError | null {
+    if (counts.visitor >= limits.maxPerVisitor) {
+      return new QuotaExceededError(
+        'visitor_sandboxes',
+        limits.maxPerVisitor,
+        counts.visitor,
+        `You have ${counts.visitor} running sandboxes, the most this agent allows one visitor`,
+      );
+    }
+    if (counts.agent >= limits.maxPerAgent) {
+      return new QuotaExceededError(
+        'agent_sandboxes',
+        limits.maxPerAgent,
+        counts.agent,
+        `This agent's visitors have ${counts.agent} running sandboxes, the most it allows`,
+      );
+    }
+    return null;
+  }
+
+  /**
+   * Runs `start` (which starts one sandbox of a visitor) only when the visitor and the agent's visitors have fewer
+   * running than their limits, others than `exceptId`: counted and started under the agent's advisory lock. Throws
+   * `QuotaExceededError` (`visitor_sandboxes`, `agent_sandboxes`).
+   */
+  async #withinVisitorQuota<T>(limits: VisitorSandboxLimits, exceptId: string | undefined, start: () => Promise<T>): Promise<T> {
+    return this.#underLock(`quota:embed-sandboxes:${limits.agentId}`, async () => {
+      const refusal = this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId, exceptId));
+      if (refusal) {
+        this.#options.logger.warn(
+          { security_event: 'quota_exceeded', agent_id: limits.agentId, visitor_id: limits.visitorId, quota: refusal.quota, limit: refusal.limit, current: refusal.current },
+          'security: quota_exceeded',
+        );
+        throw refusal;
+      }
+      return start();
+    });
+  }
+
+  async #underLock<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const { locks } = this.#options;
+    const deadline = Date.now() + USER_LOCK_WAIT_MS;
+    while (!(await locks.tryAcquire(name))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the lock ${name}`);
+      await sleep(25);
+    }
+    try {
+      return await work();
+    } finally {
+      await locks.release(name);
+    }
+  }
+
   async #ofUser(userId: string): Promise<SandboxInfo[]> {
     return (await this.#options.driver.list()).filter((info) => info.labels[USER_LABEL] === userId);
   }
@@ -253,14 +348,8 @@ export class SandboxManager {
    * both take the last place. Throws `QuotaExceededError` (quota `sandboxes`).
    */
   async #withinQuota<T>(userId: string, exceptId: string | undefined, start: () => Promise<T>): Promise<T> {
-    const { locks, maxPerUser } = this.#options;
-    const name = `quota:sandboxes:${userId}`;
-    const deadline = Date.now() + USER_LOCK_WAIT_MS;
-    while (!(await locks.tryAcquire(name))) {
-      if (Date.now() > deadline) throw new Error("timed out waiting for the user's sandbox lock");
-      await sleep(25);
-    }
-    try {
+    const { maxPerUser } = this.#options;
+    return this.#underLock(`quota:sandboxes:${userId}`, async () => {
       const current = await this.countRunning(userId, exceptId);
       if (current >= maxPerUser) {
         this.#options.logger.warn(
@@ -274,9 +363,7 @@ export class SandboxManager {
           `You have ${current} running sandboxes (warm pools included), the most this server allows`,
         );
       }
-      return await start();
-    } finally {
-      await locks.release(name);
-    }
+      return start();
+    });
   }
 }

@@ -77,6 +77,21 @@ describe('OpenAPI', () => {
     'get /api-keys',
     'post /api-keys',
     'delete /api-keys/{id}',
+    'get /agents/{id}/publishable-keys',
+    'post /agents/{id}/publishable-keys',
+    'get /agents/{id}/publishable-keys/{key_id}',
+    'put /agents/{id}/publishable-keys/{key_id}',
+    'post /agents/{id}/publishable-keys/{key_id}/rotate',
+    'delete /agents/{id}/publishable-keys/{key_id}',
+    'post /agents/{id}/embed-tokens',
+    'post /embed/sessions',
+    'get /embed/conversations',
+    'post /embed/conversations',
+    'get /embed/conversations/{id}',
+    'delete /embed/conversations/{id}',
+    'post /embed/conversations/{id}/messages',
+    'get /embed/conversations/{id}/events',
+    'post /embed/conversations/{id}/stop',
   ];
 
   test('is OpenAPI 3.1 with the server version', () => {
@@ -103,12 +118,12 @@ describe('OpenAPI', () => {
     for (const route of ROUTES) {
       const [method, path] = route.split(' ') as [string, string];
       const operation = doc.paths[`/api/v1${path}`]![method]! as Record<string, any>;
-      if (['post /auth/register', 'post /auth/login'].includes(route)) {
+      if (['post /auth/register', 'post /auth/login', 'post /embed/sessions'].includes(route)) {
         expect(operation['x-required-scope'], route).toBeUndefined();
         continue;
       }
-      expect(['read', 'run', 'manage', 'embed:mint', 'session'], route).toContain(operation['x-required-scope']);
-      expect(operation.description, route).toMatch(/^Needs a session/);
+      expect(['read', 'run', 'manage', 'embed:mint', 'session', 'visitor'], route).toContain(operation['x-required-scope']);
+      expect(operation.description, route).toMatch(operation['x-required-scope'] === 'visitor' ? /^Needs a visitor token/ : /^Needs a session/);
       scopes[route] = operation['x-required-scope'];
     }
     expect(scopes).toMatchObject({
@@ -123,6 +138,9 @@ describe('OpenAPI', () => {
       'get /auth/sessions': 'session',
       'delete /auth/profile': 'session',
       'put /auth/password': 'session',
+      'post /agents/{id}/publishable-keys': 'manage',
+      'post /agents/{id}/embed-tokens': 'embed:mint',
+      'post /embed/conversations/{id}/messages': 'visitor',
     });
   });
 
@@ -142,9 +160,15 @@ describe('OpenAPI', () => {
     expect(body('post /secrets')!.properties.name).toHaveProperty('pattern');
     for (const route of ROUTES.filter((r) => r.startsWith('post ') || r.startsWith('put '))) {
       if (
-        ['post /auth/logout', 'post /agents/{id}/start', 'post /agents/{id}/stop', 'post /conversations/{id}/stop', 'post /agents/{id}/llm-test'].includes(
-          route,
-        )
+        [
+          'post /auth/logout',
+          'post /agents/{id}/start',
+          'post /agents/{id}/stop',
+          'post /conversations/{id}/stop',
+          'post /agents/{id}/llm-test',
+          'post /agents/{id}/publishable-keys/{key_id}/rotate',
+          'post /embed/conversations/{id}/stop',
+        ].includes(route)
       )
         continue;
       expect(body(route), route).toBeDefined();

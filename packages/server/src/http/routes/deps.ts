@@ -1,4 +1,5 @@
 import type { Config } from '../../config.ts';
+import type { CatchUpRequests } from '../../control/catch-up.ts';
 import type { Orm } from '../../db/orm.ts';
 import type { EventBus } from '../../events/index.ts';
 import type { Keys } from '../../security/keys.ts';
@@ -13,5 +14,7 @@ export interface RouteDeps {
   events: EventBus;
   /** This process's open event streams (revocations end them). */
   streams: OpenStreams;
+  /** Asks the process running a conversation for its text in flight (`catch_up`). */
+  catchUp: CatchUpRequests;
   version: string;
 }
