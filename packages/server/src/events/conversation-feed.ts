@@ -13,8 +13,7 @@ export const READ_PAGE_SIZE = 500;
 const RETRY_READ_MS = 500;
 
 /** Which piece of in-flight text an ephemeral event continues: `d:`/`r:` a message's text/reasoning, `o:` an output. */
-const pieceKey = (event: EphemeralEvent) =>
-  event.type === 'output' ? `o:${event.tool_call_id}` : `${event.type === 'delta' ? 'd' : 'r'}:${event.message_id}`;
+const pieceKey = (event: EphemeralEvent) => (event.type === 'output' ? `o:${event.tool_call_id}` : `${event.type === 'delta' ? 'd' : 'r'}:${event.message_id}`);
 
 /** What a stored event completes, when it is a message or an observation (a catch-up of it is then late). */
 const landedKey = (event: Event): string | undefined =>

@@ -92,7 +92,11 @@ export class ConfirmationTimeouts {
       }
       const events = (await listEvents(em, conversationId, {})).data;
       await appendEvents(em, conversationId, [
-        ...pendingActions(events).map((action) => ({ type: 'observation' as const, tool_call_id: action.tool_call_id, content: confirmationTimedOut(seconds) })),
+        ...pendingActions(events).map((action) => ({
+          type: 'observation' as const,
+          tool_call_id: action.tool_call_id,
+          content: confirmationTimedOut(seconds),
+        })),
         { type: 'state', state: 'idle', reason: 'confirmation_timeout' },
       ]);
       this.#deps.logger.info({ conversationId, timeout_seconds: seconds }, 'confirmation timed out: action rejected');

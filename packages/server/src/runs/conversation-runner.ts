@@ -81,7 +81,12 @@ export class ConversationRunner implements ConversationRuns {
     const visitor = await this.#deps.runSettings.visitorLimits(em, conversation);
     if (visitor) {
       const refusal = await this.#deps.sandboxes.visitorSandboxRefusal(
-        { agentId: visitor.agentId, visitorId: visitor.visitorId, maxPerVisitor: visitor.quotas.visitor_sandboxes, maxPerAgent: visitor.quotas.agent_sandboxes },
+        {
+          agentId: visitor.agentId,
+          visitorId: visitor.visitorId,
+          maxPerVisitor: visitor.quotas.visitor_sandboxes,
+          maxPerAgent: visitor.quotas.agent_sandboxes,
+        },
         conversation.id,
         conversation.sandboxId ?? null,
       );

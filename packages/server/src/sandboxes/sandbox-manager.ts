@@ -315,7 +315,14 @@ export class SandboxManager {
       const refusal = this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId, exceptId));
       if (refusal) {
         this.#options.logger.warn(
-          { security_event: 'quota_exceeded', agent_id: limits.agentId, visitor_id: limits.visitorId, quota: refusal.quota, limit: refusal.limit, current: refusal.current },
+          {
+            security_event: 'quota_exceeded',
+            agent_id: limits.agentId,
+            visitor_id: limits.visitorId,
+            quota: refusal.quota,
+            limit: refusal.limit,
+            current: refusal.current,
+          },
           'security: quota_exceeded',
         );
         throw refusal;

@@ -41,7 +41,14 @@ export class EmbedQuotaService {
     const { agentId, visitorId, quotas } = subject;
     await tx.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`quota:embed:${agentId}`]);
     const [row] = await tx.execute<
-      { visitor_messages: string; visitor_oldest: Date | null; agent_messages: string; agent_oldest: Date | null; visitor_tokens: string; agent_tokens: string }[]
+      {
+        visitor_messages: string;
+        visitor_oldest: Date | null;
+        agent_messages: string;
+        agent_oldest: Date | null;
+        visitor_tokens: string;
+        agent_tokens: string;
+      }[]
     >(
       `select
          count(*) filter (where messages > 0 and created_at > now() - interval '1 hour' and visitor_id = ?) as visitor_messages,
@@ -139,10 +146,20 @@ export class EmbedQuotaService {
       const [row] = await tx.execute<{ count: string }[]>('select count(*) as count from open_streams where visitor_id = ?', [visitorId]);
       const current = Number(row?.count ?? 0);
       if (current >= this.#streamsPerVisitor) {
-        throw new QuotaExceededError('visitor_streams', this.#streamsPerVisitor, current, `You have ${current} open event streams, the most this server allows a visitor`);
+        throw new QuotaExceededError(
+          'visitor_streams',
+          this.#streamsPerVisitor,
+          current,
+          `You have ${current} open event streams, the most this server allows a visitor`,
+        );
       }
       const id = uuid7();
-      await tx.execute('insert into open_streams (id, user_id, visitor_id, opened_at, expires_at) values (?, ?, ?, now(), ?)', [id, ownerId, visitorId, expiresAt]);
+      await tx.execute('insert into open_streams (id, user_id, visitor_id, opened_at, expires_at) values (?, ?, ?, now(), ?)', [
+        id,
+        ownerId,
+        visitorId,
+        expiresAt,
+      ]);
       return id;
     });
   }

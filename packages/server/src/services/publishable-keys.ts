@@ -75,7 +75,14 @@ export class PublishableKeyService {
   }
 
   /** Replaces the key's origins; visitor tokens of the agent go stale. */
-  async update(em: EntityManager, userId: string, agentId: string, keyId: string, allowedOrigins: readonly string[], meta: RequestMeta): Promise<PublishableKeyJson> {
+  async update(
+    em: EntityManager,
+    userId: string,
+    agentId: string,
+    keyId: string,
+    allowedOrigins: readonly string[],
+    meta: RequestMeta,
+  ): Promise<PublishableKeyJson> {
     const key = await this.#owned(em, userId, agentId, keyId);
     key.allowedOrigins = [...new Set(allowedOrigins)];
     await em.flush();

@@ -109,7 +109,10 @@ export class RunSettingsService {
    * The embed policy's limits of a visitor's conversation (null for a user's own): what its agent's config says, or
    * the policy's defaults for configs saved before embedding existed.
    */
-  async visitorLimits(em: EntityManager, conversation: Pick<Conversation, 'visitorId' | 'agentId'>): Promise<(VisitorRunLimits & { idleTimeoutSeconds: number }) | null> {
+  async visitorLimits(
+    em: EntityManager,
+    conversation: Pick<Conversation, 'visitorId' | 'agentId'>,
+  ): Promise<(VisitorRunLimits & { idleTimeoutSeconds: number }) | null> {
     if (!conversation.visitorId || !conversation.agentId) return null;
     const agent = await em.findOne(AgentEntity, { id: conversation.agentId }, { fields: ['config'], disableIdentityMap: true });
     const policy = agent?.config.embed?.policy ?? EmbedPolicySchema.parse({});

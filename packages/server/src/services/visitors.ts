@@ -97,7 +97,14 @@ export class VisitorService {
       }
       resumeKey = `${RESUME_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
       visitorId = uuid7();
-      em.create(VisitorEntity, { id: visitorId, agentId: agent.id, userId: agent.userId, resumeKeyHash: sha256(resumeKey), userRef: null, lastSeenAt: new Date() });
+      em.create(VisitorEntity, {
+        id: visitorId,
+        agentId: agent.id,
+        userId: agent.userId,
+        resumeKeyHash: sha256(resumeKey),
+        userRef: null,
+        lastSeenAt: new Date(),
+      });
       await em.flush();
       logSecurityEvent(meta.log, 'visitor_created', { agent_id: agent.id, visitor_id: visitorId, ip: meta.ip });
     }
@@ -114,7 +121,13 @@ export class VisitorService {
    * `userRef` is the same visitor; `origin` must be one of the agent's publishable keys' origins. Errors: 404 (not the
    * caller's agent), 403 `embed_disabled`, 403 `origin_not_allowed`.
    */
-  async mintToken(em: EntityManager, userId: string, agentId: string, params: { user_ref: string; origin: string; ttl: number }, log: Logger): Promise<EmbedToken> {
+  async mintToken(
+    em: EntityManager,
+    userId: string,
+    agentId: string,
+    params: { user_ref: string; origin: string; ttl: number },
+    log: Logger,
+  ): Promise<EmbedToken> {
     const agent = await em.findOne(AgentEntity, { id: agentId, userId, deletedAt: null });
     if (!agent) throw new NotFoundError('agent');
     this.#assertEmbeddable(agent);

@@ -54,7 +54,10 @@ export const embedEndpoints = (deps: RouteDeps) => {
       responses: {
         201: { description: 'Opened', schema: EmbedSessionSchema },
         401: { description: 'Unknown, rotated or revoked publishable key (`invalid_publishable_key`)', schema: ErrorBodySchema },
-        403: { description: 'No `Origin` (`origin_required`), an origin the key does not allow (`origin_not_allowed`), or embedding off (`embed_disabled`)', schema: ErrorBodySchema },
+        403: {
+          description: 'No `Origin` (`origin_required`), an origin the key does not allow (`origin_not_allowed`), or embedding off (`embed_disabled`)',
+          schema: ErrorBodySchema,
+        },
         429: { description: 'Too many new visitors from this IP (`rate_limited`)', schema: ErrorBodySchema },
       },
       handler: async (ctx, { body }) => {

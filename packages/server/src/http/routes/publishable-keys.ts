@@ -105,7 +105,10 @@ export const publishableKeyEndpoints = ({ services: { publishableKeys, visitors 
     body: EmbedTokenCreateParamsSchema,
     responses: {
       201: { description: 'Minted', schema: EmbedTokenSchema },
-      403: { description: 'Embedding is off (`embed_disabled`), or no publishable key of the agent allows `origin` (`origin_not_allowed`)', schema: ErrorBodySchema },
+      403: {
+        description: 'Embedding is off (`embed_disabled`), or no publishable key of the agent allows `origin` (`origin_not_allowed`)',
+        schema: ErrorBodySchema,
+      },
       404: notFound,
     },
     handler: async (ctx, { body, params }) => {
