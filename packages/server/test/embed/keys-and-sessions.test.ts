@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { deriveKeys } from '../../src/security/keys.ts';
 import { Http, registerUser } from '../support/http.ts';
 import { TEST_SECRET_KEY } from '../support/test-server.ts';
+import { SseClient } from '../streaming/sse-client.ts';
 import { startApiServer, type ApiServer } from '../http/api-server.ts';
 import { embeddableAgent, newVisitor, OTHER_SITE, openSession, publishableKey, SITE, VisitorClient } from './embed-helpers.ts';
 
@@ -14,7 +15,13 @@ let server: ApiServer;
 let owner: Awaited<ReturnType<typeof registerUser>>;
 beforeAll(async () => {
   server = await startApiServer({
-    env: { ALLOW_UNSAFE_LOCAL_SANDBOX: 'true', CORS_ORIGINS: 'https://dashboard.example.com', RATE_LIMIT_EMBED_VISITORS_PER_IP: '1000' },
+    env: {
+      ALLOW_UNSAFE_LOCAL_SANDBOX: 'true',
+      CORS_ORIGINS: 'https://dashboard.example.com',
+      RATE_LIMIT_EMBED_VISITORS_PER_IP: '1000',
+      QUOTA_STREAMS_PER_VISITOR: '2',
+      QUOTA_STREAMS_PER_USER: '1',
+    },
   });
   owner = await registerUser(new Http(server.url), 'embed-owner');
 });
@@ -338,6 +345,30 @@ describe('what a visitor token reaches', () => {
     const last = await newVisitor(server.url, (await owner.http.get(keys)).body.key);
     await owner.http.delete(keys);
     expect((await last.client.get('/api/v1/embed/conversations')).body.error.code).toBe('token_stale');
+  });
+});
+
+describe("visitors' event streams", () => {
+  test("count against the visitor's quota (visitor_streams), not the owner's", async () => {
+    const agentId = await embeddableAgent(owner.http);
+    const { client, token } = await newVisitor(server.url, (await publishableKey(owner.http, agentId)).key);
+    const conversation = (await client.post('/api/v1/embed/conversations', {})).body.id;
+    const url = `${server.url}/api/v1/embed/conversations/${conversation}/events`;
+    const open = () => SseClient.open(url, { token, headers: { origin: SITE } });
+    const streams = [await open(), await open()];
+    try {
+      for (const stream of streams) expect(stream.response.status).toBe(200);
+      const refused = await open();
+      expect(refused.response.status).toBe(429);
+      await refused.ended;
+      expect(JSON.parse(refused.text).error).toMatchObject({ code: 'quota_exceeded', quota: 'visitor_streams', limit: 2, current: 2 });
+      // The owner (one stream allowed here) is not charged for them.
+      const own = await SseClient.open(url.replace('/embed/', '/'), { token: owner.token });
+      streams.push(own);
+      expect(own.response.status).toBe(200);
+    } finally {
+      for (const stream of streams) stream.close();
+    }
   });
 });
 
