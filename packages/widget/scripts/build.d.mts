@@ -5,5 +5,5 @@ export declare const DIST_DIR: string;
 export declare const OUTPUTS: { esm: string; iife: string };
 /** Whether a build is missing or older than a source file. */
 export declare function isStale(): Promise<boolean>;
-/** Builds both files; answers their paths and minified sizes in bytes. */
-export declare function buildWidget(): Promise<Record<'esm' | 'iife', { file: string; bytes: number }>>;
+/** Builds both files into `outDir` (default `dist/`); answers their paths and minified sizes in bytes. */
+export declare function buildWidget(options?: { outDir?: string }): Promise<Record<'esm' | 'iife', { file: string; bytes: number }>>;

@@ -34,8 +34,8 @@ export async function isStale() {
   return Math.max(...sources) > oldest;
 }
 
-/** Builds both files; answers their paths and minified sizes in bytes. */
-export async function buildWidget() {
+/** Builds both files into `outDir` (default `dist/`); answers their paths and minified sizes in bytes. */
+export async function buildWidget({ outDir = DIST_DIR } = {}) {
   const common = {
     entryPoints: [path.join(WIDGET_DIR, 'src/index.ts')],
     bundle: true,
@@ -51,7 +51,7 @@ export async function buildWidget() {
   };
   const results = {};
   for (const [format, file] of Object.entries(OUTPUTS)) {
-    const outfile = path.join(DIST_DIR, file);
+    const outfile = path.join(outDir, file);
     await build({ ...common, format, outfile });
     results[format] = { file: outfile, bytes: (await stat(outfile)).size };
   }

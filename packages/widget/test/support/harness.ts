@@ -278,11 +278,16 @@ export const shownItems = (page: Page, id = 'chat'): Promise<ShownItem[]> =>
     const root = document.getElementById(elementId)?.shadowRoot;
     const log = root?.querySelector('[part~="log"]');
     if (!log) return [];
-    return [...log.querySelectorAll(':scope > [data-seq]')].map((element) => ({
-      seq: element.getAttribute('data-seq') ? Number(element.getAttribute('data-seq')) : null,
-      part: element.getAttribute('part') ?? '',
-      text: (element as HTMLElement).innerText.trim(),
-    }));
+    return [...log.querySelectorAll(':scope > [data-seq]')].map((element) => {
+      // The text a reader sees: without the screen-reader-only speaker labels.
+      const copy = element.cloneNode(true) as HTMLElement;
+      for (const label of copy.querySelectorAll('.sr-only')) label.remove();
+      return {
+        seq: element.getAttribute('data-seq') ? Number(element.getAttribute('data-seq')) : null,
+        part: element.getAttribute('part') ?? '',
+        text: (copy.textContent ?? '').replace(/\s+/g, ' ').trim(),
+      };
+    });
   }, id);
 
 /**
