@@ -2,7 +2,6 @@ import { html, LitElement, nothing, svg, type PropertyValues, type TemplateResul
 import { guard } from 'lit/directives/guard.js';
 import { live } from 'lit/directives/live.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { styleMap } from 'lit/directives/style-map.js';
 import type { TokenProvider } from '@metisai/sdk/lean';
 import { ChatSession } from '../chat/chat-session.ts';
 import type { ToolItem } from '../chat/transcript.ts';
@@ -10,6 +9,7 @@ import { CATALOGS, errorText, resolveLanguage, type Catalog, type Language } fro
 import type { MarkdownContext } from '../markdown/render-markdown.ts';
 import { MetisConversationChangeEvent, MetisErrorEvent, MetisMessageEvent, MetisReadyEvent, MetisRunEndEvent, MetisRunStartEvent } from './events.ts';
 import { renderItem, type ItemContext } from './render-item.ts';
+import { styleProperties } from './style-properties.ts';
 import { styles } from './metis-chat.styles.ts';
 
 /** Below this width (px) the launcher's panel takes the whole screen, following `visualViewport`. */
@@ -320,14 +320,15 @@ export class MetisChat extends LitElement {
     const session = this.#session;
     const title = session?.agent?.name ?? catalog.title;
     const isLauncher = this.mode === 'launcher';
-    const viewport = isLauncher && this.isSmallScreen && this.viewport ? { top: `${this.viewport.top}px`, height: `${this.viewport.height}px` } : {};
+    const viewport: Record<string, string> =
+      isLauncher && this.isSmallScreen && this.viewport ? { top: `${this.viewport.top}px`, height: `${this.viewport.height}px` } : {};
     return html`<section
       id="panel"
       class="panel ${this.isSmallScreen && isLauncher ? 'fullscreen' : ''}"
       part="panel"
       role=${isLauncher ? 'dialog' : 'region'}
       aria-label=${title}
-      style=${styleMap(viewport)}
+      ${styleProperties(viewport)}
       @keydown=${this.#handlePanelKeydown}
     >
       <header class="header" part="header">

@@ -121,6 +121,12 @@ export class HostServer {
       `);
       return;
     }
+    if (url.pathname === '/pixel.png') {
+      // 1×1 transparent PNG: the image of an allowed host.
+      const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+      response.writeHead(200, { 'content-type': 'image/png' }).end(png);
+      return;
+    }
     if (url.pathname === '/axe.js') {
       this.#axe ??= await readFile(fileURLToPath(import.meta.resolve('axe-core/axe.min.js')), 'utf8');
       response.writeHead(200, { 'content-type': 'text/javascript' }).end(this.#axe);

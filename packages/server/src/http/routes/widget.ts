@@ -54,8 +54,10 @@ export function widgetRouter(build: WidgetBuild | undefined, options: WidgetRout
       'Access-Control-Allow-Origin': '*',
       'Cache-Control': options.isImmutable ? 'public, max-age=31536000, immutable' : 'no-cache',
     });
+    ctx.status = 200;
     ctx.type = 'text/javascript; charset=utf-8';
     ctx.etag = entry.etag;
+    // `fresh` compares If-None-Match with the ETag, for a 2xx response.
     if (ctx.fresh) {
       ctx.status = 304;
       return;
