@@ -32,6 +32,7 @@ beforeAll(async () => {
         return turns.text('Edited notes.txt.');
       }
       if (text.startsWith('slow')) return turns.text(SLOW_ANSWER, { chunkDelayMs: 25 });
+      if (text.startsWith('blocks')) return turns.text(`First paragraph, finished early.\n\n${SLOW_ANSWER}`, { chunkDelayMs: 15 });
       if (text.startsWith('confirm')) {
         if (results.length === 0) return turns.toolCall('execute_bash', { command: 'echo approved-run' });
         return turns.text(`The step said: ${String(results[0]?.content ?? '').slice(0, 80)}`);
@@ -132,6 +133,35 @@ describe.skipIf(!hasChromium)('<metis-chat> in owner mode', () => {
     await expectServerTranscript(page, conversationId);
     expect((await widgetEvents(page)).find((event) => event.type === 'metis-ready')?.conversationId).toBe(conversationId);
     await context.close();
+  });
+
+  test('while a message streams, its finished blocks are never re-rendered', async () => {
+    const { page } = await stack.newPage();
+    await page.goto(inlinePage('blocks'));
+    await send(page, 'blocks please');
+    await eventually(async () => (await lastAnswer(page)).includes('Sentence 1 '), 20_000, 'the second paragraph');
+    // From now on, record every change to the first paragraph (its text, children and attributes).
+    await page.evaluate(() => {
+      const root = document.querySelector('metis-chat')!.shadowRoot!;
+      const first = root.querySelector('[part~="message-assistant"] .markdown > p')!;
+      const records: string[] = [];
+      new MutationObserver((mutations) => records.push(...mutations.map((mutation) => mutation.type))).observe(first, {
+        subtree: true,
+        childList: true,
+        characterData: true,
+        attributes: true,
+      });
+      (window as unknown as { __first: { node: Element; records: string[] } }).__first = { node: first, records };
+    });
+    await eventually(async () => (await lastAnswer(page)).includes(`Sentence ${SENTENCES} of a long answer.`), 20_000, 'the whole answer');
+    const conversationId = await conversationOf(page);
+    await runEnded(page, conversationId);
+    const first = await page.evaluate(() => {
+      const { node, records } = (window as unknown as { __first: { node: Element; records: string[] } }).__first;
+      const root = document.querySelector('metis-chat')!.shadowRoot!;
+      return { records, isSameNode: root.querySelector('[part~="message-assistant"] .markdown > p') === node, text: node.textContent };
+    });
+    expect(first).toEqual({ records: [], isSameNode: true, text: 'First paragraph, finished early.' });
   });
 
   test('a command’s live output grows, then shows its exit code and duration, identical after a reload', async () => {

@@ -89,6 +89,29 @@ describe.skipIf(!hasChromium)('<metis-chat> navigation', () => {
     expect(await page.locator('metis-chat [part~="message-assistant"]').last().innerText()).toContain('A slow answer');
   });
 
+  test('methods: open(), send(), setConversation(), close() and focus()', async () => {
+    const { page } = await stack.newPage();
+    await page.goto(stack.host.page('methods', { attributes: { server: stack.server.url, agent: agentId, token: stack.token } }));
+    await ready(page);
+    const stored = await page.evaluate(async () => {
+      const chat = document.querySelector('metis-chat')!;
+      chat.open();
+      return chat.send('sent through the API');
+    });
+    expect(stored).toBe(true);
+    expect(await page.locator('metis-chat').getAttribute('open')).toBe('');
+    await runEnds(page, 1);
+    expect((await shownItems(page)).map((item) => item.text)).toEqual(['sent through the API', 'echo: sent through the API']);
+    await page.evaluate(() => document.querySelector('metis-chat')!.setConversation(null));
+    expect(await shownItems(page)).toEqual([]);
+    expect((await widgetEvents(page)).at(-1)).toMatchObject({ type: 'metis-conversation-change', conversationId: null });
+    await page.evaluate(() => document.querySelector('metis-chat')!.focus());
+    expect(await page.evaluate(() => document.querySelector('metis-chat')?.shadowRoot?.activeElement?.tagName)).toBe('TEXTAREA');
+    await page.evaluate(() => document.querySelector('metis-chat')!.close());
+    expect(await page.locator('metis-chat').getAttribute('open')).toBeNull();
+    expect(await page.evaluate(() => document.querySelector('metis-chat')?.shadowRoot?.activeElement?.getAttribute('part'))).toBe('launcher');
+  });
+
   test('new chat, the conversation list, and the current conversation kept across a reload', async () => {
     const { page } = await stack.newPage();
     await page.goto(stack.host.page('list', { attributes: { server: stack.server.url, agent: agentId, token: stack.token, mode: 'inline' } }));
