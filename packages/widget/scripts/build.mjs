@@ -1,7 +1,6 @@
 // Builds the widget for browsers: dist/metis-chat.js (ES module) and dist/metis-chat.iife.js (one classic script),
 // each with Lit, marked and the lean SDK inside, minified. `--if-stale` builds only when a source is newer than the
 // build (what `npm start` runs first: well under a second either way).
-import { build } from 'esbuild';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +35,7 @@ export async function isStale() {
 
 /** Builds both files into `outDir` (default `dist/`); answers their paths and minified sizes in bytes. */
 export async function buildWidget({ outDir = DIST_DIR } = {}) {
+  const { build } = await import('esbuild');
   const common = {
     entryPoints: [path.join(WIDGET_DIR, 'src/index.ts')],
     bundle: true,
@@ -62,7 +62,17 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const ifStale = process.argv.includes('--if-stale');
   if (ifStale && !(await isStale())) process.exit(0);
   const started = performance.now();
-  const results = await buildWidget();
+  let results;
+  try {
+    results = await buildWidget();
+  } catch (error) {
+    // `npm start` on an install without dev dependencies: the server starts anyway and its /widget/ route answers 404.
+    if (ifStale && error?.code === 'ERR_MODULE_NOT_FOUND') {
+      console.warn('[widget] not built: esbuild is not installed (npm ci without --omit=dev builds it); /widget/ will answer 404');
+      process.exit(0);
+    }
+    throw error;
+  }
   const ms = Math.round(performance.now() - started);
   console.log(
     `widget built in ${ms} ms: ${Object.values(results)
