@@ -19,6 +19,8 @@ import { jsonOnly } from './http/middleware/json-only.ts';
 import { ormContext } from './http/middleware/orm-context.ts';
 import { requestId } from './http/middleware/request-id.ts';
 import { apiRouter, healthRouter } from './http/routes/index.ts';
+import { widgetRouter } from './http/routes/widget.ts';
+import { findWidgetBuild, type WidgetBuild } from './http/widget-build.ts';
 import type { Keys } from './security/keys.ts';
 import type { Services } from './services/index.ts';
 
@@ -36,6 +38,8 @@ export interface AppDeps {
   /** Asks the process running a conversation for its text in flight, when a stream opens. */
   catchUp: CatchUpRequests;
   version: string;
+  /** The built widget served at `/widget/<version>/…`; default: the `@metisai/widget` package's `dist/`. `null`: none. */
+  widget?: WidgetBuild | null;
 }
 
 const corsOrigin = (allowed: string[]) => (ctx: Koa.Context) => {
@@ -83,6 +87,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     }),
   );
   const health = healthRouter(routeDeps);
+  const widget = widgetRouter(deps.widget === undefined ? findWidgetBuild() : (deps.widget ?? undefined), { isImmutable: config.env !== 'development' });
   app
     .use(requestId(logger))
     .use(accessLog())
@@ -115,6 +120,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
       }),
     )
     .use(health.routes())
+    .use(widget.routes())
     .use(api.routes())
     .use(api.allowedMethods());
   return app;
