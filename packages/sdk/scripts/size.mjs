@@ -28,6 +28,7 @@ for (const [name, entry] of [
   ['@metisai/sdk (everything)', 'dist/index.js'],
   ['@metisai/sdk/schemas', 'dist/schemas/index.js'],
   ['@metisai/sdk/lean (conversations, agents)', 'dist/lean.js'],
+  ['@metisai/sdk/embed (visitor sessions and conversations)', 'dist/embed.js'],
 ]) {
   const { minified, gzipped } = await measure(entry);
   rows.push({ bundle: name, minified: kb(minified), 'min+gzip': kb(gzipped), bytes: gzipped });

@@ -151,20 +151,23 @@ describe('EventStream over a fake fetch', () => {
     expect(stream.reconnects).toBe(1);
   });
 
-  test.each(['token_revoked', 'token_expired'])('stream_end / %s ends the iteration with a StreamEndedError, without reconnecting', async (code) => {
-    const end = { type: 'stream_end', conversation_id: CONV, code, message: 'gone' };
-    const { fetch, requests } = fakeFetch(() => sseResponse([frame(stored(1)), frame(end)], { end: true }));
-    const stream = new MetisClient({ baseUrl: 'http://metis.test', fetch }).conversations.stream(CONV);
-    const seen: unknown[] = [];
-    const error = await (async () => {
-      for await (const event of stream) seen.push(event.type);
-    })().catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(StreamEndedError);
-    expect(error).toBeInstanceOf(AuthenticationError);
-    expect(error).toMatchObject({ code, message: 'gone' });
-    expect(seen).toEqual(['message']);
-    expect(requests).toHaveLength(1);
-  });
+  test.each(['token_revoked', 'token_expired', 'token_stale'])(
+    'stream_end / %s ends the iteration with a StreamEndedError, without reconnecting',
+    async (code) => {
+      const end = { type: 'stream_end', conversation_id: CONV, code, message: 'gone' };
+      const { fetch, requests } = fakeFetch(() => sseResponse([frame(stored(1)), frame(end)], { end: true }));
+      const stream = new MetisClient({ baseUrl: 'http://metis.test', fetch }).conversations.stream(CONV);
+      const seen: unknown[] = [];
+      const error = await (async () => {
+        for await (const event of stream) seen.push(event.type);
+      })().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(StreamEndedError);
+      expect(error).toBeInstanceOf(AuthenticationError);
+      expect(error).toMatchObject({ code, message: 'gone' });
+      expect(seen).toEqual(['message']);
+      expect(requests).toHaveLength(1);
+    },
+  );
 
   test('an EventStream iterates once', () => {
     const stream = new EventStream(async () => sseResponse([]));

@@ -16,12 +16,14 @@ export interface UnknownEvent {
 }
 
 /**
- * What a conversation's stream yields: stored events and ephemeral `delta`/`output` (see `UnknownEvent` for newer
- * types). `stream_end` is the server's, handled by `EventStream` and never yielded.
+ * What a conversation's stream yields: stored events and ephemeral `delta`/`reasoning_delta`/`output`, and — first
+ * after (re)connecting mid-answer — one `catch_up` per message or command in flight, with what streamed so far (seed
+ * the message with it; the live pieces that follow continue at their `offset`). See `UnknownEvent` for newer types.
+ * `stream_end` is the server's, handled by `EventStream` and never yielded.
  */
 export type ConversationStreamEvent = Exclude<StreamEvent, StreamEndEvent>;
 
-const KNOWN_TYPES = new Set(['message', 'action', 'observation', 'state', 'error', 'delta', 'reasoning_delta', 'output', 'stream_end']);
+const KNOWN_TYPES = new Set(['message', 'action', 'observation', 'state', 'error', 'delta', 'reasoning_delta', 'output', 'catch_up', 'stream_end']);
 
 /** False for an event whose type this SDK version does not know (a newer server's `UnknownEvent`). */
 export const isKnownEvent = (event: { type: string }): boolean => KNOWN_TYPES.has(event.type);
@@ -121,7 +123,8 @@ class IdleTimeout extends Error {
  * (`delta`, `output`) sent while disconnected are lost. Breaking out of `for await`, or `abort()`, closes the
  * connection and ends the iteration quietly; an aborted `signal` ends it with `AbortError`. When the server ends the
  * stream with a `stream_end` event, a `stream_max_age` end reconnects at once (with `Last-Event-ID`), and the others
- * (`token_revoked`, `token_expired`) end the iteration with a `StreamEndedError`.
+ * (`token_revoked`, `token_expired`, `token_stale`) end the iteration with a `StreamEndedError`. A connection opened
+ * while an answer or a command streams yields `catch_up` events (what streamed so far) before the live pieces.
  */
 export class EventStream implements AsyncIterable<ConversationStreamEvent> {
   /** Aborted by `abort()`, by breaking out of the loop, and by the caller's `signal`. */

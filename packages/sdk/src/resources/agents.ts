@@ -10,13 +10,25 @@ import {
   type AgentUpdateParams,
 } from '../schemas/agent.ts';
 import { pageOf, type ListParams } from '../schemas/common.ts';
+import { EmbedTokenSchema, type EmbedToken, type EmbedTokenCreateParams } from '../schemas/embed.ts';
 import { LlmTestResultSchema, type LlmTestResult } from '../schemas/settings.ts';
+import type { ApiClient } from '../core/api-client.ts';
+import { PublishableKeys } from './publishable-keys.ts';
 import { APIResource } from './resource.ts';
 
 const AgentPageSchema = pageOf(AgentSchema);
 
 /** `/api/v1/agents`: named agent configurations and their lifecycle (`stopped → starting → running → stopping`). */
 export class Agents extends APIResource {
+  /** `…/{id}/publishable-keys`: keys that let web pages embed the agent. */
+  readonly publishableKeys: PublishableKeys;
+
+  /** @internal */
+  constructor(client: ApiClient) {
+    super(client);
+    this.publishableKeys = new PublishableKeys(client);
+  }
+
   /** Your agents, newest first (`GET /agents`). `await` for a page, or `for await` over every agent. */
   list(params: Omit<ListParams, 'after'> & { after?: string } = {}, options?: RequestOptions): PagePromise<Agent> {
     return new PagePromise((after) => this.client.get('/agents', AgentPageSchema, { ...options, query: { limit: params.limit, after } }), params.after);
@@ -61,5 +73,14 @@ export class Agents extends APIResource {
    */
   llmTest(agentId: string, options?: RequestOptions): Promise<LlmTestResult> {
     return this.client.request({ ...options, method: 'post', path: path`/agents/${agentId}/llm-test`, schema: LlmTestResultSchema });
+  }
+
+  /**
+   * Mints a visitor token for one of your app's users (`POST /agents/{id}/embed-tokens`), from your backend with an API
+   * key of scope `embed:mint`: the same `user_ref` is the same visitor; the token is valid from `origin` (one of the
+   * agent's publishable keys' origins) for `ttl` seconds (60 – 86 400, default 900). Hand it to the page's widget.
+   */
+  createEmbedToken(agentId: string, params: EmbedTokenCreateParams, options?: RequestOptions): Promise<EmbedToken> {
+    return this.client.request({ ...options, method: 'post', path: path`/agents/${agentId}/embed-tokens`, body: params, schema: EmbedTokenSchema });
   }
 }

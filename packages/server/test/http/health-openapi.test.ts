@@ -89,6 +89,7 @@ describe('OpenAPI', () => {
     'post /embed/conversations',
     'get /embed/conversations/{id}',
     'delete /embed/conversations/{id}',
+    'get /embed/conversations/{id}/messages',
     'post /embed/conversations/{id}/messages',
     'get /embed/conversations/{id}/events',
     'post /embed/conversations/{id}/stop',

@@ -34,39 +34,47 @@ export class Conversations extends APIResource {
   /** `…/{id}/events` as JSON pages. */
   readonly events: Events;
 
+  /** `/conversations`, or `/embed/conversations` for a visitor's (see `VisitorConversations`). */
+  readonly #prefix: string;
+
   /** @internal */
-  constructor(client: ApiClient) {
+  constructor(client: ApiClient, prefix = '/conversations') {
     super(client);
-    this.messages = new Messages(client);
-    this.events = new Events(client);
+    this.#prefix = prefix;
+    this.messages = new Messages(client, prefix);
+    this.events = new Events(client, prefix);
   }
 
-  /** Your conversations, newest first (`GET /conversations`); `agent_id` filters by agent. */
+  /** Your conversations, newest first (`GET /conversations`); `agent_id` filters by agent, `visitor_id` by one of its visitors. */
   list(params: Omit<ConversationListParams, 'after'> & { after?: string } = {}, options?: RequestOptions): PagePromise<Conversation> {
     return new PagePromise(
-      (after) => this.client.get('/conversations', ConversationPageSchema, { ...options, query: { limit: params.limit, agent_id: params.agent_id, after } }),
+      (after) =>
+        this.client.get(this.#prefix, ConversationPageSchema, {
+          ...options,
+          query: { limit: params.limit, agent_id: params.agent_id, visitor_id: params.visitor_id, after },
+        }),
       params.after,
     );
   }
 
   /** One conversation with its `state` and token `usage` (`GET /conversations/{id}`). */
   get(conversationId: string, options?: RequestOptions): Promise<Conversation> {
-    return this.client.get(path`/conversations/${conversationId}`, ConversationSchema, options);
+    return this.client.get(this.#prefix + path`/${conversationId}`, ConversationSchema, options);
   }
 
   /** Starts a conversation (`POST /conversations`), with one of your agents (`agent_id`) or with your settings. */
   create(params: ConversationCreateParams = {}, options?: RequestOptions): Promise<Conversation> {
-    return this.client.request({ ...options, method: 'post', path: '/conversations', body: params, schema: ConversationSchema });
+    return this.client.request({ ...options, method: 'post', path: this.#prefix, body: params, schema: ConversationSchema });
   }
 
   /** Renames a conversation (`PUT /conversations/{id}`). */
   update(conversationId: string, params: ConversationUpdateParams, options?: RequestOptions): Promise<Conversation> {
-    return this.client.request({ ...options, method: 'put', path: path`/conversations/${conversationId}`, body: params, schema: ConversationSchema });
+    return this.client.request({ ...options, method: 'put', path: this.#prefix + path`/${conversationId}`, body: params, schema: ConversationSchema });
   }
 
   /** Deletes a conversation with its events (`DELETE /conversations/{id}`). */
   delete(conversationId: string, options?: RequestOptions): Promise<void> {
-    return this.client.request({ ...options, method: 'delete', path: path`/conversations/${conversationId}` });
+    return this.client.request({ ...options, method: 'delete', path: this.#prefix + path`/${conversationId}` });
   }
 
   /**
@@ -74,7 +82,7 @@ export class Conversations extends APIResource {
    * interrupted; the run ends with `state` `stopped`. Nothing running is a `ConflictError` (`conversation_not_running`).
    */
   stop(conversationId: string, options?: RequestOptions): Promise<Conversation> {
-    return this.client.request({ ...options, method: 'post', path: path`/conversations/${conversationId}/stop`, schema: ConversationSchema });
+    return this.client.request({ ...options, method: 'post', path: this.#prefix + path`/${conversationId}/stop`, schema: ConversationSchema });
   }
 
   /**
@@ -82,7 +90,7 @@ export class Conversations extends APIResource {
    * resumes. Nothing waiting is a `ConflictError` (`not_awaiting_confirmation`).
    */
   confirm(conversationId: string, params: { approve: boolean }, options?: RequestOptions): Promise<Conversation> {
-    return this.client.request({ ...options, method: 'post', path: path`/conversations/${conversationId}/confirm`, body: params, schema: ConversationSchema });
+    return this.client.request({ ...options, method: 'post', path: this.#prefix + path`/${conversationId}/confirm`, body: params, schema: ConversationSchema });
   }
 
   /**
@@ -104,7 +112,7 @@ export class Conversations extends APIResource {
       (lastEventId, signal) =>
         this.client.fetchResponse({
           method: 'get',
-          path: path`/conversations/${conversationId}/events`,
+          path: this.#prefix + path`/${conversationId}/events`,
           headers: { Accept: 'text/event-stream', ...(lastEventId === undefined ? {} : { 'Last-Event-ID': String(lastEventId) }), ...headers },
           signal,
           timeoutMs,

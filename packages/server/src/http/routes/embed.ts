@@ -117,6 +117,18 @@ export const embedEndpoints = (deps: RouteDeps) => {
       },
     }),
     endpoint({
+      method: 'get',
+      path: '/embed/conversations/:id/messages',
+      tag: 'embed',
+      summary: 'The messages of one of the visitor’s conversations in order; `after` is a `seq` (exclusive)',
+      scope: 'visitor',
+      query: EventListParamsSchema,
+      responses: { 200: { description: 'A page of message events', schema: pageOf(MessageEventSchema) }, 404: notFound },
+      handler: async (ctx, { query, params }) => {
+        ctx.body = await conversations.listMessages(ctx.state.em, ownerOf(ctx), params.id!, query);
+      },
+    }),
+    endpoint({
       method: 'post',
       path: '/embed/conversations/:id/messages',
       tag: 'embed',
