@@ -95,6 +95,11 @@ export interface EventStreamOptions {
   reconnectBackoff?: BackoffOptions | undefined;
   /** Called before each reconnect, with the error that ended the connection and the `Last-Event-ID` to send. */
   onReconnect?: ((info: { attempt: number; lastEventId: number | undefined; error: unknown }) => void) | undefined;
+  /**
+   * The connector renews credentials (a token provider): a stream the server ends with `token_expired` is reopened at
+   * once (with `Last-Event-ID`, on a new token) instead of ending. Visitor tokens last 15 minutes at most.
+   */
+  renewsCredentials?: boolean | undefined;
 }
 
 /** Opens one connection: answers the (2xx) `text/event-stream` response. */
@@ -122,8 +127,9 @@ class IdleTimeout extends Error {
  * (exponential backoff with jitter), so every stored event is seen exactly once, in `seq` order; ephemeral events
  * (`delta`, `output`) sent while disconnected are lost. Breaking out of `for await`, or `abort()`, closes the
  * connection and ends the iteration quietly; an aborted `signal` ends it with `AbortError`. When the server ends the
- * stream with a `stream_end` event, a `stream_max_age` end reconnects at once (with `Last-Event-ID`), and the others
- * (`token_revoked`, `token_expired`, `token_stale`) end the iteration with a `StreamEndedError`. A connection opened
+ * stream with a `stream_end` event, a `stream_max_age` end reconnects at once (with `Last-Event-ID`), as does
+ * `token_expired` when the credentials renew (`renewsCredentials`); the others (`token_revoked`, `token_expired`,
+ * `token_stale`) end the iteration with a `StreamEndedError`. A connection opened
  * while an answer or a command streams yields `catch_up` events (what streamed so far) before the live pieces.
  */
 export class EventStream implements AsyncIterable<ConversationStreamEvent> {
@@ -204,7 +210,8 @@ export class EventStream implements AsyncIterable<ConversationStreamEvent> {
             }
             yield event;
           }
-          if (serverEnd && serverEnd.code !== 'stream_max_age') {
+          const isRenewable = serverEnd?.code === 'stream_max_age' || (serverEnd?.code === 'token_expired' && this.#options.renewsCredentials === true);
+          if (serverEnd && !isRenewable) {
             throw new StreamEndedError({ code: serverEnd.code, message: serverEnd.message, body: serverEnd });
           }
           if (signal.aborted) throw signal.reason;

@@ -119,7 +119,8 @@ export class Conversations extends APIResource {
           // The stream reconnects on its own, with its own backoff.
           maxRetries: 0,
         }),
-      streamOptions,
+      // A token provider renews an expired token: the stream reopens on the new one.
+      { renewsCredentials: this.client.hasTokenProvider, ...streamOptions },
     );
   }
 
