@@ -45,6 +45,15 @@ export interface VisitorSandboxLimits {
   maxPerAgent: number;
 }
 
+/** A conversation's sandbox held by this process: `idle` is its stop timer once the run is over. */
+interface LiveSandbox {
+  sandbox: Sandbox;
+  userId: string;
+  idle: NodeJS.Timeout | null;
+  /** A visitor's sandbox: its agent and visitor (for its quotas). */
+  visitor: { agentId: string; visitorId: string } | null;
+}
+
 /** An agent's warm pool, whose user it counts against, and what its sandboxes were made with: only a request for the same gets one. */
 interface WarmPool {
   pool: SandboxPool;
@@ -75,7 +84,7 @@ export const sandboxOwner = (instanceId: string) => `${OWNER_PREFIX}${instanceId
  */
 export class SandboxManager {
   readonly #options: SandboxManagerOptions;
-  readonly #live = new Map<string, { sandbox: Sandbox; userId: string; idle: NodeJS.Timeout | null }>();
+  readonly #live = new Map<string, LiveSandbox>();
   readonly #pools = new Map<string, WarmPool>();
 
   constructor(options: SandboxManagerOptions) {
@@ -125,7 +134,12 @@ export class SandboxManager {
       : await within(undefined, () =>
           this.#options.driver.create({ image: request.image, network: request.network, env: request.env, conversationId: request.conversationId, labels }),
         );
-    this.#live.set(request.conversationId, { sandbox, userId: request.userId, idle: null });
+    this.#live.set(request.conversationId, {
+      sandbox,
+      userId: request.userId,
+      idle: null,
+      visitor: request.visitor ? { agentId: request.visitor.agentId, visitorId: request.visitor.visitorId } : null,
+    });
     return sandbox;
   }
 
@@ -212,7 +226,29 @@ export class SandboxManager {
     if (this.#live.has(conversationId)) return null;
     const listed = await this.#options.driver.list();
     if (sandboxId && listed.some((info) => info.id === sandboxId && info.state === 'running')) return null;
-    return this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId, undefined, listed));
+    const refusal = this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId, undefined, listed));
+    if (!refusal || !(await this.#stopIdleVisitorSandboxes(limits, refusal))) return refusal;
+    return this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId));
+  }
+
+  /**
+   * A visitor (or the agent's visitors) at their limit: this process's sandboxes of theirs that no run uses (waiting for
+   * their idle timeout) are stopped now — their files stay, a later run starts them again — to make room for the
+   * conversation written in now. Answers how many were stopped.
+   */
+  async #stopIdleVisitorSandboxes(limits: VisitorSandboxLimits, refusal: QuotaExceededError): Promise<number> {
+    const idle = [...this.#live].filter(
+      ([, live]) =>
+        live.idle !== null &&
+        live.visitor?.agentId === limits.agentId &&
+        (refusal.quota !== 'visitor_sandboxes' || live.visitor.visitorId === limits.visitorId),
+    );
+    for (const [conversationId, live] of idle) {
+      clearTimeout(live.idle!);
+      this.#live.delete(conversationId);
+      await live.sandbox.stop().catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'idle visitor sandbox did not stop'));
+    }
+    return idle.length;
   }
 
   /**
@@ -312,7 +348,10 @@ export class SandboxManager {
    */
   async #withinVisitorQuota<T>(limits: VisitorSandboxLimits, exceptId: string | undefined, start: () => Promise<T>): Promise<T> {
     return this.#underLock(`quota:embed-sandboxes:${limits.agentId}`, async () => {
-      const refusal = this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId, exceptId));
+      let refusal = this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId, exceptId));
+      if (refusal && (await this.#stopIdleVisitorSandboxes(limits, refusal)) > 0) {
+        refusal = this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId, exceptId));
+      }
       if (refusal) {
         this.#options.logger.warn(
           {

@@ -149,27 +149,31 @@ describe('visitor quotas', () => {
     expect(Math.abs(Number(refused.headers.get('retry-after')) - toMidnight)).toBeLessThan(5);
   }, 60_000);
 
-  test("running sandboxes per visitor: 429 while its other conversation's sandbox runs; visitors' sandboxes do not count against the owner's", async () => {
+  test("running sandboxes per visitor: 429 while its other conversation's sandbox runs elsewhere; an idle one here is stopped to make room; the owner is not charged", async () => {
     const { agentId, key } = await agentWith({ idle_timeout_seconds: 600 }, {}, { quotas: { visitor_sandboxes: 1 } });
     const visitor = await newVisitor(rt.server.url, key.key);
+    const onB = new VisitorClient(other.url, visitor.token);
     rt.llm.setScript(() => turns.text('ok'));
     const first = await conversationOf(visitor.client);
     await visitorRun(visitor.client, first, 'one');
+    // The first conversation's sandbox waits for its idle timeout in process A: B cannot stop it.
     const second = await conversationOf(visitor.client);
-    const refused = await visitor.client.post(`/api/v1/embed/conversations/${second}/messages`, { content: 'two' });
+    const refused = await onB.post(`/api/v1/embed/conversations/${second}/messages`, { content: 'two' });
     expect(refused.status).toBe(429);
     expect(refused.body.error).toMatchObject({ quota: 'visitor_sandboxes', limit: 1, current: 1 });
     expect(refused.headers.get('retry-after')).toBe('600');
-    // The conversation whose sandbox runs goes on.
-    await visitorRun(visitor.client, first, 'again');
     // The owner (QUOTA_SANDBOXES_PER_USER=1 here) still gets a sandbox of their own.
     const own = (await rt.http.post('/api/v1/conversations', { agent_id: agentId })).body.id;
     await rt.http.post(`/api/v1/conversations/${own}/messages`, { content: 'mine' });
     expect((await waitForState(rt.http, own, ['idle', 'error'])).state).toBe('idle');
-    // Deleting the conversation removes its sandbox: the visitor has room again.
-    expect((await visitor.client.delete(`/api/v1/embed/conversations/${first}`)).status).toBe(204);
     await rt.http.delete(`/api/v1/conversations/${own}`);
-    expect((await visitorRun(visitor.client, second, 'now')).state).toBe('idle');
+    // Through A, which holds it idle, the first one's sandbox is stopped (its files stay) to make room.
+    expect((await visitorRun(visitor.client, second, 'two')).state).toBe('idle');
+    // And the other way round: the first conversation goes on, its sandbox started again in place of the second's.
+    expect((await visitorRun(visitor.client, first, 'again')).state).toBe('idle');
+    // Deleting a conversation removes its sandbox.
+    expect((await visitor.client.delete(`/api/v1/embed/conversations/${first}`)).status).toBe(204);
+    expect((await visitorRun(onB.from(SITE), second, 'now')).state).toBe('idle');
   }, 90_000);
 });
 
