@@ -193,7 +193,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     closers.push('http', async () => {
       // First: open event streams end, so the HTTP server has no long-lived response to wait for; their quota rows
       // are removed before the database closes.
-      events.close();
+      await events.close();
       await streams.drain();
       await server.close();
     });

@@ -57,7 +57,7 @@ export async function startTestApp(options: { env?: Record<string, string>; data
     events,
     databaseUrl,
     async close() {
-      events.close();
+      await events.close();
       await streams.drain();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
