@@ -1,13 +1,29 @@
 import type Docker from 'dockerode';
 import { InvalidArgumentError, SandboxNotFoundError } from '../errors.ts';
 import { DEFAULT_OWNER, type Sandbox, type SandboxInfo } from '../sandbox.ts';
-import { type CreateSandboxOptions, reapWith, type SandboxDriver, type SandboxDriverOptions, type SandboxListFilter } from '../sandbox-driver.ts';
+import {
+  type CreateSandboxOptions,
+  reapWith,
+  type SandboxDriver,
+  type SandboxDriverOptions,
+  type SandboxImageBuild,
+  type SandboxListFilter,
+} from '../sandbox-driver.ts';
+import type { ImageBuildProgress } from './build-log.ts';
 import { DEFAULT_LIMITS, type SandboxLimits } from './container-config.ts';
 import { infoFromLabels, toState } from './container-info.ts';
 import { assertDockerAvailable, createDockerClient, statusOf } from './docker-client.ts';
 import { DockerSandbox } from './docker-sandbox.ts';
 import { SANDBOX_LABELS } from './sandbox-labels.ts';
-import { assertImageAllowed, buildSandboxImage, DEFAULT_BASE_IMAGE, DEFAULT_SANDBOX_IMAGE, ensureImage, normalizeImageName } from './sandbox-image.ts';
+import {
+  assertImageAllowed,
+  buildSandboxImage,
+  DEFAULT_BASE_IMAGE,
+  DEFAULT_SANDBOX_IMAGE,
+  ensureImage,
+  imageExists,
+  normalizeImageName,
+} from './sandbox-image.ts';
 
 /** Docker's rule for container names (ids are names); anything else could reach another Engine API path. */
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -20,9 +36,10 @@ export interface DockerDriverOptions extends SandboxDriverOptions {
   /** Only these images may be used (names, a missing tag meaning `latest`, or patterns with `*`); default: any. */
   allowedImages?: readonly string[];
   /**
-   * Build `image` from `dockerfile` when the engine lacks it (once per driver; concurrent creates wait for the
-   * same build). Default: true when `image` is `metisai/sandbox:latest` or a `dockerfile` is given; otherwise a
-   * missing image is pulled, like any other.
+   * Build `image` from `dockerfile` on the first `create` that needs it, when the engine lacks it (once per driver;
+   * concurrent creates wait for the same build). Default: true when `image` is `metisai/sandbox:latest` or a
+   * `dockerfile` is given. Such an image is never pulled: with `false`, its absence fails `create` with
+   * `ImageNotFoundError` (build it first, e.g. through `imageBuild`). Any other missing image is pulled.
    */
   buildDefaultImage?: boolean;
   /** `BASE_IMAGE` build argument of that build (default `debian:bookworm-slim`). */
@@ -48,23 +65,43 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
   const defaultImage = options.image ?? DEFAULT_SANDBOX_IMAGE;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const network = options.network ?? 'bridge';
-  const canBuild = options.buildDefaultImage ?? (normalizeImageName(defaultImage) === DEFAULT_SANDBOX_IMAGE || options.dockerfile !== undefined);
-  let building: Promise<string> | null = null;
-  const buildDefault = () => {
-    building ??= buildSandboxImage(docker, {
+  // The package's image, or one with a Dockerfile of yours: built, never pulled (a registry's image of that name is not ours).
+  const ownImage = normalizeImageName(defaultImage) === DEFAULT_SANDBOX_IMAGE || options.dockerfile !== undefined;
+  const canBuild = options.buildDefaultImage ?? ownImage;
+  const build = (progress: { onProgress?: (progress: ImageBuildProgress) => void; signal?: AbortSignal } = {}) =>
+    buildSandboxImage(docker, {
       tag: defaultImage,
       baseImage: options.baseImage ?? DEFAULT_BASE_IMAGE,
       dockerfile: options.dockerfile,
       onLog: options.onLog,
-    }).finally(() => {
+      ...progress,
+    });
+  let building: Promise<string> | null = null;
+  const buildDefault = () => {
+    building ??= build().finally(() => {
       building = null;
     });
     return building;
   };
+  const imageBuild: SandboxImageBuild | null = ownImage
+    ? {
+        image: normalizeImageName(defaultImage),
+        matches: (image) => normalizeImageName(image) === normalizeImageName(defaultImage),
+        async exists() {
+          await assertDockerAvailable(docker);
+          return imageExists(docker, defaultImage);
+        },
+        async build(progress) {
+          await assertDockerAvailable(docker);
+          await build(progress);
+        },
+      }
+    : null;
 
   const driver: SandboxDriver = {
     name: 'docker',
     owner,
+    imageBuild,
 
     async create(create: CreateSandboxOptions = {}): Promise<Sandbox> {
       const image = create.image ?? defaultImage;
@@ -72,7 +109,7 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
       if (network === 'host') throw new InvalidArgumentError('Network mode "host" is not allowed for sandboxes');
       await assertDockerAvailable(docker);
       const isDefault = normalizeImageName(image) === normalizeImageName(defaultImage);
-      await ensureImage(docker, image, { onLog: options.onLog, build: canBuild && isDefault ? buildDefault : undefined });
+      await ensureImage(docker, image, { onLog: options.onLog, build: canBuild && isDefault ? buildDefault : undefined, pull: !(isDefault && ownImage) });
       return DockerSandbox.create({
         docker,
         image,
