@@ -26,7 +26,6 @@ const LEGACY_STEP = /^Step (\d+)\/(\d+) ?: ?(.*)$/;
 // `#5 [3/9] RUN …`, `#7 [builder 2/5] COPY …`; not `#1 [internal] load build definition`.
 const BUILDKIT_STEP = /^#\d+ \[(?:[^\]\s]+ )?(\d+)\/(\d+)\] (.*)$/;
 // Colours and cursor moves some builders print even without a terminal.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are what this removes
 const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
 
 /** The step a line of build output names (`Step 3/9 : RUN …`, `#5 [3/9] RUN …`), or null. */
