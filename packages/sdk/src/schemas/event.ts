@@ -8,18 +8,22 @@ export type ConversationState = z.infer<typeof ConversationStateSchema>;
 
 /**
  * Why a conversation entered its state (`reason` of a `state` event). A run starts `running` with `null` (a user
- * message), `user_approve` or `user_reject` (a confirmation). It ends:
+ * message), `user_approve` or `user_reject` (a confirmation), or `waiting_for_agent` (a message sent while the agent
+ * is starting: it waits, with any message sent meanwhile, and a second `running` with `null` follows when the agent
+ * runs and the run begins). It ends:
  * - `idle`: `awaiting_user` (the model answered without a tool call);
  * - `awaiting_confirmation`: `confirmation_required`;
  * - `finished`: `finish` (the model called `finish`);
  * - `stopped`: `user_stop`;
  * - `error`: the code of the error event stored just before it (`interrupted`, `max_iterations`, `stuck`, `llm_auth`,
- *   `llm_error`, `llm_timeout`, `llm_context_length`, `llm_not_configured`, `sandbox_error`, `internal_error`).
+ *   `llm_error`, `llm_timeout`, `llm_context_length`, `llm_not_configured`, `sandbox_error`, `agent_start_failed`,
+ *   `internal_error`).
  * Newer servers may add reasons: responses accept any string (see `openEnum`).
  */
 export const STATE_REASONS = [
   'user_approve',
   'user_reject',
+  'waiting_for_agent',
   'awaiting_user',
   'confirmation_required',
   'finish',
@@ -33,6 +37,7 @@ export const STATE_REASONS = [
   'llm_context_length',
   'llm_not_configured',
   'sandbox_error',
+  'agent_start_failed',
   'internal_error',
 ] as const;
 export const StateReasonSchema = z.enum(STATE_REASONS);
@@ -57,6 +62,7 @@ export const EVENT_ERROR_CODES = [
   'llm_context_length',
   'llm_not_configured',
   'sandbox_error',
+  'agent_start_failed',
   'internal_error',
 ] as const;
 export const EventErrorCodeSchema = z.enum(EVENT_ERROR_CODES);
