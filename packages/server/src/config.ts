@@ -1,7 +1,7 @@
 import { DEFAULT_LLM_IDLE_TIMEOUT_SECONDS, DEFAULT_LLM_TIMEOUT_SECONDS } from '@metisai/sdk/schemas';
 import { z } from 'zod/mini';
 import { en } from 'zod/locales';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -67,6 +67,10 @@ const EnvSchema = z.object({
   SANDBOX_IMAGE: optionalString,
   /** Comma-separated images (or patterns with *) agents may ask for; empty = any. */
   SANDBOX_ALLOWED_IMAGES: z._default(z.string(), ''),
+  /** Build SANDBOX_IMAGE in the background when it is missing (once across replicas); off: it must exist. */
+  SANDBOX_IMAGE_BUILD: bool(true),
+  /** The Dockerfile SANDBOX_IMAGE is built from (default: the sandbox package's, for metisai/sandbox:latest). */
+  SANDBOX_DOCKERFILE: optionalString,
   BCRYPT_COST: int(12, 4, 15),
   JWT_EXPIRES_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 100 * 1024 * 1024),
@@ -108,6 +112,10 @@ export interface Config {
   sandboxDriver: 'docker' | 'local' | undefined;
   sandboxImage: string | undefined;
   sandboxAllowedImages: string[] | undefined;
+  /** `SANDBOX_IMAGE_BUILD`: the server builds the sandbox image when it is missing (Docker driver only). */
+  sandboxImageBuild: boolean;
+  /** `SANDBOX_DOCKERFILE`, absolute: the Dockerfile the sandbox image is built from; absent → the package's. */
+  sandboxDockerfile: string | undefined;
   bcryptCost: number;
   jwtExpiresSeconds: number;
   bodyLimitBytes: number;
@@ -176,6 +184,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   for (const [name, value] of [['LLM_BASE_URL', env.LLM_BASE_URL]] as const) {
     if (value !== undefined && !URL.canParse(value)) throw new ConfigError(name, 'must be a URL such as https://api.openai.com/v1');
   }
+  const sandboxDockerfile = env.SANDBOX_DOCKERFILE === undefined ? undefined : path.resolve(env.SANDBOX_DOCKERFILE);
+  if (sandboxDockerfile !== undefined && !statSync(sandboxDockerfile, { throwIfNoEntry: false })?.isFile()) {
+    throw new ConfigError('SANDBOX_DOCKERFILE', `${sandboxDockerfile} is not a file: name the Dockerfile the sandbox image is built from`);
+  }
   const corsOrigins = env.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
@@ -201,6 +213,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
           .map((image) => image.trim())
           .filter(Boolean)
       : undefined,
+    sandboxImageBuild: env.SANDBOX_IMAGE_BUILD,
+    sandboxDockerfile,
     bcryptCost: env.BCRYPT_COST,
     jwtExpiresSeconds: env.JWT_EXPIRES_SECONDS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,

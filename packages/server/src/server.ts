@@ -20,6 +20,7 @@ import { PooledAgentLifecycle } from './runs/pooled-agent-lifecycle.ts';
 import { RunLock } from './runs/run-lock.ts';
 import { RunRecovery } from './runs/run-recovery.ts';
 import { detectSandboxDriver } from './sandboxes/detect-sandbox-driver.ts';
+import { ImageBuilder } from './sandboxes/image-build.ts';
 import { instanceLock, SandboxManager, sandboxOwner } from './sandboxes/sandbox-manager.ts';
 import { deriveKeys, loadOrCreateSecretKey } from './security/keys.ts';
 import { uuid7 } from './security/uuid7.ts';
@@ -131,15 +132,21 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const instanceId = `${installationId}:${uuid7()}`;
     await locks.tryAcquire(instanceLock(instanceId));
     const runtimeLogger = logger.child({ component: 'runs' });
-    // The one sandbox driver of this process, built from the configuration; nothing else branches on it.
+    // The one sandbox driver of this process, built from the configuration; nothing else branches on it. Its own image
+    // (metisai/sandbox:latest, or SANDBOX_IMAGE with SANDBOX_DOCKERFILE) is never built lazily on `create` nor pulled:
+    // the image builder makes it (SANDBOX_IMAGE_BUILD), once across replicas, or it must exist.
     const driver = createSandboxDriver({
       driver: await detectSandboxDriver(config.sandboxDriver, logger),
       owner: sandboxOwner(instanceId),
       onLog: (line) => runtimeLogger.info({ sandbox: line }, 'sandbox'),
-      docker: { image: config.sandboxImage, allowedImages: config.sandboxAllowedImages },
+      docker: { image: config.sandboxImage, allowedImages: config.sandboxAllowedImages, dockerfile: config.sandboxDockerfile, buildDefaultImage: false },
       local: { rootDir: path.join(config.dataDir, 'sandboxes') },
     });
-    const sandboxes = new SandboxManager({ driver, instanceId, logger: runtimeLogger, locks });
+    const images =
+      config.sandboxImageBuild && driver.imageBuild
+        ? new ImageBuilder({ build: driver.imageBuild, locks, orm, logger: logger.child({ component: 'image-build' }) })
+        : null;
+    const sandboxes = new SandboxManager({ driver, instanceId, logger: runtimeLogger, locks, images });
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
 
@@ -151,12 +158,18 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await step('runner');
 
     const lifecycle = options.agentLifecycle ?? new PooledAgentLifecycle(sandboxes, recovery);
-    const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner });
+    const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner, locks });
     closers.push('agent transitions', () => services.agents.drain());
     const app = createApp({ config, orm, keys, logger, services, events, version: VERSION });
     await step('app');
 
     await recovery.recoverInterrupted();
+    await services.agents.recoverInterruptedTransitions();
+    if (images) {
+      // Registered after the agent transitions' closer, so closed before it: a start waiting for the build must not hold up the drain.
+      closers.push('image build', () => images.close());
+      images.start();
+    }
     const referenced = await orm.em.fork().find(ConversationEntity, { sandboxId: { $ne: null } }, { fields: ['sandboxId'] });
     void sandboxes
       .reapOrphans(new Set(referenced.map((conversation) => conversation.sandboxId!)))

@@ -8,12 +8,14 @@ export const CONTROL_CHANNEL = 'metis_control';
 
 /**
  * Messages from one server process to all of them (itself included), for work that lives in whichever process holds
- * it: `stop_conversation` (the process running it aborts the run), `stop_agent` (every run of the agent). Each kind is
- * a zod schema here; a new kind is one more member of the union and a handler registered with `on`.
+ * it: `stop_conversation` (the process running it aborts the run), `stop_agent` (every run of the agent),
+ * `agent_status` (an agent's start or stop finished and its status is stored: runs waiting for it go on or end). Each
+ * kind is a zod schema here; a new kind is one more member of the union and a handler registered with `on`.
  */
 export const ControlMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('stop_conversation'), conversation_id: z.string() }),
   z.object({ kind: z.literal('stop_agent'), agent_id: z.string() }),
+  z.object({ kind: z.literal('agent_status'), agent_id: z.string() }),
 ]);
 export type ControlMessage = z.infer<typeof ControlMessageSchema>;
 export type ControlKind = ControlMessage['kind'];
@@ -46,6 +48,14 @@ export class ControlChannel {
   /** Delivers `message` to every listening process, this one included. */
   async send(message: ControlMessage): Promise<void> {
     await this.#options.orm.em.fork().execute('select pg_notify(?, ?)', [CONTROL_CHANNEL, JSON.stringify(message)]);
+  }
+
+  /**
+   * Calls `listener` when the LISTEN connection is back after a drop: messages sent meanwhile were lost, so whoever
+   * waits for one checks the database again. Returns the unsubscribe function.
+   */
+  onReconnect(listener: () => void): () => void {
+    return this.#options.listener.onReconnect(listener);
   }
 
   /** Calls `handler` with every message of `kind`. Returns the unsubscribe function. */

@@ -1,12 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Agent } from '../entities/index.ts';
+import { describeImageBuild } from '../sandboxes/image-build.ts';
 import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
-import { type AgentLifecycle, ConfigCheck } from '../services/agent-lifecycle.ts';
+import { type AgentLifecycle, ConfigCheck, type ReportStartProgress } from '../services/agent-lifecycle.ts';
 import type { RunRecovery } from './run-recovery.ts';
 
 /**
- * Starting an agent checks its config and pre-warms `warm_pool_size` sandboxes for its next conversations; stopping it
- * stops its runs in every process and removes its pool here.
+ * Starting an agent checks its config, waits for its sandbox image when the server builds it (showing the build's
+ * progress on the agent) and pre-warms `warm_pool_size` sandboxes for its next conversations; stopping it stops its
+ * runs in every process and removes its pool here.
  */
 export class PooledAgentLifecycle implements AgentLifecycle {
   readonly #checks = new ConfigCheck();
@@ -18,8 +20,17 @@ export class PooledAgentLifecycle implements AgentLifecycle {
     this.#recovery = recovery;
   }
 
-  async start(em: EntityManager, agent: Agent): Promise<void> {
+  async start(em: EntityManager, agent: Agent, report: ReportStartProgress): Promise<void> {
     await this.#checks.start(em, agent);
+    // Reports are chained (in order) and all written before the start goes on.
+    let reporting: Promise<void> = Promise.resolve();
+    try {
+      await this.#sandboxes.prepareImage(agent.config.sandbox_image, (status) => {
+        reporting = reporting.then(() => report(describeImageBuild(status)));
+      });
+    } finally {
+      await reporting;
+    }
     await this.#sandboxes.warmPool(agent.id, agent.config.warm_pool_size, agent.config.sandbox_image);
   }
 

@@ -1,6 +1,7 @@
 import { type Sandbox, type SandboxDriver, type SandboxDriverName, SandboxPool } from '@metisai/sandbox';
 import type { Logger } from 'pino';
 import type { AdvisoryLocks } from '../db/advisory-locks.ts';
+import type { ImageBuilder, ImageBuildListener } from './image-build.ts';
 
 export interface SandboxManagerOptions {
   /** Where sandboxes come from, built once from the configuration; its owner must be `sandboxOwner(instanceId)`. */
@@ -9,6 +10,11 @@ export interface SandboxManagerOptions {
   instanceId: string;
   logger: Logger;
   locks: AdvisoryLocks;
+  /**
+   * Builds the driver's own image when it is missing (`SANDBOX_IMAGE_BUILD`): sandboxes of that image wait for it.
+   * Absent: the image must exist (the driver never pulls it).
+   */
+  images?: ImageBuilder | null;
 }
 
 export interface SandboxRequest {
@@ -92,6 +98,16 @@ export class SandboxManager {
     await removal.catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'sandbox removal failed'));
   }
 
+  /**
+   * Resolves when sandboxes of `image` (undefined: the default image) can be created as far as the image goes: when
+   * this server builds that image, once the build (here or in another process) is over, `listener` getting its
+   * progress meanwhile; at once for any other image (the driver pulls it on `create`). Throws `ImageBuildFailedError`.
+   */
+  async prepareImage(image: string | undefined, listener?: ImageBuildListener): Promise<void> {
+    const builder = this.#options.images;
+    if (builder?.handles(image)) await builder.ensure(listener);
+  }
+
   /** Starts (or resizes) an agent's warm pool and waits until it is full. */
   async warmPool(agentId: string, size: number, image: string | undefined): Promise<void> {
     await this.closePool(agentId);
@@ -145,7 +161,8 @@ export class SandboxManager {
     await Promise.all([...this.#pools.keys()].map((agentId) => this.closePool(agentId)));
   }
 
-  #create(image: string | undefined, env: Record<string, string>, conversationId: string | undefined): Promise<Sandbox> {
+  async #create(image: string | undefined, env: Record<string, string>, conversationId: string | undefined): Promise<Sandbox> {
+    await this.prepareImage(image);
     return this.#options.driver.create({ image, env, conversationId });
   }
 }

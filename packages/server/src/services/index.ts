@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import type { AdvisoryLocks } from '../db/advisory-locks.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Keys } from '../security/keys.ts';
 import { AccountService } from './accounts.ts';
@@ -42,7 +43,8 @@ export function createCoreServices(config: Config, keys: Keys): CoreServices {
 
 /**
  * The services built on the core ones: `lifecycle` is what starting and stopping an agent does, `runs` what runs
- * conversations (`null`: an app without a runner, see `ConversationService`).
+ * conversations (`null`: an app without a runner, see `ConversationService`); it also hears when an agent's start or
+ * stop is over.
  */
 export function createServices(deps: {
   config: Config;
@@ -52,8 +54,10 @@ export function createServices(deps: {
   core: CoreServices;
   lifecycle: AgentLifecycle;
   runs: ConversationRuns | null;
+  /** Guards agent transitions, so that recovery can end those a dead process left (absent: no guard, no recovery). */
+  locks?: AdvisoryLocks;
 }): Services {
-  const agents = new AgentService(deps.orm, deps.lifecycle, deps.logger);
+  const agents = new AgentService(deps.orm, deps.lifecycle, deps.logger, { listener: deps.runs, locks: deps.locks });
   return {
     auth: new AuthService(deps.config, deps.keys),
     accounts: new AccountService(agents),

@@ -14,7 +14,7 @@ export interface ServerProcess {
 /** Runs `src/main.ts` as `npm start` does, in its own process, with `env` on top of a minimal environment. */
 export function runMain(env: Record<string, string>): { child: ChildProcess; output(): string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--conditions=@metisai/source', MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', BCRYPT_COST: '4', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', BCRYPT_COST: '4', SANDBOX_IMAGE_BUILD: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
