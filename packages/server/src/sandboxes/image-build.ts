@@ -29,14 +29,14 @@ export class ImageBuildFailedError extends Error {
   override name = 'ImageBuildFailedError';
 }
 
-interface BuildRow {
+interface BuildRow<Time = Date> {
   status: 'building' | 'succeeded' | 'failed';
   step: number | null;
   steps: number | null;
   instruction: string | null;
   log_lines: number;
   error: string | null;
-  started_at: Date;
+  started_at: Time;
 }
 
 interface Job {
@@ -163,14 +163,15 @@ export class ImageBuilder {
   async #buildHere(job: Job): Promise<void> {
     const { build, logger } = this.#options;
     const signal = this.#closing.signal;
-    const [started] = await this.#execute<{ started_at: Date }>(
-      `insert into image_builds (image, status, log_lines, started_at, updated_at) values (?, 'building', 0, now(), now())
+    const [started] = await this.#execute<{ started_at: string }>(
+      // Milliseconds, so that the start read back as a JS Date names the row exactly.
+      `insert into image_builds (image, status, log_lines, started_at, updated_at) values (?, 'building', 0, date_trunc('milliseconds', now()), now())
        on conflict (image) do update set status = 'building', step = null, steps = null, instruction = null, log_lines = 0, error = null,
-         started_at = now(), updated_at = now(), finished_at = null
-       returning started_at`,
+         started_at = date_trunc('milliseconds', now()), updated_at = now(), finished_at = null
+       returning to_json(started_at) #>> '{}' as started_at`,
       [build.image],
     );
-    const startedAt = started!.started_at;
+    const startedAt = new Date(started!.started_at);
     logger.info({ image: build.image }, 'building the sandbox image (it is missing); agents that start meanwhile wait for it');
     let status: ImageBuildStatus = { image: build.image, startedAt, step: null, steps: null, instruction: null, lines: 0 };
     this.#publish(job, status);
@@ -236,7 +237,7 @@ export class ImageBuilder {
     await this.#execute(
       `update image_builds set step = ?, steps = ?, instruction = ?, log_lines = ?, updated_at = now()
        where image = ? and started_at = ? and status = 'building'`,
-      [status.step, status.steps, status.instruction, status.lines, status.image, status.startedAt],
+      [status.step, status.steps, status.instruction, status.lines, status.image, status.startedAt.toISOString()],
     );
   }
 
@@ -244,15 +245,16 @@ export class ImageBuilder {
     await this.#execute(
       `update image_builds set status = ?, error = ?, step = ?, steps = ?, instruction = ?, log_lines = ?, updated_at = now(), finished_at = now()
        where image = ? and started_at = ?`,
-      [outcome, error, status.step, status.steps, status.instruction, status.lines, status.image, startedAt],
+      [outcome, error, status.step, status.steps, status.instruction, status.lines, status.image, startedAt.toISOString()],
     );
   }
 
   async #readRow(): Promise<BuildRow | undefined> {
-    const [row] = await this.#execute<BuildRow>('select status, step, steps, instruction, log_lines, error, started_at from image_builds where image = ?', [
-      this.#options.build.image,
-    ]);
-    return row;
+    const [row] = await this.#execute<BuildRow<string>>(
+      `select status, step, steps, instruction, log_lines, error, to_json(started_at) #>> '{}' as started_at from image_builds where image = ?`,
+      [this.#options.build.image],
+    );
+    return row && { ...row, started_at: new Date(row.started_at) };
   }
 
   #execute<Row>(sql: string, params: unknown[]): Promise<Row[]> {
