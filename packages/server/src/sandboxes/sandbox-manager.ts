@@ -1,4 +1,4 @@
-import { type Sandbox, type SandboxDriver, type SandboxDriverName, SandboxPool } from '@metisai/sandbox';
+import { ImageNotFoundError, type Sandbox, type SandboxDriver, type SandboxDriverName, SandboxPool } from '@metisai/sandbox';
 import type { Logger } from 'pino';
 import type { AdvisoryLocks } from '../db/advisory-locks.ts';
 import type { ImageBuilder, ImageBuildListener } from './image-build.ts';
@@ -163,6 +163,20 @@ export class SandboxManager {
 
   async #create(image: string | undefined, env: Record<string, string>, conversationId: string | undefined): Promise<Sandbox> {
     await this.prepareImage(image);
-    return this.#options.driver.create({ image, env, conversationId });
+    const { driver, images } = this.#options;
+    try {
+      return await driver.create({ image, env, conversationId });
+    } catch (error) {
+      // The driver's own image, missing, and nobody here builds it: say how to get it.
+      if (error instanceof ImageNotFoundError && !images && driver.imageBuild?.matches(error.image)) {
+        throw new ImageNotFoundError(
+          error.image,
+          error,
+          'it is built from a Dockerfile and never pulled, and SANDBOX_IMAGE_BUILD is off: build it with `npm run image -w @metisai/sandbox` ' +
+            '(with docker compose, the sandbox-image service does), or set SANDBOX_IMAGE_BUILD=on',
+        );
+      }
+      throw error;
+    }
   }
 }

@@ -179,6 +179,7 @@ describe.skipIf(!hasDocker)('the sandbox image build', () => {
       const user = await registerUser(new Http(server.url), 'image-off');
       const seen = await followStart(user.http, await startAgent(user.http, 'no-image'));
       expect(seen.at(-1)).toMatchObject({ status: 'error', status_detail: null, status_message: expect.stringContaining('never pulled') });
+      expect(seen.at(-1)!.status_message).toContain('SANDBOX_IMAGE_BUILD is off: build it with `npm run image -w @metisai/sandbox`');
       expect(seen.some((snapshot) => snapshot.status_detail !== null)).toBe(false);
       expect(await buildRow(server.databaseUrl, image.tag)).toBeUndefined();
       await expect(docker.getImage(image.tag).inspect()).rejects.toMatchObject({ statusCode: 404 });
