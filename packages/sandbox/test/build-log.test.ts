@@ -25,6 +25,12 @@ describe('parseBuildStep', () => {
     }
   });
 
+  test('the continuations of a multi-line RUN are collapsed', () => {
+    expect(parseBuildStep('Step 4/9 : RUN apt-get update  && apt-get install -y       bash curl')!.instruction).toBe(
+      'RUN apt-get update && apt-get install -y bash curl',
+    );
+  });
+
   test('a long instruction is cut to 200 characters', () => {
     expect(parseBuildStep(`Step 1/1 : RUN ${'x'.repeat(500)}`)!.instruction).toHaveLength(200);
   });

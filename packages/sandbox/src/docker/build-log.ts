@@ -9,7 +9,7 @@ export interface ImageBuildProgress {
   step: number | null;
   /** How many steps the build has; null until the builder names one. */
   steps: number | null;
-  /** The Dockerfile instruction of that step (`RUN apt-get update …`), at most 200 characters; null before the first. */
+  /** The Dockerfile instruction of that step (`RUN apt-get update …`), spaces collapsed, at most 200 characters; null before the first. */
   instruction: string | null;
   /** Lines of output so far. */
   lines: number;
@@ -35,7 +35,8 @@ export function parseBuildStep(line: string): { step: number; steps: number; ins
   const step = Number(match[1]);
   const steps = Number(match[2]);
   if (!(step >= 1 && steps >= step)) return null;
-  return { step, steps, instruction: match[3]!.trim().slice(0, MAX_INSTRUCTION_CHARS) };
+  // A multi-line RUN arrives with its continuations as runs of spaces.
+  return { step, steps, instruction: match[3]!.replace(/\s+/g, ' ').trim().slice(0, MAX_INSTRUCTION_CHARS) };
 }
 
 /**

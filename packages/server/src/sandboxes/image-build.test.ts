@@ -7,7 +7,8 @@ const status = { image: 'metisai/sandbox:latest', startedAt: new Date('2026-11-3
 describe('describeImageBuild', () => {
   test('step n of m, with the instruction, when the builder numbers its steps', () => {
     expect(describeImageBuild({ ...status, step: 3, steps: 9, instruction: 'RUN apt-get update', lines: 40 })).toEqual({
-      message: 'Building the sandbox image metisai/sandbox:latest (once; the first start takes a few minutes): step 3 of 9 (RUN apt-get update)',
+      message:
+        'Building the sandbox image metisai/sandbox:latest (once; the first start takes a few minutes): step 3 of 9 (RUN apt-get update), 40 lines of output so far',
       detail: {
         phase: 'building_image',
         image: 'metisai/sandbox:latest',
@@ -18,6 +19,13 @@ describe('describeImageBuild', () => {
         started_at: '2026-11-30T10:00:00.000Z',
       },
     });
+  });
+
+  test('a long instruction is cut to 80 characters in the message, not in the detail', () => {
+    const instruction = `RUN apt-get install -y ${'package '.repeat(20)}`.trim();
+    const { message, detail } = describeImageBuild({ ...status, step: 5, steps: 9, instruction, lines: 244 });
+    expect(message).toContain(`step 5 of 9 (${instruction.slice(0, 79)}…), 244 lines of output so far`);
+    expect(detail.instruction).toBe(instruction);
   });
 
   test('the line count when it numbers none, and "starting" before any output', () => {

@@ -21,6 +21,8 @@ export const imageBuildLock = (image: string) => `image-build:${image}`;
 const WATCH_POLL_MS = 500;
 /** Progress is written (and handed to listeners) at each new step, else at most this often. */
 const PROGRESS_INTERVAL_MS = 1000;
+/** Longest instruction in a progress message (`status_detail` has it up to 200 characters). */
+const MAX_MESSAGE_INSTRUCTION_CHARS = 80;
 /** Longest failure message (it becomes agents' `status_message`): the end of the build log is cut first. */
 export const MAX_BUILD_ERROR_CHARS = 4000;
 
@@ -274,14 +276,21 @@ export function failureMessage(image: string, error: unknown): string {
 
 /**
  * What a starting agent shows while the image builds: `status_message` (`Building the sandbox image …: step 3 of 9
- * (RUN apt-get …)`, or the line count when the builder numbers no steps) and `status_detail`.
+ * (RUN apt-get …), 57 lines of output so far`, the instruction cut to 80 characters; only the line count when the
+ * builder numbers no steps) and `status_detail`.
  */
 export function describeImageBuild(status: ImageBuildStatus): { message: string; detail: AgentStatusDetail } {
+  const lines = `${status.lines} ${status.lines === 1 ? 'line' : 'lines'} of output so far`;
+  const instruction =
+    status.instruction && status.instruction.length > MAX_MESSAGE_INSTRUCTION_CHARS
+      ? `${status.instruction.slice(0, MAX_MESSAGE_INSTRUCTION_CHARS - 1)}…`
+      : status.instruction;
+  // A long step (apt-get) shows no new step for a minute: the line count says it is still going.
   const where =
     status.step !== null && status.steps !== null
-      ? `step ${status.step} of ${status.steps}${status.instruction ? ` (${status.instruction})` : ''}`
+      ? `step ${status.step} of ${status.steps}${instruction ? ` (${instruction})` : ''}, ${lines}`
       : status.lines > 0
-        ? `building, ${status.lines} ${status.lines === 1 ? 'line' : 'lines'} of output so far`
+        ? `building, ${lines}`
         : 'starting the build';
   return {
     message: `Building the sandbox image ${status.image} (once; the first start takes a few minutes): ${where}`,
