@@ -1,9 +1,12 @@
+import { DEFAULT_SANDBOX_IMAGE } from '@metisai/sandbox';
 import { DEFAULT_LLM_IDLE_TIMEOUT_SECONDS, DEFAULT_LLM_TIMEOUT_SECONDS } from '@metisai/sdk/schemas';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod/mini';
 import { en } from 'zod/locales';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type EgressAllowEntry, parseEgressAllowList } from './security/egress-policy.ts';
 
 z.config(en());
 
@@ -19,11 +22,20 @@ function projectRoot(): string {
   return process.cwd();
 }
 
+const BOOLEAN_WORDS = ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'] as const;
+const isTrue = (value: string) => ['true', '1', 'yes', 'on'].includes(value);
+
 const bool = (fallback: boolean) =>
   z.pipe(
-    z.optional(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])),
-    z.transform((value) => (value === undefined ? fallback : ['true', '1', 'yes', 'on'].includes(value))),
+    z.optional(z.enum(BOOLEAN_WORDS)),
+    z.transform((value) => (value === undefined ? fallback : isTrue(value))),
   );
+
+/** A boolean whose default depends on other variables (laptop mode): undefined when unset. */
+const optionalBool = z.pipe(
+  z.optional(z.enum(BOOLEAN_WORDS)),
+  z.transform((value) => (value === undefined ? undefined : isTrue(value))),
+);
 
 const int = (fallback: number, min: number, max: number) =>
   z.pipe(
@@ -63,14 +75,22 @@ const EnvSchema = z.object({
   SANDBOX_DRIVER: z.optional(z.enum(['docker', 'local'])),
   /** The seed's name for SANDBOX_DRIVER, still accepted. */
   RUNTIME_TYPE: z.optional(z.enum(['docker', 'local'])),
+  /** Outside laptop mode the local driver also needs this: it runs agents' commands on this host, unisolated. */
+  ALLOW_UNSAFE_LOCAL_SANDBOX: bool(false),
   /** Image of Docker sandboxes when the agent names none (default: metisai/sandbox:latest, built on first use). */
   SANDBOX_IMAGE: optionalString,
-  /** Comma-separated images (or patterns with *) agents may ask for; empty = any. */
+  /** The Docker network `egress` sandboxes join (created when missing, inter-container traffic off). */
+  SANDBOX_NETWORK: z._default(z.string().check(z.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a Docker network name')), 'metisai-sandboxes'),
+  /** Comma-separated images (or patterns with *) agents may ask for; empty = the default image only; `*` = any. */
   SANDBOX_ALLOWED_IMAGES: z._default(z.string(), ''),
   /** Build SANDBOX_IMAGE in the background when it is missing (once across replicas); off: it must exist. */
   SANDBOX_IMAGE_BUILD: bool(true),
   /** The Dockerfile SANDBOX_IMAGE is built from (default: the sandbox package's, for metisai/sandbox:latest). */
   SANDBOX_DOCKERFILE: optionalString,
+  /** Outbound requests for users may reach loopback, private and link-local addresses (default: true in laptop mode). */
+  ALLOW_PRIVATE_EGRESS: optionalBool,
+  /** Comma-separated hosts, host:port or CIDR ranges outbound requests for users may reach whatever they resolve to. */
+  EGRESS_ALLOWED_HOSTS: z._default(z.string(), ''),
   BCRYPT_COST: int(12, 4, 15),
   JWT_EXPIRES_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 100 * 1024 * 1024),
@@ -105,17 +125,37 @@ export interface Config {
   secretKey: string | undefined;
   port: number;
   host: string;
+  /**
+   * Laptop mode: `NODE_ENV` is not `production` and `HOST` is a loopback address — one person on their own machine.
+   * Everything else is treated as shared: private egress and the local sandbox driver are then off unless asked for.
+   */
+  isLaptopMode: boolean;
   corsOrigins: string[];
   allowRegistration: boolean;
   trustProxy: boolean;
   /** `SANDBOX_DRIVER` (or its alias `RUNTIME_TYPE`); absent: Docker when an engine answers, else local. */
   sandboxDriver: 'docker' | 'local' | undefined;
+  /** `ALLOW_UNSAFE_LOCAL_SANDBOX`: outside laptop mode, `SANDBOX_DRIVER=local` is refused without it. */
+  allowUnsafeLocalSandbox: boolean;
   sandboxImage: string | undefined;
-  sandboxAllowedImages: string[] | undefined;
   /** `SANDBOX_IMAGE_BUILD`: the server builds the sandbox image when it is missing (Docker driver only). */
   sandboxImageBuild: boolean;
   /** `SANDBOX_DOCKERFILE`, absolute: the Dockerfile the sandbox image is built from; absent → the package's. */
   sandboxDockerfile: string | undefined;
+  /** `SANDBOX_NETWORK`: the Docker network of `egress` sandboxes. */
+  sandboxNetwork: string;
+  /**
+   * `SANDBOX_ALLOWED_IMAGES`: names or `*` patterns agents may ask for; unset, the default image alone (`SANDBOX_IMAGE`
+   * or `metisai/sandbox:latest`); `*` any (by name: ids, digests and private registries must be listed as they are).
+   */
+  sandboxAllowedImages: string[];
+  /** Who outbound requests made for users may reach (see `security/egress-policy.ts`). */
+  egress: {
+    /** `ALLOW_PRIVATE_EGRESS` (default: laptop mode). */
+    allowPrivate: boolean;
+    /** `EGRESS_ALLOWED_HOSTS`, parsed. The server's own `LLM_BASE_URL` is allowed besides (the guard adds it). */
+    allowedHosts: EgressAllowEntry[];
+  };
   bcryptCost: number;
   jwtExpiresSeconds: number;
   bodyLimitBytes: number;
@@ -153,6 +193,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** `localhost` or a loopback IP (`127.0.0.0/8`, `::1`, bracketed or not). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost') return true;
+  if (!ipaddr.isValid(bare)) return false;
+  const address = ipaddr.process(bare);
+  return address.range() === 'loopback';
+}
+
 /** Reads and checks the environment; a bad value throws a `ConfigError` naming the variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(source);
@@ -188,6 +237,23 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (sandboxDockerfile !== undefined && !statSync(sandboxDockerfile, { throwIfNoEntry: false })?.isFile()) {
     throw new ConfigError('SANDBOX_DOCKERFILE', `${sandboxDockerfile} is not a file: name the Dockerfile the sandbox image is built from`);
   }
+  const isLaptopMode = env.NODE_ENV !== 'production' && isLoopbackHost(env.HOST);
+  const sandboxDriver = env.SANDBOX_DRIVER ?? env.RUNTIME_TYPE;
+  if (sandboxDriver === 'local' && !isLaptopMode && !env.ALLOW_UNSAFE_LOCAL_SANDBOX) {
+    throw new ConfigError(
+      'SANDBOX_DRIVER',
+      'is "local", which runs agents\' commands on this host without any isolation; outside laptop mode (NODE_ENV not production and HOST a loopback address) it also needs ALLOW_UNSAFE_LOCAL_SANDBOX=true',
+    );
+  }
+  let allowedHosts: EgressAllowEntry[];
+  try {
+    allowedHosts = parseEgressAllowList(env.EGRESS_ALLOWED_HOSTS);
+  } catch (error) {
+    throw new ConfigError('EGRESS_ALLOWED_HOSTS', `${(error as Error).message} (comma-separated host, host:port or CIDR)`);
+  }
+  const allowedImages = env.SANDBOX_ALLOWED_IMAGES.split(',')
+    .map((image) => image.trim())
+    .filter(Boolean);
   const corsOrigins = env.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
@@ -203,18 +269,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     secretKey: env.SECRET_KEY,
     port: env.PORT,
     host: env.HOST,
+    isLaptopMode,
     corsOrigins,
     allowRegistration: env.ALLOW_REGISTRATION,
     trustProxy: env.TRUST_PROXY,
-    sandboxDriver: env.SANDBOX_DRIVER ?? env.RUNTIME_TYPE,
+    sandboxDriver,
+    allowUnsafeLocalSandbox: env.ALLOW_UNSAFE_LOCAL_SANDBOX,
     sandboxImage: env.SANDBOX_IMAGE,
-    sandboxAllowedImages: env.SANDBOX_ALLOWED_IMAGES.trim()
-      ? env.SANDBOX_ALLOWED_IMAGES.split(',')
-          .map((image) => image.trim())
-          .filter(Boolean)
-      : undefined,
+    sandboxNetwork: env.SANDBOX_NETWORK,
+    sandboxAllowedImages: allowedImages.length > 0 ? allowedImages : [env.SANDBOX_IMAGE ?? DEFAULT_SANDBOX_IMAGE],
     sandboxImageBuild: env.SANDBOX_IMAGE_BUILD,
     sandboxDockerfile,
+    egress: { allowPrivate: env.ALLOW_PRIVATE_EGRESS ?? isLaptopMode, allowedHosts },
     bcryptCost: env.BCRYPT_COST,
     jwtExpiresSeconds: env.JWT_EXPIRES_SECONDS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,

@@ -123,6 +123,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await step('events');
 
     const core = createCoreServices(config, keys);
+    closers.push('egress guard', () => core.egress.close());
     await step('services');
 
     const locks = new AdvisoryLocks(databaseUrl, logger);
@@ -131,29 +132,36 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // Sandboxes are labelled `metisai:<installation>:<process>`: a server reaps only its own installation's.
     const instanceId = `${installationId}:${uuid7()}`;
     await locks.tryAcquire(instanceLock(instanceId));
-    const runtimeLogger = logger.child({ component: 'runs' });
+    const runsLogger = logger.child({ component: 'runs' });
     // The one sandbox driver of this process, built from the configuration; nothing else branches on it. Its own image
     // (metisai/sandbox:latest, or SANDBOX_IMAGE with SANDBOX_DOCKERFILE) is never built lazily on `create` nor pulled:
     // the image builder makes it (SANDBOX_IMAGE_BUILD), once across replicas, or it must exist.
     const driver = createSandboxDriver({
-      driver: await detectSandboxDriver(config.sandboxDriver, logger),
+      driver: await detectSandboxDriver(config.sandboxDriver, config.isLaptopMode, logger),
       owner: sandboxOwner(instanceId),
-      onLog: (line) => runtimeLogger.info({ sandbox: line }, 'sandbox'),
-      docker: { image: config.sandboxImage, allowedImages: config.sandboxAllowedImages, dockerfile: config.sandboxDockerfile, buildDefaultImage: false },
+      onLog: (line) => runsLogger.info({ sandbox: line }, 'sandbox'),
+      docker: {
+        image: config.sandboxImage,
+        allowedImages: config.sandboxAllowedImages,
+        dockerfile: config.sandboxDockerfile,
+        buildDefaultImage: false,
+        // Outside laptop mode an egress sandbox without its host rules is refused; on a laptop it goes on, warned.
+        network: { name: config.sandboxNetwork, firewall: config.isLaptopMode ? 'best-effort' : 'required' },
+      },
       local: { rootDir: path.join(config.dataDir, 'sandboxes') },
     });
     const images =
       config.sandboxImageBuild && driver.imageBuild
         ? new ImageBuilder({ build: driver.imageBuild, locks, orm, logger: logger.child({ component: 'image-build' }) })
         : null;
-    const sandboxes = new SandboxManager({ driver, instanceId, logger: runtimeLogger, locks, images });
+    const sandboxes = new SandboxManager({ driver, instanceId, logger: runsLogger, locks, images });
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
 
     const runLock = new RunLock(locks, orm);
-    const runner = new ConversationRunner({ orm, logger: runtimeLogger, runLock, control, sandboxes, runSettings: core.runSettings, usage: core.usage });
+    const runner = new ConversationRunner({ orm, logger: runsLogger, runLock, control, sandboxes, runSettings: core.runSettings, usage: core.usage });
     closers.push('runs', () => runner.close());
-    const recovery = new RunRecovery({ orm, logger: runtimeLogger, runLock, runner, control });
+    const recovery = new RunRecovery({ orm, logger: runsLogger, runLock, runner, control });
     closers.push('run recovery', () => recovery.close());
     await step('runner');
 
@@ -173,7 +181,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const referenced = await orm.em.fork().find(ConversationEntity, { sandboxId: { $ne: null } }, { fields: ['sandboxId'] });
     void sandboxes
       .reapOrphans(new Set(referenced.map((conversation) => conversation.sandboxId!)))
-      .catch((error: unknown) => runtimeLogger.warn({ err: error }, 'reaping orphaned sandboxes failed'));
+      .catch((error: unknown) => runsLogger.warn({ err: error }, 'reaping orphaned sandboxes failed'));
     await step('recovery');
 
     const server = await listen(app, config);

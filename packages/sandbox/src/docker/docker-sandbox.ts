@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { createEditor } from '../editor/index.ts';
 import { ImageWithoutBashError, SandboxNotFoundError, SandboxNotRunningError } from '../errors.ts';
-import type { Editor, Sandbox, SandboxInfo, ShellOptions } from '../sandbox.ts';
+import type { Editor, NetworkPolicy, Sandbox, SandboxInfo, ShellOptions } from '../sandbox.ts';
 import type { CreateSandboxOptions } from '../sandbox-driver.ts';
 import { BashSession, type ExitExplanationInput } from '../shell/bash-session.ts';
 import { containerConfig, DEFAULT_LIMITS, sandboxUser, type SandboxLimits } from './container-config.ts';
@@ -13,6 +13,10 @@ import { openDockerShell } from './docker-shell-transport.ts';
 import { execCommand } from './exec-command.ts';
 import { prepareContainer, SANDBOX_UID } from './prepare-container.ts';
 import { SANDBOX_LABELS } from './sandbox-labels.ts';
+import type { SandboxNetwork } from './sandbox-network.ts';
+
+/** Where the shell saves the full output of a cut observation (outside the workdir). */
+const DOCKER_FULL_OUTPUT_DIR = '/tmp/metisai-output';
 
 /** What `DockerSandbox.create` needs, resolved by the driver (image present and allowed, engine answering). */
 export interface DockerCreateSettings extends Pick<CreateSandboxOptions, 'env' | 'labels' | 'conversationId'> {
@@ -20,7 +24,9 @@ export interface DockerCreateSettings extends Pick<CreateSandboxOptions, 'env' |
   image: string;
   owner: string;
   limits: Required<SandboxLimits>;
-  network: string;
+  network: NetworkPolicy;
+  /** Our network of `egress` sandboxes (ready, when `network` is `egress`). */
+  sandboxNetwork: SandboxNetwork;
   runAsRoot: boolean;
   shell: ShellOptions | undefined;
 }
@@ -44,6 +50,8 @@ interface DockerSandboxInit {
   pidsLimit: number;
   env: Record<string, string>;
   shellOptions: ShellOptions | undefined;
+  network: NetworkPolicy;
+  sandboxNetwork: SandboxNetwork;
 }
 
 /**
@@ -62,7 +70,9 @@ export class DockerSandbox implements Sandbox {
   private readonly memoryBytes: number;
   private readonly pidsLimit: number;
   private readonly user: string;
+  private readonly sandboxNetwork: SandboxNetwork;
   private oomKills: number | null;
+  #network: NetworkPolicy;
 
   private constructor(init: DockerSandboxInit, oomKills: number | null) {
     this.id = init.id;
@@ -72,6 +82,8 @@ export class DockerSandbox implements Sandbox {
     this.memoryBytes = init.memoryBytes;
     this.pidsLimit = init.pidsLimit;
     this.oomKills = oomKills;
+    this.sandboxNetwork = init.sandboxNetwork;
+    this.#network = init.network;
     this.user = sandboxUser(init.asRoot);
     const owner = init.asRoot ? 0 : SANDBOX_UID;
     this.files = new DockerFiles(init.container, { user: this.user, owner: { uid: owner, gid: owner } });
@@ -83,17 +95,18 @@ export class DockerSandbox implements Sandbox {
       open: openDockerShell(init.container, { user: this.user, workdir: init.workdir }),
       beforeStart: () => this.assertRunning(),
       explain: (input) => this.explain(input),
+      fullOutput: { dir: DOCKER_FULL_OUTPUT_DIR, files: this.files },
     });
   }
 
   /** Creates and starts a container, with its shell ready; a failure removes what was made. */
   static async create(settings: DockerCreateSettings): Promise<DockerSandbox> {
-    const { docker, image, limits, network } = settings;
+    const { docker, image, limits, network, sandboxNetwork } = settings;
     const id = `metisai-${randomBytes(6).toString('hex')}`;
     const asRoot = settings.runAsRoot;
     const env = settings.env ?? {};
     const container = await docker.createContainer(
-      containerConfig({ id, image, workdir: DOCKER_WORKDIR, env, labels: ownerLabels(settings), limits, network, asRoot }),
+      containerConfig({ id, image, workdir: DOCKER_WORKDIR, labels: ownerLabels(settings), limits, network: sandboxNetwork.networkFor(network), asRoot }),
     );
     try {
       await prepareContainer(container, { workdir: DOCKER_WORKDIR, asRoot });
@@ -113,6 +126,8 @@ export class DockerSandbox implements Sandbox {
         pidsLimit: limits.pids,
         env,
         shellOptions: settings.shell,
+        network,
+        sandboxNetwork,
       };
       const sandbox = new DockerSandbox(init, 0);
       await sandbox.shell.start();
@@ -124,12 +139,15 @@ export class DockerSandbox implements Sandbox {
   }
 
   /**
-   * Reattaches to an existing sandbox (after a server restart): starts it if it was stopped and
-   * opens a new shell in the last known working directory with the exported environment.
-   * Background jobs of the previous shell are ended, and the next observation says so.
+   * Reattaches to an existing sandbox (after a server restart): moves it to `network` when given (before it starts),
+   * starts it if it was stopped and opens a new shell in the last known working directory with the exported
+   * environment. Background jobs of the previous shell are ended, and the next observation says so.
    */
-  static async connect(id: string, options: { docker: Docker; shell: ShellOptions | undefined }): Promise<DockerSandbox> {
-    const { docker } = options;
+  static async connect(
+    id: string,
+    options: { docker: Docker; shell: ShellOptions | undefined; network: NetworkPolicy | undefined; sandboxNetwork: SandboxNetwork },
+  ): Promise<DockerSandbox> {
+    const { docker, sandboxNetwork } = options;
     const container = docker.getContainer(id);
     let details: Docker.ContainerInspectInfo;
     try {
@@ -140,6 +158,7 @@ export class DockerSandbox implements Sandbox {
     }
     const labels = details.Config.Labels ?? {};
     if (labels[SANDBOX_LABELS.managed] !== 'true') throw new SandboxNotFoundError(id);
+    if (options.network) await sandboxNetwork.apply(container, details, options.network);
     if (details.State.Paused) await container.unpause();
     else if (!details.State.Running) await container.start();
     const init = {
@@ -152,14 +171,26 @@ export class DockerSandbox implements Sandbox {
       pidsLimit: details.HostConfig.PidsLimit || DEFAULT_LIMITS.pids,
       env: {},
       shellOptions: options.shell,
+      network: options.network ?? sandboxNetwork.policyOf(details),
+      sandboxNetwork,
     };
     const sandbox = new DockerSandbox(init, null);
     await sandbox.shell.start();
     return sandbox;
   }
 
+  get network(): NetworkPolicy {
+    return this.#network;
+  }
+
   setEnv(vars: Record<string, string>): Promise<void> {
     return this.shell.setEnv(vars);
+  }
+
+  async setNetwork(policy: NetworkPolicy): Promise<void> {
+    if (policy === this.#network) return;
+    await this.sandboxNetwork.apply(this.container, await this.inspect(), policy);
+    this.#network = policy;
   }
 
   async info(): Promise<SandboxInfo> {

@@ -8,4 +8,8 @@ export const SANDBOX_LABELS = {
   workdir: 'metisai.workdir',
   /** `1000:1000`, or `0:0` when the sandbox opted into root. */
   user: 'metisai.user',
+  /** On the short-lived containers that run a command on the host (`host-helper.ts`). */
+  helper: 'metisai.helper',
+  /** On the networks sandboxes are attached to (`sandbox-network.ts`). */
+  network: 'metisai.network',
 } as const;

@@ -20,6 +20,14 @@ export const DEFAULT_LLM_IDLE_TIMEOUT_SECONDS = 300;
 /** Seconds one whole LLM call may take (headers and stream) before it ends as `llm_timeout` (`LLM_TIMEOUT_SECONDS`). */
 export const DEFAULT_LLM_TIMEOUT_SECONDS = 600;
 
+/**
+ * What an agent's sandboxes may reach over the network: `egress` (the default) the public internet only — not other
+ * sandboxes, the server, the host, private ranges or metadata addresses; `none` nothing at all.
+ */
+export const NETWORK_POLICIES = ['none', 'egress'] as const;
+export const NetworkPolicySchema = z.enum(NETWORK_POLICIES);
+export type NetworkPolicy = z.infer<typeof NetworkPolicySchema>;
+
 /** Seconds of an LLM deadline: fractions allowed (0.1 s to a day). */
 export const LlmTimeoutSecondsSchema = z.number().check(z.gte(0.1), z.lte(24 * 3600));
 
@@ -31,8 +39,10 @@ const agentConfigShape = {
   llm_api_key_secret: z.optional(EnvNameSchema),
   system_prompt: z.optional(z.string().check(z.maxLength(20_000))),
   max_iterations: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))),
-  /** Image of the sandbox; absent → the server's default image. */
+  /** Image of the sandbox; absent → the server's default image. It must be one the server allows (`SANDBOX_ALLOWED_IMAGES`). */
   sandbox_image: z.optional(z.string().check(z.minLength(1), z.maxLength(300))),
+  /** What the sandbox's network may reach (see `NETWORK_POLICIES`); a change applies to its stopped and pooled sandboxes too. */
+  network: z._default(NetworkPolicySchema, 'egress'),
   tools: z._default(z.array(ToolNameSchema).check(z.minLength(1)), () => [...ALL_TOOLS]),
   /** Pause before every command or edit until the user confirms. Absent → the user's setting. */
   confirmation_mode: z.optional(z.boolean()),
@@ -62,7 +72,11 @@ export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 export type AgentConfigInput = z.input<typeof AgentConfigSchema>;
 
 /** The config as a server answers it: keys a newer server added pass through, and tool names are open. */
-export const AgentConfigResponseSchema = z.looseObject({ ...agentConfigShape, tools: z.array(openEnum(TOOL_NAMES)) });
+export const AgentConfigResponseSchema = z.looseObject({
+  ...agentConfigShape,
+  tools: z.array(openEnum(TOOL_NAMES)),
+  network: z.optional(openEnum(NETWORK_POLICIES)),
+});
 
 export const AGENT_STATUSES = ['stopped', 'starting', 'running', 'stopping', 'error'] as const;
 export const AgentStatusSchema = z.enum(AGENT_STATUSES);

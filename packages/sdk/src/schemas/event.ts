@@ -16,8 +16,9 @@ export type ConversationState = z.infer<typeof ConversationStateSchema>;
  * - `finished`: `finish` (the model called `finish`);
  * - `stopped`: `user_stop`;
  * - `error`: the code of the error event stored just before it (`interrupted`, `max_iterations`, `stuck`, `llm_auth`,
- *   `llm_error`, `llm_timeout`, `llm_context_length`, `llm_not_configured`, `sandbox_error`, `agent_start_failed`,
- *   `internal_error`).
+ *   `llm_error`, `llm_timeout`, `llm_context_length`, `llm_not_configured`, `egress_refused` (the LLM's address is one
+ *   the server does not connect to for users), `sandbox_error`, `agent_start_failed` (messages that waited for the
+ *   agent, whose start failed), `internal_error`).
  * Newer servers may add reasons: responses accept any string (see `openEnum`).
  */
 export const STATE_REASONS = [
@@ -36,6 +37,7 @@ export const STATE_REASONS = [
   'llm_timeout',
   'llm_context_length',
   'llm_not_configured',
+  'egress_refused',
   'sandbox_error',
   'agent_start_failed',
   'internal_error',
@@ -61,6 +63,7 @@ export const EVENT_ERROR_CODES = [
   'llm_timeout',
   'llm_context_length',
   'llm_not_configured',
+  'egress_refused',
   'sandbox_error',
   'agent_start_failed',
   'internal_error',

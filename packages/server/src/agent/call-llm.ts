@@ -2,9 +2,11 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { toChatMessages } from './chat-messages.ts';
 import { condenseBoundary } from './condense.ts';
 import { LlmAbortedError, type LlmReply, streamCompletion } from './llm.ts';
+import { egressRefusalOf } from '../security/egress-guard.ts';
 import {
   classifyLlmError,
   describeAuthError,
+  describeEgressRefusal,
   describeLlmError,
   isAbortError,
   isAuthError,
@@ -75,6 +77,8 @@ export async function callLlm(run: RunContext, systemPrompt: string): Promise<Ll
     } catch (err) {
       if (err instanceof LlmAbortedError && run.stopReason === 'user_stop') await keepPartial(run, messageId, err.partial);
       if (run.isStopped || isAbortError(err)) return { end: aborted(run.stopReason) };
+      const refusal = egressRefusalOf(err);
+      if (refusal) return failure('egress_refused', mask(describeEgressRefusal(refusal, llm)));
       if (isAuthError(err)) return failure('llm_auth', describeAuthError(err, mask));
       if (isContextLengthError(err)) {
         const boundary = condenseBoundary(run.events, run.condenseBefore);

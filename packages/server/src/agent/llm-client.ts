@@ -13,23 +13,32 @@ const errorBodies = new WeakMap<Headers, string>();
 /** The raw body of an HTTP error the provider answered (capped), when the client made the request. */
 export const errorBodyOf = (err: APIError): string | undefined => (err.headers ? errorBodies.get(err.headers) : undefined);
 
-/** `fetch` that keeps a copy of error bodies for `errorBodyOf`. */
-const keepErrorBodies: typeof fetch = async (input, init) => {
-  const response = await fetch(input, init);
-  if (!response.ok) {
-    const text = await response
-      .clone()
-      .text()
-      .catch(() => '');
-    errorBodies.set(response.headers, text.slice(0, MAX_ERROR_BODY_CHARS));
-  }
-  return response;
-};
+/** `fetch` (through `base`, redirects never followed) that keeps a copy of error bodies for `errorBodyOf`. */
+const keepErrorBodies =
+  (base: typeof fetch): typeof fetch =>
+  async (input, init) => {
+    const response = await base(input, { ...init, redirect: 'error' });
+    if (!response.ok) {
+      const text = await response
+        .clone()
+        .text()
+        .catch(() => '');
+      errorBodies.set(response.headers, text.slice(0, MAX_ERROR_BODY_CHARS));
+    }
+    return response;
+  };
 
 /**
  * The `openai` client for an OpenAI-compatible endpoint, with its own retries off (the loop retries, visibly).
- * `timeoutMs` bounds the wait for the response headers; the stream itself is bounded by `CallDeadlines`.
+ * `timeoutMs` bounds the wait for the response headers; the stream itself is bounded by `CallDeadlines`. Requests go
+ * through `fetch` (the server's egress guard; default the global one) and never follow a redirect.
  */
-export function createLlmClient(settings: { baseURL: string; apiKey: string; timeoutMs: number }): OpenAI {
-  return new OpenAI({ baseURL: settings.baseURL, apiKey: settings.apiKey, maxRetries: 0, timeout: settings.timeoutMs, fetch: keepErrorBodies });
+export function createLlmClient(settings: { baseURL: string; apiKey: string; timeoutMs: number; fetch?: typeof fetch }): OpenAI {
+  return new OpenAI({
+    baseURL: settings.baseURL,
+    apiKey: settings.apiKey,
+    maxRetries: 0,
+    timeout: settings.timeoutMs,
+    fetch: keepErrorBodies(settings.fetch ?? fetch),
+  });
 }

@@ -1,5 +1,6 @@
 import type { LlmErrorCode } from '@metisai/sdk/schemas';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { egressRefusalOf, type EgressRefusedError } from '../security/egress-guard.ts';
 import { errorBodyOf } from './llm-client.ts';
 import type { LlmSettings } from './run-options.ts';
 
@@ -80,10 +81,11 @@ const isRetryableStatus = (status: number) => status === 408 || status === 409 |
 
 /**
  * 408, 409, 429, 5xx, connection failures, timeouts and broken streams, unless the provider sent
- * `x-should-retry: false`. An error object inside a 200 stream is retried unless it carried a 4xx status other than
+ * `x-should-retry: false`. A call the egress guard refused is never retried. An error object inside a 200 stream is retried unless it carried a 4xx status other than
  * those.
  */
 export function isRetryable(err: unknown): boolean {
+  if (egressRefusalOf(err)) return false;
   if (err instanceof LlmTimeoutError) return true;
   if (err instanceof LlmStreamError) return err.status === undefined || isRetryableStatus(err.status);
   if (err instanceof APIConnectionError) return !(err instanceof APIUserAbortError);
@@ -187,11 +189,26 @@ export const describeAuthError = (err: APIError, mask: (text: string) => string 
 };
 
 /**
+ * Why the server refused to call the LLM endpoint, naming the setting at fault (`field`, e.g. `llm_base_url`) and
+ * what the guard saw; never anything the remote end sent (it was not asked, or its redirect was not followed).
+ */
+export function describeEgressRefusal(err: EgressRefusedError, llm: Pick<LlmSettings, 'baseURL' | 'baseUrlField'>): string {
+  const where = llm.baseUrlField ? `${llm.baseUrlField} (${llm.baseURL})` : `the LLM endpoint ${llm.baseURL}`;
+  const fix =
+    err.range === 'redirect'
+      ? `set ${llm.baseUrlField ?? 'the base URL'} to the address it redirects to`
+      : `use a public endpoint, or ask the operator to allow this one (EGRESS_ALLOWED_HOSTS)`;
+  return `The server refused to call ${where}: ${err.message}. Nothing was sent there; ${fix}.`;
+}
+
+/**
  * The class of an LLM failure, the same for runs and for `llm-test` (see the SDK's `LLM_ERROR_CODES`): 401/403 →
- * `llm_auth`, 404 → `llm_model_not_found`, 429 → `llm_rate_limited`, context too long → `llm_context_length`, no HTTP
- * answer → `llm_unreachable`, a deadline → `llm_timeout`, anything else (a broken stream too) → `llm_error`.
+ * `llm_auth`, 404 → `llm_model_not_found`, 429 → `llm_rate_limited`, context too long → `llm_context_length`, the
+ * egress guard's refusal → `egress_refused`, no HTTP answer → `llm_unreachable`, a deadline → `llm_timeout`, anything
+ * else (a broken stream too) → `llm_error`.
  */
 export function classifyLlmError(err: unknown): LlmErrorCode {
+  if (egressRefusalOf(err)) return 'egress_refused';
   if (err instanceof LlmTimeoutError || err instanceof APIConnectionTimeoutError) return 'llm_timeout';
   if (err instanceof LlmStreamError) {
     if (isContextLengthError(err)) return 'llm_context_length';

@@ -43,7 +43,7 @@ export class RunContext {
     this.llmTimeoutMs = options.llm.timeoutMs ?? DEFAULT_LLM_TIMEOUT_SECONDS * 1000;
     this.llmIdleTimeoutMs = options.llm.idleTimeoutMs ?? DEFAULT_LLM_IDLE_TIMEOUT_SECONDS * 1000;
     this.errorMasker = new SecretMasker({ ...options.secrets, LLM_API_KEY: options.llm.apiKey === 'none' ? '' : options.llm.apiKey });
-    this.client = createLlmClient({ baseURL: options.llm.baseURL, apiKey: options.llm.apiKey, timeoutMs: this.llmTimeoutMs });
+    this.client = createLlmClient({ baseURL: options.llm.baseURL, apiKey: options.llm.apiKey, timeoutMs: this.llmTimeoutMs, fetch: options.llm.fetch });
   }
 
   /** A tool-call id no action of the conversation has (see `newToolCallId`). */

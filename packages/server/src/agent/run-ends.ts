@@ -14,7 +14,7 @@ export interface RunEnd {
 export type RunAbortReason = 'user_stop' | 'interrupted';
 
 /** The codes an LLM failure may end a run with. */
-export type LlmFailureCode = Extract<EventErrorCode, 'llm_auth' | 'llm_error' | 'llm_timeout' | 'llm_context_length'>;
+export type LlmFailureCode = Extract<EventErrorCode, 'llm_auth' | 'llm_error' | 'llm_timeout' | 'llm_context_length' | 'egress_refused'>;
 
 const failed = (code: Extract<StateReason, EventErrorCode>, message: string): RunEnd => ({ state: 'error', reason: code, error: { code, message } });
 

@@ -31,6 +31,17 @@ export interface LlmSettings {
   /** OpenAI-compatible base URL including `/v1`. */
   baseURL: string;
   apiKey: string;
+  /**
+   * The setting `baseURL` came from, named when the server refuses to connect there (`egress_refused`): `llm_base_url`
+   * (the user's settings, or llm-test's body) or `config.llm_base_url` (the agent's). Absent: the server's own.
+   */
+  baseUrlField?: string;
+  /**
+   * The `fetch` every request of the call goes through: the server passes its egress guard's (`EgressGuard.fetch`),
+   * which checks addresses when they connect and never follows redirects. Default: the global `fetch`, redirects
+   * refused too.
+   */
+  fetch?: typeof fetch;
   /** Retries of a 429, 5xx or connection failure, each reported as an `llm_retry` error event (default 3). */
   maxRetries?: number;
   /** First backoff delay when the provider sends no Retry-After; doubles per retry (default 1000). */

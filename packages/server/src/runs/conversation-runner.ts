@@ -229,6 +229,7 @@ export class ConversationRunner implements ConversationRuns {
             sandboxId: conversation.sandboxId ?? null,
             agentId: settings.agentId,
             image: settings.sandboxImage,
+            network: settings.network,
             env: settings.secrets,
             idleTimeoutSeconds: settings.idleTimeoutSeconds,
           });

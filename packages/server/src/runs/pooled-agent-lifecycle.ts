@@ -20,18 +20,25 @@ export class PooledAgentLifecycle implements AgentLifecycle {
     this.#recovery = recovery;
   }
 
+  /**
+   * Checks the config, that sandboxes can be had (an engine answers; the driver can enforce the agent's network
+   * policy), waits for the sandbox image when this server builds it (showing the build's progress on the agent), then
+   * fills the warm pool. A failure puts the agent in `error` with the reason as `status_message`.
+   */
   async start(em: EntityManager, agent: Agent, report: ReportStartProgress): Promise<void> {
     await this.#checks.start(em, agent);
+    const network = agent.config.network ?? 'egress';
+    await this.#sandboxes.assertAvailable(network);
     // Reports are chained (in order) and all written before the start goes on.
     let reporting: Promise<void> = Promise.resolve();
     try {
-      await this.#sandboxes.prepareImage(agent.config.sandbox_image, (status) => {
+      await this.#sandboxes.prepareImage((status) => {
         reporting = reporting.then(() => report(describeImageBuild(status)));
       });
     } finally {
       await reporting;
     }
-    await this.#sandboxes.warmPool(agent.id, agent.config.warm_pool_size, agent.config.sandbox_image);
+    await this.#sandboxes.warmPool(agent.id, agent.config.warm_pool_size, agent.config.sandbox_image, network);
   }
 
   async stop(_em: EntityManager, agent: Agent): Promise<void> {

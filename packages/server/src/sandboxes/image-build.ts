@@ -79,11 +79,6 @@ export class ImageBuilder {
     return this.#options.build.image;
   }
 
-  /** Whether a sandbox of `image` (undefined: the default image) needs this builder's image. */
-  handles(image: string | undefined): boolean {
-    return image === undefined || this.#options.build.matches(image);
-  }
-
   /** At server start: builds the image in the background if it is missing. A failure is logged; the next `ensure` (an agent start) tries again. */
   start(): void {
     void this.ensure().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { ImageNotFoundError, type Sandbox, type SandboxDriver, type SandboxDriverName, SandboxPool } from '@metisai/sandbox';
+import { ImageNotFoundError, type NetworkPolicy, type Sandbox, type SandboxDriver, type SandboxDriverName, SandboxPool } from '@metisai/sandbox';
 import type { Logger } from 'pino';
 import type { AdvisoryLocks } from '../db/advisory-locks.ts';
 import type { ImageBuilder, ImageBuildListener } from './image-build.ts';
@@ -23,8 +23,17 @@ export interface SandboxRequest {
   sandboxId: string | null;
   agentId: string | null;
   image: string | undefined;
+  /** What the sandbox's network may reach; a stored or live sandbox is moved to it, a pooled one must have it. */
+  network: NetworkPolicy;
   env: Record<string, string>;
   idleTimeoutSeconds: number;
+}
+
+/** An agent's warm pool and what its sandboxes were made with: only a request for the same gets one. */
+interface WarmPool {
+  pool: SandboxPool;
+  image: string | undefined;
+  network: NetworkPolicy;
 }
 
 const OWNER_PREFIX = 'metisai:';
@@ -41,7 +50,7 @@ export const sandboxOwner = (instanceId: string) => `${OWNER_PREFIX}${instanceId
 export class SandboxManager {
   readonly #options: SandboxManagerOptions;
   readonly #live = new Map<string, { sandbox: Sandbox; idle: NodeJS.Timeout | null }>();
-  readonly #pools = new Map<string, SandboxPool>();
+  readonly #pools = new Map<string, WarmPool>();
 
   constructor(options: SandboxManagerOptions) {
     if (options.driver.owner !== sandboxOwner(options.instanceId)) {
@@ -54,27 +63,47 @@ export class SandboxManager {
     return this.#options.driver.name;
   }
 
-  /** The conversation's sandbox, started, with `env` exported. Answers the id to store on the conversation. */
+  /**
+   * The conversation's sandbox, started, on the requested network policy, with `env` exported (through the shell, never
+   * the container's config). A live or stored sandbox is moved to the policy first; a warm pool's sandbox is taken only
+   * when the pool was made with the same image and policy. Answers the id to store on the conversation.
+   */
   async acquire(request: SandboxRequest): Promise<Sandbox> {
     const live = this.#live.get(request.conversationId);
     if (live) {
       if (live.idle) clearTimeout(live.idle);
       live.idle = null;
+      await live.sandbox.setNetwork(request.network);
       await live.sandbox.setEnv(request.env);
       return live.sandbox;
     }
     let sandbox: Sandbox | null = null;
     if (request.sandboxId) {
-      sandbox = await this.#options.driver.connect(request.sandboxId).catch((error: unknown) => {
+      sandbox = await this.#options.driver.connect(request.sandboxId, { network: request.network }).catch((error: unknown) => {
         this.#options.logger.warn({ err: error, sandboxId: request.sandboxId }, 'stored sandbox is gone; creating a new one');
         return null;
       });
       if (sandbox) await sandbox.setEnv(request.env);
     }
-    const pool = request.agentId && !request.image ? this.#pools.get(request.agentId) : undefined;
-    sandbox ??= pool ? await pool.acquire({ env: request.env }) : await this.#create(request.image, request.env, request.conversationId);
+    const warm = request.agentId ? this.#pools.get(request.agentId) : undefined;
+    const pool = warm && warm.image === request.image && warm.network === request.network ? warm.pool : undefined;
+    sandbox ??= pool
+      ? await pool.acquire({ env: request.env })
+      : await this.#create({ image: request.image, network: request.network, env: request.env, conversationId: request.conversationId });
     this.#live.set(request.conversationId, { sandbox, idle: null });
     return sandbox;
+  }
+
+  /**
+   * Throws (with a message an agent's `status_message` can carry) when sandboxes of this kind cannot be had: no engine
+   * answers, or the driver cannot enforce `network` (the local driver and anything but `egress`).
+   */
+  async assertAvailable(network: NetworkPolicy): Promise<void> {
+    const { driver } = this.#options;
+    if (driver.name === 'local' && network !== 'egress') {
+      throw new Error(`This server runs sandboxes with the local driver, which cannot enforce the network policy "${network}": use Docker`);
+    }
+    await driver.list({ owner: driver.owner });
   }
 
   /** The run is over: stop the sandbox after the idle time (its files stay). */
@@ -99,32 +128,32 @@ export class SandboxManager {
   }
 
   /**
-   * Resolves when sandboxes of `image` (undefined: the default image) can be created as far as the image goes: when
-   * this server builds that image, once the build (here or in another process) is over, `listener` getting its
-   * progress meanwhile; at once for any other image (the driver pulls it on `create`). Throws `ImageBuildFailedError`.
+   * Resolves when sandboxes can be created as far as images go: when this server builds its sandbox image (the default
+   * image, which also installs the sandbox network's host rules), once that build (here or in another process) is
+   * over, `listener` getting its progress meanwhile; at once otherwise (another image is pulled on `create`). Throws
+   * `ImageBuildFailedError`.
    */
-  async prepareImage(image: string | undefined, listener?: ImageBuildListener): Promise<void> {
-    const builder = this.#options.images;
-    if (builder?.handles(image)) await builder.ensure(listener);
+  async prepareImage(listener?: ImageBuildListener): Promise<void> {
+    await this.#options.images?.ensure(listener);
   }
 
-  /** Starts (or resizes) an agent's warm pool and waits until it is full. */
-  async warmPool(agentId: string, size: number, image: string | undefined): Promise<void> {
+  /** Starts (or resizes) an agent's warm pool of sandboxes with `image` and `network`, and waits until it is full. */
+  async warmPool(agentId: string, size: number, image: string | undefined, network: NetworkPolicy): Promise<void> {
     await this.closePool(agentId);
     if (size <= 0) return;
     const pool = new SandboxPool({
       size,
-      create: () => this.#create(image, {}, undefined),
+      create: () => this.#create({ image, network, env: {}, conversationId: undefined }),
       onError: (error) => this.#options.logger.warn({ err: error, agentId }, 'warm pool refill failed'),
     });
-    this.#pools.set(agentId, pool);
+    this.#pools.set(agentId, { pool, image, network });
     await pool.fill();
   }
 
   async closePool(agentId: string): Promise<void> {
-    const pool = this.#pools.get(agentId);
+    const warm = this.#pools.get(agentId);
     this.#pools.delete(agentId);
-    await pool?.close();
+    await warm?.pool.close();
   }
 
   /**
@@ -161,11 +190,16 @@ export class SandboxManager {
     await Promise.all([...this.#pools.keys()].map((agentId) => this.closePool(agentId)));
   }
 
-  async #create(image: string | undefined, env: Record<string, string>, conversationId: string | undefined): Promise<Sandbox> {
-    await this.prepareImage(image);
+  async #create(options: {
+    image: string | undefined;
+    network: NetworkPolicy;
+    env: Record<string, string>;
+    conversationId: string | undefined;
+  }): Promise<Sandbox> {
+    await this.prepareImage();
     const { driver, images } = this.#options;
     try {
-      return await driver.create({ image, env, conversationId });
+      return await driver.create(options);
     } catch (error) {
       // The driver's own image, missing, and nobody here builds it: say how to get it.
       if (error instanceof ImageNotFoundError && !images && driver.imageBuild?.matches(error.image)) {

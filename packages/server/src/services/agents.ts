@@ -15,15 +15,19 @@ import type { AdvisoryLocks } from '../db/advisory-locks.ts';
 import type { Orm } from '../db/orm.ts';
 import { listNewestFirst } from '../db/paginate.ts';
 import { AgentEntity, type Agent } from '../entities/index.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { assertImageAllowed, ImageNotAllowedError } from '@metisai/sandbox';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
+import type { EgressGuard } from '../security/egress-guard.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import type { AgentLifecycle, ReportStartProgress } from './agent-lifecycle.ts';
+import { assertBaseUrlAllowed } from './llm-endpoint.ts';
 
 export const toAgentJson = (agent: Agent): AgentJson => ({
   id: agent.id,
   name: agent.name,
   description: agent.description ?? null,
-  config: agent.config,
+  // Configs stored before a field existed get its default.
+  config: { ...agent.config, network: agent.config.network ?? 'egress' },
   status: agent.status,
   status_message: agent.statusMessage ?? null,
   status_detail: agent.statusDetail ?? null,
@@ -55,22 +59,49 @@ export interface AgentServiceOptions {
   locks?: AdvisoryLocks | null;
 }
 
+/** What an agent's config may name, checked when it is saved. */
+export interface AgentPolicy {
+  /** Refuses a `llm_base_url` written as an IP the server does not connect to for users. */
+  egress: EgressGuard;
+  /** `SANDBOX_ALLOWED_IMAGES` (resolved: the default image alone when unset). */
+  allowedImages: readonly string[];
+}
+
 /** The caller's agents: CRUD, and start/stop transitions whose work (`AgentLifecycle`) finishes in the background. */
 export class AgentService {
   readonly #orm: Orm;
   readonly #lifecycle: AgentLifecycle;
   readonly #logger: Logger;
+  readonly #policy: AgentPolicy;
   readonly #listener: AgentStatusListener | null;
   readonly #locks: AdvisoryLocks | null;
   /** Transitions still finishing in the background; awaited on shutdown. */
   readonly #pending = new Set<Promise<void>>();
 
-  constructor(orm: Orm, lifecycle: AgentLifecycle, logger: Logger, options: AgentServiceOptions = {}) {
+  constructor(orm: Orm, lifecycle: AgentLifecycle, logger: Logger, policy: AgentPolicy, options: AgentServiceOptions = {}) {
     this.#orm = orm;
     this.#lifecycle = lifecycle;
     this.#logger = logger;
+    this.#policy = policy;
     this.#listener = options.listener ?? null;
     this.#locks = options.locks ?? null;
+  }
+
+  /**
+   * A config the server would refuse to run is refused when it is saved: a `sandbox_image` not allowed
+   * (`image_not_allowed` on `config.sandbox_image`), a `llm_base_url` IP the server does not connect to for users
+   * (`egress_refused` on `config.llm_base_url`). Both 400.
+   */
+  #checkConfig(config: AgentJson['config']): void {
+    if (config.sandbox_image !== undefined) {
+      try {
+        assertImageAllowed(config.sandbox_image, this.#policy.allowedImages);
+      } catch (error) {
+        if (!(error instanceof ImageNotAllowedError)) throw error;
+        throw new InvalidRequestError(ErrorCode.imageNotAllowed, error.message, { details: [{ path: 'config.sandbox_image', message: error.message }] });
+      }
+    }
+    assertBaseUrlAllowed(this.#policy.egress, config.llm_base_url, 'config.llm_base_url');
   }
 
   async list(em: EntityManager, userId: string, params: ListParams): Promise<Page<AgentJson>> {
@@ -85,6 +116,7 @@ export class AgentService {
   }
 
   async create(em: EntityManager, userId: string, params: z.output<typeof AgentCreateParamsSchema>): Promise<AgentJson> {
+    this.#checkConfig(params.config);
     const agent = em.create(AgentEntity, {
       id: uuid7(),
       userId,
@@ -100,6 +132,7 @@ export class AgentService {
   }
 
   async update(em: EntityManager, userId: string, id: string, params: z.output<typeof AgentUpdateParamsSchema>): Promise<AgentJson> {
+    if (params.config !== undefined) this.#checkConfig(params.config);
     const agent = await this.getOwned(em, userId, id);
     if (params.name !== undefined) agent.name = params.name;
     if (params.description !== undefined) agent.description = params.description;

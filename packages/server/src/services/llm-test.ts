@@ -4,8 +4,9 @@ import { APIError } from 'openai';
 import type { LlmSettings } from '../agent/index.ts';
 import { streamCompletion } from '../agent/llm.ts';
 import { createLlmClient } from '../agent/llm-client.ts';
-import { classifyLlmError, describeLlmError, LlmStreamError } from '../agent/llm-errors.ts';
+import { classifyLlmError, describeEgressRefusal, describeLlmError, LlmStreamError } from '../agent/llm-errors.ts';
 import { SecretMasker } from '../agent/secret-masker.ts';
+import { egressRefusalOf } from '../security/egress-guard.ts';
 import type { LlmOverrides, RunSettingsService } from './run-settings.ts';
 
 /** How long a test call may take before it is reported as `llm_timeout`. */
@@ -35,7 +36,7 @@ export class LlmTestService {
  */
 export async function testLlm(llm: LlmSettings, timeoutMs = LLM_TEST_TIMEOUT_MS): Promise<LlmTestResult> {
   const started = performance.now();
-  const client = createLlmClient({ baseURL: llm.baseURL, apiKey: llm.apiKey, timeoutMs });
+  const client = createLlmClient({ baseURL: llm.baseURL, apiKey: llm.apiKey, timeoutMs, fetch: llm.fetch });
   const masker = new SecretMasker({ LLM_API_KEY: llm.apiKey === 'none' ? '' : llm.apiKey });
   const result = (error: LlmTestResult['error']): LlmTestResult => ({
     ok: !error,
@@ -54,6 +55,11 @@ export async function testLlm(llm: LlmSettings, timeoutMs = LLM_TEST_TIMEOUT_MS)
     });
     return result(null);
   } catch (error) {
+    const refusal = egressRefusalOf(error);
+    if (refusal) {
+      const message = masker.mask(describeEgressRefusal(refusal, llm));
+      return result({ status: null, code: 'egress_refused', message, ...(llm.baseUrlField ? { field: llm.baseUrlField } : {}) });
+    }
     const status = error instanceof APIError && error.status !== undefined ? error.status : error instanceof LlmStreamError ? (error.status ?? null) : null;
     return result({ status, code: classifyLlmError(error), message: describeLlmError(error, (text) => masker.mask(text)) });
   }

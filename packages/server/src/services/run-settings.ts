@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ALL_TOOLS, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_ITERATIONS, type AgentConfig } from '@metisai/sdk/schemas';
+import { ALL_TOOLS, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_ITERATIONS, type AgentConfig, type NetworkPolicy } from '@metisai/sdk/schemas';
 import type { LlmSettings } from '../agent/index.ts';
 import type { Config } from '../config.ts';
 import { AgentEntity, type Conversation } from '../entities/index.ts';
 import { LlmNotConfiguredError } from '../errors.ts';
+import type { EgressGuard } from '../security/egress-guard.ts';
 import { chooseLlmEndpoint } from './llm-endpoint.ts';
 import type { SecretService } from './secrets.ts';
 import type { SettingsService } from './settings.ts';
@@ -20,6 +21,8 @@ export interface RunSettings {
   /** `{ NAME: value }` of the secrets the agent exports into its sandbox. */
   secrets: Record<string, string>;
   sandboxImage: string | undefined;
+  /** What the conversation's sandbox may reach (agent config `network`, default `egress`). */
+  network: NetworkPolicy;
   idleTimeoutSeconds: number;
   agentId: string | null;
 }
@@ -40,11 +43,14 @@ export class RunSettingsService {
   readonly #config: Config;
   readonly #settings: SettingsService;
   readonly #secrets: SecretService;
+  readonly #egress: EgressGuard;
 
-  constructor(config: Config, settings: SettingsService, secrets: SecretService) {
+  /** `egress`: every LLM call and test goes through its `fetch`. */
+  constructor(config: Config, settings: SettingsService, secrets: SecretService, egress: EgressGuard) {
     this.#config = config;
     this.#settings = settings;
     this.#secrets = secrets;
+    this.#egress = egress;
   }
 
   /**
@@ -65,7 +71,7 @@ export class RunSettingsService {
     const server = this.#config.llm;
     const idleSeconds = agentConfig?.llm_idle_timeout_seconds ?? user.llm_idle_timeout_seconds ?? server.idleTimeoutSeconds;
     const totalSeconds = agentConfig?.llm_timeout_seconds ?? user.llm_timeout_seconds ?? server.timeoutSeconds;
-    return { ...endpoint, idleTimeoutMs: Math.round(idleSeconds * 1000), timeoutMs: Math.round(totalSeconds * 1000) };
+    return { ...endpoint, idleTimeoutMs: Math.round(idleSeconds * 1000), timeoutMs: Math.round(totalSeconds * 1000), fetch: this.#egress.fetch };
   }
 
   /** The user's own key: the agent's `llm_api_key_secret`, else the key in their settings. */
@@ -95,6 +101,7 @@ export class RunSettingsService {
       textToolCalls: config?.text_tool_calls ?? true,
       secrets: Object.fromEntries(revealed),
       sandboxImage: config?.sandbox_image,
+      network: config?.network ?? 'egress',
       idleTimeoutSeconds: config?.idle_timeout_seconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
       agentId: agent?.id ?? null,
     };

@@ -2,7 +2,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Settings as SettingsJson, SettingsUpdateParams } from '@metisai/sdk/schemas';
 import { SettingsEntity, type Settings } from '../entities/index.ts';
 import { decrypt, encrypt } from '../security/cipher.ts';
+import type { EgressGuard } from '../security/egress-guard.ts';
 import type { Keys } from '../security/keys.ts';
+import { assertBaseUrlAllowed } from './llm-endpoint.ts';
 
 const toSettingsJson = (settings: Settings | null): SettingsJson => ({
   llm_model: settings?.llmModel ?? null,
@@ -20,16 +22,21 @@ const aad = (userId: string) => `settings.llm_api_key:${userId}`;
 
 export class SettingsService {
   readonly #keys: Keys;
+  readonly #egress: EgressGuard;
 
-  constructor(keys: Keys) {
+  /** `egress` refuses, at save time, a `llm_base_url` whose IP it would not connect to. */
+  constructor(keys: Keys, egress: EgressGuard) {
     this.#keys = keys;
+    this.#egress = egress;
   }
 
   async get(em: EntityManager, userId: string): Promise<SettingsJson> {
     return toSettingsJson(await em.findOne(SettingsEntity, { userId }));
   }
 
+  /** Throws `InvalidRequestError` (`egress_refused`) for a `llm_base_url` written as an IP the server does not connect to. */
   async update(em: EntityManager, userId: string, params: SettingsUpdateParams): Promise<SettingsJson> {
+    assertBaseUrlAllowed(this.#egress, params.llm_base_url, 'llm_base_url');
     let settings = await em.findOne(SettingsEntity, { userId });
     settings ??= em.create(SettingsEntity, {
       userId,
@@ -55,7 +62,7 @@ export class SettingsService {
     return toSettingsJson(settings);
   }
 
-  /** The stored LLM API key in clear, for the agent runtime; never sent to clients. */
+  /** The stored LLM API key in clear, for the runs; never sent to clients. */
   async llmApiKey(em: EntityManager, userId: string): Promise<string | null> {
     const settings = await em.findOne(SettingsEntity, { userId });
     return settings?.llmApiKeyEncrypted ? decrypt(this.#keys.secretEncryption, settings.llmApiKeyEncrypted, aad(userId)) : null;

@@ -47,13 +47,14 @@ const DEFAULT_CONFIG = {
   warm_pool_size: 1,
   idle_timeout_seconds: 900,
   text_tool_calls: true,
+  network: 'egress',
 };
 
 let server: ApiServer;
 let http: Http;
 let alice: Http;
 beforeAll(async () => {
-  server = await startApiServer({ withRunner: true });
+  server = await startApiServer({ withRunner: true, env: { SANDBOX_ALLOWED_IMAGES: 'metisai/sandbox:*,python:*' } });
   http = new Http(server.url);
   alice = (await registerUser(http, 'agents')).http;
 });
@@ -106,6 +107,7 @@ describe('create, read, update', () => {
       llm_idle_timeout_seconds: 120,
       llm_timeout_seconds: 900.5,
       text_tool_calls: false,
+      network: 'none',
     };
     const agent = await createAgent(alice, { name: 'Full', config });
     expect(agent.config).toEqual(config);

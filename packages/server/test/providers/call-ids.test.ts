@@ -1,24 +1,16 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { turns, type ChatRequest } from '@metisai/scripted-llm';
-import { eventsOf, startRuntime, waitForState, type Runtime } from '../runtime/runtime-harness.ts';
+import { eventsOf, waitForState } from '../runtime/runtime-harness.ts';
 import { newConversation } from '../e2e/e2e-helpers.ts';
-import { converse, errorCodesIn, observationsIn, playFixture, Streams } from './provider-harness.ts';
+import { converse, errorCodesIn, observationsIn, playFixture, useProviderRuntime } from './provider-harness.ts';
 
 /**
  * Kind 2: call ids are ours. A provider that repeats ids (`call_0` in parallel and across turns) still gets every call
  * run, each result paired with its own call, and a history of unique, 9-alphanumeric ids (Mistral's rule); the
  * provider's id stays on the action. Conversations stored before this change are de-duplicated when rebuilt.
  */
-let rt: Runtime;
-const streams = new Streams();
-beforeAll(async () => {
-  rt = await startRuntime();
-});
-afterAll(async () => {
-  streams.closeAll();
-  await rt?.close();
-});
+const env = useProviderRuntime();
 
 /** For each assistant tool call of a request, the content of the tool message answering it. */
 const pairsOf = (request: ChatRequest) => {
@@ -28,9 +20,9 @@ const pairsOf = (request: ChatRequest) => {
 
 describe('tool call ids', () => {
   test('xinference/repeated-call-ids: three calls all named call_0 each run once, paired with their own results', async () => {
-    const before = rt.llm.requests.length;
-    playFixture(rt, 'xinference', 'repeated-call-ids');
-    const seen = await converse(rt, streams);
+    const before = env.rt.llm.requests.length;
+    playFixture(env.rt, 'xinference', 'repeated-call-ids');
+    const seen = await converse(env.rt, env.streams);
     expect(errorCodesIn(seen)).toEqual([]);
     expect(seen).toMatchObject({ state: 'finished', reason: 'finish' });
     const actions = seen.events.filter((event) => event.type === 'action');
@@ -44,8 +36,8 @@ describe('tool call ids', () => {
         .map((output) => output.split('\n')[0]),
     ).toEqual(['conformance-one', 'conformance-two', 'conformance-three']);
     // The last request carried every result next to its own call (the rule `unique_tool_call_ids` checked the ids).
-    const last = rt.llm.requests.at(-1)!.body;
-    expect(rt.llm.requests.length - before).toBe(3);
+    const last = env.rt.llm.requests.at(-1)!.body;
+    expect(env.rt.llm.requests.length - before).toBe(3);
     const pairs = pairsOf(last).filter(([command]) => command !== undefined);
     expect(pairs.map(([command, output]) => [command, output!.split('\n')[0]])).toEqual([
       ['echo conformance-one', 'conformance-one'],
@@ -55,8 +47,8 @@ describe('tool call ids', () => {
   });
 
   test("vllm/mistral-tool-call-ids: the template's 9-alphanumeric rule holds for the whole history", async () => {
-    playFixture(rt, 'vllm', 'mistral-tool-call-ids');
-    const seen = await converse(rt, streams);
+    playFixture(env.rt, 'vllm', 'mistral-tool-call-ids');
+    const seen = await converse(env.rt, env.streams);
     expect(errorCodesIn(seen)).toEqual([]);
     expect(seen).toMatchObject({ state: 'finished', reason: 'finish' });
     expect(seen.events.find((event) => event.type === 'action')!.provider_tool_call_id).toBe('chatcmpl-tool-e5add885dbb342de950be95dd89b71e7');
@@ -64,8 +56,8 @@ describe('tool call ids', () => {
 
   test('a conversation stored before this change, with call_0 repeated, is rebuilt with unique ids and right pairs', async () => {
     // The log an older server stored: two replies whose calls both say call_0, the second one not yet answered.
-    const id = await newConversation(rt.http);
-    const client = new pg.Client({ connectionString: rt.server.databaseUrl });
+    const id = await newConversation(env.rt.http);
+    const client = new pg.Client({ connectionString: env.rt.server.databaseUrl });
     await client.connect();
     try {
       const rows: Array<[string, Record<string, unknown>]> = [
@@ -89,13 +81,13 @@ describe('tool call ids', () => {
     } finally {
       await client.end();
     }
-    const before = rt.llm.requests.length;
-    rt.llm.setScript([{ ...turns.toolCall('finish', { message: 'done' }), rules: ['unique_tool_call_ids', 'mistral_tool_call_ids'] }]);
-    expect((await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'Go on.' })).status).toBe(202);
-    await waitForState(rt.http, id, ['finished', 'error']);
-    const events = await eventsOf(rt.http, id);
+    const before = env.rt.llm.requests.length;
+    env.rt.llm.setScript([{ ...turns.toolCall('finish', { message: 'done' }), rules: ['unique_tool_call_ids', 'mistral_tool_call_ids'] }]);
+    expect((await env.rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'Go on.' })).status).toBe(202);
+    await waitForState(env.rt.http, id, ['finished', 'error']);
+    const events = await eventsOf(env.rt.http, id);
     expect(events.filter((event) => event.type === 'error')).toEqual([]);
-    const request = rt.llm.requests[before]!.body;
+    const request = env.rt.llm.requests[before]!.body;
     const pairs = pairsOf(request).filter(([command]) => command !== undefined);
     expect(pairs[0]).toEqual(['echo legacy-one', 'legacy-one\n[The command completed with exit code 0.]']);
     // The second call never ran (the user wrote instead): it is answered as overtaken, not with the first call's result.

@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startRuntime, type Runtime } from '../runtime/runtime-harness.ts';
-import { converse, errorCodesIn, playFixture, Streams } from './provider-harness.ts';
+import { describe, expect, test } from 'vitest';
+import { converse, errorCodesIn, playFixture, useProviderRuntime } from './provider-harness.ts';
 
 /**
  * Kind 8: errors read well whoever sent them. Context-length errors in other servers' wordings condense like
  * OpenAI's; a non-JSON page is summarised by status and title; no message says `undefined` or repeats the status.
  */
-let rt: Runtime;
-const streams = new Streams();
-beforeAll(async () => {
-  rt = await startRuntime();
-});
-afterAll(async () => {
-  streams.closeAll();
-  await rt?.close();
-});
+const env = useProviderRuntime();
 
 describe('provider errors', () => {
   test.each([
@@ -23,8 +14,8 @@ describe('provider errors', () => {
     ['ollama', 'context-length-error', 'LLM request failed (500): input exceeds context length'],
     ['litellm', 'anthropic-prompt-too-long', 'LLM request failed (400): litellm.BadRequestError: AnthropicException'],
   ])('%s/%s: condensed like OpenAI context_length_exceeded, then the run finishes', async (provider, name, message) => {
-    playFixture(rt, provider, name);
-    const seen = await converse(rt, streams);
+    playFixture(env.rt, provider, name);
+    const seen = await converse(env.rt, env.streams);
     expect(seen).toMatchObject({ state: 'finished', reason: 'finish' });
     expect(errorCodesIn(seen)).toEqual(['llm_context_condensed']);
     const error = seen.events.find((event) => event.type === 'error')!.message as string;
@@ -32,7 +23,7 @@ describe('provider errors', () => {
     expect(error).not.toMatch(/undefined|\(400 400\)|\(500 500\)/);
     // The retried request had the older outputs condensed.
     expect(
-      rt.llm.requests
+      env.rt.llm.requests
         .at(-1)!
         .body.messages.filter((m) => m.role === 'tool')
         .map((m) => m.content),
@@ -40,8 +31,8 @@ describe('provider errors', () => {
   });
 
   test('other/nginx-502-html: the page is summarised by status and title, retried, never embedded', async () => {
-    playFixture(rt, 'other', 'nginx-502-html');
-    const seen = await converse(rt, streams);
+    playFixture(env.rt, 'other', 'nginx-502-html');
+    const seen = await converse(env.rt, env.streams);
     expect(seen).toMatchObject({ state: 'finished', reason: 'finish' });
     const error = seen.events.find((event) => event.type === 'error')!;
     expect(error.code).toBe('llm_retry');
@@ -49,8 +40,10 @@ describe('provider errors', () => {
   });
 
   test('a long JSON error message is capped, and the API key is masked out of it', async () => {
-    rt.llm.setScript([{ wire: { status: 400, body: { error: { message: `bad key sk-test rejected ${'x'.repeat(2000)}`, type: 'invalid_request_error' } } } }]);
-    const seen = await converse(rt, streams);
+    env.rt.llm.setScript([
+      { wire: { status: 400, body: { error: { message: `bad key sk-test rejected ${'x'.repeat(2000)}`, type: 'invalid_request_error' } } } },
+    ]);
+    const seen = await converse(env.rt, env.streams);
     expect(seen).toMatchObject({ state: 'error', reason: 'llm_error' });
     const error = seen.events.find((event) => event.type === 'error')!.message as string;
     expect(error).toMatch(/^LLM request failed \(400\): bad key <secret_hidden> rejected x+…$/);

@@ -1,22 +1,17 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startRuntime, type Runtime } from '../runtime/runtime-harness.ts';
-import { playFixture } from './provider-harness.ts';
+import { describe, expect, test } from 'vitest';
+import { playFixture, useProviderRuntime } from './provider-harness.ts';
 
 /** Kind 10: llm-test works for every model a run works for (no `max_tokens`), and reports the same classified errors. */
-let rt: Runtime;
-beforeAll(async () => {
-  rt = await startRuntime();
-});
-afterAll(() => rt?.close());
+const env = useProviderRuntime();
 
 describe('llm-test', () => {
   test('openai/reasoning-model-refuses-max-tokens: a reasoning model that refuses max_tokens tests ok', async () => {
-    playFixture(rt, 'openai', 'reasoning-model-refuses-max-tokens');
-    const reply = await rt.http.post('/api/v1/settings/llm-test', {});
+    playFixture(env.rt, 'openai', 'reasoning-model-refuses-max-tokens');
+    const reply = await env.rt.http.post('/api/v1/settings/llm-test', {});
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({ ok: true, error: null });
-    expect(rt.llm.requests.at(-1)!.body).toMatchObject({ stream: true });
-    expect(rt.llm.requests.at(-1)!.body.max_tokens).toBeUndefined();
+    expect(env.rt.llm.requests.at(-1)!.body).toMatchObject({ stream: true });
+    expect(env.rt.llm.requests.at(-1)!.body.max_tokens).toBeUndefined();
   });
 
   test.each([
@@ -25,10 +20,10 @@ describe('llm-test', () => {
     ['other', 'nginx-502-html', { status: 502, code: 'llm_error', message: 'LLM request failed (502): an HTML page titled "502 Bad Gateway"' }],
     ['openrouter', 'error-in-stream', { status: 502, code: 'llm_error' }],
   ])('%s/%s: the same classified error a run reports', async (provider, name, error) => {
-    const fixture = playFixture(rt, provider, name);
+    const fixture = playFixture(env.rt, provider, name);
     // Context-length fixtures fail on their fourth turn: play that one.
-    rt.llm.setScript(fixture.turns.filter((turn) => 'wire' in turn));
-    const reply = await rt.http.post('/api/v1/settings/llm-test', {});
+    env.rt.llm.setScript(fixture.turns.filter((turn) => 'wire' in turn));
+    const reply = await env.rt.http.post('/api/v1/settings/llm-test', {});
     expect(reply.status).toBe(200);
     expect(reply.body.ok).toBe(false);
     expect(reply.body.error).toMatchObject(error);

@@ -1,7 +1,7 @@
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { loadFixture, type ProviderFixture } from '@metisai/scripted-llm';
 import { isFinalState, newConversation, runningAgent, Streams } from '../e2e/e2e-helpers.ts';
-import { eventsOf, type Runtime } from '../runtime/runtime-harness.ts';
+import { eventsOf, type Runtime, startRuntime } from '../runtime/runtime-harness.ts';
 
 /** What a user sees of one run: the stored events, the final conversation, the live stream, and how long it took. */
 export interface Seen {
@@ -48,3 +48,26 @@ export const agentWith = (rt: Runtime, name: string, config: Record<string, unkn
   runningAgent(rt, name, { llm_model: 'scripted', warm_pool_size: 0, ...config });
 
 export { Streams };
+
+/**
+ * The test file's server (local driver) and scripted LLM, started before its tests and closed after them, with the
+ * event streams its tests open.
+ */
+export function useProviderRuntime(options: Parameters<typeof startRuntime>[0] = {}): { readonly rt: Runtime; readonly streams: Streams } {
+  let runtime: Runtime | undefined;
+  const streams = new Streams();
+  beforeAll(async () => {
+    runtime = await startRuntime(options);
+  });
+  afterAll(async () => {
+    streams.closeAll();
+    await runtime?.close();
+  });
+  return {
+    get rt() {
+      if (!runtime) throw new Error('the runtime starts in beforeAll');
+      return runtime;
+    },
+    streams,
+  };
+}

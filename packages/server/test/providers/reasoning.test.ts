@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startRuntime, type Runtime } from '../runtime/runtime-harness.ts';
-import { agentWith, converse, errorCodesIn, observationsIn, playFixture, Streams } from './provider-harness.ts';
+import { describe, expect, test } from 'vitest';
+import { agentWith, converse, errorCodesIn, observationsIn, playFixture, useProviderRuntime } from './provider-harness.ts';
 
 /**
  * Kind 6: reasoning models. Reasoning is kept apart from the answer: streamed as `reasoning_delta`, stored on the
@@ -9,22 +8,14 @@ import { agentWith, converse, errorCodesIn, observationsIn, playFixture, Streams
  * (OpenRouter's `reasoning_details`, Gemini's thought signatures, checked in tool-call-streams), `<think>` tags split
  * across chunks held back until whole, and secrets masked in reasoning like everywhere else.
  */
-let rt: Runtime;
-const streams = new Streams();
-beforeAll(async () => {
-  rt = await startRuntime();
-});
-afterAll(async () => {
-  streams.closeAll();
-  await rt?.close();
-});
+const env = useProviderRuntime();
 
 const assistantMessages = (events: Array<Record<string, any>>) => events.filter((event) => event.type === 'message' && event.role === 'assistant');
 
 describe('reasoning models', () => {
   test('deepseek/reasoning-tool-calls: reasoning_content is stored with the tool-call turn and echoed back (DeepSeek 400s otherwise)', async () => {
-    playFixture(rt, 'deepseek', 'reasoning-tool-calls');
-    const seen = await converse(rt, streams);
+    playFixture(env.rt, 'deepseek', 'reasoning-tool-calls');
+    const seen = await converse(env.rt, env.streams);
     expect(errorCodesIn(seen)).toEqual([]);
     expect(seen).toMatchObject({ state: 'finished', reason: 'finish' });
     const [first] = assistantMessages(seen.events);
@@ -42,23 +33,23 @@ describe('reasoning models', () => {
   });
 
   test('vllm/reasoning-field: reasoning that came as `reasoning` goes back as `reasoning`', async () => {
-    playFixture(rt, 'vllm', 'reasoning-field');
-    const seen = await converse(rt, streams);
+    playFixture(env.rt, 'vllm', 'reasoning-field');
+    const seen = await converse(env.rt, env.streams);
     expect(seen).toMatchObject({ state: 'finished', reason: 'finish' });
     expect(assistantMessages(seen.events)[0]).toMatchObject({
       reasoning_content: 'I should run the command the user asked for.',
       reasoning_field: 'reasoning',
     });
-    const echoed = rt.llm.requests.at(-1)!.body.messages.find((message) => message.role === 'assistant' && message.tool_calls)!;
+    const echoed = env.rt.llm.requests.at(-1)!.body.messages.find((message) => message.role === 'assistant' && message.tool_calls)!;
     expect(echoed.reasoning).toBe('I should run the command the user asked for.');
     expect(echoed.reasoning_content).toBeUndefined();
   });
 
   test('openrouter/reasoning-details: reasoning_details come back merged, signature included, on the tool-call turn', async () => {
-    playFixture(rt, 'openrouter', 'reasoning-details');
-    const seen = await converse(rt, streams);
+    playFixture(env.rt, 'openrouter', 'reasoning-details');
+    const seen = await converse(env.rt, env.streams);
     expect(seen).toMatchObject({ state: 'finished', reason: 'finish' });
-    const echoed = rt.llm.requests.at(-1)!.body.messages.find((message) => message.role === 'assistant' && message.tool_calls)!;
+    const echoed = env.rt.llm.requests.at(-1)!.body.messages.find((message) => message.role === 'assistant' && message.tool_calls)!;
     expect(echoed.reasoning).toBe('The user wants me to run one command and report.');
     expect(echoed.reasoning_details).toEqual([
       {
@@ -72,10 +63,10 @@ describe('reasoning models', () => {
   });
 
   test('llama-cpp/think-tags: <think> split across chunks never reaches the answer; a secret in it is masked', async () => {
-    expect((await rt.http.post('/api/v1/secrets', { name: 'WANTS', value: 'The user wants' })).status).toBe(201);
-    const agentId = await agentWith(rt, 'thinker', { secrets: ['WANTS'] });
-    playFixture(rt, 'llama-cpp', 'think-tags');
-    const seen = await converse(rt, streams, { agentId });
+    expect((await env.rt.http.post('/api/v1/secrets', { name: 'WANTS', value: 'The user wants' })).status).toBe(201);
+    const agentId = await agentWith(env.rt, 'thinker', { secrets: ['WANTS'] });
+    playFixture(env.rt, 'llama-cpp', 'think-tags');
+    const seen = await converse(env.rt, env.streams, { agentId });
     expect(seen).toMatchObject({ state: 'finished', reason: 'finish' });
     const [first] = assistantMessages(seen.events);
     expect(first).toMatchObject({ content: 'Running it now.', reasoning_field: 'think_tag', reasoning_content: '\n<secret_hidden> one command.' });
@@ -91,7 +82,7 @@ describe('reasoning models', () => {
     expect(reasoning).toContain('<secret_hidden> one command.');
     expect(reasoning).not.toContain('The user wants');
     // Sent back inside the content, as it came, on the tool-call turn.
-    const echoed = rt.llm.requests.at(-1)!.body.messages.find((message) => message.role === 'assistant' && message.tool_calls)!;
+    const echoed = env.rt.llm.requests.at(-1)!.body.messages.find((message) => message.role === 'assistant' && message.tool_calls)!;
     expect(echoed.content).toBe('<think>\n<secret_hidden> one command.</think>\nRunning it now.');
   });
 });

@@ -1,26 +1,18 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { eventsOf, startRuntime, type Runtime } from '../runtime/runtime-harness.ts';
+import { describe, expect, test } from 'vitest';
+import { eventsOf } from '../runtime/runtime-harness.ts';
 import { newConversation } from '../e2e/e2e-helpers.ts';
-import { Streams } from './provider-harness.ts';
+import { useProviderRuntime } from './provider-harness.ts';
 
 /**
  * Kind 5: stop while the model is streaming ends the run `stopped` / `user_stop` at once, and the half-written text
  * is kept as what it is: an assistant message with `finish_reason: user_stop`, not a finished answer.
  */
-let rt: Runtime;
-const streams = new Streams();
-beforeAll(async () => {
-  rt = await startRuntime();
-});
-afterAll(async () => {
-  streams.closeAll();
-  await rt?.close();
-});
+const env = useProviderRuntime();
 
-describe('stop while the model streams', () => {
+describe('stop while the model env.streams', () => {
   test('the state: stopped event reaches the stream within 1 s of the stop response; the partial text is kept as user_stop', async () => {
     const words = ['I ', 'will ', 'now ', 'explain ', 'at ', 'great ', 'length ', 'why ', 'this ', 'takes ', 'so ', 'long '];
-    rt.llm.setScript([
+    env.rt.llm.setScript([
       {
         wire: {
           chunkDelayMs: 150,
@@ -34,17 +26,17 @@ describe('stop while the model streams', () => {
         },
       },
     ]);
-    const id = await newConversation(rt.http);
-    const sse = await streams.open(rt.server.url, id, rt.user.token);
-    expect((await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'Explain.' })).status).toBe(202);
+    const id = await newConversation(env.rt.http);
+    const sse = await env.streams.open(env.rt.server.url, id, env.rt.user.token);
+    expect((await env.rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'Explain.' })).status).toBe(202);
     await sse.until((client) => client.deltas.length >= 3, 10_000);
-    const stop = await rt.http.post(`/api/v1/conversations/${id}/stop`);
+    const stop = await env.rt.http.post(`/api/v1/conversations/${id}/stop`);
     const stoppedAfter = Date.now();
     expect(stop.status).toBe(202);
     await sse.until((client) => client.stored.some((event) => event.type === 'state' && event.state !== 'running'), 5000);
     expect(Date.now() - stoppedAfter).toBeLessThanOrEqual(1000);
 
-    const events = await eventsOf(rt.http, id);
+    const events = await eventsOf(env.rt.http, id);
     expect(events.at(-1)).toMatchObject({ type: 'state', state: 'stopped', reason: 'user_stop' });
     const message = events.find((event) => event.type === 'message' && event.role === 'assistant')!;
     expect(message.finish_reason).toBe('user_stop');

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startRuntime, waitForState, type Runtime } from '../runtime/runtime-harness.ts';
-import { converse, errorCodesIn, observationsIn, playFixture, agentWith, Streams } from './provider-harness.ts';
+import { describe, expect, test } from 'vitest';
+import { waitForState } from '../runtime/runtime-harness.ts';
+import { agentWith, converse, errorCodesIn, observationsIn, playFixture, useProviderRuntime } from './provider-harness.ts';
 import { newConversation } from '../e2e/e2e-helpers.ts';
 
 /**
@@ -8,20 +8,12 @@ import { newConversation } from '../e2e/e2e-helpers.ts';
  * applies), the markup leaves the stored message, and an `error` event `text_tool_call` (which the run survives) says
  * so. `text_tool_calls: false` turns it off.
  */
-let rt: Runtime;
-const streams = new Streams();
-beforeAll(async () => {
-  rt = await startRuntime();
-});
-afterAll(async () => {
-  streams.closeAll();
-  await rt?.close();
-});
+const env = useProviderRuntime();
 
 describe('tool calls written as text', () => {
   test('ollama/text-tool-call: <tool_call> markup runs as a call, the markup leaves the message, a notice is stored', async () => {
-    playFixture(rt, 'ollama', 'text-tool-call');
-    const seen = await converse(rt, streams);
+    playFixture(env.rt, 'ollama', 'text-tool-call');
+    const seen = await converse(env.rt, env.streams);
     expect(seen).toMatchObject({ state: 'finished', reason: 'finish' });
     expect(errorCodesIn(seen)).toEqual(['text_tool_call', 'text_tool_call']);
     expect(seen.events.find((event) => event.type === 'error')!.message).toMatch(/wrote a tool call as text \(<tool_call>\)/);
@@ -31,19 +23,19 @@ describe('tool calls written as text', () => {
   });
 
   test('confirmation mode still asks before a text tool call runs', async () => {
-    const agentId = await agentWith(rt, 'careful', { confirmation_mode: true });
-    playFixture(rt, 'ollama', 'text-tool-call');
-    const id = await newConversation(rt.http, { agent_id: agentId });
-    await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'Run it.' });
-    await waitForState(rt.http, id, ['awaiting_confirmation']);
-    expect((await rt.http.post(`/api/v1/conversations/${id}/confirm`, { approve: true })).status).toBe(202);
-    expect((await waitForState(rt.http, id, ['finished', 'error'])).state).toBe('finished');
+    const agentId = await agentWith(env.rt, 'careful', { confirmation_mode: true });
+    playFixture(env.rt, 'ollama', 'text-tool-call');
+    const id = await newConversation(env.rt.http, { agent_id: agentId });
+    await env.rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'Run it.' });
+    await waitForState(env.rt.http, id, ['awaiting_confirmation']);
+    expect((await env.rt.http.post(`/api/v1/conversations/${id}/confirm`, { approve: true })).status).toBe(202);
+    expect((await waitForState(env.rt.http, id, ['finished', 'error'])).state).toBe('finished');
   });
 
   test('text_tool_calls: false leaves the text alone: the reply is an answer and the run waits for the user', async () => {
-    const agentId = await agentWith(rt, 'literal', { text_tool_calls: false });
-    playFixture(rt, 'ollama', 'text-tool-call');
-    const seen = await converse(rt, streams, { agentId });
+    const agentId = await agentWith(env.rt, 'literal', { text_tool_calls: false });
+    playFixture(env.rt, 'ollama', 'text-tool-call');
+    const seen = await converse(env.rt, env.streams, { agentId });
     expect(seen).toMatchObject({ state: 'idle', reason: 'awaiting_user' });
     expect(seen.events.filter((event) => event.type === 'action')).toEqual([]);
     expect(seen.events.findLast((event) => event.type === 'message')!.content).toContain('<tool_call>');

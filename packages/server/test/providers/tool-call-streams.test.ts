@@ -1,22 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startRuntime, type Runtime } from '../runtime/runtime-harness.ts';
-import { converse, errorCodesIn, observationsIn, playFixture, Streams } from './provider-harness.ts';
+import { describe, expect, test } from 'vitest';
+import { converse, errorCodesIn, observationsIn, playFixture, useProviderRuntime } from './provider-harness.ts';
 
 /**
  * Kind 1: tool-call deltas in every shape providers send reassemble into calls that each run exactly once with the
  * right arguments. Each case replays a provider's recorded chunks; the user sees the commands' output and `finished`.
  */
-let rt: Runtime;
-const streams = new Streams();
-beforeAll(async () => {
-  rt = await startRuntime();
-});
-afterAll(async () => {
-  streams.closeAll();
-  await rt?.close();
-});
+const env = useProviderRuntime();
 
-describe('tool-call streams, replayed from providers', () => {
+describe('tool-call env.streams, replayed from providers', () => {
   test.each([
     ['gemini', 'tool-call-no-index'],
     ['ollama', 'tool-call-no-index'],
@@ -25,8 +16,8 @@ describe('tool-call streams, replayed from providers', () => {
     ['azure', 'content-filter-chunks'],
     ['other', 'json-answer-to-stream'],
   ])('%s/%s: the command runs once with its arguments and the run finishes', async (provider, name) => {
-    playFixture(rt, provider, name);
-    const seen = await converse(rt, streams);
+    playFixture(env.rt, provider, name);
+    const seen = await converse(env.rt, env.streams);
     expect(errorCodesIn(seen)).toEqual([]);
     expect(seen).toMatchObject({ state: 'finished', reason: 'finish' });
     const actions = seen.events.filter((event) => event.type === 'action');
@@ -42,8 +33,8 @@ describe('tool-call streams, replayed from providers', () => {
     ['ollama', 'parallel-calls-index-0'],
     ['vllm', 'parallel-calls-index-0'],
   ])('%s/%s: two parallel calls that share index 0 stay two calls, each run once', async (provider, name) => {
-    playFixture(rt, provider, name);
-    const seen = await converse(rt, streams);
+    playFixture(env.rt, provider, name);
+    const seen = await converse(env.rt, env.streams);
     expect(seen).toMatchObject({ state: 'finished', reason: 'finish' });
     const commands = seen.events.filter((event) => event.type === 'action' && event.tool === 'execute_bash').map((action) => action.args.command);
     expect(commands).toEqual(['echo conformance-one', 'echo conformance-two']);
