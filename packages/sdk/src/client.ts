@@ -185,7 +185,8 @@ export class MetisClient {
         continue;
       }
       const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
-      const isRetryable = RETRYABLE_STATUS.has(response.status) || code === 'idempotency_key_in_progress';
+      // A quota is not freed by waiting: `quota_exceeded` (429) is not retried.
+      const isRetryable = (RETRYABLE_STATUS.has(response.status) && code !== 'quota_exceeded') || code === 'idempotency_key_in_progress';
       if (isRetryable && retries < maxRetries) {
         retries += 1;
         const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'));

@@ -20,6 +20,7 @@ export {
   ConnectionError,
   TimeoutError,
   AbortError,
+  StreamEndedError,
   type MetisErrorInit,
 } from './core/errors.ts';
 export { PagePromise } from './core/pagination.ts';
@@ -32,6 +33,7 @@ export {
 } from './core/event-stream.ts';
 export { RunStream, isRunEnd, type RunOptions } from './core/run-stream.ts';
 export { Auth } from './resources/auth.ts';
+export { Sessions } from './resources/sessions.ts';
 export { Agents } from './resources/agents.ts';
 export { Conversations, Messages, Events, type StreamOptions } from './resources/conversations/index.ts';
 // Renamed: `Settings` is the wire type of `GET /settings` (from the schemas).

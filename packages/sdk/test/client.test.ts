@@ -68,6 +68,13 @@ describe('requests', () => {
     expect(requests).toHaveLength(2);
   });
 
+  test('429 quota_exceeded is not retried: waiting does not free a quota', async () => {
+    const { fetch, requests } = fakeFetch(() => error('quota_exceeded', 429, { 'retry-after': '0' }));
+    const client = new MetisClient({ baseUrl: 'http://metis.test', fetch, maxRetries: 3 });
+    await expect(client.agents.get(AGENT.id)).rejects.toMatchObject({ status: 429, code: 'quota_exceeded' });
+    expect(requests).toHaveLength(1);
+  });
+
   test.each([408, 500, 502, 503, 504])('%i is retried', async (status) => {
     const { fetch, requests } = fakeFetch((_, index) => (index === 0 ? error('x', status, { 'retry-after': '0' }) : json(AGENT)));
     await new MetisClient({ baseUrl: 'http://metis.test', fetch }).agents.get(AGENT.id);

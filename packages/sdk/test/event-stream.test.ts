@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { AuthenticationError, EventStream, MetisClient, isKnownEvent, type UnknownEvent } from '../src/index.ts';
+import { AuthenticationError, EventStream, MetisClient, StreamEndedError, isKnownEvent, type UnknownEvent } from '../src/index.ts';
 import { readServerSentEvents, toStreamEvent } from '../src/core/event-stream.ts';
 import { fakeFetch, json, sseResponse } from './support/fakes.ts';
 
@@ -133,6 +133,37 @@ describe('EventStream over a fake fetch', () => {
     }
     expect(seqs).toEqual([1, 2]);
     expect(requests[1]!.headers.get('last-event-id')).toBe('1');
+  });
+
+  test('stream_end / stream_max_age reopens the stream at once with Last-Event-ID, without yielding it', async () => {
+    const end = { type: 'stream_end', conversation_id: CONV, code: 'stream_max_age', message: 'old' };
+    const { fetch, requests } = fakeFetch((_, index, signal) =>
+      index === 0 ? sseResponse([frame(stored(1)), frame(end)], { end: true }) : sseResponse([frame(stored(2))], { signal }),
+    );
+    const stream = new MetisClient({ baseUrl: 'http://metis.test', fetch }).conversations.stream(CONV, { maxReconnects: 0 });
+    const seen: unknown[] = [];
+    for await (const event of stream) {
+      seen.push(event.type);
+      if (seen.length === 2) break;
+    }
+    expect(seen).toEqual(['message', 'message']);
+    expect(requests.map((request) => request.headers.get('last-event-id'))).toEqual([null, '1']);
+    expect(stream.reconnects).toBe(1);
+  });
+
+  test.each(['token_revoked', 'token_expired'])('stream_end / %s ends the iteration with a StreamEndedError, without reconnecting', async (code) => {
+    const end = { type: 'stream_end', conversation_id: CONV, code, message: 'gone' };
+    const { fetch, requests } = fakeFetch(() => sseResponse([frame(stored(1)), frame(end)], { end: true }));
+    const stream = new MetisClient({ baseUrl: 'http://metis.test', fetch }).conversations.stream(CONV);
+    const seen: unknown[] = [];
+    const error = await (async () => {
+      for await (const event of stream) seen.push(event.type);
+    })().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StreamEndedError);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect(error).toMatchObject({ code, message: 'gone' });
+    expect(seen).toEqual(['message']);
+    expect(requests).toHaveLength(1);
   });
 
   test('an EventStream iterates once', () => {

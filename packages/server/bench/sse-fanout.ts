@@ -54,6 +54,8 @@ try {
     PORT: '0',
     LOG_LEVEL: 'info', // the default; its "listening" line gives the URL
     RATE_LIMIT_API_PER_USER: '0',
+    // One user holds every stream of this benchmark.
+    QUOTA_STREAMS_PER_USER: String(CLIENTS),
     BCRYPT_COST: '4',
   });
   const base = server.url;

@@ -4,11 +4,14 @@ import Koa from 'koa';
 import helmet from 'koa-helmet';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import type { ControlChannel } from './control/control-channel.ts';
 import type { Orm } from './db/orm.ts';
 import type { EventBus } from './events/index.ts';
 import type { AppState } from './http/app-state.ts';
 import { accessLog } from './http/middleware/access-log.ts';
 import { authenticate } from './http/middleware/auth.ts';
+import { noStore } from './http/middleware/no-store.ts';
+import type { OpenStreams } from './http/open-streams.ts';
 import { errorBody } from './http/middleware/error-body.ts';
 import { jsonOnly } from './http/middleware/json-only.ts';
 import { ormContext } from './http/middleware/orm-context.ts';
@@ -24,6 +27,10 @@ export interface AppDeps {
   logger: Logger;
   services: Services;
   events: EventBus;
+  /** Revocations arrive on it (from any process) and end the matching open event streams of this one. */
+  control: ControlChannel;
+  /** This process's open event streams; `drain()` it after the bus closed, before the database closes. */
+  streams: OpenStreams;
   version: string;
 }
 
@@ -35,17 +42,29 @@ const corsOrigin = (allowed: string[]) => (ctx: Koa.Context) => {
 
 /** Wires middleware and routes; `main.ts` listens, tests may too. */
 export function createApp(deps: AppDeps): Koa<AppState> {
-  const { config, orm, keys, logger, services, events, version } = deps;
-  const app = new Koa<AppState>({ proxy: config.trustProxy });
+  const { config, orm, keys, logger, services, events, control, streams, version } = deps;
+  // `X-Forwarded-For` is believed for as many hops as there are proxies (counted from the right): a client's own
+  // entries, further left, never become `ctx.ip`.
+  const app = new Koa<AppState>({ proxy: config.trustProxyHops > 0, maxIpsCount: config.trustProxyHops });
   app.silent = true;
-  const routeDeps = { config, orm, keys, services, events, version };
+  const revoked = (count: number, fields: Record<string, unknown>) => {
+    if (count > 0) logger.info({ security_event: 'stream_revoked', streams: count, ...fields }, 'security: stream_revoked');
+  };
+  control.on('revoke_session', ({ session_id }) => revoked(streams.revoke({ kind: 'session', sessionId: session_id }), { session_id }));
+  control.on('revoke_api_key', ({ api_key_id }) => revoked(streams.revoke({ kind: 'api_key', apiKeyId: api_key_id }), { api_key_id }));
+  control.on('revoke_user', ({ user_id, except_session_id }) =>
+    revoked(streams.revoke({ kind: 'user', userId: user_id, exceptSessionId: except_session_id }), { user_id }),
+  );
+  const routeDeps = { config, orm, keys, services, events, streams, version };
   const api = apiRouter(
     routeDeps,
     authenticate({
       jwtKey: keys.jwtSigning,
       auth: services.auth,
       apiKeys: services.apiKeys,
+      buckets: services.buckets,
       perUserLimit: config.rateLimit.apiPerUser,
+      failedPerIp: config.rateLimit.failedAuthPerIp,
       windowSeconds: config.rateLimit.windowSeconds,
     }),
   );
@@ -53,6 +72,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app
     .use(requestId(logger))
     .use(accessLog())
+    .use(noStore())
     .use(errorBody())
     .use(helmet())
     .use(
@@ -66,7 +86,16 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     )
     .use(ormContext(orm))
     .use(jsonOnly())
-    .use(bodyParser({ enableTypes: ['json'], jsonLimit: config.bodyLimitBytes, jsonStrict: true, encoding: 'utf-8' }))
+    .use(
+      bodyParser({
+        enableTypes: ['json'],
+        jsonLimit: config.bodyLimitBytes,
+        jsonStrict: true,
+        encoding: 'utf-8',
+        // DELETE /auth/profile carries the password.
+        parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
+      }),
+    )
     .use(health.routes())
     .use(api.routes())
     .use(api.allowedMethods());

@@ -56,6 +56,21 @@ const seconds = (fallback: number, min: number, max: number) =>
     ),
   );
 
+/**
+ * `TRUST_PROXY`: how many reverse proxies stand in front of the server (hops whose `X-Forwarded-For` entries are
+ * believed, counted from the right). `true`/`yes`/`on` = 1, `false`/`no`/`off` = 0, or a number.
+ */
+const proxyHops = z.pipe(
+  z.optional(
+    z.string().check(z.regex(/^(true|false|yes|no|on|off|\d{1,2})$/, 'must be true, false, or the number of proxies in front of the server (1, 2, …)')),
+  ),
+  z.transform((value) => {
+    if (value === undefined || ['false', 'no', 'off'].includes(value)) return 0;
+    if (['true', 'yes', 'on'].includes(value)) return 1;
+    return Number(value);
+  }),
+);
+
 const optionalString = z.pipe(
   z.optional(z.string()),
   z.transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim())),
@@ -70,7 +85,7 @@ const EnvSchema = z.object({
   HOST: z._default(z.string().check(z.minLength(1)), '127.0.0.1'),
   CORS_ORIGINS: z._default(z.string(), ''),
   ALLOW_REGISTRATION: bool(true),
-  TRUST_PROXY: bool(false),
+  TRUST_PROXY: proxyHops,
   /** Where agents' commands run: `docker` or `local` (auto when absent). */
   SANDBOX_DRIVER: z.optional(z.enum(['docker', 'local'])),
   /** The seed's name for SANDBOX_DRIVER, still accepted. */
@@ -103,8 +118,21 @@ const EnvSchema = z.object({
   RATE_LIMIT_REGISTER_PER_IP: int(10, 1, 1_000_000),
   /** Authenticated requests per user and window; 0 turns the limit off. */
   RATE_LIMIT_API_PER_USER: int(1200, 0, 100_000_000),
+  /** Failed credential checks (bad token, unknown `metis_…` key) per client IP and window. */
+  RATE_LIMIT_FAILED_AUTH_PER_IP: int(30, 1, 1_000_000),
   /** How often an idle event stream sends a `: ping` comment. */
   SSE_HEARTBEAT_SECONDS: seconds(15, 0.01, 3600),
+  /** An event stream is ended (`stream_end` / `stream_max_age`) after this long; clients reconnect with Last-Event-ID. */
+  SSE_MAX_AGE_SECONDS: seconds(3600, 0.05, 7 * 24 * 3600),
+  /** Per-user quotas (see docs/security.md). */
+  QUOTA_SANDBOXES_PER_USER: int(10, 0, 100_000),
+  QUOTA_AGENTS_PER_USER: int(100, 0, 1_000_000),
+  QUOTA_RUNS_PER_USER: int(5, 0, 100_000),
+  QUOTA_STREAMS_PER_USER: int(50, 0, 1_000_000),
+  QUOTA_MAX_IDLE_TIMEOUT_SECONDS: int(24 * 3600, 30, 7 * 24 * 3600),
+  QUOTA_MAX_WARM_POOL_SIZE: int(3, 0, 10),
+  QUOTA_WORKSPACE_BYTES: int(5 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
+  QUOTA_EVENTS_PER_CONVERSATION: int(20_000, 10, 100_000_000),
   LLM_MODEL: optionalString,
   LLM_BASE_URL: optionalString,
   LLM_API_KEY: optionalString,
@@ -132,7 +160,8 @@ export interface Config {
   isLaptopMode: boolean;
   corsOrigins: string[];
   allowRegistration: boolean;
-  trustProxy: boolean;
+  /** Reverse proxies in front of the server whose `X-Forwarded-For` entries are believed (Koa's `maxIpsCount`); 0: none. */
+  trustProxyHops: number;
   /** `SANDBOX_DRIVER` (or its alias `RUNTIME_TYPE`); absent: Docker when an engine answers, else local. */
   sandboxDriver: 'docker' | 'local' | undefined;
   /** `ALLOW_UNSAFE_LOCAL_SANDBOX`: outside laptop mode, `SANDBOX_DRIVER=local` is refused without it. */
@@ -165,9 +194,13 @@ export interface Config {
     loginPerEmail: number;
     registerPerIp: number;
     apiPerUser: number;
+    failedAuthPerIp: number;
   };
   /** Interval of `: ping` comments on idle event streams. */
   sseHeartbeatSeconds: number;
+  /** Longest life of one event stream. */
+  sseMaxAgeSeconds: number;
+  quotas: Quotas;
   llm: {
     model: string | undefined;
     baseUrl: string | undefined;
@@ -178,6 +211,26 @@ export interface Config {
     timeoutSeconds: number;
   };
   logLevel: Env['LOG_LEVEL'];
+}
+
+/** Per-user limits, the same in every process (counted in Postgres). */
+export interface Quotas {
+  /** Started sandboxes of a user's conversations and agents' warm pools. */
+  sandboxes: number;
+  /** Agents that are not deleted. */
+  agents: number;
+  /** Conversations in `running` at once. */
+  runs: number;
+  /** Open event streams. */
+  streams: number;
+  /** Largest `idle_timeout_seconds` an agent may set. */
+  maxIdleTimeoutSeconds: number;
+  /** Largest `warm_pool_size` an agent may set. */
+  maxWarmPoolSize: number;
+  /** Size of one conversation's workspace, measured after each run. */
+  workspaceBytes: number;
+  /** Stored events of one conversation. */
+  eventsPerConversation: number;
 }
 
 /** Values we refuse as SECRET_KEY in production: the seed's example and other well-known strings. */
@@ -272,7 +325,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     isLaptopMode,
     corsOrigins,
     allowRegistration: env.ALLOW_REGISTRATION,
-    trustProxy: env.TRUST_PROXY,
+    trustProxyHops: env.TRUST_PROXY,
     sandboxDriver,
     allowUnsafeLocalSandbox: env.ALLOW_UNSAFE_LOCAL_SANDBOX,
     sandboxImage: env.SANDBOX_IMAGE,
@@ -290,8 +343,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       loginPerEmail: env.RATE_LIMIT_LOGIN_PER_EMAIL,
       registerPerIp: env.RATE_LIMIT_REGISTER_PER_IP,
       apiPerUser: env.RATE_LIMIT_API_PER_USER,
+      failedAuthPerIp: env.RATE_LIMIT_FAILED_AUTH_PER_IP,
     },
     sseHeartbeatSeconds: env.SSE_HEARTBEAT_SECONDS,
+    sseMaxAgeSeconds: env.SSE_MAX_AGE_SECONDS,
+    quotas: {
+      sandboxes: env.QUOTA_SANDBOXES_PER_USER,
+      agents: env.QUOTA_AGENTS_PER_USER,
+      runs: env.QUOTA_RUNS_PER_USER,
+      streams: env.QUOTA_STREAMS_PER_USER,
+      maxIdleTimeoutSeconds: env.QUOTA_MAX_IDLE_TIMEOUT_SECONDS,
+      maxWarmPoolSize: env.QUOTA_MAX_WARM_POOL_SIZE,
+      workspaceBytes: env.QUOTA_WORKSPACE_BYTES,
+      eventsPerConversation: env.QUOTA_EVENTS_PER_CONVERSATION,
+    },
     llm: {
       model: env.LLM_MODEL,
       baseUrl: env.LLM_BASE_URL,

@@ -1,4 +1,4 @@
-import { ErrorCode, type ErrorDetail } from '@metisai/sdk/schemas';
+import { ErrorCode, type ErrorDetail, type Quota, type RequiredScope } from '@metisai/sdk/schemas';
 
 export interface DomainErrorOptions {
   /** Fields at fault, `path` dotted (`config.max_iterations`). */
@@ -45,6 +45,16 @@ export class PermissionDeniedError extends DomainError {
   override name = 'PermissionDeniedError';
 }
 
+/** The credential lacks the scope the operation needs (`required_scope`), or its agent restriction excludes it. */
+export class InsufficientScopeError extends PermissionDeniedError {
+  override name = 'InsufficientScopeError';
+  readonly requiredScope: RequiredScope | null;
+  constructor(requiredScope: RequiredScope | null, message: string) {
+    super(ErrorCode.insufficientScope, message, { extra: requiredScope ? { required_scope: requiredScope } : {} });
+    this.requiredScope = requiredScope;
+  }
+}
+
 /** Nothing of the caller's by that id (another user's resource answers exactly like a missing one). */
 export class NotFoundError extends DomainError {
   override name = 'NotFoundError';
@@ -83,6 +93,23 @@ export class RateLimitedError extends DomainError {
   override name = 'RateLimitedError';
   constructor(retryAfterSeconds: number) {
     super(ErrorCode.rateLimited, `Too many requests; retry after ${retryAfterSeconds} s`, { retryAfterSeconds, extra: { retry_after: retryAfterSeconds } });
+  }
+}
+
+/**
+ * A per-user limit of the server (`QUOTA_*`) would be exceeded: `quota` names it, `limit` is the operator's value and
+ * `current` what the user has (or asks for). A 429 that waiting alone does not lift.
+ */
+export class QuotaExceededError extends DomainError {
+  override name = 'QuotaExceededError';
+  readonly quota: Quota;
+  readonly limit: number;
+  readonly current: number;
+  constructor(quota: Quota, limit: number, current: number, message: string) {
+    super(ErrorCode.quotaExceeded, message, { extra: { quota, limit, current } });
+    this.quota = quota;
+    this.limit = limit;
+    this.current = current;
   }
 }
 

@@ -14,7 +14,9 @@ import { createOrm, migrate, type Orm } from './db/orm.ts';
 import { PgListener } from './db/pg-listener.ts';
 import { ConversationEntity } from './entities/index.ts';
 import { EventBus, ormEventSource } from './events/index.ts';
+import { OpenStreams } from './http/open-streams.ts';
 import { createLogger } from './logger.ts';
+import { AccountSandboxRemoval } from './runs/account-sandbox-removal.ts';
 import { ConversationRunner } from './runs/conversation-runner.ts';
 import { PooledAgentLifecycle } from './runs/pooled-agent-lifecycle.ts';
 import { RunLock } from './runs/run-lock.ts';
@@ -154,21 +156,38 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       config.sandboxImageBuild && driver.imageBuild
         ? new ImageBuilder({ build: driver.imageBuild, locks, orm, logger: logger.child({ component: 'image-build' }) })
         : null;
-    const sandboxes = new SandboxManager({ driver, instanceId, logger: runsLogger, locks, images });
+    const sandboxes = new SandboxManager({ driver, instanceId, logger: runsLogger, locks, maxPerUser: config.quotas.sandboxes, images });
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
 
     const runLock = new RunLock(locks, orm);
-    const runner = new ConversationRunner({ orm, logger: runsLogger, runLock, control, sandboxes, runSettings: core.runSettings, usage: core.usage });
+    const runner = new ConversationRunner({
+      orm,
+      logger: runsLogger,
+      runLock,
+      control,
+      sandboxes,
+      runSettings: core.runSettings,
+      usage: core.usage,
+      quotas: core.quotas,
+    });
     closers.push('runs', () => runner.close());
     const recovery = new RunRecovery({ orm, logger: runsLogger, runLock, runner, control });
     closers.push('run recovery', () => recovery.close());
     await step('runner');
 
-    const lifecycle = options.agentLifecycle ?? new PooledAgentLifecycle(sandboxes, recovery);
-    const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner, locks });
+    let lifecycle = options.agentLifecycle;
+    if (!lifecycle) {
+      const pooled = new PooledAgentLifecycle(sandboxes, recovery, control);
+      closers.push('agent pools', () => pooled.close());
+      lifecycle = pooled;
+    }
+    const accountSandboxes = new AccountSandboxRemoval({ orm, logger: runsLogger, control, runner, sandboxes });
+    closers.push('account sandbox removal', () => accountSandboxes.close());
+    const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner, sandboxes: accountSandboxes, revocations: control, locks });
     closers.push('agent transitions', () => services.agents.drain());
-    const app = createApp({ config, orm, keys, logger, services, events, version: VERSION });
+    const streams = new OpenStreams();
+    const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION });
     await step('app');
 
     await recovery.recoverInterrupted();
@@ -186,10 +205,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
     const server = await listen(app, config);
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
-    closers.push('http', () => {
-      // First: open event streams end, so the HTTP server has no long-lived response to wait for.
+    closers.push('http', async () => {
+      // First: open event streams end, so the HTTP server has no long-lived response to wait for; their quota rows
+      // are removed before the database closes.
       events.close();
-      return server.close();
+      await streams.drain();
+      await server.close();
     });
     await step('listen');
     logger.info({ url, version: VERSION, database: config.databaseUrl ? 'DATABASE_URL' : 'embedded' }, 'MetisAI server listening');

@@ -52,7 +52,10 @@ describe('auth', () => {
     await revoked.auth.logout();
     await expect(stack.client({ token: session.access_token }).auth.profile()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
 
-    await client.auth.deleteAccount();
+    const wrongPassword = await client.auth.deleteAccount({ password: 'not the password' }).catch((error: unknown) => error);
+    expect(wrongPassword).toBeInstanceOf(BadRequestError);
+    expect((wrongPassword as MetisError).details?.[0]?.path).toBe('password');
+    await client.auth.deleteAccount({ password: 'another good one' });
     await expect(stack.client().auth.login({ email, password: 'another good one' })).rejects.toMatchObject({ code: 'invalid_credentials' });
   });
 
@@ -224,7 +227,8 @@ describe('settings, secrets, api keys', () => {
 
   test('api keys list, create, delete; a client authenticated by API key', async () => {
     const { client, token } = await stack.user('keys');
-    const created = await client.apiKeys.create({ name: 'backend', expires_in_days: 30 });
+    const created = await client.apiKeys.create({ name: 'backend', scopes: ['manage'], expires_in_days: 30 });
+    expect(created).toMatchObject({ scopes: ['manage'], agent_ids: null });
     expect(created.key).toMatch(/^metis_/);
     expect(created.key.startsWith(created.prefix)).toBe(true);
     const listed = await client.apiKeys.list();
@@ -236,8 +240,38 @@ describe('settings, secrets, api keys', () => {
     const agent = await server.agents.create({ name: 'via-key' });
     expect((await client.agents.get(agent.id)).name).toBe('via-key');
 
+    // A key may not manage keys: 403 insufficient_scope, naming the scope it would need.
+    await expect(server.apiKeys.create({ name: 'minted by a key', scopes: ['read'] })).rejects.toSatisfy(
+      (error) =>
+        error instanceof PermissionDeniedError &&
+        error.code === 'insufficient_scope' &&
+        (error.body as { error: { required_scope?: string } }).error.required_scope === 'session',
+    );
+    const reader = await client.apiKeys.create({ name: 'reader', scopes: ['read'], agent_ids: [agent.id] });
+    const readOnly = new MetisClient({ baseUrl: stack.url, apiKey: reader.key });
+    expect((await readOnly.agents.list()).data.map((item) => item.id)).toEqual([agent.id]);
+    await expect(readOnly.agents.create({ name: 'nope' })).rejects.toMatchObject({ status: 403, code: 'insufficient_scope' });
+
     await client.apiKeys.delete(created.id);
+    await client.apiKeys.delete(reader.id);
     await expect(server.auth.profile()).rejects.toBeInstanceOf(AuthenticationError);
     expect((await client.apiKeys.list()).data).toHaveLength(0);
+  });
+
+  test('sessions: list, end one, end all others', async () => {
+    const { client, email } = await stack.user('sessions');
+    const phone = stack.client();
+    await phone.auth.login({ email, password: PASSWORD });
+    const laptop = stack.client();
+    await laptop.auth.login({ email, password: PASSWORD });
+    const sessions = await client.auth.sessions.list();
+    expect(sessions).toHaveLength(3);
+    expect(sessions.filter((session) => session.current)).toHaveLength(1);
+    const phoneSession = (await phone.auth.sessions.list()).find((session) => session.current)!;
+    await client.auth.sessions.delete(phoneSession.id);
+    await expect(phone.auth.profile()).rejects.toBeInstanceOf(AuthenticationError);
+    await client.auth.sessions.deleteOthers();
+    await expect(laptop.auth.profile()).rejects.toBeInstanceOf(AuthenticationError);
+    expect(await client.auth.sessions.list()).toEqual([expect.objectContaining({ current: true })]);
   });
 });

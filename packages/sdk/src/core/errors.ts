@@ -68,7 +68,15 @@ export class BadRequestError extends MetisError {
 export class AuthenticationError extends MetisError {
   override name = 'AuthenticationError';
 }
-/** 403: not allowed (`registration_closed`). */
+/**
+ * The server ended an event stream because its credentials no longer hold: `code` is `token_revoked` (logout, a
+ * password change, a deleted session, API key or account) or `token_expired`. Reconnecting with the same credentials
+ * would fail: get new ones. (A stream that reached the server's maximum age reconnects by itself.)
+ */
+export class StreamEndedError extends AuthenticationError {
+  override name = 'StreamEndedError';
+}
+/** 403: not allowed (`registration_closed`, `insufficient_scope`). */
 export class PermissionDeniedError extends MetisError {
   override name = 'PermissionDeniedError';
 }
@@ -80,7 +88,10 @@ export class NotFoundError extends MetisError {
 export class ConflictError extends MetisError {
   override name = 'ConflictError';
 }
-/** 429: too many requests; the SDK already retried, honouring `Retry-After`. */
+/**
+ * 429: too many requests (`rate_limited`; the SDK already retried, honouring `Retry-After`), or a per-user quota
+ * (`quota_exceeded`, with `quota`, `limit` and `current` in `body.error`; not retried: waiting does not free it).
+ */
 export class RateLimitError extends MetisError {
   override name = 'RateLimitError';
 }

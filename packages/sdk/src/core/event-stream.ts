@@ -1,8 +1,8 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { backoffMs, sleep, type BackoffOptions } from '../internal/backoff.ts';
-import { StreamEventSchema, type StreamEvent } from '../schemas/event.ts';
+import { StreamEventSchema, type StreamEndEvent, type StreamEvent } from '../schemas/event.ts';
 import { validate } from '../internal/validate.ts';
-import { AbortError, ConnectionError, MetisError, RateLimitError, ServerError, TimeoutError, invalidResponse } from './errors.ts';
+import { AbortError, ConnectionError, MetisError, RateLimitError, ServerError, StreamEndedError, TimeoutError, invalidResponse } from './errors.ts';
 
 /**
  * An event of a type this SDK version does not know (sent by a newer server), passed through unvalidated as
@@ -15,10 +15,13 @@ export interface UnknownEvent {
   [field: string]: unknown;
 }
 
-/** What a conversation's stream yields: stored events and ephemeral `delta`/`output` (see `UnknownEvent` for newer types). */
-export type ConversationStreamEvent = StreamEvent;
+/**
+ * What a conversation's stream yields: stored events and ephemeral `delta`/`output` (see `UnknownEvent` for newer
+ * types). `stream_end` is the server's, handled by `EventStream` and never yielded.
+ */
+export type ConversationStreamEvent = Exclude<StreamEvent, StreamEndEvent>;
 
-const KNOWN_TYPES = new Set(['message', 'action', 'observation', 'state', 'error', 'delta', 'reasoning_delta', 'output']);
+const KNOWN_TYPES = new Set(['message', 'action', 'observation', 'state', 'error', 'delta', 'reasoning_delta', 'output', 'stream_end']);
 
 /** False for an event whose type this SDK version does not know (a newer server's `UnknownEvent`). */
 export const isKnownEvent = (event: { type: string }): boolean => KNOWN_TYPES.has(event.type);
@@ -64,7 +67,7 @@ export async function* readServerSentEvents(
 }
 
 /** Turns the `data:` of a conversation's stream into a typed event, checked against the schemas. */
-export function toStreamEvent(message: ServerSentEvent): ConversationStreamEvent {
+export function toStreamEvent(message: ServerSentEvent): StreamEvent {
   let raw: unknown;
   try {
     raw = JSON.parse(message.data);
@@ -116,7 +119,9 @@ class IdleTimeout extends Error {
  * A conversation's live events, as an async iterable. It reconnects after a network loss with `Last-Event-ID`
  * (exponential backoff with jitter), so every stored event is seen exactly once, in `seq` order; ephemeral events
  * (`delta`, `output`) sent while disconnected are lost. Breaking out of `for await`, or `abort()`, closes the
- * connection and ends the iteration quietly; an aborted `signal` ends it with `AbortError`.
+ * connection and ends the iteration quietly; an aborted `signal` ends it with `AbortError`. When the server ends the
+ * stream with a `stream_end` event, a `stream_max_age` end reconnects at once (with `Last-Event-ID`), and the others
+ * (`token_revoked`, `token_expired`) end the iteration with a `StreamEndedError`.
  */
 export class EventStream implements AsyncIterable<ConversationStreamEvent> {
   /** Aborted by `abort()`, by breaking out of the loop, and by the caller's `signal`. */
@@ -178,11 +183,16 @@ export class EventStream implements AsyncIterable<ConversationStreamEvent> {
           if (!response.body) throw invalidResponse('event stream', 'the response has no body', response.status, response.headers);
           this.#connected.resolve();
           touch();
+          let serverEnd: StreamEndEvent | undefined;
           for await (const message of readServerSentEvents(response.body, touch, undefined, signal)) {
             // Events already read must not be yielded once the stream is closed.
             if (signal.aborted) break;
             failures = 0;
             const event = toStreamEvent(message);
+            if (event.type === 'stream_end') {
+              serverEnd = event;
+              break;
+            }
             const seq = message.id !== undefined && message.id !== '' ? Number(message.id) : undefined;
             if (seq !== undefined && Number.isSafeInteger(seq)) {
               // Exactly once: a stored event at or before the resume point was already yielded.
@@ -191,8 +201,12 @@ export class EventStream implements AsyncIterable<ConversationStreamEvent> {
             }
             yield event;
           }
-          if (!signal.aborted) failure = new ConnectionError('The event stream ended');
-          else throw signal.reason;
+          if (serverEnd && serverEnd.code !== 'stream_max_age') {
+            throw new StreamEndedError({ code: serverEnd.code, message: serverEnd.message, body: serverEnd });
+          }
+          if (signal.aborted) throw signal.reason;
+          // A stream that reached its maximum age is reopened at once, not counted as a failure.
+          if (!serverEnd) failure = new ConnectionError('The event stream ended');
         } catch (error) {
           if (this.controller.signal.aborted) return this.#throwIfCallerAborted();
           if (connection.signal.aborted) failure = new TimeoutError(`Event stream idle: ${(connection.signal.reason as Error).message}`);
@@ -201,6 +215,10 @@ export class EventStream implements AsyncIterable<ConversationStreamEvent> {
         } finally {
           clearTimeout(idleTimer);
           connection.abort();
+        }
+        if (failure === undefined) {
+          this.reconnects += 1;
+          continue;
         }
         if (!isReconnectable(failure) || failures >= maxReconnects) throw failure;
         failures += 1;

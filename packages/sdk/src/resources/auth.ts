@@ -1,9 +1,29 @@
 import type { RequestOptions } from '../core/request-options.ts';
-import { AuthTokenSchema, UserSchema, type AuthToken, type LoginParams, type PasswordChangeParams, type RegisterParams, type User } from '../schemas/auth.ts';
+import type { MetisClient } from '../client.ts';
+import {
+  AuthTokenSchema,
+  UserSchema,
+  type AccountDeleteParams,
+  type AuthToken,
+  type LoginParams,
+  type PasswordChangeParams,
+  type RegisterParams,
+  type User,
+} from '../schemas/auth.ts';
 import { APIResource } from './resource.ts';
+import { Sessions } from './sessions.ts';
 
 /** `/api/v1/auth`: accounts and access tokens. */
 export class Auth extends APIResource {
+  /** `/auth/sessions`: the account's signed-in sessions (needs a session, not an API key). */
+  readonly sessions: Sessions;
+
+  /** @internal */
+  constructor(client: MetisClient) {
+    super(client);
+    this.sessions = new Sessions(client);
+  }
+
   /**
    * Creates an account (`POST /auth/register`) and stores the returned access token in the client, so the next calls
    * are authenticated. Throws `PermissionDeniedError` (`registration_closed`) or `ConflictError` (`email_taken`).
@@ -36,16 +56,20 @@ export class Auth extends APIResource {
   }
 
   /**
-   * Changes the password (`PUT /auth/password`). The token in use keeps working; every other token of the user is
-   * revoked. A wrong current password is a `BadRequestError` whose `details[0].path` is `current_password`.
+   * Changes the password (`PUT /auth/password`). The token in use keeps working; every other token and every API key
+   * of the user is revoked. A wrong current password is a `BadRequestError` whose `details[0].path` is
+   * `current_password`. Needs a session (an API key gets `PermissionDeniedError` `insufficient_scope`).
    */
   changePassword(params: PasswordChangeParams, options?: RequestOptions): Promise<void> {
     return this.client.request({ ...options, method: 'put', path: '/auth/password', body: params });
   }
 
-  /** Deletes the account and everything it owns (`DELETE /auth/profile`), then forgets the token. */
-  async deleteAccount(options?: RequestOptions): Promise<void> {
-    await this.client.request({ ...options, method: 'delete', path: '/auth/profile' });
+  /**
+   * Deletes the account and everything it owns (`DELETE /auth/profile`), then forgets the token. Asks for the password
+   * again: a wrong one is a `BadRequestError` whose `details[0].path` is `password`. Needs a session.
+   */
+  async deleteAccount(params: AccountDeleteParams, options?: RequestOptions): Promise<void> {
+    await this.client.request({ ...options, method: 'delete', path: '/auth/profile', body: params });
     this.client.setToken(undefined);
   }
 }

@@ -50,6 +50,11 @@ const agentConfigShape = {
   secrets: z._default(z.array(EnvNameSchema).check(z.maxLength(50)), () => []),
   /** Sandboxes kept started for this agent's next conversations while it runs. */
   warm_pool_size: z._default(z.number().check(z.int(), z.gte(0), z.lte(10)), 1),
+  /**
+   * Tokens (prompt + completion) a conversation of this agent may use in all; a run that reaches it ends with reason
+   * `budget`, and the conversation takes no more runs. Absent: no budget.
+   */
+  max_budget_tokens: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1_000_000_000_000))),
   /** A conversation's sandbox is stopped after this long without activity (its files are kept). */
   idle_timeout_seconds: z._default(z.number().check(z.int(), z.gte(30), z.lte(7 * 24 * 3600)), DEFAULT_IDLE_TIMEOUT_SECONDS),
   /** An LLM call that receives nothing for this long ends as `llm_timeout` (retried). Absent → the user's setting. */

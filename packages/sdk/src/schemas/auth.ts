@@ -3,9 +3,12 @@ import { IdSchema, TimestampSchema } from './common.ts';
 
 const utf8Bytes = (value: string) => new TextEncoder().encode(value).length;
 
+/** Shortest password the server accepts (it also refuses the most common passwords, a list only it holds). */
+export const MIN_PASSWORD_LENGTH = 10;
+
 /** bcrypt reads at most 72 bytes: a longer password would be silently truncated, so it is refused. */
 export const PasswordSchema = z.string().check(
-  z.minLength(8, 'must be at least 8 characters'),
+  z.minLength(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`),
   z.refine((value) => utf8Bytes(value) <= 72, 'must be at most 72 bytes in UTF-8'),
 );
 
@@ -45,3 +48,27 @@ export const AuthTokenSchema = z.object({
   user: UserSchema,
 });
 export type AuthToken = z.infer<typeof AuthTokenSchema>;
+
+/** `DELETE /auth/profile`: deleting the account asks for the password again. */
+export const AccountDeleteParamsSchema = z.strictObject({
+  password: z.string().check(z.maxLength(1024)),
+});
+export type AccountDeleteParams = z.infer<typeof AccountDeleteParamsSchema>;
+
+/**
+ * One signed-in session (an access token's `jti`), as `GET /auth/sessions` lists them: only live ones (not revoked,
+ * not expired). `current` marks the session of the request; `ip` and `user_agent` are those of the login.
+ */
+export const SessionSchema = z.object({
+  id: IdSchema,
+  created_at: TimestampSchema,
+  expires_at: TimestampSchema,
+  ip: z.nullable(z.string()),
+  user_agent: z.nullable(z.string()),
+  current: z.boolean(),
+});
+export type Session = z.infer<typeof SessionSchema>;
+
+/** `GET /auth/sessions`: every live session of the account (a handful: no pages). */
+export const SessionListSchema = z.object({ data: z.array(SessionSchema) });
+export type SessionList = z.infer<typeof SessionListSchema>;

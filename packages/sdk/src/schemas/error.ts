@@ -52,9 +52,19 @@ export const ErrorCode = {
   idempotencyKeyReused: 'idempotency_key_reused',
   idempotencyKeyInProgress: 'idempotency_key_in_progress',
   rateLimited: 'rate_limited',
+  insufficientScope: 'insufficient_scope',
+  quotaExceeded: 'quota_exceeded',
   internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** Every code of `ErrorCode`, e.g. for a message catalogue that must cover them all. */
 export const ERROR_CODES: readonly ErrorCode[] = Object.values(ErrorCode);
+
+/**
+ * Per-user limits the operator sets (`QUOTA_*`), named by `quota` in a 429 `quota_exceeded` answer (beside `limit` and
+ * `current`): running sandboxes (warm pools included), agents, concurrent runs, open event streams, an agent's
+ * `idle_timeout_seconds` and `warm_pool_size`, a conversation's workspace size in bytes and its number of events.
+ */
+export const QUOTAS = ['sandboxes', 'agents', 'runs', 'streams', 'idle_timeout_seconds', 'warm_pool_size', 'workspace_bytes', 'events'] as const;
+export type Quota = (typeof QUOTAS)[number];

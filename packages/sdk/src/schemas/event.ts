@@ -18,7 +18,8 @@ export type ConversationState = z.infer<typeof ConversationStateSchema>;
  * - `error`: the code of the error event stored just before it (`interrupted`, `max_iterations`, `stuck`, `llm_auth`,
  *   `llm_error`, `llm_timeout`, `llm_context_length`, `llm_not_configured`, `egress_refused` (the LLM's address is one
  *   the server does not connect to for users), `sandbox_error`, `agent_start_failed` (messages that waited for the
- *   agent, whose start failed), `internal_error`).
+ *   agent, whose start failed), `internal_error`, `budget` — the conversation used the agent's `max_budget_tokens` — and
+ *   `quota_exceeded` — a per-user limit of the server).
  * Newer servers may add reasons: responses accept any string (see `openEnum`).
  */
 export const STATE_REASONS = [
@@ -41,6 +42,8 @@ export const STATE_REASONS = [
   'sandbox_error',
   'agent_start_failed',
   'internal_error',
+  'budget',
+  'quota_exceeded',
 ] as const;
 export const StateReasonSchema = z.enum(STATE_REASONS);
 export type StateReason = z.infer<typeof StateReasonSchema>;
@@ -67,6 +70,8 @@ export const EVENT_ERROR_CODES = [
   'sandbox_error',
   'agent_start_failed',
   'internal_error',
+  'budget',
+  'quota_exceeded',
 ] as const;
 export const EventErrorCodeSchema = z.enum(EVENT_ERROR_CODES);
 export type EventErrorCode = z.infer<typeof EventErrorCodeSchema>;
@@ -225,6 +230,26 @@ export type OutputEvent = z.infer<typeof OutputEventSchema>;
 export const EphemeralEventSchema = z.discriminatedUnion('type', [DeltaEventSchema, ReasoningDeltaEventSchema, OutputEventSchema]);
 export type EphemeralEvent = z.infer<typeof EphemeralEventSchema>;
 
+/**
+ * Why the server ended an event stream: its session or API key was revoked (logout, password change, deleted key or
+ * account), its token expired, or the stream reached the server's `SSE_MAX_AGE_SECONDS`. Only `stream_max_age` is
+ * worth a reconnect (with `Last-Event-ID`); the others need new credentials.
+ */
+export const STREAM_END_CODES = ['token_revoked', 'token_expired', 'stream_max_age'] as const;
+export type StreamEndCode = (typeof STREAM_END_CODES)[number];
+
+/**
+ * Ephemeral, the last event of a stream the server ends on its own: no `id`, no `seq`, never stored. The connection
+ * closes right after it.
+ */
+export const StreamEndEventSchema = z.object({
+  type: z.literal('stream_end'),
+  conversation_id: IdSchema,
+  code: openEnum(STREAM_END_CODES),
+  message: z.string(),
+});
+export type StreamEndEvent = z.infer<typeof StreamEndEventSchema>;
+
 /** Anything a conversation's stream can carry. */
 export const StreamEventSchema = z.discriminatedUnion('type', [
   MessageEventSchema,
@@ -235,5 +260,6 @@ export const StreamEventSchema = z.discriminatedUnion('type', [
   DeltaEventSchema,
   ReasoningDeltaEventSchema,
   OutputEventSchema,
+  StreamEndEventSchema,
 ]);
 export type StreamEvent = z.infer<typeof StreamEventSchema>;

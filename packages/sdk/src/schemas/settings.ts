@@ -87,9 +87,25 @@ export const SecretCreateParamsSchema = z.strictObject({
 });
 export type SecretCreateParams = z.input<typeof SecretCreateParamsSchema>;
 
+/**
+ * What an API key may do. `read`: GET routes and LLM tests; `run`: `read` plus conversations, messages, stop, confirm
+ * and files; `manage`: `run` plus agents, settings and secrets; `embed:mint`: only minting embed tokens. Managing API
+ * keys, sessions, the password and the account needs a session (a login), never a key. The OpenAPI document gives
+ * each operation's scope (`x-required-scope`).
+ */
+export const API_KEY_SCOPES = ['read', 'run', 'manage', 'embed:mint'] as const;
+export const ApiKeyScopeSchema = z.enum(API_KEY_SCOPES);
+export type ApiKeyScope = z.infer<typeof ApiKeyScopeSchema>;
+
+/** What an operation needs: one of the key scopes, or `session` (a login's access token; no key may). */
+export type RequiredScope = ApiKeyScope | 'session';
+
 export const ApiKeySchema = z.object({
   id: IdSchema,
   name: z.string(),
+  scopes: z.array(openEnum(API_KEY_SCOPES)),
+  /** The agents the key is restricted to (their conversations included), or null for all of the user's. */
+  agent_ids: z.nullable(z.array(IdSchema)),
   /** The first characters of the key, to recognise it. */
   prefix: z.string(),
   created_at: TimestampSchema,
@@ -107,6 +123,10 @@ export type ApiKeyCreated = z.infer<typeof ApiKeyCreatedSchema>;
 
 export const ApiKeyCreateParamsSchema = z.strictObject({
   name: z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
+  /** Required: at least one scope (see `API_KEY_SCOPES`). */
+  scopes: z.array(ApiKeyScopeSchema).check(z.minLength(1), z.maxLength(API_KEY_SCOPES.length)),
+  /** Restricts the key to these agents of yours and their conversations; absent or null: all of them. */
+  agent_ids: z.optional(z.nullable(z.array(IdSchema).check(z.minLength(1), z.maxLength(100)))),
   expires_in_days: z.optional(z.nullable(z.number().check(z.int(), z.gte(1), z.lte(3650)))),
 });
 export type ApiKeyCreateParams = z.input<typeof ApiKeyCreateParamsSchema>;

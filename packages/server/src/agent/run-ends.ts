@@ -10,8 +10,11 @@ export interface RunEnd {
   error?: { code: EventErrorCode; message: string };
 }
 
-/** Why a run's abort signal fired: the user's stop, or this server shutting down. */
-export type RunAbortReason = 'user_stop' | 'interrupted';
+/**
+ * Why a run's abort signal fired: the user's stop, this server shutting down, the conversation's token budget used up,
+ * or its log full (`QUOTA_EVENTS_PER_CONVERSATION`).
+ */
+export type RunAbortReason = 'user_stop' | 'interrupted' | 'budget' | 'quota_exceeded';
 
 /** The codes an LLM failure may end a run with. */
 export type LlmFailureCode = Extract<EventErrorCode, 'llm_auth' | 'llm_error' | 'llm_timeout' | 'llm_context_length' | 'egress_refused'>;
@@ -38,8 +41,20 @@ export const userStopped = (): RunEnd => ({ state: 'stopped', reason: 'user_stop
  */
 export const interrupted = (): RunEnd => failed('interrupted', 'The server stopped while the agent was working; send a message to continue.');
 
+/** The conversation used the agent's `max_budget_tokens` (prompt + completion tokens of every call so far). */
+export const budgetExhausted = (budget?: number): RunEnd =>
+  failed('budget', `The conversation used its token budget${budget === undefined ? '' : ` of ${budget} tokens`} (the agent's max_budget_tokens).`);
+
+/** A per-user limit of the server stopped the run (running sandboxes, events per conversation). */
+export const quotaExceeded = (message: string): RunEnd => failed('quota_exceeded', message);
+
 /** A run aborted through its signal ends as the reason says. */
-export const aborted = (reason: unknown): RunEnd => (reason === 'interrupted' ? interrupted() : userStopped());
+export function aborted(reason: unknown): RunEnd {
+  if (reason === 'interrupted') return interrupted();
+  if (reason === 'budget') return budgetExhausted();
+  if (reason === 'quota_exceeded') return quotaExceeded('The conversation holds the most events this server allows; start a new conversation.');
+  return userStopped();
+}
 
 export const maxIterationsReached = (limit: number): RunEnd =>
   failed('max_iterations', `The agent reached its limit of ${limit} iterations without finishing.`);
@@ -53,9 +68,10 @@ export const llmFailure = (code: LlmFailureCode, message: string): RunEnd => fai
 /** The run's LLM endpoint cannot be resolved (no model, URL or key). */
 export const llmNotConfigured = (message: string): RunEnd => failed('llm_not_configured', message);
 
-/** The sandbox could not be reached or failed under a command. */
+/** The sandbox could not be reached or failed under a command; a refused one (the user's sandbox quota) ends as `quota_exceeded`. */
 export function sandboxFailure(err: unknown): RunEnd {
   const code = (err as { code?: unknown }).code;
+  if (code === 'quota_exceeded') return quotaExceeded(describe(err));
   return failed('sandbox_error', `The sandbox failed (${typeof code === 'string' ? `${code}: ` : ''}${describe(err)})`);
 }
 

@@ -8,14 +8,20 @@ export const CONTROL_CHANNEL = 'metis_control';
 
 /**
  * Messages from one server process to all of them (itself included), for work that lives in whichever process holds
- * it: `stop_conversation` (the process running it aborts the run), `stop_agent` (every run of the agent),
- * `agent_status` (an agent's start or stop finished and its status is stored: runs waiting for it go on or end). Each
+ * it: `stop_conversation` (the process running it aborts the run), `stop_agent` (every run of the agent, and its warm
+ * pool), `agent_status` (an agent's start or stop finished and its status is stored: runs waiting for it go on or end),
+ * `revoke_session` / `revoke_api_key` / `revoke_user` (open event streams on those credentials end with
+ * `stream_end`), `remove_user_sandboxes` (an account is deleted: its runs stop, its pools and sandboxes go). Each
  * kind is a zod schema here; a new kind is one more member of the union and a handler registered with `on`.
  */
 export const ControlMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('stop_conversation'), conversation_id: z.string() }),
   z.object({ kind: z.literal('stop_agent'), agent_id: z.string() }),
   z.object({ kind: z.literal('agent_status'), agent_id: z.string() }),
+  z.object({ kind: z.literal('revoke_session'), session_id: z.string() }),
+  z.object({ kind: z.literal('revoke_api_key'), api_key_id: z.string() }),
+  z.object({ kind: z.literal('revoke_user'), user_id: z.string(), except_session_id: z.nullable(z.string()) }),
+  z.object({ kind: z.literal('remove_user_sandboxes'), user_id: z.string() }),
 ]);
 export type ControlMessage = z.infer<typeof ControlMessageSchema>;
 export type ControlKind = ControlMessage['kind'];

@@ -18,6 +18,9 @@ export const ConversationEntity = defineEntity({
     completionTokens: p.integer(),
     /** LLM calls made for this conversation (each one is a row of `llm_calls`). */
     llmCalls: p.integer(),
+    /** Size of the workspace in bytes at its last measurement (after a run), null before the first. */
+    workspaceBytes: p.bigint('number').nullable(),
+    workspaceMeasuredAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p
       .datetime()

@@ -8,6 +8,8 @@ export const IdempotencyKeyEntity = defineEntity({
     scope: p.text().primary(),
     key: p.text().primary(),
     requestHash: p.text(),
+    /** The caller, when authenticated (the row goes with the account). */
+    userId: p.uuid().nullable(),
     status: p.integer().nullable(),
     /** The JSON answer, AES-256-GCM encrypted (it may hold credentials). */
     responseBody: p.text().nullable(),

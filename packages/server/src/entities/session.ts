@@ -10,6 +10,9 @@ export const SessionEntity = defineEntity({
     createdAt: p.datetime().onCreate(() => new Date()),
     expiresAt: p.datetime(),
     revokedAt: p.datetime().nullable(),
+    /** Client IP and `User-Agent` of the login (shown in the session list). */
+    ip: p.text().nullable(),
+    userAgent: p.text().nullable(),
   },
 });
 export type Session = InferEntity<typeof SessionEntity>;

@@ -1,4 +1,5 @@
 import type { z } from 'zod/mini';
+import type { RequiredScope } from '@metisai/sdk/schemas';
 import type { AppContext } from './app-state.ts';
 
 type Schema = z.ZodMiniType;
@@ -13,6 +14,17 @@ export interface EndpointResponse {
   alternatives?: { contentType: string; schema?: Schema }[];
 }
 
+/**
+ * How a route meets an API key restricted to some agents (`agent_ids`), checked before the handler runs:
+ * - `agent`: the path's `:id` is an agent, which must be one of them (else 404, as if it were not the user's);
+ * - `conversation`: the path's `:id` is a conversation, whose agent must be one of them (else 404);
+ * - `body`: the body's `agent_id` must be one of them (else 404);
+ * - `filtered`: the handler lists only what belongs to them (it passes `principal.agentIds` to the service);
+ * - `any`: the route concerns no agent's resources (the caller's profile).
+ * Without it, a restricted key gets 403 `insufficient_scope`: the route reaches resources of every agent.
+ */
+export type AgentAccess = 'agent' | 'conversation' | 'body' | 'filtered' | 'any';
+
 /** One route: what it takes and answers (validation and the OpenAPI document come from here) and its handler. */
 export interface Endpoint<B extends Schema | undefined = Schema | undefined, Q extends Schema | undefined = Schema | undefined> {
   method: 'get' | 'post' | 'put' | 'delete';
@@ -22,6 +34,13 @@ export interface Endpoint<B extends Schema | undefined = Schema | undefined, Q e
   tag: string;
   /** Public routes take no credentials. */
   isPublic?: boolean;
+  /**
+   * What the caller needs (every non-public route names it): a key scope, or `session` (no API key may). Enforced in
+   * one place, `http/routes/index.ts`, and shown in the OpenAPI document (`x-required-scope`).
+   */
+  scope?: RequiredScope;
+  /** How an API key restricted to some agents may use the route (see `AgentAccess`). */
+  agentAccess?: AgentAccess;
   body?: B;
   query?: Q;
   responses: Record<number, EndpointResponse>;

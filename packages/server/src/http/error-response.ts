@@ -8,6 +8,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   PermissionDeniedError,
+  QuotaExceededError,
   RateLimitedError,
   UnprocessableError,
   UnsupportedMediaTypeError,
@@ -25,6 +26,7 @@ const STATUS_OF: ReadonlyArray<[abstract new (...args: never[]) => DomainError, 
   [UnsupportedMediaTypeError, 415],
   [UnprocessableError, 422],
   [RateLimitedError, 429],
+  [QuotaExceededError, 429],
 ];
 
 /** Errors of Koa's own helpers (`ctx.throw`, koa-jwt, the body parser) carry an HTTP status. */

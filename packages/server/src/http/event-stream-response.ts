@@ -1,18 +1,33 @@
+import type { StreamEndCode, StreamEndEvent } from '@metisai/sdk/schemas';
 import type { AppContext } from './app-state.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import { SseStream } from '../events/sse-stream.ts';
+import type { OpenStreams } from './open-streams.ts';
 
 export interface StreamEventsOptions {
   conversationId: string;
   /** Replay stored events with `seq > after`, then stream live. */
   after: number;
   heartbeatSeconds: number;
+  /** The stream ends with `stream_end` / `stream_max_age` after this long (the client reconnects). */
+  maxAgeSeconds: number;
+  /** The streams of this process, which revocations end. */
+  registry: OpenStreams;
+  /** Are the credentials still good? Asked once the stream is registered, to close the race with a revocation. */
+  isStillAuthorized: () => Promise<boolean>;
+  /** Called once when the stream is over, however it ended. */
+  onClose?: () => void;
 }
+
+/** Longest `setTimeout` delay Node accepts; later expiries are caught by the max age first. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Answers the request with a server-sent events stream of the conversation: headers go out at once, events are
- * written unbuffered, and the subscription ends when the client goes away or the bus closes (server shutdown).
- * Call it after every check that can fail: from here on the status is 200.
+ * written unbuffered, and the subscription ends when the client goes away, the bus closes (server shutdown), or the
+ * server ends the stream with a final `stream_end` event: its credentials were revoked (`token_revoked`, through the
+ * registry), its token expired (`token_expired`), or it reached `maxAgeSeconds` (`stream_max_age`). Call it after
+ * every check that can fail: from here on the status is 200.
  */
 export function streamEvents(ctx: AppContext, bus: EventBus, options: StreamEventsOptions): void {
   const socket = ctx.req.socket;
@@ -32,6 +47,13 @@ export function streamEvents(ctx: AppContext, bus: EventBus, options: StreamEven
   ctx.respond = false;
   ctx.res.flushHeaders();
   const sse = new SseStream(ctx.res, options.heartbeatSeconds * 1000);
+  const principal = ctx.state.principal;
+  const end = (code: StreamEndCode, message: string) => {
+    if (sse.isClosed) return;
+    const event: StreamEndEvent = { type: 'stream_end', conversation_id: options.conversationId, code, message };
+    sse.send(event);
+    sse.end();
+  };
   const subscription = bus.subscribe(options.conversationId, {
     after: options.after,
     onEvent: (event) => sse.send(event),
@@ -40,5 +62,24 @@ export function streamEvents(ctx: AppContext, bus: EventBus, options: StreamEven
       sse.end();
     },
   });
-  sse.onClose = () => subscription.close();
+  const forget = options.registry.add({ principal, end });
+  const maxAgeMs = options.maxAgeSeconds * 1000;
+  const expiresInMs = principal.expiresAt ? principal.expiresAt.getTime() - Date.now() : Number.POSITIVE_INFINITY;
+  const timer =
+    expiresInMs <= maxAgeMs
+      ? setTimeout(() => end('token_expired', 'The access token of this stream expired'), Math.max(0, Math.min(expiresInMs, MAX_TIMER_MS)))
+      : setTimeout(() => end('stream_max_age', 'The stream reached its maximum age; reconnect with Last-Event-ID'), Math.min(maxAgeMs, MAX_TIMER_MS));
+  sse.onClose = () => {
+    clearTimeout(timer);
+    forget();
+    subscription.close();
+    options.onClose?.();
+  };
+  // A revocation that came between the credential check and the registration above would be missed: check again.
+  options.isStillAuthorized().then(
+    (isAuthorized) => {
+      if (!isAuthorized) end('token_revoked', 'The credentials of this stream were revoked');
+    },
+    (error: unknown) => ctx.state.log.warn({ err: error }, 'could not recheck the credentials of an event stream'),
+  );
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod/mini';
+import { describeScope } from '../security/scopes.ts';
 import type { Endpoint } from './endpoint.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -41,8 +42,24 @@ export function buildOpenApi(endpoints: Endpoint[], version: string) {
         },
       ]),
     );
+    const access = endpoint.scope
+      ? {
+          description: [
+            describeScope(endpoint.scope),
+            endpoint.agentAccess && endpoint.agentAccess !== 'any'
+              ? 'A key restricted to some agents (`agent_ids`) reaches only theirs.'
+              : endpoint.agentAccess === 'any'
+                ? ''
+                : 'Keys restricted to some agents (`agent_ids`) are refused.',
+          ]
+            .filter(Boolean)
+            .join(' '),
+          'x-required-scope': endpoint.scope,
+        }
+      : {};
     (paths[path] ??= {})[endpoint.method] = {
       summary: endpoint.summary,
+      ...access,
       tags: [endpoint.tag],
       operationId: `${endpoint.method}${endpoint.path.replace(/[/:-](\w)/g, (_, c: string) => c.toUpperCase())}`,
       ...(endpoint.isPublic ? { security: [] } : {}),
@@ -55,7 +72,18 @@ export function buildOpenApi(endpoints: Endpoint[], version: string) {
     openapi: '3.1.0',
     info: { title: 'MetisAI API', version, description: 'Accounts, agents, conversations and their events.' },
     servers: [{ url: '/' }],
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A session JWT from /auth/login or an API key (metis_…)' } } },
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A session JWT from /auth/login or an API key (metis_…). Key scopes: `read` (GET routes, LLM tests), `run` (read + conversations, ' +
+            'messages, stop, confirm, files), `manage` (run + agents, settings, secrets), `embed:mint` (only minting embed tokens). ' +
+            'API keys, sessions, the password and the account need a session. Each operation names its scope in `x-required-scope`.',
+        },
+      },
+    },
     security: [{ bearer: [] }],
     paths,
   };

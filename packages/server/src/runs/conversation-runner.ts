@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Sandbox } from '@metisai/sandbox';
 import { ErrorCode, type Event as EventJson } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
 import { type AgentEmitter, type ConfirmationDecision, type RunAbortReason, type RunEnd, runConversation, runEnds } from '../agent/index.ts';
@@ -9,6 +10,7 @@ import { ConflictError, LlmNotConfiguredError } from '../errors.ts';
 import { appendEvent, appendEvents, listEvents, publishEphemeral } from '../events/event-log.ts';
 import { agentRefusal } from '../services/agents.ts';
 import type { ConversationRuns } from '../services/conversations.ts';
+import type { QuotaService } from '../services/quotas.ts';
 import type { RunSettingsService } from '../services/run-settings.ts';
 import type { UsageService } from '../services/usage.ts';
 import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
@@ -23,10 +25,13 @@ export interface ConversationRunnerDeps {
   sandboxes: SandboxManager;
   runSettings: RunSettingsService;
   usage: UsageService;
+  /** Concurrent runs, events per conversation and workspace size. */
+  quotas: QuotaService;
 }
 
 interface ActiveRun {
   controller: AbortController;
+  userId: string;
   /** Known once the run's settings are resolved (at once for a run that waits for its agent). */
   agentId: string | null;
   done: Promise<void>;
@@ -74,22 +79,27 @@ export class ConversationRunner implements ConversationRuns {
   /**
    * Stores the user's message and `state: running` in one transaction, then runs; while the agent is `starting`, the
    * state's reason is `waiting_for_agent` and the run waits for it. 409 `conversation_busy` while a run goes on — but a
-   * message to a conversation whose run still waits for its agent joins that run.
+   * message to a conversation whose run still waits for its agent joins that run. 429 `quota_exceeded` when the user
+   * runs the most conversations allowed at once, the log holds the most events allowed, or the workspace measured over
+   * its limit.
    */
   async postMessage(em: EntityManager, conversation: Conversation, content: string): Promise<EventJson> {
     try {
       return await this.#deps.runLock.withRunLock(conversation.id, async (held) => {
         // Read under the lock: the caller's copy may predate the end of the previous run. Still `running` with the lock
         // free means the process that ran it died.
-        const stale = (await this.#currentState(em, conversation.id)) === 'running' ? runEnds.runEndEvents(runEnds.interrupted()) : [];
+        const current = await this.#current(em, conversation.id);
+        this.#deps.quotas.checkEventCount(current);
+        this.#deps.quotas.checkWorkspace(current);
+        const stale = current.state === 'running' ? runEnds.runEndEvents(runEnds.interrupted()) : [];
         // Read again under the lock too: the agent's start may have ended since the caller looked.
         const waitFor = conversation.agentId ? await this.#waitsForAgent(em, conversation.agentId) : null;
-        const stored = await appendEvents(em, conversation.id, [
+        const stored = await this.#startRunning(em, conversation, [
           ...stale,
           { type: 'message', role: 'user', content },
           { type: 'state', state: 'running', reason: waitFor ? WAITING_FOR_AGENT : null },
         ]);
-        held.keepUntil(this.#start(conversation.id, undefined, waitFor));
+        held.keepUntil(this.#start(conversation, undefined, waitFor));
         return stored.at(-2)!;
       });
     } catch (error) {
@@ -113,8 +123,8 @@ export class ConversationRunner implements ConversationRuns {
       // Checked again under the lock: a concurrent confirm may have resumed (and ended) the run meanwhile.
       const state = await this.#currentState(em, conversation.id);
       if (state !== 'awaiting_confirmation') throw nothingTo('confirm', state);
-      await appendEvent(em, conversation.id, { type: 'state', state: 'running', reason: approve ? 'user_approve' : 'user_reject' });
-      held.keepUntil(this.#start(conversation.id, approve ? 'approve' : 'reject', null));
+      await this.#startRunning(em, conversation, [{ type: 'state', state: 'running', reason: approve ? 'user_approve' : 'user_reject' }]);
+      held.keepUntil(this.#start(conversation, approve ? 'approve' : 'reject', null));
     });
   }
 
@@ -135,6 +145,13 @@ export class ConversationRunner implements ConversationRuns {
       if (state !== 'running' && state !== 'awaiting_confirmation') throw nothingTo('stop', state);
       await appendEvents(em, conversation.id, runEnds.runEndEvents(runEnds.userStopped()));
     });
+  }
+
+  /** Aborts the runs of a user's conversations in this process (their account is going) and waits for them to end. */
+  async stopUserRunsHere(userId: string): Promise<void> {
+    const runs = [...this.#active.values()].filter((run) => run.userId === userId);
+    for (const run of runs) run.controller.abort('user_stop' satisfies RunAbortReason);
+    await Promise.allSettled(runs.map((run) => run.done));
   }
 
   /** Aborts the runs of an agent being stopped or deleted, in this process. */
@@ -169,11 +186,24 @@ export class ConversationRunner implements ConversationRuns {
   }
 
   /**
+   * Appends the events that put the conversation in `running`, in one transaction with the check that the user runs
+   * fewer conversations than allowed (under their `runs` lock, so two processes cannot both take the last place).
+   */
+  #startRunning(em: EntityManager, conversation: Conversation, inputs: Parameters<typeof appendEvents>[2]): Promise<EventJson[]> {
+    return em.transactional(async (tx) => {
+      await this.#deps.quotas.lock(tx, 'runs', conversation.userId);
+      await this.#deps.quotas.checkRunCount(tx, conversation.userId, conversation.id);
+      return appendEvents(tx, conversation.id, inputs);
+    });
+  }
+
+  /**
    * Starts the run in the background; resolves when it is over (the caller's lock is released then). `waitFor`: the
    * agent whose start the run waits for first.
    */
-  #start(conversationId: string, decision: ConfirmationDecision | undefined, waitFor: string | null): Promise<void> {
-    const entry: ActiveRun = { controller: new AbortController(), agentId: waitFor, done: Promise.resolve() };
+  #start(conversation: Conversation, decision: ConfirmationDecision | undefined, waitFor: string | null): Promise<void> {
+    const conversationId = conversation.id;
+    const entry: ActiveRun = { controller: new AbortController(), userId: conversation.userId, agentId: waitFor, done: Promise.resolve() };
     this.#active.set(conversationId, entry);
     entry.done = this.#run(conversationId, decision, entry, waitFor)
       .catch((error: unknown) => this.#deps.logger.error({ err: error, conversationId }, 'run crashed'))
@@ -208,8 +238,16 @@ export class ConversationRunner implements ConversationRuns {
       return;
     }
     entry.agentId = settings.agentId;
+    const budget = settings.maxBudgetTokens;
+    const used = () => conversation.promptTokens + conversation.completionTokens;
+    if (budget !== undefined && used() >= budget) {
+      await appendEvents(em, conversationId, runEnds.runEndEvents(runEnds.budgetExhausted(budget)));
+      return;
+    }
     const history = (await listEvents(em, conversationId, {})).data;
     let output: Promise<void> = Promise.resolve();
+    let acquired: Sandbox | undefined;
+    let recorded = used();
     try {
       await runConversation({
         llm: settings.llm,
@@ -222,10 +260,11 @@ export class ConversationRunner implements ConversationRuns {
         history,
         decision,
         signal: entry.controller.signal,
-        emitter: this.#emitter(conversationId),
+        emitter: this.#emitter(conversationId, entry.controller),
         sandbox: async () => {
           const sandbox = await this.#deps.sandboxes.acquire({
             conversationId,
+            userId: conversation.userId,
             sandboxId: conversation.sandboxId ?? null,
             agentId: settings.agentId,
             image: settings.sandboxImage,
@@ -234,6 +273,7 @@ export class ConversationRunner implements ConversationRuns {
             idleTimeoutSeconds: settings.idleTimeoutSeconds,
           });
           if (sandbox.id !== conversation.sandboxId) await em.nativeUpdate(ConversationEntity, { id: conversationId }, { sandboxId: sandbox.id });
+          acquired = sandbox;
           return sandbox;
         },
         // A long command's output streams live while it runs (the observation stores it whole at the end).
@@ -243,21 +283,61 @@ export class ConversationRunner implements ConversationRuns {
             .then(() => publishEphemeral(em, { type: 'output', conversation_id: conversationId, tool_call_id: toolCallId, content: chunk }))
             .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'command output not published'));
         },
-        onUsage: (usage) =>
-          this.#deps.usage
+        onUsage: (usage) => {
+          // The budget is checked against the conversation's recorded total: the run stops once it is reached.
+          recorded += usage.prompt_tokens + usage.completion_tokens;
+          if (budget !== undefined && recorded >= budget) entry.controller.abort('budget' satisfies RunAbortReason);
+          return this.#deps.usage
             .record(em.fork(), conversationId, settings.llm.model, usage)
-            .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'usage not recorded')),
+            .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'usage not recorded'));
+        },
       });
     } finally {
+      if (acquired && entry.controller.signal.reason !== 'interrupted') await this.#measureWorkspace(em, conversationId, acquired);
       this.#deps.sandboxes.release(conversationId, settings.idleTimeoutSeconds);
     }
   }
 
-  /** Stores (and announces) the loop's events; a `state` event also sets the conversation's state (see `appendEvents`). */
-  #emitter(conversationId: string): AgentEmitter {
+  /**
+   * Measures the workspace after a run (`du -sb` in the sandbox's shell, free now that the run is over) and stores it
+   * on the conversation: the next message is refused when it is over `QUOTA_WORKSPACE_BYTES`. A measurement that
+   * cannot be made (a command still running in the background, a sandbox gone) is skipped and logged.
+   */
+  async #measureWorkspace(em: EntityManager, conversationId: string, sandbox: Sandbox): Promise<void> {
+    try {
+      const workdir = `'${sandbox.workdir.replaceAll("'", "'\\''")}'`;
+      const result = await sandbox.shell.execute({ command: `du -sb -- ${workdir} 2>/dev/null | cut -f1`, timeout: 60 });
+      const bytes = Number(/^\s*(\d+)\s*$/m.exec(result.output)?.[1]);
+      if (result.status !== 'completed' || !Number.isSafeInteger(bytes)) {
+        this.#deps.logger.warn({ conversationId, status: result.status }, 'workspace size not measured');
+        return;
+      }
+      await em.fork().nativeUpdate(ConversationEntity, { id: conversationId }, { workspaceBytes: bytes, workspaceMeasuredAt: new Date() });
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, conversationId }, 'workspace size not measured');
+    }
+  }
+
+  /**
+   * Stores (and announces) the loop's events; a `state` event also sets the conversation's state (see `appendEvents`).
+   * Once the log holds `QUOTA_EVENTS_PER_CONVERSATION` events the run is aborted: it ends cleanly with
+   * `quota_exceeded`, writing only what ends it (the running command's observation, the error and the final state).
+   */
+  #emitter(conversationId: string, controller: AbortController): AgentEmitter {
     const em = this.#deps.orm.em.fork();
+    const limit = this.#deps.quotas.limits.eventsPerConversation;
     return {
-      emit: (input) => appendEvent(em, conversationId, input),
+      emit: async (input) => {
+        const event = await appendEvent(em, conversationId, input);
+        if (event.seq >= limit && !controller.signal.aborted) {
+          this.#deps.logger.warn(
+            { security_event: 'quota_exceeded', conversation_id: conversationId, quota: 'events', limit, current: event.seq },
+            'security: quota_exceeded',
+          );
+          controller.abort('quota_exceeded' satisfies RunAbortReason);
+        }
+        return event;
+      },
       emitDelta: (delta) => publishEphemeral(em, { type: 'delta', conversation_id: conversationId, ...delta }),
       emitReasoningDelta: (delta) => publishEphemeral(em, { type: 'reasoning_delta', conversation_id: conversationId, ...delta }),
     };
@@ -346,8 +426,14 @@ export class ConversationRunner implements ConversationRuns {
         [conversationId],
       );
       if (last?.reason !== WAITING_FOR_AGENT) return null;
+      this.#deps.quotas.checkEventCount(await tx.findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['lastSeq'] }));
       return appendEvent(tx, conversationId, { type: 'message', role: 'user', content });
     });
+  }
+
+  /** The conversation's committed state, `last_seq` and workspace size, read now. */
+  async #current(em: EntityManager, conversationId: string): Promise<Pick<Conversation, 'state' | 'lastSeq' | 'workspaceBytes'>> {
+    return em.fork().findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['state', 'lastSeq', 'workspaceBytes'] });
   }
 
   /** The conversation's committed state, read now. */

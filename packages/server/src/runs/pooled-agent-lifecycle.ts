@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ControlChannel } from '../control/control-channel.ts';
 import type { Agent } from '../entities/index.ts';
 import { describeImageBuild } from '../sandboxes/image-build.ts';
 import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
@@ -7,17 +8,25 @@ import type { RunRecovery } from './run-recovery.ts';
 
 /**
  * Starting an agent checks its config, waits for its sandbox image when the server builds it (showing the build's
- * progress on the agent) and pre-warms `warm_pool_size` sandboxes for its next conversations; stopping it stops its
- * runs in every process and removes its pool here.
+ * progress on the agent) and pre-warms `warm_pool_size` sandboxes for its next conversations (they count against the
+ * user's sandbox quota); stopping it stops its runs and removes its pool in every process (`stop_agent`).
  */
 export class PooledAgentLifecycle implements AgentLifecycle {
   readonly #checks = new ConfigCheck();
   readonly #sandboxes: SandboxManager;
   readonly #recovery: RunRecovery;
 
-  constructor(sandboxes: SandboxManager, recovery: RunRecovery) {
+  readonly #unsubscribe: () => void;
+
+  constructor(sandboxes: SandboxManager, recovery: RunRecovery, control: ControlChannel) {
     this.#sandboxes = sandboxes;
     this.#recovery = recovery;
+    // The pool may live in another process than the one that stops the agent.
+    this.#unsubscribe = control.on('stop_agent', ({ agent_id }) => void sandboxes.closePool(agent_id).catch(() => undefined));
+  }
+
+  close(): void {
+    this.#unsubscribe();
   }
 
   /**
@@ -38,7 +47,7 @@ export class PooledAgentLifecycle implements AgentLifecycle {
     } finally {
       await reporting;
     }
-    await this.#sandboxes.warmPool(agent.id, agent.config.warm_pool_size, agent.config.sandbox_image, network);
+    await this.#sandboxes.warmPool(agent.id, agent.userId, agent.config.warm_pool_size, agent.config.sandbox_image, network);
   }
 
   async stop(_em: EntityManager, agent: Agent): Promise<void> {

@@ -1,6 +1,16 @@
-import { ImageNotFoundError, type NetworkPolicy, type Sandbox, type SandboxDriver, type SandboxDriverName, SandboxPool } from '@metisai/sandbox';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ImageNotFoundError,
+  type NetworkPolicy,
+  type Sandbox,
+  type SandboxDriver,
+  type SandboxDriverName,
+  type SandboxInfo,
+  SandboxPool,
+} from '@metisai/sandbox';
 import type { Logger } from 'pino';
 import type { AdvisoryLocks } from '../db/advisory-locks.ts';
+import { QuotaExceededError } from '../errors.ts';
 import type { ImageBuilder, ImageBuildListener } from './image-build.ts';
 
 export interface SandboxManagerOptions {
@@ -10,15 +20,19 @@ export interface SandboxManagerOptions {
   instanceId: string;
   logger: Logger;
   locks: AdvisoryLocks;
+  /** Started sandboxes one user may have at once, warm pools included (`QUOTA_SANDBOXES_PER_USER`). */
+  maxPerUser: number;
   /**
-   * Builds the driver's own image when it is missing (`SANDBOX_IMAGE_BUILD`): sandboxes of that image wait for it.
-   * Absent: the image must exist (the driver never pulls it).
+   * Builds the driver's own image when it is missing (`SANDBOX_IMAGE_BUILD`): sandboxes wait for it. Absent: the image
+   * must exist (the driver never pulls it).
    */
   images?: ImageBuilder | null;
 }
 
 export interface SandboxRequest {
   conversationId: string;
+  /** The conversation's owner: sandboxes are labelled with it and count against their quota. */
+  userId: string;
   /** The sandbox id stored on the conversation, if it has one. */
   sandboxId: string | null;
   agentId: string | null;
@@ -29,14 +43,19 @@ export interface SandboxRequest {
   idleTimeoutSeconds: number;
 }
 
-/** An agent's warm pool and what its sandboxes were made with: only a request for the same gets one. */
+/** An agent's warm pool, whose user it counts against, and what its sandboxes were made with: only a request for the same gets one. */
 interface WarmPool {
   pool: SandboxPool;
+  userId: string;
   image: string | undefined;
   network: NetworkPolicy;
 }
 
 const OWNER_PREFIX = 'metisai:';
+/** Label of every sandbox made for a user (their conversations' and their agents' pools). */
+export const USER_LABEL = 'metisai.account';
+/** Longest wait for the user's sandbox lock (another process creating one of theirs). */
+const USER_LOCK_WAIT_MS = 60_000;
 export const instanceLock = (instanceId: string) => `instance:${instanceId}`;
 
 /** Owner label of the sandboxes a process creates (`metisai:<installation>:<process>`): the driver is built with it. */
@@ -45,11 +64,13 @@ export const sandboxOwner = (instanceId: string) => `${OWNER_PREFIX}${instanceId
 /**
  * The sandboxes of this process: one per conversation (created on its first action, or taken from its agent's
  * warm pool), stopped after an idle time with its files kept, resumed on the next run, removed with the
- * conversation. Warm pools per running agent.
+ * conversation. Warm pools per running agent. Every sandbox carries its user's label (`metisai.account`; `metisai.user` is the container's uid): a user's
+ * running sandboxes are counted from the driver's list — what the engine runs, whichever process started it — under a
+ * per-user advisory lock, so the quota holds across replicas.
  */
 export class SandboxManager {
   readonly #options: SandboxManagerOptions;
-  readonly #live = new Map<string, { sandbox: Sandbox; idle: NodeJS.Timeout | null }>();
+  readonly #live = new Map<string, { sandbox: Sandbox; userId: string; idle: NodeJS.Timeout | null }>();
   readonly #pools = new Map<string, WarmPool>();
 
   constructor(options: SandboxManagerOptions) {
@@ -79,18 +100,23 @@ export class SandboxManager {
     }
     let sandbox: Sandbox | null = null;
     if (request.sandboxId) {
-      sandbox = await this.#options.driver.connect(request.sandboxId, { network: request.network }).catch((error: unknown) => {
-        this.#options.logger.warn({ err: error, sandboxId: request.sandboxId }, 'stored sandbox is gone; creating a new one');
-        return null;
-      });
+      const sandboxId = request.sandboxId;
+      // Starting a stopped sandbox adds one to the user's running ones: counted like a new one.
+      sandbox = await this.#withinQuota(request.userId, sandboxId, () => this.#options.driver.connect(sandboxId, { network: request.network })).catch(
+        (error: unknown) => {
+          if (error instanceof QuotaExceededError) throw error;
+          this.#options.logger.warn({ err: error, sandboxId: request.sandboxId }, 'stored sandbox is gone; creating a new one');
+          return null;
+        },
+      );
       if (sandbox) await sandbox.setEnv(request.env);
     }
     const warm = request.agentId ? this.#pools.get(request.agentId) : undefined;
     const pool = warm && warm.image === request.image && warm.network === request.network ? warm.pool : undefined;
     sandbox ??= pool
       ? await pool.acquire({ env: request.env })
-      : await this.#create({ image: request.image, network: request.network, env: request.env, conversationId: request.conversationId });
-    this.#live.set(request.conversationId, { sandbox, idle: null });
+      : await this.#create(request.userId, { image: request.image, network: request.network, env: request.env, conversationId: request.conversationId });
+    this.#live.set(request.conversationId, { sandbox, userId: request.userId, idle: null });
     return sandbox;
   }
 
@@ -137,23 +163,67 @@ export class SandboxManager {
     await this.#options.images?.ensure(listener);
   }
 
-  /** Starts (or resizes) an agent's warm pool of sandboxes with `image` and `network`, and waits until it is full. */
-  async warmPool(agentId: string, size: number, image: string | undefined, network: NetworkPolicy): Promise<void> {
+  /**
+   * Starts (or resizes) an agent's warm pool of sandboxes with `image` and `network`, and waits until it is full. Its
+   * sandboxes count against the user's quota: when it cannot be filled the pool is closed again and the error
+   * (`QuotaExceededError`) thrown.
+   */
+  async warmPool(agentId: string, userId: string, size: number, image: string | undefined, network: NetworkPolicy): Promise<void> {
     await this.closePool(agentId);
     if (size <= 0) return;
     const pool = new SandboxPool({
       size,
-      create: () => this.#create({ image, network, env: {}, conversationId: undefined }),
+      create: () => this.#create(userId, { image, network, env: {}, conversationId: undefined }),
       onError: (error) => this.#options.logger.warn({ err: error, agentId }, 'warm pool refill failed'),
     });
-    this.#pools.set(agentId, { pool, image, network });
-    await pool.fill();
+    this.#pools.set(agentId, { pool, userId, image, network });
+    try {
+      await pool.fill();
+    } catch (error) {
+      await this.closePool(agentId);
+      throw error;
+    }
   }
 
+  /** Removes the agent's warm pool held by this process, if any. */
   async closePool(agentId: string): Promise<void> {
-    const warm = this.#pools.get(agentId);
+    const entry = this.#pools.get(agentId);
     this.#pools.delete(agentId);
-    await warm?.pool.close();
+    await entry?.pool.close();
+  }
+
+  /** The user's started sandboxes as the driver lists them (every process's), except `exceptId`. */
+  async countRunning(userId: string, exceptId?: string): Promise<number> {
+    return (await this.#ofUser(userId)).filter((info) => info.state === 'running' && info.id !== exceptId).length;
+  }
+
+  /**
+   * Removes every sandbox of the user this process holds (live ones and pools, their idle timers dropped), then every
+   * other sandbox the driver lists with the user's label (started by any process, running or stopped), with their
+   * files. Answers the ids removed.
+   */
+  async removeUser(userId: string): Promise<string[]> {
+    const removed: string[] = [];
+    for (const [conversationId, live] of [...this.#live]) {
+      if (live.userId !== userId) continue;
+      await this.remove(conversationId, null);
+      removed.push(live.sandbox.id);
+    }
+    for (const [agentId, entry] of [...this.#pools]) if (entry.userId === userId) await this.closePool(agentId);
+    for (const info of await this.#ofUser(userId)) {
+      await this.#options.driver.remove(info.id).then(
+        () => removed.push(info.id),
+        (error: unknown) => this.#options.logger.warn({ err: error, sandboxId: info.id }, 'sandbox of a deleted account not removed'),
+      );
+    }
+    return removed;
+  }
+
+  /** Removes sandboxes by id (a deleted account's conversations'), as they are, without starting them. */
+  async removeById(ids: Iterable<string>): Promise<void> {
+    for (const id of ids) {
+      await this.#options.driver.remove(id).catch((error: unknown) => this.#options.logger.warn({ err: error, sandboxId: id }, 'sandbox removal failed'));
+    }
   }
 
   /**
@@ -190,27 +260,65 @@ export class SandboxManager {
     await Promise.all([...this.#pools.keys()].map((agentId) => this.closePool(agentId)));
   }
 
-  async #create(options: {
-    image: string | undefined;
-    network: NetworkPolicy;
-    env: Record<string, string>;
-    conversationId: string | undefined;
-  }): Promise<Sandbox> {
+  async #create(
+    userId: string,
+    options: { image: string | undefined; network: NetworkPolicy; env: Record<string, string>; conversationId: string | undefined },
+  ): Promise<Sandbox> {
+    // Before the quota's lock, which a build of minutes must not hold.
     await this.prepareImage();
+    return this.#withinQuota(userId, undefined, () =>
+      this.#options.driver.create({ ...options, labels: { [USER_LABEL]: userId } }).catch((error: unknown) => {
+        throw this.#explainMissingImage(error);
+      }),
+    );
+  }
+
+  /** The driver's own image, missing, and nobody here builds it (`SANDBOX_IMAGE_BUILD=off`): the error says how to get it. */
+  #explainMissingImage(error: unknown): unknown {
     const { driver, images } = this.#options;
+    if (!(error instanceof ImageNotFoundError) || images || !driver.imageBuild?.matches(error.image)) return error;
+    return new ImageNotFoundError(
+      error.image,
+      error,
+      'it is built from a Dockerfile and never pulled, and SANDBOX_IMAGE_BUILD is off: build it with `npm run image -w @metisai/sandbox` ' +
+        '(with docker compose, the sandbox-image service does), or set SANDBOX_IMAGE_BUILD=on',
+    );
+  }
+
+  async #ofUser(userId: string): Promise<SandboxInfo[]> {
+    return (await this.#options.driver.list()).filter((info) => info.labels[USER_LABEL] === userId);
+  }
+
+  /**
+   * Runs `start` (which starts one sandbox of the user) only when the user has fewer than `maxPerUser` running, others
+   * than `exceptId`: counted and started under the user's advisory lock, so concurrent starts in any process cannot
+   * both take the last place. Throws `QuotaExceededError` (quota `sandboxes`).
+   */
+  async #withinQuota<T>(userId: string, exceptId: string | undefined, start: () => Promise<T>): Promise<T> {
+    const { locks, maxPerUser } = this.#options;
+    const name = `quota:sandboxes:${userId}`;
+    const deadline = Date.now() + USER_LOCK_WAIT_MS;
+    while (!(await locks.tryAcquire(name))) {
+      if (Date.now() > deadline) throw new Error("timed out waiting for the user's sandbox lock");
+      await sleep(25);
+    }
     try {
-      return await driver.create(options);
-    } catch (error) {
-      // The driver's own image, missing, and nobody here builds it: say how to get it.
-      if (error instanceof ImageNotFoundError && !images && driver.imageBuild?.matches(error.image)) {
-        throw new ImageNotFoundError(
-          error.image,
-          error,
-          'it is built from a Dockerfile and never pulled, and SANDBOX_IMAGE_BUILD is off: build it with `npm run image -w @metisai/sandbox` ' +
-            '(with docker compose, the sandbox-image service does), or set SANDBOX_IMAGE_BUILD=on',
+      const current = await this.countRunning(userId, exceptId);
+      if (current >= maxPerUser) {
+        this.#options.logger.warn(
+          { security_event: 'quota_exceeded', user_id: userId, quota: 'sandboxes', limit: maxPerUser, current },
+          'security: quota_exceeded',
+        );
+        throw new QuotaExceededError(
+          'sandboxes',
+          maxPerUser,
+          current,
+          `You have ${current} running sandboxes (warm pools included), the most this server allows`,
         );
       }
-      throw error;
+      return await start();
+    } finally {
+      await locks.release(name);
     }
   }
 }

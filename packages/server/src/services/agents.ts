@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import {
   ErrorCode,
   type Agent as AgentJson,
+  type AgentConfig,
   type AgentCreateParamsSchema,
   type AgentStatus,
   type AgentStatusResponse,
@@ -21,6 +22,7 @@ import type { EgressGuard } from '../security/egress-guard.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import type { AgentLifecycle, ReportStartProgress } from './agent-lifecycle.ts';
 import { assertBaseUrlAllowed } from './llm-endpoint.ts';
+import type { QuotaService } from './quotas.ts';
 
 export const toAgentJson = (agent: Agent): AgentJson => ({
   id: agent.id,
@@ -59,12 +61,14 @@ export interface AgentServiceOptions {
   locks?: AdvisoryLocks | null;
 }
 
-/** What an agent's config may name, checked when it is saved. */
+/** What an agent's config may name and how many agents a user may have, checked when it is saved. */
 export interface AgentPolicy {
   /** Refuses a `llm_base_url` written as an IP the server does not connect to for users. */
   egress: EgressGuard;
   /** `SANDBOX_ALLOWED_IMAGES` (resolved: the default image alone when unset). */
   allowedImages: readonly string[];
+  /** The per-user limits (agents, warm-pool size, idle timeout, …). */
+  quotas: QuotaService;
 }
 
 /** The caller's agents: CRUD, and start/stop transitions whose work (`AgentLifecycle`) finishes in the background. */
@@ -92,7 +96,7 @@ export class AgentService {
    * (`image_not_allowed` on `config.sandbox_image`), a `llm_base_url` IP the server does not connect to for users
    * (`egress_refused` on `config.llm_base_url`). Both 400.
    */
-  #checkConfig(config: AgentJson['config']): void {
+  #checkConfig(config: AgentConfig): void {
     if (config.sandbox_image !== undefined) {
       try {
         assertImageAllowed(config.sandbox_image, this.#policy.allowedImages);
@@ -102,10 +106,12 @@ export class AgentService {
       }
     }
     assertBaseUrlAllowed(this.#policy.egress, config.llm_base_url, 'config.llm_base_url');
+    this.#policy.quotas.checkAgentConfig(config);
   }
 
-  async list(em: EntityManager, userId: string, params: ListParams): Promise<Page<AgentJson>> {
-    return listNewestFirst(em, AgentEntity, { userId, deletedAt: null }, params, toAgentJson);
+  /** A page of the user's live agents; `agentIds` (an API key's restriction) keeps only those. */
+  async list(em: EntityManager, userId: string, params: ListParams, agentIds: readonly string[] | null = null): Promise<Page<AgentJson>> {
+    return listNewestFirst(em, AgentEntity, { userId, deletedAt: null, ...(agentIds ? { id: { $in: [...agentIds] } } : {}) }, params, toAgentJson);
   }
 
   /** The caller's live agent, or a 404 (also for another user's). */
@@ -115,8 +121,17 @@ export class AgentService {
     return agent;
   }
 
+  /** Creates a stopped agent; 429 `quota_exceeded` when the user has the most agents allowed or the config exceeds a maximum. */
   async create(em: EntityManager, userId: string, params: z.output<typeof AgentCreateParamsSchema>): Promise<AgentJson> {
     this.#checkConfig(params.config);
+    return em.transactional(async (tx) => {
+      await this.#policy.quotas.lock(tx, 'agents', userId);
+      await this.#policy.quotas.checkAgentCount(tx, userId);
+      return this.#insert(tx, userId, params);
+    });
+  }
+
+  async #insert(em: EntityManager, userId: string, params: z.output<typeof AgentCreateParamsSchema>): Promise<AgentJson> {
     const agent = em.create(AgentEntity, {
       id: uuid7(),
       userId,

@@ -1,50 +1,86 @@
+import { createHash } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ErrorCode, type AuthToken, type LoginParams, type PasswordChangeParams, type RegisterParams } from '@metisai/sdk/schemas';
+import { ErrorCode, type AuthToken, type LoginParams, type PasswordChangeParams, type RegisterParams, type Session as SessionJson } from '@metisai/sdk/schemas';
 import type { Config } from '../config.ts';
-import { SessionEntity, UserEntity, type User } from '../entities/index.ts';
-import { AuthenticationError, ConflictError, InvalidRequestError, PermissionDeniedError, RateLimitedError } from '../errors.ts';
+import type { TokenBuckets } from '../db/token-buckets.ts';
+import { ApiKeyEntity, SessionEntity, UserEntity, type Session, type User } from '../entities/index.ts';
+import { AuthenticationError, ConflictError, InvalidRequestError, NotFoundError, PermissionDeniedError, RateLimitedError } from '../errors.ts';
+import { isCommonPassword } from '../security/common-passwords.ts';
 import type { Principal } from '../security/principal.ts';
-import { RateLimiter } from '../security/rate-limiter.ts';
 import type { Keys } from '../security/keys.ts';
+import { logSecurityEvent } from '../security/security-events.ts';
 import { uuid7 } from '../security/uuid7.ts';
+import type { RequestMeta, RevocationChannel } from './revocations.ts';
 import { signAccessToken } from './tokens.ts';
 import { toUserJson } from './users.ts';
 
 const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
 const invalidCredentials = () => new AuthenticationError(ErrorCode.invalidCredentials, 'Incorrect email or password');
+/** bcrypt reads at most this many bytes of a password. */
+const BCRYPT_MAX_BYTES = 72;
+/** Expired and revoked sessions are deleted at most this often (per process). */
+const SESSION_SWEEP_MS = 60_000;
 
+/** A short, stable, non-reversible tag of an email for logs (the address itself is not logged). */
+export const emailTag = (email: string) => createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 16);
+
+const toSessionJson = (session: Session, currentId: string | null): SessionJson => ({
+  id: session.id,
+  created_at: session.createdAt.toISOString(),
+  expires_at: session.expiresAt.toISOString(),
+  ip: session.ip ?? null,
+  user_agent: session.userAgent ?? null,
+  current: session.id === currentId,
+});
+
+/** A new password is refused when it is one of the most common ones (the schema checked its length). */
+async function assertUncommon(password: string, field: string): Promise<void> {
+  if (await isCommonPassword(password)) {
+    throw new InvalidRequestError(ErrorCode.validation, `Invalid request body: ${field}: is one of the most common passwords; choose another`, {
+      details: [{ path: field, message: 'is one of the most common passwords; choose another' }],
+    });
+  }
+}
+
+export interface AuthServiceDeps {
+  config: Config;
+  keys: Keys;
+  /** Shared rate limits (Postgres). */
+  buckets: TokenBuckets;
+  revocations: RevocationChannel;
+}
+
+/**
+ * Accounts and their sessions: registration, login (rate limited per IP and per email in Postgres, so every process
+ * shares the count), logout, password changes, the session list. Every revocation is announced on the revocation
+ * channel, so open event streams end in every process.
+ */
 export class AuthService {
-  readonly #config: Config;
-  readonly #keys: Keys;
-  readonly #loginPerIp: RateLimiter;
-  readonly #loginPerEmail: RateLimiter;
-  readonly #registerPerIp: RateLimiter;
-  /** Compared against when the email is unknown, so both failures take the same time. */
+  readonly #deps: AuthServiceDeps;
+  /** Compared against when the email is unknown (or the password too long), so every failure takes the same time. */
   readonly #dummyHash: Promise<string>;
+  #lastSweep = 0;
 
-  constructor(config: Config, keys: Keys) {
-    this.#config = config;
-    this.#keys = keys;
-    const { windowSeconds, loginPerIp, loginPerEmail, registerPerIp } = config.rateLimit;
-    this.#loginPerIp = new RateLimiter(loginPerIp, windowSeconds);
-    this.#loginPerEmail = new RateLimiter(loginPerEmail, windowSeconds);
-    this.#registerPerIp = new RateLimiter(registerPerIp, windowSeconds);
-    this.#dummyHash = bcrypt.hash('metisai-timing-equaliser', config.bcryptCost);
+  constructor(deps: AuthServiceDeps) {
+    this.#deps = deps;
+    this.#dummyHash = bcrypt.hash('metisai-timing-equaliser', deps.config.bcryptCost);
   }
 
-  async register(em: EntityManager, params: RegisterParams, ip: string): Promise<AuthToken> {
-    if (!this.#config.allowRegistration) {
+  async register(em: EntityManager, params: RegisterParams, meta: RequestMeta): Promise<AuthToken> {
+    if (!this.#deps.config.allowRegistration) {
       throw new PermissionDeniedError(ErrorCode.registrationClosed, 'Registration is closed on this server');
     }
-    this.#limit(this.#registerPerIp, ip);
+    const { windowSeconds, registerPerIp } = this.#deps.config.rateLimit;
+    await this.#limit(em, `register:ip:${meta.ip}`, registerPerIp, windowSeconds, meta);
+    await assertUncommon(params.password, 'password');
     const email = params.email.trim();
     if (await this.#findByEmail(em, email)) throw this.#emailTaken();
     const user = em.create(UserEntity, {
       id: uuid7(),
       email,
-      passwordHash: await bcrypt.hash(params.password, this.#config.bcryptCost),
+      passwordHash: await bcrypt.hash(params.password, this.#deps.config.bcryptCost),
       name: params.name ? params.name : null,
     });
     try {
@@ -53,35 +89,56 @@ export class AuthService {
       if (isUniqueViolation(error)) throw this.#emailTaken();
       throw error;
     }
-    return this.#issueToken(em, user);
+    logSecurityEvent(meta.log, 'registered', { user_id: user.id, ip: meta.ip });
+    return this.#issueToken(em, user, meta);
   }
 
-  async login(em: EntityManager, params: LoginParams, ip: string): Promise<AuthToken> {
+  /**
+   * Email and password → a new session. Unknown email, wrong password and a password over 72 bytes (which bcrypt
+   * would silently truncate) all answer the same 401 after the same bcrypt work.
+   */
+  async login(em: EntityManager, params: LoginParams, meta: RequestMeta): Promise<AuthToken> {
     const email = params.email.trim();
-    this.#limit(this.#loginPerIp, ip);
-    this.#limit(this.#loginPerEmail, email.toLowerCase());
+    const { windowSeconds, loginPerIp, loginPerEmail } = this.#deps.config.rateLimit;
+    await this.#limit(em, `login:ip:${meta.ip}`, loginPerIp, windowSeconds, meta);
+    await this.#limit(em, `login:email:${email.toLowerCase()}`, loginPerEmail, windowSeconds, meta);
     const user = await this.#findByEmail(em, email);
-    const matches = await bcrypt.compare(params.password, user?.passwordHash ?? (await this.#dummyHash));
-    if (!user || !matches) throw invalidCredentials();
-    return this.#issueToken(em, user);
+    const isTooLong = Buffer.byteLength(params.password, 'utf8') > BCRYPT_MAX_BYTES;
+    const hash = user && !isTooLong ? user.passwordHash : await this.#dummyHash;
+    const matches = await bcrypt.compare(params.password, hash);
+    if (!user || isTooLong || !matches) {
+      logSecurityEvent(meta.log, 'login_failed', { email_tag: emailTag(email), user_id: user?.id ?? null, ip: meta.ip });
+      throw invalidCredentials();
+    }
+    const token = await this.#issueToken(em, user, meta);
+    logSecurityEvent(meta.log, 'login_succeeded', { user_id: user.id, ip: meta.ip });
+    return token;
   }
 
-  async logout(em: EntityManager, principal: Principal): Promise<void> {
+  /** Revokes the calling session (a session-only operation: the route refuses API keys). */
+  async logout(em: EntityManager, principal: Principal, meta: RequestMeta): Promise<void> {
     if (!principal.sessionId) {
       throw new InvalidRequestError(ErrorCode.notASession, 'This request was authenticated with an API key; delete the key through /api/v1/api-keys instead');
     }
     await em.nativeUpdate(SessionEntity, { id: principal.sessionId, revokedAt: null }, { revokedAt: new Date() });
+    await this.#deps.revocations.send({ kind: 'revoke_session', session_id: principal.sessionId });
+    logSecurityEvent(meta.log, 'logout', { user_id: principal.userId, session_id: principal.sessionId });
   }
 
-  /** Changes the password and revokes every other token of the user (the calling one keeps working). */
-  async changePassword(em: EntityManager, principal: Principal, params: PasswordChangeParams): Promise<void> {
+  /**
+   * Changes the password, then revokes every other session and deletes every API key of the user (a key minted by
+   * whoever held the old password must not outlive it); the calling session keeps working.
+   */
+  async changePassword(em: EntityManager, principal: Principal, params: PasswordChangeParams, meta: RequestMeta): Promise<void> {
     const user = await em.findOneOrFail(UserEntity, { id: principal.userId });
-    if (!(await bcrypt.compare(params.current_password, user.passwordHash))) {
+    if (!(await this.verifyPassword(user, params.current_password))) {
+      logSecurityEvent(meta.log, 'login_failed', { user_id: user.id, ip: meta.ip, during: 'password_change' });
       throw new InvalidRequestError(ErrorCode.invalidCredentials, 'The current password is incorrect', {
         details: [{ path: 'current_password', message: 'is incorrect' }],
       });
     }
-    user.passwordHash = await bcrypt.hash(params.new_password, this.#config.bcryptCost);
+    await assertUncommon(params.new_password, 'new_password');
+    user.passwordHash = await bcrypt.hash(params.new_password, this.#deps.config.bcryptCost);
     await em.transactional(async (tx) => {
       tx.persist(user);
       await tx.nativeUpdate(
@@ -89,11 +146,49 @@ export class AuthService {
         { userId: user.id, revokedAt: null, ...(principal.sessionId ? { id: { $ne: principal.sessionId } } : {}) },
         { revokedAt: new Date() },
       );
+      await tx.nativeDelete(ApiKeyEntity, { userId: user.id });
     });
+    await this.#deps.revocations.send({ kind: 'revoke_user', user_id: user.id, except_session_id: principal.sessionId });
+    logSecurityEvent(meta.log, 'password_changed', { user_id: user.id, session_id: principal.sessionId });
+  }
+
+  /** Is `password` the user's? (bcrypt; a password over 72 bytes never is.) */
+  async verifyPassword(user: User, password: string): Promise<boolean> {
+    const isTooLong = Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES;
+    const matches = await bcrypt.compare(password, isTooLong ? await this.#dummyHash : user.passwordHash);
+    return matches && !isTooLong;
   }
 
   async profile(em: EntityManager, principal: Principal) {
     return toUserJson(await em.findOneOrFail(UserEntity, { id: principal.userId }));
+  }
+
+  /** The user's live sessions (not revoked, not expired), newest first; `current` marks the caller's. */
+  async listSessions(em: EntityManager, principal: Principal): Promise<SessionJson[]> {
+    const sessions = await em.find(SessionEntity, { userId: principal.userId, revokedAt: null, expiresAt: { $gt: new Date() } }, { orderBy: { id: 'desc' } });
+    return sessions.map((session) => toSessionJson(session, principal.sessionId));
+  }
+
+  /** Revokes one live session of the user (the caller's own included); 404 when there is none by that id. */
+  async revokeSession(em: EntityManager, principal: Principal, sessionId: string, meta: RequestMeta): Promise<void> {
+    const revoked = await em.nativeUpdate(
+      SessionEntity,
+      { id: sessionId, userId: principal.userId, revokedAt: null, expiresAt: { $gt: new Date() } },
+      { revokedAt: new Date() },
+    );
+    if (revoked === 0) throw new NotFoundError('session');
+    await this.#deps.revocations.send({ kind: 'revoke_session', session_id: sessionId });
+    logSecurityEvent(meta.log, 'session_revoked', { user_id: principal.userId, session_id: sessionId, by_session_id: principal.sessionId });
+  }
+
+  /** Revokes every session of the user but the caller's (the user's API keys stay). */
+  async revokeOtherSessions(em: EntityManager, principal: Principal, meta: RequestMeta): Promise<void> {
+    const revoked = await em.execute<{ id: string }[]>(
+      'update sessions set revoked_at = now() where user_id = ? and revoked_at is null and id is distinct from ? returning id',
+      [principal.userId, principal.sessionId],
+    );
+    for (const { id } of revoked) await this.#deps.revocations.send({ kind: 'revoke_session', session_id: id });
+    logSecurityEvent(meta.log, 'sessions_revoked', { user_id: principal.userId, kept_session_id: principal.sessionId, count: revoked.length });
   }
 
   /** Is this token's session alive? (Not revoked, not expired, user still there.) */
@@ -102,13 +197,27 @@ export class AuthService {
     return !!session && session.userId === userId && !session.revokedAt && session.expiresAt.getTime() > Date.now();
   }
 
-  async #issueToken(em: EntityManager, user: User): Promise<AuthToken> {
+  /** Deletes sessions that expired or were revoked (their tokens fail either way: a missing row is no session). */
+  async sweepSessions(em: EntityManager): Promise<number> {
+    this.#lastSweep = Date.now();
+    return em.nativeDelete(SessionEntity, { $or: [{ expiresAt: { $lte: new Date() } }, { revokedAt: { $ne: null } }] });
+  }
+
+  async #issueToken(em: EntityManager, user: User, meta: RequestMeta): Promise<AuthToken> {
+    if (Date.now() - this.#lastSweep > SESSION_SWEEP_MS) await this.sweepSessions(em.fork());
     const sessionId = uuid7();
-    const expiresSeconds = this.#config.jwtExpiresSeconds;
-    em.create(SessionEntity, { id: sessionId, userId: user.id, expiresAt: new Date(Date.now() + expiresSeconds * 1000), revokedAt: null });
+    const expiresSeconds = this.#deps.config.jwtExpiresSeconds;
+    em.create(SessionEntity, {
+      id: sessionId,
+      userId: user.id,
+      expiresAt: new Date(Date.now() + expiresSeconds * 1000),
+      revokedAt: null,
+      ip: meta.ip,
+      userAgent: meta.userAgent ? meta.userAgent.slice(0, 300) : null,
+    });
     await em.flush();
     return {
-      access_token: signAccessToken(this.#keys.jwtSigning, user.id, sessionId, expiresSeconds),
+      access_token: signAccessToken(this.#deps.keys.jwtSigning, user.id, sessionId, expiresSeconds),
       token_type: 'bearer',
       expires_in: expiresSeconds,
       user: toUserJson(user),
@@ -125,8 +234,11 @@ export class AuthService {
     });
   }
 
-  #limit(limiter: RateLimiter, key: string) {
-    const verdict = limiter.hit(key);
-    if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
+  async #limit(em: EntityManager, key: string, capacity: number, windowSeconds: number, meta: RequestMeta): Promise<void> {
+    const verdict = await this.#deps.buckets.take(em, key, { capacity, windowSeconds });
+    if (!verdict.allowed) {
+      logSecurityEvent(meta.log, 'rate_limited', { limit: key.split(':').slice(0, 2).join(':'), ip: meta.ip });
+      throw new RateLimitedError(verdict.retryAfterSeconds);
+    }
   }
 }

@@ -62,8 +62,14 @@ export class ConversationService {
     this.#runs = runs;
   }
 
-  async list(em: EntityManager, userId: string, params: ConversationListParams): Promise<Page<ConversationJson>> {
-    return listNewestFirst(em, ConversationEntity, { userId, ...(params.agent_id ? { agentId: params.agent_id } : {}) }, params, toConversationJson);
+  /** A page of the user's conversations; `agentIds` (an API key's restriction) keeps only those of these agents. */
+  async list(em: EntityManager, userId: string, params: ConversationListParams, agentIds: readonly string[] | null = null): Promise<Page<ConversationJson>> {
+    const agentFilter = params.agent_id
+      ? { agentId: agentIds && !agentIds.includes(params.agent_id) ? { $in: [] } : params.agent_id }
+      : agentIds
+        ? { agentId: { $in: [...agentIds] } }
+        : {};
+    return listNewestFirst(em, ConversationEntity, { userId, ...agentFilter }, params, toConversationJson);
   }
 
   async getOwned(em: EntityManager, userId: string, id: string): Promise<Conversation> {

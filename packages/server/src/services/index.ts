@@ -4,14 +4,17 @@ import type { AdvisoryLocks } from '../db/advisory-locks.ts';
 import type { Orm } from '../db/orm.ts';
 import { EgressGuard } from '../security/egress-guard.ts';
 import { entryForUrl } from '../security/egress-policy.ts';
+import { TokenBuckets } from '../db/token-buckets.ts';
 import type { Keys } from '../security/keys.ts';
-import { AccountService } from './accounts.ts';
+import { type AccountSandboxes, AccountService } from './accounts.ts';
 import type { AgentLifecycle } from './agent-lifecycle.ts';
 import { AgentService } from './agents.ts';
 import { ApiKeyService } from './api-keys.ts';
 import { AuthService } from './auth.ts';
 import { type ConversationRuns, ConversationService } from './conversations.ts';
 import { LlmTestService } from './llm-test.ts';
+import { QuotaService } from './quotas.ts';
+import type { RevocationChannel } from './revocations.ts';
 import { RunSettingsService } from './run-settings.ts';
 import { SecretService } from './secrets.ts';
 import { SettingsService } from './settings.ts';
@@ -27,6 +30,9 @@ export interface Services {
   secrets: SecretService;
   apiKeys: ApiKeyService;
   llmTest: LlmTestService;
+  quotas: QuotaService;
+  /** The shared rate limits (the auth middleware's per-user and failed-credential limits too). */
+  buckets: TokenBuckets;
 }
 
 /** The leaf services: what the run machinery needs before the rest can be built (see server.ts). */
@@ -37,6 +43,7 @@ export interface CoreServices {
   secrets: SecretService;
   runSettings: RunSettingsService;
   usage: UsageService;
+  quotas: QuotaService;
 }
 
 /**
@@ -52,13 +59,15 @@ export function createCoreServices(config: Config, keys: Keys): CoreServices {
   const egress = createEgressGuard(config);
   const settings = new SettingsService(keys, egress);
   const secrets = new SecretService(keys);
-  return { egress, settings, secrets, runSettings: new RunSettingsService(config, settings, secrets, egress), usage: new UsageService() };
+  const quotas = new QuotaService(config.quotas);
+  return { egress, settings, secrets, runSettings: new RunSettingsService(config, settings, secrets, egress), usage: new UsageService(), quotas };
 }
 
 /**
  * The services built on the core ones: `lifecycle` is what starting and stopping an agent does, `runs` what runs
- * conversations (`null`: an app without a runner, see `ConversationService`); it also hears when an agent's start or
- * stop is over.
+ * conversations and `sandboxes` what removes an account's sandboxes (`null`: an app without a runner, see
+ * `ConversationService`); `runs` also hears when an agent's start or stop is over; `revocations` carries revoked
+ * credentials to every process (the control channel).
  */
 export function createServices(deps: {
   config: Config;
@@ -68,6 +77,8 @@ export function createServices(deps: {
   core: CoreServices;
   lifecycle: AgentLifecycle;
   runs: ConversationRuns | null;
+  sandboxes: AccountSandboxes | null;
+  revocations: RevocationChannel;
   /** Guards agent transitions, so that recovery can end those a dead process left (absent: no guard, no recovery). */
   locks?: AdvisoryLocks;
 }): Services {
@@ -75,17 +86,21 @@ export function createServices(deps: {
     deps.orm,
     deps.lifecycle,
     deps.logger,
-    { egress: deps.core.egress, allowedImages: deps.config.sandboxAllowedImages },
+    { egress: deps.core.egress, allowedImages: deps.config.sandboxAllowedImages, quotas: deps.core.quotas },
     { listener: deps.runs, locks: deps.locks },
   );
+  const buckets = new TokenBuckets();
+  const auth = new AuthService({ config: deps.config, keys: deps.keys, buckets, revocations: deps.revocations });
   return {
-    auth: new AuthService(deps.config, deps.keys),
-    accounts: new AccountService(agents),
+    auth,
+    accounts: new AccountService({ auth, agents, revocations: deps.revocations, sandboxes: deps.sandboxes }),
     agents,
     conversations: new ConversationService(agents, deps.runs),
     settings: deps.core.settings,
     secrets: deps.core.secrets,
-    apiKeys: new ApiKeyService(),
+    apiKeys: new ApiKeyService(deps.revocations),
     llmTest: new LlmTestService(deps.core.runSettings),
+    quotas: deps.core.quotas,
+    buckets,
   };
 }

@@ -24,6 +24,8 @@ export interface RunSettings {
   /** What the conversation's sandbox may reach (agent config `network`, default `egress`). */
   network: NetworkPolicy;
   idleTimeoutSeconds: number;
+  /** The agent's `max_budget_tokens`: tokens the conversation may use in all. */
+  maxBudgetTokens: number | undefined;
   agentId: string | null;
 }
 
@@ -103,6 +105,7 @@ export class RunSettingsService {
       sandboxImage: config?.sandbox_image,
       network: config?.network ?? 'egress',
       idleTimeoutSeconds: config?.idle_timeout_seconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
+      maxBudgetTokens: config?.max_budget_tokens,
       agentId: agent?.id ?? null,
     };
   }

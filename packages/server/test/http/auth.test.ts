@@ -18,7 +18,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 describe('register', () => {
   test('answers 201 with a bearer token and the user', async () => {
     const email = uniqueEmail('reg');
-    const reply = await http.post('/api/v1/auth/register', { email, password: 'password123', name: 'Reg' });
+    const reply = await http.post('/api/v1/auth/register', { email, password: 'uncommon-pass-123', name: 'Reg' });
     expect(reply.status).toBe(201);
     expect(reply.body).toEqual({
       access_token: expect.any(String),
@@ -33,21 +33,21 @@ describe('register', () => {
   });
 
   test('name is optional', async () => {
-    const reply = await http.post('/api/v1/auth/register', { email: uniqueEmail('noname'), password: 'password123' });
+    const reply = await http.post('/api/v1/auth/register', { email: uniqueEmail('noname'), password: 'uncommon-pass-123' });
     expect(reply.status).toBe(201);
     expect(reply.body.user.name).toBeNull();
   });
 
   test('emails are unique regardless of case: 409 email_taken naming email', async () => {
     const email = uniqueEmail('Case');
-    expect((await http.post('/api/v1/auth/register', { email, password: 'password123' })).status).toBe(201);
+    expect((await http.post('/api/v1/auth/register', { email, password: 'uncommon-pass-123' })).status).toBe(201);
     const again = await http.post('/api/v1/auth/register', { email: email.toUpperCase(), password: 'other-password' });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('email_taken');
     expect(again.body.error.details).toEqual([expect.objectContaining({ path: 'email' })]);
   });
 
-  test('a password under 8 characters is a 400 naming password', async () => {
+  test('a password under 10 characters is a 400 naming password', async () => {
     const reply = await http.post('/api/v1/auth/register', { email: uniqueEmail(), password: 'short' });
     expect(reply.status).toBe(400);
     expect(reply.body.error.code).toBe('validation_error');
@@ -65,7 +65,7 @@ describe('register', () => {
   });
 
   test('an invalid email is a 400 naming email', async () => {
-    const reply = await http.post('/api/v1/auth/register', { email: 'not-an-email', password: 'password123' });
+    const reply = await http.post('/api/v1/auth/register', { email: 'not-an-email', password: 'uncommon-pass-123' });
     expect(reply.status).toBe(400);
     expect(reply.body.error.details.map((d: { path: string }) => d.path)).toEqual(['email']);
   });
@@ -73,7 +73,7 @@ describe('register', () => {
   test('expires_in and the token expiry follow JWT_EXPIRES_SECONDS', async () => {
     const short = await startApiServer({ env: { JWT_EXPIRES_SECONDS: '120' } });
     try {
-      const reply = await new Http(short.url).post('/api/v1/auth/register', { email: uniqueEmail(), password: 'password123' });
+      const reply = await new Http(short.url).post('/api/v1/auth/register', { email: uniqueEmail(), password: 'uncommon-pass-123' });
       expect(reply.body.expires_in).toBe(120);
       const { iat, exp } = jwt.decode(reply.body.access_token) as { iat: number; exp: number };
       expect(exp - iat).toBe(120);
@@ -85,7 +85,7 @@ describe('register', () => {
   test('403 registration_closed when ALLOW_REGISTRATION=false', async () => {
     const closed = await startApiServer({ env: { ALLOW_REGISTRATION: 'false' } });
     try {
-      const reply = await new Http(closed.url).post('/api/v1/auth/register', { email: uniqueEmail(), password: 'password123' });
+      const reply = await new Http(closed.url).post('/api/v1/auth/register', { email: uniqueEmail(), password: 'uncommon-pass-123' });
       expect(reply.status).toBe(403);
       expect(reply.body.error.code).toBe('registration_closed');
     } finally {
@@ -177,7 +177,7 @@ describe('login', () => {
   test('concurrent registrations of one email make one account', async () => {
     const email = uniqueEmail('race');
     const replies = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => http.post('/api/v1/auth/register', { email: i % 2 ? email : email.toUpperCase(), password: 'password123' })),
+      Array.from({ length: 6 }, (_, i) => http.post('/api/v1/auth/register', { email: i % 2 ? email : email.toUpperCase(), password: 'uncommon-pass-123' })),
     );
     expect(replies.map((reply) => reply.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
     for (const reply of replies.filter((r) => r.status === 409)) expect(reply.body.error.code).toBe('email_taken');
@@ -206,7 +206,7 @@ describe('login', () => {
       const client = new Http(limited.url);
       await registerUser(client);
       await registerUser(client);
-      const third = await client.post('/api/v1/auth/register', { email: uniqueEmail(), password: 'password123' });
+      const third = await client.post('/api/v1/auth/register', { email: uniqueEmail(), password: 'uncommon-pass-123' });
       expect(third.status).toBe(429);
       expect(third.headers.get('retry-after')).toMatch(/^\d+$/);
     } finally {
@@ -265,9 +265,9 @@ describe('deleting the account', () => {
     const plain = (await alice.http.post('/api/v1/conversations', {})).body;
     expect((await alice.http.post(`/api/v1/conversations/${plain.id}/messages`, { content: 'hello' })).status).toBe(202);
     const secret = (await alice.http.post('/api/v1/secrets', { name: 'TOKEN', value: 'shh-secret' })).body;
-    const key = (await alice.http.post('/api/v1/api-keys', { name: 'k' })).body;
+    const key = (await alice.http.post('/api/v1/api-keys', { name: 'k', scopes: ['manage'] })).body;
 
-    expect((await alice.http.delete('/api/v1/auth/profile')).status).toBe(204);
+    expect((await alice.http.request('DELETE', '/api/v1/auth/profile', { password: alice.password })).status).toBe(204);
     expect((await alice.http.get('/api/v1/auth/profile')).status).toBe(401);
     expect((await http.as(key.key).get('/api/v1/agents')).status).toBe(401);
     expect((await http.post('/api/v1/auth/login', { email: alice.email, password: alice.password })).status).toBe(401);
@@ -293,7 +293,7 @@ describe('deleting the account', () => {
     const alice = await registerUser(http, 'gone-running');
     const agent = (await alice.http.post('/api/v1/agents', { name: 'a' })).body;
     expect((await alice.http.post(`/api/v1/agents/${agent.id}/start`)).status).toBe(202);
-    expect((await alice.http.delete('/api/v1/auth/profile')).status).toBe(204);
+    expect((await alice.http.request('DELETE', '/api/v1/auth/profile', { password: alice.password })).status).toBe(204);
     const bob = await registerUser(http, 'bystander');
     expect((await bob.http.get(`/api/v1/agents/${agent.id}`)).status).toBe(404);
   });

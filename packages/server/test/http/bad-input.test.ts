@@ -22,9 +22,9 @@ afterAll(() => server.close());
 
 /** Every route that takes a body, with a valid body for it. */
 const bodyRoutes = (): [string, string, object][] => [
-  ['POST', '/auth/register', { email: 'someone@example.com', password: 'password123' }],
-  ['POST', '/auth/login', { email: 'someone@example.com', password: 'password123' }],
-  ['PUT', '/auth/password', { current_password: 'x', new_password: 'password123' }],
+  ['POST', '/auth/register', { email: 'someone@example.com', password: 'uncommon-pass-123' }],
+  ['POST', '/auth/login', { email: 'someone@example.com', password: 'uncommon-pass-123' }],
+  ['PUT', '/auth/password', { current_password: 'x', new_password: 'uncommon-pass-123' }],
   ['POST', '/agents', { name: 'a' }],
   ['PUT', `/agents/${ids.agent}`, { name: 'a' }],
   ['POST', '/conversations', {}],
@@ -32,7 +32,9 @@ const bodyRoutes = (): [string, string, object][] => [
   ['POST', `/conversations/${ids.conversation}/messages`, { content: 'hi' }],
   ['PUT', '/settings', {}],
   ['POST', '/secrets', { name: 'S', value: 'v' }],
-  ['POST', '/api-keys', { name: 'k' }],
+  ['POST', '/api-keys', { name: 'k', scopes: ['read'] }],
+  // A wrong password: the account stays.
+  ['DELETE', '/auth/profile', { password: 'not the password' }],
 ];
 const send = (method: string, path: string, body: unknown, headers?: Record<string, string>) => alice.request(method, `/api/v1${path}`, body, headers);
 
@@ -69,10 +71,10 @@ describe('bodies', () => {
 
   test('fields of the wrong type are a 400 naming them', async () => {
     const cases: [string, string, object, string][] = [
-      ['POST', '/auth/register', { email: 5, password: 'password123' }, 'email'],
-      ['POST', '/auth/register', { email: 'x@example.com', password: ['password123'] }, 'password'],
-      ['POST', '/auth/register', { email: 'x@example.com', password: 'password123', name: { first: 'A' } }, 'name'],
-      ['POST', '/auth/login', { email: null, password: 'password123' }, 'email'],
+      ['POST', '/auth/register', { email: 5, password: 'uncommon-pass-123' }, 'email'],
+      ['POST', '/auth/register', { email: 'x@example.com', password: ['uncommon-pass-123'] }, 'password'],
+      ['POST', '/auth/register', { email: 'x@example.com', password: 'uncommon-pass-123', name: { first: 'A' } }, 'name'],
+      ['POST', '/auth/login', { email: null, password: 'uncommon-pass-123' }, 'email'],
       ['POST', '/auth/login', { email: 'x@example.com', password: 12345678 }, 'password'],
       ['POST', '/agents', { name: 42 }, 'name'],
       ['POST', '/agents', { name: 'a', config: [] }, 'config'],
@@ -90,7 +92,7 @@ describe('bodies', () => {
       ['PUT', '/settings', { confirmation_mode: 1 }, 'confirmation_mode'],
       ['PUT', '/settings', { max_iterations: [5] }, 'max_iterations'],
       ['POST', '/secrets', { name: 5, value: 'v' }, 'name'],
-      ['POST', '/api-keys', { name: 'k', expires_in_days: '30' }, 'expires_in_days'],
+      ['POST', '/api-keys', { name: 'k', scopes: ['read'], expires_in_days: '30' }, 'expires_in_days'],
     ];
     for (const [method, path, body, field] of cases) {
       const reply = await send(method, path, body);
@@ -110,6 +112,7 @@ describe('bodies', () => {
       '/settings': 'llm_model',
       '/secrets': 'name',
       '/api-keys': 'name',
+      '/auth/profile': 'password',
     };
     for (const [method, path, body] of bodyRoutes()) {
       const field = fieldOf[path.replace(/\/[0-9a-f-]{36}/, '')] ?? (path.endsWith('/messages') ? 'content' : 'title');
@@ -216,6 +219,7 @@ describe('paths', () => {
     ['GET', `/conversations/${bad}/events`],
     ['DELETE', `/secrets/${bad}`],
     ['DELETE', `/api-keys/${bad}`],
+    ['DELETE', `/auth/sessions/${bad}`],
   ];
 
   test.each(['123', 'not-a-uuid', `${'0'.repeat(36)}x`, "1'%20or%201=1", '%E0%A4%A'])('the id %s is a 404', async (bad) => {

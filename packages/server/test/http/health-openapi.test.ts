@@ -47,6 +47,9 @@ describe('OpenAPI', () => {
     'get /auth/profile',
     'delete /auth/profile',
     'put /auth/password',
+    'get /auth/sessions',
+    'delete /auth/sessions',
+    'delete /auth/sessions/{id}',
     'get /agents',
     'post /agents',
     'get /agents/{id}',
@@ -93,6 +96,34 @@ describe('OpenAPI', () => {
       expect(operation.parameters, route).toContainEqual(expect.objectContaining({ name: 'id', in: 'path', required: true }));
       expect(Object.keys(operation.responses), route).toContain('404');
     }
+  });
+
+  test('every authenticated operation names its scope, in x-required-scope and in its description', () => {
+    const scopes: Record<string, string> = {};
+    for (const route of ROUTES) {
+      const [method, path] = route.split(' ') as [string, string];
+      const operation = doc.paths[`/api/v1${path}`]![method]! as Record<string, any>;
+      if (['post /auth/register', 'post /auth/login'].includes(route)) {
+        expect(operation['x-required-scope'], route).toBeUndefined();
+        continue;
+      }
+      expect(['read', 'run', 'manage', 'embed:mint', 'session'], route).toContain(operation['x-required-scope']);
+      expect(operation.description, route).toMatch(/^Needs a session/);
+      scopes[route] = operation['x-required-scope'];
+    }
+    expect(scopes).toMatchObject({
+      'get /agents': 'read',
+      'post /agents': 'manage',
+      'post /agents/{id}/llm-test': 'read',
+      'post /conversations/{id}/messages': 'run',
+      'post /conversations/{id}/confirm': 'run',
+      'put /settings': 'manage',
+      'post /secrets': 'manage',
+      'post /api-keys': 'session',
+      'get /auth/sessions': 'session',
+      'delete /auth/profile': 'session',
+      'put /auth/password': 'session',
+    });
   });
 
   test('request bodies have schemas', () => {

@@ -32,7 +32,7 @@ test('passwords, tokens, API keys, secret values and LLM keys never reach the lo
   const token: string = login.body.access_token;
   const user = http.as(token);
 
-  const apiKey: string = (await user.post('/api/v1/api-keys', { name: 'logged' })).body.key;
+  const apiKey: string = (await user.post('/api/v1/api-keys', { name: 'logged', scopes: ['manage'] })).body.key;
   expect(apiKey).toMatch(/^metis_/);
   const viaKey = http.as(apiKey);
   expect((await viaKey.post('/api/v1/secrets', { name: 'LOGGED_SECRET', value: secretValue })).status).toBe(201);
@@ -68,4 +68,40 @@ test('passwords, tokens, API keys, secret values and LLM keys never reach the lo
     // Not even its signature part (tokens) or a long enough piece of it.
     expect(log.includes(value.slice(-16)), `the end of ${name} is in the log`).toBe(false);
   }
+});
+
+test('security events are structured lines with a stable security_event, the ids involved and the request id', async () => {
+  const mark = lines.length;
+  const email = uniqueEmail('audit');
+  const password = 'audited-password-2b7d';
+  const registered = await http.post('/api/v1/auth/register', { email, password });
+  const user = http.as(registered.body.access_token);
+  const userId: string = registered.body.user.id;
+  expect((await http.post('/api/v1/auth/login', { email, password: 'not-the-password-1' })).status).toBe(401);
+  const key = (await user.post('/api/v1/api-keys', { name: 'audited', scopes: ['read'] })).body;
+  expect((await http.as(key.key).post('/api/v1/agents', { name: 'refused' })).status).toBe(403);
+  expect((await user.delete(`/api/v1/api-keys/${key.id}`)).status).toBe(204);
+  expect((await http.as(key.key).get('/api/v1/agents')).status).toBe(401);
+  const other = (await http.post('/api/v1/auth/login', { email, password })).body.access_token as string;
+  expect((await user.delete('/api/v1/auth/sessions')).status).toBe(204);
+  expect((await http.as(other).get('/api/v1/agents')).status).toBe(401);
+
+  const events = lines
+    .slice(mark)
+    .map((line) => JSON.parse(line) as Record<string, any>)
+    .filter((line) => line.security_event);
+  const named = (name: string) => events.filter((event) => event.security_event === name);
+  expect(named('registered')[0]).toMatchObject({ user_id: userId, request_id: expect.any(String) });
+  expect(named('login_failed')[0]).toMatchObject({ user_id: userId, email_tag: expect.stringMatching(/^[0-9a-f]{16}$/), ip: expect.any(String), level: 40 });
+  expect(named('api_key_created')[0]).toMatchObject({ user_id: userId, api_key_id: key.id, scopes: ['read'] });
+  expect(named('scope_denied')[0]).toMatchObject({ user_id: userId, api_key_id: key.id, required_scope: 'manage' });
+  expect(named('api_key_deleted')[0]).toMatchObject({ user_id: userId, api_key_id: key.id });
+  expect(named('auth_failed').map((event) => event.credential)).toEqual(['api_key', 'token']);
+  expect(named('sessions_revoked')[0]).toMatchObject({ user_id: userId, count: 1 });
+  expect(named('login_succeeded')[0]).toMatchObject({ user_id: userId });
+  // The address itself is not logged, nor the wrong password.
+  const log = lines.slice(mark).join('');
+  expect(log).not.toContain(email);
+  expect(log).not.toContain('not-the-password-1');
+  expect(log).not.toContain(key.key);
 });

@@ -19,14 +19,14 @@ beforeAll(async () => {
   owned.conversation = (await alice.post('/api/v1/conversations', { agent_id: owned.agent, title: 'private' })).body.id;
   expect((await alice.post(`/api/v1/conversations/${owned.conversation}/messages`, { content: 'hello' })).status).toBe(202);
   owned.secret = (await alice.post('/api/v1/secrets', { name: 'MINE', value: 'v' })).body.id;
-  const key = (await alice.post('/api/v1/api-keys', { name: 'mine' })).body;
+  const key = (await alice.post('/api/v1/api-keys', { name: 'mine', scopes: ['manage'] })).body;
   owned.apiKey = key.id;
   owned.apiKeyValue = key.key;
   // Bob has things of his own, so his lists are not trivially empty.
   const bobsAgent = (await bob.post('/api/v1/agents', { name: 'Bobs' })).body.id;
   await bob.post('/api/v1/conversations', { agent_id: bobsAgent });
   await bob.post('/api/v1/secrets', { name: 'BOBS', value: 'v' });
-  await bob.post('/api/v1/api-keys', { name: 'bobs' });
+  await bob.post('/api/v1/api-keys', { name: 'bobs', scopes: ['read'] });
 });
 afterAll(() => server.close());
 

@@ -36,7 +36,7 @@ const creators: Record<string, (client: Http, i: number) => Promise<{ status: nu
   agents: (client, i) => client.post('/api/v1/agents', { name: `agent ${i}` }),
   conversations: (client, i) => client.post('/api/v1/conversations', { title: `conversation ${i}` }),
   secrets: (client, i) => client.post('/api/v1/secrets', { name: `SECRET_${i}`, value: 'v' }),
-  'api-keys': (client, i) => client.post('/api/v1/api-keys', { name: `key ${i}` }),
+  'api-keys': (client, i) => client.post('/api/v1/api-keys', { name: `key ${i}`, scopes: ['read'] }),
 };
 
 describe.each(Object.keys(creators))('GET /%s pages', (list) => {
@@ -206,7 +206,7 @@ describe('Idempotency-Key', () => {
   });
 
   test('registration replays too, without a second account', async () => {
-    const body = { email: uniqueEmail('idem-register'), password: 'password123' };
+    const body = { email: uniqueEmail('idem-register'), password: 'uncommon-pass-123' };
     const k = key();
     const first = await http.post('/api/v1/auth/register', body, { 'idempotency-key': k });
     const second = await http.post('/api/v1/auth/register', body, { 'idempotency-key': k });

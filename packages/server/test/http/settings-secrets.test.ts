@@ -192,9 +192,9 @@ describe('secrets', () => {
 describe('idempotent replays', () => {
   test('a stored answer holding a credential is encrypted at rest and still replays', async () => {
     const carol = await registerUser(http, 'carol');
-    const first = await carol.http.post('/api/v1/api-keys', { name: 'ci' }, { 'Idempotency-Key': 'key-once' });
+    const first = await carol.http.post('/api/v1/api-keys', { name: 'ci', scopes: ['read'] }, { 'Idempotency-Key': 'key-once' });
     expect(first.status).toBe(201);
-    const again = await carol.http.post('/api/v1/api-keys', { name: 'ci' }, { 'Idempotency-Key': 'key-once' });
+    const again = await carol.http.post('/api/v1/api-keys', { name: 'ci', scopes: ['read'] }, { 'Idempotency-Key': 'key-once' });
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body.key).toBe(first.body.key);
     const rows = await query<{ response_body: string }>('select response_body from idempotency_keys where key = $1', ['key-once']);

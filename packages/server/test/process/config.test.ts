@@ -25,13 +25,18 @@ describe('configuration', () => {
     [{ HOST: '0.0.0.0', SANDBOX_DRIVER: 'local' }, 'SANDBOX_DRIVER'],
     [{ NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(40), SANDBOX_DRIVER: 'local' }, 'SANDBOX_DRIVER'],
     [{ SANDBOX_NETWORK: 'no spaces please' }, 'SANDBOX_NETWORK'],
+    [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '-1' }, 'TRUST_PROXY'],
+    [{ SSE_MAX_AGE_SECONDS: '0' }, 'SSE_MAX_AGE_SECONDS'],
+    [{ QUOTA_MAX_WARM_POOL_SIZE: '11' }, 'QUOTA_MAX_WARM_POOL_SIZE'],
+    [{ QUOTA_RUNS_PER_USER: 'many' }, 'QUOTA_RUNS_PER_USER'],
   ])('%j is refused naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
   });
 
   test('defaults follow the seed', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 8000, host: '127.0.0.1', allowRegistration: true, trustProxy: false, bcryptCost: 12, databaseUrl: undefined });
+    expect(config).toMatchObject({ port: 8000, host: '127.0.0.1', allowRegistration: true, trustProxyHops: 0, bcryptCost: 12, databaseUrl: undefined });
     expect(config.dataDir).toMatch(/\.metisai$/);
     // The sandbox image is built when missing, from the package's Dockerfile.
     expect(config).toMatchObject({ sandboxImageBuild: true, sandboxDockerfile: undefined });
@@ -59,6 +64,32 @@ describe('configuration', () => {
     expect(loadConfig({}).sandboxAllowedImages).toEqual(['metisai/sandbox:latest']);
     expect(loadConfig({ SANDBOX_IMAGE: 'acme/tools:2' }).sandboxAllowedImages).toEqual(['acme/tools:2']);
     expect(loadConfig({ SANDBOX_ALLOWED_IMAGES: ' python:*, * ' }).sandboxAllowedImages).toEqual(['python:*', '*']);
+  });
+
+  test.each([
+    ['true', 1],
+    ['1', 1],
+    ['yes', 1],
+    ['2', 2],
+    ['false', 0],
+    ['0', 0],
+  ])('TRUST_PROXY=%s trusts %i proxy hops', (value, hops) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxyHops).toBe(hops);
+  });
+
+  test('quotas and the stream age have defaults, and follow the environment', () => {
+    expect(loadConfig({}).quotas).toEqual({
+      sandboxes: 10,
+      agents: 100,
+      runs: 5,
+      streams: 50,
+      maxIdleTimeoutSeconds: 86_400,
+      maxWarmPoolSize: 3,
+      workspaceBytes: 5 * 1024 ** 3,
+      eventsPerConversation: 20_000,
+    });
+    expect(loadConfig({}).sseMaxAgeSeconds).toBe(3600);
+    expect(loadConfig({ QUOTA_AGENTS_PER_USER: '7', SSE_MAX_AGE_SECONDS: '0.5' })).toMatchObject({ quotas: { agents: 7 }, sseMaxAgeSeconds: 0.5 });
   });
 
   test('a strong production key is accepted', () => {

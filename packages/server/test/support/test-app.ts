@@ -6,6 +6,8 @@ import { loadConfig } from '../../src/config.ts';
 import { createOrm } from '../../src/db/orm.ts';
 import { PgListener } from '../../src/db/pg-listener.ts';
 import { EventBus, ormEventSource } from '../../src/events/index.ts';
+import { ControlChannel } from '../../src/control/control-channel.ts';
+import { OpenStreams } from '../../src/http/open-streams.ts';
 import { createLogger } from '../../src/logger.ts';
 import { deriveKeys } from '../../src/security/keys.ts';
 import { type AgentLifecycle, ConfigCheck } from '../../src/services/agent-lifecycle.ts';
@@ -26,7 +28,11 @@ export async function startTestApp(options: { env?: Record<string, string>; data
   const keys = deriveKeys(config.secretKey!);
   const orm = await createOrm({ databaseUrl, logger });
   // Never started: event streams replay what is stored, and nothing arrives live.
-  const events = new EventBus({ listener: new PgListener({ databaseUrl, logger }), source: ormEventSource(orm), logger });
+  const listener = new PgListener({ databaseUrl, logger });
+  const events = new EventBus({ listener, source: ormEventSource(orm), logger });
+  // Never listening either: revocations are sent (NOTIFY) but no process of this app receives them; tests of live
+  // streams ending on revocation use a whole server.
+  const control = new ControlChannel({ listener, orm, logger });
   const services = createServices({
     config,
     keys,
@@ -35,8 +41,11 @@ export async function startTestApp(options: { env?: Record<string, string>; data
     core: createCoreServices(config, keys),
     lifecycle: options.agentLifecycle ?? new ConfigCheck(),
     runs: null,
+    sandboxes: null,
+    revocations: control,
   });
-  const app = createApp({ config, orm, keys, logger, services, events, version: VERSION });
+  const streams = new OpenStreams();
+  const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION });
   const server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -49,6 +58,7 @@ export async function startTestApp(options: { env?: Record<string, string>; data
     databaseUrl,
     async close() {
       events.close();
+      await streams.drain();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.agents.drain();

@@ -2,9 +2,10 @@ import type { KeyObject } from 'node:crypto';
 import type { Middleware } from 'koa';
 import koaJwt from 'koa-jwt';
 import compose from 'koa-compose';
-import type { AppState } from '../app-state.ts';
+import type { AppContext, AppState } from '../app-state.ts';
+import type { TokenBuckets } from '../../db/token-buckets.ts';
 import { RateLimitedError } from '../../errors.ts';
-import { RateLimiter } from '../../security/rate-limiter.ts';
+import { logSecurityEvent } from '../../security/security-events.ts';
 import type { ApiKeyService } from '../../services/api-keys.ts';
 import { API_KEY_PREFIX } from '../../services/api-keys.ts';
 import type { AuthService } from '../../services/auth.ts';
@@ -14,16 +15,24 @@ export interface AuthOptions {
   jwtKey: KeyObject;
   auth: AuthService;
   apiKeys: ApiKeyService;
+  /** The shared rate limits (Postgres). */
+  buckets: TokenBuckets;
   /** Requests per user and window; 0 = no limit. */
   perUserLimit: number;
+  /** Failed credential checks per client IP and window. */
+  failedPerIp: number;
   windowSeconds: number;
 }
 
 const bearer = (header: string) => /^Bearer\s+(\S+)$/i.exec(header)?.[1];
 
+const isStatus401 = (error: unknown) => (error as { status?: number }).status === 401;
+
 /**
  * `Authorization: Bearer <token>` where the token is a session JWT (koa-jwt, HS256 only, issuer and expiry
- * checked, session not revoked) or an API key (`metis_…`). Sets `ctx.state.principal`.
+ * checked, session not revoked) or an API key (`metis_…`). Sets `ctx.state.principal`. Failed checks (a bad, expired
+ * or revoked token, an unknown key) are counted per client IP in Postgres: past `failedPerIp` in a window the IP gets
+ * 429 before its credentials are even looked at, in every process. Authenticated requests are limited per user.
  */
 export function authenticate(options: AuthOptions): Middleware<AppState> {
   const jwt = koaJwt({
@@ -37,29 +46,74 @@ export function authenticate(options: AuthOptions): Middleware<AppState> {
     },
   }) as unknown as Middleware<AppState>;
 
-  const apiKey: Middleware<AppState> = async (ctx, next) => {
+  const window = { capacity: options.failedPerIp, windowSeconds: options.windowSeconds };
+  /** IPs whose failed-credential bucket was found empty, until when (ms): refused here without a database round trip. */
+  const blocked = new Map<string, number>();
+
+  const refuseIfBlocked = (ctx: AppContext) => {
+    const until = blocked.get(ctx.ip);
+    if (until === undefined) return;
+    if (until > Date.now()) throw new RateLimitedError(Math.max(1, Math.ceil((until - Date.now()) / 1000)));
+    blocked.delete(ctx.ip);
+  };
+
+  /** Counts a failed credential check of this IP; answers 429 instead of 401 once its bucket is empty. */
+  const failed = async (ctx: AppContext, kind: 'api_key' | 'token', error: unknown): Promise<never> => {
+    logSecurityEvent(ctx.state.log, 'auth_failed', { credential: kind, ip: ctx.ip, path: ctx.path });
+    const verdict = await options.buckets.take(ctx.state.em, `auth-failed:ip:${ctx.ip}`, window);
+    if (!verdict.allowed) {
+      if (blocked.size > 10_000) blocked.clear();
+      blocked.set(ctx.ip, Date.now() + verdict.retryAfterSeconds * 1000);
+      logSecurityEvent(ctx.state.log, 'rate_limited', { limit: 'auth-failed:ip', ip: ctx.ip });
+      throw new RateLimitedError(verdict.retryAfterSeconds);
+    }
+    throw error;
+  };
+
+  const credentials: Middleware<AppState> = async (ctx, next) => {
+    refuseIfBlocked(ctx);
     const token = bearer(ctx.get('Authorization'));
     if (token?.startsWith(API_KEY_PREFIX)) {
       const key = await options.apiKeys.authenticate(ctx.state.em, token);
-      if (!key) return ctx.throw(401);
-      ctx.state.principal = { userId: key.userId, sessionId: null, apiKeyId: key.id };
+      if (!key) return failed(ctx, 'api_key', Object.assign(new Error('invalid API key'), { status: 401 }));
+      ctx.state.principal = {
+        userId: key.userId,
+        sessionId: null,
+        apiKeyId: key.id,
+        scopes: key.scopes,
+        agentIds: key.agentIds ?? null,
+        expiresAt: key.expiresAt ?? null,
+      };
       return next();
     }
-    return jwt(ctx, async () => {
-      const { sub, jti } = ctx.state.user!;
-      ctx.state.principal = { userId: sub, sessionId: jti, apiKeyId: null };
-      await next();
-    });
+    let isAuthenticated = false;
+    try {
+      await jwt(ctx, async () => {
+        isAuthenticated = true;
+        const { sub, jti, exp } = ctx.state.user! as { sub: string; jti: string; exp?: number };
+        ctx.state.principal = { userId: sub, sessionId: jti, apiKeyId: null, scopes: null, agentIds: null, expiresAt: exp ? new Date(exp * 1000) : null };
+        await next();
+      });
+    } catch (error) {
+      // Only the credential check counts as a failure, not a 401 thrown further down.
+      if (!isAuthenticated && isStatus401(error) && token) return failed(ctx, 'token', error);
+      throw error;
+    }
   };
 
-  const limiter = new RateLimiter(options.perUserLimit, options.windowSeconds);
   const perUser: Middleware<AppState> = async (ctx, next) => {
     if (options.perUserLimit > 0) {
-      const verdict = limiter.hit(ctx.state.principal.userId);
-      if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
+      const verdict = await options.buckets.take(ctx.state.em, `api:user:${ctx.state.principal.userId}`, {
+        capacity: options.perUserLimit,
+        windowSeconds: options.windowSeconds,
+      });
+      if (!verdict.allowed) {
+        logSecurityEvent(ctx.state.log, 'rate_limited', { limit: 'api:user', user_id: ctx.state.principal.userId });
+        throw new RateLimitedError(verdict.retryAfterSeconds);
+      }
     }
     await next();
   };
 
-  return compose([apiKey, perUser]);
+  return compose([credentials, perUser]);
 }

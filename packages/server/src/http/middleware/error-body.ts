@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { ErrorCode } from '@metisai/sdk/schemas';
-import { MethodNotAllowedError, NotFoundError } from '../../errors.ts';
+import { MethodNotAllowedError, NotFoundError, QuotaExceededError } from '../../errors.ts';
+import { logSecurityEvent } from '../../security/security-events.ts';
 import type { AppContext, AppState } from '../app-state.ts';
 import { toErrorResponse } from '../error-response.ts';
 
@@ -17,6 +18,14 @@ export const errorBody = (): Middleware<AppState> => async (ctx: AppContext, nex
   } catch (error) {
     const response = toErrorResponse(error, ctx.state.requestId);
     if (response.status >= 500) ctx.state.log.error({ err: error }, 'request failed');
+    if (error instanceof QuotaExceededError) {
+      logSecurityEvent(ctx.state.log, 'quota_exceeded', {
+        user_id: ctx.state.principal?.userId,
+        quota: error.quota,
+        limit: error.limit,
+        current: error.current,
+      });
+    }
     ctx.status = response.status;
     ctx.set(response.headers);
     ctx.body = response.body;

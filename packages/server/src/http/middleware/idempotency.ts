@@ -14,7 +14,8 @@ const TTL_MS = 24 * 3600 * 1000;
 /**
  * `Idempotency-Key` on POST: the first request runs and its answer (unless a 5xx) is stored;
  * a retry with the same key and body gets that answer again and does nothing twice.
- * Keys are scoped to the caller (or the client IP before login) and the route.
+ * Keys are scoped to the caller's credential — the session or API key, not just the user — (or the client IP before
+ * login) and the route: an answer that minted a key or a token is replayed only to the credential that asked for it.
  */
 export const idempotency = (encryptionKey: Buffer): Middleware<AppState> => {
   let lastSweep = 0;
@@ -31,14 +32,16 @@ export const idempotency = (encryptionKey: Buffer): Middleware<AppState> => {
       lastSweep = Date.now();
       await em.nativeDelete(IdempotencyKeyEntity, { createdAt: { $lt: new Date(Date.now() - TTL_MS) } });
     }
-    const scope = `${ctx.state.principal?.userId ?? `ip:${ctx.ip}`} POST ${ctx.path}`;
+    const principal = ctx.state.principal as AppState['principal'] | undefined;
+    const caller = principal ? `${principal.userId}:${principal.sessionId ? `session:${principal.sessionId}` : `key:${principal.apiKeyId}`}` : `ip:${ctx.ip}`;
+    const scope = `${caller} POST ${ctx.path}`;
     // The body as sent: re-serialising the parsed one could overflow the stack on deeply nested JSON.
     const requestHash = createHash('sha256')
       .update(ctx.request.rawBody ?? '')
       .digest('hex');
     const [claimed] = await em.execute<{ key: string }[]>(
-      'insert into idempotency_keys (scope, key, request_hash, created_at) values (?, ?, ?, now()) on conflict do nothing returning key',
-      [scope, key, requestHash],
+      'insert into idempotency_keys (scope, key, request_hash, user_id, created_at) values (?, ?, ?, ?, now()) on conflict do nothing returning key',
+      [scope, key, requestHash, principal?.userId ?? null],
     );
     if (!claimed) {
       const first = await em.findOneOrFail(IdempotencyKeyEntity, { scope, key });

@@ -23,10 +23,12 @@ export const agentEndpoints = ({ services }: RouteDeps) => {
       path: '/agents',
       tag: 'agents',
       summary: 'List your agents, newest first',
+      scope: 'read',
+      agentAccess: 'filtered',
       query: ListParamsSchema,
       responses: { 200: { description: 'A page of agents', schema: pageOf(AgentSchema) } },
       handler: async (ctx, { query }) => {
-        ctx.body = await agents.list(ctx.state.em, ctx.state.principal.userId, query);
+        ctx.body = await agents.list(ctx.state.em, ctx.state.principal.userId, query, ctx.state.principal.agentIds);
       },
     }),
     endpoint({
@@ -34,8 +36,12 @@ export const agentEndpoints = ({ services }: RouteDeps) => {
       path: '/agents',
       tag: 'agents',
       summary: 'Create an agent (stopped)',
+      scope: 'manage',
       body: AgentCreateParamsSchema,
-      responses: { 201: { description: 'Created', schema: AgentSchema } },
+      responses: {
+        201: { description: 'Created', schema: AgentSchema },
+        429: { description: 'A quota (`quota_exceeded`): agents, `warm_pool_size` or `idle_timeout_seconds`', schema: ErrorBodySchema },
+      },
       handler: async (ctx, { body }) => {
         ctx.status = 201;
         ctx.body = await agents.create(ctx.state.em, ctx.state.principal.userId, body);
@@ -46,6 +52,8 @@ export const agentEndpoints = ({ services }: RouteDeps) => {
       path: '/agents/:id',
       tag: 'agents',
       summary: 'Get an agent',
+      scope: 'read',
+      agentAccess: 'agent',
       responses: { 200: { description: 'The agent', schema: AgentSchema }, 404: notFound },
       handler: async (ctx, { params }) => {
         ctx.body = toAgentJson(await agents.getOwned(ctx.state.em, ctx.state.principal.userId, params.id!));
@@ -56,6 +64,8 @@ export const agentEndpoints = ({ services }: RouteDeps) => {
       path: '/agents/:id',
       tag: 'agents',
       summary: 'Update an agent: only given fields change; a given config replaces the old one whole',
+      scope: 'manage',
+      agentAccess: 'agent',
       body: AgentUpdateParamsSchema,
       responses: { 200: { description: 'Updated', schema: AgentSchema }, 404: notFound },
       handler: async (ctx, { body, params }) => {
@@ -67,6 +77,8 @@ export const agentEndpoints = ({ services }: RouteDeps) => {
       path: '/agents/:id',
       tag: 'agents',
       summary: 'Stop and delete an agent; its conversations stay readable and refuse new messages',
+      scope: 'manage',
+      agentAccess: 'agent',
       responses: { 204: { description: 'Deleted' }, 404: notFound },
       handler: async (ctx, { params }) => {
         await agents.delete(ctx.state.em, ctx.state.principal.userId, params.id!);
@@ -78,6 +90,8 @@ export const agentEndpoints = ({ services }: RouteDeps) => {
       path: '/agents/:id/start',
       tag: 'agents',
       summary: 'Start an agent (from stopped or error); answers `starting` and finishes in the background',
+      scope: 'manage',
+      agentAccess: 'agent',
       responses: { 202: { description: 'Starting', schema: AgentStatusResponseSchema }, 404: notFound, 409: invalidTransition },
       handler: async (ctx, { params }) => {
         ctx.status = 202;
@@ -89,6 +103,8 @@ export const agentEndpoints = ({ services }: RouteDeps) => {
       path: '/agents/:id/stop',
       tag: 'agents',
       summary: 'Stop an agent (from starting, running or error); answers `stopping` and finishes in the background',
+      scope: 'manage',
+      agentAccess: 'agent',
       responses: { 202: { description: 'Stopping', schema: AgentStatusResponseSchema }, 404: notFound, 409: invalidTransition },
       handler: async (ctx, { params }) => {
         ctx.status = 202;
@@ -100,6 +116,8 @@ export const agentEndpoints = ({ services }: RouteDeps) => {
       path: '/agents/:id/llm-test',
       tag: 'agents',
       summary: "Make a one-token call to the agent's LLM endpoint (its config, then your settings, then the server's) and report the result",
+      scope: 'read',
+      agentAccess: 'agent',
       responses: {
         200: { description: 'The outcome: `ok`, or the provider complaint', schema: LlmTestResultSchema },
         400: { description: 'No model or base URL configured (`llm_not_configured`)', schema: ErrorBodySchema },

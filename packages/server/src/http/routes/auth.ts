@@ -1,6 +1,18 @@
-import { AuthTokenSchema, ErrorBodySchema, LoginParamsSchema, PasswordChangeParamsSchema, RegisterParamsSchema, UserSchema } from '@metisai/sdk/schemas';
+import {
+  AccountDeleteParamsSchema,
+  AuthTokenSchema,
+  ErrorBodySchema,
+  LoginParamsSchema,
+  PasswordChangeParamsSchema,
+  RegisterParamsSchema,
+  SessionListSchema,
+  UserSchema,
+} from '@metisai/sdk/schemas';
 import { endpoint } from '../endpoint.ts';
+import { requestMeta } from '../request-meta.ts';
 import type { RouteDeps } from './deps.ts';
+
+const sessionOnly = { description: 'Called with an API key (`insufficient_scope`): this needs a session', schema: ErrorBodySchema };
 
 export const authEndpoints = ({ services }: RouteDeps) => [
   endpoint({
@@ -12,19 +24,21 @@ export const authEndpoints = ({ services }: RouteDeps) => [
     body: RegisterParamsSchema,
     responses: {
       201: { description: 'Registered', schema: AuthTokenSchema },
+      400: { description: 'Invalid email, or a password too short, too long or too common', schema: ErrorBodySchema },
       403: { description: 'Registration is closed', schema: ErrorBodySchema },
       409: { description: 'Email already registered', schema: ErrorBodySchema },
+      429: { description: 'Too many registrations from this address', schema: ErrorBodySchema },
     },
     handler: async (ctx, { body }) => {
       ctx.status = 201;
-      ctx.body = await services.auth.register(ctx.state.em, body, ctx.ip);
+      ctx.body = await services.auth.register(ctx.state.em, body, requestMeta(ctx));
     },
   }),
   endpoint({
     method: 'post',
     path: '/auth/login',
     tag: 'auth',
-    summary: 'Exchange email and password for an access token',
+    summary: 'Exchange email and password for an access token (a new session)',
     isPublic: true,
     body: LoginParamsSchema,
     responses: {
@@ -33,17 +47,18 @@ export const authEndpoints = ({ services }: RouteDeps) => [
       429: { description: 'Too many attempts', schema: ErrorBodySchema },
     },
     handler: async (ctx, { body }) => {
-      ctx.body = await services.auth.login(ctx.state.em, body, ctx.ip);
+      ctx.body = await services.auth.login(ctx.state.em, body, requestMeta(ctx));
     },
   }),
   endpoint({
     method: 'post',
     path: '/auth/logout',
     tag: 'auth',
-    summary: 'Revoke the access token of this request',
-    responses: { 204: { description: 'The token no longer works' } },
+    summary: 'Revoke the access token of this request; its open event streams end',
+    scope: 'session',
+    responses: { 204: { description: 'The token no longer works' }, 403: sessionOnly },
     handler: async (ctx) => {
-      await services.auth.logout(ctx.state.em, ctx.state.principal);
+      await services.auth.logout(ctx.state.em, ctx.state.principal, requestMeta(ctx));
       ctx.status = 204;
     },
   }),
@@ -52,6 +67,8 @@ export const authEndpoints = ({ services }: RouteDeps) => [
     path: '/auth/profile',
     tag: 'auth',
     summary: 'The calling user',
+    scope: 'read',
+    agentAccess: 'any',
     responses: { 200: { description: 'The user', schema: UserSchema } },
     handler: async (ctx) => {
       ctx.body = await services.auth.profile(ctx.state.em, ctx.state.principal);
@@ -61,14 +78,16 @@ export const authEndpoints = ({ services }: RouteDeps) => [
     method: 'put',
     path: '/auth/password',
     tag: 'auth',
-    summary: "Change the password; revokes the user's other tokens",
+    summary: "Change the password; revokes the user's other sessions and every API key",
+    scope: 'session',
     body: PasswordChangeParamsSchema,
     responses: {
       204: { description: 'Changed' },
-      400: { description: 'Current password incorrect or new one invalid', schema: ErrorBodySchema },
+      400: { description: 'Current password incorrect, or the new one too short, too long or too common', schema: ErrorBodySchema },
+      403: sessionOnly,
     },
     handler: async (ctx, { body }) => {
-      await services.auth.changePassword(ctx.state.em, ctx.state.principal, body);
+      await services.auth.changePassword(ctx.state.em, ctx.state.principal, body, requestMeta(ctx));
       ctx.status = 204;
     },
   }),
@@ -76,10 +95,51 @@ export const authEndpoints = ({ services }: RouteDeps) => [
     method: 'delete',
     path: '/auth/profile',
     tag: 'auth',
-    summary: 'Delete the account and everything it owns',
-    responses: { 204: { description: 'Deleted' } },
+    summary: 'Delete the account and everything it owns (its sandboxes and workspaces included); asks for the password again',
+    scope: 'session',
+    body: AccountDeleteParamsSchema,
+    responses: {
+      204: { description: 'Deleted' },
+      400: { description: 'The password is incorrect (`invalid_credentials`, naming `password`)', schema: ErrorBodySchema },
+      403: sessionOnly,
+    },
+    handler: async (ctx, { body }) => {
+      await services.accounts.delete(ctx.state.em, ctx.state.principal, body, requestMeta(ctx));
+      ctx.status = 204;
+    },
+  }),
+  endpoint({
+    method: 'get',
+    path: '/auth/sessions',
+    tag: 'auth',
+    summary: 'Your live sessions (logins), newest first; `current` marks this one',
+    scope: 'session',
+    responses: { 200: { description: 'The sessions', schema: SessionListSchema }, 403: sessionOnly },
     handler: async (ctx) => {
-      await services.accounts.delete(ctx.state.em, ctx.state.principal.userId);
+      ctx.body = { data: await services.auth.listSessions(ctx.state.em, ctx.state.principal) };
+    },
+  }),
+  endpoint({
+    method: 'delete',
+    path: '/auth/sessions/:id',
+    tag: 'auth',
+    summary: 'End one of your sessions: its token stops working and its event streams end, in every server process',
+    scope: 'session',
+    responses: { 204: { description: 'Ended' }, 403: sessionOnly, 404: { description: 'No such live session of yours', schema: ErrorBodySchema } },
+    handler: async (ctx, { params }) => {
+      await services.auth.revokeSession(ctx.state.em, ctx.state.principal, params.id!, requestMeta(ctx));
+      ctx.status = 204;
+    },
+  }),
+  endpoint({
+    method: 'delete',
+    path: '/auth/sessions',
+    tag: 'auth',
+    summary: 'End every session of yours but this one (API keys stay)',
+    scope: 'session',
+    responses: { 204: { description: 'Ended' }, 403: sessionOnly },
+    handler: async (ctx) => {
+      await services.auth.revokeOtherSessions(ctx.state.em, ctx.state.principal, requestMeta(ctx));
       ctx.status = 204;
     },
   }),

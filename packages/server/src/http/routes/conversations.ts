@@ -30,16 +30,18 @@ const lastEventId = (header: string): number | undefined => {
   return seq;
 };
 
-export const conversationEndpoints = ({ services: { conversations }, events, config }: RouteDeps) => [
+export const conversationEndpoints = ({ services: { conversations, quotas, auth, apiKeys }, events, config, streams }: RouteDeps) => [
   endpoint({
     method: 'get',
     path: '/conversations',
     tag: 'conversations',
     summary: 'List your conversations, newest first; `agent_id` filters by agent',
+    scope: 'read',
+    agentAccess: 'filtered',
     query: ConversationListParamsSchema,
     responses: { 200: { description: 'A page of conversations', schema: pageOf(ConversationSchema) } },
     handler: async (ctx, { query }) => {
-      ctx.body = await conversations.list(ctx.state.em, ctx.state.principal.userId, query);
+      ctx.body = await conversations.list(ctx.state.em, ctx.state.principal.userId, query, ctx.state.principal.agentIds);
     },
   }),
   endpoint({
@@ -47,6 +49,8 @@ export const conversationEndpoints = ({ services: { conversations }, events, con
     path: '/conversations',
     tag: 'conversations',
     summary: 'Start a conversation, with one of your agents or with your settings',
+    scope: 'run',
+    agentAccess: 'body',
     body: ConversationCreateParamsSchema,
     responses: {
       201: { description: 'Created', schema: ConversationSchema },
@@ -62,6 +66,8 @@ export const conversationEndpoints = ({ services: { conversations }, events, con
     path: '/conversations/:id',
     tag: 'conversations',
     summary: 'Get a conversation with its state and token usage',
+    scope: 'read',
+    agentAccess: 'conversation',
     responses: { 200: { description: 'The conversation', schema: ConversationSchema }, 404: notFound },
     handler: async (ctx, { params }) => {
       ctx.body = toConversationJson(await conversations.getOwned(ctx.state.em, ctx.state.principal.userId, params.id!));
@@ -72,6 +78,8 @@ export const conversationEndpoints = ({ services: { conversations }, events, con
     path: '/conversations/:id',
     tag: 'conversations',
     summary: 'Rename a conversation',
+    scope: 'run',
+    agentAccess: 'conversation',
     body: ConversationUpdateParamsSchema,
     responses: { 200: { description: 'Renamed', schema: ConversationSchema }, 404: notFound },
     handler: async (ctx, { body, params }) => {
@@ -83,6 +91,8 @@ export const conversationEndpoints = ({ services: { conversations }, events, con
     path: '/conversations/:id',
     tag: 'conversations',
     summary: 'Delete a conversation and its events',
+    scope: 'run',
+    agentAccess: 'conversation',
     responses: { 204: { description: 'Deleted' }, 404: notFound },
     handler: async (ctx, { params }) => {
       await conversations.delete(ctx.state.em, ctx.state.principal.userId, params.id!);
@@ -94,6 +104,8 @@ export const conversationEndpoints = ({ services: { conversations }, events, con
     path: '/conversations/:id/messages',
     tag: 'conversations',
     summary: 'The messages of a conversation in order; `after` is a `seq` (exclusive)',
+    scope: 'read',
+    agentAccess: 'conversation',
     query: EventListParamsSchema,
     responses: { 200: { description: 'A page of message events', schema: pageOf(MessageEventSchema) }, 404: notFound },
     handler: async (ctx, { query, params }) => {
@@ -105,11 +117,17 @@ export const conversationEndpoints = ({ services: { conversations }, events, con
     path: '/conversations/:id/messages',
     tag: 'conversations',
     summary: 'Send a message; answers the stored message event',
+    scope: 'run',
+    agentAccess: 'conversation',
     body: MessageCreateParamsSchema,
     responses: {
       202: { description: 'Stored', schema: MessageEventSchema },
       404: notFound,
       409: { description: 'The agent is not running (`agent_not_running`) or was deleted (`agent_deleted`)', schema: ErrorBodySchema },
+      429: {
+        description: 'A quota (`quota_exceeded`): concurrent runs, events per conversation, or the measured workspace size',
+        schema: ErrorBodySchema,
+      },
     },
     handler: async (ctx, { body, params }) => {
       ctx.status = 202;
@@ -122,7 +140,10 @@ export const conversationEndpoints = ({ services: { conversations }, events, con
     tag: 'conversations',
     summary:
       "The conversation's event log in order; `after` is a `seq` (exclusive). With `Accept: text/event-stream`: " +
-      'server-sent events, the log from `Last-Event-ID` (else `after`) then live, with `delta` events and `: ping` heartbeats',
+      'server-sent events, the log from `Last-Event-ID` (else `after`) then live, with `delta` events and `: ping` heartbeats; ' +
+      'the server ends a stream with `stream_end` (`token_revoked`, `token_expired`, or `stream_max_age`: reconnect)',
+    scope: 'read',
+    agentAccess: 'conversation',
     query: EventListParamsSchema,
     responses: {
       200: {
@@ -131,6 +152,7 @@ export const conversationEndpoints = ({ services: { conversations }, events, con
         alternatives: [{ contentType: 'text/event-stream', schema: StreamEventSchema }],
       },
       404: notFound,
+      429: { description: 'Too many open streams (`quota_exceeded`, quota `streams`)', schema: ErrorBodySchema },
     },
     handler: async (ctx, { query, params }) => {
       const userId = ctx.state.principal.userId;
@@ -139,9 +161,22 @@ export const conversationEndpoints = ({ services: { conversations }, events, con
         return;
       }
       const after = lastEventId(ctx.get('Last-Event-ID')) ?? query.after ?? 0;
-      // Every refusal (404 included) is an ordinary JSON error: the stream has not started yet.
+      // Every refusal (404 and 429 included) is an ordinary JSON error: the stream has not started yet.
       await conversations.getOwned(ctx.state.em, userId, params.id!);
-      streamEvents(ctx, events, { conversationId: params.id!, after, heartbeatSeconds: config.sseHeartbeatSeconds });
+      const principal = ctx.state.principal;
+      const em = ctx.state.em.fork();
+      const rowId = await quotas.openStream(em, userId, new Date(Date.now() + config.sseMaxAgeSeconds * 1000 + 60_000));
+      streamEvents(ctx, events, {
+        conversationId: params.id!,
+        after,
+        heartbeatSeconds: config.sseHeartbeatSeconds,
+        maxAgeSeconds: config.sseMaxAgeSeconds,
+        registry: streams,
+        isStillAuthorized: async () =>
+          principal.sessionId ? auth.isSessionActive(em.fork(), principal.sessionId, userId) : await apiKeys.isLive(em.fork(), principal.apiKeyId!),
+        onClose: () =>
+          streams.track(quotas.closeStream(em.fork(), rowId).catch((error: unknown) => ctx.state.log.warn({ err: error }, 'open stream row not removed'))),
+      });
     },
   }),
   endpoint({
@@ -149,6 +184,8 @@ export const conversationEndpoints = ({ services: { conversations }, events, con
     path: '/conversations/:id/stop',
     tag: 'conversations',
     summary: 'Stop the running agent: aborts the LLM request and interrupts the running command (in whichever server process runs it)',
+    scope: 'run',
+    agentAccess: 'conversation',
     responses: {
       202: { description: 'Stopping; the run ends with a `state` event `stopped`/`user_stop`', schema: ConversationSchema },
       404: notFound,
@@ -164,6 +201,8 @@ export const conversationEndpoints = ({ services: { conversations }, events, con
     path: '/conversations/:id/confirm',
     tag: 'conversations',
     summary: 'Approve or reject the action a conversation in `awaiting_confirmation` waits on; the run resumes',
+    scope: 'run',
+    agentAccess: 'conversation',
     body: ConfirmParamsSchema,
     responses: {
       202: { description: 'Resumed', schema: ConversationSchema },

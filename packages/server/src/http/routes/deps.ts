@@ -3,6 +3,7 @@ import type { Orm } from '../../db/orm.ts';
 import type { EventBus } from '../../events/index.ts';
 import type { Keys } from '../../security/keys.ts';
 import type { Services } from '../../services/index.ts';
+import type { OpenStreams } from '../open-streams.ts';
 
 export interface RouteDeps {
   config: Config;
@@ -10,5 +11,7 @@ export interface RouteDeps {
   keys: Keys;
   services: Services;
   events: EventBus;
+  /** This process's open event streams (revocations end them). */
+  streams: OpenStreams;
   version: string;
 }

@@ -3,7 +3,10 @@ import type { Middleware } from 'koa';
 import type { Health } from '@metisai/sdk/schemas';
 import type { AppState } from '../app-state.ts';
 import { idempotency } from '../middleware/idempotency.ts';
-import { NotFoundError } from '../../errors.ts';
+import { ConversationEntity } from '../../entities/index.ts';
+import { InsufficientScopeError, NotFoundError } from '../../errors.ts';
+import { grants } from '../../security/scopes.ts';
+import { logSecurityEvent } from '../../security/security-events.ts';
 import type { Endpoint } from '../endpoint.ts';
 import { buildOpenApi } from '../openapi.ts';
 import { parseInput } from '../validate.ts';
@@ -27,15 +30,79 @@ export const apiEndpoints = (deps: RouteDeps): Endpoint[] => [
   ...apiKeyEndpoints(deps),
 ];
 
-/** Validates path ids (a non-UUID is a 404, like a missing resource), query and body, then calls the handler. */
+/** Path ids must be UUIDs: anything else is a 404, like a missing resource (checked before anything reads them). */
+const validIds =
+  (spec: Endpoint): Middleware<AppState> =>
+  async (ctx, next) => {
+    const params = (ctx as unknown as { params: Record<string, string> }).params ?? {};
+    for (const [name, value] of Object.entries(params)) if (!UUID.test(value)) throw new NotFoundError(name === 'id' ? spec.tag.replace(/s$/, '') : name);
+    await next();
+  };
+
+/** Validates query and body, then calls the handler. */
 const handle =
   (spec: Endpoint): Middleware<AppState> =>
   async (ctx) => {
     const params = (ctx as unknown as { params: Record<string, string> }).params ?? {};
-    for (const [name, value] of Object.entries(params)) if (!UUID.test(value)) throw new NotFoundError(name === 'id' ? spec.tag.replace(/s$/, '') : name);
     const query = spec.query ? parseInput(spec.query, { ...ctx.query }, 'query') : undefined;
     const body = spec.body ? parseInput(spec.body, ctx.request.body ?? {}, 'body') : undefined;
     await spec.handler(ctx, { body, query, params } as never);
+  };
+
+/**
+ * The one place scopes are enforced: the credential must hold the endpoint's `scope` (403 `insufficient_scope`, with
+ * `required_scope`), and a key restricted to some agents may only reach them (see `AgentAccess`). Runs after the path
+ * ids are checked, before the body is read.
+ */
+const authorize =
+  (spec: Endpoint): Middleware<AppState> =>
+  async (ctx, next) => {
+    const principal = ctx.state.principal;
+    const refuse = (error: InsufficientScopeError) => {
+      logSecurityEvent(ctx.state.log, 'scope_denied', {
+        user_id: principal.userId,
+        api_key_id: principal.apiKeyId,
+        route: `${spec.method.toUpperCase()} ${spec.path}`,
+        required_scope: spec.scope,
+      });
+      throw error;
+    };
+    if (!grants(principal, spec.scope!)) {
+      refuse(
+        new InsufficientScopeError(
+          spec.scope!,
+          spec.scope === 'session'
+            ? 'This operation needs a session (log in); API keys may not do it'
+            : `This API key lacks the scope this operation needs (${spec.scope})`,
+        ),
+      );
+    }
+    const agentIds = principal.agentIds;
+    if (agentIds) {
+      const params = (ctx as unknown as { params: Record<string, string> }).params ?? {};
+      switch (spec.agentAccess) {
+        case 'agent':
+          if (!agentIds.includes(params.id!)) throw new NotFoundError('agent');
+          break;
+        case 'conversation': {
+          const conversation = await ctx.state.em.fork().findOne(ConversationEntity, { id: params.id!, userId: principal.userId }, { fields: ['agentId'] });
+          if (!conversation?.agentId || !agentIds.includes(conversation.agentId)) throw new NotFoundError('conversation');
+          break;
+        }
+        case 'body': {
+          const agentId = (ctx.request.body as { agent_id?: unknown } | undefined)?.agent_id;
+          if (typeof agentId !== 'string') refuse(new InsufficientScopeError(null, 'This API key is restricted to some agents: name one of them as agent_id'));
+          if (!agentIds.includes(agentId as string)) throw new NotFoundError('agent');
+          break;
+        }
+        case 'filtered':
+        case 'any':
+          break;
+        default:
+          refuse(new InsufficientScopeError(null, 'This API key is restricted to some agents; this operation reaches resources of every agent'));
+      }
+    }
+    await next();
   };
 
 export function apiRouter(deps: RouteDeps, authenticate: Middleware<AppState>): Router<AppState> {
@@ -49,7 +116,9 @@ export function apiRouter(deps: RouteDeps, authenticate: Middleware<AppState>): 
   });
   const replayable = idempotency(deps.keys.secretEncryption);
   for (const spec of endpoints) {
-    const stack = [...(spec.isPublic ? [] : [authenticate]), ...(spec.method === 'post' ? [replayable] : []), handle(spec)];
+    if (!spec.isPublic && !spec.scope) throw new Error(`${spec.method.toUpperCase()} ${spec.path} declares no scope`);
+    const guards = spec.isPublic ? [validIds(spec)] : [authenticate, validIds(spec), authorize(spec)];
+    const stack = [...guards, ...(spec.method === 'post' ? [replayable] : []), handle(spec)];
     router[spec.method](spec.path, ...stack);
   }
   return router;

@@ -8,6 +8,7 @@ export const secretEndpoints = ({ services: { secrets } }: RouteDeps) => [
     path: '/secrets',
     tag: 'secrets',
     summary: 'List your secrets (names only; values are never returned)',
+    scope: 'read',
     query: ListParamsSchema,
     responses: { 200: { description: 'A page of secrets', schema: pageOf(SecretSchema) } },
     handler: async (ctx, { query }) => {
@@ -19,6 +20,7 @@ export const secretEndpoints = ({ services: { secrets } }: RouteDeps) => [
     path: '/secrets',
     tag: 'secrets',
     summary: 'Store a secret, encrypted at rest; agents get it as an environment variable',
+    scope: 'manage',
     body: SecretCreateParamsSchema,
     responses: {
       201: { description: 'Stored', schema: SecretSchema },
@@ -34,6 +36,7 @@ export const secretEndpoints = ({ services: { secrets } }: RouteDeps) => [
     path: '/secrets/:id',
     tag: 'secrets',
     summary: 'Delete a secret',
+    scope: 'manage',
     responses: { 204: { description: 'Deleted' }, 404: { description: 'No such secret', schema: ErrorBodySchema } },
     handler: async (ctx, { params }) => {
       await secrets.delete(ctx.state.em, ctx.state.principal.userId, params.id!);

@@ -8,6 +8,7 @@ export const settingsEndpoints = ({ services }: RouteDeps) => [
     path: '/settings',
     tag: 'settings',
     summary: 'Your defaults for agents (the LLM API key is never shown)',
+    scope: 'read',
     responses: { 200: { description: 'Settings', schema: SettingsSchema } },
     handler: async (ctx) => {
       ctx.body = await services.settings.get(ctx.state.em, ctx.state.principal.userId);
@@ -18,6 +19,7 @@ export const settingsEndpoints = ({ services }: RouteDeps) => [
     path: '/settings',
     tag: 'settings',
     summary: 'Change settings: only given fields change; null clears one',
+    scope: 'manage',
     body: SettingsUpdateParamsSchema,
     responses: { 200: { description: 'Settings', schema: SettingsSchema } },
     handler: async (ctx, { body }) => {
@@ -29,6 +31,7 @@ export const settingsEndpoints = ({ services }: RouteDeps) => [
     path: '/settings/llm-test',
     tag: 'settings',
     summary: 'Make a one-token call to your configured LLM endpoint (fields in the body override the saved ones) and report the result',
+    scope: 'read',
     body: LlmTestParamsSchema,
     responses: {
       200: { description: 'The outcome: `ok`, or the provider complaint', schema: LlmTestResultSchema },

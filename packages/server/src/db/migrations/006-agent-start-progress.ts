@@ -6,7 +6,7 @@ import { Migration } from '@mikro-orm/migrations';
  * advisory lock and read by every other (see `sandboxes/image-build.ts`).
  */
 export class AgentStartProgress extends Migration {
-  override name = '005-agent-start-progress';
+  override name = '006-agent-start-progress';
 
   override up(): void {
     this.addSql('alter table agents add column status_detail jsonb');
