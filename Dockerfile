@@ -29,6 +29,22 @@ RUN if [ -n "$EXTRA_CA_CERTS" ]; then printf '%s\n' "$EXTRA_CA_CERTS" > /tmp/ext
  && rm -rf /root/.npm \
  && rm -f /tmp/extra-ca.pem
 
+# --- widget: the browser build of <metis-chat> (esbuild bundles Lit, marked and the lean SDK), served by the
+#     server at /widget/<version>/. Only the widget's dependencies, dev ones included (esbuild).
+FROM ${NODE_IMAGE} AS widget
+LABEL org.metisai.build-stage=widget
+ARG EXTRA_CA_CERTS=""
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
+WORKDIR /src
+COPY --from=manifests /out/ ./
+RUN if [ -n "$EXTRA_CA_CERTS" ]; then printf '%s\n' "$EXTRA_CA_CERTS" > /tmp/extra-ca.pem; export NODE_EXTRA_CA_CERTS=/tmp/extra-ca.pem; fi \
+ && npm ci -w @metisai/widget --no-audit --no-fund \
+ && rm -f /tmp/extra-ca.pem
+COPY packages/sdk/src packages/sdk/src
+COPY packages/widget/src packages/widget/src
+COPY packages/widget/scripts packages/widget/scripts
+RUN node packages/widget/scripts/build.mjs
+
 # --- runtime
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
@@ -45,7 +61,9 @@ COPY packages/sandbox/package.json packages/sandbox/Dockerfile packages/sandbox/
 COPY packages/sandbox/src packages/sandbox/src
 COPY packages/server/package.json packages/server/
 COPY packages/server/src packages/server/src
-# Workspace links whose packages are not in the image (widget, tests, examples) would dangle.
+COPY packages/widget/package.json packages/widget/
+COPY --from=widget /src/packages/widget/dist packages/widget/dist
+# Workspace links whose packages are not in the image (tests, examples) would dangle.
 RUN find node_modules -maxdepth 2 -xtype l -delete \
  && mkdir -p "$METIS_DATA_DIR" \
  && chown 1000:1000 "$METIS_DATA_DIR"

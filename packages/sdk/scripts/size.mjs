@@ -1,5 +1,6 @@
 // `npm run size`: the browser ESM build with its dependencies (ky, eventsource-parser, zod/mini), bundled,
-// minified and gzipped, as an app's bundler would ship it. Fails above the budget.
+// minified and gzipped, as an app's bundler would ship it; the lean entry is printed beside it. Fails when the whole
+// SDK is above the budget.
 import { build } from 'esbuild';
 import { gzipSync } from 'node:zlib';
 
@@ -26,6 +27,7 @@ const rows = [];
 for (const [name, entry] of [
   ['@metisai/sdk (everything)', 'dist/index.js'],
   ['@metisai/sdk/schemas', 'dist/schemas/index.js'],
+  ['@metisai/sdk/lean (conversations, agents)', 'dist/lean.js'],
 ]) {
   const { minified, gzipped } = await measure(entry);
   rows.push({ bundle: name, minified: kb(minified), 'min+gzip': kb(gzipped), bytes: gzipped });

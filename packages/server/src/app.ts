@@ -17,6 +17,8 @@ import { jsonOnly } from './http/middleware/json-only.ts';
 import { ormContext } from './http/middleware/orm-context.ts';
 import { requestId } from './http/middleware/request-id.ts';
 import { apiRouter, healthRouter } from './http/routes/index.ts';
+import { widgetRouter } from './http/routes/widget.ts';
+import { findWidgetBuild, type WidgetBuild } from './http/widget-build.ts';
 import type { Keys } from './security/keys.ts';
 import type { Services } from './services/index.ts';
 
@@ -32,6 +34,8 @@ export interface AppDeps {
   /** This process's open event streams; `drain()` it after the bus closed, before the database closes. */
   streams: OpenStreams;
   version: string;
+  /** The built widget served at `/widget/<version>/…`; default: the `@metisai/widget` package's `dist/`. `null`: none. */
+  widget?: WidgetBuild | null;
 }
 
 const corsOrigin = (allowed: string[]) => (ctx: Koa.Context) => {
@@ -69,6 +73,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     }),
   );
   const health = healthRouter(routeDeps);
+  const widget = widgetRouter(deps.widget === undefined ? findWidgetBuild() : (deps.widget ?? undefined), { isImmutable: config.env !== 'development' });
   app
     .use(requestId(logger))
     .use(accessLog())
@@ -97,6 +102,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
       }),
     )
     .use(health.routes())
+    .use(widget.routes())
     .use(api.routes())
     .use(api.allowedMethods());
   return app;

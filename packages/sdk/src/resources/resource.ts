@@ -1,11 +1,11 @@
-import type { MetisClient } from '../client.ts';
+import type { ApiClient } from '../core/api-client.ts';
 
 /** Base of every resource class: holds the client it calls through. */
 export abstract class APIResource {
-  protected readonly client: MetisClient;
+  protected readonly client: ApiClient;
 
   /** @internal */
-  constructor(client: MetisClient) {
+  constructor(client: ApiClient) {
     this.client = client;
   }
 }

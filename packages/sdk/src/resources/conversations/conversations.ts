@@ -11,7 +11,7 @@ import {
   type ConversationListParams,
   type ConversationUpdateParams,
 } from '../../schemas/conversation.ts';
-import type { MetisClient } from '../../client.ts';
+import type { ApiClient } from '../../core/api-client.ts';
 import { AbortError } from '../../core/errors.ts';
 import { APIResource } from '../resource.ts';
 import { Events } from './events.ts';
@@ -35,7 +35,7 @@ export class Conversations extends APIResource {
   readonly events: Events;
 
   /** @internal */
-  constructor(client: MetisClient) {
+  constructor(client: ApiClient) {
     super(client);
     this.messages = new Messages(client);
     this.events = new Events(client);

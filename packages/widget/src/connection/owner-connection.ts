@@ -1,0 +1,90 @@
+import { ConflictError, LeanClient, type TokenProvider } from '@metisai/sdk/lean';
+import type { ChatConnection, ChatStream } from './chat-connection.ts';
+
+export interface OwnerConnectionOptions {
+  /** The MetisAI server's root URL. */
+  server: string;
+  /** A session JWT (from login), or a function answering one. Never an API key. */
+  token: string | TokenProvider;
+  /** The agent's id; absent: conversations on the user's settings. */
+  agentId: string | undefined;
+}
+
+/** The `sub` claim of a JWT, read without verifying it (only to key `localStorage`). */
+export function jwtSubject(token: string): string | undefined {
+  const payload = token.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
+    const claims: unknown = JSON.parse(atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4)));
+    const sub = (claims as { sub?: unknown } | null)?.sub;
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Owner mode: the signed-in user's own conversations with one of their agents, through `@metisai/sdk/lean`
+ * (`/api/v1/conversations/…`). The owner may approve or reject steps.
+ */
+export class OwnerConnection implements ChatConnection {
+  readonly mode = 'owner';
+  readonly canConfirm = true;
+  readonly #client: LeanClient;
+  readonly #token: string | TokenProvider;
+  readonly #agentId: string | undefined;
+
+  constructor(options: OwnerConnectionOptions) {
+    this.#token = options.token;
+    this.#agentId = options.agentId;
+    this.#client = new LeanClient({ baseUrl: options.server, token: options.token, maxRetries: 2 });
+  }
+
+  async identity(): Promise<string> {
+    const token = typeof this.#token === 'string' ? this.#token : await this.#token();
+    return jwtSubject(token) ?? 'owner';
+  }
+
+  async agent() {
+    return this.#agentId ? this.#client.agents.get(this.#agentId) : undefined;
+  }
+
+  async listConversations() {
+    const page = await this.#client.conversations.list({ agent_id: this.#agentId, limit: 50 });
+    return page.data;
+  }
+
+  createConversation() {
+    return this.#client.conversations.create({ agent_id: this.#agentId ?? null });
+  }
+
+  getConversation(conversationId: string) {
+    return this.#client.conversations.get(conversationId);
+  }
+
+  listEvents(conversationId: string, after: number, limit: number) {
+    return this.#client.conversations.events.list(conversationId, { after, limit }).firstPage();
+  }
+
+  stream(conversationId: string, after: number): ChatStream {
+    return this.#client.conversations.stream(conversationId, { after, maxReconnects: 0, idleTimeoutMs: 45_000 });
+  }
+
+  sendMessage(conversationId: string, content: string, idempotencyKey: string) {
+    return this.#client.conversations.messages.create(conversationId, { content }, { idempotencyKey });
+  }
+
+  async stop(conversationId: string) {
+    try {
+      await this.#client.conversations.stop(conversationId);
+    } catch (error) {
+      // Already over: nothing to stop.
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+
+  async confirm(conversationId: string, approve: boolean) {
+    await this.#client.conversations.confirm(conversationId, { approve });
+  }
+}

@@ -1,0 +1,6 @@
+import { buildWidget } from '../../scripts/build.mjs';
+
+/** Builds the widget once before the tests: the browser tests load what the server serves. */
+export default async function buildOnce() {
+  await buildWidget();
+}
