@@ -70,23 +70,25 @@ export class ImageNotAllowedError extends SandboxError {
   }
 }
 
-/** The image is neither present nor pullable. */
+/** The image is neither present nor pullable (or, built from a Dockerfile, not to be pulled: `detail` says so). */
 export class ImageNotFoundError extends SandboxError {
   override name = 'ImageNotFoundError';
   readonly image: string;
-  constructor(image: string, cause?: unknown) {
-    super(`Image "${image}" is not present on the Docker engine and could not be pulled`, { code: 'image_not_found', cause });
+  constructor(image: string, cause?: unknown, detail?: string) {
+    super(`Image "${image}" is not present on the Docker engine ${detail ? `(${detail})` : 'and could not be pulled'}`, { code: 'image_not_found', cause });
     this.image = image;
   }
 }
 
-/** Building the default sandbox image failed. */
+/** Building a sandbox image failed; `logTail` holds the end of its output (at most 40 lines, 3000 characters). */
 export class ImageBuildError extends SandboxError {
   override name = 'ImageBuildError';
   readonly image: string;
-  constructor(image: string, detail: string, cause?: unknown) {
+  readonly logTail: string;
+  constructor(image: string, detail: string, cause?: unknown, logTail = '') {
     super(`Building sandbox image "${image}" failed: ${detail}`, { code: 'image_build_failed', cause });
     this.image = image;
+    this.logTail = logTail;
   }
 }
 

@@ -21,7 +21,16 @@ export type {
   Shell,
   ShellOptions,
 } from './sandbox.ts';
-export type { ConnectSandboxOptions, CreateSandboxOptions, ReapOptions, SandboxDriver, SandboxDriverOptions, SandboxListFilter } from './sandbox-driver.ts';
+export type {
+  ConnectSandboxOptions,
+  CreateSandboxOptions,
+  ReapOptions,
+  SandboxDriver,
+  SandboxDriverOptions,
+  SandboxImageBuild,
+  SandboxListFilter,
+} from './sandbox-driver.ts';
+export type { ImageBuildProgress } from './docker/build-log.ts';
 export { createSandboxDriver, type SandboxDriverConfig } from './create-sandbox-driver.ts';
 export { dockerDriver, type DockerDriverOptions } from './docker/docker-driver.ts';
 export type { SandboxLimits } from './docker/container-config.ts';

@@ -1,3 +1,4 @@
+import type { ImageBuildProgress } from './docker/build-log.ts';
 import type { NetworkPolicy, Sandbox, SandboxDriverName, SandboxInfo, ShellOptions } from './sandbox.ts';
 
 /** Settings every driver holds, given once when it is built. */
@@ -54,6 +55,26 @@ export interface ReapOptions {
 }
 
 /**
+ * The image a driver builds from a Dockerfile instead of pulling it (Docker: its default image, when that is
+ * `metisai/sandbox:latest` or a `dockerfile` is given), for a caller that builds it ahead of `create`: a server does
+ * it once across its replicas, in the background, and shows the progress.
+ */
+export interface SandboxImageBuild {
+  /** The image (`metisai/sandbox:latest`; a name without a tag gets `:latest`). */
+  readonly image: string;
+  /** Whether `image`, as a request names it (a missing tag means `latest`), is this image. */
+  matches(image: string): boolean;
+  /** Whether the engine has it. Throws `DockerUnavailableError` when no engine answers. */
+  exists(): Promise<boolean>;
+  /**
+   * Builds it now from the driver's Dockerfile and base image; every call builds (the engine caches the layers), so
+   * callers coordinate. `onProgress` gets the step and the line count as output arrives; `signal` aborts the build.
+   * Throws `ImageBuildError`, whose `logTail` holds the end of the output.
+   */
+  build(options?: { onProgress?: (progress: ImageBuildProgress) => void; signal?: AbortSignal }): Promise<void>;
+}
+
+/**
  * Where sandboxes come from: one object per process, built once from its settings with `dockerDriver`,
  * `localDriver` or `createSandboxDriver`. Callers never need to know which driver they hold; `name` says it.
  */
@@ -61,6 +82,8 @@ export interface SandboxDriver {
   readonly name: SandboxDriverName;
   /** Owner label of the sandboxes `create` makes. */
   readonly owner: string;
+  /** The image this driver builds rather than pulls, or null: the local driver has no images. */
+  readonly imageBuild: SandboxImageBuild | null;
   /** Creates and starts a sandbox, and resolves when its shell is ready. */
   create(options?: CreateSandboxOptions): Promise<Sandbox>;
   /**

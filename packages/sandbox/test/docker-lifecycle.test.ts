@@ -114,6 +114,54 @@ describe.skipIf(!hasDocker)('docker lifecycle', () => {
     }
   });
 
+  test('imageBuild builds the image with step progress; a failing build carries the end of its log; the image is never pulled', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'metis-image-'));
+    const tag = `metisai-test/image-build:${randomUUID().slice(0, 8)}`;
+    await writeFile(join(dir, 'Dockerfile'), 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN echo one > /one\nRUN echo two > /two\n');
+    const logs: string[] = [];
+    try {
+      const driver = dockerDriver({
+        image: tag,
+        dockerfile: join(dir, 'Dockerfile'),
+        baseImage: STOCK_IMAGE,
+        buildDefaultImage: false,
+        owner: 'metisai-tests',
+        onLog: (line) => logs.push(line),
+      });
+      const build = driver.imageBuild!;
+      expect(build.image).toBe(tag);
+      expect(build.matches(tag)).toBe(true);
+      expect(build.matches(STOCK_IMAGE)).toBe(false);
+      expect(await build.exists()).toBe(false);
+      // Without the build, the missing image fails at once: neither built nor pulled.
+      const refused = await driver.create().catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ImageNotFoundError);
+      expect((refused as Error).message).toContain('never pulled');
+      expect(logs.some((line) => line.includes('pulling'))).toBe(false);
+
+      const progress: Array<{ step: number | null; steps: number | null; instruction: string | null; lines: number }> = [];
+      await build.build({ onProgress: (update) => progress.push(update) });
+      expect(await build.exists()).toBe(true);
+      const steps = progress.filter((update) => update.step !== null).map((update) => `${update.step}/${update.steps}`);
+      expect([...new Set(steps)]).toEqual(['1/4', '2/4', '3/4', '4/4']);
+      expect(progress.find((update) => update.step === 3)!.instruction).toBe('RUN echo one > /one');
+      expect(progress.at(-1)!.lines).toBeGreaterThan(4);
+
+      await writeFile(join(dir, 'Dockerfile'), 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN echo the-last-words-of-the-build && exit 3\n');
+      const failing = dockerDriver({ image: `${tag}-failing`, dockerfile: join(dir, 'Dockerfile'), baseImage: STOCK_IMAGE, onLog: () => {} });
+      const error = await failing.imageBuild!.build().catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ name: 'ImageBuildError', code: 'image_build_failed' });
+      expect((error as { logTail: string }).logTail).toContain('the-last-words-of-the-build');
+      expect((error as Error).message).toContain('returned a non-zero code: 3');
+    } finally {
+      await docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a missing default image of your own, without a Dockerfile, is pulled instead of built', async () => {
     const tag = `metisai-test/absent:${randomUUID().slice(0, 8)}`;
     const logs: string[] = [];

@@ -23,7 +23,7 @@ const newerAgent = {
   },
   status: 'hibernating',
   status_message: null,
-  status_detail: { step: 3, steps: 9 },
+  status_detail: { phase: 'restoring_snapshot', step: 3, steps: 9, eta_seconds: 40 },
   created_at: AT,
   updated_at: AT,
 };
@@ -45,7 +45,7 @@ const stored = (seq: number) => ({ id: ID(10 + seq), seq, conversation_id: ID(2)
 const newerEvents = [
   { ...stored(1), type: 'message', role: 'user', content: 'hi', attachments: [{ path: 'a.txt' }] },
   { ...stored(2), type: 'workspace', phase: 'cloning', received_bytes: 100 },
-  { ...stored(3), type: 'state', state: 'running', reason: 'waiting_for_agent' },
+  { ...stored(3), type: 'state', state: 'running', reason: 'waiting_for_review' },
   { ...stored(4), type: 'error', code: 'text_tool_call', message: 'a tool call written as text was run' },
   { ...stored(5), type: 'message', role: 'assistant', content: 'x', finish_reason: 'length', reasoning: 'because' },
 ];
@@ -60,9 +60,33 @@ describe('responses of a newer server', () => {
     expect(agent.status).toBe('hibernating');
     expect(agent.config.tools).toEqual(['execute_bash', 'browse_web']);
     expect(agent.config).toMatchObject({ embed: { enabled: true }, llm_idle_timeout_seconds: 120 });
-    expect((agent as Record<string, unknown>).status_detail).toEqual({ step: 3, steps: 9 });
+    expect(agent.status_detail).toEqual({ phase: 'restoring_snapshot', step: 3, steps: 9, eta_seconds: 40 });
     const page = await client.agents.list();
     expect(page.data[0]!.status).toBe('hibernating');
+  });
+
+  test("agents: a building image's status_detail is typed; an older server's agent without one still parses", async () => {
+    const building = {
+      ...newerAgent,
+      status: 'starting',
+      status_message: 'Building the sandbox image metisai/sandbox:latest: step 3 of 9 (RUN apt-get update)',
+      status_detail: {
+        phase: 'building_image',
+        image: 'metisai/sandbox:latest',
+        step: 3,
+        steps: 9,
+        instruction: 'RUN apt-get update',
+        log_lines: 57,
+        started_at: AT,
+      },
+    };
+    const { status_detail: _omitted, ...older } = newerAgent;
+    const { fetch } = fakeFetch((request) => json(request.url.pathname.endsWith(ID(1)) ? building : older));
+    const client = new MetisClient({ baseUrl: 'http://metis.test', apiKey: 'metis_k', fetch });
+    const agent = await client.agents.get(ID(1));
+    expect(agent.status_detail?.phase).toBe('building_image');
+    expect(agent.status_detail).toMatchObject({ step: 3, steps: 9, log_lines: 57 });
+    expect((await client.agents.get(ID(3))).status_detail).toBeUndefined();
   });
 
   test('conversations: an unknown state and extra fields are accepted', async () => {

@@ -22,6 +22,7 @@ import { PooledAgentLifecycle } from './runs/pooled-agent-lifecycle.ts';
 import { RunLock } from './runs/run-lock.ts';
 import { RunRecovery } from './runs/run-recovery.ts';
 import { detectSandboxDriver } from './sandboxes/detect-sandbox-driver.ts';
+import { ImageBuilder } from './sandboxes/image-build.ts';
 import { instanceLock, SandboxManager, sandboxOwner } from './sandboxes/sandbox-manager.ts';
 import { deriveKeys, loadOrCreateSecretKey } from './security/keys.ts';
 import { uuid7 } from './security/uuid7.ts';
@@ -134,7 +135,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const instanceId = `${installationId}:${uuid7()}`;
     await locks.tryAcquire(instanceLock(instanceId));
     const runsLogger = logger.child({ component: 'runs' });
-    // The one sandbox driver of this process, built from the configuration; nothing else branches on it.
+    // The one sandbox driver of this process, built from the configuration; nothing else branches on it. Its own image
+    // (metisai/sandbox:latest, or SANDBOX_IMAGE with SANDBOX_DOCKERFILE) is never built lazily on `create` nor pulled:
+    // the image builder makes it (SANDBOX_IMAGE_BUILD), once across replicas, or it must exist.
     const driver = createSandboxDriver({
       driver: await detectSandboxDriver(config.sandboxDriver, config.isLaptopMode, logger),
       owner: sandboxOwner(instanceId),
@@ -142,12 +145,18 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       docker: {
         image: config.sandboxImage,
         allowedImages: config.sandboxAllowedImages,
+        dockerfile: config.sandboxDockerfile,
+        buildDefaultImage: false,
         // Outside laptop mode an egress sandbox without its host rules is refused; on a laptop it goes on, warned.
         network: { name: config.sandboxNetwork, firewall: config.isLaptopMode ? 'best-effort' : 'required' },
       },
       local: { rootDir: path.join(config.dataDir, 'sandboxes') },
     });
-    const sandboxes = new SandboxManager({ driver, instanceId, logger: runsLogger, locks, maxPerUser: config.quotas.sandboxes });
+    const images =
+      config.sandboxImageBuild && driver.imageBuild
+        ? new ImageBuilder({ build: driver.imageBuild, locks, orm, logger: logger.child({ component: 'image-build' }) })
+        : null;
+    const sandboxes = new SandboxManager({ driver, instanceId, logger: runsLogger, locks, maxPerUser: config.quotas.sandboxes, images });
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
 
@@ -175,13 +184,19 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     }
     const accountSandboxes = new AccountSandboxRemoval({ orm, logger: runsLogger, control, runner, sandboxes });
     closers.push('account sandbox removal', () => accountSandboxes.close());
-    const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner, sandboxes: accountSandboxes, revocations: control });
+    const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner, sandboxes: accountSandboxes, revocations: control, locks });
     closers.push('agent transitions', () => services.agents.drain());
     const streams = new OpenStreams();
     const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION });
     await step('app');
 
     await recovery.recoverInterrupted();
+    await services.agents.recoverInterruptedTransitions();
+    if (images) {
+      // Registered after the agent transitions' closer, so closed before it: a start waiting for the build must not hold up the drain.
+      closers.push('image build', () => images.close());
+      images.start();
+    }
     const referenced = await orm.em.fork().find(ConversationEntity, { sandboxId: { $ne: null } }, { fields: ['sandboxId'] });
     void sandboxes
       .reapOrphans(new Set(referenced.map((conversation) => conversation.sandboxId!)))

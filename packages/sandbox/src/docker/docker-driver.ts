@@ -7,8 +7,10 @@ import {
   reapWith,
   type SandboxDriver,
   type SandboxDriverOptions,
+  type SandboxImageBuild,
   type SandboxListFilter,
 } from '../sandbox-driver.ts';
+import type { ImageBuildProgress } from './build-log.ts';
 import { DEFAULT_LIMITS, type SandboxLimits } from './container-config.ts';
 import { infoFromLabels, toState } from './container-info.ts';
 import { assertDockerAvailable, createDockerClient, statusOf } from './docker-client.ts';
@@ -21,6 +23,7 @@ import {
   DEFAULT_BASE_IMAGE,
   DEFAULT_SANDBOX_IMAGE,
   ensureImage,
+  imageExists,
   normalizeImageName,
 } from './sandbox-image.ts';
 import { SandboxNetwork, type SandboxNetworkOptions } from './sandbox-network.ts';
@@ -40,9 +43,10 @@ export interface DockerDriverOptions extends SandboxDriverOptions {
    */
   allowedImages?: readonly string[];
   /**
-   * Build `image` from `dockerfile` when the engine lacks it (once per driver; concurrent creates wait for the
-   * same build). Default: true when `image` is `metisai/sandbox:latest` or a `dockerfile` is given; otherwise a
-   * missing image is pulled, like any other.
+   * Build `image` from `dockerfile` on the first `create` that needs it, when the engine lacks it (once per driver;
+   * concurrent creates wait for the same build). Default: true when `image` is `metisai/sandbox:latest` or a
+   * `dockerfile` is given. Such an image is never pulled: with `false`, its absence fails `create` with
+   * `ImageNotFoundError` (build it first, e.g. through `imageBuild`). Any other missing image is pulled.
    */
   buildDefaultImage?: boolean;
   /** `BASE_IMAGE` build argument of that build (default `debian:bookworm-slim`). */
@@ -71,21 +75,41 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
   const owner = options.owner ?? DEFAULT_OWNER;
   const defaultImage = options.image ?? DEFAULT_SANDBOX_IMAGE;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const canBuild = options.buildDefaultImage ?? (normalizeImageName(defaultImage) === DEFAULT_SANDBOX_IMAGE || options.dockerfile !== undefined);
-  let building: Promise<string> | null = null;
-  const buildDefault = () => {
-    building ??= buildSandboxImage(docker, {
+  // The package's image, or one with a Dockerfile of yours: built, never pulled (a registry's image of that name is not ours).
+  const ownImage = normalizeImageName(defaultImage) === DEFAULT_SANDBOX_IMAGE || options.dockerfile !== undefined;
+  const canBuild = options.buildDefaultImage ?? ownImage;
+  const build = (progress: { onProgress?: (progress: ImageBuildProgress) => void; signal?: AbortSignal } = {}) =>
+    buildSandboxImage(docker, {
       tag: defaultImage,
       baseImage: options.baseImage ?? DEFAULT_BASE_IMAGE,
       dockerfile: options.dockerfile,
       onLog: options.onLog,
-    }).finally(() => {
+      ...progress,
+    });
+  let building: Promise<string> | null = null;
+  const buildDefault = () => {
+    building ??= build().finally(() => {
       building = null;
     });
     return building;
   };
+  const imageBuild: SandboxImageBuild | null = ownImage
+    ? {
+        image: normalizeImageName(defaultImage),
+        matches: (image) => normalizeImageName(image) === normalizeImageName(defaultImage),
+        async exists() {
+          await assertDockerAvailable(docker);
+          return imageExists(docker, defaultImage);
+        },
+        async build(progress) {
+          await assertDockerAvailable(docker);
+          await build(progress);
+        },
+      }
+    : null;
+  // The default image also installs the sandbox network's host rules.
   const ensureDefaultImage = async () => {
-    await ensureImage(docker, defaultImage, { onLog: options.onLog, build: canBuild ? buildDefault : undefined });
+    await ensureImage(docker, defaultImage, { onLog: options.onLog, build: canBuild ? buildDefault : undefined, pull: !ownImage });
     return defaultImage;
   };
   const sandboxNetwork = new SandboxNetwork(docker, {
@@ -98,6 +122,7 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
   const driver: SandboxDriver = {
     name: 'docker',
     owner,
+    imageBuild,
 
     async create(create: CreateSandboxOptions = {}): Promise<Sandbox> {
       const image = create.image ?? defaultImage;
@@ -107,7 +132,7 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
       await assertDockerAvailable(docker);
       const isDefault = normalizeImageName(image) === normalizeImageName(defaultImage);
       if (!isDefault) await assertRegistryReachable(image, options.allowedImages);
-      await ensureImage(docker, image, { onLog: options.onLog, build: canBuild && isDefault ? buildDefault : undefined });
+      await ensureImage(docker, image, { onLog: options.onLog, build: canBuild && isDefault ? buildDefault : undefined, pull: !(isDefault && ownImage) });
       if (network === 'egress') await sandboxNetwork.ready();
       return DockerSandbox.create({
         docker,

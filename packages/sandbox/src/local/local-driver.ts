@@ -43,6 +43,7 @@ export function localDriver(options: LocalDriverOptions = {}): SandboxDriver {
   const driver: SandboxDriver = {
     name: 'local',
     owner,
+    imageBuild: null,
 
     create(create: CreateSandboxOptions = {}): Promise<Sandbox> {
       warnOnce();

@@ -1,8 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type NetworkPolicy, type Sandbox, type SandboxDriver, type SandboxDriverName, type SandboxInfo, SandboxPool } from '@metisai/sandbox';
+import {
+  ImageNotFoundError,
+  type NetworkPolicy,
+  type Sandbox,
+  type SandboxDriver,
+  type SandboxDriverName,
+  type SandboxInfo,
+  SandboxPool,
+} from '@metisai/sandbox';
 import type { Logger } from 'pino';
 import type { AdvisoryLocks } from '../db/advisory-locks.ts';
 import { QuotaExceededError } from '../errors.ts';
+import type { ImageBuilder, ImageBuildListener } from './image-build.ts';
 
 export interface SandboxManagerOptions {
   /** Where sandboxes come from, built once from the configuration; its owner must be `sandboxOwner(instanceId)`. */
@@ -13,6 +22,11 @@ export interface SandboxManagerOptions {
   locks: AdvisoryLocks;
   /** Started sandboxes one user may have at once, warm pools included (`QUOTA_SANDBOXES_PER_USER`). */
   maxPerUser: number;
+  /**
+   * Builds the driver's own image when it is missing (`SANDBOX_IMAGE_BUILD`): sandboxes wait for it. Absent: the image
+   * must exist (the driver never pulls it).
+   */
+  images?: ImageBuilder | null;
 }
 
 export interface SandboxRequest {
@@ -140,6 +154,16 @@ export class SandboxManager {
   }
 
   /**
+   * Resolves when sandboxes can be created as far as images go: when this server builds its sandbox image (the default
+   * image, which also installs the sandbox network's host rules), once that build (here or in another process) is
+   * over, `listener` getting its progress meanwhile; at once otherwise (another image is pulled on `create`). Throws
+   * `ImageBuildFailedError`.
+   */
+  async prepareImage(listener?: ImageBuildListener): Promise<void> {
+    await this.#options.images?.ensure(listener);
+  }
+
+  /**
    * Starts (or resizes) an agent's warm pool of sandboxes with `image` and `network`, and waits until it is full. Its
    * sandboxes count against the user's quota: when it cannot be filled the pool is closed again and the error
    * (`QuotaExceededError`) thrown.
@@ -236,11 +260,29 @@ export class SandboxManager {
     await Promise.all([...this.#pools.keys()].map((agentId) => this.closePool(agentId)));
   }
 
-  #create(
+  async #create(
     userId: string,
     options: { image: string | undefined; network: NetworkPolicy; env: Record<string, string>; conversationId: string | undefined },
   ): Promise<Sandbox> {
-    return this.#withinQuota(userId, undefined, () => this.#options.driver.create({ ...options, labels: { [USER_LABEL]: userId } }));
+    // Before the quota's lock, which a build of minutes must not hold.
+    await this.prepareImage();
+    return this.#withinQuota(userId, undefined, () =>
+      this.#options.driver.create({ ...options, labels: { [USER_LABEL]: userId } }).catch((error: unknown) => {
+        throw this.#explainMissingImage(error);
+      }),
+    );
+  }
+
+  /** The driver's own image, missing, and nobody here builds it (`SANDBOX_IMAGE_BUILD=off`): the error says how to get it. */
+  #explainMissingImage(error: unknown): unknown {
+    const { driver, images } = this.#options;
+    if (!(error instanceof ImageNotFoundError) || images || !driver.imageBuild?.matches(error.image)) return error;
+    return new ImageNotFoundError(
+      error.image,
+      error,
+      'it is built from a Dockerfile and never pulled, and SANDBOX_IMAGE_BUILD is off: build it with `npm run image -w @metisai/sandbox` ' +
+        '(with docker compose, the sandbox-image service does), or set SANDBOX_IMAGE_BUILD=on',
+    );
   }
 
   async #ofUser(userId: string): Promise<SandboxInfo[]> {

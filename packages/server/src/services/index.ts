@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import type { AdvisoryLocks } from '../db/advisory-locks.ts';
 import type { Orm } from '../db/orm.ts';
 import { EgressGuard } from '../security/egress-guard.ts';
 import { entryForUrl } from '../security/egress-policy.ts';
@@ -65,7 +66,8 @@ export function createCoreServices(config: Config, keys: Keys): CoreServices {
 /**
  * The services built on the core ones: `lifecycle` is what starting and stopping an agent does, `runs` what runs
  * conversations and `sandboxes` what removes an account's sandboxes (`null`: an app without a runner, see
- * `ConversationService`); `revocations` carries revoked credentials to every process (the control channel).
+ * `ConversationService`); `runs` also hears when an agent's start or stop is over; `revocations` carries revoked
+ * credentials to every process (the control channel).
  */
 export function createServices(deps: {
   config: Config;
@@ -77,12 +79,16 @@ export function createServices(deps: {
   runs: ConversationRuns | null;
   sandboxes: AccountSandboxes | null;
   revocations: RevocationChannel;
+  /** Guards agent transitions, so that recovery can end those a dead process left (absent: no guard, no recovery). */
+  locks?: AdvisoryLocks;
 }): Services {
-  const agents = new AgentService(deps.orm, deps.lifecycle, deps.logger, {
-    egress: deps.core.egress,
-    allowedImages: deps.config.sandboxAllowedImages,
-    quotas: deps.core.quotas,
-  });
+  const agents = new AgentService(
+    deps.orm,
+    deps.lifecycle,
+    deps.logger,
+    { egress: deps.core.egress, allowedImages: deps.config.sandboxAllowedImages, quotas: deps.core.quotas },
+    { listener: deps.runs, locks: deps.locks },
+  );
   const buckets = new TokenBuckets();
   const auth = new AuthService({ config: deps.config, keys: deps.keys, buckets, revocations: deps.revocations });
   return {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startScriptedLlm, type ChatRequest, type ScriptedLlm, type Turn } from '@metisai/scripted-llm';
 import { Http, eventually, registerUser } from '../support/http.ts';
+import type { AgentLifecycle } from '../../src/services/agent-lifecycle.ts';
 import { startTestServer } from '../support/test-server.ts';
 
 /** The sandbox's working directory, as the system prompt tells the model. */
@@ -25,12 +26,15 @@ export const scripted = (steps: ((workdir: string, request: ChatRequest) => Turn
 export type Server = Awaited<ReturnType<typeof startTestServer>>;
 
 /** A real server (runtime: the given driver) and a scripted LLM; a user whose settings point at that LLM. */
-export async function startRuntime(options: { driver?: 'local' | 'docker'; env?: Record<string, string>; databaseUrl?: string } = {}) {
+export async function startRuntime(
+  options: { driver?: 'local' | 'docker'; env?: Record<string, string>; databaseUrl?: string; agentLifecycle?: AgentLifecycle } = {},
+) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'metis-runtime-'));
   await chmod(dataDir, 0o755);
   const llm: ScriptedLlm = await startScriptedLlm({ script: [] });
   const server = await startTestServer({
     databaseUrl: options.databaseUrl,
+    agentLifecycle: options.agentLifecycle,
     env: { SANDBOX_DRIVER: options.driver ?? 'local', METIS_DATA_DIR: dataDir, ...options.env },
   });
   const user = await registerUser(new Http(server.url), 'runner');
