@@ -3,6 +3,12 @@
 export type {
   DirEntry,
   Editor,
+  EntryKind,
+  FileInfo,
+  RemoveOptions,
+  TreeEntry,
+  WalkOptions,
+  WriteStreamOptions,
   EditorObservation,
   EditorParams,
   ExecuteBashOptions,
@@ -19,7 +25,7 @@ export type {
   Shell,
   ShellOptions,
 } from './sandbox.ts';
-export type { CreateSandboxOptions, ReapOptions, SandboxDriver, SandboxDriverOptions, SandboxListFilter } from './sandbox-driver.ts';
+export type { AttachedFiles, CreateSandboxOptions, ReapOptions, SandboxDriver, SandboxDriverOptions, SandboxListFilter } from './sandbox-driver.ts';
 export { createSandboxDriver, type SandboxDriverConfig } from './create-sandbox-driver.ts';
 export { dockerDriver, type DockerDriverOptions } from './docker/docker-driver.ts';
 export type { SandboxLimits } from './docker/container-config.ts';

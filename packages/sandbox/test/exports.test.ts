@@ -4,6 +4,7 @@ import { expect, test } from 'vitest';
 // sandbox classes, image helpers) stay unexported; adding an export is a decision, so it changes this list.
 const RUNTIME_EXPORTS = [
   'DockerUnavailableError',
+  'FileExistsError',
   'ImageBuildError',
   'ImageNotAllowedError',
   'ImageNotFoundError',

@@ -1,12 +1,21 @@
 import type Docker from 'dockerode';
 import { InvalidArgumentError, SandboxNotFoundError } from '../errors.ts';
 import { DEFAULT_OWNER, type Sandbox, type SandboxInfo } from '../sandbox.ts';
-import { type CreateSandboxOptions, reapWith, type SandboxDriver, type SandboxDriverOptions, type SandboxListFilter } from '../sandbox-driver.ts';
+import {
+  type AttachedFiles,
+  type CreateSandboxOptions,
+  reapWith,
+  type SandboxDriver,
+  type SandboxDriverOptions,
+  type SandboxListFilter,
+} from '../sandbox-driver.ts';
 import { DEFAULT_LIMITS, type SandboxLimits } from './container-config.ts';
-import { infoFromLabels, toState } from './container-info.ts';
+import { DOCKER_WORKDIR, infoFromLabels, toState } from './container-info.ts';
 import { assertDockerAvailable, createDockerClient, statusOf } from './docker-client.ts';
-import { DockerSandbox } from './docker-sandbox.ts';
-import { SANDBOX_LABELS } from './sandbox-labels.ts';
+import { DockerFiles } from './docker-files.ts';
+import { DockerSandbox, removeVolume } from './docker-sandbox.ts';
+import { SANDBOX_LABELS, WORKSPACE_NAME } from './sandbox-labels.ts';
+import { SANDBOX_UID } from './prepare-container.ts';
 import { assertImageAllowed, buildSandboxImage, DEFAULT_BASE_IMAGE, DEFAULT_SANDBOX_IMAGE, ensureImage, normalizeImageName } from './sandbox-image.ts';
 
 /** Docker's rule for container names (ids are names); anything else could reach another Engine API path. */
@@ -69,6 +78,11 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
     async create(create: CreateSandboxOptions = {}): Promise<Sandbox> {
       const image = create.image ?? defaultImage;
       assertImageAllowed(image, options.allowedImages);
+      if (create.workspace !== undefined && !WORKSPACE_NAME.test(create.workspace)) {
+        throw new InvalidArgumentError(
+          `Invalid workspace name "${create.workspace}": letters, digits, _, . and - (at most 100), starting with a letter or digit`,
+        );
+      }
       if (network === 'host') throw new InvalidArgumentError('Network mode "host" is not allowed for sandboxes');
       await assertDockerAvailable(docker);
       const isDefault = normalizeImageName(image) === normalizeImageName(defaultImage);
@@ -80,6 +94,7 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
         env: create.env,
         labels: create.labels,
         conversationId: create.conversationId,
+        workspace: create.workspace,
         limits,
         network,
         runAsRoot: options.runAsRoot ?? false,
@@ -125,6 +140,35 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
       await container.remove({ force: true, v: true }).catch((err: unknown) => {
         if (statusOf(err) !== 404) throw err;
       });
+      await removeVolume(docker, labels[SANDBOX_LABELS.workspace] ?? id);
+    },
+
+    async attachFiles(id: string): Promise<AttachedFiles> {
+      if (!CONTAINER_NAME.test(id)) throw new SandboxNotFoundError(id);
+      await assertDockerAvailable(docker);
+      const container = docker.getContainer(id);
+      let labels: Record<string, string>;
+      try {
+        labels = (await container.inspect()).Config.Labels ?? {};
+      } catch (err) {
+        if (statusOf(err) === 404) throw new SandboxNotFoundError(id, err);
+        throw err;
+      }
+      if (labels[SANDBOX_LABELS.managed] !== 'true') throw new SandboxNotFoundError(id);
+      const user = labels[SANDBOX_LABELS.user] ?? `${SANDBOX_UID}:${SANDBOX_UID}`;
+      const uid = Number(user.split(':')[0]);
+      return {
+        id,
+        workdir: labels[SANDBOX_LABELS.workdir] ?? DOCKER_WORKDIR,
+        workspace: labels[SANDBOX_LABELS.workspace] ?? id,
+        files: new DockerFiles(container, { user, owner: { uid, gid: uid } }),
+      };
+    },
+
+    async removeWorkspace(workspace: string): Promise<void> {
+      if (!WORKSPACE_NAME.test(workspace)) return;
+      await assertDockerAvailable(docker);
+      await removeVolume(docker, workspace);
     },
   };
   return driver;

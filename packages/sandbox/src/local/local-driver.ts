@@ -2,7 +2,16 @@ import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_OWNER, type Sandbox, type SandboxInfo } from '../sandbox.ts';
-import { type CreateSandboxOptions, reapWith, type SandboxDriver, type SandboxDriverOptions, type SandboxListFilter } from '../sandbox-driver.ts';
+import { SandboxNotFoundError } from '../errors.ts';
+import { HostFileSystem } from '../files/host-file-system.ts';
+import {
+  type AttachedFiles,
+  type CreateSandboxOptions,
+  reapWith,
+  type SandboxDriver,
+  type SandboxDriverOptions,
+  type SandboxListFilter,
+} from '../sandbox-driver.ts';
 import { LOCAL_ID_PATTERN, LocalSandbox, type LocalSettings, readRecord, removeLocalSandbox, toInfo } from './local-sandbox.ts';
 import type { PtyHelper } from './local-shell-transport.ts';
 
@@ -19,7 +28,7 @@ const WARNING =
 /**
  * The local driver: each sandbox is bash and its children in `<rootDir>/<id>/workspace` on this host, for
  * development without Docker. No isolation at all, which it says once through `onLog` (default `console.warn`)
- * on its first `create` or `connect`. `create` ignores `image`.
+ * on its first `create` or `connect`. `create` ignores `image` and `workspace`.
  */
 export function localDriver(options: LocalDriverOptions = {}): SandboxDriver {
   const settings: LocalSettings = { rootDir: options.rootDir ?? join(tmpdir(), 'metisai-sandboxes'), ptyHelper: options.ptyHelper, shell: options.shell };
@@ -64,6 +73,16 @@ export function localDriver(options: LocalDriverOptions = {}): SandboxDriver {
       if (!(await readRecord(dir))) return;
       await removeLocalSandbox(id, dir);
     },
+
+    async attachFiles(id: string): Promise<AttachedFiles> {
+      if (!LOCAL_ID_PATTERN.test(id)) throw new SandboxNotFoundError(id);
+      const dir = join(settings.rootDir, id);
+      if (!(await readRecord(dir))) throw new SandboxNotFoundError(id);
+      return { id, workdir: join(dir, 'workspace'), workspace: id, files: new HostFileSystem() };
+    },
+
+    // A local sandbox's files live in its own directory and go with it.
+    removeWorkspace: async () => undefined,
   };
   return driver;
 }
