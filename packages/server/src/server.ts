@@ -16,6 +16,7 @@ import { ConversationEntity } from './entities/index.ts';
 import { EventBus, ormEventSource } from './events/index.ts';
 import { createLogger } from './logger.ts';
 import { ConversationRunner } from './runs/conversation-runner.ts';
+import { ConversationSandboxes } from './runs/conversation-sandboxes.ts';
 import { PooledAgentLifecycle } from './runs/pooled-agent-lifecycle.ts';
 import { RunLock } from './runs/run-lock.ts';
 import { RunRecovery } from './runs/run-recovery.ts';
@@ -144,16 +145,25 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await step('sandboxes');
 
     const runLock = new RunLock(locks, orm);
-    const runner = new ConversationRunner({ orm, logger: runtimeLogger, runLock, control, sandboxes, runSettings: core.runSettings, usage: core.usage });
+    const conversationSandboxes = new ConversationSandboxes({ orm, logger: runtimeLogger, sandboxes, runLock, runSettings: core.runSettings });
+    const runner = new ConversationRunner({
+      orm,
+      logger: runtimeLogger,
+      runLock,
+      control,
+      sandboxes: conversationSandboxes,
+      runSettings: core.runSettings,
+      usage: core.usage,
+    });
     closers.push('runs', () => runner.close());
     const recovery = new RunRecovery({ orm, logger: runtimeLogger, runLock, runner, control });
     closers.push('run recovery', () => recovery.close());
     await step('runner');
 
     const lifecycle = options.agentLifecycle ?? new PooledAgentLifecycle(sandboxes, recovery);
-    const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner });
+    const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner, workspaces: conversationSandboxes, version: VERSION });
     closers.push('agent transitions', () => services.agents.drain());
-    const app = createApp({ config, orm, keys, logger, services, events, version: VERSION });
+    const app = createApp({ config, orm, keys, logger, services, events, version: VERSION, sandboxDriver: driver.name });
     await step('app');
 
     await recovery.recoverInterrupted();

@@ -10,7 +10,7 @@ import { appendEvent, appendEvents, listEvents, publishEphemeral } from '../even
 import type { ConversationRuns } from '../services/conversations.ts';
 import type { RunSettingsService } from '../services/run-settings.ts';
 import type { UsageService } from '../services/usage.ts';
-import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
+import type { ConversationSandboxes } from './conversation-sandboxes.ts';
 import type { RunLock } from './run-lock.ts';
 
 export interface ConversationRunnerDeps {
@@ -19,7 +19,8 @@ export interface ConversationRunnerDeps {
   runLock: RunLock;
   /** Reaches every process: stop requests for a run another process executes. */
   control: ControlChannel;
-  sandboxes: SandboxManager;
+  /** Conversations' sandboxes (through the sandbox manager), with their workspaces and baselines. */
+  sandboxes: ConversationSandboxes;
   runSettings: RunSettingsService;
   usage: UsageService;
 }
@@ -105,7 +106,7 @@ export class ConversationRunner implements ConversationRuns {
     for (const run of this.#active.values()) if (run.agentId === agentId) run.controller.abort('user_stop' satisfies RunAbortReason);
   }
 
-  /** The conversation was deleted: its run stops (here or wherever it runs) and its sandbox goes. */
+  /** The conversation was deleted: its run stops (here or wherever it runs) and its sandbox and workspace go. */
   async forget(conversation: Conversation): Promise<void> {
     const active = this.#active.get(conversation.id);
     if (active) {
@@ -114,7 +115,7 @@ export class ConversationRunner implements ConversationRuns {
     } else if (conversation.state === 'running') {
       await this.#deps.control.send({ kind: 'stop_conversation', conversation_id: conversation.id });
     }
-    await this.#deps.sandboxes.remove(conversation.id, conversation.sandboxId ?? null);
+    await this.#deps.sandboxes.remove(conversation);
   }
 
   /** Ends every run here as `interrupted` (shutdown) and waits for them. */
@@ -155,6 +156,7 @@ export class ConversationRunner implements ConversationRuns {
     entry.agentId = settings.agentId;
     const history = (await listEvents(em, conversationId, {})).data;
     let output: Promise<void> = Promise.resolve();
+    let hasSandbox = false;
     try {
       await runConversation({
         llm: settings.llm,
@@ -168,15 +170,10 @@ export class ConversationRunner implements ConversationRuns {
         signal: entry.controller.signal,
         emitter: this.#emitter(conversationId),
         sandbox: async () => {
-          const sandbox = await this.#deps.sandboxes.acquire({
-            conversationId,
-            sandboxId: conversation.sandboxId ?? null,
-            agentId: settings.agentId,
-            image: settings.sandboxImage,
-            env: settings.secrets,
-            idleTimeoutSeconds: settings.idleTimeoutSeconds,
-          });
-          if (sandbox.id !== conversation.sandboxId) await em.nativeUpdate(ConversationEntity, { id: conversationId }, { sandboxId: sandbox.id });
+          // Read again: a file upload may have created the conversation's sandbox since the run started.
+          const current = await em.fork().findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['sandboxId', 'workspace'] });
+          const sandbox = await this.#deps.sandboxes.acquire(current, { ...settings, env: settings.secrets });
+          hasSandbox = true;
           return sandbox;
         },
         // A long command's output streams live while it runs (the observation stores it whole at the end).
@@ -192,7 +189,7 @@ export class ConversationRunner implements ConversationRuns {
             .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'usage not recorded')),
       });
     } finally {
-      this.#deps.sandboxes.release(conversationId, settings.idleTimeoutSeconds);
+      if (hasSandbox) this.#deps.sandboxes.release(conversationId, settings.idleTimeoutSeconds);
     }
   }
 

@@ -1,4 +1,4 @@
-import { type Sandbox, type SandboxDriver, type SandboxDriverName, SandboxPool } from '@metisai/sandbox';
+import { type AttachedFiles, type Sandbox, type SandboxDriver, type SandboxDriverName, SandboxPool } from '@metisai/sandbox';
 import type { Logger } from 'pino';
 import type { AdvisoryLocks } from '../db/advisory-locks.ts';
 
@@ -15,10 +15,27 @@ export interface SandboxRequest {
   conversationId: string;
   /** The sandbox id stored on the conversation, if it has one. */
   sandboxId: string | null;
+  /**
+   * The workspace stored on the conversation, if it has one: a sandbox created again (the stored one is gone) mounts
+   * it, so the files survive; none is taken from a warm pool then. `null`: a new workspace named after the conversation.
+   */
+  workspace: string | null;
   agentId: string | null;
   image: string | undefined;
-  env: Record<string, string>;
-  idleTimeoutSeconds: number;
+  /** Exported into the shell: on creation, and each time it is acquired when given (a run's secrets). */
+  env: Record<string, string> | undefined;
+  /**
+   * Called once when this process makes the sandbox live (created, taken from a pool, or reconnected), before any
+   * other `acquire` of the conversation gets it: e.g. to take a baseline of its files before anyone writes.
+   */
+  prepare?: (sandbox: Sandbox) => Promise<void>;
+}
+
+interface LiveSandbox {
+  sandbox: Sandbox;
+  /** Runs and file operations holding it; the idle timer runs only at 0. */
+  holders: number;
+  idle: NodeJS.Timeout | null;
 }
 
 const OWNER_PREFIX = 'metisai:';
@@ -34,7 +51,9 @@ export const sandboxOwner = (instanceId: string) => `${OWNER_PREFIX}${instanceId
  */
 export class SandboxManager {
   readonly #options: SandboxManagerOptions;
-  readonly #live = new Map<string, { sandbox: Sandbox; idle: NodeJS.Timeout | null }>();
+  readonly #live = new Map<string, LiveSandbox>();
+  /** The acquisition in progress per conversation: acquisitions of one conversation run one after another. */
+  readonly #acquiring = new Map<string, Promise<Sandbox>>();
   readonly #pools = new Map<string, SandboxPool>();
 
   constructor(options: SandboxManagerOptions) {
@@ -48,13 +67,35 @@ export class SandboxManager {
     return this.#options.driver.name;
   }
 
-  /** The conversation's sandbox, started, with `env` exported. Answers the id to store on the conversation. */
-  async acquire(request: SandboxRequest): Promise<Sandbox> {
+  /** Does this process hold the conversation's sandbox (started, possibly idle)? */
+  isLive(conversationId: string): boolean {
+    return this.#live.has(conversationId);
+  }
+
+  /**
+   * The conversation's sandbox, started, for one holder (a run, a file operation) until its `release`: reconnected when
+   * it exists, else created (from the agent's warm pool when it can) on the conversation's workspace. Acquisitions of
+   * one conversation are serialised, so concurrent callers share one sandbox. Answers the sandbox; its `id` and
+   * `workspace` are what to store on the conversation.
+   */
+  acquire(request: SandboxRequest): Promise<Sandbox> {
+    const before = this.#acquiring.get(request.conversationId);
+    const mine = (before ? before.catch(() => undefined) : Promise.resolve()).then(() => this.#acquireNow(request));
+    this.#acquiring.set(request.conversationId, mine);
+    const forget = () => {
+      if (this.#acquiring.get(request.conversationId) === mine) this.#acquiring.delete(request.conversationId);
+    };
+    mine.then(forget, forget);
+    return mine;
+  }
+
+  async #acquireNow(request: SandboxRequest): Promise<Sandbox> {
     const live = this.#live.get(request.conversationId);
     if (live) {
       if (live.idle) clearTimeout(live.idle);
       live.idle = null;
-      await live.sandbox.setEnv(request.env);
+      live.holders += 1;
+      if (request.env) await live.sandbox.setEnv(request.env);
       return live.sandbox;
     }
     let sandbox: Sandbox | null = null;
@@ -63,33 +104,56 @@ export class SandboxManager {
         this.#options.logger.warn({ err: error, sandboxId: request.sandboxId }, 'stored sandbox is gone; creating a new one');
         return null;
       });
-      if (sandbox) await sandbox.setEnv(request.env);
+      if (sandbox && request.env) await sandbox.setEnv(request.env);
     }
-    const pool = request.agentId && !request.image ? this.#pools.get(request.agentId) : undefined;
-    sandbox ??= pool ? await pool.acquire({ env: request.env }) : await this.#create(request.image, request.env, request.conversationId);
-    this.#live.set(request.conversationId, { sandbox, idle: null });
+    const pool = request.agentId && !request.image && !request.workspace ? this.#pools.get(request.agentId) : undefined;
+    sandbox ??= pool
+      ? await pool.acquire({ env: request.env ?? {} })
+      : await this.#create(request.image, request.env ?? {}, request.conversationId, request.workspace ?? request.conversationId);
+    try {
+      await request.prepare?.(sandbox);
+    } catch (error) {
+      this.#options.logger.warn({ err: error, conversationId: request.conversationId }, 'preparing the sandbox failed');
+    }
+    this.#live.set(request.conversationId, { sandbox, holders: 1, idle: null });
     return sandbox;
   }
 
-  /** The run is over: stop the sandbox after the idle time (its files stay). */
+  /** One holder is done: when none is left, the sandbox stops after the idle time (its files stay). */
   release(conversationId: string, idleTimeoutSeconds: number): void {
     const live = this.#live.get(conversationId);
     if (!live) return;
+    live.holders = Math.max(0, live.holders - 1);
+    if (live.holders > 0) return;
     if (live.idle) clearTimeout(live.idle);
     live.idle = setTimeout(() => {
+      if (this.#live.get(conversationId) !== live || live.holders > 0) return;
       this.#live.delete(conversationId);
       live.sandbox.stop().catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'idle sandbox did not stop'));
     }, idleTimeoutSeconds * 1000);
     live.idle.unref();
   }
 
-  /** The conversation is deleted: its sandbox goes too (a stopped one is removed as it is, without starting it). */
-  async remove(conversationId: string, sandboxId: string | null): Promise<void> {
+  /** File access to a sandbox another process runs, without starting it or opening a shell. */
+  attachFiles(sandboxId: string): Promise<AttachedFiles> {
+    return this.#options.driver.attachFiles(sandboxId);
+  }
+
+  /**
+   * The conversation is deleted: its sandbox goes too (a stopped one is removed as it is, without starting it), and
+   * its workspace with it (also when the sandbox itself was already gone).
+   */
+  async remove(conversationId: string, sandboxId: string | null, workspace: string | null = null): Promise<void> {
     const live = this.#live.get(conversationId);
     this.#live.delete(conversationId);
     if (live?.idle) clearTimeout(live.idle);
     const removal = live ? live.sandbox.remove() : sandboxId ? this.#options.driver.remove(sandboxId) : Promise.resolve();
     await removal.catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'sandbox removal failed'));
+    if (workspace) {
+      await this.#options.driver
+        .removeWorkspace(workspace)
+        .catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'workspace removal failed'));
+    }
   }
 
   /** Starts (or resizes) an agent's warm pool and waits until it is full. */
@@ -98,7 +162,7 @@ export class SandboxManager {
     if (size <= 0) return;
     const pool = new SandboxPool({
       size,
-      create: () => this.#create(image, {}, undefined),
+      create: () => this.#create(image, {}, undefined, undefined),
       onError: (error) => this.#options.logger.warn({ err: error, agentId }, 'warm pool refill failed'),
     });
     this.#pools.set(agentId, pool);
@@ -145,7 +209,7 @@ export class SandboxManager {
     await Promise.all([...this.#pools.keys()].map((agentId) => this.closePool(agentId)));
   }
 
-  #create(image: string | undefined, env: Record<string, string>, conversationId: string | undefined): Promise<Sandbox> {
-    return this.#options.driver.create({ image, env, conversationId });
+  #create(image: string | undefined, env: Record<string, string>, conversationId: string | undefined, workspace: string | undefined): Promise<Sandbox> {
+    return this.#options.driver.create({ image, env, conversationId, workspace });
   }
 }

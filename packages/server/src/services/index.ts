@@ -7,12 +7,15 @@ import type { AgentLifecycle } from './agent-lifecycle.ts';
 import { AgentService } from './agents.ts';
 import { ApiKeyService } from './api-keys.ts';
 import { AuthService } from './auth.ts';
+import { ConversationTransferService } from './conversation-transfer.ts';
 import { type ConversationRuns, ConversationService } from './conversations.ts';
 import { LlmTestService } from './llm-test.ts';
 import { RunSettingsService } from './run-settings.ts';
 import { SecretService } from './secrets.ts';
 import { SettingsService } from './settings.ts';
 import { UsageService } from './usage.ts';
+import { WorkspaceService } from './workspace-files.ts';
+import type { ConversationWorkspaces } from './workspaces.ts';
 
 /** The services the routes call. Each takes the request's EntityManager and the caller's id, and throws domain errors. */
 export interface Services {
@@ -20,6 +23,10 @@ export interface Services {
   accounts: AccountService;
   agents: AgentService;
   conversations: ConversationService;
+  /** A conversation's workspace files, changes and download links. */
+  workspace: WorkspaceService;
+  /** Conversations exported and imported as documents. */
+  transfer: ConversationTransferService;
   settings: SettingsService;
   secrets: SecretService;
   apiKeys: ApiKeyService;
@@ -42,7 +49,7 @@ export function createCoreServices(config: Config, keys: Keys): CoreServices {
 
 /**
  * The services built on the core ones: `lifecycle` is what starting and stopping an agent does, `runs` what runs
- * conversations (`null`: an app without a runner, see `ConversationService`).
+ * conversations and `workspaces` what opens their files (`null`: an app without a runner, see `ConversationService`).
  */
 export function createServices(deps: {
   config: Config;
@@ -52,13 +59,19 @@ export function createServices(deps: {
   core: CoreServices;
   lifecycle: AgentLifecycle;
   runs: ConversationRuns | null;
+  /** Conversations' workspaces (`null` with `runs`: an app without a runner). */
+  workspaces: ConversationWorkspaces | null;
+  version: string;
 }): Services {
   const agents = new AgentService(deps.orm, deps.lifecycle, deps.logger);
+  const conversations = new ConversationService(agents, deps.runs);
   return {
     auth: new AuthService(deps.config, deps.keys),
     accounts: new AccountService(agents),
     agents,
-    conversations: new ConversationService(agents, deps.runs),
+    conversations,
+    workspace: new WorkspaceService(conversations, deps.workspaces, deps.keys.downloadSigning),
+    transfer: new ConversationTransferService(conversations, agents, deps.version),
     settings: deps.core.settings,
     secrets: deps.core.secrets,
     apiKeys: new ApiKeyService(),

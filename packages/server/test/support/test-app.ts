@@ -35,8 +35,10 @@ export async function startTestApp(options: { env?: Record<string, string>; data
     core: createCoreServices(config, keys),
     lifecycle: options.agentLifecycle ?? new ConfigCheck(),
     runs: null,
+    workspaces: null,
+    version: VERSION,
   });
-  const app = createApp({ config, orm, keys, logger, services, events, version: VERSION });
+  const app = createApp({ config, orm, keys, logger, services, events, version: VERSION, sandboxDriver: null });
   const server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,3 +1,4 @@
+import type { SandboxDriverName } from '@metisai/sandbox';
 import type { Config } from '../../config.ts';
 import type { Orm } from '../../db/orm.ts';
 import type { EventBus } from '../../events/index.ts';
@@ -11,4 +12,6 @@ export interface RouteDeps {
   services: Services;
   events: EventBus;
   version: string;
+  /** Where agents' commands run; `null` in an app without a runner. */
+  sandboxDriver: SandboxDriverName | null;
 }
