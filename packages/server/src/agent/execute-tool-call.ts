@@ -2,6 +2,7 @@ import type { EditorParams, ExecuteBashParams } from '@metisai/sandbox';
 import type { ActionEvent } from '@metisai/sdk/schemas';
 import { parseToolCall } from './parse-tool-call.ts';
 import type { Observation, RunContext } from './run-context.ts';
+import { editWithDiff, runWithChangedFiles } from './step-changes.ts';
 
 export interface ToolOutcome extends Observation {
   /** Set by `finish`: the message for the user. */
@@ -21,11 +22,12 @@ export async function executeToolCall(run: RunContext, action: ActionEvent): Pro
     case 'finish':
       return { content: 'The task is finished.', finishMessage: String(args.message) };
     case 'str_replace_editor': {
-      const result = await run.sandbox.editor.run(args as unknown as EditorParams);
-      return { content: result.isError ? `ERROR:\n${result.output}` : result.output };
+      const params = args as unknown as EditorParams;
+      const { isError, output, diff } = await editWithDiff(run, run.sandbox, params, () => run.sandbox.editor.run(params));
+      return { content: isError ? `ERROR:\n${output}` : output, ...(diff ? { diff } : {}) };
     }
     case 'execute_bash':
-      return executeBash(run, action.tool_call_id, args as unknown as ExecuteBashParams);
+      return runWithChangedFiles(run, run.sandbox, () => executeBash(run, action.tool_call_id, args as unknown as ExecuteBashParams));
   }
 }
 

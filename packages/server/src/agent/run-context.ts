@@ -5,9 +5,10 @@ import { uuid7 } from '../security/uuid7.ts';
 import { type RunEnd, runEndEvents } from './run-ends.ts';
 import type { AgentEventInput, RunConversationOptions, RunResult, TokenUsage } from './run-options.ts';
 import { SecretMasker } from './secret-masker.ts';
+import type { StepChanges } from './step-changes.ts';
 import { toolsFor, type AgentTool } from './tools/index.ts';
 
-export interface Observation {
+export interface Observation extends StepChanges {
   content: string;
   exitCode?: number | null;
 }
@@ -77,8 +78,16 @@ export class RunContext {
     if (content) await this.options.emitter.emitDelta({ message_id: messageId, content });
   }
 
-  observe(action: ActionEvent, { content, exitCode }: Observation): Promise<Event> {
-    return this.emit({ type: 'observation', tool_call_id: action.tool_call_id, content, ...(exitCode === undefined ? {} : { exit_code: exitCode }) });
+  observe(action: ActionEvent, { content, exitCode, diff, changedFiles, changedFilesTruncated }: Observation): Promise<Event> {
+    return this.emit({
+      type: 'observation',
+      tool_call_id: action.tool_call_id,
+      content,
+      ...(exitCode === undefined ? {} : { exit_code: exitCode }),
+      ...(diff === undefined ? {} : { diff }),
+      ...(changedFiles === undefined ? {} : { changed_files: changedFiles }),
+      ...(changedFilesTruncated === undefined ? {} : { changed_files_truncated: changedFilesTruncated }),
+    });
   }
 
   /**
