@@ -10,6 +10,7 @@ import { ApiKeys } from './resources/api-keys.ts';
 import { Auth } from './resources/auth.ts';
 import { Conversations } from './resources/conversations/conversations.ts';
 import { Secrets } from './resources/secrets.ts';
+import { ServerInfoResource } from './resources/server-info.ts';
 import { Settings } from './resources/settings.ts';
 
 /** Answers an access token; called again shortly before the current one expires, and once after a 401. */
@@ -69,6 +70,8 @@ export class MetisClient {
   readonly secrets: Secrets;
   /** `/api-keys`: long-lived keys for server-to-server use. */
   readonly apiKeys: ApiKeys;
+  /** `/server-info`: what the server offers (limits, sandbox, registration), without credentials. */
+  readonly serverInfo: ServerInfoResource;
 
   /** `…/api/v1`, without a trailing slash. */
   readonly apiUrl: string;
@@ -105,6 +108,7 @@ export class MetisClient {
     this.settings = new Settings(this);
     this.secrets = new Secrets(this);
     this.apiKeys = new ApiKeys(this);
+    this.serverInfo = new ServerInfoResource(this);
   }
 
   /**
@@ -138,6 +142,12 @@ export class MetisClient {
     return `Bearer ${await this.#refreshing}`;
   }
 
+  /** @internal The headers every request carries (credentials included), for transports other than `fetch` (XHR uploads). */
+  async requestHeaders(): Promise<Record<string, string>> {
+    const authorization = await this.#authorization(false);
+    return { Accept: 'application/json', ...this.#headers, ...(authorization ? { Authorization: authorization } : {}) };
+  }
+
   /**
    * Sends one request, with retries, and answers the (2xx) `Response` unread. Non-2xx answers throw the matching
    * `MetisError` subclass. Used by the resources; public for endpoints the SDK does not wrap yet.
@@ -160,12 +170,17 @@ export class MetisClient {
       };
       let response: Response;
       try {
+        const timeoutMs = options.timeoutMs ?? this.timeoutMs;
         response = await this.#ky(options.path, {
           method,
           headers,
           searchParams: toSearchParams(options.query),
-          ...(options.body === undefined ? {} : { json: options.body }),
-          timeout: options.timeoutMs ?? this.timeoutMs,
+          ...(options.rawBody !== undefined
+            ? { body: options.rawBody, ...(options.rawBody instanceof ReadableStream ? { duplex: 'half' } : {}) }
+            : options.body === undefined
+              ? {}
+              : { json: options.body }),
+          timeout: timeoutMs === 0 ? false : timeoutMs,
           ...(signal ? { signal } : {}),
         });
       } catch (error) {

@@ -33,7 +33,20 @@ export {
 export { RunStream, isRunEnd, type RunOptions } from './core/run-stream.ts';
 export { Auth } from './resources/auth.ts';
 export { Agents } from './resources/agents.ts';
-export { Conversations, Messages, Events, type StreamOptions } from './resources/conversations/index.ts';
+export {
+  Conversations,
+  Messages,
+  Events,
+  Files,
+  type StreamOptions,
+  type DownloadOptions,
+  type FileDownload,
+  type NodeReadable,
+  type TransferProgress,
+  type UploadData,
+  type UploadOptions,
+} from './resources/conversations/index.ts';
+export { ServerInfoResource } from './resources/server-info.ts';
 // Renamed: `Settings` is the wire type of `GET /settings` (from the schemas).
 export { Settings as SettingsResource } from './resources/settings.ts';
 export { Secrets } from './resources/secrets.ts';

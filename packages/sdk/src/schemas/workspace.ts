@@ -32,7 +32,7 @@ export const FileListParamsSchema = z.strictObject({
   after: z.optional(z.string().check(z.maxLength(4096))),
   limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000))),
 });
-export type FileListParams = z.input<typeof FileListParamsSchema>;
+export type FileListParams = z.output<typeof FileListParamsSchema>;
 
 /** `?path=` of the routes on one file or directory (`files/content`, `DELETE files`). */
 export const FilePathParamsSchema = z.strictObject({
