@@ -13,6 +13,7 @@ import { firstTarEntryStream } from '../files/tar-entry-stream.ts';
 import type { DirEntry, EntryKind, FileInfo, FileKind, FileStat, RemoveOptions, SandboxFiles, TreeEntry, WalkOptions, WriteStreamOptions } from '../sandbox.ts';
 import { statusOf } from './docker-client.ts';
 import { execCommand } from './exec-command.ts';
+import type { HelperProcess } from './helper-process.ts';
 
 /** What `HEAD /containers/{id}/archive` reports (Go's `os.FileMode` in `mode`, `mtime` in RFC 3339 to the second). */
 interface PathStat {
@@ -95,11 +96,14 @@ export class DockerFiles implements SandboxFiles {
   private readonly container: Docker.Container;
   private readonly user: string;
   private readonly owner: TarOwner;
+  private readonly helper: HelperProcess | undefined;
 
-  constructor(container: Docker.Container, options: { user: string; owner: TarOwner }) {
+  /** `helper`: a long-lived process for listings (`list`, `walk`), which an agent's every bash step runs; else one exec each. */
+  constructor(container: Docker.Container, options: { user: string; owner: TarOwner; helper?: HelperProcess }) {
     this.container = container;
     this.user = options.user;
     this.owner = options.owner;
+    this.helper = options.helper;
   }
 
   async stat(path: string): Promise<FileStat | null> {
@@ -290,7 +294,10 @@ export class DockerFiles implements SandboxFiles {
 
   /** `FIND_SCRIPT` below `dir`: one level (`depth` 1) or all (0). Exit 1 (some entries unreadable) keeps what was listed. */
   private async find(dir: string, depth: 0 | 1, prune: readonly string[]): Promise<TreeEntry[]> {
-    const result = await execCommand(this.container, ['bash', '-c', FIND_SCRIPT, 'find', dir, String(depth), ...prune], { user: this.user });
+    const args = [dir, String(depth), ...prune];
+    const result = this.helper
+      ? await this.helper.run(FIND_SCRIPT, args).catch(() => execCommand(this.container, ['bash', '-c', FIND_SCRIPT, 'find', ...args], { user: this.user }))
+      : await execCommand(this.container, ['bash', '-c', FIND_SCRIPT, 'find', ...args], { user: this.user });
     if (result.exitCode === 3) throw new SandboxFileNotFoundError(dir);
     if (result.exitCode === 4) throw new NotDirectoryError(dir);
     if (result.exitCode !== 0 && result.exitCode !== 1) {

@@ -11,6 +11,7 @@ import { statusOf } from './docker-client.ts';
 import { DockerFiles } from './docker-files.ts';
 import { openDockerShell } from './docker-shell-transport.ts';
 import { execCommand } from './exec-command.ts';
+import { HelperProcess } from './helper-process.ts';
 import { prepareContainer, SANDBOX_UID } from './prepare-container.ts';
 import { SANDBOX_LABELS, workspaceVolume } from './sandbox-labels.ts';
 
@@ -64,6 +65,7 @@ export class DockerSandbox implements Sandbox {
   private readonly memoryBytes: number;
   private readonly pidsLimit: number;
   private readonly user: string;
+  private readonly helper: HelperProcess;
   private oomKills: number | null;
 
   private constructor(init: DockerSandboxInit, oomKills: number | null) {
@@ -77,7 +79,8 @@ export class DockerSandbox implements Sandbox {
     this.oomKills = oomKills;
     this.user = sandboxUser(init.asRoot);
     const owner = init.asRoot ? 0 : SANDBOX_UID;
-    this.files = new DockerFiles(init.container, { user: this.user, owner: { uid: owner, gid: owner } });
+    this.helper = new HelperProcess(init.container, this.user);
+    this.files = new DockerFiles(init.container, { user: this.user, owner: { uid: owner, gid: owner }, helper: this.helper });
     this.editor = createEditor(this.files, { workdir: init.workdir });
     this.shell = new BashSession({
       ...init.shellOptions,
@@ -189,10 +192,12 @@ export class DockerSandbox implements Sandbox {
   }
 
   async disconnect(): Promise<void> {
+    this.helper.close();
     await this.shell.close();
   }
 
   async stop(): Promise<void> {
+    this.helper.close();
     await this.shell.close();
     await this.container.stop({ t: 5 }).catch((err: unknown) => {
       if (statusOf(err) !== 304 && statusOf(err) !== 404) throw err;
@@ -200,6 +205,7 @@ export class DockerSandbox implements Sandbox {
   }
 
   async remove(): Promise<void> {
+    this.helper.close();
     await this.shell.close();
     await this.container.remove({ force: true, v: true }).catch((err: unknown) => {
       if (statusOf(err) !== 404) throw err;

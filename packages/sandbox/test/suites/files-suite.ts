@@ -132,6 +132,18 @@ export function filesSuite(getSandbox: () => Sandbox): void {
     expect((await box.files.walk(dir)).some((entry) => entry.path === '.git/HEAD')).toBe(true);
   });
 
+  test('walk carries thousands of entries whole', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    const name = (i: number) => `file-with-a-rather-long-name-${String(i).padStart(5, '0')}-${'x'.repeat(40)}`;
+    await outputOf(
+      box,
+      `mkdir -p ${dir}/many && cd ${dir}/many && for i in $(seq -f %05g 0 2999); do : > "file-with-a-rather-long-name-$i-${'x'.repeat(40)}"; done; cd - >/dev/null`,
+    );
+    const entries = await box.files.walk(`${dir}/many`);
+    expect(entries.map((entry) => entry.path).sort()).toEqual(Array.from({ length: 3000 }, (_, i) => name(i)));
+  });
+
   test('realpath resolves every link, relative and absolute, and keeps a missing tail', async () => {
     const box = sandbox();
     const dir = scratch();
