@@ -23,7 +23,10 @@ async function whileSampling<T>(pid: number, work: () => Promise<T>): Promise<{ 
   const beforeBytes = await rssOf(pid);
   let peakBytes = beforeBytes;
   const timer = setInterval(() => {
-    rssOf(pid).then((rss) => (peakBytes = Math.max(peakBytes, rss)), () => undefined);
+    rssOf(pid).then(
+      (rss) => (peakBytes = Math.max(peakBytes, rss)),
+      () => undefined,
+    );
   }, 20);
   const started = performance.now();
   try {
@@ -110,7 +113,11 @@ export async function measureDownloadRss(base: string, token: string, pid: numbe
   const slow = await whileSampling(pid, () => download(content, token, SLOW_BYTES_PER_SECOND));
   for (const done of [fast, slow]) if (done.result !== FILE_BYTES) throw new Error(`download: ${done.result} of ${FILE_BYTES} bytes`);
   await fetch(`${base}/api/v1/conversations/${id}`, { method: 'DELETE', headers: auth });
-  return [row('upload (streamed in)', FILE_BYTES, up), row('download, fast reader', FILE_BYTES, fast), row('download, slow reader (≈10 MB/s)', FILE_BYTES, slow)];
+  return [
+    row('upload (streamed in)', FILE_BYTES, up),
+    row('download, fast reader', FILE_BYTES, fast),
+    row('download, slow reader (≈10 MB/s)', FILE_BYTES, slow),
+  ];
 }
 
 // Alone: `node --conditions=@metisai/source packages/server/bench/download-rss.ts` (SANDBOX_DRIVER picks the driver).
