@@ -140,11 +140,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       docker: { image: config.sandboxImage, allowedImages: config.sandboxAllowedImages },
       local: { rootDir: path.join(config.dataDir, 'sandboxes') },
     });
-    const sandboxes = new SandboxManager({ driver, instanceId, logger: runtimeLogger, locks });
+    const runLock = new RunLock(locks, orm);
+    const sandboxes = new SandboxManager({
+      driver,
+      instanceId,
+      logger: runtimeLogger,
+      locks,
+      isRunElsewhere: (conversationId) => runLock.isHeldElsewhere(conversationId),
+    });
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
 
-    const runLock = new RunLock(locks, orm);
     const conversationSandboxes = new ConversationSandboxes({ orm, logger: runtimeLogger, sandboxes, runLock, runSettings: core.runSettings });
     const runner = new ConversationRunner({
       orm,

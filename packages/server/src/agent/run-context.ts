@@ -5,7 +5,7 @@ import { uuid7 } from '../security/uuid7.ts';
 import { type RunEnd, runEndEvents } from './run-ends.ts';
 import type { AgentEventInput, RunConversationOptions, RunResult, TokenUsage } from './run-options.ts';
 import { SecretMasker } from './secret-masker.ts';
-import type { StepChanges } from './step-changes.ts';
+import { type StepChanges, watchWorkspace } from './step-changes.ts';
 import { toolsFor, type AgentTool } from './tools/index.ts';
 
 export interface Observation extends StepChanges {
@@ -56,11 +56,12 @@ export class RunContext {
     return this.currentSandbox;
   }
 
-  /** Resolves the sandbox and exports the secrets into it. */
+  /** Resolves the sandbox, exports the secrets into it and lists its workspace (for per-step file lists). */
   async prepare(): Promise<void> {
     const { sandbox, secrets } = this.options;
     this.currentSandbox = typeof sandbox === 'function' ? await sandbox() : sandbox;
     if (secrets && Object.keys(secrets).length > 0) await this.currentSandbox.setEnv(secrets);
+    await watchWorkspace(this, this.currentSandbox);
   }
 
   tool(name: string): AgentTool | undefined {

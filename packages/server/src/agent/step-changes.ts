@@ -73,27 +73,33 @@ export async function editWithDiff(
 }
 
 /**
+ * Lists the workspace as a run starts (before its first LLM call): what its first bash step is compared against.
+ * Never throws; without it, the first bash step reports no files.
+ */
+export async function watchWorkspace(run: object, sandbox: Sandbox): Promise<void> {
+  try {
+    const root = await sandbox.files.realpath(sandbox.workdir);
+    lastSeen.set(run, { root, tree: await workspaceTree(sandbox.files, root) });
+  } catch {
+    lastSeen.delete(run);
+  }
+}
+
+/**
  * Runs an `execute_bash` call and lists the workspace files that changed meanwhile, by comparing listings (path, size,
- * modification time; `.git/` and ignored files left out) taken before and after. A run lists the workspace before its
- * first bash step; each later step is compared with the listing after the previous one (updated by editor edits), so
- * files changed between steps by something else (an upload, a background job) count for the next bash step.
+ * modification time; `.git/` and ignored files left out): the one taken as the run started (`watchWorkspace`) or after
+ * the previous bash step (updated by editor edits), and one taken after this step. Nothing is listed between the
+ * action and its command, so a stop is never kept waiting; files changed between steps by something else (an upload,
+ * a background job) count for the next bash step.
  */
 export async function runWithChangedFiles<T>(run: object, sandbox: Sandbox, execute: () => Promise<T>): Promise<T & StepChanges> {
-  let seen = lastSeen.get(run);
-  if (!seen) {
-    try {
-      const root = await sandbox.files.realpath(sandbox.workdir);
-      seen = { root, tree: await workspaceTree(sandbox.files, root) };
-    } catch {
-      seen = undefined;
-    }
-  }
   const result = await execute();
-  if (!seen) return result as T & StepChanges;
+  const seen = lastSeen.get(run);
   try {
-    const tree = await workspaceTree(sandbox.files, seen.root);
-    const changed = compareTrees(seen.tree, tree);
-    lastSeen.set(run, { root: seen.root, tree });
+    const root = seen?.root ?? (await sandbox.files.realpath(sandbox.workdir));
+    const tree = await workspaceTree(sandbox.files, root);
+    lastSeen.set(run, { root, tree });
+    const changed = seen ? compareTrees(seen.tree, tree) : [];
     if (changed.length === 0) return result as T & StepChanges;
     return {
       ...result,

@@ -9,6 +9,11 @@ export interface SandboxManagerOptions {
   instanceId: string;
   logger: Logger;
   locks: AdvisoryLocks;
+  /**
+   * Whether another server process is running the conversation now (its run lock is held elsewhere): an idle timer
+   * then only lets go of the sandbox here instead of stopping it under that run. Default: never.
+   */
+  isRunElsewhere?: (conversationId: string) => Promise<boolean>;
 }
 
 export interface SandboxRequest {
@@ -119,7 +124,10 @@ export class SandboxManager {
     return sandbox;
   }
 
-  /** One holder is done: when none is left, the sandbox stops after the idle time (its files stay). */
+  /**
+   * One holder is done: when none is left, the sandbox stops after the idle time (its files stay) — unless another
+   * process runs the conversation by then (it reached the sandbox itself): then this process only lets go of it.
+   */
   release(conversationId: string, idleTimeoutSeconds: number): void {
     const live = this.#live.get(conversationId);
     if (!live) return;
@@ -129,7 +137,11 @@ export class SandboxManager {
     live.idle = setTimeout(() => {
       if (this.#live.get(conversationId) !== live || live.holders > 0) return;
       this.#live.delete(conversationId);
-      live.sandbox.stop().catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'idle sandbox did not stop'));
+      const isRunElsewhere = this.#options.isRunElsewhere?.(conversationId) ?? Promise.resolve(false);
+      isRunElsewhere
+        .catch(() => false)
+        .then((elsewhere) => (elsewhere ? live.sandbox.disconnect() : live.sandbox.stop()))
+        .catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'idle sandbox did not stop'));
     }, idleTimeoutSeconds * 1000);
     live.idle.unref();
   }

@@ -294,8 +294,10 @@ describe('during a run', () => {
   test('uploads, listings and downloads work while the agent is working', async () => {
     const id = await newConversation();
     rt.llm.setScript(scripted([() => turns.toolCall('execute_bash', { command: 'echo started > run.txt' }), () => turns.hang()]));
+    const before = rt.llm.requests.length;
     await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'work' });
-    await rt.llm.waitForRequests(2);
+    // The scripted LLM counts every request since it started: wait for this run's.
+    await rt.llm.waitForRequests(before + 2);
     expect((await rt.http.get(`/api/v1/conversations/${id}`)).body.state).toBe('running');
     expect((await ws.upload(id, 'during.txt', 'while running')).status).toBe(201);
     expect((await ws.list(id)).body.data.map((entry: any) => entry.name)).toEqual(['during.txt', 'run.txt']);
@@ -307,8 +309,10 @@ describe('during a run', () => {
   test('an upload before the first action of a run shares the sandbox the run then uses', async () => {
     const id = await newConversation();
     rt.llm.setScript(scripted([() => turns.hang()]));
+    const before = rt.llm.requests.length;
     await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'think first' });
-    await rt.llm.waitForRequests(1);
+    // The scripted LLM counts every request since it started: wait for this run's.
+    await rt.llm.waitForRequests(before + 1);
     expect((await ws.upload(id, 'early.txt', 'early')).status).toBe(201);
     const { sandbox_id } = await conversationRow(rt.server.databaseUrl, id);
     await rt.http.post(`/api/v1/conversations/${id}/stop`);

@@ -22,8 +22,10 @@ afterAll(async () => {
 test('while A runs a conversation, B reaches its sandbox for uploads, listings and downloads without a shell of its own', async () => {
   rt.llm.setScript(scripted([() => turns.toolCall('execute_bash', { command: 'echo from-a > a.txt' }), () => turns.hang()]));
   const id = (await rt.http.post('/api/v1/conversations', {})).body.id as string;
+  const before = rt.llm.requests.length;
   await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'work' });
-  await rt.llm.waitForRequests(2);
+  // The scripted LLM counts every request since it started: wait for this run's.
+  await rt.llm.waitForRequests(before + 2);
   const { sandbox_id } = await conversationRow(rt.server.databaseUrl, id);
 
   expect((await onB.upload(id, 'from-b.txt', 'from-b\n')).status).toBe(201);
@@ -40,19 +42,15 @@ test('while A runs a conversation, B reaches its sandbox for uploads, listings a
   expect(observations.at(-2)!.content).toMatch(/^from-b\n/);
 });
 
-test('an upload through B to a conversation A runs that has no sandbox yet is 409 conversation_busy, and creates nothing', async () => {
-  rt.llm.setScript(scripted([() => turns.hang()]));
+test('with nobody running the conversation, B makes its sandbox; a run on A then works in it', async () => {
   const id = (await rt.http.post('/api/v1/conversations', {})).body.id as string;
-  await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'think' });
-  await rt.llm.waitForRequests(1);
-  const busy = await onB.upload(id, 'x.txt', 'x');
-  expect(busy.status).toBe(409);
-  expect(busy.body.error.code).toBe('conversation_busy');
-  expect(busy.headers.get('retry-after')).toBe('1');
-  expect((await onB.list(id)).body.data).toEqual([]);
-  expect((await conversationRow(rt.server.databaseUrl, id)).sandbox_id).toBeNull();
-  await rt.http.post(`/api/v1/conversations/${id}/stop`);
-  await waitForState(rt.http, id, ['stopped']);
-  // Nobody runs it now: B creates the sandbox itself.
-  expect((await onB.upload(id, 'x.txt', 'x')).status).toBe(201);
+  expect((await onB.upload(id, 'given.txt', 'given by B\n')).status).toBe(201);
+  const { sandbox_id } = await conversationRow(rt.server.databaseUrl, id);
+  expect(sandbox_id).not.toBeNull();
+  rt.llm.setScript(scripted([() => turns.toolCall('execute_bash', { command: 'cat given.txt' }), () => turns.toolCall('finish', { message: 'ok' })]));
+  await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'read it' });
+  expect((await waitForState(rt.http, id, ['finished', 'error'])).state).toBe('finished');
+  // A reconnected to the sandbox B made (its first observation says the shell was restarted), and found the file.
+  expect((await eventsOf(rt.http, id)).find((event) => event.type === 'observation')!.content).toContain('given by B\n');
+  expect((await conversationRow(rt.server.databaseUrl, id)).sandbox_id).toBe(sandbox_id);
 });
