@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { dockerDriver, localDriver, SandboxPool, type Sandbox } from '../src/index.ts';
+import { CommandTranscript } from '../src/shell/command-transcript.ts';
 
 const run = promisify(execFile);
 const dockerCli = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
@@ -107,6 +108,13 @@ record(
   99,
 );
 
+// Rendering large output: 100 000 numbered lines (≈ 590 KB) through xterm, cut to head and
+// tail, the full output written to the sandbox; beside the same command printing nothing.
+console.error('[bench] large output');
+const SEQ = 'seq 1 100000';
+record('`seq 1 100000 >/dev/null` through the persistent shell (Docker)', await time(10, () => mustRun(sandbox, `${SEQ} >/dev/null`)));
+record('`seq 1 100000` through the persistent shell: rendered, head + tail, full-output file (Docker)', await time(10, () => mustRun(sandbox, SEQ)));
+
 // 1 MiB file write + read.
 console.error('[bench] files');
 const payload = new Uint8Array(1024 * 1024).map((_, i) => (i * 31) & 0xff);
@@ -145,6 +153,18 @@ record(
 );
 const local = locals[0] as Sandbox;
 record('`true` through the persistent shell (local)', await time(200, () => mustRun(local, 'true')), 99);
+record('`echo hi` through the persistent shell: output rendered (local)', await time(200, () => mustRun(local, 'echo hi')), 99);
+record('`seq 1 100000 >/dev/null` through the persistent shell (local)', await time(10, () => mustRun(local, `${SEQ} >/dev/null`)));
+record('`seq 1 100000` through the persistent shell: rendered, head + tail, full-output file (local)', await time(10, () => mustRun(local, SEQ)));
+const numbered = Array.from({ length: 100_000 }, (_, i) => `${i + 1}\n`).join('');
+const renderAlone = async (raw: string) => {
+  const transcript = new CommandTranscript({ headChars: 15_000, tailChars: 15_000, fullMaxBytes: 10 * 1024 * 1024 });
+  transcript.write(raw);
+  await transcript.take();
+  transcript.dispose();
+};
+record('rendering alone: 100 000 lines (590 KB) of plain text, CommandTranscript', await time(10, () => renderAlone(numbered)));
+record('rendering alone: the same after a colour code, through the terminal emulator (xterm)', await time(10, () => renderAlone(`\x1b[0m${numbered}`)));
 record('1 MiB writeFile + readFile (local)', await time(20, () => roundTrip(local, join(local.workdir, 'bench.bin'))));
 await Promise.all(locals.map((box) => box.remove()));
 await rm(rootDir, { recursive: true, force: true });

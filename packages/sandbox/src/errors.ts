@@ -16,7 +16,8 @@ export type SandboxErrorCode =
   | 'is_directory'
   | 'not_a_directory'
   | 'file_exists'
-  | 'invalid_argument';
+  | 'invalid_argument'
+  | 'network_unavailable';
 
 export class SandboxError extends Error {
   override name = 'SandboxError';
@@ -56,13 +57,13 @@ export class SandboxNotRunningError extends SandboxError {
   }
 }
 
-/** The image is not on the configured allowlist. */
+/** The image is not on the configured allowlist (`reason` says why when the list alone does not). */
 export class ImageNotAllowedError extends SandboxError {
   override name = 'ImageNotAllowedError';
   readonly image: string;
   readonly allowedImages: readonly string[];
-  constructor(image: string, allowedImages: readonly string[]) {
-    super(`Image "${image}" is not allowed for sandboxes. Allowed images: ${allowedImages.join(', ') || '(none)'}`, {
+  constructor(image: string, allowedImages: readonly string[], reason?: string) {
+    super(`Image "${image}" is not allowed for sandboxes${reason ? ` (${reason})` : ''}. Allowed images: ${allowedImages.join(', ') || '(none)'}`, {
       code: 'image_not_allowed',
     });
     this.image = image;
@@ -149,5 +150,13 @@ export class InvalidArgumentError extends SandboxError {
   override name = 'InvalidArgumentError';
   constructor(message: string) {
     super(message, { code: 'invalid_argument' });
+  }
+}
+
+/** The sandbox network, or the host rules that fence it, could not be set up: `egress` sandboxes are refused. */
+export class SandboxNetworkError extends SandboxError {
+  override name = 'SandboxNetworkError';
+  constructor(message: string, cause?: unknown) {
+    super(message, { code: 'network_unavailable', cause });
   }
 }

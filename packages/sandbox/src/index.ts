@@ -1,4 +1,4 @@
-// The public surface: the driver factories, the pool, errors and types. Everything else is internal
+// The public surface: the driver factories, the pool, the image policy check, errors and types. Everything else is internal
 // (test/exports.test.ts pins the runtime list).
 export type {
   DirEntry,
@@ -10,6 +10,7 @@ export type {
   WalkOptions,
   WriteStreamOptions,
   EditorObservation,
+  EditorCommand,
   EditorParams,
   ExecuteBashOptions,
   ExecuteBashParams,
@@ -17,6 +18,7 @@ export type {
   ExecuteBashStatus,
   FileKind,
   FileStat,
+  NetworkPolicy,
   Sandbox,
   SandboxDriverName,
   SandboxFiles,
@@ -25,11 +27,22 @@ export type {
   Shell,
   ShellOptions,
 } from './sandbox.ts';
-export type { AttachedFiles, CreateSandboxOptions, ReapOptions, SandboxDriver, SandboxDriverOptions, SandboxListFilter } from './sandbox-driver.ts';
+export type {
+  AttachedFiles,
+  ConnectSandboxOptions,
+  CreateSandboxOptions,
+  ReapOptions,
+  SandboxDriver,
+  SandboxDriverOptions,
+  SandboxListFilter,
+} from './sandbox-driver.ts';
 export { createSandboxDriver, type SandboxDriverConfig } from './create-sandbox-driver.ts';
 export { dockerDriver, type DockerDriverOptions } from './docker/docker-driver.ts';
 export type { SandboxLimits } from './docker/container-config.ts';
+export { assertImageAllowed, DEFAULT_SANDBOX_IMAGE } from './docker/sandbox-image.ts';
+export type { SandboxNetworkOptions } from './docker/sandbox-network.ts';
 export { localDriver, type LocalDriverOptions } from './local/local-driver.ts';
+export { EDITOR_COMMANDS } from './sandbox.ts';
 export type { PtyHelper } from './local/local-shell-transport.ts';
 export { SandboxPool, type AcquireOptions, type SandboxPoolOptions } from './sandbox-pool.ts';
 export * from './errors.ts';

@@ -1,4 +1,4 @@
-import type { Sandbox, SandboxDriverName, SandboxFiles, SandboxInfo, ShellOptions } from './sandbox.ts';
+import type { NetworkPolicy, Sandbox, SandboxDriverName, SandboxFiles, SandboxInfo, ShellOptions } from './sandbox.ts';
 
 /** Settings every driver holds, given once when it is built. */
 export interface SandboxDriverOptions {
@@ -18,8 +18,13 @@ export interface SandboxDriverOptions {
 
 /** What one sandbox gets when it is created. */
 export interface CreateSandboxOptions {
-  /** Environment of the shell (and of the container). More can be set later with `setEnv`. */
+  /**
+   * Environment of the shell, never of the container (`docker inspect` does not show it): give secrets here or
+   * through `setEnv`. More can be set later with `setEnv`.
+   */
   env?: Record<string, string>;
+  /** What the sandbox's network may reach (default `egress`; see `NetworkPolicy`). The local driver accepts only `egress`. */
+  network?: NetworkPolicy;
   /** Extra labels; `metisai.owner` and `metisai.conversation` are set from the driver's owner and `conversationId`. */
   labels?: Record<string, string>;
   /** The conversation the sandbox belongs to (a label; `list` reports it). */
@@ -45,6 +50,11 @@ export interface AttachedFiles {
   workdir: string;
   workspace: string;
   files: SandboxFiles;
+}
+
+export interface ConnectSandboxOptions {
+  /** Moves the sandbox to this network policy before it starts (a stopped one included); absent: as it was. */
+  network?: NetworkPolicy;
 }
 
 export interface SandboxListFilter {
@@ -75,7 +85,7 @@ export interface SandboxDriver {
    * previous shell are ended and the next observation says so. Throws `SandboxNotFoundError` when there is no
    * such sandbox.
    */
-  connect(id: string): Promise<Sandbox>;
+  connect(id: string, options?: ConnectSandboxOptions): Promise<Sandbox>;
   /** Sandboxes in every state (running, stopped, …), optionally only one owner's. */
   list(filter?: SandboxListFilter): Promise<SandboxInfo[]>;
   /** Removes the owner's sandboxes that are not kept (orphans of a crashed or restarted server); answers their ids. */

@@ -7,6 +7,13 @@ import type { Readable } from 'node:stream';
 
 export type SandboxDriverName = 'docker' | 'local';
 
+/**
+ * What a sandbox's network may reach. `egress` (the default): the public internet only — not another sandbox, the host,
+ * private ranges or metadata addresses (Docker: our own bridge network and host rules; see docs/sandbox.md). `none`:
+ * nothing (loopback only). The local driver cannot enforce either and accepts only `egress`.
+ */
+export type NetworkPolicy = 'none' | 'egress';
+
 export type FileKind = 'file' | 'directory' | 'other';
 
 export interface FileStat {
@@ -118,9 +125,14 @@ export interface SandboxFiles {
   downloadDir(sandboxDir: string, hostDir: string): Promise<void>;
 }
 
+/** The commands of OpenHands' `str_replace_editor` tool, in the order its description lists them. */
+export const EDITOR_COMMANDS = ['view', 'create', 'str_replace', 'insert', 'undo_edit'] as const;
+
+export type EditorCommand = (typeof EDITOR_COMMANDS)[number];
+
 /** Parameters of OpenHands' `str_replace_editor` tool, as the model sends them. */
 export interface EditorParams {
-  command: 'view' | 'create' | 'str_replace' | 'insert' | 'undo_edit';
+  command: EditorCommand;
   path: string;
   file_text?: string;
   old_str?: string;
@@ -168,14 +180,23 @@ export type ExecuteBashStatus = 'completed' | 'interrupted' | 'still_running' | 
 
 export interface ExecuteBashResult {
   status: ExecuteBashStatus;
-  /** Output since the last observation, ANSI-stripped; only the end is kept when it is too long. */
+  /**
+   * Output since the last observation as a terminal shows it (rendered: carriage returns,
+   * backspaces, erases and cursor moves applied, colours gone, soft-wrapped lines joined).
+   * When it is longer than `maxOutputChars`, its first and last lines are kept and a note line
+   * between them says which lines were left out and where the full output is saved.
+   */
   output: string;
   /** Exit code of the finished command, `null` while it runs (or when refused). */
   exitCode: number | null;
   /** The shell's working directory as last reported. */
   cwd: string;
-  /** Characters cut from the start of `output` (0 when nothing was cut). */
+  /** Characters of the output left out of `output` (0 when nothing was cut). */
   cutChars: number;
+  /** Lines left out between the head and the tail of `output` (0 when none). */
+  omittedLines: number;
+  /** Path inside the sandbox of the file holding the full output, when `output` was cut and it was saved. */
+  fullOutputPath: string | null;
   /** What the model should read: output plus OpenHands-style notes. */
   text: string;
 }
@@ -204,8 +225,20 @@ export interface ShellOptions {
   noOutputTimeoutMs?: number;
   /** Hard timeout when the call gives none (default 120 000). */
   defaultTimeoutMs?: number;
-  /** Longest `output` in one observation; the end is kept (default 30 000 characters). */
+  /**
+   * Budget of `output` in one observation, in characters (default 30 000, as OpenHands). Longer
+   * output keeps its first `outputHeadChars` and its last `maxOutputChars - outputHeadChars`
+   * characters, cut on line boundaries; a single line longer than the smaller of the two is
+   * shown cut.
+   */
   maxOutputChars?: number;
+  /** Characters of the head of a cut output (default half of `maxOutputChars`). */
+  outputHeadChars?: number;
+  /**
+   * Most UTF-8 bytes of a cut output saved to the full-output file (default 10 MiB); longer
+   * output keeps its first lines up to this size there.
+   */
+  fullOutputMaxBytes?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -242,8 +275,15 @@ export interface Sandbox {
   readonly shell: Shell;
   readonly files: SandboxFiles;
   readonly editor: Editor;
+  /** The network policy the sandbox has now. */
+  readonly network: NetworkPolicy;
   /** Exports variables into the shell (and restores them after a reconnect). */
   setEnv(vars: Record<string, string>): Promise<void>;
+  /**
+   * Moves the sandbox to another network policy while it runs (Docker: off one network, onto the other). The local
+   * driver refuses anything but `egress` with `InvalidArgumentError`.
+   */
+  setNetwork(policy: NetworkPolicy): Promise<void>;
   info(): Promise<SandboxInfo>;
   /** Closes the shell connection; the sandbox keeps running and can be reached with the driver's `connect(id)`. */
   disconnect(): Promise<void>;

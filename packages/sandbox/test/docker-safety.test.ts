@@ -38,7 +38,9 @@ describe.skipIf(!hasDocker)('docker safety defaults', () => {
     expect(details.HostConfig.SecurityOpt).toContain('no-new-privileges:true');
     expect(details.HostConfig.Privileged).toBe(false);
     expect(details.HostConfig.Binds ?? []).toEqual([]);
-    expect(details.HostConfig.NetworkMode).toBe('bridge');
+    expect(details.HostConfig.NetworkMode).toBe('metisai-sandboxes');
+    expect(Object.keys(details.NetworkSettings.Networks)).toEqual(['metisai-sandboxes']);
+    expect(await outputOf(sandbox, 'cat /proc/sys/net/ipv6/conf/all/disable_ipv6')).toBe('1');
     expect(details.HostConfig.PidsLimit).toBe(512);
     expect(details.HostConfig.Memory).toBe(2 * 1024 ** 3);
     expect(details.Config.Labels).toMatchObject({ [SANDBOX_LABELS.owner]: 'metisai-tests', [SANDBOX_LABELS.conversation]: 'conv-123' });
@@ -115,10 +117,23 @@ describe.skipIf(!hasDocker)('docker safety defaults', () => {
     320_000,
   );
 
-  test('network mode none leaves only loopback; host networking is refused', async () => {
-    const sandbox = await make({ network: 'none' });
+  test('the network policy none leaves only loopback; an unknown policy is refused', async () => {
+    const sandbox = await make({}, { network: 'none' });
+    expect(sandbox.network).toBe('none');
     expect(await outputOf(sandbox, 'echo /sys/class/net/*')).toBe('/sys/class/net/lo');
-    await expect(dockerDriver({ docker, image: STOCK_IMAGE, network: 'host' }).create()).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect(dockerDriver({ docker, image: STOCK_IMAGE }).create({ network: 'host' as 'none' })).rejects.toMatchObject({ code: 'invalid_argument' });
+  });
+
+  test('what create is given as env reaches the shell, never the container config docker inspect shows', async () => {
+    const sandbox = await make({}, { env: { API_TOKEN: 'tok-4f1c9e-secret' } });
+    await sandbox.setEnv({ LATER_TOKEN: 'tok-77aa-later' });
+    expect(await outputOf(sandbox, 'echo "$API_TOKEN $LATER_TOKEN"')).toBe('tok-4f1c9e-secret tok-77aa-later');
+    const details = await docker.getContainer(sandbox.id).inspect();
+    expect(JSON.stringify(details)).not.toContain('tok-4f1c9e-secret');
+    expect(JSON.stringify(details)).not.toContain('tok-77aa-later');
+    // The image's own variables (PATH, …) and the sandbox's id: nothing given to create or setEnv.
+    const image = await docker.getImage(STOCK_IMAGE).inspect();
+    expect((details.Config.Env ?? []).filter((entry) => !(image.Config.Env ?? []).includes(entry))).toEqual([`METISAI_SANDBOX_ID=${sandbox.id}`]);
   });
 
   test('an image allowlist refuses other images with a clear error', async () => {
@@ -134,6 +149,24 @@ describe.skipIf(!hasDocker)('docker safety defaults', () => {
     expect(await outputOf(allowed, 'echo ok')).toBe('ok');
     // The default image is checked too.
     await expect(dockerDriver({ docker, image: 'ubuntu:24.04', allowedImages: ['debian:*'] }).create()).rejects.toBeInstanceOf(ImageNotAllowedError);
+  });
+
+  test('an image whose /etc/passwd is oversized is refused before it is read into memory', async () => {
+    const archive = pack();
+    archive.entry({ name: 'etc/passwd' }, Buffer.alloc(2 * 1024 * 1024, 'x'));
+    archive.finalize();
+    const tag = 'metisai-test/huge-passwd:latest';
+    const progress = await docker.importImage(Readable.from(archive as unknown as AsyncIterable<Buffer>), { repo: 'metisai-test/huge-passwd', tag: 'latest' });
+    await new Promise((resolve, reject) => docker.modem.followProgress(progress, (err: Error | null) => (err ? reject(err) : resolve(null))));
+    try {
+      const driver = dockerDriver({ docker, image: tag, owner: 'huge-passwd-test' });
+      await expect(driver.create({ network: 'none' })).rejects.toThrow(
+        "The image's /etc/passwd is 2097152 bytes, more than the 1048576 bytes read from an image at most",
+      );
+      expect(await driver.list({ owner: driver.owner })).toEqual([]);
+    } finally {
+      await docker.getImage(tag).remove({ force: true });
+    }
   });
 
   test('an image without bash is refused with a clear error and leaves no container', async () => {

@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { cleanTerminalOutput } from '../src/shell/clean-terminal-output.ts';
+import { EchoFilter } from '../src/shell/echo-filter.ts';
 import { quoteForBashLine } from '../src/shell/encode-bash-line.ts';
-import { OutputBuffer } from '../src/shell/output-buffer.ts';
 import { exportStatement, ShellProtocol } from '../src/shell/shell-protocol.ts';
 import { specialKeyChar } from '../src/shell/special-keys.ts';
 
@@ -39,8 +38,16 @@ describe('ShellProtocol', () => {
     expect(text.slice((found?.index ?? 0) + (found?.length ?? 0))).toBe('rest');
   });
 
+  test('finds a marker with \\r\\n line ends (after `stty sane` turned onlcr on)', () => {
+    const text = `out\r\n__METIS_abc123__ 2 0 /w __METIS_abc123_END__\r\nrest`;
+    const found = protocol.findMarker(text);
+    expect(found).toMatchObject({ commandId: 2, exitCode: 0, cwd: '/w', index: 'out'.length });
+    expect(text.slice((found?.index ?? 0) + (found?.length ?? 0))).toBe('rest');
+    expect(protocol.holdBackLength('x\r\n__METIS_abc123__ 2 0 /w __METIS_abc123_END__\r')).toBe('__METIS_abc123__ 2 0 /w __METIS_abc123_END__\r'.length);
+  });
+
   test('the PS1 source (echo $PS1) is not taken for a marker', () => {
-    expect(protocol.findMarker('\\n__METIS_abc123__ ${__metis_cid} ${__metis_ec} ${PWD} __METIS_abc123_END__\\n')).toBeNull();
+    expect(protocol.findMarker('\\n__METIS_abc123__ ${__metis_id} ${__metis_st:-$?} ${PWD} __METIS_abc123_END__\\n')).toBeNull();
   });
 
   test('holds back only what could still become a marker', () => {
@@ -75,22 +82,19 @@ describe('ShellProtocol', () => {
   });
 });
 
-describe('OutputBuffer', () => {
-  test('keeps the last characters and counts what it cut', () => {
-    const buffer = new OutputBuffer(10);
-    for (let i = 0; i < 100; i++) buffer.append(`${i % 10}\n`);
-    const taken = buffer.take();
-    expect(taken.text).toBe('5\n6\n7\n8\n9\n');
-    expect(taken).toMatchObject({ cutChars: 190, cutLines: 95 });
-    expect(buffer.take()).toEqual({ text: '', cutChars: 0, cutLines: 0 });
+describe('EchoFilter', () => {
+  test('removes the echo of our line (also with \\r\\n line ends) and passes the rest', () => {
+    const filter = new EchoFilter('{ __metis_id=3;} x\\\nmore\n');
+    expect(filter.filter('{ __metis_id=3;} x\\\r\nmo')).toBe('');
+    expect(filter.filter('re\r\noutput\n')).toBe('output\n');
+    expect(filter.hasEcho).toBe(true);
+    expect(filter.filter('{ __metis_id=3;}')).toBe('{ __metis_id=3;}');
   });
-});
 
-describe('cleanTerminalOutput', () => {
-  test('drops escape sequences and control characters, collapses carriage returns', () => {
-    expect(cleanTerminalOutput('\x1b[1;31mred\x1b[0m \x1b]0;title\x07plain\x00\x08')).toBe('red plain');
-    expect(cleanTerminalOutput('10%\r50%\r100%\r\nnext\r\n')).toBe('100%\nnext\n');
-    expect(cleanTerminalOutput('tab\tkept\n')).toBe('tab\tkept\n');
+  test('output that is not the echo passes whole', () => {
+    const filter = new EchoFilter('{ __metis_id=4;}\n');
+    expect(filter.filter('hello\n')).toBe('hello\n');
+    expect(filter.hasEcho).toBe(false);
   });
 });
 

@@ -171,6 +171,6 @@ describe('requests stay strict', () => {
     expect(AgentConfigSchema.safeParse({ embed: { enabled: true } }).success).toBe(false);
     expect(AgentConfigSchema.safeParse({ tools: ['browse_web'] }).success).toBe(false);
     expect(AgentCreateParamsSchema.safeParse({ name: 'a', status: 'running' }).success).toBe(false);
-    expect(SettingsUpdateParamsSchema.safeParse({ llm_idle_timeout_seconds: 1 }).success).toBe(false);
+    expect(SettingsUpdateParamsSchema.safeParse({ llm_temperature: 0.2 }).success).toBe(false);
   });
 });

@@ -72,6 +72,9 @@ async function agentSteps(driver: 'local' | 'docker', databaseUrl: string, dataD
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     SANDBOX_DRIVER: driver,
+    // Not laptop mode (production): the local driver and the scripted LLM on 127.0.0.1 must be allowed by name.
+    ALLOW_UNSAFE_LOCAL_SANDBOX: 'true',
+    EGRESS_ALLOWED_HOSTS: '127.0.0.1',
     SANDBOX_IMAGE: IMAGE,
     RATE_LIMIT_API_PER_USER: '0',
     BCRYPT_COST: '4',

@@ -1,8 +1,12 @@
+import { DEFAULT_SANDBOX_IMAGE } from '@metisai/sandbox';
+import { DEFAULT_LLM_IDLE_TIMEOUT_SECONDS, DEFAULT_LLM_TIMEOUT_SECONDS } from '@metisai/sdk/schemas';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod/mini';
 import { en } from 'zod/locales';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type EgressAllowEntry, parseEgressAllowList } from './security/egress-policy.ts';
 
 z.config(en());
 
@@ -18,11 +22,20 @@ function projectRoot(): string {
   return process.cwd();
 }
 
+const BOOLEAN_WORDS = ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'] as const;
+const isTrue = (value: string) => ['true', '1', 'yes', 'on'].includes(value);
+
 const bool = (fallback: boolean) =>
   z.pipe(
-    z.optional(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])),
-    z.transform((value) => (value === undefined ? fallback : ['true', '1', 'yes', 'on'].includes(value))),
+    z.optional(z.enum(BOOLEAN_WORDS)),
+    z.transform((value) => (value === undefined ? fallback : isTrue(value))),
   );
+
+/** A boolean whose default depends on other variables (laptop mode): undefined when unset. */
+const optionalBool = z.pipe(
+  z.optional(z.enum(BOOLEAN_WORDS)),
+  z.transform((value) => (value === undefined ? undefined : isTrue(value))),
+);
 
 const int = (fallback: number, min: number, max: number) =>
   z.pipe(
@@ -62,10 +75,18 @@ const EnvSchema = z.object({
   SANDBOX_DRIVER: z.optional(z.enum(['docker', 'local'])),
   /** The seed's name for SANDBOX_DRIVER, still accepted. */
   RUNTIME_TYPE: z.optional(z.enum(['docker', 'local'])),
+  /** Outside laptop mode the local driver also needs this: it runs agents' commands on this host, unisolated. */
+  ALLOW_UNSAFE_LOCAL_SANDBOX: bool(false),
   /** Image of Docker sandboxes when the agent names none (default: metisai/sandbox:latest, built on first use). */
   SANDBOX_IMAGE: optionalString,
-  /** Comma-separated images (or patterns with *) agents may ask for; empty = any. */
+  /** The Docker network `egress` sandboxes join (created when missing, inter-container traffic off). */
+  SANDBOX_NETWORK: z._default(z.string().check(z.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a Docker network name')), 'metisai-sandboxes'),
+  /** Comma-separated images (or patterns with *) agents may ask for; empty = the default image only; `*` = any. */
   SANDBOX_ALLOWED_IMAGES: z._default(z.string(), ''),
+  /** Outbound requests for users may reach loopback, private and link-local addresses (default: true in laptop mode). */
+  ALLOW_PRIVATE_EGRESS: optionalBool,
+  /** Comma-separated hosts, host:port or CIDR ranges outbound requests for users may reach whatever they resolve to. */
+  EGRESS_ALLOWED_HOSTS: z._default(z.string(), ''),
   BCRYPT_COST: int(12, 4, 15),
   JWT_EXPIRES_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 100 * 1024 * 1024),
@@ -87,6 +108,10 @@ const EnvSchema = z.object({
   LLM_MODEL: optionalString,
   LLM_BASE_URL: optionalString,
   LLM_API_KEY: optionalString,
+  /** An LLM call that receives nothing (keep-alives count) for this long ends as llm_timeout. */
+  LLM_IDLE_TIMEOUT_SECONDS: seconds(DEFAULT_LLM_IDLE_TIMEOUT_SECONDS, 0.1, 24 * 3600),
+  /** One whole LLM call (headers and stream) may take this long. */
+  LLM_TIMEOUT_SECONDS: seconds(DEFAULT_LLM_TIMEOUT_SECONDS, 0.1, 24 * 3600),
   LOG_LEVEL: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
 });
 
@@ -100,13 +125,33 @@ export interface Config {
   secretKey: string | undefined;
   port: number;
   host: string;
+  /**
+   * Laptop mode: `NODE_ENV` is not `production` and `HOST` is a loopback address — one person on their own machine.
+   * Everything else is treated as shared: private egress and the local sandbox driver are then off unless asked for.
+   */
+  isLaptopMode: boolean;
   corsOrigins: string[];
   allowRegistration: boolean;
   trustProxy: boolean;
   /** `SANDBOX_DRIVER` (or its alias `RUNTIME_TYPE`); absent: Docker when an engine answers, else local. */
   sandboxDriver: 'docker' | 'local' | undefined;
+  /** `ALLOW_UNSAFE_LOCAL_SANDBOX`: outside laptop mode, `SANDBOX_DRIVER=local` is refused without it. */
+  allowUnsafeLocalSandbox: boolean;
   sandboxImage: string | undefined;
-  sandboxAllowedImages: string[] | undefined;
+  /** `SANDBOX_NETWORK`: the Docker network of `egress` sandboxes. */
+  sandboxNetwork: string;
+  /**
+   * `SANDBOX_ALLOWED_IMAGES`: names or `*` patterns agents may ask for; unset, the default image alone (`SANDBOX_IMAGE`
+   * or `metisai/sandbox:latest`); `*` any (by name: ids, digests and private registries must be listed as they are).
+   */
+  sandboxAllowedImages: string[];
+  /** Who outbound requests made for users may reach (see `security/egress-policy.ts`). */
+  egress: {
+    /** `ALLOW_PRIVATE_EGRESS` (default: laptop mode). */
+    allowPrivate: boolean;
+    /** `EGRESS_ALLOWED_HOSTS`, parsed. The server's own `LLM_BASE_URL` is allowed besides (the guard adds it). */
+    allowedHosts: EgressAllowEntry[];
+  };
   bcryptCost: number;
   jwtExpiresSeconds: number;
   bodyLimitBytes: number;
@@ -123,7 +168,15 @@ export interface Config {
   };
   /** Interval of `: ping` comments on idle event streams. */
   sseHeartbeatSeconds: number;
-  llm: { model: string | undefined; baseUrl: string | undefined; apiKey: string | undefined };
+  llm: {
+    model: string | undefined;
+    baseUrl: string | undefined;
+    apiKey: string | undefined;
+    /** `LLM_IDLE_TIMEOUT_SECONDS`: nothing received for this long ends an LLM call. */
+    idleTimeoutSeconds: number;
+    /** `LLM_TIMEOUT_SECONDS`: one whole LLM call may take this long. */
+    timeoutSeconds: number;
+  };
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -138,6 +191,15 @@ export class ConfigError extends Error {
     super(`${variable}: ${message}`);
     this.variable = variable;
   }
+}
+
+/** `localhost` or a loopback IP (`127.0.0.0/8`, `::1`, bracketed or not). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost') return true;
+  if (!ipaddr.isValid(bare)) return false;
+  const address = ipaddr.process(bare);
+  return address.range() === 'loopback';
 }
 
 /** Reads and checks the environment; a bad value throws a `ConfigError` naming the variable. */
@@ -171,6 +233,23 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   for (const [name, value] of [['LLM_BASE_URL', env.LLM_BASE_URL]] as const) {
     if (value !== undefined && !URL.canParse(value)) throw new ConfigError(name, 'must be a URL such as https://api.openai.com/v1');
   }
+  const isLaptopMode = env.NODE_ENV !== 'production' && isLoopbackHost(env.HOST);
+  const sandboxDriver = env.SANDBOX_DRIVER ?? env.RUNTIME_TYPE;
+  if (sandboxDriver === 'local' && !isLaptopMode && !env.ALLOW_UNSAFE_LOCAL_SANDBOX) {
+    throw new ConfigError(
+      'SANDBOX_DRIVER',
+      'is "local", which runs agents\' commands on this host without any isolation; outside laptop mode (NODE_ENV not production and HOST a loopback address) it also needs ALLOW_UNSAFE_LOCAL_SANDBOX=true',
+    );
+  }
+  let allowedHosts: EgressAllowEntry[];
+  try {
+    allowedHosts = parseEgressAllowList(env.EGRESS_ALLOWED_HOSTS);
+  } catch (error) {
+    throw new ConfigError('EGRESS_ALLOWED_HOSTS', `${(error as Error).message} (comma-separated host, host:port or CIDR)`);
+  }
+  const allowedImages = env.SANDBOX_ALLOWED_IMAGES.split(',')
+    .map((image) => image.trim())
+    .filter(Boolean);
   const corsOrigins = env.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
@@ -186,16 +265,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     secretKey: env.SECRET_KEY,
     port: env.PORT,
     host: env.HOST,
+    isLaptopMode,
     corsOrigins,
     allowRegistration: env.ALLOW_REGISTRATION,
     trustProxy: env.TRUST_PROXY,
-    sandboxDriver: env.SANDBOX_DRIVER ?? env.RUNTIME_TYPE,
+    sandboxDriver,
+    allowUnsafeLocalSandbox: env.ALLOW_UNSAFE_LOCAL_SANDBOX,
     sandboxImage: env.SANDBOX_IMAGE,
-    sandboxAllowedImages: env.SANDBOX_ALLOWED_IMAGES.trim()
-      ? env.SANDBOX_ALLOWED_IMAGES.split(',')
-          .map((image) => image.trim())
-          .filter(Boolean)
-      : undefined,
+    sandboxNetwork: env.SANDBOX_NETWORK,
+    sandboxAllowedImages: allowedImages.length > 0 ? allowedImages : [env.SANDBOX_IMAGE ?? DEFAULT_SANDBOX_IMAGE],
+    egress: { allowPrivate: env.ALLOW_PRIVATE_EGRESS ?? isLaptopMode, allowedHosts },
     bcryptCost: env.BCRYPT_COST,
     jwtExpiresSeconds: env.JWT_EXPIRES_SECONDS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
@@ -209,7 +288,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       apiPerUser: env.RATE_LIMIT_API_PER_USER,
     },
     sseHeartbeatSeconds: env.SSE_HEARTBEAT_SECONDS,
-    llm: { model: env.LLM_MODEL, baseUrl: env.LLM_BASE_URL, apiKey: env.LLM_API_KEY },
+    llm: {
+      model: env.LLM_MODEL,
+      baseUrl: env.LLM_BASE_URL,
+      apiKey: env.LLM_API_KEY,
+      idleTimeoutSeconds: env.LLM_IDLE_TIMEOUT_SECONDS,
+      timeoutSeconds: env.LLM_TIMEOUT_SECONDS,
+    },
     logLevel: env.LOG_LEVEL,
   };
 }

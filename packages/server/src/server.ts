@@ -123,6 +123,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await step('events');
 
     const core = createCoreServices(config, keys);
+    closers.push('egress guard', () => core.egress.close());
     await step('services');
 
     const locks = new AdvisoryLocks(databaseUrl, logger);
@@ -131,30 +132,35 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // Sandboxes are labelled `metisai:<installation>:<process>`: a server reaps only its own installation's.
     const instanceId = `${installationId}:${uuid7()}`;
     await locks.tryAcquire(instanceLock(instanceId));
-    const runtimeLogger = logger.child({ component: 'runs' });
+    const runsLogger = logger.child({ component: 'runs' });
     // The one sandbox driver of this process, built from the configuration; nothing else branches on it.
     const driver = createSandboxDriver({
-      driver: await detectSandboxDriver(config.sandboxDriver, logger),
+      driver: await detectSandboxDriver(config.sandboxDriver, config.isLaptopMode, logger),
       owner: sandboxOwner(instanceId),
-      onLog: (line) => runtimeLogger.info({ sandbox: line }, 'sandbox'),
-      docker: { image: config.sandboxImage, allowedImages: config.sandboxAllowedImages },
+      onLog: (line) => runsLogger.info({ sandbox: line }, 'sandbox'),
+      docker: {
+        image: config.sandboxImage,
+        allowedImages: config.sandboxAllowedImages,
+        // Outside laptop mode an egress sandbox without its host rules is refused; on a laptop it goes on, warned.
+        network: { name: config.sandboxNetwork, firewall: config.isLaptopMode ? 'best-effort' : 'required' },
+      },
       local: { rootDir: path.join(config.dataDir, 'sandboxes') },
     });
     const runLock = new RunLock(locks, orm);
     const sandboxes = new SandboxManager({
       driver,
       instanceId,
-      logger: runtimeLogger,
+      logger: runsLogger,
       locks,
       isRunElsewhere: (conversationId) => runLock.isHeldElsewhere(conversationId),
     });
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
 
-    const conversationSandboxes = new ConversationSandboxes({ orm, logger: runtimeLogger, sandboxes, runLock, runSettings: core.runSettings });
+    const conversationSandboxes = new ConversationSandboxes({ orm, logger: runsLogger, sandboxes, runLock, runSettings: core.runSettings });
     const runner = new ConversationRunner({
       orm,
-      logger: runtimeLogger,
+      logger: runsLogger,
       runLock,
       control,
       sandboxes: conversationSandboxes,
@@ -162,7 +168,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       usage: core.usage,
     });
     closers.push('runs', () => runner.close());
-    const recovery = new RunRecovery({ orm, logger: runtimeLogger, runLock, runner, control });
+    const recovery = new RunRecovery({ orm, logger: runsLogger, runLock, runner, control });
     closers.push('run recovery', () => recovery.close());
     await step('runner');
 
@@ -176,7 +182,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const referenced = await orm.em.fork().find(ConversationEntity, { sandboxId: { $ne: null } }, { fields: ['sandboxId'] });
     void sandboxes
       .reapOrphans(new Set(referenced.map((conversation) => conversation.sandboxId!)))
-      .catch((error: unknown) => runtimeLogger.warn({ err: error }, 'reaping orphaned sandboxes failed'));
+      .catch((error: unknown) => runsLogger.warn({ err: error }, 'reaping orphaned sandboxes failed'));
     await step('recovery');
 
     const server = await listen(app, config);

@@ -13,8 +13,13 @@ export type {
   ToolCallsTurn,
   Turn,
   TurnTiming,
+  TurnRules,
   TurnUsage,
+  WireTurn,
 } from './turn.ts';
+export type { WireItem, WireSpec } from './wire.ts';
+export { REQUEST_RULES, type RequestRule } from './request-rules.ts';
+export { FIXTURES_DIR, listFixtures, loadFixture, type ProviderFixture } from './fixtures.ts';
 export { turns } from './turns.ts';
 export { parseScriptJson } from './parse-script-json.ts';
 export type { ChatContentPart, ChatMessage, ChatRequest, ChatToolCall } from './chat-request.ts';

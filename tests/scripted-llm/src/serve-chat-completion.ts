@@ -6,7 +6,9 @@ import { parseChatRequest, type ChatRequest } from './chat-request.ts';
 import { OpenAiHttpError } from './openai-http-error.ts';
 import { toReply } from './reply.ts';
 import type { ErrorSpec, StreamPause, Turn } from './turn.ts';
+import { checkRequestRules } from './request-rules.ts';
 import { countPromptTokens } from './usage.ts';
+import { serveWire } from './wire.ts';
 
 /** What the server hands to one chat completion: the script and the recording live there. */
 export interface ChatCompletionContext {
@@ -50,8 +52,10 @@ export const serveChatCompletion = async (req: IncomingMessage, res: ServerRespo
   const request = parseChatRequest(await readBody(req));
   const { turn, requestNumber } = await context.playTurn(request);
 
+  checkRequestRules(turn.rules, request);
   if ('hang' in turn) return waitForAbort(signal);
   if (turn.delayMs) await sleep(turn.delayMs, undefined, { signal });
+  if ('wire' in turn) return serveWire(res, turn.wire, signal);
   if ('error' in turn) throw toHttpError(turn.error);
   if ('contextLengthExceeded' in turn) {
     const maxTokens = (turn.contextLengthExceeded === true ? undefined : turn.contextLengthExceeded.maxTokens) ?? 128_000;

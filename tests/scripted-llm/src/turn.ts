@@ -1,3 +1,6 @@
+import { REQUEST_RULES, type RequestRule } from './request-rules.ts';
+import type { WireSpec } from './wire.ts';
+
 /** Why the reply ended; defaults to `tool_calls` when a turn has tool calls, else `stop`. */
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls';
 
@@ -10,8 +13,13 @@ export interface TurnUsage {
   completionTokens?: number;
 }
 
+/** Checks the request a turn answers must pass first, as the named provider checks them (see `REQUEST_RULES`). */
+export interface TurnRules {
+  rules?: RequestRule[];
+}
+
 /** Timing knobs shared by reply turns. Streaming knobs are ignored for non-streaming requests. */
-export interface TurnTiming {
+export interface TurnTiming extends TurnRules {
   /** Wait before answering at all (before the response headers). */
   delayMs?: number;
   /** Wait between streamed chunks; overrides the server's `chunkDelayMs`. */
@@ -59,24 +67,30 @@ export interface ErrorSpec {
   shouldRetry?: boolean;
 }
 
-export interface ErrorTurn {
+export interface ErrorTurn extends TurnRules {
   error: ErrorSpec;
   delayMs?: number;
 }
 
 /** A 400 with code `context_length_exceeded`, whose message counts the request's tokens like OpenAI's. */
-export interface ContextLengthTurn {
+export interface ContextLengthTurn extends TurnRules {
   contextLengthExceeded: true | { maxTokens?: number };
   delayMs?: number;
 }
 
 /** Never answer: the request stays open until the client aborts (or the server closes). */
-export interface HangTurn {
+export interface HangTurn extends TurnRules {
   hang: true;
 }
 
+/** A provider's answer replayed verbatim (its recorded chunk shapes, faults included): see `WireSpec`. */
+export interface WireTurn extends TurnRules {
+  wire: WireSpec;
+  delayMs?: number;
+}
+
 /** What the server does with one request. */
-export type Turn = TextTurn | ToolCallsTurn | ErrorTurn | ContextLengthTurn | HangTurn;
+export type Turn = TextTurn | ToolCallsTurn | ErrorTurn | ContextLengthTurn | HangTurn | WireTurn;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -89,6 +103,15 @@ export function assertTurn(value: unknown, where: string): asserts value is Turn
   };
   if (!isRecord(value)) return fail('a turn must be an object');
   if (!isOptionalNumber(value.delayMs)) fail('delayMs must be a non-negative number');
+  if (value.rules !== undefined) {
+    const known: readonly unknown[] = REQUEST_RULES;
+    if (!Array.isArray(value.rules) || !value.rules.every((rule) => known.includes(rule))) fail(`rules must be an array of ${REQUEST_RULES.join(', ')}`);
+  }
+  if ('wire' in value) {
+    const wire = value.wire;
+    if (!isRecord(wire) || (wire.body === undefined && !Array.isArray(wire.events))) return fail('wire must be { body } or { events: [...] }');
+    return;
+  }
   if ('hang' in value) {
     if (value.hang !== true) fail('hang must be true');
     return;
@@ -132,6 +155,6 @@ export function assertTurn(value: unknown, where: string): asserts value is Turn
     return;
   }
   if (typeof value.content !== 'string') {
-    fail('expected one of { content }, { toolCalls }, { error }, { contextLengthExceeded }, { hang: true }');
+    fail('expected one of { content }, { toolCalls }, { error }, { contextLengthExceeded }, { hang: true }, { wire }');
   }
 }

@@ -103,16 +103,17 @@ describe('token providers against the server', () => {
 });
 
 describe('responses the SDK does not expect', () => {
-  test('an off-schema answer is a MetisError invalid_response; unknown fields pass through', async () => {
+  test('an off-schema answer is a MetisError invalid_response; unknown fields and values pass through', async () => {
     const client = viaProxy();
     const agent = await client.agents.create({ name: 'shape' });
-    proxy.inject({ method: 'GET', path: /\/agents\//, status: 200, body: { ...agent, status: 'exploded' }, headers: { 'X-Request-Id': 'rid-1' } });
+    // A status that is not even a string is off-schema; an unknown status string (a newer server's) is not.
+    proxy.inject({ method: 'GET', path: /\/agents\//, status: 200, body: { ...agent, status: 42 }, headers: { 'X-Request-Id': 'rid-1' } });
     const error = await client.agents.get(agent.id).then(unexpected, (caught: unknown) => caught as MetisError);
     expect(error).toBeInstanceOf(MetisError);
     expect(error).toMatchObject({ code: 'invalid_response', status: 200, requestId: 'rid-1' });
     expect(error.message).toMatch(/status/);
 
-    proxy.inject({ method: 'GET', path: /\/agents\//, status: 200, body: { ...agent, added_in_v2: { shiny: true } } });
-    expect(await client.agents.get(agent.id)).toMatchObject({ id: agent.id, added_in_v2: { shiny: true } });
+    proxy.inject({ method: 'GET', path: /\/agents\//, status: 200, body: { ...agent, status: 'hibernating', added_in_v2: { shiny: true } } });
+    expect(await client.agents.get(agent.id)).toMatchObject({ id: agent.id, status: 'hibernating', added_in_v2: { shiny: true } });
   });
 });

@@ -23,7 +23,7 @@ const slowTask = (steps: number) => [
   turns.toolCall('finish', { message: 'All steps done.' }),
 ];
 
-const storedOf = (events: StreamEvent[]) => events.filter((event) => event.type !== 'delta' && event.type !== 'output');
+const storedOf = (events: StreamEvent[]) => events.filter((event) => event.type !== 'delta' && event.type !== 'reasoning_delta' && event.type !== 'output');
 
 describe('run()', () => {
   test('a task (execute_bash `echo hi`, then finish) yields deltas and events, ending with the state event', async () => {

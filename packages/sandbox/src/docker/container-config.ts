@@ -31,9 +31,9 @@ export interface ContainerConfigInput {
   id: string;
   image: string;
   workdir: string;
-  env: Record<string, string>;
   labels: Record<string, string>;
   limits: Required<SandboxLimits>;
+  /** The Docker network to attach it to: our sandbox network, or `none`. */
   network: string;
   asRoot: boolean;
   /** Its volume is mounted at `workdir`. */
@@ -42,7 +42,11 @@ export interface ContainerConfigInput {
 
 export const sandboxUser = (asRoot: boolean): string => (asRoot ? '0:0' : `${SANDBOX_UID}:${SANDBOX_UID}`);
 
-/** The container of a sandbox: non-root, no capabilities, no new privileges, limited, labelled, no host mounts (its one mount is its workspace volume). */
+/**
+ * The container of a sandbox: non-root, no capabilities, no new privileges, limited, labelled, no host mounts (its one
+ * mount is its workspace volume), no IPv6 (its link-local addresses would reach the host past the IPv4 rules), no
+ * secrets in its environment.
+ */
 export function containerConfig(input: ContainerConfigInput): Docker.ContainerCreateOptions {
   return {
     name: input.id,
@@ -51,7 +55,9 @@ export function containerConfig(input: ContainerConfigInput): Docker.ContainerCr
     Cmd: [],
     User: sandboxUser(input.asRoot),
     WorkingDir: input.workdir,
-    Env: [...Object.entries(input.env).map(([name, value]) => `${name}=${value}`), `METISAI_SANDBOX_ID=${input.id}`],
+    // Nothing given to `create` (`env`: a conversation's secrets) goes here, where `docker inspect` shows it: the shell
+    // gets it (its exec's environment and `setEnv`), as a pooled sandbox does.
+    Env: [`METISAI_SANDBOX_ID=${input.id}`],
     Labels: {
       ...input.labels,
       [SANDBOX_LABELS.managed]: 'true',
@@ -72,6 +78,7 @@ export function containerConfig(input: ContainerConfigInput): Docker.ContainerCr
       NanoCpus: Math.round(input.limits.cpus * 1e9),
       PidsLimit: input.limits.pids,
       NetworkMode: input.network,
+      Sysctls: { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' },
       Init: false,
       Privileged: false,
       RestartPolicy: { Name: 'no' },

@@ -3,6 +3,7 @@ import { InvalidArgumentError, SandboxNotFoundError } from '../errors.ts';
 import { DEFAULT_OWNER, type Sandbox, type SandboxInfo } from '../sandbox.ts';
 import {
   type AttachedFiles,
+  type ConnectSandboxOptions,
   type CreateSandboxOptions,
   reapWith,
   type SandboxDriver,
@@ -16,7 +17,16 @@ import { DockerFiles } from './docker-files.ts';
 import { DockerSandbox, removeVolume } from './docker-sandbox.ts';
 import { SANDBOX_LABELS, WORKSPACE_NAME } from './sandbox-labels.ts';
 import { SANDBOX_UID } from './prepare-container.ts';
-import { assertImageAllowed, buildSandboxImage, DEFAULT_BASE_IMAGE, DEFAULT_SANDBOX_IMAGE, ensureImage, normalizeImageName } from './sandbox-image.ts';
+import {
+  assertImageAllowed,
+  assertRegistryReachable,
+  buildSandboxImage,
+  DEFAULT_BASE_IMAGE,
+  DEFAULT_SANDBOX_IMAGE,
+  ensureImage,
+  normalizeImageName,
+} from './sandbox-image.ts';
+import { SandboxNetwork, type SandboxNetworkOptions } from './sandbox-network.ts';
 
 /** Docker's rule for container names (ids are names); anything else could reach another Engine API path. */
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -26,7 +36,11 @@ export interface DockerDriverOptions extends SandboxDriverOptions {
   docker?: Docker;
   /** Image of sandboxes whose `create` names none: any image with bash (default `metisai/sandbox:latest`). */
   image?: string;
-  /** Only these images may be used (names, a missing tag meaning `latest`, or patterns with `*`); default: any. */
+  /**
+   * Only these images may be used (names, a missing tag meaning `latest`, or patterns with `*`); default: any name.
+   * Images given by id or digest must be listed exactly, and a registry on `localhost` or an internal address must be
+   * named by an entry itself (see `assertImageAllowed`).
+   */
   allowedImages?: readonly string[];
   /**
    * Build `image` from `dockerfile` when the engine lacks it (once per driver; concurrent creates wait for the
@@ -40,23 +54,26 @@ export interface DockerDriverOptions extends SandboxDriverOptions {
   dockerfile?: string;
   /** Memory, CPU and process limits of every sandbox (default 2 GiB without swap, 1 CPU, 512 processes). */
   limits?: SandboxLimits;
-  /** `bridge` (default), `none`, or the name of a user-defined network; `host` is refused. */
-  network?: string;
+  /**
+   * The network of `egress` sandboxes (`name`, default `metisai-sandboxes`: created when missing, inter-container
+   * traffic off) and whether its host rules must be in place (`firewall`, default `required`). See docs/sandbox.md.
+   */
+  network?: SandboxNetworkOptions;
   /** Run as root with the capabilities package installs need (see docs/sandbox.md). Default: uid 1000. */
   runAsRoot?: boolean;
 }
 
 /**
  * The Docker driver: a container per sandbox, driven through the Engine API (dockerode). Nothing is checked
- * until the first call: an engine that does not answer makes that call throw `DockerUnavailableError`, and a
- * `network` of `host` makes every `create` throw `InvalidArgumentError`.
+ * until the first call: an engine that does not answer makes that call throw `DockerUnavailableError`. The first
+ * `egress` sandbox creates the sandbox network and installs its host rules (`SandboxNetworkError` when that fails and
+ * the firewall is required).
  */
 export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
   const docker = options.docker ?? createDockerClient();
   const owner = options.owner ?? DEFAULT_OWNER;
   const defaultImage = options.image ?? DEFAULT_SANDBOX_IMAGE;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const network = options.network ?? 'bridge';
   const canBuild = options.buildDefaultImage ?? (normalizeImageName(defaultImage) === DEFAULT_SANDBOX_IMAGE || options.dockerfile !== undefined);
   let building: Promise<string> | null = null;
   const buildDefault = () => {
@@ -70,6 +87,16 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
     });
     return building;
   };
+  const ensureDefaultImage = async () => {
+    await ensureImage(docker, defaultImage, { onLog: options.onLog, build: canBuild ? buildDefault : undefined });
+    return defaultImage;
+  };
+  const sandboxNetwork = new SandboxNetwork(docker, {
+    ...options.network,
+    helperImage: ensureDefaultImage,
+    onLog: (line) => options.onLog?.(line),
+    onWarning: options.onLog ?? ((line) => console.warn(line)),
+  });
 
   const driver: SandboxDriver = {
     name: 'docker',
@@ -77,16 +104,19 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
 
     async create(create: CreateSandboxOptions = {}): Promise<Sandbox> {
       const image = create.image ?? defaultImage;
+      const network = create.network ?? 'egress';
+      if (network !== 'egress' && network !== 'none') throw new InvalidArgumentError(`Unknown network policy "${String(network)}" (egress or none)`);
       assertImageAllowed(image, options.allowedImages);
       if (create.workspace !== undefined && !WORKSPACE_NAME.test(create.workspace)) {
         throw new InvalidArgumentError(
           `Invalid workspace name "${create.workspace}": letters, digits, _, . and - (at most 100), starting with a letter or digit`,
         );
       }
-      if (network === 'host') throw new InvalidArgumentError('Network mode "host" is not allowed for sandboxes');
       await assertDockerAvailable(docker);
       const isDefault = normalizeImageName(image) === normalizeImageName(defaultImage);
+      if (!isDefault) await assertRegistryReachable(image, options.allowedImages);
       await ensureImage(docker, image, { onLog: options.onLog, build: canBuild && isDefault ? buildDefault : undefined });
+      if (network === 'egress') await sandboxNetwork.ready();
       return DockerSandbox.create({
         docker,
         image,
@@ -97,15 +127,16 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
         workspace: create.workspace,
         limits,
         network,
+        sandboxNetwork,
         runAsRoot: options.runAsRoot ?? false,
         shell: options.shell,
       });
     },
 
-    async connect(id: string): Promise<Sandbox> {
+    async connect(id: string, connect: ConnectSandboxOptions = {}): Promise<Sandbox> {
       if (!CONTAINER_NAME.test(id)) throw new SandboxNotFoundError(id);
       await assertDockerAvailable(docker);
-      return DockerSandbox.connect(id, { docker, shell: options.shell });
+      return DockerSandbox.connect(id, { docker, shell: options.shell, network: connect.network, sandboxNetwork });
     },
 
     async list(filter: SandboxListFilter = {}): Promise<SandboxInfo[]> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { createEditor } from '../editor/index.ts';
 import { ImageWithoutBashError, SandboxNotFoundError, SandboxNotRunningError } from '../errors.ts';
-import type { Editor, Sandbox, SandboxInfo, ShellOptions } from '../sandbox.ts';
+import type { Editor, NetworkPolicy, Sandbox, SandboxInfo, ShellOptions } from '../sandbox.ts';
 import type { CreateSandboxOptions } from '../sandbox-driver.ts';
 import { BashSession, type ExitExplanationInput } from '../shell/bash-session.ts';
 import { containerConfig, DEFAULT_LIMITS, sandboxUser, type SandboxLimits } from './container-config.ts';
@@ -14,6 +14,10 @@ import { execCommand } from './exec-command.ts';
 import { HelperProcess } from './helper-process.ts';
 import { prepareContainer, SANDBOX_UID } from './prepare-container.ts';
 import { SANDBOX_LABELS, workspaceVolume } from './sandbox-labels.ts';
+import type { SandboxNetwork } from './sandbox-network.ts';
+
+/** Where the shell saves the full output of a cut observation (outside the workdir). */
+const DOCKER_FULL_OUTPUT_DIR = '/tmp/metisai-output';
 
 /** What `DockerSandbox.create` needs, resolved by the driver (image present and allowed, engine answering). */
 export interface DockerCreateSettings extends Pick<CreateSandboxOptions, 'env' | 'labels' | 'conversationId' | 'workspace'> {
@@ -21,7 +25,9 @@ export interface DockerCreateSettings extends Pick<CreateSandboxOptions, 'env' |
   image: string;
   owner: string;
   limits: Required<SandboxLimits>;
-  network: string;
+  network: NetworkPolicy;
+  /** Our network of `egress` sandboxes (ready, when `network` is `egress`). */
+  sandboxNetwork: SandboxNetwork;
   runAsRoot: boolean;
   shell: ShellOptions | undefined;
 }
@@ -46,6 +52,8 @@ interface DockerSandboxInit {
   pidsLimit: number;
   env: Record<string, string>;
   shellOptions: ShellOptions | undefined;
+  network: NetworkPolicy;
+  sandboxNetwork: SandboxNetwork;
 }
 
 /**
@@ -66,7 +74,9 @@ export class DockerSandbox implements Sandbox {
   private readonly pidsLimit: number;
   private readonly user: string;
   private readonly helper: HelperProcess;
+  private readonly sandboxNetwork: SandboxNetwork;
   private oomKills: number | null;
+  #network: NetworkPolicy;
 
   private constructor(init: DockerSandboxInit, oomKills: number | null) {
     this.id = init.id;
@@ -77,6 +87,8 @@ export class DockerSandbox implements Sandbox {
     this.memoryBytes = init.memoryBytes;
     this.pidsLimit = init.pidsLimit;
     this.oomKills = oomKills;
+    this.sandboxNetwork = init.sandboxNetwork;
+    this.#network = init.network;
     this.user = sandboxUser(init.asRoot);
     const owner = init.asRoot ? 0 : SANDBOX_UID;
     this.helper = new HelperProcess(init.container, this.user);
@@ -89,6 +101,7 @@ export class DockerSandbox implements Sandbox {
       open: openDockerShell(init.container, { user: this.user, workdir: init.workdir }),
       beforeStart: () => this.assertRunning(),
       explain: (input) => this.explain(input),
+      fullOutput: { dir: DOCKER_FULL_OUTPUT_DIR, files: this.files },
     });
   }
 
@@ -97,7 +110,7 @@ export class DockerSandbox implements Sandbox {
    * removes what was made (the volume only when this call created it).
    */
   static async create(settings: DockerCreateSettings): Promise<DockerSandbox> {
-    const { docker, image, limits, network } = settings;
+    const { docker, image, limits, network, sandboxNetwork } = settings;
     const id = `metisai-${randomBytes(6).toString('hex')}`;
     const asRoot = settings.runAsRoot;
     const env = settings.env ?? {};
@@ -106,7 +119,9 @@ export class DockerSandbox implements Sandbox {
     const isNewVolume = await ensureVolume(docker, workspace, labels);
     let container: Docker.Container;
     try {
-      container = await docker.createContainer(containerConfig({ id, image, workdir: DOCKER_WORKDIR, env, labels, limits, network, asRoot, workspace }));
+      container = await docker.createContainer(
+        containerConfig({ id, image, workdir: DOCKER_WORKDIR, labels, limits, network: sandboxNetwork.networkFor(network), asRoot, workspace }),
+      );
     } catch (err) {
       if (isNewVolume) await removeVolume(docker, workspace);
       throw err;
@@ -130,6 +145,8 @@ export class DockerSandbox implements Sandbox {
         pidsLimit: limits.pids,
         env,
         shellOptions: settings.shell,
+        network,
+        sandboxNetwork,
       };
       const sandbox = new DockerSandbox(init, 0);
       await sandbox.shell.start();
@@ -142,12 +159,15 @@ export class DockerSandbox implements Sandbox {
   }
 
   /**
-   * Reattaches to an existing sandbox (after a server restart): starts it if it was stopped and
-   * opens a new shell in the last known working directory with the exported environment.
-   * Background jobs of the previous shell are ended, and the next observation says so.
+   * Reattaches to an existing sandbox (after a server restart): moves it to `network` when given (before it starts),
+   * starts it if it was stopped and opens a new shell in the last known working directory with the exported
+   * environment. Background jobs of the previous shell are ended, and the next observation says so.
    */
-  static async connect(name: string, options: { docker: Docker; shell: ShellOptions | undefined }): Promise<DockerSandbox> {
-    const { docker } = options;
+  static async connect(
+    name: string,
+    options: { docker: Docker; shell: ShellOptions | undefined; network: NetworkPolicy | undefined; sandboxNetwork: SandboxNetwork },
+  ): Promise<DockerSandbox> {
+    const { docker, sandboxNetwork } = options;
     const container = docker.getContainer(name);
     let details: Docker.ContainerInspectInfo;
     try {
@@ -158,6 +178,7 @@ export class DockerSandbox implements Sandbox {
     }
     const labels = details.Config.Labels ?? {};
     if (labels[SANDBOX_LABELS.managed] !== 'true') throw new SandboxNotFoundError(name);
+    if (options.network) await sandboxNetwork.apply(container, details, options.network);
     if (details.State.Paused) await container.unpause();
     else if (!details.State.Running) await container.start();
     const id = details.Name.replace(/^\//, '');
@@ -172,14 +193,26 @@ export class DockerSandbox implements Sandbox {
       pidsLimit: details.HostConfig.PidsLimit || DEFAULT_LIMITS.pids,
       env: {},
       shellOptions: options.shell,
+      network: options.network ?? sandboxNetwork.policyOf(details),
+      sandboxNetwork,
     };
     const sandbox = new DockerSandbox(init, null);
     await sandbox.shell.start();
     return sandbox;
   }
 
+  get network(): NetworkPolicy {
+    return this.#network;
+  }
+
   setEnv(vars: Record<string, string>): Promise<void> {
     return this.shell.setEnv(vars);
+  }
+
+  async setNetwork(policy: NetworkPolicy): Promise<void> {
+    if (policy === this.#network) return;
+    await this.sandboxNetwork.apply(this.container, await this.inspect(), policy);
+    this.#network = policy;
   }
 
   async info(): Promise<SandboxInfo> {

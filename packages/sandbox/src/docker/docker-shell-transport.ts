@@ -37,6 +37,8 @@ export function openDockerShell(container: Docker.Container, options: { user: st
       write: (data) => {
         if (!stream.destroyed) stream.write(data);
       },
+      pause: () => stream.pause(),
+      resume: () => stream.resume(),
       close: async () => {
         isClosed = true;
         stream.destroy();

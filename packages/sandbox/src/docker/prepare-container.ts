@@ -1,16 +1,26 @@
 import type Docker from 'dockerode';
-import { buildTar, readFirstTarEntry, type TarEntryInput } from '../files/tar-archive.ts';
+import { SandboxError } from '../errors.ts';
+import { buildTar, readFirstTarEntry, type TarEntryInput, TarEntryTooLargeError } from '../files/tar-archive.ts';
 import { statusOf } from './docker-client.ts';
 
 export const SANDBOX_UID = 1000;
 const SANDBOX_USER_NAME = 'metis';
 
+/**
+ * Largest `/etc/passwd` or `/etc/group` read from an image (1 MiB; real ones are a few KiB): an image may be anyone's,
+ * and what it holds is read into the server's memory.
+ */
+export const MAX_IMAGE_FILE_BYTES = 1024 * 1024;
+
 async function readContainerFile(container: Docker.Container, path: string): Promise<string | null> {
   try {
-    const entry = await readFirstTarEntry(await container.getArchive({ path }));
+    const entry = await readFirstTarEntry(await container.getArchive({ path }), { maxBytes: MAX_IMAGE_FILE_BYTES });
     return entry ? entry.data.toString('utf8') : null;
   } catch (err) {
     if (statusOf(err) === 404) return null;
+    if (err instanceof TarEntryTooLargeError) {
+      throw new SandboxError(`The image's ${path} is ${err.sizeBytes} bytes, more than the ${err.maxBytes} bytes read from an image at most`, { cause: err });
+    }
     throw err;
   }
 }

@@ -1,10 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lookup } from 'node:dns/promises';
 import type Docker from 'dockerode';
 import { ImageBuildError, ImageNotAllowedError, ImageNotFoundError } from '../errors.ts';
 import { buildTar } from '../files/tar-archive.ts';
 import { statusOf } from './docker-client.ts';
+import { isInternalAddress } from './internal-addresses.ts';
 
 /** Tag of the default sandbox image, built from the package's Dockerfile. */
 export const DEFAULT_SANDBOX_IMAGE = 'metisai/sandbox:latest';
@@ -19,24 +21,81 @@ export function normalizeImageName(image: string): string {
   return image.slice(lastSlash + 1).includes(':') ? image : `${image}:latest`;
 }
 
+/** An image given by id (`sha256:…`, or 12 to 64 hex digits) rather than by name. */
+const isImageId = (image: string) => /^(sha256:)?[a-f0-9]{12,64}$/i.test(image);
+
 /**
- * Allowlist entries are image names (`python:3.12-slim`; a missing tag means `latest`) or
- * patterns with `*` (`python:*`, `ghcr.io/acme/*`).
+ * The registry host of an image reference (with its port), as Docker reads it: the first path component when it holds
+ * a `.` or a `:` or is `localhost`; `undefined` for Docker Hub.
+ */
+export function registryOf(image: string): string | undefined {
+  const slash = image.indexOf('/');
+  if (slash < 0) return undefined;
+  const first = image.slice(0, slash);
+  return first.includes('.') || first.includes(':') || first === 'localhost' ? first.toLowerCase() : undefined;
+}
+
+/** The host of a registry (`[::1]:5000` → `::1`, `10.0.0.5:5000` → `10.0.0.5`). */
+export const registryHost = (registry: string): string => {
+  const bracketed = /^\[([^\]]*)\](:\d+)?$/.exec(registry);
+  return bracketed ? bracketed[1]! : registry.replace(/:\d+$/, '');
+};
+
+/** `localhost`, or an IP literal in a loopback, private, link-local or other internal range. */
+export const isInternalRegistry = (registry: string): boolean => {
+  const host = registryHost(registry);
+  return host === 'localhost' || host.endsWith('.localhost') || isInternalAddress(host);
+};
+
+const matchesPattern = (entry: string, image: string): boolean => {
+  if (!entry.includes('*')) return normalizeImageName(entry) === normalizeImageName(image);
+  const pattern = new RegExp(
+    `^${entry
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return pattern.test(normalizeImageName(image)) || pattern.test(image);
+};
+
+/**
+ * Throws `ImageNotAllowedError` unless `image` may be used. `allowedImages` holds names (`python:3.12-slim`; a missing
+ * tag means `latest`) or patterns with `*` (`python:*`, `ghcr.io/acme/*`, `*` for any name); undefined allows any name.
+ * Whatever the list:
+ * - an image given by id (`sha256:…`) or by digest (`name@sha256:…`) must be listed exactly as given, never through a
+ *   pattern;
+ * - an image from a registry on `localhost` or an internal IP (loopback, private, link-local, …) must match an entry
+ *   that names that registry itself (`localhost:5000/*`), never a bare `*`: the engine would otherwise fetch from the
+ *   host's own network for the user.
  */
 export function assertImageAllowed(image: string, allowedImages: readonly string[] | undefined): void {
-  if (!allowedImages) return;
-  const wanted = normalizeImageName(image);
-  const matches = allowedImages.some((entry) => {
-    if (!entry.includes('*')) return normalizeImageName(entry) === wanted;
-    const pattern = new RegExp(
-      `^${entry
-        .split('*')
-        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-        .join('.*')}$`,
-    );
-    return pattern.test(wanted) || pattern.test(image);
-  });
-  if (!matches) throw new ImageNotAllowedError(image, allowedImages);
+  const entries = allowedImages ?? ['*'];
+  if (isImageId(image) || image.includes('@')) {
+    if (!entries.some((entry) => entry === image)) throw new ImageNotAllowedError(image, entries, 'an image given by id or digest must be listed exactly');
+    return;
+  }
+  const registry = registryOf(image);
+  const candidates = registry && isInternalRegistry(registry) ? entries.filter((entry) => registryOf(entry) === registry) : entries;
+  if (!candidates.some((entry) => matchesPattern(entry, image))) {
+    const reason = candidates === entries ? undefined : `its registry ${registry} is local or private; an entry must name that registry`;
+    throw new ImageNotAllowedError(image, entries, reason);
+  }
+}
+
+/**
+ * Refuses to pull from a registry whose name resolves to an internal address (a name can point anywhere): the engine
+ * would fetch from the host's network for the user. Docker Hub and registries an entry of `allowedImages` names
+ * explicitly (`registry.local:5000/*`) are not looked up.
+ */
+export async function assertRegistryReachable(image: string, allowedImages: readonly string[] | undefined): Promise<void> {
+  const registry = registryOf(image);
+  if (!registry || (allowedImages ?? []).some((entry) => registryOf(entry) === registry)) return;
+  const host = registryHost(registry);
+  const addresses = await lookup(host, { all: true }).catch(() => []);
+  const internal = addresses.find(({ address }) => isInternalAddress(address));
+  if (internal) {
+    throw new ImageNotAllowedError(image, allowedImages ?? ['*'], `its registry ${registry} resolves to ${internal.address}, an internal address`);
+  }
 }
 
 /** The package's Dockerfile, found from this module (src/docker/ or a bundled dist/): it sits next to package.json. */

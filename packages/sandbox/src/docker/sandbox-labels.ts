@@ -10,6 +10,10 @@ export const SANDBOX_LABELS = {
   user: 'metisai.user',
   /** The workspace (volume `metisai-ws-<workspace>`) mounted at the workdir; on the volume too. */
   workspace: 'metisai.workspace',
+  /** On the short-lived containers that run a command on the host (`host-helper.ts`). */
+  helper: 'metisai.helper',
+  /** On the networks sandboxes are attached to (`sandbox-network.ts`). */
+  network: 'metisai.network',
 } as const;
 
 /** Rule for workspace names (they become part of a volume name). */

@@ -1,5 +1,6 @@
 /** Output formatting shared by the commands: `cat -n` numbering, snippets and truncation notices. */
 
+import { headOf } from '../text/cut-text.ts';
 import { splitLines } from './text.ts';
 
 /** Lines of context shown above and below an edit (OpenHands' SNIPPET_CONTEXT_WINDOW). */
@@ -28,7 +29,7 @@ export function numberLines(lines: readonly string[], firstLine: number, maxChar
     const cost = row.length + (out.length > 0 ? 1 : 0);
     if (used + cost > maxChars) {
       // Show at least part of an overlong first line rather than nothing.
-      if (out.length === 0) out.push(row.slice(0, Math.max(0, maxChars)));
+      if (out.length === 0) out.push(headOf(row, Math.max(0, maxChars)));
       const last = firstLine + i - 1;
       return { body: out.join('\n'), lastFullLine: last >= firstLine ? last : null, truncated: true };
     }
@@ -72,12 +73,14 @@ export function snippet(text: string, fromLine: number, toLine: number, descript
 export function clipText(text: string, maxChars: number, notice: string): string {
   if (text.length <= maxChars) return text;
   const cut = text.lastIndexOf('\n', maxChars);
-  return `${text.slice(0, cut > 0 ? cut : maxChars)}\n${clippedNote(notice)}`;
+  return `${cut > 0 ? text.slice(0, cut) : headOf(text, maxChars)}\n${clippedNote(notice)}`;
 }
 
 /** A model-sent string as echoed in an error message (long ones are shortened). */
 export function echo(value: string): string {
-  return value.length <= MAX_ECHO_CHARS ? value : `${value.slice(0, MAX_ECHO_CHARS)}…[${value.length - MAX_ECHO_CHARS} more characters]`;
+  if (value.length <= MAX_ECHO_CHARS) return value;
+  const shown = headOf(value, MAX_ECHO_CHARS);
+  return `${shown}…[${value.length - shown.length} more characters]`;
 }
 
 /** `[3, 7]`, as OpenHands prints a Python list; a long (or `incomplete`) list ends with what was left out. */

@@ -1,16 +1,17 @@
 /**
- * Per-file undo stacks. An entry is the file's text before an edit, or `null`
- * when the edit was the `create` that brought the file into existence.
+ * Per-file undo stacks. An entry is the file's bytes before an edit (so undo restores them
+ * exactly, whatever the encoding), or `null` when the edit was the `create` that brought the
+ * file into existence.
  */
 export class FileHistory {
-  readonly #stacks = new Map<string, Array<string | null>>();
+  readonly #stacks = new Map<string, Array<Uint8Array | null>>();
   readonly #maxPerFile: number;
 
   constructor(maxPerFile: number) {
     this.#maxPerFile = Math.max(1, maxPerFile);
   }
 
-  push(path: string, previous: string | null): void {
+  push(path: string, previous: Uint8Array | null): void {
     const stack = this.#stacks.get(path) ?? [];
     stack.push(previous);
     if (stack.length > this.#maxPerFile) stack.shift();
@@ -18,7 +19,7 @@ export class FileHistory {
   }
 
   /** The most recent entry; `undefined` when there is nothing to undo. */
-  peek(path: string): string | null | undefined {
+  peek(path: string): Uint8Array | null | undefined {
     return this.#stacks.get(path)?.at(-1);
   }
 

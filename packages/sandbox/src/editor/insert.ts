@@ -2,15 +2,16 @@ import type { FileStat } from '../sandbox.ts';
 import type { EditorContext } from './context.ts';
 import { invalidParameter } from './errors.ts';
 import { snippet } from './format.ts';
-import { readText } from './read.ts';
-import { countLines, encodeText, lineEnding, offsetAfterLine } from './text.ts';
+import { describeFile, readText, writeText } from './read.ts';
+import { countLines, lineEnding, offsetAfterLine } from './text.ts';
 
 /**
  * `insert`: puts `new_str` after line `insert_line` (0 = at the start), in the file's line ending.
  * One trailing newline of `new_str` ends its last line rather than adding an empty one.
  */
 export async function insert(ctx: EditorContext, path: string, stat: FileStat, line: number, rawNew: string): Promise<string> {
-  const text = await readText(ctx, path, stat, 'edit');
+  const file = await readText(ctx, path, stat, 'edit');
+  const { text } = file;
   const count = countLines(text);
   if (line < 0 || line > count) {
     throw invalidParameter(
@@ -29,10 +30,9 @@ export async function insert(ctx: EditorContext, path: string, stat: FileStat, l
   const lead = at === text.length && text !== '' && !text.endsWith('\n') ? eol : '';
   const updated = text.slice(0, at) + lead + block + text.slice(at);
 
-  await ctx.files.writeFile(path, encodeText(updated));
-  ctx.history.push(path, text);
+  await writeText(ctx, path, file, updated);
   return (
-    `The file ${path} has been edited. ` +
+    `The file ${describeFile(path, file)} has been edited. ` +
     snippet(updated, line + 1, line + newLines.length, 'a snippet of the edited file', path, ctx.limits.maxOutputChars) +
     'Review the changes and make sure they are as expected (correct indentation, no duplicate lines, etc). ' +
     'Edit the file again if necessary.'

@@ -1,9 +1,7 @@
-import type { EditorParams } from '../sandbox.ts';
+import { EDITOR_COMMANDS, type EditorCommand, type EditorParams } from '../sandbox.ts';
 import { invalidParameter, missingParameter, ToolError } from './errors.ts';
 import { toInteger } from './text.ts';
 import { normalizePath } from './validate-path.ts';
-
-export const COMMANDS: readonly EditorParams['command'][] = ['view', 'create', 'str_replace', 'insert', 'undo_edit'];
 
 /** A command with its parameters checked and typed; `path` is absolute and normalised. */
 export type ParsedCommand =
@@ -35,15 +33,17 @@ function requireString(command: string, name: keyof EditorParams, value: unknown
   return value;
 }
 
+const isEditorCommand = (value: string): value is EditorCommand => (EDITOR_COMMANDS as readonly string[]).includes(value);
+
 /** Checks everything that needs no file access: the command, the path and the command's parameters. */
 export function parseParams(params: EditorParams, workdir: string | undefined): ParsedCommand {
   const raw = params as RawParams;
   const command = raw.command;
-  if (typeof command !== 'string' || !COMMANDS.includes(command as EditorParams['command'])) {
-    throw new ToolError(`Unrecognized command ${String(command)}. The allowed commands for the str_replace_editor tool are: ${COMMANDS.join(', ')}.`);
+  if (typeof command !== 'string' || !isEditorCommand(command)) {
+    throw new ToolError(`Unrecognized command ${String(command)}. The allowed commands for the str_replace_editor tool are: ${EDITOR_COMMANDS.join(', ')}.`);
   }
   const path = normalizePath(raw.path, command, workdir);
-  switch (command as EditorParams['command']) {
+  switch (command) {
     case 'view':
       return { command: 'view', path, range: parseViewRange(raw.view_range) };
     case 'create':

@@ -2,8 +2,8 @@ import type { FileStat } from '../sandbox.ts';
 import type { EditorContext } from './context.ts';
 import { invalidParameter, ToolError } from './errors.ts';
 import { echo, lineList, snippet } from './format.ts';
-import { readText } from './read.ts';
-import { encodeText, lineAt, linesAt, occurrences } from './text.ts';
+import { describeFile, readText, writeText } from './read.ts';
+import { lineAt, linesAt, occurrences } from './text.ts';
 
 /** Occurrences looked for at most; enough to list lines and say "more". */
 const MAX_OCCURRENCES = 1_000;
@@ -24,7 +24,8 @@ export async function strReplace(ctx: EditorContext, path: string, stat: FileSta
     throw invalidParameter('new_str', echo(newStr), 'No replacement was performed. `new_str` and `old_str` must be different.');
   }
 
-  const text = await readText(ctx, path, stat, 'edit');
+  const file = await readText(ctx, path, stat, 'edit');
+  const { text } = file;
   let found = occurrences(text, oldStr, MAX_OCCURRENCES);
   if (found.length === 0 && oldStr.includes('\n') && text.includes('\r\n')) {
     const crlfOld = toCrlf(oldStr);
@@ -49,13 +50,12 @@ export async function strReplace(ctx: EditorContext, path: string, stat: FileSta
 
   const at = found[0] ?? 0;
   const updated = text.slice(0, at) + newStr + text.slice(at + oldStr.length);
-  await ctx.files.writeFile(path, encodeText(updated));
-  ctx.history.push(path, text);
+  await writeText(ctx, path, file, updated);
 
   const firstLine = lineAt(text, at);
   const lastLine = firstLine + (newStr.match(/\n/g)?.length ?? 0);
   return (
-    `The file ${path} has been edited. ` +
+    `The file ${describeFile(path, file)} has been edited. ` +
     snippet(updated, firstLine, lastLine, `a snippet of ${path}`, path, ctx.limits.maxOutputChars) +
     'Review the changes and make sure they are as expected. Edit the file again if necessary.'
   );

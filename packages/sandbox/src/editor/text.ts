@@ -1,26 +1,7 @@
 /**
- * Text helpers. Content stays a single string so bytes round-trip exactly:
- * line endings (LF or CRLF), a missing final newline and a BOM are never rewritten.
+ * Text helpers. Content stays a single string so bytes round-trip exactly: line endings (LF,
+ * CRLF, or a mix), a missing final newline and the encoding (see `encoding.ts`) are never rewritten.
  */
-
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const encoder = new TextEncoder();
-
-/** Why `bytes` is not editable text, or `null` when it is valid UTF-8 without NUL bytes. */
-export function binaryReason(bytes: Uint8Array): string | null {
-  if (bytes.includes(0)) return 'it contains NUL bytes';
-  try {
-    decoder.decode(bytes);
-    return null;
-  } catch {
-    return 'it is not valid UTF-8 text';
-  }
-}
-
-/** Decodes UTF-8 exactly (BOM kept). Call `binaryReason` first. */
-export const decodeText = (bytes: Uint8Array): string => decoder.decode(bytes);
-
-export const encodeText = (text: string): Uint8Array => encoder.encode(text);
 
 /** Lines as `cat -n`/`wc -l` count them: a final newline does not start a new line; '' has none. */
 export function countLines(text: string): number {

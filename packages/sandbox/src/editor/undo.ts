@@ -1,7 +1,8 @@
 import type { EditorContext } from './context.ts';
 import { ToolError } from './errors.ts';
+import { decodeFile } from './encoding.ts';
 import { catN } from './format.ts';
-import { encodeText, splitLines } from './text.ts';
+import { splitLines } from './text.ts';
 
 /** `undo_edit`: restores the text before the last edit, or removes a file the editor created. */
 export async function undoEdit(ctx: EditorContext, path: string): Promise<string> {
@@ -19,7 +20,10 @@ export async function undoEdit(ctx: EditorContext, path: string): Promise<string
     return `Last edit to ${path} undone successfully. The file had been created with \`create\`, so it was removed.`;
   }
 
-  await ctx.files.writeFile(path, encodeText(previous));
+  // The bytes as they were, whatever the encoding.
+  await ctx.files.writeFile(path, previous);
   ctx.history.pop(path);
-  return `Last edit to ${path} undone successfully. ${catN(splitLines(previous), path, 1, path, ctx.limits.maxOutputChars)}`;
+  const decoded = await decodeFile(previous);
+  const text = 'text' in decoded ? decoded.text : '';
+  return `Last edit to ${path} undone successfully. ${catN(splitLines(text), path, 1, path, ctx.limits.maxOutputChars)}`;
 }

@@ -3,16 +3,17 @@ import type { DirEntry, FileStat } from '../sandbox.ts';
 import type { EditorContext } from './context.ts';
 import { invalidParameter, ToolError } from './errors.ts';
 import { catN, clipText } from './format.ts';
-import { readText } from './read.ts';
+import { describeFile, readText } from './read.ts';
 import { splitLines } from './text.ts';
 
 /** Subdirectories listed concurrently in a directory view. */
 const LIST_CONCURRENCY = 8;
 
 export async function viewFile(ctx: EditorContext, path: string, stat: FileStat, range: [number, number] | null): Promise<string> {
-  const text = await readText(ctx, path, stat, range ? 'view_range' : 'view');
-  const lines = splitLines(text);
-  if (!range) return catN(lines, path, 1, path, ctx.limits.maxOutputChars);
+  const file = await readText(ctx, path, stat, range ? 'view_range' : 'view');
+  const lines = splitLines(file.text);
+  const description = describeFile(path, file);
+  if (!range) return catN(lines, description, 1, path, ctx.limits.maxOutputChars);
 
   const [start, requestedEnd] = range;
   const shown = `[${start}, ${requestedEnd}]`;
@@ -38,7 +39,7 @@ export async function viewFile(ctx: EditorContext, path: string, stat: FileStat,
       `Its second element \`${end}\` should not exceed the number of lines in the file: \`${count}\`. Use -1 to view to the end of the file.`,
     );
   }
-  return catN(lines.slice(start - 1, end), path, start, path, ctx.limits.maxOutputChars);
+  return catN(lines.slice(start - 1, end), description, start, path, ctx.limits.maxOutputChars);
 }
 
 const isHidden = (entry: DirEntry) => entry.name.startsWith('.');

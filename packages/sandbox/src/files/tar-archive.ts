@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { extract, pack, type Header } from 'tar-stream';
+import { SandboxError } from '../errors.ts';
 
 /** Who owns what we put into a sandbox, and with which permission bits. */
 export interface TarOwner {
@@ -48,16 +49,31 @@ export interface TarEntryOutput {
   data: Buffer;
 }
 
+/** An archive entry is larger than the reader accepts (`maxBytes`); nothing of it was kept. */
+export class TarEntryTooLargeError extends SandboxError {
+  override name = 'TarEntryTooLargeError';
+  readonly sizeBytes: number;
+  readonly maxBytes: number;
+  constructor(name: string, sizeBytes: number, maxBytes: number) {
+    super(`${name} is ${sizeBytes} bytes, more than the ${maxBytes} bytes read from it at most`);
+    this.sizeBytes = sizeBytes;
+    this.maxBytes = maxBytes;
+  }
+}
+
 /**
  * Reads the first entry of an archive (what the Docker archive API returns for a single file)
- * and stops reading there.
+ * and stops reading there. With `maxBytes`, an entry whose header says it is larger throws
+ * `TarEntryTooLargeError` before any of it is read.
  */
-export async function readFirstTarEntry(source: NodeJS.ReadableStream): Promise<TarEntryOutput | null> {
+export async function readFirstTarEntry(source: NodeJS.ReadableStream, options: { maxBytes?: number } = {}): Promise<TarEntryOutput | null> {
   const input = source instanceof Readable ? source : Readable.from(source as AsyncIterable<Buffer>);
   const parser = extract();
   input.pipe(parser);
   try {
     for await (const entry of parser) {
+      const size = entry.header.size ?? 0;
+      if (options.maxBytes !== undefined && size > options.maxBytes) throw new TarEntryTooLargeError(entry.header.name, size, options.maxBytes);
       const chunks: Buffer[] = [];
       for await (const chunk of entry) chunks.push(chunk as Buffer);
       return { header: entry.header, data: Buffer.concat(chunks) };

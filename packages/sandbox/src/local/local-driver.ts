@@ -6,13 +6,14 @@ import { SandboxNotFoundError } from '../errors.ts';
 import { HostFileSystem } from '../files/host-file-system.ts';
 import {
   type AttachedFiles,
+  type ConnectSandboxOptions,
   type CreateSandboxOptions,
   reapWith,
   type SandboxDriver,
   type SandboxDriverOptions,
   type SandboxListFilter,
 } from '../sandbox-driver.ts';
-import { LOCAL_ID_PATTERN, LocalSandbox, type LocalSettings, readRecord, removeLocalSandbox, toInfo } from './local-sandbox.ts';
+import { assertLocalNetwork, LOCAL_ID_PATTERN, LocalSandbox, type LocalSettings, readRecord, removeLocalSandbox, toInfo } from './local-sandbox.ts';
 import type { PtyHelper } from './local-shell-transport.ts';
 
 export interface LocalDriverOptions extends SandboxDriverOptions {
@@ -28,7 +29,8 @@ const WARNING =
 /**
  * The local driver: each sandbox is bash and its children in `<rootDir>/<id>/workspace` on this host, for
  * development without Docker. No isolation at all, which it says once through `onLog` (default `console.warn`)
- * on its first `create` or `connect`. `create` ignores `image` and `workspace`.
+ * on its first `create` or `connect`. `create` ignores `image` and `workspace`; a `network` other than `egress` is
+ * refused (`InvalidArgumentError`): it cannot fence the host's network.
  */
 export function localDriver(options: LocalDriverOptions = {}): SandboxDriver {
   const settings: LocalSettings = { rootDir: options.rootDir ?? join(tmpdir(), 'metisai-sandboxes'), ptyHelper: options.ptyHelper, shell: options.shell };
@@ -50,7 +52,8 @@ export function localDriver(options: LocalDriverOptions = {}): SandboxDriver {
       return LocalSandbox.create({ ...settings, owner }, create);
     },
 
-    connect(id: string): Promise<Sandbox> {
+    async connect(id: string, connect: ConnectSandboxOptions = {}): Promise<Sandbox> {
+      assertLocalNetwork(connect.network);
       warnOnce();
       return LocalSandbox.connect(id, settings);
     },

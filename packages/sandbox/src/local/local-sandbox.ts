@@ -3,9 +3,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createEditor } from '../editor/index.ts';
-import { SandboxNotFoundError } from '../errors.ts';
+import { InvalidArgumentError, SandboxNotFoundError } from '../errors.ts';
 import { HostFileSystem } from '../files/host-file-system.ts';
-import type { Editor, Sandbox, SandboxInfo, ShellOptions } from '../sandbox.ts';
+import type { Editor, NetworkPolicy, Sandbox, SandboxInfo, ShellOptions } from '../sandbox.ts';
 import type { CreateSandboxOptions } from '../sandbox-driver.ts';
 import { BashSession } from '../shell/bash-session.ts';
 import { killSandboxProcesses } from './kill-sandbox-processes.ts';
@@ -29,6 +29,14 @@ export interface LocalSandboxRecord {
 }
 
 const RECORD_FILE = 'sandbox.json';
+
+/** The local driver runs on this host's network: it can promise nothing, so it accepts only the default policy. */
+export function assertLocalNetwork(policy: NetworkPolicy | undefined): void {
+  if (policy === undefined || policy === 'egress') return;
+  throw new InvalidArgumentError(
+    `The local sandbox driver cannot enforce the network policy "${policy}" (its commands use this host's network): use the Docker driver`,
+  );
+}
 /** Ids of local sandboxes; only these name directories the driver reads or deletes. */
 export const LOCAL_ID_PATTERN = /^local-[0-9a-f]{12}$/;
 
@@ -70,6 +78,8 @@ export function toInfo(record: LocalSandboxRecord, dir: string): SandboxInfo {
  */
 export class LocalSandbox implements Sandbox {
   readonly driver = 'local' as const;
+  /** Nominal: the host's network, unfenced (see `assertLocalNetwork`). */
+  readonly network = 'egress' as const;
   readonly id: string;
   readonly workdir: string;
   readonly workspace: string;
@@ -102,11 +112,14 @@ export class LocalSandbox implements Sandbox {
       beforeStart: async () => {
         await mkdir(this.workdir, { recursive: true });
       },
+      // Beside the workspace, not in it: <rootDir>/<id>/output.
+      fullOutput: { dir: join(dir, 'output'), files: this.files },
     });
   }
 
   /** Creates the sandbox's directories and record, and starts its shell; a failure removes them. */
   static async create(settings: LocalSettings & { owner: string }, options: CreateSandboxOptions = {}): Promise<LocalSandbox> {
+    assertLocalNetwork(options.network);
     const id = `local-${randomBytes(6).toString('hex')}`;
     const dir = join(settings.rootDir, id);
     await mkdir(join(dir, 'workspace'), { recursive: true });
@@ -143,6 +156,10 @@ export class LocalSandbox implements Sandbox {
 
   setEnv(vars: Record<string, string>): Promise<void> {
     return this.shell.setEnv(vars);
+  }
+
+  async setNetwork(policy: NetworkPolicy): Promise<void> {
+    assertLocalNetwork(policy);
   }
 
   async info(): Promise<SandboxInfo> {

@@ -73,6 +73,8 @@ export function openLocalShell(options: LocalShellOptions): OpenShellTransport {
       write: (data) => {
         if (child.stdin.writable) child.stdin.write(data);
       },
+      pause: () => child.stdout.pause(),
+      resume: () => child.stdout.resume(),
       close: async () => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         const exited = once(child, 'exit');

@@ -1,24 +1,32 @@
 import { InvalidArgumentError, SandboxError, ShellStartError } from '../errors.ts';
 import type { ExecuteBashOptions, ExecuteBashParams, ExecuteBashResult, ExecuteBashStatus, Shell, ShellOptions } from '../sandbox.ts';
-import { cleanTerminalOutput } from './clean-terminal-output.ts';
+import { CommandTranscript } from './command-transcript.ts';
+import { EchoFilter } from './echo-filter.ts';
+import { FullOutputStore, type FullOutputTarget } from './full-output-store.ts';
 import {
   CONTINUE_PREFIX,
   commandNotExecutedNote,
+  KEY_DID_NOT_STOP_NOTE,
   NO_RUNNING_COMMAND_FOR_INPUT,
   NO_RUNNING_COMMAND_FOR_LOGS,
+  omissionNote,
   restartNote,
   statusNote,
-  truncationNote,
 } from './observation-text.ts';
-import { OutputBuffer } from './output-buffer.ts';
+import type { CollectedOutput, OutputLimits } from './output-collector.ts';
 import { exportStatement, isValidEnvName, ShellProtocol } from './shell-protocol.ts';
 import type { OpenShellTransport, ShellTransport } from './shell-transport.ts';
+import { tailOf } from '../text/cut-text.ts';
 import { specialKeyChar } from './special-keys.ts';
 
 export const DEFAULT_NO_OUTPUT_TIMEOUT_MS = 30_000;
 export const DEFAULT_TIMEOUT_MS = 120_000;
 export const DEFAULT_MAX_OUTPUT_CHARS = 30_000;
+export const DEFAULT_FULL_OUTPUT_MAX_BYTES = 10 * 1024 * 1024;
 const DEFAULT_START_TIMEOUT_MS = 30_000;
+/** Rendering backlog (characters) at which reading from the shell pauses, and resumes. */
+const PAUSE_AT_PENDING_CHARS = 1 << 20;
+const RESUME_AT_PENDING_CHARS = 1 << 18;
 
 /** Environment every shell starts with unless the caller sets these names. */
 const SHELL_ENV_DEFAULTS: Record<string, string> = {
@@ -45,6 +53,12 @@ export interface BashSessionOptions extends ShellOptions {
   /** An extra note for the model about how a command ended (out-of-memory kill, process limit). */
   explain?: (input: ExitExplanationInput) => Promise<string | undefined>;
   startTimeoutMs?: number;
+  /**
+   * Where the full output of an observation that had to be cut is saved (a directory outside
+   * the workdir, written through the sandbox's files API). Without it the note says how to
+   * capture the output instead.
+   */
+  fullOutput?: FullOutputTarget;
 }
 
 type WaitOutcome = 'finished' | 'no_output' | 'hard_timeout' | 'shell_exited';
@@ -58,17 +72,19 @@ interface Waiter {
 class Command {
   readonly id: number;
   readonly text: string;
-  readonly output: OutputBuffer;
+  readonly transcript: CommandTranscript;
+  /** Removes the terminal's echo of the command line, should a previous command have turned echo on. */
+  echo: EchoFilter | null = null;
   finished: { exitCode: number } | null = null;
   shellExit: { exitCode: number | null } | null = null;
   waiter: Waiter | null = null;
   /** Some of its output was already returned, so later observations say "previous command". */
   isObserved = false;
 
-  constructor(id: number, text: string, maxOutputChars: number) {
+  constructor(id: number, text: string, transcript: CommandTranscript) {
     this.id = id;
     this.text = text;
-    this.output = new OutputBuffer(maxOutputChars);
+    this.transcript = transcript;
   }
 
   get isDone(): boolean {
@@ -112,6 +128,19 @@ function parseParams(params: ExecuteBashParams): ParsedParams {
   return { text, isInput, timeoutMs, error };
 }
 
+/** The output fields of an `ExecuteBashResult`. */
+type ShownOutput = Pick<ExecuteBashResult, 'output' | 'cutChars' | 'omittedLines' | 'fullOutputPath'>;
+const NOTHING_SHOWN: ShownOutput = { output: '', cutChars: 0, omittedLines: 0, fullOutputPath: null };
+
+/** Raw terminal output as plain text (for error messages): rendered, the last 500 characters. */
+async function renderedText(raw: string, limits: OutputLimits): Promise<string> {
+  const transcript = new CommandTranscript(limits);
+  transcript.write(raw);
+  const collected = await transcript.take();
+  transcript.dispose();
+  return tailOf([...collected.head, ...collected.tail].join('\n').trim(), 500);
+}
+
 /**
  * A persistent interactive bash on a pty with OpenHands `execute_bash` semantics. Commands end
  * at a prompt marker (never by polling or sleeping); output streams to `onOutput` as it comes.
@@ -122,7 +151,8 @@ export class BashSession implements Shell {
   private readonly protocol = new ShellProtocol();
   private readonly noOutputTimeoutMs: number;
   private readonly defaultTimeoutMs: number;
-  private readonly maxOutputChars: number;
+  private readonly outputLimits: OutputLimits;
+  private readonly fullOutput: FullOutputStore | null;
   private env: Record<string, string>;
   private phase: Phase = 'down';
   private transport: ShellTransport | null = null;
@@ -132,7 +162,11 @@ export class BashSession implements Shell {
   private startWaiter: StartWaiter | null = null;
   private current: Command | null = null;
   private internal: Command | null = null;
-  private idleOutput: OutputBuffer;
+  /** Output that arrived while no command ran; the next command shows it first. */
+  private idle: CommandTranscript | null = null;
+  private isPaused = false;
+  /** A command turned the terminal's echo on: the next command line turns it off again. */
+  private needsEchoOff = false;
   private nextId = 1;
   private pendingExports: Record<string, string> = {};
   private startNote = '';
@@ -145,9 +179,15 @@ export class BashSession implements Shell {
     this.options = options;
     this.noOutputTimeoutMs = options.noOutputTimeoutMs ?? DEFAULT_NO_OUTPUT_TIMEOUT_MS;
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.maxOutputChars = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS;
+    const maxChars = Math.max(2, options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS);
+    const headChars = Math.min(maxChars - 1, Math.max(1, options.outputHeadChars ?? Math.floor(maxChars / 2)));
+    this.outputLimits = {
+      headChars,
+      tailChars: maxChars - headChars,
+      fullMaxBytes: options.fullOutputMaxBytes ?? DEFAULT_FULL_OUTPUT_MAX_BYTES,
+    };
+    this.fullOutput = options.fullOutput ? new FullOutputStore(options.fullOutput, this.protocol.nonce.slice(0, 8)) : null;
     this.env = { ...SHELL_ENV_DEFAULTS, ...options.env };
-    this.idleOutput = new OutputBuffer(this.maxOutputChars);
     this.lastCwd = options.workdir;
   }
 
@@ -201,6 +241,9 @@ export class BashSession implements Shell {
     this.startWaiter?.reject(new SandboxError('The shell was closed'));
     this.finishCommand(this.current, { shellExit: null });
     this.finishCommand(this.internal, { shellExit: null });
+    this.current?.transcript.dispose();
+    this.idle?.dispose();
+    this.idle = null;
     await transport?.close();
   }
 
@@ -222,6 +265,8 @@ export class BashSession implements Shell {
     this.phase = 'starting';
     this.pending = '';
     this.decoder = new TextDecoder();
+    this.isPaused = false;
+    this.needsEchoOff = false;
     const started = new Promise<string>((resolve, reject) => {
       this.startWaiter = { resolve, reject };
     });
@@ -309,21 +354,36 @@ export class BashSession implements Shell {
     }
   }
 
-  private emit(text: string): void {
-    if (!text) return;
+  private emit(raw: string): void {
+    if (!raw) return;
     if (this.internal && !this.internal.isDone) return;
-    for (const listener of this.listeners) notify(listener, text);
     const command = this.current && !this.current.isDone ? this.current : null;
-    if (!command) {
-      this.idleOutput.append(text);
-      return;
+    const text = command?.echo ? command.echo.filter(raw) : raw;
+    if (command?.echo?.hasEcho) this.needsEchoOff = true;
+    if (!text) return;
+    for (const listener of this.listeners) notify(listener, text);
+    const transcript = command ? command.transcript : (this.idle ??= this.newTranscript());
+    transcript.write(text);
+    if (!this.isPaused && transcript.pendingChars > PAUSE_AT_PENDING_CHARS && this.transport?.pause) {
+      this.isPaused = true;
+      this.transport.pause();
     }
-    command.output.append(text);
-    const waiter = command.waiter;
+    const waiter = command?.waiter;
     if (waiter) {
       waiter.noOutputTimer?.refresh();
       if (waiter.onOutput) notify(waiter.onOutput, text);
     }
+  }
+
+  /** A transcript whose rendering backlog resumes a paused shell once it has shrunk. */
+  private newTranscript(): CommandTranscript {
+    const transcript: CommandTranscript = new CommandTranscript(this.outputLimits, () => {
+      if (this.isPaused && transcript.pendingChars < RESUME_AT_PENDING_CHARS) {
+        this.isPaused = false;
+        this.transport?.resume?.();
+      }
+    });
+    return transcript;
   }
 
   private handleClose(exitCode: number | null): void {
@@ -334,10 +394,9 @@ export class BashSession implements Shell {
     this.pending = '';
     if (this.phase === 'starting') {
       this.phase = 'down';
-      this.startWaiter?.reject(
-        new ShellStartError(
-          `The shell exited${exitCode === null ? '' : ` with code ${exitCode}`} before its first prompt: ${cleanTerminalOutput(rest).trim().slice(-500)}`,
-        ),
+      const waiter = this.startWaiter;
+      void renderedText(rest, this.outputLimits).then((text) =>
+        waiter?.reject(new ShellStartError(`The shell exited${exitCode === null ? '' : ` with code ${exitCode}`} before its first prompt: ${text}`)),
       );
       return;
     }
@@ -361,7 +420,7 @@ export class BashSession implements Shell {
 
   private async runInternal(script: string): Promise<void> {
     if (!script) return;
-    const command = new Command(this.nextId++, script, 1024);
+    const command = new Command(this.nextId++, script, new CommandTranscript(this.outputLimits));
     this.internal = command;
     try {
       this.write(this.protocol.commandLine(command.id, script));
@@ -396,8 +455,35 @@ export class BashSession implements Shell {
     return note;
   }
 
-  private refused(text: string, output = ''): ExecuteBashResult {
-    return { status: 'refused', output, exitCode: null, cwd: this.lastCwd, cutChars: 0, text };
+  private refused(text: string, shown: ShownOutput = NOTHING_SHOWN): ExecuteBashResult {
+    return { status: 'refused', exitCode: null, cwd: this.lastCwd, ...shown, text };
+  }
+
+  /** The command's new output as the model sees it: head, a note where lines were left out, tail. */
+  private async takeOutput(command: Command): Promise<ShownOutput> {
+    const collected = await command.transcript.take();
+    return this.show(command.id, collected);
+  }
+
+  private async show(commandId: number, collected: CollectedOutput): Promise<ShownOutput> {
+    if (!collected.full) return { output: collected.head.join('\n'), cutChars: 0, omittedLines: 0, fullOutputPath: null };
+    const saved = this.fullOutput ? await this.fullOutput.save(commandId, collected.full) : null;
+    const note = omissionNote({
+      omittedLines: collected.omittedLines,
+      firstOmittedLine: collected.head.length + 1,
+      omittedChars: collected.omittedChars,
+      cutLines: collected.cutLines,
+      maxLineChars: Math.min(this.outputLimits.headChars, this.outputLimits.tailChars),
+      totalLines: collected.totalLines,
+      saved,
+    });
+    const lines = collected.omittedLines > 0 ? [...collected.head, note, ...collected.tail] : [...collected.head, note];
+    return {
+      output: lines.join('\n'),
+      cutChars: collected.omittedChars,
+      omittedLines: collected.omittedLines,
+      fullOutputPath: saved && 'path' in saved ? saved.path : null,
+    };
   }
 
   private async executeNow(params: ExecuteBashParams, options: ExecuteBashOptions): Promise<ExecuteBashResult> {
@@ -431,13 +517,11 @@ export class BashSession implements Shell {
 
     let prefix = this.takeStartNote();
     if (command && !command.isDone) {
-      const taken = command.output.take();
-      const output = cleanTerminalOutput(taken.text).trimEnd();
+      const shown = await this.takeOutput(command);
       const head = command.isObserved ? CONTINUE_PREFIX : '';
       command.isObserved = true;
-      const cut = taken.cutChars > 0 ? truncationNote(taken.cutChars, taken.cutLines, this.maxOutputChars) : '';
-      const body = output ? `${output}\n` : '';
-      return this.refused(`${prefix}${head}${cut}${body}${commandNotExecutedNote(parsed.text)}`, output);
+      const body = shown.output ? `${shown.output}\n` : '';
+      return this.refused(`${prefix}${head}${body}${commandNotExecutedNote(parsed.text)}`, shown);
     }
     if (command) {
       // The previous command finished after its last observation: show what the model missed.
@@ -445,13 +529,16 @@ export class BashSession implements Shell {
       prefix += `[The previous command finished after your last check.]\n${previous.text}\n\n`;
     }
 
-    const next = new Command(this.nextId++, parsed.text, this.maxOutputChars);
-    const idle = this.idleOutput.take();
-    next.output.append(idle.text);
+    const next = new Command(this.nextId++, parsed.text, this.idle ?? this.newTranscript());
+    this.idle = null;
     this.current = next;
-    const prelude = exportStatement(this.pendingExports);
+    const exports = exportStatement(this.pendingExports);
+    const prelude = this.needsEchoOff ? [exports, 'stty -echo'].filter(Boolean).join(';') : exports;
     this.pendingExports = {};
-    this.write(this.protocol.commandLine(next.id, parsed.text, prelude));
+    this.needsEchoOff = false;
+    const line = this.protocol.commandLine(next.id, parsed.text, prelude);
+    next.echo = new EchoFilter(line);
+    this.write(line);
     return this.observe(next, wait, null, prefix);
   }
 
@@ -462,8 +549,8 @@ export class BashSession implements Shell {
     prefix: string,
   ): Promise<ExecuteBashResult> {
     const outcome = await this.wait(command, wait.noOutputMs, wait.hardMs, wait.onOutput);
-    const taken = command.output.take();
-    const output = cleanTerminalOutput(taken.text).trimEnd();
+    const shown = await this.takeOutput(command);
+    const output = shown.output;
     const head = command.isObserved ? CONTINUE_PREFIX : '';
     command.isObserved = true;
 
@@ -478,15 +565,18 @@ export class BashSession implements Shell {
     } else {
       status = outcome === 'hard_timeout' ? 'timeout' : 'still_running';
     }
-    if (command.isDone && this.current === command) this.current = null;
+    if (command.isDone && this.current === command) {
+      this.current = null;
+      command.transcript.dispose();
+    }
 
     const explanation = await this.options.explain?.({ status, exitCode, output }).catch(() => undefined);
-    const cut = taken.cutChars > 0 ? truncationNote(taken.cutChars, taken.cutLines, this.maxOutputChars) : '';
     const note = statusNote({ status, exitCode, key, noOutputTimeoutMs: this.noOutputTimeoutMs, hardTimeoutMs: wait.hardMs });
-    const lines = [`${prefix}${head}${cut}${output}`, note];
+    const lines = [`${prefix}${head}${output}`, note];
+    if (key && !command.isDone) lines.push(KEY_DID_NOT_STOP_NOTE);
     if (explanation) lines.push(explanation);
     lines.push(`[Current working directory: ${this.lastCwd}]`);
     const text = lines.filter((line, i) => i > 0 || line !== '').join('\n');
-    return { status, output, exitCode, cwd: this.lastCwd, cutChars: taken.cutChars, text };
+    return { status, exitCode, cwd: this.lastCwd, ...shown, text };
   }
 }

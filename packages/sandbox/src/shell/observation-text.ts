@@ -1,4 +1,5 @@
 import type { ExecuteBashStatus } from '../sandbox.ts';
+import type { SavedOutput } from './full-output-store.ts';
 
 /** OpenHands' wording, plus how to use `is_input`. */
 const STILL_RUNNING_HELP =
@@ -25,10 +26,60 @@ export function commandNotExecutedNote(command: string): string {
   );
 }
 
-export function truncationNote(cutChars: number, cutLines: number, keptChars: number): string {
-  const lines = cutLines === 1 ? '1 line' : `${cutLines} lines`;
-  return `[Output truncated: the first ${cutChars} characters (${lines}) were cut; showing the last ${keptChars} characters.]\n`;
+export interface OmissionNoteInput {
+  /** Lines left out between the head and the tail (0 when only overlong lines were cut). */
+  omittedLines: number;
+  /** 1-based number of the first line left out. */
+  firstOmittedLine: number;
+  omittedChars: number;
+  /** Lines shown cut because they were longer than `maxLineChars`. */
+  cutLines: number;
+  maxLineChars: number;
+  totalLines: number;
+  saved: SavedOutput | null;
 }
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+function sizeOf(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/**
+ * The line that stands where output was left out (between the head and the tail, as
+ * OpenHands marks a clipped observation), or after the output when only overlong lines were
+ * cut. It says how much is missing and where the full output is.
+ */
+export function omissionNote(input: OmissionNoteInput): string {
+  const { omittedLines, firstOmittedLine, omittedChars, cutLines, maxLineChars, totalLines, saved } = input;
+  const parts: string[] = [];
+  if (omittedLines > 0) {
+    const last = firstOmittedLine + omittedLines - 1;
+    parts.push(`${plural(omittedLines, 'line')} (lines ${firstOmittedLine}-${last} of ${totalLines}, ${omittedChars} characters) left out here`);
+  }
+  if (cutLines > 0) parts.push(`${plural(cutLines, 'line')} longer than ${maxLineChars} characters shown cut`);
+  let where: string;
+  if (saved === null) {
+    where = 'To search all of it, run the command again with its output redirected to a file (`COMMAND > /tmp/output.txt 2>&1`).';
+  } else if ('error' in saved) {
+    where = `The full output could not be saved (${saved.error}).`;
+  } else {
+    const what = saved.isComplete
+      ? `The full output (${plural(saved.lines, 'line')}) is saved in ${saved.path}`
+      : `The first ${plural(saved.lines, 'line')} of the output (${sizeOf(saved.bytes)}; the rest was too large to keep) are saved in ${saved.path}`;
+    const range = omittedLines > 0 ? `${firstOmittedLine},${firstOmittedLine + omittedLines - 1}p` : '1,20p';
+    where = `${what}: search it with \`grep -n PATTERN ${saved.path}\` or print lines with \`sed -n '${range}' ${saved.path}\`.`;
+  }
+  return `[... Output truncated: ${parts.join('; ')}. ${where} ...]`;
+}
+
+/** Added when a key was sent but the command still runs: what to do when the shell itself stopped answering. */
+export const KEY_DID_NOT_STOP_NOTE =
+  '[If the shell itself no longer answers (a program replaced it, or a nested shell or REPL is waiting), ' +
+  'send "C-d" with `is_input` set to `true`: that ends the input; when it ends the shell, a new one starts ' +
+  'in the same working directory with the exported environment.]';
 
 export function restartNote(lostJobs: number, reason: 'reconnect' | 'shell_exit'): string {
   const why = reason === 'reconnect' ? 'The sandbox shell was restarted (reconnect)' : 'A new shell was started because the previous one exited';

@@ -3,7 +3,7 @@ import { quoteForBashLine } from './encode-bash-line.ts';
 
 /** A prompt printed by the shell: the command with this id finished with this exit code in this directory. */
 export interface ShellMarker {
-  /** Id of the command line that produced this prompt; 0 for the first prompt and for lines we did not send. */
+  /** Id of the last command line we sent (0 before the first); a stray prompt repeats it, and is then ignored. */
   commandId: number;
   exitCode: number;
   cwd: string;
@@ -36,6 +36,12 @@ export function exportStatement(vars: Record<string, string>): string {
  * The wire protocol between `BashSession` and bash: the prompt (PS1) is the end-of-command
  * marker and carries the command id, exit code and working directory. stdout and stderr share
  * the pty, so one marker ends both. A random nonce keeps command output from faking one.
+ *
+ * Whatever a command does to the prompt (`source ~/.bashrc`, a virtualenv's `activate`, setting
+ * `PS1`, `PS0`, `PS2` or `PROMPT_COMMAND`, scalar or array), the marker survives: every command
+ * line ends by putting our prompt command back (what the command had put in `PROMPT_COMMAND` is
+ * kept and run, silently, before each prompt), and our prompt command sets `PS1` anew each time.
+ * Both run with stderr (and so `set -x` traces) sent to /dev/null.
  */
 export class ShellProtocol {
   readonly nonce: string;
@@ -50,7 +56,8 @@ export class ShellProtocol {
     this.start = `__METIS_${nonce}__`;
     this.end = `__METIS_${nonce}_END__`;
     this.note = `__METIS_${nonce}_NOTE__`;
-    this.markerPattern = new RegExp(`\\n?${this.start} (\\d+) (\\d+) ([^]*?) ${this.end}\\n`);
+    // `\r\n` when a command turned the terminal's `onlcr` back on (`stty sane`).
+    this.markerPattern = new RegExp(`(?:\\r?\\n)?${this.start} (\\d+) (\\d+) ([^]*?) ${this.end}\\r?\\n`);
     this.notePattern = new RegExp(`${this.note} restored=(\\d) lost_jobs=(\\d+)`);
   }
 
@@ -64,10 +71,15 @@ export class ShellProtocol {
     return 'eval "$__METIS_INIT"\n';
   }
 
-  /** A command line that reports `id` in its marker. `prelude` runs first (exports queued by `setEnv`). */
+  /**
+   * A command line that reports `id` in its marker. `prelude` runs first (exports queued by
+   * `setEnv`), with stderr, and so `set -x` traces of secrets, sent to /dev/null. After the command, our prompt command is put back (see the class comment) and
+   * the command's status is kept for the marker; that step itself always succeeds, so a status
+   * `set -e` ignores (`! true`, `false && x`) does not end the shell.
+   */
   commandLine(id: number, command: string, prelude = ''): string {
     const head = prelude ? `${prelude};` : '';
-    return `${head}__metis_id=${id};eval ${quoteForBashLine(command)}\n`;
+    return `{ ${head}__metis_id=${id} __metis_st=;} 2>/dev/null;eval ${quoteForBashLine(command)};{ __metis_claim "$?";} 2>/dev/null\n`;
   }
 
   findMarker(text: string): ShellMarker | null {
@@ -90,7 +102,11 @@ export class ShellProtocol {
    */
   holdBackLength(text: string): number {
     const started = text.lastIndexOf(this.start);
-    if (started !== -1 && text.indexOf(`${this.end}\n`, started) === -1) return text.length - started;
+    if (started !== -1) {
+      const end = text.indexOf(this.end, started);
+      const after = end === -1 ? '' : text.slice(end + this.end.length, end + this.end.length + 2);
+      if (!after.startsWith('\n') && after !== '\r\n') return text.length - started;
+    }
     for (let n = Math.min(this.start.length - 1, text.length); n > 0; n--) {
       const from = text.length - n;
       if ((from === 0 || text[from - 1] === '\n') && this.start.startsWith(text.slice(from))) return n;
@@ -104,7 +120,8 @@ export class ShellProtocol {
   }
 
   private initScript(): string {
-    const ps1 = `\\n${this.start} \${__metis_cid} \${__metis_ec} \${PWD} ${this.end}\\n`;
+    // The status saved after the command line, else (C-c stopped the line before) what bash saw.
+    const ps1 = `\\n${this.start} \${__metis_id} \${__metis_st:-$?} \${PWD} ${this.end}\\n`;
     return `unset __METIS_INIT
 stty -echo -onlcr cols 200 rows 50 2>/dev/null
 set +o history
@@ -155,10 +172,54 @@ cd -- "\${__metis_prev_cwd:-$__METIS_WORKDIR}" 2>/dev/null || cd -- "$__METIS_WO
 unset __METIS_WORKDIR
 printf '\\n%s restored=%s lost_jobs=%s\\n' ${this.note} "$__metis_restored" "$__metis_lost_jobs"
 unset __metis_prev_sid __metis_prev_cwd __metis_restored __metis_lost_jobs
-__metis_id=0
-PS2=
-PROMPT_COMMAND='__metis_ec=$?;__metis_cid=\${__metis_id:-0};__metis_id=0;__metis_save'
-PS1='${ps1}'
+__metis_id=0 __metis_st= __metis_user_pc=
+__metis_ours='{ __metis_prompt "$?";} 2>/dev/null'
+__metis_wrap='{ __metis_user_prompt "$?";} </dev/null >/dev/null 2>&1'
+# bash 5.1+ runs each element of an array PROMPT_COMMAND: ours is the second, so a command's
+# PROMPT_COMMAND=… (which sets element 0) cannot remove it, even when C-c stops the command line
+# before it puts PROMPT_COMMAND back. Element 0 runs what commands added, silently.
+if (( BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1) )); then
+  __metis_pcs=("$__metis_wrap" "$__metis_ours")
+else
+  __metis_pcs=("$__metis_ours")
+fi
+__metis_ret() { return "$1"; }
+# Puts our PROMPT_COMMAND back. What a command put there (scalar or array elements) is kept in
+# __metis_user_pc, where "$PROMPT_COMMAND" inside it means what was there before
+# (PROMPT_COMMAND="x; $PROMPT_COMMAND" adds x). $1, when given, is the command's status.
+__metis_claim() {
+  local e cur=() pcs=()
+  if [[ -n \${1-} ]]; then __metis_st=$1; fi
+  cur=(\${PROMPT_COMMAND[@]+"\${PROMPT_COMMAND[@]}"})
+  if [[ \${#cur[@]} -ne \${#__metis_pcs[@]} || \${cur[0]-} != "\${__metis_pcs[0]}" || \${cur[1]-} != "\${__metis_pcs[1]-}" ]]; then
+    for e in \${cur[@]+"\${cur[@]}"}; do
+      if [[ $e == "$__metis_ours" ]]; then continue; fi
+      e=\${e//"\${__metis_pcs[0]}"/"$__metis_user_pc"}
+      if [[ -n $e ]]; then pcs+=("$e"); fi
+    done
+    __metis_user_pc=
+    for e in \${pcs[@]+"\${pcs[@]}"}; do __metis_user_pc+="\${__metis_user_pc:+$'\\n'}$e"; done
+    unset PROMPT_COMMAND
+    PROMPT_COMMAND=("\${__metis_pcs[@]}")
+  fi
+  return 0
+}
+__metis_user_prompt() {
+  if [[ -z $__metis_user_pc ]]; then return 0; fi
+  __metis_ret "$1"
+  eval "$__metis_user_pc"
+}
+__metis_prompt() {
+  __metis_claim
+  if (( \${#__metis_pcs[@]} == 1 )); then __metis_user_prompt "$1" </dev/null >/dev/null 2>&1 || :; fi
+  shopt -s promptvars
+  PS1='${ps1}' PS2= PS0=
+  __metis_save
+  return 0
+}
+unset PROMPT_COMMAND
+PROMPT_COMMAND=("\${__metis_pcs[@]}")
+PS1='${ps1}' PS2= PS0=
 `;
   }
 }

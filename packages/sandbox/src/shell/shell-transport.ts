@@ -1,6 +1,10 @@
 /** What a driver hands the shell: a byte pipe to an interactive bash on a pty. */
 export interface ShellTransport {
   write(data: string): void;
+  /** Stops reading output for now (the pty then blocks the writer): rendering is behind. Optional. */
+  pause?(): void;
+  /** Reads output again after `pause()`. */
+  resume?(): void;
   /** Ends the shell process (and its pty). */
   close(): Promise<void>;
 }

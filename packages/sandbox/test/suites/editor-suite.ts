@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
+import iconv from 'iconv-lite';
 import { expect, test } from 'vitest';
 import type { Editor, EditorParams, SandboxFiles } from '../../src/sandbox.ts';
 
@@ -413,10 +414,16 @@ export function editorSuite(getSandbox: () => EditorSuiteTarget, limits: EditorS
 
   test('binary files are refused for view and edits', async () => {
     const nul = await fileWith(new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01, 0x02]), 'program.bin');
-    const latin1 = await fileWith(new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a]), 'latin1.txt');
+    const png = await fileWith(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52]), 'image.png');
+    // Bytes without NUL that no encoding turns into clean text.
+    const noise = await fileWith(
+      new Uint8Array(Array.from({ length: 300 }, (_, i) => [0x01, 0x81, 0x9d, 0x8f, 0x02, 0xc3, 0x28, 0x90][i % 8] ?? 1)),
+      'noise.bin',
+    );
     for (const [path, reason] of [
       [nul, 'NUL bytes'],
-      [latin1, 'not valid UTF-8'],
+      [png, 'NUL bytes'],
+      [noise, 'neither UTF-8 nor text in a legacy encoding'],
     ] as const) {
       const viewed = await run({ command: 'view', path });
       expect(viewed.isError).toBe(true);
@@ -426,7 +433,116 @@ export function editorSuite(getSandbox: () => EditorSuiteTarget, limits: EditorS
       expect(edited.isError).toBe(true);
       expect(edited.output).toContain('appears to be binary');
     }
-    expect([...(await getSandbox().files.readFile(latin1))]).toEqual([0x63, 0x61, 0x66, 0xe9, 0x0a]);
+    expect([...(await getSandbox().files.readFile(nul))]).toEqual([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01, 0x02]);
+  });
+
+  // ---------------------------------------------------------------- encodings
+
+  const bytesOf = async (path: string) => Buffer.from(await getSandbox().files.readFile(path));
+
+  test('a tiny Latin-1 file is shown as text, its encoding named as a guess, and edited in Latin-1', async () => {
+    const path = await fileWith(new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a]), 'latin1.txt');
+    const viewed = await run({ command: 'view', path });
+    expect(viewed.isError).toBe(false);
+    expect(viewed.output).toContain(`on ${path} (encoding: windows-1252, guessed: the file has too little non-ASCII text`);
+    expect(viewed.output).toContain('     1\tcafé\n');
+    const edited = await run({ command: 'str_replace', path, old_str: 'café', new_str: 'crème brûlée' });
+    expect(edited.isError).toBe(false);
+    expect(edited.output).toContain(`The file ${path} (encoding: windows-1252`);
+    expect(await bytesOf(path)).toEqual(iconv.encode('crème brûlée\n', 'latin1'));
+  });
+
+  test('legacy encodings are detected, shown, and edits written back byte-exact in the file’s encoding and line endings', async () => {
+    const french =
+      'Résumé des modifications:\r\n- Le café est très chaud à Noël\r\n- Voilà où ça commence, été comme hiver\r\nÀ bientôt, Éloïse\r\nDernière ligne sans fin';
+    // [file, encoding, text, old_str, new_str, whether the encoding is the tiny-file guess]
+    const cases: Array<[string, string, string, string, string, boolean]> = [
+      ['french.txt', 'latin1', french, 'très chaud', 'trop sucré', false],
+      [
+        'notes-sjis.txt',
+        'shift_jis',
+        'これは日本語のテキストファイルです。\n文字コードはシフトJISです。\n最後の行\n',
+        '最後の行',
+        '最後の行（変更済み）',
+        false,
+      ],
+      ['readme-gbk.txt', 'gbk', '这是一个中文文本文件，用于测试编码检测。\n第二行内容。\n', '第二行内容。', '第二行已修改。', false],
+      // Tiny, but its non-ASCII bytes come in runs: the detector's answer is used.
+      ['cyrillic.txt', 'win1251', 'Привет мир\n', 'мир', 'всем', true],
+    ];
+    for (const [name, encoding, text, oldStr, newStr, isGuess] of cases) {
+      const path = await fileWith(iconv.encode(text, encoding), name);
+      const viewed = await run({ command: 'view', path });
+      expect(viewed.isError, name).toBe(false);
+      expect(viewed.output).toContain(`on ${path} (encoding: `);
+      expect(viewed.output.includes('guessed'), name).toBe(isGuess);
+      expect(viewed.output).toContain(`     1\t${text.split(/\r?\n/)[0]}\n`);
+      const edited = await run({ command: 'str_replace', path, old_str: oldStr, new_str: newStr });
+      expect(edited.isError, edited.output).toBe(false);
+      expect(await bytesOf(path)).toEqual(iconv.encode(text.replace(oldStr, newStr), encoding));
+      const inserted = await run({ command: 'insert', path, insert_line: 1, new_str: newStr });
+      expect(inserted.isError, inserted.output).toBe(false);
+      const eol = text.includes('\r\n') ? '\r\n' : '\n';
+      const lines = text.replace(oldStr, newStr).split(eol);
+      expect(await bytesOf(path)).toEqual(iconv.encode([lines[0], newStr, ...lines.slice(1)].join(eol), encoding));
+      // undo restores the exact bytes.
+      await run({ command: 'undo_edit', path });
+      await run({ command: 'undo_edit', path });
+      expect(await bytesOf(path)).toEqual(iconv.encode(text, encoding));
+    }
+  });
+
+  test('text the file’s encoding cannot represent is refused with an ERROR, never written as "?"', async () => {
+    const path = await fileWith(iconv.encode('Prix: 5 €, café\n', 'win1252'), 'prices.txt');
+    const before = await bytesOf(path);
+    for (const newStr of ['prix en 中文', 'smile 😀']) {
+      const obs = await run({ command: 'str_replace', path, old_str: 'café', new_str: newStr });
+      expect(obs.isError).toBe(true);
+      expect(obs.output).toContain('No edit was made');
+      expect(obs.output).toMatch(/which has no bytes for "(中", "文|😀)"/);
+      const inserted = await run({ command: 'insert', path, insert_line: 1, new_str: newStr });
+      expect(inserted.isError).toBe(true);
+      expect(await bytesOf(path)).toEqual(before);
+    }
+    expect((await run({ command: 'undo_edit', path })).output).toBe(`No edit history found for ${path}.`);
+  });
+
+  test('UTF-8 and UTF-16 files with a byte-order mark, and mixed line endings, round-trip byte-exact', async () => {
+    const utf16 = (text: string, bigEndian: boolean) => {
+      const le = Buffer.from(text, 'utf16le');
+      if (bigEndian) le.swap16();
+      return Buffer.concat([Buffer.from(bigEndian ? [0xfe, 0xff] : [0xff, 0xfe]), le]);
+    };
+    const text = 'first line\r\nsecond 😀 line\r\nthird\r\n';
+    for (const bigEndian of [false, true]) {
+      const path = await fileWith(utf16(text, bigEndian), `utf16-${bigEndian ? 'be' : 'le'}.txt`);
+      const viewed = await run({ command: 'view', path });
+      expect(viewed.output).toContain(`(encoding: UTF-16${bigEndian ? 'BE' : 'LE'} with BOM)`);
+      expect(viewed.output).toContain('     2\tsecond 😀 line\n');
+      expect((await run({ command: 'str_replace', path, old_str: 'third', new_str: '3rd ✓' })).isError).toBe(false);
+      expect(await bytesOf(path)).toEqual(utf16(text.replace('third', '3rd ✓'), bigEndian));
+      expect((await run({ command: 'insert', path, insert_line: 0, new_str: 'zeroth' })).isError).toBe(false);
+      expect(await bytesOf(path)).toEqual(utf16(`zeroth\r\n${text.replace('third', '3rd ✓')}`, bigEndian));
+    }
+    const bom = await fileWith('\uFEFFalpha\nbeta\n', 'bom.txt');
+    const bomView = await run({ command: 'view', path: bom });
+    expect(bomView.output).toContain(`on ${bom} (encoding: UTF-8 with BOM):\n     1\talpha\n`);
+    expect((await run({ command: 'insert', path: bom, insert_line: 0, new_str: 'zero' })).isError).toBe(false);
+    expect(await read(bom)).toBe('\uFEFFzero\nalpha\nbeta\n');
+
+    const mixed = await fileWith('unix\ndos\r\nold mac\rlast\n', 'mixed.txt');
+    expect((await run({ command: 'str_replace', path: mixed, old_str: 'last', new_str: 'final' })).isError).toBe(false);
+    expect(await read(mixed)).toBe('unix\ndos\r\nold mac\rfinal\n');
+  });
+
+  test('a view of a long line of emoji is cut on a character boundary', async () => {
+    const path = await fileWith(`x${'😀'.repeat(maxOutputChars)}\nnext\n`, 'emoji.txt');
+    const obs = await run({ command: 'view', path });
+    expect(obs.isError).toBe(false);
+    expect(obs.output.isWellFormed()).toBe(true);
+    expect(obs.output).toContain('<response clipped>');
+    const long = await run({ command: 'str_replace', path, old_str: `x${'😀'.repeat(3000)}`, new_str: `y${'😀'.repeat(3000)}` });
+    expect(long.output.isWellFormed()).toBe(true);
   });
 
   test('a file over the size limit cannot be viewed or edited whole, but view_range works', async () => {

@@ -168,18 +168,61 @@ export function sandboxSuite(getSandbox: () => Sandbox): void {
     expect(rest).toMatchObject({ status: 'completed', exitCode: 130, output: 'two' });
   });
 
-  test('huge output keeps the end and says how much was cut', async () => {
-    const result = await run(sandbox(), 'seq 1 300000');
+  test('huge output keeps head and tail on line boundaries, names the full-output file, which holds every line', async () => {
+    const box = sandbox();
+    const result = await run(box, 'seq 1 100000');
     expect(result.status).toBe('completed');
-    expect(result.output.length).toBeLessThanOrEqual(30_000);
-    expect(result.output.endsWith('299999\n300000')).toBe(true);
-    const printed = Array.from({ length: 300_000 }, (_, i) => `${i + 1}\n`).join('');
-    const cut = printed.length - 30_000;
-    expect(result.cutChars).toBe(cut);
-    const cutLines = printed.slice(0, cut).split('\n').length - 1;
-    expect(result.text.startsWith(`[Output truncated: the first ${cut} characters (${cutLines} lines) were cut; showing the last 30000 characters.]\n`)).toBe(
-      true,
+    const lines = result.output.split('\n');
+    expect(lines[0]).toBe('1');
+    expect(lines.at(-1)).toBe('100000');
+    expect(result.output.length).toBeLessThanOrEqual(30_000 + 1_000);
+    // Every shown line is a whole number line: cuts fall between lines.
+    const note = lines.findIndex((line) => line.startsWith('[... Output truncated'));
+    expect(note).toBeGreaterThan(0);
+    expect([...lines.slice(0, note), ...lines.slice(note + 1)].every((line) => /^\d+$/.test(line))).toBe(true);
+    const lastHead = Number(lines[note - 1]);
+    const firstTail = Number(lines[note + 1]);
+    expect(result.omittedLines).toBe(firstTail - lastHead - 1);
+    expect(lines[note]).toContain(`${result.omittedLines} lines (lines ${lastHead + 1}-${firstTail - 1} of 100000,`);
+    const path = result.fullOutputPath;
+    expect(path).not.toBeNull();
+    expect(lines[note]).toContain(`The full output (100000 lines) is saved in ${path}`);
+    expect(path?.startsWith(`${box.workdir}/`)).toBe(false);
+    expect(result.text).toContain(lines[note]);
+    // The model can search it from the shell, as the sandbox user.
+    expect(await outputOf(box, `wc -l < ${path}`)).toBe('100000');
+    expect(await outputOf(box, `grep -n '^77777$' ${path}`)).toBe('77777:77777');
+  });
+
+  test('a second cut observation of a running command gets a file of its own', async () => {
+    const box = sandbox();
+    const first = await box.shell.execute({ command: 'seq 1 20000; read -r _; seq 20001 40000' });
+    expect(first.status).toBe('still_running');
+    expect(first.output.split('\n')[0]).toBe('1');
+    const second = await box.shell.execute({ command: 'go', is_input: 'true', timeout: 60 });
+    expect(second.status).toBe('completed');
+    expect(second.output.split('\n').at(-1)).toBe('40000');
+    expect(second.fullOutputPath).not.toBe(first.fullOutputPath);
+    expect(await outputOf(box, `head -n 1 ${first.fullOutputPath}; head -n 1 ${second.fullOutputPath}; wc -l < ${second.fullOutputPath}`)).toBe(
+      '1\n20001\n20000',
     );
+  });
+
+  test('progress bars, spinners and redraws are rendered as a terminal shows them, with no cut note', async () => {
+    const box = sandbox();
+    // npm/cargo style: erase the line, go to column 1, redraw; 300 frames of ~100 characters (> 30 000 in all).
+    const bar = await run(
+      box,
+      `echo 'line before the bar'; for i in $(seq 1 300); do printf '\\033[2K\\033[1Gfetching %d/300 [%s]' "$i" "$(printf '%*s' $((60 + i % 60)) '' | tr ' ' '#')"; done; echo; echo 'after the bar'`,
+    );
+    expect(bar.output).toBe(`line before the bar\nfetching 300/300 [${'#'.repeat(60)}]\nafter the bar`);
+    expect(bar).toMatchObject({ status: 'completed', cutChars: 0, omittedLines: 0, fullOutputPath: null });
+    expect(bar.text).not.toContain('truncated');
+    // Backspaces, pip-style carriage returns, a spinner, cursor-up redraws (docker pull).
+    expect(await outputOf(box, "printf 'abc\\b\\bX\\n10%%\\r50%%\\r100%%\\n|\\b/\\b-\\bdone\\n'")).toBe('aXc\n100%\ndone');
+    expect(await outputOf(box, "printf 'l1: waiting\\nl2: waiting\\n\\033[2A\\033[2Kl1: pulled\\n\\033[2Kl2: pulled\\n'")).toBe('l1: pulled\nl2: pulled');
+    // Long lines come back whole (soft wraps joined); tabs stay tabs.
+    expect(await outputOf(box, `printf '%0450d\\n' 7; printf 'a\\tb\\n'`)).toBe(`${'0'.repeat(449)}7\na\tb`);
   });
 
   test('unicode and binary-ish output come through; the shell keeps working', async () => {
@@ -195,6 +238,89 @@ export function sandboxSuite(getSandbox: () => Sandbox): void {
 
   test('carriage-return progress collapses to the final state', async () => {
     expect(await outputOf(sandbox(), "printf '10%%\\r50%%\\r100%%\\ndone\\n'")).toBe('100%\ndone');
+  });
+
+  test('emoji output cut anywhere stays well-formed text; NUL never reaches the observation', async () => {
+    const box = sandbox();
+    // Lines of emoji with an odd prefix, long enough to be cut, and one line far over the budget.
+    const many = await run(box, `for i in $(seq 1 2000); do printf 'x%.0s😀' {1..20}; echo " $i"; done`);
+    expect(many.omittedLines).toBeGreaterThan(0);
+    const long = await run(box, `printf 'x'; for i in $(seq 1 20000); do printf '😀'; done; printf '\\0\\n'`);
+    expect(long.output).toMatch(/^x(😀)+ \[… \d+ more characters of this line\]/);
+    for (const result of [many, long]) {
+      expect(result.status).toBe('completed');
+      expect(result.output.isWellFormed()).toBe(true);
+      expect(result.text.isWellFormed()).toBe(true);
+      expect(result.text).not.toContain('\0');
+    }
+  });
+
+  test('a script that changes the prompt does not lock the shell; no prompt text or marker leaks', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    // The image's own rc file (what `source ~/.bashrc` reads on a Debian image), as the user's.
+    expect(await outputOf(box, `mkdir -p ${dir} && cp /etc/skel/.bashrc ${dir}/skel-rc && echo copied`)).toBe('copied');
+    const sourced = await run(box, `source ${dir}/skel-rc`);
+    expect(sourced).toMatchObject({ status: 'completed', exitCode: 0 });
+    expect(await outputOf(box, 'echo after skel')).toBe('after skel');
+    // Every prompt variable, scalar and array PROMPT_COMMAND that prints, and an rc that appends to it.
+    await box.files.writeFile(
+      `${dir}/noisy-rc`,
+      [
+        `PS1='\\u@\\h:\\w PROMPT-TEXT\\$ '`,
+        `PS0='PS0-TEXT\\n'`,
+        `PS2='PS2-TEXT> '`,
+        `PROMPT_COMMAND='echo PC-TEXT; pc_runs=$((pc_runs + 1))'`,
+        `PROMPT_COMMAND="echo PC2-TEXT; $PROMPT_COMMAND"`,
+        `PROMPT_COMMAND+=('echo PC3-TEXT; PS1="late> "')`,
+        '',
+      ].join('\n'),
+    );
+    const noisy = await run(box, `source ${dir}/noisy-rc; pc_runs=0`);
+    expect(noisy).toMatchObject({ status: 'completed', exitCode: 0, output: '' });
+    const multi = await run(
+      box,
+      `cd ${dir}\necho "two
+lines"; (exit 3)`,
+    );
+    expect(multi).toMatchObject({ status: 'completed', exitCode: 3, cwd: dir, output: 'two\nlines' });
+    // The command's PROMPT_COMMAND still runs before each prompt (silently), as it would in a terminal.
+    expect(await outputOf(box, 'echo "runs: $pc_runs"')).toMatch(/^runs: [1-9]\d*$/);
+    for (const result of [sourced, noisy, multi]) {
+      expect(result.text).not.toMatch(/PROMPT-TEXT|PS0-TEXT|PS2-TEXT|PC\d?-TEXT|late>|__METIS|__metis/);
+    }
+    // C-c right after a command changed the prompt again still ends the command.
+    const running = await box.shell.execute({ command: "PS1='again> '; PROMPT_COMMAND='PS1=x'; sleep 100" });
+    expect(running.status).toBe('still_running');
+    const interrupted = await box.shell.execute({ command: 'C-c', is_input: 'true', timeout: 30 });
+    expect(interrupted).toMatchObject({ status: 'interrupted', exitCode: 130 });
+    expect(await outputOf(box, `unset PROMPT_COMMAND; cd ${box.workdir}; echo back`)).toBe('back');
+    expect(box.shell.cwd).toBe(box.workdir);
+  });
+
+  test('a command that turns terminal echo back on does not show our command lines', async () => {
+    const box = sandbox();
+    expect((await run(box, 'stty sane')).status).toBe('completed');
+    const after = await run(box, 'echo after sane');
+    expect(after.output).toBe('after sane');
+    expect(after.text).not.toContain('__metis');
+    expect(await outputOf(box, 'echo still clean')).toBe('still clean');
+  });
+
+  test('when the shell itself stops answering, the hint names what recovers it (C-d), and it does', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    expect(await outputOf(box, `mkdir -p ${dir} && cd ${dir} && export RECOVER_VAR=kept`)).toBe('');
+    // Another bash replaces ours: no marker will come back.
+    const replaced = await box.shell.execute({ command: 'exec bash --norc --noprofile --noediting -i' });
+    expect(replaced.status).toBe('still_running');
+    const ctrlC = await box.shell.execute({ command: 'C-c', is_input: 'true', timeout: 1 });
+    expect(ctrlC.status).toBe('timeout');
+    expect(ctrlC.text).toContain('send "C-d" with `is_input` set to `true`');
+    const ctrlD = await box.shell.execute({ command: 'C-d', is_input: 'true', timeout: 30 });
+    expect(ctrlD.status).toBe('shell_restarted');
+    expect(await outputOf(box, 'pwd; echo "$RECOVER_VAR"')).toBe(`${dir}\nkept`);
+    await outputOf(box, `cd ${box.workdir}`);
   });
 
   test('setEnv after create exports into the shell, even while a command runs', async () => {

@@ -18,7 +18,7 @@ export interface UnknownEvent {
 /** What a conversation's stream yields: stored events and ephemeral `delta`/`output` (see `UnknownEvent` for newer types). */
 export type ConversationStreamEvent = StreamEvent;
 
-const KNOWN_TYPES = new Set(['message', 'action', 'observation', 'state', 'error', 'delta', 'output']);
+const KNOWN_TYPES = new Set(['message', 'action', 'observation', 'state', 'error', 'delta', 'reasoning_delta', 'output']);
 
 /** False for an event whose type this SDK version does not know (a newer server's `UnknownEvent`). */
 export const isKnownEvent = (event: { type: string }): boolean => KNOWN_TYPES.has(event.type);

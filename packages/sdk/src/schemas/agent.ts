@@ -11,6 +11,25 @@ export const ALL_TOOLS: readonly ToolName[] = ToolNameSchema.options;
 export const DEFAULT_MAX_ITERATIONS = 100;
 /** Seconds without activity after which a conversation's sandbox is stopped (its files kept), unless the agent sets it. */
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 900;
+/**
+ * Seconds an LLM call may go without receiving a byte (keep-alive comments count) before it ends as `llm_timeout`,
+ * unless the agent, the user or the server (`LLM_IDLE_TIMEOUT_SECONDS`) sets it. Reasoning models can be silent for
+ * minutes before their first token.
+ */
+export const DEFAULT_LLM_IDLE_TIMEOUT_SECONDS = 300;
+/** Seconds one whole LLM call may take (headers and stream) before it ends as `llm_timeout` (`LLM_TIMEOUT_SECONDS`). */
+export const DEFAULT_LLM_TIMEOUT_SECONDS = 600;
+
+/**
+ * What an agent's sandboxes may reach over the network: `egress` (the default) the public internet only — not other
+ * sandboxes, the server, the host, private ranges or metadata addresses; `none` nothing at all.
+ */
+export const NETWORK_POLICIES = ['none', 'egress'] as const;
+export const NetworkPolicySchema = z.enum(NETWORK_POLICIES);
+export type NetworkPolicy = z.infer<typeof NetworkPolicySchema>;
+
+/** Seconds of an LLM deadline: fractions allowed (0.1 s to a day). */
+export const LlmTimeoutSecondsSchema = z.number().check(z.gte(0.1), z.lte(24 * 3600));
 
 const agentConfigShape = {
   llm_model: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
@@ -20,8 +39,10 @@ const agentConfigShape = {
   llm_api_key_secret: z.optional(EnvNameSchema),
   system_prompt: z.optional(z.string().check(z.maxLength(20_000))),
   max_iterations: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1000))),
-  /** Image of the sandbox; absent → the server's default image. */
+  /** Image of the sandbox; absent → the server's default image. It must be one the server allows (`SANDBOX_ALLOWED_IMAGES`). */
   sandbox_image: z.optional(z.string().check(z.minLength(1), z.maxLength(300))),
+  /** What the sandbox's network may reach (see `NETWORK_POLICIES`); a change applies to its stopped and pooled sandboxes too. */
+  network: z._default(NetworkPolicySchema, 'egress'),
   tools: z._default(z.array(ToolNameSchema).check(z.minLength(1)), () => [...ALL_TOOLS]),
   /** Pause before every command or edit until the user confirms. Absent → the user's setting. */
   confirmation_mode: z.optional(z.boolean()),
@@ -31,6 +52,15 @@ const agentConfigShape = {
   warm_pool_size: z._default(z.number().check(z.int(), z.gte(0), z.lte(10)), 1),
   /** A conversation's sandbox is stopped after this long without activity (its files are kept). */
   idle_timeout_seconds: z._default(z.number().check(z.int(), z.gte(30), z.lte(7 * 24 * 3600)), DEFAULT_IDLE_TIMEOUT_SECONDS),
+  /** An LLM call that receives nothing for this long ends as `llm_timeout` (retried). Absent → the user's setting. */
+  llm_idle_timeout_seconds: z.optional(LlmTimeoutSecondsSchema),
+  /** One LLM call (headers and stream) may take this long, then ends as `llm_timeout`. Absent → the user's setting. */
+  llm_timeout_seconds: z.optional(LlmTimeoutSecondsSchema),
+  /**
+   * Run tool calls the model wrote as text (`<tool_call>{…}</tool_call>` and common variants) when a reply has no
+   * native ones, as models served without a tool parser do. Default true.
+   */
+  text_tool_calls: z._default(z.boolean(), true),
 };
 
 /**
@@ -42,7 +72,11 @@ export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 export type AgentConfigInput = z.input<typeof AgentConfigSchema>;
 
 /** The config as a server answers it: keys a newer server added pass through, and tool names are open. */
-export const AgentConfigResponseSchema = z.looseObject({ ...agentConfigShape, tools: z.array(openEnum(TOOL_NAMES)) });
+export const AgentConfigResponseSchema = z.looseObject({
+  ...agentConfigShape,
+  tools: z.array(openEnum(TOOL_NAMES)),
+  network: z.optional(openEnum(NETWORK_POLICIES)),
+});
 
 export const AGENT_STATUSES = ['stopped', 'starting', 'running', 'stopping', 'error'] as const;
 export const AgentStatusSchema = z.enum(AGENT_STATUSES);

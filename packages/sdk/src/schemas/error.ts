@@ -50,6 +50,10 @@ export const ErrorCode = {
   conversationNotRunning: 'conversation_not_running',
   notAwaitingConfirmation: 'not_awaiting_confirmation',
   llmNotConfigured: 'llm_not_configured',
+  /** An address the server does not connect to for users (loopback, private, metadata, …), e.g. in `llm_base_url`. */
+  egressRefused: 'egress_refused',
+  /** `config.sandbox_image` is not among the images this server allows (`SANDBOX_ALLOWED_IMAGES`). */
+  imageNotAllowed: 'image_not_allowed',
   secretExists: 'secret_exists',
   idempotencyKeyReused: 'idempotency_key_reused',
   idempotencyKeyInProgress: 'idempotency_key_in_progress',

@@ -15,7 +15,8 @@ export type ConversationState = z.infer<typeof ConversationStateSchema>;
  * - `finished`: `finish` (the model called `finish`);
  * - `stopped`: `user_stop`;
  * - `error`: the code of the error event stored just before it (`interrupted`, `max_iterations`, `stuck`, `llm_auth`,
- *   `llm_error`, `llm_context_length`, `llm_not_configured`, `sandbox_error`, `internal_error`).
+ *   `llm_error`, `llm_timeout`, `llm_context_length`, `llm_not_configured`, `egress_refused` (the LLM's address is one
+ *   the server does not connect to for users), `sandbox_error`, `internal_error`).
  * Newer servers may add reasons: responses accept any string (see `openEnum`).
  */
 export const STATE_REASONS = [
@@ -30,8 +31,10 @@ export const STATE_REASONS = [
   'stuck',
   'llm_auth',
   'llm_error',
+  'llm_timeout',
   'llm_context_length',
   'llm_not_configured',
+  'egress_refused',
   'sandbox_error',
   'internal_error',
 ] as const;
@@ -39,20 +42,24 @@ export const StateReasonSchema = z.enum(STATE_REASONS);
 export type StateReason = z.infer<typeof StateReasonSchema>;
 
 /**
- * Codes of `error` events. Those a run survives: `llm_retry` (a transient LLM failure, retried) and
- * `llm_context_condensed` (the history was too long; older outputs were condensed). Every other code ends the run,
- * and the final `state` event carries it as its `reason`.
+ * Codes of `error` events. Those a run survives: `llm_retry` (a transient LLM failure, retried),
+ * `llm_context_condensed` (the history was too long; older outputs were condensed) and `text_tool_call` (the model
+ * wrote a tool call as text; it ran as if native). Every other code ends the run, and the final `state` event carries
+ * it as its `reason`.
  */
 export const EVENT_ERROR_CODES = [
   'llm_retry',
   'llm_context_condensed',
+  'text_tool_call',
   'interrupted',
   'max_iterations',
   'stuck',
   'llm_auth',
   'llm_error',
+  'llm_timeout',
   'llm_context_length',
   'llm_not_configured',
+  'egress_refused',
   'sandbox_error',
   'internal_error',
 ] as const;
@@ -70,20 +77,56 @@ const stored = {
 export const MessageRoleSchema = z.enum(['user', 'assistant']);
 export type MessageRole = z.infer<typeof MessageRoleSchema>;
 
+/**
+ * Why an assistant message ended (`finish_reason` of its LLM reply, as OpenAI names them): `stop` (the model was
+ * done), `tool_calls` (it called tools), `length` (the output hit the token limit: the text is cut off),
+ * `content_filter` (the provider withheld the rest), `user_stop` (the user stopped the run while it streamed: the
+ * text is what had arrived). Providers' synonyms are mapped (`max_tokens` → `length`, `end_turn` → `stop`); newer
+ * servers may add values.
+ */
+export const FINISH_REASONS = ['stop', 'tool_calls', 'length', 'content_filter', 'user_stop'] as const;
+export type FinishReason = (typeof FINISH_REASONS)[number];
+
+/**
+ * Where the model's reasoning arrived, so it can be sent back the same way: the `reasoning_content` delta field
+ * (DeepSeek, Qwen, SGLang, older vLLM), `reasoning` (newer vLLM, OpenRouter), or `<think>…</think>` in the text
+ * (`think_tag`, models served without a reasoning parser).
+ */
+export const REASONING_FIELDS = ['reasoning_content', 'reasoning', 'think_tag'] as const;
+export type ReasoningField = (typeof REASONING_FIELDS)[number];
+
+/**
+ * A message. Assistant messages written by the model also carry how the reply ended (`finish_reason`) and, for
+ * reasoning models, the reasoning kept apart from the answer (`reasoning_content`, arrived in `reasoning_field`).
+ * `provider_fields` holds opaque fields a provider wants back with the turn (OpenRouter's `reasoning_details`).
+ * An assistant turn that only called tools has a message with empty `content` when the model reasoned before it.
+ */
 export const MessageEventSchema = z.object({
   ...stored,
   type: z.literal('message'),
   role: MessageRoleSchema,
   content: z.string(),
+  finish_reason: z.optional(z.nullable(openEnum(FINISH_REASONS))),
+  reasoning_content: z.optional(z.string()),
+  reasoning_field: z.optional(openEnum(REASONING_FIELDS)),
+  provider_fields: z.optional(z.record(z.string(), z.unknown())),
 });
 export type MessageEvent = z.infer<typeof MessageEventSchema>;
 
+/**
+ * A tool call of the model. `tool_call_id` is the server's own id (unique in the conversation, 9 letters and digits:
+ * a form every provider accepts); `provider_tool_call_id` is the id the provider gave it, kept for logs (providers may
+ * repeat ids). `provider_fields` holds opaque per-call fields the provider wants back (Gemini's `extra_content` with
+ * its thought signature).
+ */
 export const ActionEventSchema = z.object({
   ...stored,
   type: z.literal('action'),
   tool_call_id: z.string(),
   tool: z.string(),
   args: z.record(z.string(), z.unknown()),
+  provider_tool_call_id: z.optional(z.nullable(z.string())),
+  provider_fields: z.optional(z.record(z.string(), z.unknown())),
 });
 export type ActionEvent = z.infer<typeof ActionEventSchema>;
 
@@ -157,6 +200,19 @@ export const DeltaEventSchema = z.object({
 export type DeltaEvent = z.infer<typeof DeltaEventSchema>;
 
 /**
+ * Ephemeral: a piece of a reasoning model's reasoning while it streams (never part of the answer). `message_id` is
+ * the id of the assistant message stored when the reply is complete, which keeps the reasoning whole in
+ * `reasoning_content`. A type of its own, so clients that only know `delta` never fold reasoning into the answer.
+ */
+export const ReasoningDeltaEventSchema = z.object({
+  type: z.literal('reasoning_delta'),
+  conversation_id: IdSchema,
+  message_id: IdSchema,
+  content: z.string(),
+});
+export type ReasoningDeltaEvent = z.infer<typeof ReasoningDeltaEventSchema>;
+
+/**
  * Ephemeral: output of a command while it runs (ANSI sequences included, secrets masked). Never stored, no `seq`;
  * the complete output arrives as the `observation` with the same `tool_call_id`.
  */
@@ -169,7 +225,7 @@ export const OutputEventSchema = z.object({
 export type OutputEvent = z.infer<typeof OutputEventSchema>;
 
 /** What streams live only: never stored, never replayed. */
-export const EphemeralEventSchema = z.discriminatedUnion('type', [DeltaEventSchema, OutputEventSchema]);
+export const EphemeralEventSchema = z.discriminatedUnion('type', [DeltaEventSchema, ReasoningDeltaEventSchema, OutputEventSchema]);
 export type EphemeralEvent = z.infer<typeof EphemeralEventSchema>;
 
 /** Anything a conversation's stream can carry. */
@@ -180,6 +236,7 @@ export const StreamEventSchema = z.discriminatedUnion('type', [
   StateEventSchema,
   ErrorEventSchema,
   DeltaEventSchema,
+  ReasoningDeltaEventSchema,
   OutputEventSchema,
 ]);
 export type StreamEvent = z.infer<typeof StreamEventSchema>;

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { LlmTimeoutSecondsSchema } from './agent.ts';
 import { EnvNameSchema, IdSchema, openEnum, TimestampSchema } from './common.ts';
 
 /** A user's defaults for agents; `llm_api_key` is write-only. */
@@ -8,6 +9,10 @@ export const SettingsSchema = z.object({
   has_llm_api_key: z.boolean(),
   max_iterations: z.nullable(z.number()),
   confirmation_mode: z.boolean(),
+  /** See the agent config's `llm_idle_timeout_seconds`; null → the server's `LLM_IDLE_TIMEOUT_SECONDS`. */
+  llm_idle_timeout_seconds: z.optional(z.nullable(z.number())),
+  /** See the agent config's `llm_timeout_seconds`; null → the server's `LLM_TIMEOUT_SECONDS`. */
+  llm_timeout_seconds: z.optional(z.nullable(z.number())),
   updated_at: z.nullable(TimestampSchema),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
@@ -19,6 +24,8 @@ export const SettingsUpdateParamsSchema = z.strictObject({
   llm_api_key: z.optional(z.nullable(z.string().check(z.minLength(1), z.maxLength(4096)))),
   max_iterations: z.optional(z.nullable(z.number().check(z.int(), z.gte(1), z.lte(1000)))),
   confirmation_mode: z.optional(z.boolean()),
+  llm_idle_timeout_seconds: z.optional(z.nullable(LlmTimeoutSecondsSchema)),
+  llm_timeout_seconds: z.optional(z.nullable(LlmTimeoutSecondsSchema)),
 });
 export type SettingsUpdateParams = z.input<typeof SettingsUpdateParamsSchema>;
 
@@ -33,7 +40,9 @@ export type LlmTestParams = z.input<typeof LlmTestParamsSchema>;
 /**
  * How an LLM call failed, classified the same way for `llm-test` and for runs: `llm_auth` (401/403: the key),
  * `llm_model_not_found` (404: the model or the URL's path), `llm_rate_limited` (429), `llm_context_length`,
- * `llm_unreachable` (no HTTP answer: DNS, refused, TLS), `llm_timeout`, and `llm_error` for anything else.
+ * `llm_unreachable` (no HTTP answer: DNS, refused, TLS), `llm_timeout`, `egress_refused` (the server does not connect
+ * to that address for users, or the endpoint answered with a redirect: nothing it sent comes back), and `llm_error`
+ * for anything else.
  */
 export const LLM_ERROR_CODES = [
   'llm_auth',
@@ -42,6 +51,7 @@ export const LLM_ERROR_CODES = [
   'llm_context_length',
   'llm_unreachable',
   'llm_timeout',
+  'egress_refused',
   'llm_error',
 ] as const;
 export const LlmErrorCodeSchema = z.enum(LLM_ERROR_CODES);
@@ -52,8 +62,11 @@ export const LlmTestResultSchema = z.object({
   model: z.nullable(z.string()),
   base_url: z.nullable(z.string()),
   latency_ms: z.number(),
-  /** The provider's complaint when `ok` is false (its HTTP status when it answered). */
-  error: z.nullable(z.object({ status: z.nullable(z.number()), code: openEnum(LLM_ERROR_CODES), message: z.string() })),
+  /**
+   * The provider's complaint when `ok` is false (its HTTP status when it answered). `field`: the setting at fault when
+   * the server refused the call itself (`egress_refused`): `llm_base_url`, or `config.llm_base_url` of the agent.
+   */
+  error: z.nullable(z.object({ status: z.nullable(z.number()), code: openEnum(LLM_ERROR_CODES), message: z.string(), field: z.optional(z.string()) })),
 });
 export type LlmTestResult = z.infer<typeof LlmTestResultSchema>;
 

@@ -1,9 +1,19 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { toChatMessages } from './chat-messages.ts';
 import { condenseBoundary } from './condense.ts';
-import type { LlmReply } from './llm.ts';
-import { streamCompletion } from './llm.ts';
-import { describeAuthError, describeLlmError, isAbortError, isAuthError, isContextLengthError, isRetryable, retryDelayMs } from './llm-errors.ts';
+import { LlmAbortedError, type LlmReply, streamCompletion } from './llm.ts';
+import { egressRefusalOf } from '../security/egress-guard.ts';
+import {
+  classifyLlmError,
+  describeAuthError,
+  describeEgressRefusal,
+  describeLlmError,
+  isAbortError,
+  isAuthError,
+  isContextLengthError,
+  isRetryable,
+  retryDelayMs,
+} from './llm-errors.ts';
 import type { RunContext } from './run-context.ts';
 import { aborted, type LlmFailureCode, llmFailure, type RunEnd } from './run-ends.ts';
 
@@ -27,54 +37,86 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<boolean> =>
   });
 
 /**
- * One LLM reply for the conversation so far. Retries (429, 5xx, connection) and condensing (context too
- * long) are reported as error events; each attempt streams its text under a fresh `message_id`.
+ * One LLM reply for the conversation so far. Retries (429, 5xx, connection, deadlines, broken streams) and condensing
+ * (context too long) are reported as error events; each attempt streams its text (`delta`) and reasoning
+ * (`reasoning_delta`) under a fresh `message_id`, secrets masked. A user stop while the reply streams keeps what had
+ * arrived as an assistant message with `finish_reason: user_stop`.
  */
 export async function callLlm(run: RunContext, systemPrompt: string): Promise<LlmOutcome> {
   const { llm, signal } = run.options;
   const maxRetries = llm.maxRetries ?? 3;
+  const mask = (text: string) => run.errorMasker.mask(text);
   let retries = 0;
   let hasCondensed = false;
   for (;;) {
     if (run.isStopped) return { end: aborted(run.stopReason) };
     const messageId = run.newId();
     const text = run.masker.stream();
+    const reasoning = run.masker.stream();
     const messages: ChatCompletionMessageParam[] = run.masker.maskDeep([
       { role: 'system', content: systemPrompt },
       ...toChatMessages(run.events, run.condenseBefore),
     ]);
     try {
-      const request = { model: llm.model, messages, tools: run.tools.map((tool) => tool.definition), signal };
-      const reply = await streamCompletion(run.client, request, (delta) => run.emitDelta(messageId, text.push(delta)));
+      const request = {
+        model: llm.model,
+        messages,
+        tools: run.tools.map((tool) => tool.definition),
+        signal,
+        timeoutMs: run.llmTimeoutMs,
+        idleTimeoutMs: run.llmIdleTimeoutMs,
+      };
+      const reply = await streamCompletion(run.client, request, {
+        onText: (delta) => run.emitDelta(messageId, text.push(delta)),
+        onReasoning: (delta) => run.emitReasoningDelta(messageId, reasoning.push(delta)),
+      });
+      await run.emitReasoningDelta(messageId, reasoning.flush());
       await run.emitDelta(messageId, text.flush());
       if (reply.usage) run.addUsage(reply.usage);
       return { reply, messageId };
     } catch (err) {
+      if (err instanceof LlmAbortedError && run.stopReason === 'user_stop') await keepPartial(run, messageId, err.partial);
       if (run.isStopped || isAbortError(err)) return { end: aborted(run.stopReason) };
-      if (isAuthError(err)) return failure('llm_auth', describeAuthError(err));
+      const refusal = egressRefusalOf(err);
+      if (refusal) return failure('egress_refused', mask(describeEgressRefusal(refusal, llm)));
+      if (isAuthError(err)) return failure('llm_auth', describeAuthError(err, mask));
       if (isContextLengthError(err)) {
         const boundary = condenseBoundary(run.events, run.condenseBefore);
-        if (hasCondensed || boundary === run.condenseBefore) return failure('llm_context_length', describeLlmError(err));
+        if (hasCondensed || boundary === run.condenseBefore) return failure('llm_context_length', describeLlmError(err, mask));
         hasCondensed = true;
         run.condenseBefore = boundary;
         await run.emit({
           type: 'error',
           code: 'llm_context_condensed',
-          message: `${describeLlmError(err)}; older tool outputs were condensed and the request is sent again.`,
+          message: `${describeLlmError(err, mask)}; older tool outputs were condensed and the request is sent again.`,
         });
         continue;
       }
       if (!isRetryable(err) || retries >= maxRetries) {
-        return failure('llm_error', `${describeLlmError(err)}${retries > 0 ? ` (after ${retries} retries)` : ''}`);
+        const code = classifyLlmError(err) === 'llm_timeout' ? 'llm_timeout' : 'llm_error';
+        return failure(code, `${describeLlmError(err, mask)}${retries > 0 ? ` (after ${retries} retries)` : ''}`);
       }
       const delayMs = retryDelayMs(err, retries, llm);
       retries++;
       await run.emit({
         type: 'error',
         code: 'llm_retry',
-        message: `${describeLlmError(err)}; retry ${retries} of ${maxRetries} in ${(delayMs / 1000).toFixed(1)} s.`,
+        message: `${describeLlmError(err, mask)}; retry ${retries} of ${maxRetries} in ${(delayMs / 1000).toFixed(1)} s.`,
       });
       if (!(await sleep(delayMs, signal))) return { end: aborted(run.stopReason) };
     }
   }
+}
+
+/** The text (and reasoning) that had streamed when the user stopped: stored as what it is, an interrupted reply. */
+async function keepPartial(run: RunContext, messageId: string, partial: LlmReply): Promise<void> {
+  if (!partial.content && !partial.reasoning) return;
+  await run.emit({
+    type: 'message',
+    id: messageId,
+    role: 'assistant',
+    content: partial.content,
+    finish_reason: 'user_stop',
+    ...(partial.reasoning ? { reasoning_content: partial.reasoning, reasoning_field: partial.reasoningField ?? 'reasoning_content' } : {}),
+  });
 }

@@ -1,9 +1,10 @@
 import type { ActionEvent, Event } from '@metisai/sdk/schemas';
+import { observationsOf } from './history.ts';
 
 /** Actions without an observation, in order: the first one is what confirmation mode waits on. */
 export function pendingActions(events: readonly Event[]): ActionEvent[] {
-  const observed = new Set(events.flatMap((event) => (event.type === 'observation' ? [event.tool_call_id] : [])));
-  return events.filter((event): event is ActionEvent => event.type === 'action' && !observed.has(event.tool_call_id));
+  const observed = observationsOf(events);
+  return events.filter((event): event is ActionEvent => event.type === 'action' && !observed.has(event));
 }
 
 /** A user message was stored after this action (the user wrote instead of confirming). */

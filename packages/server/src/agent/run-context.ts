@@ -1,11 +1,13 @@
 import type { Sandbox } from '@metisai/sandbox';
-import type { ActionEvent, Event } from '@metisai/sdk/schemas';
-import OpenAI from 'openai';
+import { DEFAULT_LLM_IDLE_TIMEOUT_SECONDS, DEFAULT_LLM_TIMEOUT_SECONDS, type ActionEvent, type Event } from '@metisai/sdk/schemas';
+import type OpenAI from 'openai';
 import { uuid7 } from '../security/uuid7.ts';
+import { createLlmClient } from './llm-client.ts';
 import { type RunEnd, runEndEvents } from './run-ends.ts';
 import type { AgentEventInput, RunConversationOptions, RunResult, TokenUsage } from './run-options.ts';
 import { SecretMasker } from './secret-masker.ts';
 import { type StepChanges, watchWorkspace } from './step-changes.ts';
+import { newToolCallId } from './tool-call-ids.ts';
 import { toolsFor, type AgentTool } from './tools/index.ts';
 
 export interface Observation extends StepChanges {
@@ -21,6 +23,11 @@ export class RunContext {
   readonly tools: AgentTool[];
   readonly client: OpenAI;
   readonly newId: () => string;
+  /** Whole-call and idle deadlines of each LLM call. */
+  readonly llmTimeoutMs: number;
+  readonly llmIdleTimeoutMs: number;
+  /** Hides the run's secrets and the LLM API key in what providers said (error messages). */
+  readonly errorMasker: SecretMasker;
   readonly usage: TokenUsage = { prompt_tokens: 0, completion_tokens: 0 };
   /** Observations before this index reach the LLM condensed (after a context-length error). */
   condenseBefore = 0;
@@ -34,12 +41,15 @@ export class RunContext {
     this.masker = new SecretMasker(options.secrets);
     this.tools = toolsFor(options.tools);
     this.newId = options.newId ?? uuid7;
-    this.client = new OpenAI({
-      baseURL: options.llm.baseURL,
-      apiKey: options.llm.apiKey,
-      maxRetries: 0,
-      timeout: options.llm.timeoutMs ?? 600_000,
-    });
+    this.llmTimeoutMs = options.llm.timeoutMs ?? DEFAULT_LLM_TIMEOUT_SECONDS * 1000;
+    this.llmIdleTimeoutMs = options.llm.idleTimeoutMs ?? DEFAULT_LLM_IDLE_TIMEOUT_SECONDS * 1000;
+    this.errorMasker = new SecretMasker({ ...options.secrets, LLM_API_KEY: options.llm.apiKey === 'none' ? '' : options.llm.apiKey });
+    this.client = createLlmClient({ baseURL: options.llm.baseURL, apiKey: options.llm.apiKey, timeoutMs: this.llmTimeoutMs, fetch: options.llm.fetch });
+  }
+
+  /** A tool-call id no action of the conversation has (see `newToolCallId`). */
+  newToolCallId(): string {
+    return newToolCallId(new Set(this.events.flatMap((event) => (event.type === 'action' ? [event.tool_call_id] : []))));
   }
 
   get isStopped(): boolean {
@@ -77,6 +87,10 @@ export class RunContext {
 
   async emitDelta(messageId: string, content: string): Promise<void> {
     if (content) await this.options.emitter.emitDelta({ message_id: messageId, content });
+  }
+
+  async emitReasoningDelta(messageId: string, content: string): Promise<void> {
+    if (content) await this.options.emitter.emitReasoningDelta?.({ message_id: messageId, content });
   }
 
   observe(action: ActionEvent, { content, exitCode, diff, changedFiles, changedFilesTruncated }: Observation): Promise<Event> {

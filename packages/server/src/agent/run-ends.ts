@@ -14,7 +14,7 @@ export interface RunEnd {
 export type RunAbortReason = 'user_stop' | 'interrupted';
 
 /** The codes an LLM failure may end a run with. */
-export type LlmFailureCode = Extract<EventErrorCode, 'llm_auth' | 'llm_error' | 'llm_context_length'>;
+export type LlmFailureCode = Extract<EventErrorCode, 'llm_auth' | 'llm_error' | 'llm_timeout' | 'llm_context_length' | 'egress_refused'>;
 
 const failed = (code: Extract<StateReason, EventErrorCode>, message: string): RunEnd => ({ state: 'error', reason: code, error: { code, message } });
 
@@ -44,7 +44,8 @@ export const aborted = (reason: unknown): RunEnd => (reason === 'interrupted' ? 
 export const maxIterationsReached = (limit: number): RunEnd =>
   failed('max_iterations', `The agent reached its limit of ${limit} iterations without finishing.`);
 
-export const stuck = (): RunEnd => failed('stuck', 'The agent is stuck in a loop: it repeated the same action with the same result.');
+export const stuck = (): RunEnd =>
+  failed('stuck', 'The agent is stuck in a loop: it repeated the same actions with the same results (or the same failing call).');
 
 /** The LLM call failed for good (after retries, or not retryable). */
 export const llmFailure = (code: LlmFailureCode, message: string): RunEnd => failed(code, message);

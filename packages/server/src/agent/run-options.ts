@@ -15,10 +15,15 @@ export interface AgentDelta {
   content: string;
 }
 
-/** Where the loop reports. `emit` stores the event (and publishes it); `emitDelta` only publishes. */
+/**
+ * Where the loop reports. `emit` stores the event (and publishes it); `emitDelta` only publishes a piece of the
+ * answer, `emitReasoningDelta` a piece of a reasoning model's reasoning (the `reasoning_delta` event; optional: an
+ * emitter without it drops reasoning pieces, the stored message keeps the reasoning whole).
+ */
 export interface AgentEmitter {
   emit(event: AgentEventInput): Promise<Event>;
   emitDelta(delta: AgentDelta): void | Promise<void>;
+  emitReasoningDelta?(delta: AgentDelta): void | Promise<void>;
 }
 
 export interface LlmSettings {
@@ -26,14 +31,30 @@ export interface LlmSettings {
   /** OpenAI-compatible base URL including `/v1`. */
   baseURL: string;
   apiKey: string;
+  /**
+   * The setting `baseURL` came from, named when the server refuses to connect there (`egress_refused`): `llm_base_url`
+   * (the user's settings, or llm-test's body) or `config.llm_base_url` (the agent's). Absent: the server's own.
+   */
+  baseUrlField?: string;
+  /**
+   * The `fetch` every request of the call goes through: the server passes its egress guard's (`EgressGuard.fetch`),
+   * which checks addresses when they connect and never follows redirects. Default: the global `fetch`, redirects
+   * refused too.
+   */
+  fetch?: typeof fetch;
   /** Retries of a 429, 5xx or connection failure, each reported as an `llm_retry` error event (default 3). */
   maxRetries?: number;
   /** First backoff delay when the provider sends no Retry-After; doubles per retry (default 1000). */
   retryBaseDelayMs?: number;
   /** Longest wait before a retry, Retry-After included (default 30 000). */
   maxRetryDelayMs?: number;
-  /** Timeout of one LLM request (default 600 000). */
+  /** One whole LLM call, headers and stream, ends as `llm_timeout` after this long (default 600 000). */
   timeoutMs?: number;
+  /**
+   * An LLM call that receives no byte for this long (SSE keep-alive comments count) ends as `llm_timeout`
+   * (default 300 000).
+   */
+  idleTimeoutMs?: number;
 }
 
 export interface TokenUsage {
@@ -53,6 +74,8 @@ export interface RunConversationOptions {
   tools?: readonly ToolName[];
   /** Ask before every `execute_bash` / `str_replace_editor` action. */
   confirmationMode?: boolean;
+  /** Run tool calls the model wrote as text when its reply has no native ones (default true; see `text-tool-calls.ts`). */
+  textToolCalls?: boolean;
   /** The conversation's sandbox, or a factory called once at the start of the run. */
   sandbox: Sandbox | (() => Promise<Sandbox>);
   /** The conversation's stored events so far, the new user message included. */

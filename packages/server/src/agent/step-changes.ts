@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { EditorObservation, EditorParams, Sandbox } from '@metisai/sandbox';
+import type { EditorParams, Sandbox } from '@metisai/sandbox';
 import type { ChangedFile } from '@metisai/sdk/schemas';
 import { isBinary, unifiedDiff } from '../workspaces/unified-diff.ts';
 import { compareTrees, type TreeFile, workspaceTree } from '../workspaces/workspace-tree.ts';
@@ -43,17 +43,18 @@ async function textOf(sandbox: Sandbox, path: string): Promise<string | null | u
  * does not report it. Views, refused edits and files that cannot be diffed get no diff; the edit's own result is never
  * affected by a failure here.
  */
-export async function editWithDiff(
+export async function editWithDiff<T extends { content: string }>(
   run: object,
   sandbox: Sandbox,
   params: EditorParams,
-  edit: () => Promise<EditorObservation>,
-): Promise<EditorObservation & StepChanges> {
+  edit: () => Promise<T>,
+): Promise<T & StepChanges> {
   const path = typeof params.path === 'string' && params.path.startsWith('/') ? posix.normalize(params.path) : null;
   if (!path || !EDITS.has(params.command)) return edit();
   const before = await textOf(sandbox, path);
   const result = await edit();
-  if (result.isError) return result;
+  // The tool answers a refused edit (nothing changed) with an `ERROR:` text.
+  if (result.content.startsWith('ERROR:')) return result;
   try {
     const seen = lastSeen.get(run);
     const root = seen?.root ?? (await sandbox.files.realpath(sandbox.workdir));

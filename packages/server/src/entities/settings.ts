@@ -11,6 +11,10 @@ export const SettingsEntity = defineEntity({
     llmApiKeyEncrypted: p.text().nullable(),
     maxIterations: p.integer().nullable(),
     confirmationMode: p.boolean(),
+    /** Seconds; null → the server's LLM_IDLE_TIMEOUT_SECONDS. */
+    llmIdleTimeoutSeconds: p.double().nullable(),
+    /** Seconds; null → the server's LLM_TIMEOUT_SECONDS. */
+    llmTimeoutSeconds: p.double().nullable(),
     updatedAt: p
       .datetime()
       .onCreate(() => new Date())

@@ -4,6 +4,7 @@ import { toPage } from '../db/paginate.ts';
 import { EventEntity, type Event } from '../entities/index.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import type { EventInput } from './event-input.ts';
+import { toJsonbValue } from './json-text.ts';
 import { EVENTS_CHANNEL, encodeEphemeralNotices, encodeEventNotice } from './notice.ts';
 
 export type { EventInput } from './event-input.ts';
@@ -31,7 +32,7 @@ export async function appendEvents(em: EntityManager, conversationId: string, in
   return em.transactional(async (tx) => {
     const stored: EventJson[] = [];
     for (const input of inputs) {
-      const { type, id, ...payload } = input;
+      const { type, id, ...payload } = toJsonbValue(input); // Postgres refuses NUL and lone surrogates in jsonb.
       const state = type === 'state' ? (payload as { state: ConversationState }).state : undefined;
       const [row] = await tx.execute<{ last_seq: number }[]>(
         state === undefined
@@ -62,7 +63,7 @@ export async function appendEvent(em: EntityManager, conversationId: string, inp
  * transaction (inside one, Postgres delivers at commit and folds identical payloads into one).
  */
 export async function publishEphemeral(em: EntityManager, event: EphemeralEvent): Promise<void> {
-  for (const notice of encodeEphemeralNotices(event)) await em.execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, notice]);
+  for (const notice of encodeEphemeralNotices(toJsonbValue(event))) await em.execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, notice]);
 }
 
 /**

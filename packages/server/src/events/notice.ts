@@ -47,7 +47,7 @@ export function decodeNotice(payload: string | undefined): Notice | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const { conversation_id: conversationId, seq, type } = value as { conversation_id?: unknown; seq?: unknown; type?: unknown };
-  if (type === 'delta' || type === 'output') {
+  if (type === 'delta' || type === 'reasoning_delta' || type === 'output') {
     const event = EphemeralEventSchema.safeParse(value);
     return event.success ? { kind: 'ephemeral', conversationId: event.data.conversation_id, event: event.data } : undefined;
   }

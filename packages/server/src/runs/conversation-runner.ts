@@ -164,6 +164,7 @@ export class ConversationRunner implements ConversationRuns {
         maxIterations: settings.maxIterations,
         tools: settings.tools,
         confirmationMode: settings.confirmationMode,
+        textToolCalls: settings.textToolCalls,
         secrets: settings.secrets,
         history,
         decision,
@@ -199,6 +200,7 @@ export class ConversationRunner implements ConversationRuns {
     return {
       emit: (input) => appendEvent(em, conversationId, input),
       emitDelta: (delta) => publishEphemeral(em, { type: 'delta', conversation_id: conversationId, ...delta }),
+      emitReasoningDelta: (delta) => publishEphemeral(em, { type: 'reasoning_delta', conversation_id: conversationId, ...delta }),
     };
   }
 

@@ -1,4 +1,4 @@
-import type { Sandbox } from '@metisai/sandbox';
+import type { NetworkPolicy, Sandbox } from '@metisai/sandbox';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.ts';
 import { type Conversation, ConversationEntity, WorkspaceBaselineFileEntity } from '../entities/index.ts';
@@ -20,6 +20,8 @@ export interface ConversationSandboxesDeps {
 export interface ConversationSandboxSettings {
   agentId: string | null;
   sandboxImage: string | undefined;
+  /** What the sandbox's network may reach (the agent's `network`). */
+  network: NetworkPolicy;
   idleTimeoutSeconds: number;
   /** A run's secrets, exported each time; a file operation exports nothing (the next run does). */
   env?: Record<string, string>;
@@ -50,6 +52,7 @@ export class ConversationSandboxes implements ConversationWorkspaces {
       workspace: conversation.workspace ?? null,
       agentId: settings.agentId,
       image: settings.sandboxImage,
+      network: settings.network,
       env: settings.env,
       prepare: (made) => this.#takeBaseline(conversation.id, made),
     });

@@ -18,9 +18,15 @@ export class PooledAgentLifecycle implements AgentLifecycle {
     this.#recovery = recovery;
   }
 
+  /**
+   * Checks the config, that sandboxes can be had (an engine answers; the driver can enforce the agent's network
+   * policy), then fills the warm pool. A failure puts the agent in `error` with the reason as `status_message`.
+   */
   async start(em: EntityManager, agent: Agent): Promise<void> {
     await this.#checks.start(em, agent);
-    await this.#sandboxes.warmPool(agent.id, agent.config.warm_pool_size, agent.config.sandbox_image);
+    const network = agent.config.network ?? 'egress';
+    await this.#sandboxes.assertAvailable(network);
+    await this.#sandboxes.warmPool(agent.id, agent.config.warm_pool_size, agent.config.sandbox_image, network);
   }
 
   async stop(_em: EntityManager, agent: Agent): Promise<void> {

@@ -1,4 +1,4 @@
-import { type AttachedFiles, type Sandbox, type SandboxDriver, type SandboxDriverName, SandboxPool } from '@metisai/sandbox';
+import { type AttachedFiles, type NetworkPolicy, type Sandbox, type SandboxDriver, type SandboxDriverName, SandboxPool } from '@metisai/sandbox';
 import type { Logger } from 'pino';
 import type { AdvisoryLocks } from '../db/advisory-locks.ts';
 
@@ -27,6 +27,8 @@ export interface SandboxRequest {
   workspace: string | null;
   agentId: string | null;
   image: string | undefined;
+  /** What the sandbox's network may reach; a stored or live sandbox is moved to it, a pooled one must have it. */
+  network: NetworkPolicy;
   /** Exported into the shell: on creation, and each time it is acquired when given (a run's secrets). */
   env: Record<string, string> | undefined;
   /**
@@ -41,6 +43,13 @@ interface LiveSandbox {
   /** Runs and file operations holding it; the idle timer runs only at 0. */
   holders: number;
   idle: NodeJS.Timeout | null;
+}
+
+/** An agent's warm pool and what its sandboxes were made with: only a request for the same gets one. */
+interface WarmPool {
+  pool: SandboxPool;
+  image: string | undefined;
+  network: NetworkPolicy;
 }
 
 const OWNER_PREFIX = 'metisai:';
@@ -59,7 +68,7 @@ export class SandboxManager {
   readonly #live = new Map<string, LiveSandbox>();
   /** The acquisition in progress per conversation: acquisitions of one conversation run one after another. */
   readonly #acquiring = new Map<string, Promise<Sandbox>>();
-  readonly #pools = new Map<string, SandboxPool>();
+  readonly #pools = new Map<string, WarmPool>();
 
   constructor(options: SandboxManagerOptions) {
     if (options.driver.owner !== sandboxOwner(options.instanceId)) {
@@ -78,10 +87,12 @@ export class SandboxManager {
   }
 
   /**
-   * The conversation's sandbox, started, for one holder (a run, a file operation) until its `release`: reconnected when
-   * it exists, else created (from the agent's warm pool when it can) on the conversation's workspace. Acquisitions of
-   * one conversation are serialised, so concurrent callers share one sandbox. Answers the sandbox; its `id` and
-   * `workspace` are what to store on the conversation.
+   * The conversation's sandbox, started, on the requested network policy, for one holder (a run, a file operation)
+   * until its `release`, with `env` exported when given (through the shell, never the container's config). A live or
+   * stored sandbox is moved to the policy first; else one is created on the conversation's workspace, or taken from a
+   * warm pool made with the same image and policy (not when the conversation has a workspace already). Acquisitions of
+   * one conversation are serialised, so concurrent callers share one sandbox. Its `id` and `workspace` are what to
+   * store on the conversation.
    */
   acquire(request: SandboxRequest): Promise<Sandbox> {
     const before = this.#acquiring.get(request.conversationId);
@@ -100,21 +111,30 @@ export class SandboxManager {
       if (live.idle) clearTimeout(live.idle);
       live.idle = null;
       live.holders += 1;
+      await live.sandbox.setNetwork(request.network);
       if (request.env) await live.sandbox.setEnv(request.env);
       return live.sandbox;
     }
     let sandbox: Sandbox | null = null;
     if (request.sandboxId) {
-      sandbox = await this.#options.driver.connect(request.sandboxId).catch((error: unknown) => {
+      sandbox = await this.#options.driver.connect(request.sandboxId, { network: request.network }).catch((error: unknown) => {
         this.#options.logger.warn({ err: error, sandboxId: request.sandboxId }, 'stored sandbox is gone; creating a new one');
         return null;
       });
       if (sandbox && request.env) await sandbox.setEnv(request.env);
     }
-    const pool = request.agentId && !request.image && !request.workspace ? this.#pools.get(request.agentId) : undefined;
+    const warm = request.agentId && !request.workspace ? this.#pools.get(request.agentId) : undefined;
+    const pool = warm && warm.image === request.image && warm.network === request.network ? warm.pool : undefined;
+    const env = request.env ?? {};
     sandbox ??= pool
-      ? await pool.acquire({ env: request.env ?? {} })
-      : await this.#create(request.image, request.env ?? {}, request.conversationId, request.workspace ?? request.conversationId);
+      ? await pool.acquire({ env })
+      : await this.#create({
+          image: request.image,
+          network: request.network,
+          env,
+          conversationId: request.conversationId,
+          workspace: request.workspace ?? request.conversationId,
+        });
     try {
       await request.prepare?.(sandbox);
     } catch (error) {
@@ -122,6 +142,18 @@ export class SandboxManager {
     }
     this.#live.set(request.conversationId, { sandbox, holders: 1, idle: null });
     return sandbox;
+  }
+
+  /**
+   * Throws (with a message an agent's `status_message` can carry) when sandboxes of this kind cannot be had: no engine
+   * answers, or the driver cannot enforce `network` (the local driver and anything but `egress`).
+   */
+  async assertAvailable(network: NetworkPolicy): Promise<void> {
+    const { driver } = this.#options;
+    if (driver.name === 'local' && network !== 'egress') {
+      throw new Error(`This server runs sandboxes with the local driver, which cannot enforce the network policy "${network}": use Docker`);
+    }
+    await driver.list({ owner: driver.owner });
   }
 
   /**
@@ -168,23 +200,23 @@ export class SandboxManager {
     }
   }
 
-  /** Starts (or resizes) an agent's warm pool and waits until it is full. */
-  async warmPool(agentId: string, size: number, image: string | undefined): Promise<void> {
+  /** Starts (or resizes) an agent's warm pool of sandboxes with `image` and `network`, and waits until it is full. */
+  async warmPool(agentId: string, size: number, image: string | undefined, network: NetworkPolicy): Promise<void> {
     await this.closePool(agentId);
     if (size <= 0) return;
     const pool = new SandboxPool({
       size,
-      create: () => this.#create(image, {}, undefined, undefined),
+      create: () => this.#create({ image, network, env: {}, conversationId: undefined }),
       onError: (error) => this.#options.logger.warn({ err: error, agentId }, 'warm pool refill failed'),
     });
-    this.#pools.set(agentId, pool);
+    this.#pools.set(agentId, { pool, image, network });
     await pool.fill();
   }
 
   async closePool(agentId: string): Promise<void> {
-    const pool = this.#pools.get(agentId);
+    const warm = this.#pools.get(agentId);
     this.#pools.delete(agentId);
-    await pool?.close();
+    await warm?.pool.close();
   }
 
   /**
@@ -221,7 +253,13 @@ export class SandboxManager {
     await Promise.all([...this.#pools.keys()].map((agentId) => this.closePool(agentId)));
   }
 
-  #create(image: string | undefined, env: Record<string, string>, conversationId: string | undefined, workspace: string | undefined): Promise<Sandbox> {
-    return this.#options.driver.create({ image, env, conversationId, workspace });
+  #create(options: {
+    image: string | undefined;
+    network: NetworkPolicy;
+    env: Record<string, string>;
+    conversationId: string | undefined;
+    workspace?: string;
+  }): Promise<Sandbox> {
+    return this.#options.driver.create(options);
   }
 }

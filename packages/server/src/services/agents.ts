@@ -14,15 +14,19 @@ import type { z } from 'zod/mini';
 import type { Orm } from '../db/orm.ts';
 import { listNewestFirst } from '../db/paginate.ts';
 import { AgentEntity, type Agent } from '../entities/index.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { assertImageAllowed, ImageNotAllowedError } from '@metisai/sandbox';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
+import type { EgressGuard } from '../security/egress-guard.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import type { AgentLifecycle } from './agent-lifecycle.ts';
+import { assertBaseUrlAllowed } from './llm-endpoint.ts';
 
 export const toAgentJson = (agent: Agent): AgentJson => ({
   id: agent.id,
   name: agent.name,
   description: agent.description ?? null,
-  config: agent.config,
+  // Configs stored before a field existed get its default.
+  config: { ...agent.config, network: agent.config.network ?? 'egress' },
   status: agent.status,
   status_message: agent.statusMessage ?? null,
   created_at: agent.createdAt.toISOString(),
@@ -35,18 +39,45 @@ const ALLOWED_FROM: Record<'start' | 'stop', AgentStatus[]> = {
   stop: ['starting', 'running', 'error'],
 };
 
+/** What an agent's config may name, checked when it is saved. */
+export interface AgentPolicy {
+  /** Refuses a `llm_base_url` written as an IP the server does not connect to for users. */
+  egress: EgressGuard;
+  /** `SANDBOX_ALLOWED_IMAGES` (resolved: the default image alone when unset). */
+  allowedImages: readonly string[];
+}
+
 /** The caller's agents: CRUD, and start/stop transitions whose work (`AgentLifecycle`) finishes in the background. */
 export class AgentService {
   readonly #orm: Orm;
   readonly #lifecycle: AgentLifecycle;
   readonly #logger: Logger;
+  readonly #policy: AgentPolicy;
   /** Transitions still finishing in the background; awaited on shutdown. */
   readonly #pending = new Set<Promise<void>>();
 
-  constructor(orm: Orm, lifecycle: AgentLifecycle, logger: Logger) {
+  constructor(orm: Orm, lifecycle: AgentLifecycle, logger: Logger, policy: AgentPolicy) {
     this.#orm = orm;
     this.#lifecycle = lifecycle;
     this.#logger = logger;
+    this.#policy = policy;
+  }
+
+  /**
+   * A config the server would refuse to run is refused when it is saved: a `sandbox_image` not allowed
+   * (`image_not_allowed` on `config.sandbox_image`), a `llm_base_url` IP the server does not connect to for users
+   * (`egress_refused` on `config.llm_base_url`). Both 400.
+   */
+  #checkConfig(config: AgentJson['config']): void {
+    if (config.sandbox_image !== undefined) {
+      try {
+        assertImageAllowed(config.sandbox_image, this.#policy.allowedImages);
+      } catch (error) {
+        if (!(error instanceof ImageNotAllowedError)) throw error;
+        throw new InvalidRequestError(ErrorCode.imageNotAllowed, error.message, { details: [{ path: 'config.sandbox_image', message: error.message }] });
+      }
+    }
+    assertBaseUrlAllowed(this.#policy.egress, config.llm_base_url, 'config.llm_base_url');
   }
 
   async list(em: EntityManager, userId: string, params: ListParams): Promise<Page<AgentJson>> {
@@ -61,6 +92,7 @@ export class AgentService {
   }
 
   async create(em: EntityManager, userId: string, params: z.output<typeof AgentCreateParamsSchema>): Promise<AgentJson> {
+    this.#checkConfig(params.config);
     const agent = em.create(AgentEntity, {
       id: uuid7(),
       userId,
@@ -76,6 +108,7 @@ export class AgentService {
   }
 
   async update(em: EntityManager, userId: string, id: string, params: z.output<typeof AgentUpdateParamsSchema>): Promise<AgentJson> {
+    if (params.config !== undefined) this.#checkConfig(params.config);
     const agent = await this.getOwned(em, userId, id);
     if (params.name !== undefined) agent.name = params.name;
     if (params.description !== undefined) agent.description = params.description;

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Orm } from '../db/orm.ts';
+import { EgressGuard } from '../security/egress-guard.ts';
+import { entryForUrl } from '../security/egress-policy.ts';
 import type { Keys } from '../security/keys.ts';
 import { AccountService } from './accounts.ts';
 import type { AgentLifecycle } from './agent-lifecycle.ts';
@@ -35,16 +37,28 @@ export interface Services {
 
 /** The leaf services: what the run machinery needs before the rest can be built (see server.ts). */
 export interface CoreServices {
+  /** Every outbound request made for a user goes through it (LLM calls, llm-test); its connections close with the server. */
+  egress: EgressGuard;
   settings: SettingsService;
   secrets: SecretService;
   runSettings: RunSettingsService;
   usage: UsageService;
 }
 
+/**
+ * The egress guard of `config`: `EGRESS_ALLOWED_HOSTS` and `ALLOW_PRIVATE_EGRESS`, and the server's own `LLM_BASE_URL`,
+ * which is always allowed (the operator chose it).
+ */
+export function createEgressGuard(config: Config): EgressGuard {
+  const own = config.llm.baseUrl ? [entryForUrl(config.llm.baseUrl)] : [];
+  return new EgressGuard({ allowPrivate: config.egress.allowPrivate, allowed: [...config.egress.allowedHosts, ...own] });
+}
+
 export function createCoreServices(config: Config, keys: Keys): CoreServices {
-  const settings = new SettingsService(keys);
+  const egress = createEgressGuard(config);
+  const settings = new SettingsService(keys, egress);
   const secrets = new SecretService(keys);
-  return { settings, secrets, runSettings: new RunSettingsService(config, settings, secrets), usage: new UsageService() };
+  return { egress, settings, secrets, runSettings: new RunSettingsService(config, settings, secrets, egress), usage: new UsageService() };
 }
 
 /**
@@ -63,7 +77,7 @@ export function createServices(deps: {
   workspaces: ConversationWorkspaces | null;
   version: string;
 }): Services {
-  const agents = new AgentService(deps.orm, deps.lifecycle, deps.logger);
+  const agents = new AgentService(deps.orm, deps.lifecycle, deps.logger, { egress: deps.core.egress, allowedImages: deps.config.sandboxAllowedImages });
   const conversations = new ConversationService(agents, deps.runs);
   return {
     auth: new AuthService(deps.config, deps.keys),

@@ -12,6 +12,17 @@ describe('which URL', () => {
     expect(chooseLlmEndpoint(levels({ server: SERVER })).baseURL).toBe(SERVER.baseUrl);
   });
 
+  test('the setting the URL came from is named, for a refusal to connect there', () => {
+    expect(chooseLlmEndpoint(levels({ agent: { baseUrl: 'http://a/v1' }, user: { baseUrl: 'http://u/v1' }, server: SERVER })).baseUrlField).toBe(
+      'config.llm_base_url',
+    );
+    expect(chooseLlmEndpoint(levels({ user: { baseUrl: 'http://u/v1' }, server: SERVER })).baseUrlField).toBe('llm_base_url');
+    expect(chooseLlmEndpoint(levels({ overrides: { llm_base_url: 'http://o/v1' }, agent: { baseUrl: 'http://a/v1' }, server: SERVER })).baseUrlField).toBe(
+      'llm_base_url',
+    );
+    expect(chooseLlmEndpoint(levels({ server: SERVER })).baseUrlField).toBeUndefined();
+  });
+
   test('a user who sets only a model and a key gets OpenAI, as the openai client does', () => {
     expect(chooseLlmEndpoint(levels({ user: { model: 'gpt-4.1-mini', apiKey: 'sk-user' } }))).toEqual({
       model: 'gpt-4.1-mini',

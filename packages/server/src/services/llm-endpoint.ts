@@ -1,5 +1,7 @@
+import { ErrorCode } from '@metisai/sdk/schemas';
 import type { LlmSettings } from '../agent/index.ts';
-import { LlmNotConfiguredError } from '../errors.ts';
+import { InvalidRequestError, LlmNotConfiguredError } from '../errors.ts';
+import type { EgressGuard } from '../security/egress-guard.ts';
 
 /** OpenAI's endpoint: where a run goes when no level sets a base URL (the `openai` client's default). */
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -27,6 +29,8 @@ const isOpenAi = (url: string) => new URL(url).hostname === 'api.openai.com';
  *   included) set a URL — never to a URL a user chose;
  * - an override URL without an override key is sent no key at all.
  *
+ * `baseUrlField` names the setting the URL came from (`llm_base_url`, or `config.llm_base_url` for the agent's).
+ *
  * Throws `LlmNotConfiguredError` naming what to set: no model at any level, or no key for OpenAI's endpoint.
  * Another endpoint without a key is called with the placeholder key `none` (Ollama, vLLM and LM Studio take none).
  */
@@ -34,13 +38,16 @@ export function chooseLlmEndpoint({ overrides, agent, user, server }: LlmLevels)
   const model = overrides.llm_model ?? agent.model ?? user.model ?? server.model;
   let baseURL: string;
   let apiKey: string | undefined;
+  let baseUrlField: string | undefined;
   if (overrides.llm_base_url) {
     baseURL = overrides.llm_base_url;
     apiKey = overrides.llm_api_key;
+    baseUrlField = 'llm_base_url';
   } else {
     const userUrl = agent.baseUrl ?? user.baseUrl;
     baseURL = userUrl ?? server.baseUrl ?? OPENAI_BASE_URL;
     apiKey = overrides.llm_api_key ?? user.apiKey ?? (userUrl === undefined ? server.apiKey : undefined);
+    baseUrlField = agent.baseUrl !== undefined ? 'config.llm_base_url' : user.baseUrl !== undefined ? 'llm_base_url' : undefined;
   }
   if (!model) {
     throw new LlmNotConfiguredError("No LLM model configured: set llm_model in the agent's config or in PUT /api/v1/settings, or LLM_MODEL on the server");
@@ -50,5 +57,18 @@ export function chooseLlmEndpoint({ overrides, agent, user, server }: LlmLevels)
       `No API key for ${baseURL}: set llm_api_key in PUT /api/v1/settings (or llm_api_key_secret in the agent's config), or set llm_base_url to an endpoint that needs none (e.g. Ollama's http://localhost:11434/v1)`,
     );
   }
-  return { model, baseURL, apiKey: apiKey ?? 'none' };
+  return { model, baseURL, apiKey: apiKey ?? 'none', ...(baseUrlField ? { baseUrlField } : {}) };
+}
+
+/**
+ * The save-time check of a base URL a user sets (settings, an agent's config): an IP written in it that the egress guard
+ * would refuse (loopback, private, metadata, …) is a 400 `egress_refused` on `path`. Host names are checked when they
+ * connect (a name can change what it resolves to), so this only spares the user a run that would fail.
+ */
+export function assertBaseUrlAllowed(guard: EgressGuard, url: string | null | undefined, path: string): void {
+  if (!url) return;
+  const refusal = guard.literalRefusal(url);
+  if (!refusal) return;
+  const message = `${path}: ${refusal.message}`;
+  throw new InvalidRequestError(ErrorCode.egressRefused, message, { details: [{ path, message: refusal.message }] });
 }

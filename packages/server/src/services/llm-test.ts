@@ -1,8 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AgentConfig, LlmTestResult } from '@metisai/sdk/schemas';
-import OpenAI from 'openai';
+import { APIError } from 'openai';
 import type { LlmSettings } from '../agent/index.ts';
-import { classifyLlmError } from '../agent/llm-errors.ts';
+import { streamCompletion } from '../agent/llm.ts';
+import { createLlmClient } from '../agent/llm-client.ts';
+import { classifyLlmError, describeEgressRefusal, describeLlmError, LlmStreamError } from '../agent/llm-errors.ts';
+import { SecretMasker } from '../agent/secret-masker.ts';
+import { egressRefusalOf } from '../security/egress-guard.ts';
 import type { LlmOverrides, RunSettingsService } from './run-settings.ts';
 
 /** How long a test call may take before it is reported as `llm_timeout`. */
@@ -25,10 +29,15 @@ export class LlmTestService {
   }
 }
 
-/** A one-token call to the endpoint: answers whether the key, URL and model work, or the provider's complaint. */
+/**
+ * A short streamed call to the endpoint, shaped like a run's (same client, same `stream: true` request, no
+ * `max_tokens`, which reasoning models refuse or spend on thinking): reading stops at the first chunk. Answers whether
+ * the key, URL and model work, or the provider's complaint, classified and described like a run's (masked, capped).
+ */
 export async function testLlm(llm: LlmSettings, timeoutMs = LLM_TEST_TIMEOUT_MS): Promise<LlmTestResult> {
   const started = performance.now();
-  const client = new OpenAI({ baseURL: llm.baseURL, apiKey: llm.apiKey, maxRetries: 0, timeout: timeoutMs });
+  const client = createLlmClient({ baseURL: llm.baseURL, apiKey: llm.apiKey, timeoutMs, fetch: llm.fetch });
+  const masker = new SecretMasker({ LLM_API_KEY: llm.apiKey === 'none' ? '' : llm.apiKey });
   const result = (error: LlmTestResult['error']): LlmTestResult => ({
     ok: !error,
     model: llm.model,
@@ -37,10 +46,21 @@ export async function testLlm(llm: LlmSettings, timeoutMs = LLM_TEST_TIMEOUT_MS)
     error,
   });
   try {
-    await client.chat.completions.create({ model: llm.model, messages: [{ role: 'user', content: 'Reply with: ok' }], max_tokens: 1 });
+    await streamCompletion(client, {
+      model: llm.model,
+      messages: [{ role: 'user', content: 'Reply with: ok' }],
+      idleTimeoutMs: timeoutMs,
+      timeoutMs,
+      until: 'first_chunk',
+    });
     return result(null);
   } catch (error) {
-    const status = error instanceof OpenAI.APIError && error.status !== undefined ? error.status : null;
-    return result({ status, code: classifyLlmError(error), message: error instanceof Error ? error.message : String(error) });
+    const refusal = egressRefusalOf(error);
+    if (refusal) {
+      const message = masker.mask(describeEgressRefusal(refusal, llm));
+      return result({ status: null, code: 'egress_refused', message, ...(llm.baseUrlField ? { field: llm.baseUrlField } : {}) });
+    }
+    const status = error instanceof APIError && error.status !== undefined ? error.status : error instanceof LlmStreamError ? (error.status ?? null) : null;
+    return result({ status, code: classifyLlmError(error), message: describeLlmError(error, (text) => masker.mask(text)) });
   }
 }

@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ALL_TOOLS, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_ITERATIONS, type AgentConfig } from '@metisai/sdk/schemas';
+import { ALL_TOOLS, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_ITERATIONS, type AgentConfig, type NetworkPolicy } from '@metisai/sdk/schemas';
 import type { LlmSettings } from '../agent/index.ts';
 import type { Config } from '../config.ts';
 import { AgentEntity, type Conversation } from '../entities/index.ts';
 import { LlmNotConfiguredError } from '../errors.ts';
+import type { EgressGuard } from '../security/egress-guard.ts';
 import { chooseLlmEndpoint } from './llm-endpoint.ts';
 import type { SecretService } from './secrets.ts';
 import type { SettingsService } from './settings.ts';
@@ -15,9 +16,13 @@ export interface RunSettings {
   maxIterations: number;
   tools: AgentConfig['tools'];
   confirmationMode: boolean;
+  /** Run tool calls written as text (agent config `text_tool_calls`, default true). */
+  textToolCalls: boolean;
   /** `{ NAME: value }` of the secrets the agent exports into its sandbox. */
   secrets: Record<string, string>;
   sandboxImage: string | undefined;
+  /** What the conversation's sandbox may reach (agent config `network`, default `egress`). */
+  network: NetworkPolicy;
   idleTimeoutSeconds: number;
   agentId: string | null;
 }
@@ -25,6 +30,7 @@ export interface RunSettings {
 /** What a conversation's sandbox is made with, outside a run (a file upload before the first message). */
 export interface SandboxSettings {
   sandboxImage: string | undefined;
+  network: NetworkPolicy;
   idleTimeoutSeconds: number;
   agentId: string | null;
 }
@@ -38,17 +44,21 @@ export interface LlmOverrides {
 
 /**
  * Resolves what a run (or an LLM test) uses, level by level: the agent's config, then the user's settings, then the
- * server's environment (`LLM_MODEL`, `LLM_BASE_URL`, `LLM_API_KEY`), then the SDK's defaults.
+ * server's environment (`LLM_MODEL`, `LLM_BASE_URL`, `LLM_API_KEY`, `LLM_IDLE_TIMEOUT_SECONDS`, `LLM_TIMEOUT_SECONDS`),
+ * then the SDK's defaults.
  */
 export class RunSettingsService {
   readonly #config: Config;
   readonly #settings: SettingsService;
   readonly #secrets: SecretService;
+  readonly #egress: EgressGuard;
 
-  constructor(config: Config, settings: SettingsService, secrets: SecretService) {
+  /** `egress`: every LLM call and test goes through its `fetch`. */
+  constructor(config: Config, settings: SettingsService, secrets: SecretService, egress: EgressGuard) {
     this.#config = config;
     this.#settings = settings;
     this.#secrets = secrets;
+    this.#egress = egress;
   }
 
   /**
@@ -60,12 +70,16 @@ export class RunSettingsService {
     const user = await this.#settings.get(em, userId);
     // The user's key is read only when it may be used (an override URL without a key gets none).
     const userKey = overrides.llm_base_url && overrides.llm_api_key === undefined ? undefined : await this.#userKey(em, userId, agentConfig);
-    return chooseLlmEndpoint({
+    const endpoint = chooseLlmEndpoint({
       overrides,
       agent: { model: agentConfig?.llm_model, baseUrl: agentConfig?.llm_base_url },
       user: { model: user.llm_model ?? undefined, baseUrl: user.llm_base_url ?? undefined, apiKey: userKey },
       server: this.#config.llm,
     });
+    const server = this.#config.llm;
+    const idleSeconds = agentConfig?.llm_idle_timeout_seconds ?? user.llm_idle_timeout_seconds ?? server.idleTimeoutSeconds;
+    const totalSeconds = agentConfig?.llm_timeout_seconds ?? user.llm_timeout_seconds ?? server.timeoutSeconds;
+    return { ...endpoint, idleTimeoutMs: Math.round(idleSeconds * 1000), timeoutMs: Math.round(totalSeconds * 1000), fetch: this.#egress.fetch };
   }
 
   /** The user's own key: the agent's `llm_api_key_secret`, else the key in their settings. */
@@ -84,6 +98,7 @@ export class RunSettingsService {
     const agent = conversation.agentId ? await em.findOne(AgentEntity, { id: conversation.agentId }) : null;
     return {
       sandboxImage: agent?.config.sandbox_image,
+      network: agent?.config.network ?? 'egress',
       idleTimeoutSeconds: agent?.config.idle_timeout_seconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
       agentId: agent?.id ?? null,
     };
@@ -102,8 +117,10 @@ export class RunSettingsService {
       maxIterations: config?.max_iterations ?? user.max_iterations ?? DEFAULT_MAX_ITERATIONS,
       tools: config?.tools ?? [...ALL_TOOLS],
       confirmationMode: config?.confirmation_mode ?? user.confirmation_mode,
+      textToolCalls: config?.text_tool_calls ?? true,
       secrets: Object.fromEntries(revealed),
       sandboxImage: config?.sandbox_image,
+      network: config?.network ?? 'egress',
       idleTimeoutSeconds: config?.idle_timeout_seconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
       agentId: agent?.id ?? null,
     };

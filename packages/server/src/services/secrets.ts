@@ -55,7 +55,7 @@ export class SecretService {
     if (removed === 0) throw new NotFoundError('secret');
   }
 
-  /** Values of the named secrets in clear, for the agent runtime; never sent to clients or logs. */
+  /** Values of the named secrets in clear, for the runs; never sent to clients or logs. */
   async reveal(em: EntityManager, userId: string, names: string[]): Promise<Map<string, string>> {
     const rows = await em.find(SecretEntity, { userId, name: { $in: names } });
     return new Map(rows.map((row) => [row.name, decrypt(this.#keys.secretEncryption, row.valueEncrypted, aad(userId, row.name))]));

@@ -46,13 +46,15 @@ const DEFAULT_CONFIG = {
   secrets: [],
   warm_pool_size: 1,
   idle_timeout_seconds: 900,
+  text_tool_calls: true,
+  network: 'egress',
 };
 
 let server: ApiServer;
 let http: Http;
 let alice: Http;
 beforeAll(async () => {
-  server = await startApiServer({ withRunner: true });
+  server = await startApiServer({ withRunner: true, env: { SANDBOX_ALLOWED_IMAGES: 'metisai/sandbox:*,python:*' } });
   http = new Http(server.url);
   alice = (await registerUser(http, 'agents')).http;
 });
@@ -101,6 +103,10 @@ describe('create, read, update', () => {
       secrets: ['GITHUB_TOKEN'],
       warm_pool_size: 0,
       idle_timeout_seconds: 60,
+      llm_idle_timeout_seconds: 120,
+      llm_timeout_seconds: 900.5,
+      text_tool_calls: false,
+      network: 'none',
     };
     const agent = await createAgent(alice, { name: 'Full', config });
     expect(agent.config).toEqual(config);
@@ -118,6 +124,9 @@ describe('create, read, update', () => {
     [{ llm_base_url: 'not a url' }, 'config.llm_base_url'],
     [{ llm_base_url: 'ftp://llm.example' }, 'config.llm_base_url'],
     [{ warm_pool_size: 11 }, 'config.warm_pool_size'],
+    [{ llm_idle_timeout_seconds: 0 }, 'config.llm_idle_timeout_seconds'],
+    [{ llm_timeout_seconds: 'long' }, 'config.llm_timeout_seconds'],
+    [{ text_tool_calls: 'yes' }, 'config.text_tool_calls'],
     [{ idle_timeout_seconds: 5 }, 'config.idle_timeout_seconds'],
   ])('config %j is a 400 naming %s', async (config, path) => {
     const reply = await alice.post('/api/v1/agents', { name: 'Bad', config });

@@ -30,6 +30,8 @@ const EMPTY_SETTINGS = {
   has_llm_api_key: false,
   max_iterations: null,
   confirmation_mode: false,
+  llm_idle_timeout_seconds: null,
+  llm_timeout_seconds: null,
   updated_at: null,
 };
 
@@ -95,6 +97,8 @@ describe('settings', () => {
     [{ llm_model: '' }, 'llm_model'],
     [{ llm_api_key: '' }, 'llm_api_key'],
     [{ has_llm_api_key: true }, 'has_llm_api_key'],
+    [{ llm_idle_timeout_seconds: 0.01 }, 'llm_idle_timeout_seconds'],
+    [{ llm_timeout_seconds: 100_000 }, 'llm_timeout_seconds'],
   ])('%j is a 400 naming %s', async (body, path) => {
     const alice = await registerUser(http, 'settings-bad');
     const reply = await alice.http.put('/api/v1/settings', body);

@@ -18,6 +18,11 @@ describe('configuration', () => {
     [{ NODE_ENV: 'production' }, 'SECRET_KEY'],
     [{ CORS_ORIGINS: 'example.com' }, 'CORS_ORIGINS'],
     [{ LLM_BASE_URL: 'not a url' }, 'LLM_BASE_URL'],
+    [{ EGRESS_ALLOWED_HOSTS: 'ok.example, 10.0.0.0/40' }, 'EGRESS_ALLOWED_HOSTS'],
+    [{ ALLOW_PRIVATE_EGRESS: 'sometimes' }, 'ALLOW_PRIVATE_EGRESS'],
+    [{ HOST: '0.0.0.0', SANDBOX_DRIVER: 'local' }, 'SANDBOX_DRIVER'],
+    [{ NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(40), SANDBOX_DRIVER: 'local' }, 'SANDBOX_DRIVER'],
+    [{ SANDBOX_NETWORK: 'no spaces please' }, 'SANDBOX_NETWORK'],
   ])('%j is refused naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
   });
@@ -26,6 +31,29 @@ describe('configuration', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 8000, host: '127.0.0.1', allowRegistration: true, trustProxy: false, bcryptCost: 12, databaseUrl: undefined });
     expect(config.dataDir).toMatch(/\.metisai$/);
+  });
+
+  test('laptop mode: not production and a loopback HOST; private egress follows it unless set', () => {
+    const strong = 'k'.repeat(40);
+    for (const host of ['127.0.0.1', '127.0.0.53', '::1', '[::1]', 'localhost']) {
+      expect(loadConfig({ HOST: host })).toMatchObject({ isLaptopMode: true, egress: { allowPrivate: true } });
+    }
+    for (const env of [{ HOST: '0.0.0.0' }, { HOST: '192.168.1.5' }, { HOST: '::' }, { NODE_ENV: 'production', SECRET_KEY: strong }]) {
+      expect(loadConfig(env)).toMatchObject({ isLaptopMode: false, egress: { allowPrivate: false } });
+    }
+    expect(loadConfig({ HOST: '0.0.0.0', ALLOW_PRIVATE_EGRESS: 'true' }).egress.allowPrivate).toBe(true);
+    expect(loadConfig({ ALLOW_PRIVATE_EGRESS: 'false' }).egress.allowPrivate).toBe(false);
+  });
+
+  test('the local driver outside laptop mode takes ALLOW_UNSAFE_LOCAL_SANDBOX=true as well', () => {
+    expect(loadConfig({ HOST: '0.0.0.0', SANDBOX_DRIVER: 'local', ALLOW_UNSAFE_LOCAL_SANDBOX: 'true' }).sandboxDriver).toBe('local');
+    expect(loadConfig({ SANDBOX_DRIVER: 'local' }).sandboxDriver).toBe('local');
+  });
+
+  test('SANDBOX_ALLOWED_IMAGES: unset, the default image alone', () => {
+    expect(loadConfig({}).sandboxAllowedImages).toEqual(['metisai/sandbox:latest']);
+    expect(loadConfig({ SANDBOX_IMAGE: 'acme/tools:2' }).sandboxAllowedImages).toEqual(['acme/tools:2']);
+    expect(loadConfig({ SANDBOX_ALLOWED_IMAGES: ' python:*, * ' }).sandboxAllowedImages).toEqual(['python:*', '*']);
   });
 
   test('a strong production key is accepted', () => {

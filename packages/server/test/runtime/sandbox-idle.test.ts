@@ -37,7 +37,15 @@ test('an idle sandbox stops after its idle time, unless another process runs the
   const driver = localDriver({ rootDir, owner: sandboxOwner(instanceId), onLog: () => undefined });
   const runLock = new RunLock(here, orm);
   const manager = new SandboxManager({ driver, instanceId, logger, locks: here, isRunElsewhere: (id) => runLock.isHeldElsewhere(id) });
-  const request = (conversationId: string) => ({ conversationId, sandboxId: null, workspace: null, agentId: null, image: undefined, env: undefined });
+  const request = (conversationId: string) => ({
+    conversationId,
+    sandboxId: null,
+    workspace: null,
+    agentId: null,
+    image: undefined,
+    network: 'egress' as const,
+    env: undefined,
+  });
   const stateOf = async (id: string) => (await driver.list()).find((info) => info.id === id)?.state;
   try {
     const quiet = await manager.acquire(request('quiet'));

@@ -31,6 +31,8 @@ export default async function setup(project: TestProject) {
     adminUrl = embedded.url;
     stop = async () => {
       await embedded.stop();
+      // As root with a private temp dir, the cluster lives outside the data dir (see postgres-user-paths.ts).
+      await rm(embedded.databaseDir, { recursive: true, force: true });
       await rm(dataDir, { recursive: true, force: true });
     };
   }

@@ -11,9 +11,12 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `src/main.ts` as `npm start` does, in its own process, with `env` on top of a minimal environment. */
-export function runMain(env: Record<string, string>): { child: ChildProcess; output(): string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--conditions=@metisai/source', MAIN], {
+/**
+ * Runs `src/main.ts` as `npm start` does, in its own process, with `env` on top of a minimal environment.
+ * `main` runs another checkout's entry point instead of this one's.
+ */
+export function runMain(env: Record<string, string>, main = MAIN): { child: ChildProcess; output(): string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--conditions=@metisai/source', main], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', BCRYPT_COST: '4', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -24,9 +27,9 @@ export function runMain(env: Record<string, string>): { child: ChildProcess; out
   return { child, output: () => text, exited };
 }
 
-/** Starts the server and waits for its "listening" log line. */
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
-  const run = runMain({ PORT: '0', ...env });
+/** Starts the server (`main`: see `runMain`) and waits for its "listening" log line. */
+export async function startServerProcess(env: Record<string, string>, { timeoutMs = 30_000, main = MAIN } = {}): Promise<ServerProcess> {
+  const run = runMain({ PORT: '0', ...env }, main);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${run.output()}`)), timeoutMs);
     const onData = () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod/mini';
 import { defineTool } from './agent-tool.ts';
+import { booleanString, numberFromString } from './coerce-values.ts';
 
 const DESCRIPTION = `Execute a bash command in the terminal within a persistent shell session.
 
@@ -26,35 +27,70 @@ const DESCRIPTION = `Execute a bash command in the terminal within a persistent 
 ### Output Handling
 * Output truncation: If the output exceeds a maximum length, it will be truncated before being returned.`;
 
+const INTERRUPT_EVERY_MS = 250;
+
 export const executeBashTool = defineTool({
   name: 'execute_bash',
   description: DESCRIPTION,
   needsConfirmation: true,
-  parameters: {
-    type: 'object',
-    properties: {
-      command: {
-        type: 'string',
-        description:
+  parameters: z.object({
+    command: z
+      .string()
+      .check(
+        z.describe(
           'The bash command to execute. Can be empty string to view additional logs when the previous command has not finished. Can be `C-c` (Ctrl+C) to interrupt the currently running process. Note: You can only execute one bash command at a time. If you need to run multiple commands sequentially, you can use `&&` or `;` to chain them together.',
-      },
-      is_input: {
-        type: 'string',
-        description:
-          'If True, the command is an input to the running process. If False, the command is a bash command to be executed in the terminal. Default is False.',
-        enum: ['true', 'false'],
-      },
-      timeout: {
-        type: 'number',
-        description:
-          'Optional. Sets a hard timeout in seconds for the command execution. If not provided, the command will use the default soft timeout behavior.',
-      },
-    },
-    required: ['command'],
-  },
-  args: z.object({
-    command: z.string(),
-    is_input: z.optional(z.union([z.enum(['true', 'false']), z.boolean()])),
-    timeout: z.optional(z.nullable(z.union([z.number(), z.string()]))),
+        ),
+      ),
+    is_input: z.optional(
+      z
+        .enum(['true', 'false'])
+        .check(
+          z.describe(
+            'If True, the command is an input to the running process. If False, the command is a bash command to be executed in the terminal. Default is False.',
+          ),
+        ),
+    ),
+    timeout: z.optional(
+      z
+        .number()
+        .check(
+          z.describe(
+            'Optional. Sets a hard timeout in seconds for the command execution. If not provided, the command will use the default soft timeout behavior.',
+          ),
+        ),
+    ),
   }),
+  // `is_input` as a boolean, `timeout` as a string ("" meaning none). The shell refuses a timeout that is not positive.
+  coerce: ({ is_input, timeout, ...args }) => ({
+    ...args,
+    ...(is_input === undefined ? {} : { is_input: booleanString(is_input) }),
+    ...(timeout === undefined || timeout === '' ? {} : { timeout: numberFromString(timeout) }),
+  }),
+  /** Secrets are masked in the streamed output. A user stop sends C-c until the command returns (the first one may arrive before the command started). */
+  async execute(params, { sandbox, masker, signal, onOutput }) {
+    const { shell } = sandbox;
+    let timer: NodeJS.Timeout | undefined;
+    const handleAbort = () => {
+      shell.interrupt();
+      timer = setInterval(() => shell.interrupt(), INTERRUPT_EVERY_MS);
+    };
+    signal?.addEventListener('abort', handleAbort, { once: true });
+    const output = masker.stream();
+    try {
+      const result = await shell.execute(params, {
+        onOutput:
+          onOutput &&
+          ((chunk) => {
+            const safe = output.push(chunk);
+            if (safe) onOutput(safe);
+          }),
+      });
+      const rest = output.flush();
+      if (rest) onOutput?.(rest);
+      return { content: result.text, exitCode: result.exitCode };
+    } finally {
+      signal?.removeEventListener('abort', handleAbort);
+      clearInterval(timer);
+    }
+  },
 });

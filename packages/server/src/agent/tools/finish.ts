@@ -17,10 +17,6 @@ export const finishTool = defineTool({
   name: 'finish',
   description: DESCRIPTION,
   needsConfirmation: false,
-  parameters: {
-    type: 'object',
-    properties: { message: { type: 'string', description: 'Final message to send to the user.' } },
-    required: ['message'],
-  },
-  args: z.object({ message: z.string() }),
+  parameters: z.object({ message: z.string().check(z.describe('Final message to send to the user.')) }),
+  execute: async ({ message }) => ({ content: 'The task is finished.', finishMessage: message }),
 });

@@ -1,5 +1,7 @@
+import { EDITOR_COMMANDS, type EditorParams } from '@metisai/sandbox';
 import { z } from 'zod/mini';
 import { defineTool } from './agent-tool.ts';
+import { numberFromString } from './coerce-values.ts';
 
 const DESCRIPTION = `Custom editing tool for viewing, creating and editing files in plain-text format
 * State is persistent across command calls and discussions with the user
@@ -31,42 +33,61 @@ CRITICAL REQUIREMENTS FOR USING THIS TOOL:
 
 Remember: when making multiple file edits in a row to the same file, you should prefer to send all edits in a single message with multiple calls to this tool, rather than multiple messages with a single call each.`;
 
+const integer = (description: string) => z.int().check(z.describe(description));
+
 export const strReplaceEditorTool = defineTool({
   name: 'str_replace_editor',
   description: DESCRIPTION,
   needsConfirmation: true,
-  parameters: {
-    type: 'object',
-    properties: {
-      command: {
-        type: 'string',
-        description: 'The commands to run. Allowed options are: `view`, `create`, `str_replace`, `insert`, `undo_edit`.',
-        enum: ['view', 'create', 'str_replace', 'insert', 'undo_edit'],
-      },
-      path: { type: 'string', description: 'Absolute path to file or directory, e.g. `/workspace/file.py` or `/workspace`.' },
-      file_text: { type: 'string', description: 'Required parameter of `create` command, with the content of the file to be created.' },
-      old_str: { type: 'string', description: 'Required parameter of `str_replace` command containing the string in `path` to replace.' },
-      new_str: {
-        type: 'string',
-        description:
-          'Optional parameter of `str_replace` command containing the new string (if not given, no string will be added). Required parameter of `insert` command containing the string to insert.',
-      },
-      insert_line: {
-        type: 'integer',
-        description: 'Required parameter of `insert` command. The `new_str` will be inserted AFTER the line `insert_line` of `path`.',
-      },
-      view_range: {
-        type: 'array',
-        items: { type: 'integer' },
-        description:
-          'Optional parameter of `view` command when `path` points to a file. If none is given, the full file is shown. If provided, the file will be shown in the indicated line number range, e.g. [11, 12] will show lines 11 and 12. Indexing at 1 to start. Setting `[start_line, -1]` shows all lines from `start_line` to the end of the file.',
-      },
-    },
-    required: ['command', 'path'],
-  },
-  // The editor checks each command's own parameters and answers the model in OpenHands' words.
-  args: z.looseObject({
-    command: z.enum(['view', 'create', 'str_replace', 'insert', 'undo_edit']),
-    path: z.string(),
+  // Each command's own parameters are optional here: the editor checks them and answers the model in OpenHands' words.
+  parameters: z.object({
+    command: z
+      .enum(EDITOR_COMMANDS)
+      .check(z.describe(`The commands to run. Allowed options are: ${EDITOR_COMMANDS.map((command) => `\`${command}\``).join(', ')}.`)),
+    path: z.string().check(z.describe('Absolute path to file or directory, e.g. `/workspace/file.py` or `/workspace`.')),
+    file_text: z.optional(z.string().check(z.describe('Required parameter of `create` command, with the content of the file to be created.'))),
+    old_str: z.optional(z.string().check(z.describe('Required parameter of `str_replace` command containing the string in `path` to replace.'))),
+    new_str: z.optional(
+      z
+        .string()
+        .check(
+          z.describe(
+            'Optional parameter of `str_replace` command containing the new string (if not given, no string will be added). Required parameter of `insert` command containing the string to insert.',
+          ),
+        ),
+    ),
+    insert_line: z.optional(integer('Required parameter of `insert` command. The `new_str` will be inserted AFTER the line `insert_line` of `path`.')),
+    view_range: z.optional(
+      z
+        .array(z.int())
+        .check(
+          z.describe(
+            'Optional parameter of `view` command when `path` points to a file. If none is given, the full file is shown. If provided, the file will be shown in the indicated line number range, e.g. [11, 12] will show lines 11 and 12. Indexing at 1 to start. Setting `[start_line, -1]` shows all lines from `start_line` to the end of the file.',
+          ),
+        ),
+    ),
   }),
+  // Line numbers as strings (`"12"`), and `view_range` as the text of a JSON array (`"[1, 50]"`).
+  coerce: ({ insert_line, view_range, ...args }) => ({
+    ...args,
+    ...(insert_line === undefined ? {} : { insert_line: numberFromString(insert_line) }),
+    ...(view_range === undefined ? {} : { view_range: lineRange(view_range) }),
+  }),
+  async execute({ view_range, ...params }, { sandbox }) {
+    // The editor checks that `view_range` holds two line numbers, in OpenHands' words.
+    const result = await sandbox.editor.run({ ...params, view_range: view_range as EditorParams['view_range'] });
+    return { content: result.isError ? `ERROR:\n${result.output}` : result.output };
+  },
 });
+
+function lineRange(value: unknown): unknown {
+  let range = value;
+  if (typeof value === 'string' && value.trim().startsWith('[')) {
+    try {
+      range = JSON.parse(value);
+    } catch {
+      return value;
+    }
+  }
+  return Array.isArray(range) ? range.map(numberFromString) : value;
+}

@@ -16,10 +16,6 @@ export const thinkTool = defineTool({
   name: 'think',
   description: DESCRIPTION,
   needsConfirmation: false,
-  parameters: {
-    type: 'object',
-    properties: { thought: { type: 'string', description: 'The thought to log.' } },
-    required: ['thought'],
-  },
-  args: z.object({ thought: z.string() }),
+  parameters: z.object({ thought: z.string().check(z.describe('The thought to log.')) }),
+  execute: async () => ({ content: 'Your thought has been logged.' }),
 });

@@ -1,6 +1,7 @@
 import { InitialSchema } from './001-initial-schema.ts';
 import { ConversationSandboxes } from './002-conversation-sandboxes.ts';
 import { LlmCalls } from './003-llm-calls.ts';
+import { LlmTimeouts } from './004-llm-timeouts.ts';
 import { Workspaces } from './005-workspaces.ts';
 
 /** Every migration, in order. Listed here (not discovered from files) so sources and bundles behave alike. */
@@ -8,5 +9,6 @@ export const migrations = [
   { name: '001-initial-schema', class: InitialSchema },
   { name: '002-conversation-sandboxes', class: ConversationSandboxes },
   { name: '003-llm-calls', class: LlmCalls },
+  { name: '004-llm-timeouts', class: LlmTimeouts },
   { name: '005-workspaces', class: Workspaces },
 ];
