@@ -1,7 +1,15 @@
 import * as z from 'zod/mini';
 import { IdSchema, TimestampSchema } from './common.ts';
 import { ConversationSchema } from './conversation.ts';
-import { ConversationStateSchema, EventErrorCodeSchema, EventResponseSchema, MessageRoleSchema, StateReasonSchema } from './event.ts';
+import {
+  ConversationStateSchema,
+  EventErrorCodeSchema,
+  EventResponseSchema,
+  FINISH_REASONS,
+  MessageRoleSchema,
+  REASONING_FIELDS,
+  StateReasonSchema,
+} from './event.ts';
 import { ChangedFileSchema } from './workspace.ts';
 
 /** `format` of a conversation export; a later layout gets a new number. */
@@ -29,8 +37,25 @@ const text = z.string().check(z.maxLength(10_000_000));
  * when given; unknown fields are dropped. Only the event types and values this server writes are taken.
  */
 const ImportedEventSchema = z.discriminatedUnion('type', [
-  z.object({ ...when, type: z.literal('message'), role: MessageRoleSchema, content: text }),
-  z.object({ ...when, type: z.literal('action'), tool_call_id: z.string(), tool: z.string(), args: z.record(z.string(), z.unknown()) }),
+  z.object({
+    ...when,
+    type: z.literal('message'),
+    role: MessageRoleSchema,
+    content: text,
+    finish_reason: z.optional(z.nullable(z.enum(FINISH_REASONS))),
+    reasoning_content: z.optional(text),
+    reasoning_field: z.optional(z.enum(REASONING_FIELDS)),
+    provider_fields: z.optional(z.record(z.string(), z.unknown())),
+  }),
+  z.object({
+    ...when,
+    type: z.literal('action'),
+    tool_call_id: z.string(),
+    tool: z.string(),
+    args: z.record(z.string(), z.unknown()),
+    provider_tool_call_id: z.optional(z.nullable(z.string())),
+    provider_fields: z.optional(z.record(z.string(), z.unknown())),
+  }),
   z.object({
     ...when,
     type: z.literal('observation'),

@@ -134,7 +134,7 @@ export const ServerInfoSchema = z.object({
   import_limit_bytes: z.number(),
   /** Where agents' commands run; `null` when this server runs no agents. */
   sandbox_driver: z.nullable(openEnum(['docker', 'local'])),
-  /** Images (or `*` patterns) agents may name as `sandbox_image`; `null`: any. */
+  /** Images (or `*` patterns) agents may name as `sandbox_image` (`["*"]`: any); `null` from servers that had no policy. */
   sandbox_allowed_images: z.nullable(z.array(z.string())),
 });
 export type ServerInfo = z.infer<typeof ServerInfoSchema>;

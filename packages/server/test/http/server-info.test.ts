@@ -20,7 +20,8 @@ test('GET /server-info is public and says what the server offers', async () => {
     upload_limit_bytes: 100 * 1024 * 1024,
     import_limit_bytes: 50 * 1024 * 1024,
     sandbox_driver: null,
-    sandbox_allowed_images: null,
+    // Without SANDBOX_ALLOWED_IMAGES, the default image alone.
+    sandbox_allowed_images: ['metisai/sandbox:latest'],
   });
 });
 

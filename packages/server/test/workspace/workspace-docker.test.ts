@@ -31,7 +31,8 @@ describe.skipIf(!hasDocker)('workspaces on the Docker driver', () => {
   let ws: WorkspaceClient;
   const images: string[] = [];
   beforeAll(async () => {
-    rt = await startRuntime({ driver: 'docker', env: { SANDBOX_IMAGE: STOCK_IMAGE } });
+    // The stock image by default, and the images this file builds for agents that name one.
+    rt = await startRuntime({ driver: 'docker', env: { SANDBOX_IMAGE: STOCK_IMAGE, SANDBOX_ALLOWED_IMAGES: `${STOCK_IMAGE},metisai-test-seeded:*` } });
     ws = new WorkspaceClient(rt.http);
   });
   afterAll(async () => {

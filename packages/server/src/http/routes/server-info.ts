@@ -22,7 +22,7 @@ export const serverInfoEndpoints = ({ config, version, sandboxDriver }: RouteDep
         upload_limit_bytes: config.uploadLimitBytes,
         import_limit_bytes: config.importLimitBytes,
         sandbox_driver: sandboxDriver,
-        sandbox_allowed_images: config.sandboxAllowedImages ?? null,
+        sandbox_allowed_images: config.sandboxAllowedImages,
       } satisfies ServerInfo;
     },
   }),
