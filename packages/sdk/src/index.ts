@@ -37,14 +37,7 @@ export {
   Conversations,
   Messages,
   Events,
-  Files,
   type StreamOptions,
-  type DownloadOptions,
-  type FileDownload,
-  type NodeReadable,
-  type TransferProgress,
-  type UploadData,
-  type UploadOptions,
 } from './resources/conversations/index.ts';
 export { ServerInfoResource } from './resources/server-info.ts';
 // Renamed: `Settings` is the wire type of `GET /settings` (from the schemas).

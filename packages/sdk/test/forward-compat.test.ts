@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { AgentConfigSchema, AgentCreateParamsSchema, isKnownEvent, MetisClient, SettingsUpdateParamsSchema } from '../src/index.ts';
+import { Files } from '../src/files.ts';
 import { fakeFetch, json, sseResponse } from './support/fakes.ts';
 
 /**
@@ -140,7 +141,7 @@ describe('workspace responses of a newer server', () => {
       return json({ data: [observation], has_more: false, next_after: null });
     });
     const client = new MetisClient({ baseUrl: 'http://metis.test', apiKey: 'metis_k', fetch });
-    expect((await client.conversations.files.list(ID(2))).data).toEqual([entry]);
+    expect((await new Files(client).list(ID(2))).data).toEqual([entry]);
     expect((await client.conversations.changes(ID(2))).data).toEqual([change]);
     expect((await client.conversations.events.list(ID(2))).data).toEqual([observation]);
   });
@@ -158,7 +159,7 @@ describe('workspace responses of a newer server', () => {
     );
     const client = new MetisClient({ baseUrl: 'http://metis.test', apiKey: 'metis_k', fetch });
     const seen: number[] = [];
-    const download = await client.conversations.files.download(ID(2), '日本.txt', { onProgress: (p) => seen.push(p.transferredBytes) });
+    const download = await new Files(client).download(ID(2), '日本.txt', { onProgress: (p) => seen.push(p.transferredBytes) });
     expect(requests[0]!.url.searchParams.get('path')).toBe('日本.txt');
     expect(download).toMatchObject({ fileName: '日本.txt', contentType: 'text/plain', size: 8 });
     expect(await download.text()).toBe('contents');

@@ -4,7 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { turns } from '@metisai/scripted-llm';
-import { BadRequestError, CONVERSATION_EXPORT_FORMAT, ConflictError, MetisError, NotFoundError, type TransferProgress } from '@metisai/sdk';
+import { BadRequestError, CONVERSATION_EXPORT_FORMAT, ConflictError, MetisError, NotFoundError } from '@metisai/sdk';
+import { Files, type TransferProgress } from '@metisai/sdk/files';
 import { startStack, type Stack } from './support/harness.ts';
 
 let stack: Stack;
@@ -32,29 +33,30 @@ describe('client.serverInfo', () => {
   });
 });
 
-describe('client.conversations.files', () => {
+describe('Files (@metisai/sdk/files)', () => {
   test('upload from bytes, a Blob, a Node stream and a web stream; list; download as a web stream, a Node stream and text', async () => {
     const { client } = await stack.user('files');
+    const files = new Files(client);
     const { id } = await client.conversations.create();
-    expect((await client.conversations.files.list(id)).data).toEqual([]);
+    expect((await files.list(id)).data).toEqual([]);
 
-    const first = await client.conversations.files.upload(id, 'bytes.txt', new TextEncoder().encode('from bytes\n'));
+    const first = await files.upload(id, 'bytes.txt', new TextEncoder().encode('from bytes\n'));
     expect(first).toMatchObject({ name: 'bytes.txt', path: 'bytes.txt', type: 'file', size: 11 });
-    await client.conversations.files.upload(id, 'dir/blob.json', new Blob(['{"a":1}'], { type: 'application/json' }));
+    await files.upload(id, 'dir/blob.json', new Blob(['{"a":1}'], { type: 'application/json' }));
     const progress: TransferProgress[] = [];
     const big = 3 * 1024 * 1024 + 17;
-    const streamed = await client.conversations.files.upload(id, 'dir/big.bin', nodeStream(big), { size: big, onProgress: (p) => progress.push(p) });
+    const streamed = await files.upload(id, 'dir/big.bin', nodeStream(big), { size: big, onProgress: (p) => progress.push(p) });
     expect(streamed.size).toBe(big);
     expect(progress.at(-1)).toEqual({ transferredBytes: big, totalBytes: big });
     expect(progress.length).toBeGreaterThan(10);
     const web = new Blob(['web stream\n']).stream();
-    await client.conversations.files.upload(id, 'web.txt', web, { size: 11 });
+    await files.upload(id, 'web.txt', web, { size: 11 });
 
     const names: string[] = [];
-    for await (const entry of client.conversations.files.list(id, { path: 'dir', limit: 1 })) names.push(entry.name);
+    for await (const entry of files.list(id, { path: 'dir', limit: 1 })) names.push(entry.name);
     expect(names).toEqual(['big.bin', 'blob.json']);
 
-    const download = await client.conversations.files.download(id, 'dir/big.bin', { onProgress: (p) => progress.push(p) });
+    const download = await files.download(id, 'dir/big.bin', { onProgress: (p) => progress.push(p) });
     expect(download).toMatchObject({ fileName: 'big.bin', contentType: 'application/octet-stream', size: big });
     const hash = createHash('sha256');
     await pipeline(download.nodeStream(), hash);
@@ -63,26 +65,27 @@ describe('client.conversations.files', () => {
     expect(hash.digest('hex')).toBe(expected.digest('hex'));
     expect(progress.at(-1)).toEqual({ transferredBytes: big, totalBytes: big });
 
-    expect(await (await client.conversations.files.download(id, 'web.txt')).text()).toBe('web stream\n');
-    const json = await client.conversations.files.download(id, 'dir/blob.json');
+    expect(await (await files.download(id, 'web.txt')).text()).toBe('web stream\n');
+    const json = await files.download(id, 'dir/blob.json');
     expect(json.contentType).toBe('application/json; charset=utf-8');
     const reader = json.body.getReader();
     let text = '';
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += new TextDecoder().decode(chunk.value);
     expect(text).toBe('{"a":1}');
-    expect(sha256(await (await client.conversations.files.download(id, 'bytes.txt')).bytes())).toBe(sha256(new TextEncoder().encode('from bytes\n')));
+    expect(sha256(await (await files.download(id, 'bytes.txt')).bytes())).toBe(sha256(new TextEncoder().encode('from bytes\n')));
   });
 
   test('move, mkdir, remove and the archive; errors are typed with the server codes', async () => {
     const { client } = await stack.user('files-ops');
+    const files = new Files(client);
     const { id } = await client.conversations.create();
-    await client.conversations.files.upload(id, '日本/報告.md', '# 報告\n');
-    expect(await client.conversations.files.mkdir(id, 'out')).toMatchObject({ type: 'directory', path: 'out' });
-    expect(await client.conversations.files.move(id, { from: '日本/報告.md', to: 'out/report.md' })).toMatchObject({ path: 'out/report.md' });
-    const cjk = await client.conversations.files.upload(id, 'out/名前.txt', 'x');
-    expect((await client.conversations.files.download(id, cjk.path)).fileName).toBe('名前.txt');
+    await files.upload(id, '日本/報告.md', '# 報告\n');
+    expect(await files.mkdir(id, 'out')).toMatchObject({ type: 'directory', path: 'out' });
+    expect(await files.move(id, { from: '日本/報告.md', to: 'out/report.md' })).toMatchObject({ path: 'out/report.md' });
+    const cjk = await files.upload(id, 'out/名前.txt', 'x');
+    expect((await files.download(id, cjk.path)).fileName).toBe('名前.txt');
 
-    const archive = await client.conversations.files.archive(id);
+    const archive = await files.archive(id);
     expect(archive).toMatchObject({ fileName: 'workspace.tar.gz', contentType: 'application/gzip', size: undefined });
     const chunks: Buffer[] = [];
     await pipeline(archive.nodeStream(), createGunzip(), async (source: AsyncIterable<Buffer>) => {
@@ -90,32 +93,33 @@ describe('client.conversations.files', () => {
     });
     expect(Buffer.concat(chunks).toString('latin1')).toContain('workspace/out/report.md');
 
-    await client.conversations.files.remove(id, 'out/report.md');
-    const missing = await client.conversations.files.download(id, 'out/report.md').catch((error: unknown) => error);
+    await files.remove(id, 'out/report.md');
+    const missing = await files.download(id, 'out/report.md').catch((error: unknown) => error);
     expect(missing).toBeInstanceOf(NotFoundError);
-    const outside = await client.conversations.files.download(id, '/etc/passwd').catch((error: unknown) => error);
+    const outside = await files.download(id, '/etc/passwd').catch((error: unknown) => error);
     expect(outside).toBeInstanceOf(BadRequestError);
     expect(outside).toMatchObject({ status: 400, code: 'invalid_path', details: [{ path: 'path' }] });
-    const exists = await client.conversations.files.move(id, { from: 'out/名前.txt', to: 'out' }).catch((error: unknown) => error);
+    const exists = await files.move(id, { from: 'out/名前.txt', to: 'out' }).catch((error: unknown) => error);
     expect(exists).toBeInstanceOf(ConflictError);
     expect((exists as MetisError).code).toBe('file_exists');
-    const tooLarge = await client.conversations.files.upload(id, 'huge.bin', new Uint8Array(8 * 1024 * 1024 + 1)).catch((error: unknown) => error);
+    const tooLarge = await files.upload(id, 'huge.bin', new Uint8Array(8 * 1024 * 1024 + 1)).catch((error: unknown) => error);
     expect(tooLarge).toBeInstanceOf(BadRequestError);
     expect(tooLarge).toMatchObject({ status: 413, code: 'payload_too_large', body: { error: { limit_bytes: 8 * 1024 * 1024 } } });
-    await expect(client.conversations.files.upload(id, 'x', nodeStream(10))).rejects.toBeInstanceOf(TypeError);
-    await expect(client.conversations.files.list(MISSING)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(files.upload(id, 'x', nodeStream(10))).rejects.toBeInstanceOf(TypeError);
+    await expect(files.list(MISSING)).rejects.toBeInstanceOf(NotFoundError);
   });
 
   test('downloadUrl gives a link that works without credentials', async () => {
     const { client } = await stack.user('links');
+    const files = new Files(client);
     const { id } = await client.conversations.create();
-    await client.conversations.files.upload(id, 'page.html', '<h1>hi</h1>');
-    const link = await client.conversations.files.downloadUrl(id, { path: 'page.html' });
+    await files.upload(id, 'page.html', '<h1>hi</h1>');
+    const link = await files.downloadUrl(id, { path: 'page.html' });
     const response = await fetch(link.url);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-security-policy')).toBe('sandbox');
     expect(await response.text()).toBe('<h1>hi</h1>');
-    const archive = await client.conversations.files.downloadUrl(id, { archive: true });
+    const archive = await files.downloadUrl(id, { archive: true });
     expect((await fetch(archive.url)).headers.get('content-type')).toBe('application/gzip');
   });
 });

@@ -28,7 +28,7 @@ let server: Awaited<ReturnType<typeof startTestServer>>;
 let dataDir: string;
 
 const html = `<!doctype html><meta charset="utf-8"><title>metis sdk</title><script type="module">
-import { MetisClient } from '/sdk.js';
+import { MetisClient, Files } from '/sdk.js';
 window.runDemo = async (baseUrl, email, password) => {
   const client = new MetisClient({ baseUrl });
   await client.auth.login({ email, password });
@@ -42,25 +42,27 @@ window.runDemo = async (baseUrl, email, password) => {
 };
 window.runFiles = async (baseUrl, email, password) => {
   const client = new MetisClient({ baseUrl });
+  const files = new Files(client);
   await client.auth.login({ email, password });
   const conversation = await client.conversations.create({ title: 'files from the browser' });
   const file = new File([new Uint8Array(3 * 1024 * 1024).fill(120)], 'big.txt');
   const progress = [];
-  const entry = await client.conversations.files.upload(conversation.id, 'uploads/' + file.name, file, { onProgress: (p) => progress.push(p) });
-  const download = await client.conversations.files.download(conversation.id, entry.path);
+  const entry = await files.upload(conversation.id, 'uploads/' + file.name, file, { onProgress: (p) => progress.push(p) });
+  const download = await files.download(conversation.id, entry.path);
   const bytes = await download.bytes();
-  const link = await client.conversations.files.downloadUrl(conversation.id, { path: entry.path });
+  const link = await files.downloadUrl(conversation.id, { path: entry.path });
   const viaLink = await fetch(link.url);
   let refused = '';
-  await client.conversations.files.upload(conversation.id, '/etc/x', 'x', { onProgress: () => {} }).catch((error) => (refused = error.name + ':' + error.code));
+  await files.upload(conversation.id, '/etc/x', 'x', { onProgress: () => {} }).catch((error) => (refused = error.name + ':' + error.code));
   return { size: entry.size, progress, downloaded: bytes.length, fileName: download.fileName, linkStatus: viaLink.status, linkLength: (await viaLink.arrayBuffer()).byteLength, refused };
 };
 </script>`;
 
 beforeAll(async () => {
   if (!hasChromium) return;
+  // Both entry points, as an app that moves files would bundle them.
   const result = await build({
-    entryPoints: [path.join(SDK_DIR, 'dist/index.js')],
+    stdin: { contents: "export * from './index.js';\nexport * from './files.js';\n", resolveDir: path.join(SDK_DIR, 'dist'), loader: 'js' },
     bundle: true,
     format: 'esm',
     platform: 'browser',

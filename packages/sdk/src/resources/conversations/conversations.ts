@@ -15,7 +15,6 @@ import type { MetisClient } from '../../client.ts';
 import { AbortError } from '../../core/errors.ts';
 import { APIResource } from '../resource.ts';
 import { Events } from './events.ts';
-import { Files } from './files.ts';
 import { Messages } from './messages.ts';
 import { ChangesSchema, type Changes } from '../../schemas/workspace.ts';
 import {
@@ -41,15 +40,12 @@ export class Conversations extends APIResource {
   readonly messages: Messages;
   /** `…/{id}/events` as JSON pages. */
   readonly events: Events;
-  /** `…/{id}/files` and `…/{id}/archive`: the conversation's workspace. */
-  readonly files: Files;
 
   /** @internal */
   constructor(client: MetisClient) {
     super(client);
     this.messages = new Messages(client);
     this.events = new Events(client);
-    this.files = new Files(client);
   }
 
   /**

@@ -130,11 +130,13 @@ const fromIterable = (source: AsyncIterable<Uint8Array>) => {
 
 /**
  * `/api/v1/conversations/{id}/files` and the conversation's archive: the workspace its agent works in. Paths are
- * relative to the workspace root (`src/app.py`; `/workspace/src/app.py` also works). Files stream both ways.
+ * relative to the workspace root (`src/app.py`; `/workspace/src/app.py` also works). Files stream both ways. From
+ * `@metisai/sdk/files`, built on a client: `new Files(client)`.
  *
  * ```ts
- * await client.conversations.files.upload(id, 'data/input.csv', file, { onProgress: (p) => console.log(p.transferredBytes) });
- * const download = await client.conversations.files.download(id, 'report.pdf');
+ * const files = new Files(client);
+ * await files.upload(id, 'data/input.csv', file, { onProgress: (p) => console.log(p.transferredBytes) });
+ * const download = await files.download(id, 'report.pdf');
  * await pipeline(download.nodeStream(), createWriteStream(download.fileName)); // Node
  * ```
  */
