@@ -164,6 +164,8 @@ describe('stream()', () => {
         if (event.type === 'state' && event.state === 'running') controller.abort();
       }
     })();
+    // It may reject before the `expect` below attaches: handled here, checked there.
+    consumed.catch(() => undefined);
     await client.conversations.messages.create(conversation.id, { content: 'hang' });
     await expect(consumed).rejects.toBeInstanceOf(AbortError);
     expect(seen).toEqual(['message', 'state']);
