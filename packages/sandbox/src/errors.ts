@@ -15,6 +15,7 @@ export type SandboxErrorCode =
   | 'file_not_found'
   | 'is_directory'
   | 'not_a_directory'
+  | 'file_exists'
   | 'invalid_argument'
   | 'network_unavailable';
 
@@ -133,6 +134,16 @@ export class NotDirectoryError extends SandboxError {
   readonly path: string;
   constructor(path: string) {
     super(`Not a directory: ${path}`, { code: 'not_a_directory' });
+    this.path = path;
+  }
+}
+
+/** Something already exists where a move would put its source. */
+export class FileExistsError extends SandboxError {
+  override name = 'FileExistsError';
+  readonly path: string;
+  constructor(path: string) {
+    super(`File exists: ${path}`, { code: 'file_exists' });
     this.path = path;
   }
 }

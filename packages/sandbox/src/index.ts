@@ -3,6 +3,12 @@
 export type {
   DirEntry,
   Editor,
+  EntryKind,
+  FileInfo,
+  RemoveOptions,
+  TreeEntry,
+  WalkOptions,
+  WriteStreamOptions,
   EditorObservation,
   EditorCommand,
   EditorParams,
@@ -22,6 +28,7 @@ export type {
   ShellOptions,
 } from './sandbox.ts';
 export type {
+  AttachedFiles,
   ConnectSandboxOptions,
   CreateSandboxOptions,
   ReapOptions,

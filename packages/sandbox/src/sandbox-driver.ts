@@ -1,5 +1,5 @@
 import type { ImageBuildProgress } from './docker/build-log.ts';
-import type { NetworkPolicy, Sandbox, SandboxDriverName, SandboxInfo, ShellOptions } from './sandbox.ts';
+import type { NetworkPolicy, Sandbox, SandboxDriverName, SandboxFiles, SandboxInfo, ShellOptions } from './sandbox.ts';
 
 /** Settings every driver holds, given once when it is built. */
 export interface SandboxDriverOptions {
@@ -35,6 +35,22 @@ export interface CreateSandboxOptions {
    * `allowedImages`. The local driver has no images and ignores it.
    */
   image?: string;
+  /**
+   * The workspace to keep the sandbox's files in: a name of letters, digits, `_`, `.` and `-` (at most 100). Docker:
+   * the volume `metisai-ws-<workspace>` is mounted at `/workspace`, created (and labelled like the containers) when
+   * missing, so a sandbox created again with the same name finds the files of the one before; a new volume starts with
+   * the image's `/workspace` content. Default: a new workspace named after the sandbox. The local driver keeps each
+   * sandbox's files in its own directory and ignores it.
+   */
+  workspace?: string;
+}
+
+/** What `attachFiles` answers: file access to an existing sandbox, without a shell. */
+export interface AttachedFiles {
+  id: string;
+  workdir: string;
+  workspace: string;
+  files: SandboxFiles;
 }
 
 export interface ConnectSandboxOptions {
@@ -103,6 +119,18 @@ export interface SandboxDriver {
    * not one of this driver's sandboxes is left alone.
    */
   remove(id: string): Promise<void>;
+  /**
+   * File access to an existing sandbox without starting it or opening a shell: for a process that does not own the
+   * sandbox (another server process runs it). Listings, moves and removals need it running (Docker runs them as short
+   * `exec`s). Throws `SandboxNotFoundError` when there is no such sandbox.
+   */
+  attachFiles(id: string): Promise<AttachedFiles>;
+  /**
+   * Deletes a workspace no sandbox uses any more (Docker: its volume; a volume still mounted by a container is left
+   * alone). `remove(id)` already deletes the workspace of the sandbox it removes: this is for a workspace whose sandbox
+   * is gone. Resolves also when there is nothing to delete; the local driver has nothing to do.
+   */
+  removeWorkspace(workspace: string): Promise<void>;
 }
 
 /** `reap` as both drivers do it: list the owner's sandboxes and remove those not kept. */

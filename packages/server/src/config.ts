@@ -109,6 +109,10 @@ const EnvSchema = z.object({
   BCRYPT_COST: int(12, 4, 15),
   JWT_EXPIRES_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 100 * 1024 * 1024),
+  /** Largest file upload (`PUT …/files/content`), streamed to the sandbox. */
+  UPLOAD_LIMIT_BYTES: int(100 * 1024 * 1024, 1, 1024 ** 4),
+  /** Largest conversation import document (`POST /conversations/import`), parsed in memory. */
+  IMPORT_LIMIT_BYTES: int(50 * 1024 * 1024, 1024, 1024 ** 3),
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 3600),
   /** Login attempts per IP and window. */
   RATE_LIMIT_LOGIN_PER_IP: int(30, 1, 1_000_000),
@@ -188,6 +192,10 @@ export interface Config {
   bcryptCost: number;
   jwtExpiresSeconds: number;
   bodyLimitBytes: number;
+  /** `UPLOAD_LIMIT_BYTES`: largest file upload. */
+  uploadLimitBytes: number;
+  /** `IMPORT_LIMIT_BYTES`: largest import document. */
+  importLimitBytes: number;
   rateLimit: {
     windowSeconds: number;
     loginPerIp: number;
@@ -337,6 +345,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     bcryptCost: env.BCRYPT_COST,
     jwtExpiresSeconds: env.JWT_EXPIRES_SECONDS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    uploadLimitBytes: env.UPLOAD_LIMIT_BYTES,
+    importLimitBytes: env.IMPORT_LIMIT_BYTES,
     rateLimit: {
       windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
       loginPerIp: env.RATE_LIMIT_LOGIN_PER_IP,

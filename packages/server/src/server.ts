@@ -18,6 +18,7 @@ import { OpenStreams } from './http/open-streams.ts';
 import { createLogger } from './logger.ts';
 import { AccountSandboxRemoval } from './runs/account-sandbox-removal.ts';
 import { ConversationRunner } from './runs/conversation-runner.ts';
+import { ConversationSandboxes } from './runs/conversation-sandboxes.ts';
 import { PooledAgentLifecycle } from './runs/pooled-agent-lifecycle.ts';
 import { RunLock } from './runs/run-lock.ts';
 import { RunRecovery } from './runs/run-recovery.ts';
@@ -156,17 +157,26 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       config.sandboxImageBuild && driver.imageBuild
         ? new ImageBuilder({ build: driver.imageBuild, locks, orm, logger: logger.child({ component: 'image-build' }) })
         : null;
-    const sandboxes = new SandboxManager({ driver, instanceId, logger: runsLogger, locks, maxPerUser: config.quotas.sandboxes, images });
+    const runLock = new RunLock(locks, orm);
+    const sandboxes = new SandboxManager({
+      driver,
+      instanceId,
+      logger: runsLogger,
+      locks,
+      maxPerUser: config.quotas.sandboxes,
+      images,
+      isRunElsewhere: (conversationId) => runLock.isHeldElsewhere(conversationId),
+    });
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
 
-    const runLock = new RunLock(locks, orm);
+    const conversationSandboxes = new ConversationSandboxes({ orm, logger: runsLogger, sandboxes, runLock, runSettings: core.runSettings });
     const runner = new ConversationRunner({
       orm,
       logger: runsLogger,
       runLock,
       control,
-      sandboxes,
+      sandboxes: conversationSandboxes,
       runSettings: core.runSettings,
       usage: core.usage,
       quotas: core.quotas,
@@ -184,10 +194,23 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     }
     const accountSandboxes = new AccountSandboxRemoval({ orm, logger: runsLogger, control, runner, sandboxes });
     closers.push('account sandbox removal', () => accountSandboxes.close());
-    const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner, sandboxes: accountSandboxes, revocations: control, locks });
+    const services = createServices({
+      config,
+      keys,
+      orm,
+      logger,
+      core,
+      lifecycle,
+      runs: runner,
+      sandboxes: accountSandboxes,
+      revocations: control,
+      locks,
+      workspaces: conversationSandboxes,
+      version: VERSION,
+    });
     closers.push('agent transitions', () => services.agents.drain());
     const streams = new OpenStreams();
-    const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION });
+    const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION, sandboxDriver: driver.name });
     await step('app');
 
     await recovery.recoverInterrupted();

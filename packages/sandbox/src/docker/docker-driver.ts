@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { InvalidArgumentError, SandboxNotFoundError } from '../errors.ts';
 import { DEFAULT_OWNER, type Sandbox, type SandboxInfo } from '../sandbox.ts';
 import {
+  type AttachedFiles,
   type ConnectSandboxOptions,
   type CreateSandboxOptions,
   reapWith,
@@ -12,10 +13,12 @@ import {
 } from '../sandbox-driver.ts';
 import type { ImageBuildProgress } from './build-log.ts';
 import { DEFAULT_LIMITS, type SandboxLimits } from './container-config.ts';
-import { infoFromLabels, toState } from './container-info.ts';
+import { DOCKER_WORKDIR, infoFromLabels, toState } from './container-info.ts';
 import { assertDockerAvailable, createDockerClient, statusOf } from './docker-client.ts';
-import { DockerSandbox } from './docker-sandbox.ts';
-import { SANDBOX_LABELS } from './sandbox-labels.ts';
+import { DockerFiles } from './docker-files.ts';
+import { DockerSandbox, removeVolume } from './docker-sandbox.ts';
+import { SANDBOX_LABELS, WORKSPACE_NAME } from './sandbox-labels.ts';
+import { SANDBOX_UID } from './prepare-container.ts';
 import {
   assertImageAllowed,
   assertRegistryReachable,
@@ -129,6 +132,11 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
       const network = create.network ?? 'egress';
       if (network !== 'egress' && network !== 'none') throw new InvalidArgumentError(`Unknown network policy "${String(network)}" (egress or none)`);
       assertImageAllowed(image, options.allowedImages);
+      if (create.workspace !== undefined && !WORKSPACE_NAME.test(create.workspace)) {
+        throw new InvalidArgumentError(
+          `Invalid workspace name "${create.workspace}": letters, digits, _, . and - (at most 100), starting with a letter or digit`,
+        );
+      }
       await assertDockerAvailable(docker);
       const isDefault = normalizeImageName(image) === normalizeImageName(defaultImage);
       if (!isDefault) await assertRegistryReachable(image, options.allowedImages);
@@ -141,6 +149,7 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
         env: create.env,
         labels: create.labels,
         conversationId: create.conversationId,
+        workspace: create.workspace,
         limits,
         network,
         sandboxNetwork,
@@ -187,6 +196,35 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
       await container.remove({ force: true, v: true }).catch((err: unknown) => {
         if (statusOf(err) !== 404) throw err;
       });
+      await removeVolume(docker, labels[SANDBOX_LABELS.workspace] ?? id);
+    },
+
+    async attachFiles(id: string): Promise<AttachedFiles> {
+      if (!CONTAINER_NAME.test(id)) throw new SandboxNotFoundError(id);
+      await assertDockerAvailable(docker);
+      const container = docker.getContainer(id);
+      let labels: Record<string, string>;
+      try {
+        labels = (await container.inspect()).Config.Labels ?? {};
+      } catch (err) {
+        if (statusOf(err) === 404) throw new SandboxNotFoundError(id, err);
+        throw err;
+      }
+      if (labels[SANDBOX_LABELS.managed] !== 'true') throw new SandboxNotFoundError(id);
+      const user = labels[SANDBOX_LABELS.user] ?? `${SANDBOX_UID}:${SANDBOX_UID}`;
+      const uid = Number(user.split(':')[0]);
+      return {
+        id,
+        workdir: labels[SANDBOX_LABELS.workdir] ?? DOCKER_WORKDIR,
+        workspace: labels[SANDBOX_LABELS.workspace] ?? id,
+        files: new DockerFiles(container, { user, owner: { uid, gid: uid } }),
+      };
+    },
+
+    async removeWorkspace(workspace: string): Promise<void> {
+      if (!WORKSPACE_NAME.test(workspace)) return;
+      await assertDockerAvailable(docker);
+      await removeVolume(docker, workspace);
     },
   };
   return driver;

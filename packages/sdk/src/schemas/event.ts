@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { IdSchema, openEnum, TimestampSchema } from './common.ts';
+import { ChangedFileSchema } from './workspace.ts';
 
 /** Where a conversation's run stands. */
 export const CONVERSATION_STATES = ['idle', 'running', 'awaiting_confirmation', 'finished', 'stopped', 'error'] as const;
@@ -146,6 +147,14 @@ export const ObservationEventSchema = z.object({
   tool_call_id: z.string(),
   content: z.string(),
   exit_code: z.optional(z.nullable(z.number().check(z.int()))),
+  /** Of a `str_replace_editor` edit (`create`, `str_replace`, `insert`, `undo_edit`) that changed a file: its unified diff. */
+  diff: z.optional(z.string()),
+  /**
+   * Of an `execute_bash` step that changed the workspace: the files it added, modified or deleted, by path (`.git/` and
+   * ignored files left out), at most 100; `changed_files_truncated` says when there were more.
+   */
+  changed_files: z.optional(z.array(ChangedFileSchema)),
+  changed_files_truncated: z.optional(z.boolean()),
 });
 export type ObservationEvent = z.infer<typeof ObservationEventSchema>;
 

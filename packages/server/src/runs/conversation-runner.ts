@@ -13,7 +13,7 @@ import type { ConversationRuns } from '../services/conversations.ts';
 import type { QuotaService } from '../services/quotas.ts';
 import type { RunSettingsService } from '../services/run-settings.ts';
 import type { UsageService } from '../services/usage.ts';
-import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
+import type { ConversationSandboxes } from './conversation-sandboxes.ts';
 import type { RunLock } from './run-lock.ts';
 
 export interface ConversationRunnerDeps {
@@ -22,7 +22,8 @@ export interface ConversationRunnerDeps {
   runLock: RunLock;
   /** Reaches every process: stop requests for a run another process executes. */
   control: ControlChannel;
-  sandboxes: SandboxManager;
+  /** Conversations' sandboxes (through the sandbox manager), with their workspaces and baselines. */
+  sandboxes: ConversationSandboxes;
   runSettings: RunSettingsService;
   usage: UsageService;
   /** Concurrent runs, events per conversation and workspace size. */
@@ -159,7 +160,7 @@ export class ConversationRunner implements ConversationRuns {
     for (const run of this.#active.values()) if (run.agentId === agentId) run.controller.abort('user_stop' satisfies RunAbortReason);
   }
 
-  /** The conversation was deleted: its run stops (here or wherever it runs) and its sandbox goes. */
+  /** The conversation was deleted: its run stops (here or wherever it runs) and its sandbox and workspace go. */
   async forget(conversation: Conversation): Promise<void> {
     const active = this.#active.get(conversation.id);
     if (active) {
@@ -168,7 +169,7 @@ export class ConversationRunner implements ConversationRuns {
     } else if (conversation.state === 'running') {
       await this.#deps.control.send({ kind: 'stop_conversation', conversation_id: conversation.id });
     }
-    await this.#deps.sandboxes.remove(conversation.id, conversation.sandboxId ?? null);
+    await this.#deps.sandboxes.remove(conversation);
   }
 
   /** Ends every run here as `interrupted` (shutdown) and waits for them. */
@@ -262,17 +263,9 @@ export class ConversationRunner implements ConversationRuns {
         signal: entry.controller.signal,
         emitter: this.#emitter(conversationId, entry.controller),
         sandbox: async () => {
-          const sandbox = await this.#deps.sandboxes.acquire({
-            conversationId,
-            userId: conversation.userId,
-            sandboxId: conversation.sandboxId ?? null,
-            agentId: settings.agentId,
-            image: settings.sandboxImage,
-            network: settings.network,
-            env: settings.secrets,
-            idleTimeoutSeconds: settings.idleTimeoutSeconds,
-          });
-          if (sandbox.id !== conversation.sandboxId) await em.nativeUpdate(ConversationEntity, { id: conversationId }, { sandboxId: sandbox.id });
+          // Read again: a file upload may have created the conversation's sandbox since the run started.
+          const current = await em.fork().findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['userId', 'sandboxId', 'workspace'] });
+          const sandbox = await this.#deps.sandboxes.acquire(current, { ...settings, env: settings.secrets });
           acquired = sandbox;
           return sandbox;
         },
@@ -294,7 +287,7 @@ export class ConversationRunner implements ConversationRuns {
       });
     } finally {
       if (acquired && entry.controller.signal.reason !== 'interrupted') await this.#measureWorkspace(em, conversationId, acquired);
-      this.#deps.sandboxes.release(conversationId, settings.idleTimeoutSeconds);
+      if (acquired) this.#deps.sandboxes.release(conversationId, settings.idleTimeoutSeconds);
     }
   }
 

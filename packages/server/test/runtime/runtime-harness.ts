@@ -1,6 +1,7 @@
 import { mkdtemp, chmod, rm } from 'node:fs/promises';
 import pg from 'pg';
 import { dockerDriver } from '@metisai/sandbox';
+import Docker from 'dockerode';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startScriptedLlm, type ChatRequest, type ScriptedLlm, type Turn } from '@metisai/scripted-llm';
@@ -70,7 +71,7 @@ export const eventsOf = async (http: Http, conversationId: string) =>
 
 /**
  * A server stops its conversations' sandboxes on shutdown and keeps them for the next start (their files are the
- * conversation's). Tests never restart that installation, so they remove its Docker sandboxes themselves.
+ * conversation's). Tests never restart that installation, so they remove its Docker sandboxes and workspaces themselves.
  */
 export async function removeSandboxesOf(databaseUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -81,5 +82,11 @@ export async function removeSandboxesOf(databaseUrl: string): Promise<void> {
   const sandboxes = await driver.list().catch(() => []);
   for (const info of sandboxes.filter((sandbox) => installation && sandbox.owner?.startsWith(`metisai:${installation}:`))) {
     await driver.remove(info.id).catch(() => undefined);
+  }
+  // Workspace volumes whose container was already gone.
+  const docker = new Docker();
+  const volumes = (await docker.listVolumes({ filters: { label: ['metisai.managed=true'] } }).catch(() => ({ Volumes: [] }))).Volumes ?? [];
+  for (const volume of volumes.filter((item) => installation && item.Labels?.['metisai.owner']?.startsWith(`metisai:${installation}:`))) {
+    await driver.removeWorkspace(volume.Labels['metisai.workspace'] ?? '').catch(() => undefined);
   }
 }
