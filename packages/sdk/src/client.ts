@@ -5,6 +5,7 @@ import { ApiKeys } from './resources/api-keys.ts';
 import { Auth } from './resources/auth.ts';
 import { Conversations } from './resources/conversations/conversations.ts';
 import { Secrets } from './resources/secrets.ts';
+import { ServerInfoResource } from './resources/server-info.ts';
 import { Settings } from './resources/settings.ts';
 
 export { toTransportError, type ClientOptions, type TokenProvider } from './core/api-client.ts';
@@ -30,6 +31,8 @@ export class MetisClient extends ApiClient {
   readonly secrets: Secrets;
   /** `/api-keys`: long-lived keys for server-to-server use. */
   readonly apiKeys: ApiKeys;
+  /** `/server-info`: what the server offers (limits, sandbox, registration), without credentials. */
+  readonly serverInfo: ServerInfoResource;
 
   constructor(options: ClientOptions) {
     super(options);
@@ -39,6 +42,7 @@ export class MetisClient extends ApiClient {
     this.settings = new Settings(this);
     this.secrets = new Secrets(this);
     this.apiKeys = new ApiKeys(this);
+    this.serverInfo = new ServerInfoResource(this);
   }
 }
 

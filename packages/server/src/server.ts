@@ -20,11 +20,13 @@ import { createLogger } from './logger.ts';
 import { AccountSandboxRemoval } from './runs/account-sandbox-removal.ts';
 import { ConfirmationTimeouts } from './runs/confirmation-timeouts.ts';
 import { ConversationRunner } from './runs/conversation-runner.ts';
+import { ConversationSandboxes } from './runs/conversation-sandboxes.ts';
 import { EmbedSweep } from './runs/embed-sweep.ts';
 import { PooledAgentLifecycle } from './runs/pooled-agent-lifecycle.ts';
 import { RunLock } from './runs/run-lock.ts';
 import { RunRecovery } from './runs/run-recovery.ts';
 import { detectSandboxDriver } from './sandboxes/detect-sandbox-driver.ts';
+import { ImageBuilder } from './sandboxes/image-build.ts';
 import { instanceLock, SandboxManager, sandboxOwner } from './sandboxes/sandbox-manager.ts';
 import { deriveKeys, loadOrCreateSecretKey } from './security/keys.ts';
 import { uuid7 } from './security/uuid7.ts';
@@ -137,7 +139,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const instanceId = `${installationId}:${uuid7()}`;
     await locks.tryAcquire(instanceLock(instanceId));
     const runsLogger = logger.child({ component: 'runs' });
-    // The one sandbox driver of this process, built from the configuration; nothing else branches on it.
+    // The one sandbox driver of this process, built from the configuration; nothing else branches on it. Its own image
+    // (metisai/sandbox:latest, or SANDBOX_IMAGE with SANDBOX_DOCKERFILE) is never built lazily on `create` nor pulled:
+    // the image builder makes it (SANDBOX_IMAGE_BUILD), once across replicas, or it must exist.
     const driver = createSandboxDriver({
       driver: await detectSandboxDriver(config.sandboxDriver, config.isLaptopMode, logger),
       owner: sandboxOwner(instanceId),
@@ -145,29 +149,45 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       docker: {
         image: config.sandboxImage,
         allowedImages: config.sandboxAllowedImages,
+        dockerfile: config.sandboxDockerfile,
+        buildDefaultImage: false,
         // Outside laptop mode an egress sandbox without its host rules is refused; on a laptop it goes on, warned.
         network: { name: config.sandboxNetwork, firewall: config.isLaptopMode ? 'best-effort' : 'required' },
       },
       local: { rootDir: path.join(config.dataDir, 'sandboxes') },
     });
-    const sandboxes = new SandboxManager({ driver, instanceId, logger: runsLogger, locks, maxPerUser: config.quotas.sandboxes });
+    const images =
+      config.sandboxImageBuild && driver.imageBuild
+        ? new ImageBuilder({ build: driver.imageBuild, locks, orm, logger: logger.child({ component: 'image-build' }) })
+        : null;
+    const runLock = new RunLock(locks, orm);
+    const sandboxes = new SandboxManager({
+      driver,
+      instanceId,
+      logger: runsLogger,
+      locks,
+      maxPerUser: config.quotas.sandboxes,
+      images,
+      isRunElsewhere: (conversationId) => runLock.isHeldElsewhere(conversationId),
+    });
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
 
-    const runLock = new RunLock(locks, orm);
     const confirmations = new ConfirmationTimeouts({ orm, logger: runsLogger, runLock });
     closers.push('confirmation timeouts', () => confirmations.close());
+    const conversationSandboxes = new ConversationSandboxes({ orm, logger: runsLogger, sandboxes, runLock, runSettings: core.runSettings });
     const runner = new ConversationRunner({
       orm,
       logger: runsLogger,
       runLock,
       control,
-      sandboxes,
+      sandboxes: conversationSandboxes,
       runSettings: core.runSettings,
       usage: core.usage,
       quotas: core.quotas,
       embedQuotas: core.embedQuotas,
       confirmations,
+      sandboxManager: sandboxes,
     });
     closers.push('runs', () => runner.close());
     const recovery = new RunRecovery({ orm, logger: runsLogger, runLock, runner, control });
@@ -193,15 +213,24 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       sandboxes: accountSandboxes,
       revocations: control,
       sandboxDriver: () => sandboxes.driver,
+      locks,
+      workspaces: conversationSandboxes,
+      version: VERSION,
     });
     closers.push('agent transitions', () => services.agents.drain());
     const streams = new OpenStreams();
     const catchUp = new CatchUpRequests(control, logger);
     closers.push('catch-up requests', () => catchUp.close());
-    const app = createApp({ config, orm, keys, logger, services, events, control, streams, catchUp, version: VERSION });
+    const app = createApp({ config, orm, keys, logger, services, events, control, streams, catchUp, version: VERSION, sandboxDriver: driver.name });
     await step('app');
 
     await recovery.recoverInterrupted();
+    await services.agents.recoverInterruptedTransitions();
+    if (images) {
+      // Registered after the agent transitions' closer, so closed before it: a start waiting for the build must not hold up the drain.
+      closers.push('image build', () => images.close());
+      images.start();
+    }
     // Visitors' conversations past retention, and confirmations that timed out while no process held them.
     const embedSweep = new EmbedSweep({
       orm,
@@ -225,7 +254,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     closers.push('http', async () => {
       // First: open event streams end, so the HTTP server has no long-lived response to wait for; their quota rows
       // are removed before the database closes.
-      events.close();
+      await events.close();
       await streams.drain();
       await server.close();
     });

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { IdSchema, openEnum, TimestampSchema } from './common.ts';
 import { CONVERSATION_STATES } from './event.ts';
+import { WorkspacePathSchema } from './workspace.ts';
 
 export const UsageSchema = z.object({
   prompt_tokens: z.number(),
@@ -48,8 +49,15 @@ export const ConversationListParamsSchema = z.strictObject({
 });
 export type ConversationListParams = z.output<typeof ConversationListParamsSchema>;
 
+/**
+ * Files of the conversation's workspace a message points the agent to (uploaded first, with `PUT …/files/content`):
+ * each must exist, as a file. The agent reads them in its sandbox; the message keeps the list.
+ */
+export const MessageAttachmentsSchema = z.array(z.strictObject({ path: WorkspacePathSchema.check(z.minLength(1, 'is required')) })).check(z.maxLength(20));
+
 export const MessageCreateParamsSchema = z.strictObject({
   content: z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(100_000)),
+  attachments: z.optional(MessageAttachmentsSchema),
 });
 export type MessageCreateParams = z.input<typeof MessageCreateParamsSchema>;
 

@@ -22,7 +22,8 @@ export const CONTROL_CHANNEL = 'metis_control';
 /**
  * Messages from one server process to all of them (itself included), for work that lives in whichever process holds
  * it: `stop_conversation` (the process running it aborts the run), `stop_agent` (every run of the agent, and its warm
- * pool), `revoke_session` / `revoke_api_key` / `revoke_user` (open event streams on those credentials end with
+ * pool), `agent_status` (an agent's start or stop finished and its status is stored: runs waiting for it go on or end),
+ * `revoke_session` / `revoke_api_key` / `revoke_user` (open event streams on those credentials end with
  * `stream_end`), `remove_user_sandboxes` (an account is deleted: its runs stop, its pools and sandboxes go),
  * `embed_generation` (an agent's embed policy changed: visitor streams on older tokens end with `token_stale`),
  * `catch_up_request` / `catch_up_response` (a process opening an event stream asks the one running the conversation
@@ -32,6 +33,7 @@ export const CONTROL_CHANNEL = 'metis_control';
 export const ControlMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('stop_conversation'), conversation_id: z.string() }),
   z.object({ kind: z.literal('stop_agent'), agent_id: z.string() }),
+  z.object({ kind: z.literal('agent_status'), agent_id: z.string() }),
   z.object({ kind: z.literal('revoke_session'), session_id: z.string() }),
   z.object({ kind: z.literal('revoke_api_key'), api_key_id: z.string() }),
   z.object({ kind: z.literal('revoke_user'), user_id: z.string(), except_session_id: z.nullable(z.string()) }),
@@ -79,6 +81,14 @@ export class ControlChannel {
   /** Delivers `message` to every listening process, this one included. */
   async send(message: ControlMessage): Promise<void> {
     await this.#options.orm.em.fork().execute('select pg_notify(?, ?)', [CONTROL_CHANNEL, JSON.stringify(message)]);
+  }
+
+  /**
+   * Calls `listener` when the LISTEN connection is back after a drop: messages sent meanwhile were lost, so whoever
+   * waits for one checks the database again. Returns the unsubscribe function.
+   */
+  onReconnect(listener: () => void): () => void {
+    return this.#options.listener.onReconnect(listener);
   }
 
   /** Calls `handler` with every message of `kind`. Returns the unsubscribe function. */

@@ -10,6 +10,7 @@ import { SessionEntity } from './session.ts';
 import { SettingsEntity } from './settings.ts';
 import { UserEntity } from './user.ts';
 import { VisitorEntity } from './visitor.ts';
+import { WorkspaceBaselineFileEntity } from './workspace-baseline-file.ts';
 
 export {
   AgentEntity,
@@ -24,6 +25,7 @@ export {
   SettingsEntity,
   UserEntity,
   VisitorEntity,
+  WorkspaceBaselineFileEntity,
 };
 export type { Agent } from './agent.ts';
 export type { ApiKey } from './api-key.ts';
@@ -36,6 +38,7 @@ export type { Session } from './session.ts';
 export type { Settings } from './settings.ts';
 export type { User } from './user.ts';
 export type { Visitor } from './visitor.ts';
+export type { WorkspaceBaselineFile } from './workspace-baseline-file.ts';
 
 export const entities = [
   UserEntity,
@@ -50,4 +53,5 @@ export const entities = [
   LlmCallEntity,
   PublishableKeyEntity,
   VisitorEntity,
+  WorkspaceBaselineFileEntity,
 ];

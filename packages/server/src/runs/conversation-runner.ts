@@ -2,13 +2,14 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Sandbox } from '@metisai/sandbox';
 import { ErrorCode, type Event as EventJson } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
-import { type AgentEmitter, type ConfirmationDecision, type RunAbortReason, runConversation, runEnds } from '../agent/index.ts';
+import { type AgentEmitter, type ConfirmationDecision, type RunAbortReason, type RunEnd, runConversation, runEnds } from '../agent/index.ts';
 import { answerCatchUp } from '../control/catch-up.ts';
 import type { ControlChannel } from '../control/control-channel.ts';
 import type { Orm } from '../db/orm.ts';
-import { ConversationEntity, type Conversation } from '../entities/index.ts';
+import { AgentEntity, ConversationEntity, type Conversation } from '../entities/index.ts';
 import { ConflictError, LlmNotConfiguredError, QuotaExceededError } from '../errors.ts';
 import { appendEvent, appendEvents, listEvents, publishEphemeral } from '../events/event-log.ts';
+import { agentRefusal } from '../services/agents.ts';
 import type { ConversationRuns } from '../services/conversations.ts';
 import type { EmbedQuotaService } from '../services/embed-quotas.ts';
 import type { QuotaService } from '../services/quotas.ts';
@@ -16,6 +17,7 @@ import type { RunSettingsService } from '../services/run-settings.ts';
 import type { UsageService } from '../services/usage.ts';
 import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
 import type { ConfirmationTimeouts } from './confirmation-timeouts.ts';
+import type { ConversationSandboxes } from './conversation-sandboxes.ts';
 import { InFlightText } from './in-flight-text.ts';
 import type { RunLock } from './run-lock.ts';
 
@@ -25,7 +27,8 @@ export interface ConversationRunnerDeps {
   runLock: RunLock;
   /** Reaches every process: stop requests for a run another process executes. */
   control: ControlChannel;
-  sandboxes: SandboxManager;
+  /** Conversations' sandboxes (through the sandbox manager), with their workspaces and baselines. */
+  sandboxes: ConversationSandboxes;
   runSettings: RunSettingsService;
   usage: UsageService;
   /** Concurrent runs, events per conversation and workspace size. */
@@ -34,17 +37,22 @@ export interface ConversationRunnerDeps {
   embedQuotas: EmbedQuotaService;
   /** Rejects visitors' actions left unconfirmed too long. */
   confirmations: ConfirmationTimeouts;
+  /** The sandbox manager itself, for the visitors' sandbox limits checked before a message is stored. */
+  sandboxManager: SandboxManager;
 }
 
 interface ActiveRun {
   controller: AbortController;
   userId: string;
-  /** Known once the run's settings are resolved. */
+  /** Known once the run's settings are resolved (at once for a run that waits for its agent). */
   agentId: string | null;
   /** What the run streamed that is not stored yet, for streams that open mid-answer (`catch_up`). */
   inFlight: InFlightText;
   done: Promise<void>;
 }
+
+/** The reason of the `state: running` event of messages that wait for their agent to start. */
+const WAITING_FOR_AGENT = 'waiting_for_agent';
 
 const nothingTo = (what: 'confirm' | 'stop', state: string | undefined) =>
   new ConflictError(
@@ -57,30 +65,45 @@ const nothingTo = (what: 'confirm' | 'stop', state: string | undefined) =>
  * Runs conversations in this process: one run at a time per conversation across every process (`RunLock`), started by
  * a user message or a confirmation, stopped on request (here, or through the control channel in the process that runs
  * it). Each run reads the conversation's whole history, resolves its settings, and stores what the agent loop emits.
+ *
+ * A message sent while the conversation's agent is `starting` is stored with `state: running` / `waiting_for_agent`;
+ * its run holds the run lock and waits until the agent's start is over (the control channel's `agent_status`, sent by
+ * whichever process finished it), then stores `state: running` and runs — or ends `agent_start_failed` when the start
+ * failed, `user_stop` when the agent was stopped. Messages sent meanwhile join the waiting run, in order.
  */
 export class ConversationRunner implements ConversationRuns {
   readonly #deps: ConversationRunnerDeps;
   readonly #active = new Map<string, ActiveRun>();
+  /** Runs waiting for their agent's start, by agent: each is called to look at the agent's status again. */
+  readonly #waiting = new Map<string, Set<() => void>>();
   readonly #unsubscribe: Array<() => void>;
 
   constructor(deps: ConversationRunnerDeps) {
     this.#deps = deps;
     this.#unsubscribe = [
       deps.control.on('stop_conversation', ({ conversation_id }) => this.#abort(conversation_id, 'user_stop')),
+      deps.control.on('agent_status', ({ agent_id }) => this.#wake(agent_id)),
       deps.control.on('catch_up_request', ({ conversation_id, request_id }) => this.#answerCatchUp(conversation_id, request_id)),
+      // Messages sent while the LISTEN connection was down are lost: every waiting run looks again.
+      deps.control.onReconnect(() => {
+        for (const agentId of this.#waiting.keys()) this.#wake(agentId);
+      }),
     ];
   }
 
   /**
-   * Stores the user's message and `state: running` in one transaction, then runs. 409 `conversation_busy` while one
-   * runs; 429 `quota_exceeded` when the user runs the most conversations allowed at once, the log holds the most
-   * events allowed, or the workspace measured over its limit — for a visitor's conversation, instead of the runs, when
-   * a quota of its agent's embed policy is reached (messages, tokens, sandboxes; with `Retry-After`).
+   * Stores the user's message and `state: running` in one transaction, then runs; while the agent is `starting`, the
+   * state's reason is `waiting_for_agent` and the run waits for it. 409 `conversation_busy` while a run goes on — but a
+   * message to a conversation whose run still waits for its agent joins that run. 429 `quota_exceeded` when the user
+   * runs the most conversations allowed at once, the log holds the most events allowed, or the workspace measured over
+   * its limit — for a visitor's conversation, instead of the runs, when a quota of its agent's embed policy is reached
+   * (messages, tokens, sandboxes; with `Retry-After`).
    */
-  async postMessage(em: EntityManager, conversation: Conversation, content: string): Promise<EventJson> {
+  async postMessage(em: EntityManager, conversation: Conversation, content: string, attachments?: { path: string }[]): Promise<EventJson> {
+    const message = { type: 'message' as const, role: 'user' as const, content, ...(attachments && attachments.length > 0 ? { attachments } : {}) };
     const visitor = await this.#deps.runSettings.visitorLimits(em, conversation);
     if (visitor) {
-      const refusal = await this.#deps.sandboxes.visitorSandboxRefusal(
+      const refusal = await this.#deps.sandboxManager.visitorSandboxRefusal(
         {
           agentId: visitor.agentId,
           visitorId: visitor.visitorId,
@@ -93,22 +116,37 @@ export class ConversationRunner implements ConversationRuns {
       // Sandboxes stop after the agent's idle timeout: by then one is free again.
       if (refusal) throw new QuotaExceededError(refusal.quota, refusal.limit, refusal.current, refusal.message, visitor.idleTimeoutSeconds);
     }
-    return this.#deps.runLock.withRunLock(conversation.id, async (held) => {
-      // Read under the lock: the caller's copy may predate the end of the previous run. Still `running` with the lock
-      // free means the process that ran it died.
-      const current = await this.#current(em, conversation.id);
-      this.#deps.quotas.checkEventCount(current);
-      this.#deps.quotas.checkWorkspace(current);
-      const stale = current.state === 'running' ? runEnds.runEndEvents(runEnds.interrupted()) : [];
-      const stored = await this.#startRunning(
-        em,
-        conversation,
-        [...stale, { type: 'message', role: 'user', content }, { type: 'state', state: 'running', reason: null }],
-        true,
-      );
-      held.keepUntil(this.#start(conversation, undefined));
-      return stored.at(-2)!;
-    });
+    try {
+      return await this.#deps.runLock.withRunLock(conversation.id, async (held) => {
+        // Read under the lock: the caller's copy may predate the end of the previous run. Still `running` with the lock
+        // free means the process that ran it died.
+        const current = await this.#current(em, conversation.id);
+        this.#deps.quotas.checkEventCount(current);
+        this.#deps.quotas.checkWorkspace(current);
+        const stale = current.state === 'running' ? runEnds.runEndEvents(runEnds.interrupted()) : [];
+        // Read again under the lock too: the agent's start may have ended since the caller looked.
+        const waitFor = conversation.agentId ? await this.#waitsForAgent(em, conversation.agentId) : null;
+        const stored = await this.#startRunning(
+          em,
+          conversation,
+          [...stale, message, { type: 'state', state: 'running', reason: waitFor ? WAITING_FOR_AGENT : null }],
+          true,
+        );
+        held.keepUntil(this.#start(conversation, undefined, waitFor));
+        return stored.at(-2)!;
+      });
+    } catch (error) {
+      if (!(error instanceof ConflictError && error.code === ErrorCode.conversationBusy)) throw error;
+      const queued = await this.#queueBehindWaitingRun(em, conversation, message);
+      if (!queued) throw error;
+      return queued;
+    }
+  }
+
+  /** An agent's start or stop is over: runs waiting for it, here and in every other process, look at its status. */
+  async agentSettled(agentId: string): Promise<void> {
+    this.#wake(agentId);
+    await this.#deps.control.send({ kind: 'agent_status', agent_id: agentId });
   }
 
   /** Answers the pending action of a conversation in `awaiting_confirmation`, stores `state: running` and resumes the run. */
@@ -119,7 +157,7 @@ export class ConversationRunner implements ConversationRuns {
       const state = await this.#currentState(em, conversation.id);
       if (state !== 'awaiting_confirmation') throw nothingTo('confirm', state);
       await this.#startRunning(em, conversation, [{ type: 'state', state: 'running', reason: approve ? 'user_approve' : 'user_reject' }], false);
-      held.keepUntil(this.#start(conversation, approve ? 'approve' : 'reject'));
+      held.keepUntil(this.#start(conversation, approve ? 'approve' : 'reject', null));
     });
   }
 
@@ -154,8 +192,8 @@ export class ConversationRunner implements ConversationRuns {
     for (const run of this.#active.values()) if (run.agentId === agentId) run.controller.abort('user_stop' satisfies RunAbortReason);
   }
 
-  /** The conversation was deleted: its run stops (here or wherever it runs) and its sandbox goes. */
-  async forget(conversation: Pick<Conversation, 'id' | 'state' | 'sandboxId'>): Promise<void> {
+  /** The conversation was deleted: its run stops (here or wherever it runs) and its sandbox and workspace go. */
+  async forget(conversation: Pick<Conversation, 'id' | 'state' | 'sandboxId' | 'workspace'>): Promise<void> {
     const active = this.#active.get(conversation.id);
     if (active) {
       active.controller.abort('user_stop' satisfies RunAbortReason);
@@ -163,7 +201,7 @@ export class ConversationRunner implements ConversationRuns {
     } else if (conversation.state === 'running') {
       await this.#deps.control.send({ kind: 'stop_conversation', conversation_id: conversation.id });
     }
-    await this.#deps.sandboxes.remove(conversation.id, conversation.sandboxId ?? null);
+    await this.#deps.sandboxes.remove(conversation);
   }
 
   /** Ends every run here as `interrupted` (shutdown) and waits for them. */
@@ -208,25 +246,43 @@ export class ConversationRunner implements ConversationRuns {
     });
   }
 
-  /** Starts the run in the background; resolves when it is over (the caller's lock is released then). */
-  #start(conversation: Conversation, decision: ConfirmationDecision | undefined): Promise<void> {
+  /**
+   * Starts the run in the background; resolves when it is over (the caller's lock is released then). `waitFor`: the
+   * agent whose start the run waits for first.
+   */
+  #start(conversation: Conversation, decision: ConfirmationDecision | undefined, waitFor: string | null): Promise<void> {
     const conversationId = conversation.id;
     const entry: ActiveRun = {
       controller: new AbortController(),
       userId: conversation.userId,
-      agentId: null,
+      agentId: waitFor,
       inFlight: new InFlightText(),
       done: Promise.resolve(),
     };
     this.#active.set(conversationId, entry);
-    entry.done = this.#run(conversationId, decision, entry)
+    entry.done = this.#run(conversationId, decision, entry, waitFor)
       .catch((error: unknown) => this.#deps.logger.error({ err: error, conversationId }, 'run crashed'))
       .finally(() => this.#active.delete(conversationId));
     return entry.done;
   }
 
-  async #run(conversationId: string, decision: ConfirmationDecision | undefined, entry: ActiveRun): Promise<void> {
+  async #run(conversationId: string, decision: ConfirmationDecision | undefined, entry: ActiveRun, waitFor: string | null): Promise<void> {
     const em = this.#deps.orm.em.fork();
+    if (waitFor) {
+      const end = await this.#waitForAgent(waitFor, entry.controller.signal);
+      if (!this.#deps.runLock.isHeldHere(conversationId)) {
+        // The lock connection was lost meanwhile: to every other process this run is dead, and recovery ends it.
+        this.#deps.logger.warn({ conversationId }, 'lost the run lock while waiting for the agent; the run is left to recovery');
+        return;
+      }
+      if (end) {
+        // A deleted conversation (its run was stopped for that) has nowhere to store its end.
+        if (await em.fork().count(ConversationEntity, { id: conversationId })) await appendEvents(em, conversationId, runEnds.runEndEvents(end));
+        return;
+      }
+      // From here on, messages no longer join this run (see `#queueBehindWaitingRun`): it reads its history now.
+      await appendEvent(em, conversationId, { type: 'state', state: 'running', reason: null });
+    }
     const conversation = await em.findOneOrFail(ConversationEntity, { id: conversationId });
     let settings;
     try {
@@ -265,25 +321,9 @@ export class ConversationRunner implements ConversationRuns {
         signal: entry.controller.signal,
         emitter: this.#emitter(conversationId, entry.controller, entry.inFlight),
         sandbox: async () => {
-          const sandbox = await this.#deps.sandboxes.acquire({
-            conversationId,
-            userId: conversation.userId,
-            sandboxId: conversation.sandboxId ?? null,
-            agentId: settings.agentId,
-            image: settings.sandboxImage,
-            network: settings.network,
-            env: settings.secrets,
-            idleTimeoutSeconds: settings.idleTimeoutSeconds,
-            visitor: visitor
-              ? {
-                  agentId: visitor.agentId,
-                  visitorId: visitor.visitorId,
-                  maxPerVisitor: visitor.quotas.visitor_sandboxes,
-                  maxPerAgent: visitor.quotas.agent_sandboxes,
-                }
-              : undefined,
-          });
-          if (sandbox.id !== conversation.sandboxId) await em.nativeUpdate(ConversationEntity, { id: conversationId }, { sandboxId: sandbox.id });
+          // Read again: a file upload may have created the conversation's sandbox since the run started.
+          const current = await em.fork().findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['userId', 'sandboxId', 'workspace'] });
+          const sandbox = await this.#deps.sandboxes.acquire(current, { ...settings, env: settings.secrets, visitor: settings.visitor });
           acquired = sandbox;
           return sandbox;
         },
@@ -313,7 +353,7 @@ export class ConversationRunner implements ConversationRuns {
       });
     } finally {
       if (acquired && entry.controller.signal.reason !== 'interrupted') await this.#measureWorkspace(em, conversationId, acquired);
-      this.#deps.sandboxes.release(conversationId, settings.idleTimeoutSeconds);
+      if (acquired) this.#deps.sandboxes.release(conversationId, settings.idleTimeoutSeconds);
     }
     // Only the owner may confirm a visitor's action: unanswered, it is rejected after the policy's timeout.
     if (visitor && result?.state === 'awaiting_confirmation') {
@@ -372,6 +412,102 @@ export class ConversationRunner implements ConversationRuns {
         return publishEphemeral(em, { type: 'reasoning_delta', conversation_id: conversationId, ...delta, offset });
       },
     };
+  }
+
+  /**
+   * The agent whose start a new run must wait for (`agentId` when it is `starting`), null when it runs. Throws the
+   * refusal when it can take no message (its start failed, or it was stopped, since the caller looked).
+   */
+  async #waitsForAgent(em: EntityManager, agentId: string): Promise<string | null> {
+    const refusal = await agentRefusal(em.fork(), agentId, ['running', 'starting']);
+    if (refusal) throw refusal;
+    const agent = await em.fork().findOne(AgentEntity, { id: agentId }, { fields: ['status'] });
+    return agent?.status === 'starting' ? agentId : null;
+  }
+
+  /**
+   * Waits until the agent's start is over: null when it runs, else how the run ends (`agent_start_failed` with the
+   * agent's `status_message`, `user_stop` when it was stopped or deleted, or as the run's abort says). Looks at the
+   * agent's status at once and each time `#wake` says it may have changed.
+   */
+  #waitForAgent(agentId: string, signal: AbortSignal): Promise<RunEnd | null> {
+    return new Promise((resolve) => {
+      let settled = false;
+      let looking = false;
+      let again = false;
+      const waiters = this.#waiting.get(agentId) ?? new Set();
+      this.#waiting.set(agentId, waiters);
+      const finish = (end: RunEnd | null) => {
+        if (settled) return;
+        settled = true;
+        waiters.delete(look);
+        if (waiters.size === 0 && this.#waiting.get(agentId) === waiters) this.#waiting.delete(agentId);
+        signal.removeEventListener('abort', onAbort);
+        resolve(end);
+      };
+      const onAbort = () => finish(runEnds.aborted(signal.reason));
+      const look = () => {
+        if (settled) return;
+        // One look at a time; a wake during a look makes it look once more.
+        if (looking) {
+          again = true;
+          return;
+        }
+        looking = true;
+        void (async () => {
+          try {
+            do {
+              again = false;
+              const agent = await this.#deps.orm.em.fork().findOne(AgentEntity, { id: agentId }, { fields: ['status', 'statusMessage', 'deletedAt'] });
+              if (!agent || agent.deletedAt || agent.status === 'stopped' || agent.status === 'stopping') return finish(runEnds.userStopped());
+              if (agent.status === 'error') return finish(runEnds.agentStartFailed(agent.statusMessage ?? null));
+              if (agent.status === 'running') return finish(null);
+            } while (again && !settled);
+          } catch (error) {
+            this.#deps.logger.warn({ err: error, agentId }, 'could not read the status of the agent a run waits for; waiting for the next change');
+          } finally {
+            looking = false;
+          }
+        })();
+      };
+      waiters.add(look);
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
+      else look();
+    });
+  }
+
+  /** Makes the runs waiting for `agentId` in this process look at its status again. */
+  #wake(agentId: string): void {
+    for (const look of this.#waiting.get(agentId) ?? []) look();
+  }
+
+  /**
+   * Stores `content` as one more message of the run that waits for its agent (the conversation is `running` and its
+   * last `state` event says `waiting_for_agent`), under the conversation's row lock: the run, when the agent runs,
+   * stores its next `state` event under the same lock before it reads its history, so a message is either in that
+   * history or refused (`conversation_busy`). Answers the stored message, or null when no run waits.
+   */
+  async #queueBehindWaitingRun(
+    em: EntityManager,
+    conversation: Conversation,
+    message: Extract<Parameters<typeof appendEvent>[2], { type: 'message' }>,
+  ): Promise<EventJson | null> {
+    const conversationId = conversation.id;
+    return em.fork().transactional(async (tx) => {
+      const [row] = await tx.execute<{ state: string }[]>('select state from conversations where id = ? for update', [conversationId]);
+      if (row?.state !== 'running') return null;
+      const [last] = await tx.execute<{ reason: string | null }[]>(
+        `select payload->>'reason' as reason from events where conversation_id = ? and type = 'state' order by seq desc limit 1`,
+        [conversationId],
+      );
+      if (last?.reason !== WAITING_FOR_AGENT) return null;
+      this.#deps.quotas.checkEventCount(await tx.findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['lastSeq'] }));
+      // A visitor's message counts against its agent's embed quotas, joining a run or not.
+      const visitor = await this.#deps.runSettings.visitorLimits(tx, conversation);
+      if (visitor) await this.#deps.embedQuotas.admitMessage(tx, visitor);
+      return appendEvent(tx, conversationId, message);
+    });
   }
 
   /** The conversation's committed state, `last_seq` and workspace size, read now. */

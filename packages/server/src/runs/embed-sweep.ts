@@ -25,7 +25,7 @@ const BATCH = 500;
 /**
  * Housekeeping of embedded agents, done once across replicas (an advisory lock) at start and every
  * `EMBED_SWEEP_SECONDS`: visitors' conversations idle longer than their agent's `embed.retention_days` are deleted
- * with their sandboxes; overdue confirmations of visitors' actions are rejected (see `ConfirmationTimeouts`); usage
+ * with their sandboxes and workspaces; overdue confirmations of visitors' actions are rejected (see `ConfirmationTimeouts`); usage
  * rows no quota reads any more are removed.
  */
 export class EmbedSweep {
@@ -73,8 +73,8 @@ export class EmbedSweep {
     const em = this.#deps.orm.em.fork();
     const expired = `c.visitor_id is not null and c.state <> 'running'
       and c.updated_at < now() - make_interval(days => (a.config -> 'embed' ->> 'retention_days')::int)`;
-    const rows = await em.execute<{ id: string; state: string; sandbox_id: string | null }[]>(
-      `select c.id, c.state, c.sandbox_id from conversations c join agents a on a.id = c.agent_id
+    const rows = await em.execute<{ id: string; state: string; sandbox_id: string | null; workspace: string | null }[]>(
+      `select c.id, c.state, c.sandbox_id, c.workspace from conversations c join agents a on a.id = c.agent_id
        where a.config -> 'embed' ->> 'retention_days' is not null and ${expired} limit ${BATCH}`,
     );
     const deleted: string[] = [];
@@ -85,7 +85,7 @@ export class EmbedSweep {
         [row.id],
       );
       if (removed.length === 0) continue;
-      await this.#deps.runner.forget({ id: row.id, state: row.state as Conversation['state'], sandboxId: row.sandbox_id });
+      await this.#deps.runner.forget({ id: row.id, state: row.state as Conversation['state'], sandboxId: row.sandbox_id, workspace: row.workspace });
       deleted.push(row.id);
     }
     return deleted;

@@ -1,8 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type NetworkPolicy, type Sandbox, type SandboxDriver, type SandboxDriverName, type SandboxInfo, SandboxPool } from '@metisai/sandbox';
+import {
+  type AttachedFiles,
+  ImageNotFoundError,
+  type NetworkPolicy,
+  type Sandbox,
+  type SandboxDriver,
+  type SandboxDriverName,
+  type SandboxInfo,
+  SandboxPool,
+} from '@metisai/sandbox';
 import type { Logger } from 'pino';
 import type { AdvisoryLocks } from '../db/advisory-locks.ts';
 import { QuotaExceededError } from '../errors.ts';
+import type { ImageBuilder, ImageBuildListener } from './image-build.ts';
 
 export interface SandboxManagerOptions {
   /** Where sandboxes come from, built once from the configuration; its owner must be `sandboxOwner(instanceId)`. */
@@ -13,6 +23,16 @@ export interface SandboxManagerOptions {
   locks: AdvisoryLocks;
   /** Started sandboxes one user may have at once, warm pools included (`QUOTA_SANDBOXES_PER_USER`). */
   maxPerUser: number;
+  /**
+   * Builds the driver's own image when it is missing (`SANDBOX_IMAGE_BUILD`): sandboxes wait for it. Absent: the image
+   * must exist (the driver never pulls it).
+   */
+  images?: ImageBuilder | null;
+  /**
+   * Whether another server process is running the conversation now (its run lock is held elsewhere): an idle timer
+   * then only lets go of the sandbox here instead of stopping it under that run. Default: never.
+   */
+  isRunElsewhere?: (conversationId: string) => Promise<boolean>;
 }
 
 export interface SandboxRequest {
@@ -21,12 +41,22 @@ export interface SandboxRequest {
   userId: string;
   /** The sandbox id stored on the conversation, if it has one. */
   sandboxId: string | null;
+  /**
+   * The workspace stored on the conversation, if it has one: a sandbox created again (the stored one is gone) mounts
+   * it, so the files survive; none is taken from a warm pool then. `null`: a new workspace named after the conversation.
+   */
+  workspace: string | null;
   agentId: string | null;
   image: string | undefined;
   /** What the sandbox's network may reach; a stored or live sandbox is moved to it, a pooled one must have it. */
   network: NetworkPolicy;
-  env: Record<string, string>;
-  idleTimeoutSeconds: number;
+  /** Exported into the shell: on creation, and each time it is acquired when given (a run's secrets). */
+  env: Record<string, string> | undefined;
+  /**
+   * Called once when this process makes the sandbox live (created, taken from a pool, or reconnected), before any
+   * other `acquire` of the conversation gets it: e.g. to take a baseline of its files before anyone writes.
+   */
+  prepare?: (sandbox: Sandbox) => Promise<void>;
   /**
    * A visitor's conversation: its sandbox is labelled with the agent and the visitor, counts against the agent's embed
    * quotas (`maxPerVisitor`, `maxPerAgent` running at once) instead of the owner's, and never comes from a warm pool
@@ -45,10 +75,12 @@ export interface VisitorSandboxLimits {
   maxPerAgent: number;
 }
 
-/** A conversation's sandbox held by this process: `idle` is its stop timer once the run is over. */
 interface LiveSandbox {
   sandbox: Sandbox;
+  /** The conversation's owner. */
   userId: string;
+  /** Runs and file operations holding it; the idle timer runs only at 0. */
+  holders: number;
   idle: NodeJS.Timeout | null;
   /** A visitor's sandbox: its agent and visitor (for its quotas). */
   visitor: { agentId: string; visitorId: string } | null;
@@ -85,6 +117,8 @@ export const sandboxOwner = (instanceId: string) => `${OWNER_PREFIX}${instanceId
 export class SandboxManager {
   readonly #options: SandboxManagerOptions;
   readonly #live = new Map<string, LiveSandbox>();
+  /** The acquisition in progress per conversation: acquisitions of one conversation run one after another. */
+  readonly #acquiring = new Map<string, Promise<Sandbox>>();
   readonly #pools = new Map<string, WarmPool>();
 
   constructor(options: SandboxManagerOptions) {
@@ -98,21 +132,42 @@ export class SandboxManager {
     return this.#options.driver.name;
   }
 
+  /** Does this process hold the conversation's sandbox (started, possibly idle)? */
+  isLive(conversationId: string): boolean {
+    return this.#live.has(conversationId);
+  }
+
   /**
-   * The conversation's sandbox, started, on the requested network policy, with `env` exported (through the shell, never
-   * the container's config). A live or stored sandbox is moved to the policy first; a warm pool's sandbox is taken only
-   * when the pool was made with the same image and policy. Answers the id to store on the conversation.
+   * The conversation's sandbox, started, on the requested network policy, for one holder (a run, a file operation)
+   * until its `release`, with `env` exported when given (through the shell, never the container's config). A live or
+   * stored sandbox is moved to the policy first; else one is created on the conversation's workspace, or taken from a
+   * warm pool made with the same image and policy (not when the conversation has a workspace already). Acquisitions of
+   * one conversation are serialised, so concurrent callers share one sandbox. Its `id` and `workspace` are what to
+   * store on the conversation. Throws `QuotaExceededError` when starting one would exceed the user's sandboxes.
    */
-  async acquire(request: SandboxRequest): Promise<Sandbox> {
+  acquire(request: SandboxRequest): Promise<Sandbox> {
+    const before = this.#acquiring.get(request.conversationId);
+    const mine = (before ? before.catch(() => undefined) : Promise.resolve()).then(() => this.#acquireNow(request));
+    this.#acquiring.set(request.conversationId, mine);
+    const forget = () => {
+      if (this.#acquiring.get(request.conversationId) === mine) this.#acquiring.delete(request.conversationId);
+    };
+    mine.then(forget, forget);
+    return mine;
+  }
+
+  async #acquireNow(request: SandboxRequest): Promise<Sandbox> {
     const live = this.#live.get(request.conversationId);
     if (live) {
       if (live.idle) clearTimeout(live.idle);
       live.idle = null;
+      live.holders += 1;
       await live.sandbox.setNetwork(request.network);
-      await live.sandbox.setEnv(request.env);
+      if (request.env) await live.sandbox.setEnv(request.env);
       return live.sandbox;
     }
     let sandbox: Sandbox | null = null;
+    // A visitor's sandbox counts against its agent's embed quotas, a user's own against theirs.
     const within = <T>(exceptId: string | undefined, start: () => Promise<T>) =>
       request.visitor ? this.#withinVisitorQuota(request.visitor, exceptId, start) : this.#withinQuota(request.userId, exceptId, start);
     if (request.sandboxId) {
@@ -123,20 +178,33 @@ export class SandboxManager {
         this.#options.logger.warn({ err: error, sandboxId: request.sandboxId }, 'stored sandbox is gone; creating a new one');
         return null;
       });
-      if (sandbox) await sandbox.setEnv(request.env);
+      if (sandbox && request.env) await sandbox.setEnv(request.env);
     }
-    const warm = request.agentId && !request.visitor ? this.#pools.get(request.agentId) : undefined;
+    const warm = request.agentId && !request.workspace && !request.visitor ? this.#pools.get(request.agentId) : undefined;
     const pool = warm && warm.image === request.image && warm.network === request.network ? warm.pool : undefined;
-    const labels: Record<string, string> = { [USER_LABEL]: request.userId };
-    if (request.visitor) Object.assign(labels, { [EMBED_AGENT_LABEL]: request.visitor.agentId, [EMBED_VISITOR_LABEL]: request.visitor.visitorId });
+    const env = request.env ?? {};
     sandbox ??= pool
-      ? await pool.acquire({ env: request.env })
-      : await within(undefined, () =>
-          this.#options.driver.create({ image: request.image, network: request.network, env: request.env, conversationId: request.conversationId, labels }),
+      ? await pool.acquire({ env })
+      : await this.#create(
+          request.userId,
+          {
+            image: request.image,
+            network: request.network,
+            env,
+            conversationId: request.conversationId,
+            workspace: request.workspace ?? request.conversationId,
+          },
+          request.visitor,
         );
+    try {
+      await request.prepare?.(sandbox);
+    } catch (error) {
+      this.#options.logger.warn({ err: error, conversationId: request.conversationId }, 'preparing the sandbox failed');
+    }
     this.#live.set(request.conversationId, {
       sandbox,
       userId: request.userId,
+      holders: 1,
       idle: null,
       visitor: request.visitor ? { agentId: request.visitor.agentId, visitorId: request.visitor.visitorId } : null,
     });
@@ -155,25 +223,58 @@ export class SandboxManager {
     await driver.list({ owner: driver.owner });
   }
 
-  /** The run is over: stop the sandbox after the idle time (its files stay). */
+  /**
+   * One holder is done: when none is left, the sandbox stops after the idle time (its files stay) — unless another
+   * process runs the conversation by then (it reached the sandbox itself): then this process only lets go of it.
+   */
   release(conversationId: string, idleTimeoutSeconds: number): void {
     const live = this.#live.get(conversationId);
     if (!live) return;
+    live.holders = Math.max(0, live.holders - 1);
+    if (live.holders > 0) return;
     if (live.idle) clearTimeout(live.idle);
     live.idle = setTimeout(() => {
+      if (this.#live.get(conversationId) !== live || live.holders > 0) return;
       this.#live.delete(conversationId);
-      live.sandbox.stop().catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'idle sandbox did not stop'));
+      const isRunElsewhere = this.#options.isRunElsewhere?.(conversationId) ?? Promise.resolve(false);
+      isRunElsewhere
+        .catch(() => false)
+        .then((elsewhere) => (elsewhere ? live.sandbox.disconnect() : live.sandbox.stop()))
+        .catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'idle sandbox did not stop'));
     }, idleTimeoutSeconds * 1000);
     live.idle.unref();
   }
 
-  /** The conversation is deleted: its sandbox goes too (a stopped one is removed as it is, without starting it). */
-  async remove(conversationId: string, sandboxId: string | null): Promise<void> {
+  /** File access to a sandbox another process runs, without starting it or opening a shell. */
+  attachFiles(sandboxId: string): Promise<AttachedFiles> {
+    return this.#options.driver.attachFiles(sandboxId);
+  }
+
+  /**
+   * The conversation is deleted: its sandbox goes too (a stopped one is removed as it is, without starting it), and
+   * its workspace with it (also when the sandbox itself was already gone).
+   */
+  async remove(conversationId: string, sandboxId: string | null, workspace: string | null = null): Promise<void> {
     const live = this.#live.get(conversationId);
     this.#live.delete(conversationId);
     if (live?.idle) clearTimeout(live.idle);
     const removal = live ? live.sandbox.remove() : sandboxId ? this.#options.driver.remove(sandboxId) : Promise.resolve();
     await removal.catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'sandbox removal failed'));
+    if (workspace) {
+      await this.#options.driver
+        .removeWorkspace(workspace)
+        .catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'workspace removal failed'));
+    }
+  }
+
+  /**
+   * Resolves when sandboxes can be created as far as images go: when this server builds its sandbox image (the default
+   * image, which also installs the sandbox network's host rules), once that build (here or in another process) is
+   * over, `listener` getting its progress meanwhile; at once otherwise (another image is pulled on `create`). Throws
+   * `ImageBuildFailedError`.
+   */
+  async prepareImage(listener?: ImageBuildListener): Promise<void> {
+    await this.#options.images?.ensure(listener);
   }
 
   /**
@@ -220,35 +321,16 @@ export class SandboxManager {
 
   /**
    * Why a visitor's conversation could not get a sandbox now (its own one not running and the visitor's or agent's
-   * running sandboxes at their limit), or null. A check ahead of the run (the run's own acquisition is what enforces).
+   * running sandboxes at their limit, even after stopping the idle ones this process holds for them), or null. A check
+   * ahead of the run (the run's own acquisition is what enforces).
    */
   async visitorSandboxRefusal(limits: VisitorSandboxLimits, conversationId: string, sandboxId: string | null): Promise<QuotaExceededError | null> {
     if (this.#live.has(conversationId)) return null;
     const listed = await this.#options.driver.list();
     if (sandboxId && listed.some((info) => info.id === sandboxId && info.state === 'running')) return null;
     const refusal = this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId, undefined, listed));
-    if (!refusal || !(await this.#stopIdleVisitorSandboxes(limits, refusal))) return refusal;
+    if (!refusal || (await this.#stopIdleVisitorSandboxes(limits, refusal)) === 0) return refusal;
     return this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId));
-  }
-
-  /**
-   * A visitor (or the agent's visitors) at their limit: this process's sandboxes of theirs that no run uses (waiting for
-   * their idle timeout) are stopped now — their files stay, a later run starts them again — to make room for the
-   * conversation written in now. Answers how many were stopped.
-   */
-  async #stopIdleVisitorSandboxes(limits: VisitorSandboxLimits, refusal: QuotaExceededError): Promise<number> {
-    const idle = [...this.#live].filter(
-      ([, live]) =>
-        live.idle !== null &&
-        live.visitor?.agentId === limits.agentId &&
-        (refusal.quota !== 'visitor_sandboxes' || live.visitor.visitorId === limits.visitorId),
-    );
-    for (const [conversationId, live] of idle) {
-      clearTimeout(live.idle!);
-      this.#live.delete(conversationId);
-      await live.sandbox.stop().catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'idle visitor sandbox did not stop'));
-    }
-    return idle.length;
   }
 
   /**
@@ -271,13 +353,6 @@ export class SandboxManager {
       );
     }
     return removed;
-  }
-
-  /** Removes sandboxes by id (a deleted account's conversations'), as they are, without starting them. */
-  async removeById(ids: Iterable<string>): Promise<void> {
-    for (const id of ids) {
-      await this.#options.driver.remove(id).catch((error: unknown) => this.#options.logger.warn({ err: error, sandboxId: id }, 'sandbox removal failed'));
-    }
   }
 
   /**
@@ -314,11 +389,21 @@ export class SandboxManager {
     await Promise.all([...this.#pools.keys()].map((agentId) => this.closePool(agentId)));
   }
 
-  #create(
+  /** A new sandbox of the user's (or, with `visitor`, of a visitor of theirs: labelled so, counted against its limits). */
+  async #create(
     userId: string,
-    options: { image: string | undefined; network: NetworkPolicy; env: Record<string, string>; conversationId: string | undefined },
+    options: { image: string | undefined; network: NetworkPolicy; env: Record<string, string>; conversationId: string | undefined; workspace?: string },
+    visitor?: VisitorSandboxLimits,
   ): Promise<Sandbox> {
-    return this.#withinQuota(userId, undefined, () => this.#options.driver.create({ ...options, labels: { [USER_LABEL]: userId } }));
+    // Before the quota's lock, which a build of minutes must not hold.
+    await this.prepareImage();
+    const labels: Record<string, string> = { [USER_LABEL]: userId };
+    if (visitor) Object.assign(labels, { [EMBED_AGENT_LABEL]: visitor.agentId, [EMBED_VISITOR_LABEL]: visitor.visitorId });
+    const create = () =>
+      this.#options.driver.create({ ...options, labels }).catch((error: unknown) => {
+        throw this.#explainMissingImage(error);
+      });
+    return visitor ? this.#withinVisitorQuota(visitor, undefined, create) : this.#withinQuota(userId, undefined, create);
   }
 
   #visitorRefusal(limits: VisitorSandboxLimits, counts: { agent: number; visitor: number }): QuotaExceededError | null {
@@ -342,9 +427,29 @@ export class SandboxManager {
   }
 
   /**
+   * A visitor (or the agent's visitors) at their limit: this process's sandboxes of theirs that nothing holds (waiting
+   * for their idle timeout) are stopped now — their files stay, a later run starts them again — to make room for the
+   * conversation written in now. Answers how many were stopped.
+   */
+  async #stopIdleVisitorSandboxes(limits: VisitorSandboxLimits, refusal: QuotaExceededError): Promise<number> {
+    const idle = [...this.#live].filter(
+      ([, live]) =>
+        live.holders === 0 &&
+        live.visitor?.agentId === limits.agentId &&
+        (refusal.quota !== 'visitor_sandboxes' || live.visitor.visitorId === limits.visitorId),
+    );
+    for (const [conversationId, live] of idle) {
+      if (live.idle) clearTimeout(live.idle);
+      this.#live.delete(conversationId);
+      await live.sandbox.stop().catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'idle visitor sandbox did not stop'));
+    }
+    return idle.length;
+  }
+
+  /**
    * Runs `start` (which starts one sandbox of a visitor) only when the visitor and the agent's visitors have fewer
-   * running than their limits, others than `exceptId`: counted and started under the agent's advisory lock. Throws
-   * `QuotaExceededError` (`visitor_sandboxes`, `agent_sandboxes`).
+   * running than their limits, others than `exceptId` (after stopping the idle ones held here, if need be): counted and
+   * started under the agent's advisory lock. Throws `QuotaExceededError` (`visitor_sandboxes`, `agent_sandboxes`).
    */
   async #withinVisitorQuota<T>(limits: VisitorSandboxLimits, exceptId: string | undefined, start: () => Promise<T>): Promise<T> {
     return this.#underLock(`quota:embed-sandboxes:${limits.agentId}`, async () => {
@@ -370,6 +475,7 @@ export class SandboxManager {
     });
   }
 
+  /** Runs `work` holding the advisory lock `name` (waiting for it at most a minute). */
   async #underLock<T>(name: string, work: () => Promise<T>): Promise<T> {
     const { locks } = this.#options;
     const deadline = Date.now() + USER_LOCK_WAIT_MS;
@@ -384,6 +490,18 @@ export class SandboxManager {
     }
   }
 
+  /** The driver's own image, missing, and nobody here builds it (`SANDBOX_IMAGE_BUILD=off`): the error says how to get it. */
+  #explainMissingImage(error: unknown): unknown {
+    const { driver, images } = this.#options;
+    if (!(error instanceof ImageNotFoundError) || images || !driver.imageBuild?.matches(error.image)) return error;
+    return new ImageNotFoundError(
+      error.image,
+      error,
+      'it is built from a Dockerfile and never pulled, and SANDBOX_IMAGE_BUILD is off: build it with `npm run image -w @metisai/sandbox` ' +
+        '(with docker compose, the sandbox-image service does), or set SANDBOX_IMAGE_BUILD=on',
+    );
+  }
+
   async #ofUser(userId: string): Promise<SandboxInfo[]> {
     return (await this.#options.driver.list()).filter((info) => info.labels[USER_LABEL] === userId);
   }
@@ -394,8 +512,14 @@ export class SandboxManager {
    * both take the last place. Throws `QuotaExceededError` (quota `sandboxes`).
    */
   async #withinQuota<T>(userId: string, exceptId: string | undefined, start: () => Promise<T>): Promise<T> {
-    const { maxPerUser } = this.#options;
-    return this.#underLock(`quota:sandboxes:${userId}`, async () => {
+    const { locks, maxPerUser } = this.#options;
+    const name = `quota:sandboxes:${userId}`;
+    const deadline = Date.now() + USER_LOCK_WAIT_MS;
+    while (!(await locks.tryAcquire(name))) {
+      if (Date.now() > deadline) throw new Error("timed out waiting for the user's sandbox lock");
+      await sleep(25);
+    }
+    try {
       const current = await this.countRunning(userId, exceptId);
       if (current >= maxPerUser) {
         this.#options.logger.warn(
@@ -409,7 +533,9 @@ export class SandboxManager {
           `You have ${current} running sandboxes (warm pools included), the most this server allows`,
         );
       }
-      return start();
-    });
+      return await start();
+    } finally {
+      await locks.release(name);
+    }
   }
 }

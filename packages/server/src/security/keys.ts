@@ -9,6 +9,8 @@ export interface Keys {
   /** Signs visitor tokens of embedded agents: a key of their own, so no visitor token can pass for a session's. */
   embedSigning: KeyObject;
   secretEncryption: Buffer;
+  /** HMAC key of signed download URLs. */
+  downloadSigning: Buffer;
 }
 
 const derive = (secretKey: string, info: string) =>
@@ -18,6 +20,7 @@ export const deriveKeys = (secretKey: string): Keys => ({
   jwtSigning: createSecretKey(derive(secretKey, 'metisai/jwt-signing/v1')),
   embedSigning: createSecretKey(derive(secretKey, 'metisai/embed-signing/v1')),
   secretEncryption: derive(secretKey, 'metisai/secret-encryption/v1'),
+  downloadSigning: derive(secretKey, 'metisai/download-urls/v1'),
 });
 
 /**

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod/mini';
 import type {
+  AgentStatus,
   Conversation as ConversationJson,
   ConversationCreateParamsSchema,
   ConversationListParams,
@@ -21,13 +22,15 @@ import { agentRefusal, type AgentService } from './agents.ts';
  */
 export interface ConversationRuns {
   /** Stores the user's message with `state: running` and starts the run that answers it; answers the message event. */
-  postMessage(em: EntityManager, conversation: Conversation, content: string): Promise<EventJson>;
+  postMessage(em: EntityManager, conversation: Conversation, content: string, attachments?: { path: string }[]): Promise<EventJson>;
   /** Answers the pending action of a conversation in `awaiting_confirmation` and resumes the run. */
   confirm(em: EntityManager, conversation: Conversation, approve: boolean): Promise<void>;
   /** Stops the conversation's run, in whichever process runs it. */
   stop(em: EntityManager, conversation: Conversation): Promise<void>;
   /** The conversation was deleted: its run stops and its sandbox goes. */
   forget(conversation: Conversation): Promise<void>;
+  /** An agent's start or stop is over (its status stored): runs waiting for it, in every process, go on or end. */
+  agentSettled(agentId: string): Promise<void>;
 }
 
 export const toConversationJson = (conversation: Conversation): ConversationJson => ({
@@ -147,15 +150,18 @@ export class ConversationService {
     return (await em.findOne(ConversationEntity, { id }, { fields: ['state'], disableIdentityMap: true }))?.state === 'running';
   }
 
-  /** Stores the user's message and starts the run that answers it; refused while the agent is stopped or deleted. */
-  async postMessage(em: EntityManager, owner: ConversationOwner, id: string, content: string): Promise<EventJson> {
-    const conversation = await this.#runnable(em, owner, id);
-    return this.#runner().postMessage(em, conversation, content);
+  /**
+   * Stores the user's message and starts the run that answers it (while the agent is `starting`, the run waits for
+   * it); refused while the agent is stopped, stopping, in error or deleted.
+   */
+  async postMessage(em: EntityManager, owner: ConversationOwner, id: string, content: string, attachments?: { path: string }[]): Promise<EventJson> {
+    const conversation = await this.#runnable(em, owner, id, ['running', 'starting']);
+    return this.#runner().postMessage(em, conversation, content, attachments);
   }
 
-  /** Resumes a run waiting for confirmation of its pending action. */
+  /** Resumes a run waiting for confirmation of its pending action (its agent must be running). */
   async confirm(em: EntityManager, owner: ConversationOwner, id: string, approve: boolean): Promise<ConversationJson> {
-    const conversation = await this.#runnable(em, owner, id);
+    const conversation = await this.#runnable(em, owner, id, ['running']);
     await this.#runner().confirm(em, conversation, approve);
     return toConversationJson(await this.getOwned(em.fork(), owner, id));
   }
@@ -172,10 +178,10 @@ export class ConversationService {
     return this.#runs;
   }
 
-  async #runnable(em: EntityManager, owner: ConversationOwner, id: string): Promise<Conversation> {
+  async #runnable(em: EntityManager, owner: ConversationOwner, id: string, accepted: readonly AgentStatus[]): Promise<Conversation> {
     const conversation = await this.getOwned(em, owner, id);
     if (conversation.agentId) {
-      const refusal = await agentRefusal(em, conversation.agentId);
+      const refusal = await agentRefusal(em, conversation.agentId, accepted);
       if (refusal) throw refusal;
     }
     return conversation;

@@ -47,6 +47,16 @@ export interface VisitorRunLimits {
   confirmationTimeoutSeconds: number;
 }
 
+/** What a conversation's sandbox is made with, outside a run (a file upload before the first message). */
+export interface SandboxSettings {
+  sandboxImage: string | undefined;
+  network: NetworkPolicy;
+  idleTimeoutSeconds: number;
+  agentId: string | null;
+  /** A visitor's conversation: its sandbox counts against these limits (the agent's `embed.policy`). */
+  visitor: VisitorRunLimits | null;
+}
+
 /** Values that replace the saved ones for one call (`POST /settings/llm-test` takes them in its body). */
 export interface LlmOverrides {
   llm_model?: string;
@@ -122,6 +132,25 @@ export class RunSettingsService {
       quotas: policy.quotas,
       confirmationTimeoutSeconds: policy.confirmation_timeout_seconds,
       idleTimeoutSeconds: agent?.config.idle_timeout_seconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
+    };
+  }
+
+  /**
+   * The sandbox settings of `conversation` (its agent's), without resolving an LLM or revealing secrets. A visitor's
+   * conversation gets its agent's embed policy's network and the visitor's sandbox limits.
+   */
+  async resolveSandbox(em: EntityManager, conversation: Conversation): Promise<SandboxSettings> {
+    const agent = conversation.agentId ? await em.findOne(AgentEntity, { id: conversation.agentId }) : null;
+    const policy = conversation.visitorId && agent ? (agent.config.embed?.policy ?? EmbedPolicySchema.parse({})) : null;
+    return {
+      sandboxImage: agent?.config.sandbox_image,
+      network: policy ? policy.network : (agent?.config.network ?? 'egress'),
+      idleTimeoutSeconds: agent?.config.idle_timeout_seconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
+      agentId: agent?.id ?? null,
+      visitor:
+        policy && agent && conversation.visitorId
+          ? { visitorId: conversation.visitorId, agentId: agent.id, quotas: policy.quotas, confirmationTimeoutSeconds: policy.confirmation_timeout_seconds }
+          : null,
     };
   }
 

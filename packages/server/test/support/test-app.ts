@@ -45,10 +45,12 @@ export async function startTestApp(options: { env?: Record<string, string>; data
     sandboxes: null,
     revocations: control,
     sandboxDriver: () => config.sandboxDriver ?? null,
+    workspaces: null,
+    version: VERSION,
   });
   const streams = new OpenStreams();
   const catchUp = new CatchUpRequests(control, logger);
-  const app = createApp({ config, orm, keys, logger, services, events, control, streams, catchUp, version: VERSION });
+  const app = createApp({ config, orm, keys, logger, services, events, control, streams, catchUp, version: VERSION, sandboxDriver: null });
   const server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -60,7 +62,7 @@ export async function startTestApp(options: { env?: Record<string, string>; data
     events,
     databaseUrl,
     async close() {
-      events.close();
+      await events.close();
       catchUp.close();
       await streams.drain();
       server.closeAllConnections();

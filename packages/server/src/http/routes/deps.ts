@@ -1,3 +1,4 @@
+import type { SandboxDriverName } from '@metisai/sandbox';
 import type { Config } from '../../config.ts';
 import type { CatchUpRequests } from '../../control/catch-up.ts';
 import type { Orm } from '../../db/orm.ts';
@@ -17,4 +18,6 @@ export interface RouteDeps {
   /** Asks the process running a conversation for its text in flight (`catch_up`). */
   catchUp: CatchUpRequests;
   version: string;
+  /** Where agents' commands run; `null` in an app without a runner. */
+  sandboxDriver: SandboxDriverName | null;
 }

@@ -6,7 +6,7 @@ import { Migration } from '@mikro-orm/migrations';
  * nothing), and visitors' open event streams.
  */
 export class Embedding extends Migration {
-  override name = '007-embedding';
+  override name = '008-embedding';
 
   override up(): void {
     // Bumped by every change that must end visitor tokens at once (a key rotated or revoked, origins changed,
