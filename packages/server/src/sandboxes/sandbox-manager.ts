@@ -82,6 +82,8 @@ interface LiveSandbox {
   /** Runs and file operations holding it; the idle timer runs only at 0. */
   holders: number;
   idle: NodeJS.Timeout | null;
+  /** When its last holder let go (ms since the epoch): idle ones are stopped oldest first to make room at a quota. */
+  idleSince: number;
   /** A visitor's sandbox: its agent and visitor (for its quotas). */
   visitor: { agentId: string; visitorId: string } | null;
 }
@@ -206,6 +208,7 @@ export class SandboxManager {
       userId: request.userId,
       holders: 1,
       idle: null,
+      idleSince: 0,
       visitor: request.visitor ? { agentId: request.visitor.agentId, visitorId: request.visitor.visitorId } : null,
     });
     return sandbox;
@@ -233,6 +236,7 @@ export class SandboxManager {
     live.holders = Math.max(0, live.holders - 1);
     if (live.holders > 0) return;
     if (live.idle) clearTimeout(live.idle);
+    live.idleSince = Date.now();
     live.idle = setTimeout(() => {
       if (this.#live.get(conversationId) !== live || live.holders > 0) return;
       this.#live.delete(conversationId);
@@ -329,7 +333,7 @@ export class SandboxManager {
     const listed = await this.#options.driver.list();
     if (sandboxId && listed.some((info) => info.id === sandboxId && info.state === 'running')) return null;
     const refusal = this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId, undefined, listed));
-    if (!refusal || (await this.#stopIdleVisitorSandboxes(limits, refusal)) === 0) return refusal;
+    if (!refusal || (await this.#makeRoomForVisitor(limits, refusal)) === 0) return refusal;
     return this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId));
   }
 
@@ -427,23 +431,15 @@ export class SandboxManager {
   }
 
   /**
-   * A visitor (or the agent's visitors) at their limit: this process's sandboxes of theirs that nothing holds (waiting
-   * for their idle timeout) are stopped now — their files stay, a later run starts them again — to make room for the
-   * conversation written in now. Answers how many were stopped.
+   * A visitor (or the agent's visitors) at their limit: makes room by stopping the idle sandboxes of theirs this
+   * process holds (see `#stopIdle`), as many as the limit is exceeded by. Answers how many were stopped.
    */
-  async #stopIdleVisitorSandboxes(limits: VisitorSandboxLimits, refusal: QuotaExceededError): Promise<number> {
-    const idle = [...this.#live].filter(
-      ([, live]) =>
-        live.holders === 0 &&
-        live.visitor?.agentId === limits.agentId &&
-        (refusal.quota !== 'visitor_sandboxes' || live.visitor.visitorId === limits.visitorId),
+  #makeRoomForVisitor(limits: VisitorSandboxLimits, refusal: QuotaExceededError): Promise<number> {
+    return this.#stopIdle(
+      (live) => live.visitor?.agentId === limits.agentId && (refusal.quota !== 'visitor_sandboxes' || live.visitor.visitorId === limits.visitorId),
+      refusal.current - refusal.limit + 1,
+      { agent_id: limits.agentId, visitor_id: limits.visitorId, quota: refusal.quota },
     );
-    for (const [conversationId, live] of idle) {
-      if (live.idle) clearTimeout(live.idle);
-      this.#live.delete(conversationId);
-      await live.sandbox.stop().catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'idle visitor sandbox did not stop'));
-    }
-    return idle.length;
   }
 
   /**
@@ -454,7 +450,7 @@ export class SandboxManager {
   async #withinVisitorQuota<T>(limits: VisitorSandboxLimits, exceptId: string | undefined, start: () => Promise<T>): Promise<T> {
     return this.#underLock(`quota:embed-sandboxes:${limits.agentId}`, async () => {
       let refusal = this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId, exceptId));
-      if (refusal && (await this.#stopIdleVisitorSandboxes(limits, refusal)) > 0) {
+      if (refusal && (await this.#makeRoomForVisitor(limits, refusal)) > 0) {
         refusal = this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId, exceptId));
       }
       if (refusal) {
@@ -502,6 +498,26 @@ export class SandboxManager {
     );
   }
 
+  /**
+   * Makes room at a quota — a user's own sandboxes, or an embedded agent's visitors' — with one rule for both: stops up
+   * to `count` of the sandboxes this process holds that nobody uses (waiting out their idle timeout) and that count
+   * against it (`counts`), the longest idle first. Their files stay; the next run or file operation of their conversation
+   * starts them again. Answers how many were stopped.
+   */
+  async #stopIdle(counts: (live: LiveSandbox) => boolean, count: number, log: Record<string, unknown>): Promise<number> {
+    const idle = [...this.#live]
+      .filter(([, live]) => live.holders === 0 && live.idle !== null && counts(live))
+      .sort(([, a], [, b]) => a.idleSince - b.idleSince)
+      .slice(0, Math.max(0, count));
+    for (const [conversationId, live] of idle) {
+      clearTimeout(live.idle!);
+      this.#live.delete(conversationId);
+      await live.sandbox.stop().catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'idle sandbox did not stop'));
+    }
+    if (idle.length > 0) this.#options.logger.info({ ...log, stopped: idle.length }, 'stopped idle sandboxes to make room at the sandbox quota');
+    return idle.length;
+  }
+
   async #ofUser(userId: string): Promise<SandboxInfo[]> {
     return (await this.#options.driver.list()).filter((info) => info.labels[USER_LABEL] === userId);
   }
@@ -512,15 +528,14 @@ export class SandboxManager {
    * both take the last place. Throws `QuotaExceededError` (quota `sandboxes`).
    */
   async #withinQuota<T>(userId: string, exceptId: string | undefined, start: () => Promise<T>): Promise<T> {
-    const { locks, maxPerUser } = this.#options;
-    const name = `quota:sandboxes:${userId}`;
-    const deadline = Date.now() + USER_LOCK_WAIT_MS;
-    while (!(await locks.tryAcquire(name))) {
-      if (Date.now() > deadline) throw new Error("timed out waiting for the user's sandbox lock");
-      await sleep(25);
-    }
-    try {
-      const current = await this.countRunning(userId, exceptId);
+    const { maxPerUser } = this.#options;
+    return this.#underLock(`quota:sandboxes:${userId}`, async () => {
+      let current = await this.countRunning(userId, exceptId);
+      // A visitor's sandbox counts against its agent's embed quotas, not here (see `countRunning`).
+      const own = (live: LiveSandbox) => live.userId === userId && live.visitor === null;
+      if (current >= maxPerUser && (await this.#stopIdle(own, current - maxPerUser + 1, { user_id: userId, quota: 'sandboxes' })) > 0) {
+        current = await this.countRunning(userId, exceptId);
+      }
       if (current >= maxPerUser) {
         this.#options.logger.warn(
           { security_event: 'quota_exceeded', user_id: userId, quota: 'sandboxes', limit: maxPerUser, current },
@@ -533,9 +548,7 @@ export class SandboxManager {
           `You have ${current} running sandboxes (warm pools included), the most this server allows`,
         );
       }
-      return await start();
-    } finally {
-      await locks.release(name);
-    }
+      return start();
+    });
   }
 }
