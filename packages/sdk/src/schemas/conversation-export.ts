@@ -9,8 +9,9 @@ import {
   MessageRoleSchema,
   REASONING_FIELDS,
   StateReasonSchema,
+  WORKSPACE_PHASES,
 } from './event.ts';
-import { ChangedFileSchema } from './workspace.ts';
+import { ChangedFileSchema, InstructionFileSchema, REPOSITORY_STATUSES, WorkspaceFileSchema } from './workspace.ts';
 
 /** `format` of a conversation export; a later layout gets a new number. */
 export const CONVERSATION_EXPORT_FORMAT = 'metisai.conversation/1';
@@ -46,6 +47,7 @@ const ImportedEventSchema = z.discriminatedUnion('type', [
     reasoning_content: z.optional(text),
     reasoning_field: z.optional(z.enum(REASONING_FIELDS)),
     provider_fields: z.optional(z.record(z.string(), z.unknown())),
+    attachments: z.optional(z.array(WorkspaceFileSchema)),
   }),
   z.object({
     ...when,
@@ -68,6 +70,26 @@ const ImportedEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ ...when, type: z.literal('state'), state: ConversationStateSchema, reason: z.optional(z.nullable(StateReasonSchema)) }),
   z.object({ ...when, type: z.literal('error'), code: EventErrorCodeSchema, message: text }),
+  z.object({
+    ...when,
+    type: z.literal('workspace'),
+    phase: z.enum(WORKSPACE_PHASES),
+    repository: z.optional(
+      z.object({
+        url: z.string(),
+        ref: z.nullable(z.string()),
+        depth: z.number(),
+        commit: z.optional(z.nullable(z.string())),
+        status: z.optional(z.enum(REPOSITORY_STATUSES)),
+      }),
+    ),
+    received_objects: z.optional(z.number()),
+    total_objects: z.optional(z.nullable(z.number())),
+    received_bytes: z.optional(z.number()),
+    instructions: z.optional(z.array(InstructionFileSchema)),
+    files: z.optional(z.array(WorkspaceFileSchema)),
+    message: z.optional(text),
+  }),
 ]);
 
 /**

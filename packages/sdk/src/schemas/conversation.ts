@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
-import { IdSchema, openEnum, TimestampSchema } from './common.ts';
+import { EnvNameSchema, IdSchema, openEnum, TimestampSchema } from './common.ts';
 import { CONVERSATION_STATES } from './event.ts';
+import { AttachmentParamsSchema, RepositorySchema } from './workspace.ts';
 
 export const UsageSchema = z.object({
   prompt_tokens: z.number(),
@@ -19,6 +20,8 @@ export const ConversationSchema = z.object({
   /** `seq` of the last stored event (0 when none): stream with `after: last_seq` to get only what comes next. */
   last_seq: z.number(),
   usage: UsageSchema,
+  /** The repository the conversation was started from (`repository` of the create call); absent or `null`: none. */
+  repository: z.optional(z.nullable(RepositorySchema)),
   created_at: TimestampSchema,
   updated_at: TimestampSchema,
 });
@@ -26,9 +29,48 @@ export type Conversation = z.infer<typeof ConversationSchema>;
 
 const TitleSchema = z.nullable(z.string().check(z.trim(), z.maxLength(200)));
 
+/**
+ * Why a clone URL is refused before anything is fetched, or `null` when its form is fine: it must be an absolute
+ * `https:` (or `http:`) URL without credentials (`https://user:token@…`: name a secret in `token_secret` instead),
+ * query or fragment. Whether the server may connect to its host is the server's to say (`egress_refused`).
+ */
+export function repositoryUrlProblem(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'must be an absolute URL such as https://github.com/owner/repo.git';
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return 'must be an https:// URL (ssh and other protocols are not supported)';
+  if (parsed.username || parsed.password) return 'must not hold credentials: name a secret in token_secret instead';
+  if (parsed.search || parsed.hash || url.includes('?') || url.includes('#')) return 'must not have a query or a fragment';
+  return null;
+}
+
+/**
+ * A git repository to clone into a new conversation's workspace. The server clones it (never the sandbox), `depth`
+ * commits deep (default 1), without submodules or LFS files; `token_secret` names one of your secrets whose value is
+ * sent as the password of HTTP Basic authentication, and nowhere else.
+ */
+export const RepositoryParamsSchema = z.strictObject({
+  url: z.string().check(
+    z.maxLength(2048),
+    z.refine((url) => repositoryUrlProblem(url) === null, { error: (issue) => repositoryUrlProblem(String(issue.input)) ?? 'is not a valid URL' }),
+  ),
+  /** A branch or tag; default: the remote's default branch. */
+  ref: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+  /** The name of one of your secrets holding an access token for the repository's host. */
+  token_secret: z.optional(EnvNameSchema),
+  /** Commits of history to fetch (default 1). */
+  depth: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1_000_000))),
+});
+export type RepositoryParams = z.input<typeof RepositoryParamsSchema>;
+
 export const ConversationCreateParamsSchema = z.strictObject({
   agent_id: z.optional(z.nullable(IdSchema)),
   title: z.optional(TitleSchema),
+  /** Clone this repository into the workspace first: the conversation is `running` (`waiting_for_workspace`) meanwhile. */
+  repository: z.optional(RepositoryParamsSchema),
 });
 export type ConversationCreateParams = z.input<typeof ConversationCreateParamsSchema>;
 
@@ -46,6 +88,8 @@ export type ConversationListParams = z.output<typeof ConversationListParamsSchem
 
 export const MessageCreateParamsSchema = z.strictObject({
   content: z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(100_000)),
+  /** Workspace files the message is about (uploaded before): the model is told their paths, sizes and types. */
+  attachments: z.optional(z.array(AttachmentParamsSchema).check(z.maxLength(50))),
 });
 export type MessageCreateParams = z.input<typeof MessageCreateParamsSchema>;
 

@@ -82,7 +82,15 @@ export class Conversations extends APIResource {
     return this.client.get(path`/conversations/${conversationId}`, ConversationSchema, options);
   }
 
-  /** Starts a conversation (`POST /conversations`), with one of your agents (`agent_id`) or with your settings. */
+  /**
+   * Starts a conversation (`POST /conversations`), with one of your agents (`agent_id`) or with your settings. With
+   * `repository`, the server clones it into the workspace first: the conversation answers `running`
+   * (`waiting_for_workspace`), `workspace` events show the clone's progress, and a message sent meanwhile waits for it.
+   *
+   * ```ts
+   * const conversation = await client.conversations.create({ agent_id, repository: { url: 'https://github.com/acme/app.git', token_secret: 'GITHUB_TOKEN' } });
+   * ```
+   */
   create(params: ConversationCreateParams = {}, options?: RequestOptions): Promise<Conversation> {
     return this.client.request({ ...options, method: 'post', path: '/conversations', body: params, schema: ConversationSchema });
   }
@@ -155,7 +163,7 @@ export class Conversations extends APIResource {
    * ```
    */
   run(conversationId: string, content: string, options: RunOptions = {}): RunStream {
-    const { onDelta, onEvent, signal, idempotencyKey } = options;
+    const { onDelta, onEvent, signal, idempotencyKey, attachments } = options;
     // `abort()` of the RunStream ends it quietly; the caller's `signal` ends it with an AbortError.
     const closer = new AbortController();
     const combined = signal ? AbortSignal.any([signal, closer.signal]) : closer.signal;
@@ -172,7 +180,8 @@ export class Conversations extends APIResource {
         let postedSeq: number;
         try {
           await stream.connected;
-          postedSeq = (await this.messages.create(conversationId, { content }, { signal: combined, idempotencyKey })).seq;
+          const params = attachments === undefined ? { content } : { content, attachments };
+          postedSeq = (await this.messages.create(conversationId, params, { signal: combined, idempotencyKey })).seq;
         } catch (error) {
           stream.abort();
           await pending.catch(() => {});
