@@ -18,6 +18,7 @@ import { OpenStreams } from './http/open-streams.ts';
 import { createLogger } from './logger.ts';
 import { AccountSandboxRemoval } from './runs/account-sandbox-removal.ts';
 import { ConversationRunner } from './runs/conversation-runner.ts';
+import { RepositorySetup } from './runs/repository-setup.ts';
 import { ConversationSandboxes } from './runs/conversation-sandboxes.ts';
 import { PooledAgentLifecycle } from './runs/pooled-agent-lifecycle.ts';
 import { RunLock } from './runs/run-lock.ts';
@@ -171,6 +172,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await step('sandboxes');
 
     const conversationSandboxes = new ConversationSandboxes({ orm, logger: runsLogger, sandboxes, runLock, runSettings: core.runSettings });
+    const repositories = new RepositorySetup({
+      orm,
+      logger: runsLogger,
+      sandboxes: conversationSandboxes,
+      runSettings: core.runSettings,
+      secrets: core.secrets,
+      egress: core.egress,
+      limits: config.clone,
+    });
     const runner = new ConversationRunner({
       orm,
       logger: runsLogger,
@@ -180,6 +190,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       runSettings: core.runSettings,
       usage: core.usage,
       quotas: core.quotas,
+      repositories,
     });
     closers.push('runs', () => runner.close());
     const recovery = new RunRecovery({ orm, logger: runsLogger, runLock, runner, control });

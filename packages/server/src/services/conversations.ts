@@ -1,18 +1,23 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod/mini';
-import type {
-  AgentStatus,
-  Conversation as ConversationJson,
-  ConversationCreateParamsSchema,
-  ConversationListParams,
-  Event as EventJson,
-  EventListParams,
-  Page,
+import {
+  type AgentStatus,
+  type Conversation as ConversationJson,
+  type ConversationCreateParamsSchema,
+  type ConversationListParams,
+  ErrorCode,
+  type Event as EventJson,
+  type EventListParams,
+  type Page,
+  type RepositoryParams,
+  type WorkspaceFile,
 } from '@metisai/sdk/schemas';
 import { listNewestFirst } from '../db/paginate.ts';
-import { ConversationEntity, type Conversation } from '../entities/index.ts';
-import { NotFoundError } from '../errors.ts';
+import { ConversationEntity, type Conversation, SecretEntity, type StoredRepository } from '../entities/index.ts';
+import { InvalidRequestError, NotFoundError } from '../errors.ts';
 import { listEvents } from '../events/event-log.ts';
+import type { EgressGuard } from '../security/egress-guard.ts';
+import { allowsPlainHttp } from '../security/egress-policy.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import { agentRefusal, type AgentService } from './agents.ts';
 
@@ -21,8 +26,16 @@ import { agentRefusal, type AgentService } from './agents.ts';
  * domain errors (`ConflictError` with `conversation_busy`, `not_awaiting_confirmation`, `conversation_not_running`).
  */
 export interface ConversationRuns {
-  /** Stores the user's message with `state: running` and starts the run that answers it; answers the message event. */
-  postMessage(em: EntityManager, conversation: Conversation, content: string): Promise<EventJson>;
+  /**
+   * Stores the user's message (with the workspace files it names) and `state: running`, and starts the run that
+   * answers it; answers the message event.
+   */
+  postMessage(em: EntityManager, conversation: Conversation, content: string, attachments?: WorkspaceFile[]): Promise<EventJson>;
+  /**
+   * Starts cloning a new conversation's repository into its workspace (`state: running`, `waiting_for_workspace`);
+   * throws `RateLimitedError` `quota_exceeded` when the user runs the most conversations allowed.
+   */
+  setUpRepository(em: EntityManager, conversation: Conversation): Promise<void>;
   /** Answers the pending action of a conversation in `awaiting_confirmation` and resumes the run. */
   confirm(em: EntityManager, conversation: Conversation, approve: boolean): Promise<void>;
   /** Stops the conversation's run, in whichever process runs it. */
@@ -45,6 +58,15 @@ export const toConversationJson = (conversation: Conversation): ConversationJson
     total_tokens: conversation.promptTokens + conversation.completionTokens,
     llm_calls: conversation.llmCalls,
   },
+  repository: conversation.repository
+    ? {
+        url: conversation.repository.url,
+        ref: conversation.repository.ref,
+        depth: conversation.repository.depth,
+        commit: conversation.repository.commit,
+        status: conversation.repository.status,
+      }
+    : null,
   created_at: conversation.createdAt.toISOString(),
   updated_at: conversation.updatedAt.toISOString(),
 });
@@ -56,10 +78,13 @@ export const toConversationJson = (conversation: Conversation): ConversationJson
 export class ConversationService {
   readonly #agents: AgentService;
   readonly #runs: ConversationRuns | null;
+  readonly #egress: EgressGuard;
 
-  constructor(agents: AgentService, runs: ConversationRuns | null) {
+  /** `egress`: the guard clones go through, whose policy decides which repository URLs are taken. */
+  constructor(agents: AgentService, runs: ConversationRuns | null, egress: EgressGuard) {
     this.#agents = agents;
     this.#runs = runs;
+    this.#egress = egress;
   }
 
   /** A page of the user's conversations; `agentIds` (an API key's restriction) keeps only those of these agents. */
@@ -78,9 +103,16 @@ export class ConversationService {
     return conversation;
   }
 
+  /**
+   * A new conversation of the user's; with `repository`, its clone starts at once (the conversation answers `running`,
+   * `waiting_for_workspace`). 400 for a repository URL the server does not connect to (`egress_refused`, or plain
+   * `http:` to a public host) or a `token_secret` naming no secret of the user's, both naming the field; 429 when the
+   * clone would exceed the user's running conversations (nothing is created then).
+   */
   async create(em: EntityManager, userId: string, params: z.output<typeof ConversationCreateParamsSchema>): Promise<ConversationJson> {
     // An agent named in the body must be the caller's own: another user's is a 404 like a missing one.
     if (params.agent_id) await this.#agents.getOwned(em, userId, params.agent_id);
+    const repository = params.repository ? await this.#repository(em, userId, params.repository) : null;
     const conversation = em.create(ConversationEntity, {
       id: uuid7(),
       userId,
@@ -91,9 +123,35 @@ export class ConversationService {
       promptTokens: 0,
       completionTokens: 0,
       llmCalls: 0,
+      repository,
     });
     await em.flush();
-    return toConversationJson(conversation);
+    if (!repository) return toConversationJson(conversation);
+    try {
+      await this.#runner().setUpRepository(em, conversation);
+    } catch (error) {
+      await em.fork().nativeDelete(ConversationEntity, { id: conversation.id });
+      throw error;
+    }
+    return toConversationJson(await this.getOwned(em.fork(), userId, conversation.id));
+  }
+
+  /** What is stored of a repository to clone, once checked (see `create`). */
+  async #repository(em: EntityManager, userId: string, params: RepositoryParams): Promise<StoredRepository> {
+    const field = (path: string, message: string) => ({ details: [{ path, message }] });
+    const url = new URL(params.url);
+    const refusal = this.#egress.literalRefusal(params.url);
+    if (refusal) throw new InvalidRequestError(ErrorCode.egressRefused, `repository.url: ${refusal.message}`, field('repository.url', refusal.message));
+    if (url.protocol === 'http:' && !allowsPlainHttp(this.#egress.policy, url)) {
+      const message =
+        'must be an https:// URL (http:// only reaches hosts this server allows: EGRESS_ALLOWED_HOSTS, or private addresses with ALLOW_PRIVATE_EGRESS)';
+      throw new InvalidRequestError(ErrorCode.validation, `repository.url ${message}`, field('repository.url', message));
+    }
+    if (params.token_secret && (await em.count(SecretEntity, { userId, name: params.token_secret })) === 0) {
+      const message = `names no secret of yours (create a secret named ${params.token_secret} first)`;
+      throw new InvalidRequestError(ErrorCode.validation, `repository.token_secret ${message}`, field('repository.token_secret', message));
+    }
+    return { url: params.url, ref: params.ref ?? null, depth: params.depth ?? 1, token_secret: params.token_secret ?? null, status: 'cloning', commit: null };
   }
 
   async rename(em: EntityManager, userId: string, id: string, title: string | null): Promise<ConversationJson> {
@@ -123,9 +181,9 @@ export class ConversationService {
    * Stores the user's message and starts the run that answers it (while the agent is `starting`, the run waits for
    * it); refused while the agent is stopped, stopping, in error or deleted.
    */
-  async postMessage(em: EntityManager, userId: string, id: string, content: string): Promise<EventJson> {
+  async postMessage(em: EntityManager, userId: string, id: string, content: string, attachments?: WorkspaceFile[]): Promise<EventJson> {
     const conversation = await this.#runnable(em, userId, id, ['running', 'starting']);
-    return this.#runner().postMessage(em, conversation, content);
+    return this.#runner().postMessage(em, conversation, content, attachments);
   }
 
   /** Resumes a run waiting for confirmation of its pending action (its agent must be running). */

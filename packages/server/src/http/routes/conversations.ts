@@ -33,7 +33,7 @@ const lastEventId = (header: string): number | undefined => {
   return seq;
 };
 
-export const conversationEndpoints = ({ services: { conversations, quotas, auth, apiKeys, transfer }, events, config, streams }: RouteDeps) => [
+export const conversationEndpoints = ({ services: { conversations, workspace, quotas, auth, apiKeys, transfer }, events, config, streams }: RouteDeps) => [
   endpoint({
     method: 'get',
     path: '/conversations',
@@ -51,13 +51,22 @@ export const conversationEndpoints = ({ services: { conversations, quotas, auth,
     method: 'post',
     path: '/conversations',
     tag: 'conversations',
-    summary: 'Start a conversation, with one of your agents or with your settings',
+    summary:
+      'Start a conversation, with one of your agents or with your settings; with `repository`, the server clones it into the workspace first ' +
+      '(`state: running`, reason `waiting_for_workspace`; `workspace` events show the progress)',
     scope: 'run',
     agentAccess: 'body',
     body: ConversationCreateParamsSchema,
     responses: {
       201: { description: 'Created', schema: ConversationSchema },
+      400: {
+        description:
+          '`validation_error` or `egress_refused` naming the field: a repository URL with credentials, a query, a scheme other than https ' +
+          '(http only for hosts this server allows) or an address the server does not connect to; a `token_secret` naming no secret of yours',
+        schema: ErrorBodySchema,
+      },
       404: { description: 'No such agent (or not yours)', schema: ErrorBodySchema },
+      429: { description: 'A quota (`quota_exceeded`): a clone counts as a running conversation', schema: ErrorBodySchema },
     },
     handler: async (ctx, { body }) => {
       ctx.status = 201;
@@ -119,12 +128,14 @@ export const conversationEndpoints = ({ services: { conversations, quotas, auth,
     method: 'post',
     path: '/conversations/:id/messages',
     tag: 'conversations',
-    summary: 'Send a message; answers the stored message event',
+    summary:
+      'Send a message; answers the stored message event. `attachments` name workspace files uploaded before: the model is told their path, size and type',
     scope: 'run',
     agentAccess: 'conversation',
     body: MessageCreateParamsSchema,
     responses: {
       202: { description: 'Stored', schema: MessageEventSchema },
+      400: { description: 'An attachment that is no file in the workspace, naming `attachments.<i>.path`', schema: ErrorBodySchema },
       404: notFound,
       409: { description: 'The agent is not running (`agent_not_running`) or was deleted (`agent_deleted`)', schema: ErrorBodySchema },
       429: {
@@ -133,8 +144,10 @@ export const conversationEndpoints = ({ services: { conversations, quotas, auth,
       },
     },
     handler: async (ctx, { body, params }) => {
+      const { em, principal } = ctx.state;
+      const attachments = body.attachments?.length ? await workspace.describeAttachments(em, principal.userId, params.id!, body.attachments) : undefined;
       ctx.status = 202;
-      ctx.body = await conversations.postMessage(ctx.state.em, ctx.state.principal.userId, params.id!, body.content);
+      ctx.body = await conversations.postMessage(em, principal.userId, params.id!, body.content, attachments);
     },
   }),
   endpoint({
