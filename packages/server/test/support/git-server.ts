@@ -24,7 +24,7 @@ export interface RepositoryContent {
 }
 
 export interface GitServer {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://localhost:<port>`: a name that resolves to loopback (the server listens on 127.0.0.1). */
   url: string;
   /** The clone URL of a repository: `<url>/<name>.git`. */
   urlOf(name: string): string;
@@ -117,7 +117,7 @@ export async function startGitServer(options: { auth?: { password: string } } = 
     child.once('error', () => res.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `http://localhost:${(server.address() as AddressInfo).port}`;
 
   return {
     url,
