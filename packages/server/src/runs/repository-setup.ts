@@ -114,6 +114,7 @@ export class RepositorySetup {
     try {
       const timeout = AbortSignal.timeout(this.#deps.limits.timeoutMs);
       let cloned;
+      const progress = this.#progressWriter(em, conversationId, repository);
       try {
         cloned = await cloneRepository({
           url: repository.url,
@@ -124,9 +125,10 @@ export class RepositorySetup {
           fetch: this.#deps.egress.fetch,
           signal: AbortSignal.any([signal, timeout]),
           limitBytes: this.#deps.limits.limitBytes,
-          onProgress: this.#progressWriter(em, conversationId, repository),
+          onProgress: progress.write,
         });
       } catch (error) {
+        await progress.settled();
         if (signal.aborted) return runEnds.aborted(signal.reason);
         if (timeout.aborted) {
           const seconds = this.#deps.limits.timeoutMs / 1000;
@@ -138,6 +140,7 @@ export class RepositorySetup {
         if (error instanceof CloneError) return runEnds.cloneFailed(error.code, masking.masker.mask(error.message));
         throw error;
       }
+      await progress.settled();
       return await this.#copyIn(em, conversationId, repository, dir, cloned, signal);
     } finally {
       await rm(dir, { recursive: true, force: true }).catch((error: unknown) =>
@@ -188,26 +191,34 @@ export class RepositorySetup {
     }
   }
 
-  /** Stores `cloning` events as the clone goes on, at most every `PROGRESS_INTERVAL_MS`, one at a time, in order. */
-  #progressWriter(em: EntityManager, conversationId: string, repository: StoredRepository): (progress: CloneProgress) => void {
+  /**
+   * Stores `cloning` events as the clone goes on, at most every `PROGRESS_INTERVAL_MS`, one at a time, in order.
+   * `settled()` resolves once the one being stored (if any) is in, so the clone's last event comes after it.
+   */
+  #progressWriter(em: EntityManager, conversationId: string, repository: StoredRepository): { write(progress: CloneProgress): void; settled(): Promise<void> } {
     let last = Date.now();
-    let writing = false;
-    return (progress) => {
-      if (writing || Date.now() - last < PROGRESS_INTERVAL_MS) return;
-      writing = true;
-      last = Date.now();
-      appendEvent(em.fork(), conversationId, {
-        type: 'workspace',
-        phase: 'cloning',
-        repository: repositoryJson(repository),
-        received_objects: progress.receivedObjects,
-        total_objects: progress.totalObjects,
-        received_bytes: progress.receivedBytes,
-      })
-        .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'clone progress not stored'))
-        .finally(() => {
-          writing = false;
-        });
+    let writing: Promise<void> | null = null;
+    return {
+      write: (progress) => {
+        if (writing || Date.now() - last < PROGRESS_INTERVAL_MS) return;
+        last = Date.now();
+        writing = appendEvent(em.fork(), conversationId, {
+          type: 'workspace',
+          phase: 'cloning',
+          repository: repositoryJson(repository),
+          received_objects: progress.receivedObjects,
+          total_objects: progress.totalObjects,
+          received_bytes: progress.receivedBytes,
+        })
+          .then(() => undefined)
+          .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'clone progress not stored'))
+          .finally(() => {
+            writing = null;
+          });
+      },
+      settled: async () => {
+        await writing;
+      },
     };
   }
 

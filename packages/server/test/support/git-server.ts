@@ -32,6 +32,8 @@ export interface GitServer {
   createRepository(name: string, content: RepositoryContent): Promise<string>;
   /** Every request served, in order (method, path and query, whether it carried `Authorization`). */
   requests: Array<{ method: string; url: string; hasAuth: boolean }>;
+  /** Makes every response body wait `ms` before each chunk it sends (a slow remote); 0: none. */
+  slowDown(ms: number): void;
   /** Makes every request wait until `release()` is called (a clone that hangs); answers `release`. */
   hold(): () => void;
   close(): Promise<void>;
@@ -56,6 +58,7 @@ export async function startGitServer(options: { auth?: { password: string } } = 
   const root = await mkdtemp(path.join(tmpdir(), 'metis-git-'));
   const requests: GitServer['requests'] = [];
   let held: Promise<void> | null = null;
+  let chunkDelayMs = 0;
   const children = new Set<ChildProcess>();
 
   const server = http.createServer(async (req, res) => {
@@ -93,9 +96,24 @@ export async function startGitServer(options: { auth?: { password: string } } = 
     // CGI: headers, a blank line, then the body.
     let head = Buffer.alloc(0);
     let isBody = false;
+    /** The body chunks held back by `slowDown`, written in order; the response ends after them. */
+    let written = Promise.resolve();
     child.stdout.on('data', (chunk: Buffer) => {
       if (isBody) {
-        res.write(chunk);
+        if (chunkDelayMs > 0) {
+          child.stdout.pause();
+          const delay = chunkDelayMs;
+          written = written.then(
+            () =>
+              new Promise<void>((resolve) =>
+                setTimeout(() => {
+                  res.write(chunk);
+                  child.stdout.resume();
+                  resolve();
+                }, delay),
+              ),
+          );
+        } else res.write(chunk);
         return;
       }
       head = Buffer.concat([head, chunk]);
@@ -113,7 +131,7 @@ export async function startGitServer(options: { auth?: { password: string } } = 
       res.writeHead(status);
       res.write(head.subarray(end + 4));
     });
-    child.stdout.once('end', () => res.end());
+    child.stdout.once('end', () => void written.then(() => res.end()));
     child.once('error', () => res.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -160,6 +178,9 @@ export async function startGitServer(options: { auth?: { password: string } } = 
       } finally {
         await rm(work, { recursive: true, force: true });
       }
+    },
+    slowDown(ms) {
+      chunkDelayMs = ms;
     },
     hold() {
       let release!: () => void;

@@ -216,6 +216,37 @@ describe('clone on create', () => {
     expect(JSON.stringify(events)).not.toContain(TOKEN);
   });
 
+  test('a slow clone shows its progress as cloning events, at most one every two seconds; the log exports and imports', async () => {
+    await git.createRepository('slow', { files: { 'data.txt': randomBytes(400 * 1024).toString('hex') } });
+    git.slowDown(400);
+    let id: string;
+    try {
+      id = (await create({ url: git.urlOf('slow') })).body.id;
+      expect(await settled(id)).toMatchObject({ state: 'idle', repository: { status: 'ready' } });
+    } finally {
+      git.slowDown(0);
+    }
+    const events = await eventsOf(rt.http, id);
+    const cloning = events.filter((event) => event.phase === 'cloning');
+    expect(cloning.length).toBeGreaterThan(1);
+    const progress = cloning.slice(1);
+    expect(progress[0]!.received_bytes).toBeGreaterThan(0);
+    for (const [index, event] of progress.entries()) {
+      if (index > 0) expect(Date.parse(event.created_at) - Date.parse(progress[index - 1]!.created_at)).toBeGreaterThanOrEqual(1900);
+    }
+    const ready = events.find((event) => event.phase === 'ready')!;
+    expect(ready.seq).toBeGreaterThan(progress.at(-1)!.seq);
+    expect(ready.received_bytes).toBeGreaterThanOrEqual(progress.at(-1)!.received_bytes);
+
+    const exported = (await rt.http.get(`/api/v1/conversations/${id}/export`)).body;
+    const imported = await rt.http.post('/api/v1/conversations/import', exported);
+    expect(imported.status).toBe(201);
+    const copy = await eventsOf(rt.http, imported.body.id);
+    expect(copy.filter((event) => event.type === 'workspace').map((event) => [event.phase, event.repository?.commit ?? null])).toEqual(
+      events.filter((event) => event.type === 'workspace').map((event) => [event.phase, event.repository?.commit ?? null]),
+    );
+  });
+
   test('stop cancels a running clone', async () => {
     const release = git.hold();
     try {
@@ -292,6 +323,8 @@ describe('repository instructions and attachments', () => {
     expect(system).toContain('# .openhands/microagents/repo.md');
     expect(system).not.toContain('past the cap');
     expect(system).toContain('[… truncated: .openhands/microagents/repo.md is');
+    expect(system).toContain(`${'x'.repeat(16 * 1024 - 1)}\n[… truncated`); // the cut é is left out whole
+    expect(system).not.toContain('\uFFFD');
     expect(await instructionEvents()).toHaveLength(1);
     expect((await instructionEvents())[0]!.instructions).toEqual([
       expect.objectContaining({ path: 'AGENTS.md', truncated: false }),
