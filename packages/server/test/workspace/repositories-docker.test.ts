@@ -22,6 +22,7 @@ describe.skipIf(!hasDocker)('clone on create on the Docker driver', () => {
     privateGit = await startGitServer({ auth: { password: TOKEN } });
     await privateGit.createRepository('private', { files: { 'README.md': '# private\n' } });
     expect((await rt.http.post('/api/v1/secrets', { name: 'GIT_TOKEN', value: TOKEN })).status).toBe(201);
+    expect((await rt.http.post('/api/v1/secrets', { name: 'WRONG_TOKEN', value: 'tok_wrong' })).status).toBe(201);
     tip = await git.createRepository('app', {
       files: { 'README.md': '# app\n', 'src/run.sh': '#!/bin/sh\necho run\n' },
       executables: ['src/run.sh'],
@@ -59,7 +60,7 @@ describe.skipIf(!hasDocker)('clone on create on the Docker driver', () => {
     expect(output).toContain(`${tip}\nstatus-end\n1000 -rwxr-xr-x\nREADME.md\nunreachable`);
   }, 180_000);
 
-  test('a private repository with its token; without it, or with a missing ref, the setup ends clone_failed', async () => {
+  test('a private repository with its token; without it, with a refused token, a missing ref or repository, the setup ends clone_failed', async () => {
     const agentId = await runningAgent(rt, 'private', { network: 'none' });
     const create = (repository: Record<string, unknown>) => rt.http.post('/api/v1/conversations', { agent_id: agentId, repository });
     const cloned = await create({ url: privateGit.urlOf('private'), token_secret: 'GIT_TOKEN' });
@@ -75,6 +76,7 @@ describe.skipIf(!hasDocker)('clone on create on the Docker driver', () => {
 
     for (const [repository, code] of [
       [{ url: privateGit.urlOf('private') }, 'repository_auth_failed'],
+      [{ url: privateGit.urlOf('private'), token_secret: 'WRONG_TOKEN' }, 'repository_auth_failed'],
       [{ url: git.urlOf('app'), ref: 'nope' }, 'repository_ref_not_found'],
       [{ url: git.urlOf('missing') }, 'repository_not_found'],
     ] as const) {
