@@ -9,9 +9,10 @@ import {
   MessageRoleSchema,
   REASONING_FIELDS,
   StateReasonSchema,
+  WORKSPACE_EVENT_FIELDS,
   WORKSPACE_PHASES,
 } from './event.ts';
-import { ChangedFileSchema, InstructionFileSchema, REPOSITORY_STATUSES, WorkspaceFileSchema } from './workspace.ts';
+import { ChangedFileSchema, WorkspaceFileSchema } from './workspace.ts';
 
 /** `format` of a conversation export; a later layout gets a new number. */
 export const CONVERSATION_EXPORT_FORMAT = 'metisai.conversation/1';
@@ -74,20 +75,7 @@ const ImportedEventSchema = z.discriminatedUnion('type', [
     ...when,
     type: z.literal('workspace'),
     phase: z.enum(WORKSPACE_PHASES),
-    repository: z.optional(
-      z.object({
-        url: z.string(),
-        ref: z.nullable(z.string()),
-        depth: z.number(),
-        commit: z.optional(z.nullable(z.string())),
-        status: z.optional(z.enum(REPOSITORY_STATUSES)),
-      }),
-    ),
-    received_objects: z.optional(z.number()),
-    total_objects: z.optional(z.nullable(z.number())),
-    received_bytes: z.optional(z.number()),
-    instructions: z.optional(z.array(InstructionFileSchema)),
-    files: z.optional(z.array(WorkspaceFileSchema)),
+    ...WORKSPACE_EVENT_FIELDS,
     message: z.optional(text),
   }),
 ]);

@@ -30,32 +30,19 @@ export type Conversation = z.infer<typeof ConversationSchema>;
 const TitleSchema = z.nullable(z.string().check(z.trim(), z.maxLength(200)));
 
 /**
- * Why a clone URL is refused before anything is fetched, or `null` when its form is fine: it must be an absolute
- * `https:` (or `http:`) URL without credentials (`https://user:token@…`: name a secret in `token_secret` instead),
- * query or fragment. Whether the server may connect to its host is the server's to say (`egress_refused`).
- */
-export function repositoryUrlProblem(url: string): string | null {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return 'must be an absolute URL such as https://github.com/owner/repo.git';
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return 'must be an https:// URL (ssh and other protocols are not supported)';
-  if (parsed.username || parsed.password) return 'must not hold credentials: name a secret in token_secret instead';
-  if (parsed.search || parsed.hash || url.includes('?') || url.includes('#')) return 'must not have a query or a fragment';
-  return null;
-}
-
-/**
  * A git repository to clone into a new conversation's workspace. The server clones it (never the sandbox), `depth`
  * commits deep (default 1), without submodules or LFS files; `token_secret` names one of your secrets whose value is
  * sent as the password of HTTP Basic authentication, and nowhere else.
  */
 export const RepositoryParamsSchema = z.strictObject({
-  url: z.string().check(
+  /**
+   * An absolute `https:` (or `http:`) URL without credentials (`https://user:token@…`: name a secret in `token_secret`
+   * instead), query or fragment. Whether the server may connect to its host is the server's to say (`egress_refused`).
+   */
+  url: z.url({ protocol: /^https?$/, error: 'must be an https:// URL' }).check(
     z.maxLength(2048),
-    z.refine((url) => repositoryUrlProblem(url) === null, { error: (issue) => repositoryUrlProblem(String(issue.input)) ?? 'is not a valid URL' }),
+    z.refine((url) => !/^https?:\/\/[^/]*@/i.test(url), 'must not hold credentials (name a secret in token_secret)'),
+    z.refine((url) => !/[?#]/.test(url), 'must not have a query or a fragment'),
   ),
   /** A branch or tag; default: the remote's default branch. */
   ref: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),

@@ -204,6 +204,19 @@ export type ErrorEvent = z.infer<typeof ErrorEventSchema>;
 export const WORKSPACE_PHASES = ['cloning', 'ready', 'failed', 'instructions', 'uploaded'] as const;
 export type WorkspacePhase = (typeof WORKSPACE_PHASES)[number];
 
+/** The fields of a `workspace` event besides its `phase` and `message` (an import takes them as they are). */
+export const WORKSPACE_EVENT_FIELDS = {
+  repository: z.optional(RepositorySchema),
+  /** Objects received so far (`cloning`, `ready`). */
+  received_objects: z.optional(z.number()),
+  /** Objects the remote said it would send, when known. */
+  total_objects: z.optional(z.nullable(z.number())),
+  /** Bytes received from the remote so far. */
+  received_bytes: z.optional(z.number()),
+  instructions: z.optional(z.array(InstructionFileSchema)),
+  files: z.optional(z.array(WorkspaceFileSchema)),
+};
+
 /**
  * Something happened to the conversation's workspace outside the agent's actions:
  * - `cloning`: the repository's clone started, or went on (`received_objects`, `total_objects`, `received_bytes`; at
@@ -219,15 +232,7 @@ export const WorkspaceEventSchema = z.object({
   ...stored,
   type: z.literal('workspace'),
   phase: openEnum(WORKSPACE_PHASES),
-  repository: z.optional(RepositorySchema),
-  /** Objects received so far (`cloning`, `ready`). */
-  received_objects: z.optional(z.number()),
-  /** Objects the remote said it would send, when known. */
-  total_objects: z.optional(z.nullable(z.number())),
-  /** Bytes received from the remote so far. */
-  received_bytes: z.optional(z.number()),
-  instructions: z.optional(z.array(InstructionFileSchema)),
-  files: z.optional(z.array(WorkspaceFileSchema)),
+  ...WORKSPACE_EVENT_FIELDS,
   message: z.optional(z.string()),
 });
 export type WorkspaceEvent = z.infer<typeof WorkspaceEventSchema>;

@@ -90,9 +90,7 @@ export const WorkspaceFileSchema = z.object({
 export type WorkspaceFile = z.infer<typeof WorkspaceFileSchema>;
 
 /** One file named by `attachments` of `POST …/messages`: it must exist in the workspace (upload it first). */
-export const AttachmentParamsSchema = z.strictObject({
-  path: WorkspacePathSchema.check(z.minLength(1, 'is required')),
-});
+export const AttachmentParamsSchema = z.strictObject({ path: WorkspacePathSchema });
 export type AttachmentParams = z.input<typeof AttachmentParamsSchema>;
 
 /** What a conversation's repository is doing: being cloned, cloned (`ready`), or its clone failed or was stopped. */

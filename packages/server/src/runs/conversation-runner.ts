@@ -10,12 +10,12 @@ import { ConflictError, LlmNotConfiguredError } from '../errors.ts';
 import type { EventInput } from '../events/event-input.ts';
 import { appendEvent, appendEvents, listEvents, publishEphemeral } from '../events/event-log.ts';
 import { agentRefusal } from '../services/agents.ts';
-import type { ConversationRuns } from '../services/conversations.ts';
+import { type ConversationRuns, repositoryJson } from '../services/conversations.ts';
 import type { QuotaService } from '../services/quotas.ts';
 import type { RunSettingsService } from '../services/run-settings.ts';
 import type { UsageService } from '../services/usage.ts';
 import type { ConversationSandboxes } from './conversation-sandboxes.ts';
-import { abandonedCloneEvents, type RepositorySetup, repositoryJson } from './repository-setup.ts';
+import { abandonedCloneEvents, type RepositorySetup } from './repository-setup.ts';
 import type { RunLock } from './run-lock.ts';
 
 export interface ConversationRunnerDeps {

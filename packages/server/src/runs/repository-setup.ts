@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Sandbox } from '@metisai/sandbox';
-import type { Repository } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
 import { type RunEnd, runEnds, SecretMasker } from '../agent/index.ts';
 import type { Orm } from '../db/orm.ts';
@@ -12,6 +11,7 @@ import type { EventInput } from '../events/event-input.ts';
 import { appendEvent } from '../events/event-log.ts';
 import { CloneError, type CloneProgress, cloneRepository } from '../git/clone-repository.ts';
 import type { EgressGuard } from '../security/egress-guard.ts';
+import { repositoryJson } from '../services/conversations.ts';
 import type { RunSettingsService } from '../services/run-settings.ts';
 import type { SecretService } from '../services/secrets.ts';
 import type { ConversationSandboxes } from './conversation-sandboxes.ts';
@@ -30,15 +30,6 @@ export interface RepositorySetupDeps {
 
 /** Progress of a running clone is stored at most this often. */
 const PROGRESS_INTERVAL_MS = 2000;
-
-/** The repository as events and responses show it (no token, no secret name). */
-export const repositoryJson = (repository: StoredRepository): Repository => ({
-  url: repository.url,
-  ref: repository.ref,
-  depth: repository.depth,
-  commit: repository.commit,
-  status: repository.status,
-});
 
 /**
  * When the conversation's clone was left `cloning` by a process that is gone (or a run end that did not come from the

@@ -9,6 +9,7 @@ import {
   type Event as EventJson,
   type EventListParams,
   type Page,
+  type Repository,
   type RepositoryParams,
   type WorkspaceFile,
 } from '@metisai/sdk/schemas';
@@ -46,6 +47,15 @@ export interface ConversationRuns {
   agentSettled(agentId: string): Promise<void>;
 }
 
+/** The repository as events and responses show it (no token, no secret name). */
+export const repositoryJson = (repository: StoredRepository): Repository => ({
+  url: repository.url,
+  ref: repository.ref,
+  depth: repository.depth,
+  commit: repository.commit,
+  status: repository.status,
+});
+
 export const toConversationJson = (conversation: Conversation): ConversationJson => ({
   id: conversation.id,
   agent_id: conversation.agentId ?? null,
@@ -58,15 +68,8 @@ export const toConversationJson = (conversation: Conversation): ConversationJson
     total_tokens: conversation.promptTokens + conversation.completionTokens,
     llm_calls: conversation.llmCalls,
   },
-  repository: conversation.repository
-    ? {
-        url: conversation.repository.url,
-        ref: conversation.repository.ref,
-        depth: conversation.repository.depth,
-        commit: conversation.repository.commit,
-        status: conversation.repository.status,
-      }
-    : null,
+  // Only a conversation started from a repository has the field: others answer as before.
+  ...(conversation.repository ? { repository: repositoryJson(conversation.repository) } : {}),
   created_at: conversation.createdAt.toISOString(),
   updated_at: conversation.updatedAt.toISOString(),
 });

@@ -180,8 +180,8 @@ export class Conversations extends APIResource {
         let postedSeq: number;
         try {
           await stream.connected;
-          const params = attachments === undefined ? { content } : { content, attachments };
-          postedSeq = (await this.messages.create(conversationId, params, { signal: combined, idempotencyKey })).seq;
+          // `attachments: undefined` is left out of the JSON body.
+          postedSeq = (await this.messages.create(conversationId, { content, attachments }, { signal: combined, idempotencyKey })).seq;
         } catch (error) {
           stream.abort();
           await pending.catch(() => {});
