@@ -349,6 +349,19 @@ describe('repository instructions and attachments', () => {
     expect((await instructionEvents())[1]!.instructions[0]).toMatchObject({ path: 'AGENTS.md', size: 16 });
   });
 
+  test('an instruction file that links out of the workspace is not read', async () => {
+    await git.createRepository('escaping', { files: { 'README.md': 'x\n' }, symlinks: { 'AGENTS.md': '/etc/passwd' } });
+    const id = (await create({ url: git.urlOf('escaping') })).body.id as string;
+    expect((await settled(id)).state).toBe('idle');
+    rt.llm.setScript(scripted([() => turns.text('ok')]));
+    await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'hi' });
+    await waitForState(rt.http, id, ['idle'], 20_000);
+    const system = rt.llm.requests.at(-1)!.body.messages[0]!.content as string;
+    expect(system).not.toContain('root:');
+    expect(system).not.toContain('REPOSITORY_INSTRUCTIONS');
+    expect((await eventsOf(rt.http, id)).filter((event) => event.phase === 'instructions')).toEqual([]);
+  });
+
   test('attachments: listed on the message event and named to the model; a missing one is a 400 naming it', async () => {
     const id = (await rt.http.post('/api/v1/conversations', {})).body.id as string;
     expect((await ws.upload(id, 'report.pdf', Buffer.alloc(2048, 1))).status).toBe(201);
