@@ -8,16 +8,27 @@ import {
   IsDirectoryError,
   NotDirectoryError,
   SandboxFileNotFoundError,
+  SymlinkLoopError,
   SandboxNotFoundError,
   SandboxNotRunningError,
 } from '@metisai/sandbox';
-import { type AttachmentParams, type Changes, type DownloadUrl, ErrorCode, type FileEntry, type Page, type WorkspaceFile } from '@metisai/sdk/schemas';
+import {
+  AGENT_STATUSES,
+  type AttachmentParams,
+  type Changes,
+  type DownloadUrl,
+  ErrorCode,
+  type FileEntry,
+  type Page,
+  type WorkspaceFile,
+} from '@metisai/sdk/schemas';
 import { type Conversation, ConversationEntity } from '../entities/index.ts';
 import { AuthenticationError, ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import { DOWNLOAD_URL_TTL_SECONDS, type DownloadGrant, signDownload, verifyDownload } from '../security/download-tokens.ts';
 import { mediaTypeOf } from '../workspaces/media-type.ts';
 import { computeChanges } from '../workspaces/workspace-changes.ts';
 import { insideWorkspace, invalidPath, inWorkdir, toWorkspacePath } from '../workspaces/workspace-path.ts';
+import { agentRefusal } from './agents.ts';
 import type { ConversationService } from './conversations.ts';
 import type { ConversationWorkspaces, WorkspaceHandle } from './workspaces.ts';
 
@@ -53,6 +64,7 @@ function fileError(error: unknown, field: string, relative: string): unknown {
   if (error instanceof NotDirectoryError) {
     return new InvalidRequestError(ErrorCode.notADirectory, `${shown(relative)} (or one of its parents) is not a directory`, detail('is not a directory'));
   }
+  if (error instanceof SymlinkLoopError) return invalidPath(field, 'meets a loop of symbolic links');
   if (error instanceof FileExistsError) return new ConflictError(ErrorCode.fileExists, `${shown(relative)} already exists`, detail('already exists'));
   if (error instanceof SandboxNotRunningError || error instanceof SandboxNotFoundError) {
     return new ConflictError(ErrorCode.conversationBusy, "The conversation's sandbox is starting or stopping; retry shortly", { retryAfterSeconds: 1 });
@@ -327,9 +339,19 @@ export class WorkspaceService {
       : this.download(em, grant.userId, grant.conversationId, grant.path);
   }
 
-  /** Opens the caller's conversation's workspace (`null`: no sandbox yet and `create` false). */
+  /**
+   * Opens the caller's conversation's workspace (`null`: no sandbox yet and `create` false). `create` (uploads, mkdir)
+   * and `write` (delete, move) change files: refused with 409 `agent_deleted` when the conversation's agent was deleted
+   * (the conversation is read-only; reads stay possible), and with 409 `conversation_busy` (`write`) while its
+   * repository is being cloned.
+   */
   async #open(em: EntityManager, userId: string, id: string, options: OpenOptions): Promise<WorkspaceHandle | null> {
-    return this.#workspaceOf(await this.#conversations.getOwned(em, userId, id), options);
+    const conversation = await this.#conversations.getOwned(em, userId, id);
+    if ((options.create || options.write) && conversation.agentId) {
+      const refusal = await agentRefusal(em, conversation.agentId, AGENT_STATUSES);
+      if (refusal) throw refusal;
+    }
+    return this.#workspaceOf(conversation, options);
   }
 
   async #workspaceOf(conversation: Conversation, options: OpenOptions): Promise<WorkspaceHandle | null> {
@@ -376,8 +398,11 @@ export class WorkspaceService {
     const { files, workdir } = workspace;
     const root = await files.realpath(workdir);
     const lexical = inWorkdir(workdir, relative);
-    const path =
-      options.follow || relative === '' ? await files.realpath(lexical) : posix.join(await files.realpath(posix.dirname(lexical)), posix.basename(lexical));
+    const realpath = (path: string) =>
+      files
+        .realpath(path)
+        .catch((error: unknown) => Promise.reject(error instanceof SymlinkLoopError ? invalidPath(field, 'meets a loop of symbolic links') : error));
+    const path = options.follow || relative === '' ? await realpath(lexical) : posix.join(await realpath(posix.dirname(lexical)), posix.basename(lexical));
     if (!insideWorkspace(root, path)) throw invalidPath(field, 'leads outside the workspace through a symlink');
     return { path, relative };
   }
