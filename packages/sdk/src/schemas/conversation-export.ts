@@ -76,7 +76,6 @@ const ImportedEventSchema = z.discriminatedUnion('type', [
     type: z.literal('workspace'),
     phase: z.enum(WORKSPACE_PHASES),
     ...WORKSPACE_EVENT_FIELDS,
-    message: z.optional(text),
   }),
 ]);
 

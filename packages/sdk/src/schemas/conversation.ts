@@ -20,8 +20,8 @@ export const ConversationSchema = z.object({
   /** `seq` of the last stored event (0 when none): stream with `after: last_seq` to get only what comes next. */
   last_seq: z.number(),
   usage: UsageSchema,
-  /** The repository the conversation was started from (`repository` of the create call); absent or `null`: none. */
-  repository: z.optional(z.nullable(RepositorySchema)),
+  /** The repository the conversation was started from (`repository` of the create call); absent: none. */
+  repository: z.optional(RepositorySchema),
   created_at: TimestampSchema,
   updated_at: TimestampSchema,
 });
@@ -41,15 +41,14 @@ export const RepositoryParamsSchema = z.strictObject({
    */
   url: z.url({ protocol: /^https?$/, error: 'must be an https:// URL' }).check(
     z.maxLength(2048),
-    z.refine((url) => !/^https?:\/\/[^/]*@/i.test(url), 'must not hold credentials (name a secret in token_secret)'),
-    z.refine((url) => !/[?#]/.test(url), 'must not have a query or a fragment'),
+    z.refine((url) => !/^https?:\/\/[^/]*@|[?#]/i.test(url), 'must have no credentials (use token_secret), query or fragment'),
   ),
   /** A branch or tag; default: the remote's default branch. */
   ref: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
   /** The name of one of your secrets holding an access token for the repository's host. */
   token_secret: z.optional(EnvNameSchema),
   /** Commits of history to fetch (default 1). */
-  depth: z.optional(z.number().check(z.int(), z.gte(1), z.lte(1_000_000))),
+  depth: z.optional(z.number().check(z.int(), z.gte(1))),
 });
 export type RepositoryParams = z.input<typeof RepositoryParamsSchema>;
 

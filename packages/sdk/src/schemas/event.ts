@@ -204,22 +204,21 @@ export type ErrorEvent = z.infer<typeof ErrorEventSchema>;
 export const WORKSPACE_PHASES = ['cloning', 'ready', 'failed', 'instructions', 'uploaded'] as const;
 export type WorkspacePhase = (typeof WORKSPACE_PHASES)[number];
 
-/** The fields of a `workspace` event besides its `phase` and `message` (an import takes them as they are). */
+/** The fields of a `workspace` event besides its `phase` (an import takes them as they are). */
 export const WORKSPACE_EVENT_FIELDS = {
   repository: z.optional(RepositorySchema),
   /** Objects received so far (`cloning`, `ready`). */
   received_objects: z.optional(z.number()),
-  /** Objects the remote said it would send, when known. */
-  total_objects: z.optional(z.nullable(z.number())),
   /** Bytes received from the remote so far. */
   received_bytes: z.optional(z.number()),
   instructions: z.optional(z.array(InstructionFileSchema)),
   files: z.optional(z.array(WorkspaceFileSchema)),
+  message: z.optional(z.string()),
 };
 
 /**
  * Something happened to the conversation's workspace outside the agent's actions:
- * - `cloning`: the repository's clone started, or went on (`received_objects`, `total_objects`, `received_bytes`; at
+ * - `cloning`: the repository's clone started, or went on (`received_objects`, `received_bytes`; at
  *   most one such event every two seconds);
  * - `ready`: cloned and copied into the workspace; `repository.commit` is the checked-out commit (the baseline of
  *   `GET …/changes`), with the totals received;
@@ -233,7 +232,6 @@ export const WorkspaceEventSchema = z.object({
   type: z.literal('workspace'),
   phase: openEnum(WORKSPACE_PHASES),
   ...WORKSPACE_EVENT_FIELDS,
-  message: z.optional(z.string()),
 });
 export type WorkspaceEvent = z.infer<typeof WorkspaceEventSchema>;
 

@@ -109,8 +109,8 @@ export const RepositorySchema = z.object({
   /** Commits of history fetched (1: only the tip). */
   depth: z.number(),
   /** The commit checked out (the baseline of `GET …/changes`); `null` until the clone is done. */
-  commit: z.optional(z.nullable(z.string())),
-  status: z.optional(openEnum(REPOSITORY_STATUSES)),
+  commit: z.nullable(z.string()),
+  status: openEnum(REPOSITORY_STATUSES),
 });
 export type Repository = z.infer<typeof RepositorySchema>;
 

@@ -24,8 +24,6 @@ export class CloneError extends Error {
 export interface CloneProgress {
   /** Objects received so far. */
   receivedObjects: number;
-  /** Objects the remote announced, when it did. */
-  totalObjects: number | null;
   /** Bytes received from the remote so far (every response body). */
   receivedBytes: number;
 }
@@ -82,7 +80,7 @@ const RECEIVING = /^Receiving objects/i;
  */
 export async function cloneRepository(options: CloneOptions): Promise<CloneResult> {
   const { signal, limitBytes } = options;
-  const progress: CloneProgress = { receivedObjects: 0, totalObjects: null, receivedBytes: 0 };
+  const progress: CloneProgress = { receivedObjects: 0, receivedBytes: 0 };
   const tooLarge = (what: string) =>
     new CloneError(
       'repository_too_large',
@@ -146,7 +144,6 @@ export async function cloneRepository(options: CloneOptions): Promise<CloneResul
       onProgress: (event) => {
         if (!RECEIVING.test(event.phase)) return;
         progress.receivedObjects = event.loaded;
-        progress.totalObjects = event.total || null;
         options.onProgress?.({ ...progress });
       },
     });

@@ -143,7 +143,7 @@ export class ConversationRunner implements ConversationRuns {
     if (!repository) return;
     await this.#deps.runLock.withRunLock(conversation.id, async (held) => {
       await this.#startRunning(em, conversation, [
-        { type: 'workspace', phase: 'cloning', repository: repositoryJson(repository), received_objects: 0, total_objects: null, received_bytes: 0 },
+        { type: 'workspace', phase: 'cloning', repository: repositoryJson(repository), received_objects: 0, received_bytes: 0 },
         { type: 'state', state: 'running', reason: WAITING_FOR_WORKSPACE },
       ]);
       held.keepUntil(this.#start(conversation, undefined, { workspace: true, agentId: null }));

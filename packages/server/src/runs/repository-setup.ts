@@ -173,7 +173,6 @@ export class RepositorySetup {
         phase: 'ready',
         repository: repositoryJson(ready),
         received_objects: cloned.receivedObjects,
-        total_objects: cloned.totalObjects,
         received_bytes: cloned.receivedBytes,
       });
       return null;
@@ -198,7 +197,6 @@ export class RepositorySetup {
           phase: 'cloning',
           repository: repositoryJson(repository),
           received_objects: progress.receivedObjects,
-          total_objects: progress.totalObjects,
           received_bytes: progress.receivedBytes,
         })
           .then(() => undefined)
