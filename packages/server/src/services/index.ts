@@ -126,7 +126,7 @@ export function createServices(deps: {
     { egress: deps.core.egress, allowedImages: deps.config.sandboxAllowedImages, quotas: deps.core.quotas, revocations: deps.revocations },
     { listener: deps.runs, locks: deps.locks },
   );
-  const conversations = new ConversationService(agents, deps.runs);
+  const conversations = new ConversationService(agents, deps.runs, deps.core.egress);
   const buckets = new TokenBuckets();
   const auth = new AuthService({ config: deps.config, keys: deps.keys, buckets, revocations: deps.revocations });
   return {
