@@ -40,4 +40,6 @@ export { Conversations, Messages, Events, type StreamOptions } from './resources
 export { Settings as SettingsResource } from './resources/settings.ts';
 export { Secrets } from './resources/secrets.ts';
 export { ApiKeys } from './resources/api-keys.ts';
+export { Usage as UsageResource } from './resources/usage.ts';
+export { Approvals } from './resources/approvals.ts';
 export * from './schemas/index.ts';

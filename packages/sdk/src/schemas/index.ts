@@ -6,3 +6,5 @@ export * from './event.ts';
 export * from './conversation.ts';
 export * from './settings.ts';
 export * from './health.ts';
+export * from './usage.ts';
+export * from './approval.ts';

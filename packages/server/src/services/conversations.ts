@@ -1,6 +1,9 @@
+import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod/mini';
 import type {
+  ActionEvent,
+  Approval,
   Conversation as ConversationJson,
   ConversationCreateParamsSchema,
   ConversationListParams,
@@ -8,10 +11,10 @@ import type {
   EventListParams,
   Page,
 } from '@metisai/sdk/schemas';
-import { listNewestFirst } from '../db/paginate.ts';
-import { ConversationEntity, type Conversation } from '../entities/index.ts';
+import { DEFAULT_PAGE_SIZE, listNewestFirst } from '../db/paginate.ts';
+import { ConversationEntity, EventEntity, type Conversation } from '../entities/index.ts';
 import { NotFoundError } from '../errors.ts';
-import { listEvents } from '../events/event-log.ts';
+import { listEvents, toEventJson } from '../events/event-log.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import { agentRefusal, type AgentService } from './agents.ts';
 
@@ -29,6 +32,9 @@ export interface ConversationRuns {
   /** The conversation was deleted: its run stops and its sandbox goes. */
   forget(conversation: Conversation): Promise<void>;
 }
+
+/** `%`, `_` and `\\` taken literally in an `ilike` pattern. */
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
 
 export const toConversationJson = (conversation: Conversation): ConversationJson => ({
   id: conversation.id,
@@ -59,14 +65,73 @@ export class ConversationService {
     this.#runs = runs;
   }
 
-  /** A page of the user's conversations; `agentIds` (an API key's restriction) keeps only those of these agents. */
+  /**
+   * A page of the user's conversations, filtered by `agent_id`, `state` and `q` (every word of it in the title,
+   * case-insensitive); `agentIds` (an API key's restriction) keeps only those of these agents.
+   */
   async list(em: EntityManager, userId: string, params: ConversationListParams, agentIds: readonly string[] | null = null): Promise<Page<ConversationJson>> {
     const agentFilter = params.agent_id
       ? { agentId: agentIds && !agentIds.includes(params.agent_id) ? { $in: [] } : params.agent_id }
       : agentIds
         ? { agentId: { $in: [...agentIds] } }
         : {};
-    return listNewestFirst(em, ConversationEntity, { userId, ...agentFilter }, params, toConversationJson);
+    const words = (params.q ?? '').split(/\s+/).filter(Boolean);
+    const where: FilterQuery<Conversation> = {
+      userId,
+      ...agentFilter,
+      ...(params.state ? { state: params.state } : {}),
+      ...(words.length > 0 ? { $and: words.map((word) => ({ title: { $ilike: `%${escapeLike(word)}%` } })) } : {}),
+    };
+    return listNewestFirst(em, ConversationEntity, where, params, toConversationJson);
+  }
+
+  /**
+   * The actions waiting for the user's approval: for each of their conversations in `awaiting_confirmation` (newest
+   * first), the first action without an observation. Tool call ids are the server's own, unique in a conversation, so
+   * one anti-join over the log finds them. `agentIds` (an API key's restriction) keeps those of these agents.
+   */
+  async listApprovals(
+    em: EntityManager,
+    userId: string,
+    params: { limit?: number; after?: string },
+    agentIds: readonly string[] | null = null,
+  ): Promise<Page<Approval>> {
+    const limit = params.limit ?? DEFAULT_PAGE_SIZE;
+    const waiting = await em.find(
+      ConversationEntity,
+      {
+        userId,
+        state: 'awaiting_confirmation',
+        ...(agentIds ? { agentId: { $in: [...agentIds] } } : {}),
+        ...(params.after ? { id: { $lt: params.after } } : {}),
+      },
+      { orderBy: { id: 'desc' }, limit: limit + 1 },
+    );
+    const hasMore = waiting.length > limit;
+    const kept = waiting.slice(0, limit);
+    const rows =
+      kept.length === 0
+        ? []
+        : await em.execute<{ id: string }[]>(
+            `select distinct on (a.conversation_id) a.id
+               from events a
+              where a.conversation_id = any(?::uuid[]) and a.type = 'action'
+                and not exists (select 1 from events o
+                                 where o.conversation_id = a.conversation_id and o.type = 'observation'
+                                   and o.payload->>'tool_call_id' = a.payload->>'tool_call_id')
+              order by a.conversation_id, a.seq`,
+            [`{${kept.map((conversation) => conversation.id).join(',')}}`],
+          );
+    const actions = rows.length === 0 ? [] : await em.find(EventEntity, { id: { $in: rows.map((row) => row.id) } });
+    const actionOf = new Map(actions.map((action) => [action.conversationId, toEventJson(action) as ActionEvent]));
+    return {
+      // A conversation whose action was answered a moment ago (its state not yet moved on) is left out.
+      data: kept
+        .filter((conversation) => actionOf.has(conversation.id))
+        .map((conversation) => ({ conversation: toConversationJson(conversation), action: actionOf.get(conversation.id)! })),
+      has_more: hasMore,
+      next_after: hasMore ? kept.at(-1)!.id : null,
+    };
   }
 
   async getOwned(em: EntityManager, userId: string, id: string): Promise<Conversation> {

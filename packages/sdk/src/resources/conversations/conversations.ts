@@ -44,7 +44,11 @@ export class Conversations extends APIResource {
   /** Your conversations, newest first (`GET /conversations`); `agent_id` filters by agent. */
   list(params: Omit<ConversationListParams, 'after'> & { after?: string } = {}, options?: RequestOptions): PagePromise<Conversation> {
     return new PagePromise(
-      (after) => this.client.get('/conversations', ConversationPageSchema, { ...options, query: { limit: params.limit, agent_id: params.agent_id, after } }),
+      (after) =>
+        this.client.get('/conversations', ConversationPageSchema, {
+          ...options,
+          query: { limit: params.limit, agent_id: params.agent_id, state: params.state, q: params.q, after },
+        }),
       params.after,
     );
   }

@@ -17,6 +17,8 @@ import type { RouteDeps } from './deps.ts';
 import { apiKeyEndpoints } from './api-keys.ts';
 import { secretEndpoints } from './secrets.ts';
 import { settingsEndpoints } from './settings.ts';
+import { usageEndpoints } from './usage.ts';
+import { approvalEndpoints } from './approvals.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -28,6 +30,8 @@ export const apiEndpoints = (deps: RouteDeps): Endpoint[] => [
   ...settingsEndpoints(deps),
   ...secretEndpoints(deps),
   ...apiKeyEndpoints(deps),
+  ...usageEndpoints(deps),
+  ...approvalEndpoints(deps),
 ];
 
 /** Path ids must be UUIDs: anything else is a 404, like a missing resource (checked before anything reads them). */
