@@ -18,6 +18,7 @@ import { ormContext } from './http/middleware/orm-context.ts';
 import { requestId } from './http/middleware/request-id.ts';
 import { apiRouter, healthRouter } from './http/routes/index.ts';
 import { widgetRouter } from './http/routes/widget.ts';
+import { consoleRouter } from './http/routes/console.ts';
 import { findWidgetBuild, type WidgetBuild } from './http/widget-build.ts';
 import type { Keys } from './security/keys.ts';
 import type { Services } from './services/index.ts';
@@ -34,7 +35,10 @@ export interface AppDeps {
   /** This process's open event streams; `drain()` it after the bus closed, before the database closes. */
   streams: OpenStreams;
   version: string;
-  /** The built widget served at `/widget/<version>/…`; default: the `@metisai/widget` package's `dist/`. `null`: none. */
+  /**
+   * The built widget served at `/widget/<version>/…` and the console served at `/`; default: the `@metisai/widget`
+   * package's `dist/`. `null`: none.
+   */
   widget?: WidgetBuild | null;
 }
 
@@ -73,7 +77,9 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     }),
   );
   const health = healthRouter(routeDeps);
-  const widget = widgetRouter(deps.widget === undefined ? findWidgetBuild() : (deps.widget ?? undefined), { isImmutable: config.env !== 'development' });
+  const build = deps.widget === undefined ? findWidgetBuild() : (deps.widget ?? undefined);
+  const widget = widgetRouter(build, { isImmutable: config.env !== 'development' });
+  const web = consoleRouter(build?.consoleDir);
   app
     .use(requestId(logger))
     .use(accessLog())
@@ -104,6 +110,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     .use(health.routes())
     .use(widget.routes())
     .use(api.routes())
-    .use(api.allowedMethods());
+    .use(api.allowedMethods())
+    .use(web.routes());
   return app;
 }

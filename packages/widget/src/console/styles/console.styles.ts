@@ -1,0 +1,340 @@
+import { css } from 'lit';
+import { baseStyles } from '../../shared/styles/base.styles.ts';
+import { tokenStyles } from '../../shared/styles/tokens.styles.ts';
+
+/**
+ * The console pages' own styles, on top of the shared tokens and base (the same colours, type and focus rings as
+ * `<metis-chat>`): page layout, cards, forms with their field errors, tables, tabs, dialogs. One column below 640 px.
+ */
+const pageStyles = css`
+  :host {
+    display: block;
+  }
+  .root {
+    min-height: 100%;
+    background: transparent;
+  }
+  .page {
+    max-width: 1100px;
+    margin: 0 auto;
+    padding: 24px 20px 48px;
+  }
+  .page.wide {
+    max-width: none;
+  }
+  h1 {
+    margin: 0 0 16px;
+    font-size: 24px;
+    line-height: 1.25;
+  }
+  h1:focus {
+    outline: none;
+  }
+  h1:focus-visible {
+    outline: 2px solid var(--_accent);
+  }
+  h2 {
+    margin: 0 0 10px;
+    font-size: 17px;
+  }
+  h3 {
+    margin: 0 0 8px;
+    font-size: 15px;
+  }
+  p {
+    margin: 0 0 10px;
+  }
+  a {
+    color: var(--_accent);
+  }
+  .head {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 12px;
+    margin-bottom: 16px;
+  }
+  .head h1 {
+    flex: 1;
+    margin: 0;
+    min-width: 0;
+    overflow-wrap: anywhere;
+  }
+  .grid {
+    display: grid;
+    grid-template-columns: repeat(auto-fill, minmax(320px, 1fr));
+    gap: 16px;
+  }
+  .card {
+    padding: 16px;
+    border: 1px solid var(--_border);
+    border-radius: 10px;
+    background: var(--_bg);
+  }
+  .card + .card {
+    margin-top: 16px;
+  }
+  .grid .card + .card {
+    margin-top: 0;
+  }
+  .list {
+    margin: 0;
+    padding: 0;
+    list-style: none;
+  }
+  .list li {
+    display: flex;
+    align-items: center;
+    gap: 8px;
+    padding: 6px 0;
+    border-bottom: 1px solid var(--_border);
+    min-width: 0;
+  }
+  .list li:last-child {
+    border-bottom: 0;
+  }
+  .list .grow {
+    flex: 1;
+    min-width: 0;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  .empty {
+    color: var(--_muted);
+    font-style: italic;
+  }
+  .button,
+  button.button {
+    display: inline-flex;
+    align-items: center;
+    justify-content: center;
+    gap: 6px;
+    min-height: 36px;
+    padding: 6px 14px;
+    border: 1px solid var(--_border);
+    border-radius: 8px;
+    background: var(--_bg);
+    color: var(--_fg);
+    font-size: 14px;
+    font-weight: 600;
+    text-decoration: none;
+    white-space: nowrap;
+  }
+  .button.primary {
+    border-color: var(--_accent);
+    background: var(--_accent);
+    color: var(--_accent-fg);
+  }
+  .button.danger {
+    border-color: var(--_danger);
+    color: var(--_danger);
+  }
+  .button.small {
+    min-height: 28px;
+    padding: 2px 10px;
+    font-size: 13px;
+  }
+  .button:hover:not(:disabled) {
+    filter: brightness(0.96);
+  }
+  .actions {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 8px;
+    align-items: center;
+  }
+  form.form {
+    display: grid;
+    gap: 14px;
+    max-width: 640px;
+  }
+  .field {
+    display: grid;
+    gap: 4px;
+  }
+  .field > label,
+  .label {
+    font-size: 14px;
+    font-weight: 600;
+  }
+  .hint {
+    color: var(--_muted);
+    font-size: 13px;
+  }
+  .field-error {
+    color: var(--_danger);
+    font-size: 13px;
+    font-weight: 600;
+  }
+  input,
+  select,
+  textarea.input {
+    width: 100%;
+    min-height: 38px;
+    margin: 0;
+    padding: 7px 10px;
+    border: 1px solid var(--_border);
+    border-radius: 8px;
+    background: var(--_bg);
+    color: var(--_fg);
+    font: inherit;
+    font-size: 15px;
+  }
+  input[type='checkbox'],
+  input[type='radio'] {
+    width: auto;
+    min-height: 0;
+  }
+  textarea.input {
+    min-height: 96px;
+    resize: vertical;
+    font-family: var(--_mono);
+    font-size: 13px;
+  }
+  [aria-invalid='true'] {
+    border-color: var(--_danger);
+  }
+  fieldset {
+    margin: 0;
+    padding: 10px 12px;
+    border: 1px solid var(--_border);
+    border-radius: 8px;
+  }
+  legend {
+    padding: 0 4px;
+    font-size: 14px;
+    font-weight: 600;
+  }
+  .check {
+    display: flex;
+    align-items: center;
+    gap: 8px;
+    padding: 2px 0;
+    font-size: 14px;
+  }
+  .row {
+    display: grid;
+    grid-template-columns: repeat(auto-fit, minmax(200px, 1fr));
+    gap: 14px;
+  }
+  .alert {
+    padding: 10px 12px;
+    border: 1px solid var(--_danger);
+    border-radius: 8px;
+    color: var(--_danger);
+    font-size: 14px;
+  }
+  .ok {
+    padding: 10px 12px;
+    border: 1px solid var(--_add, #1a7f37);
+    border-radius: 8px;
+    color: var(--_add, #1a7f37);
+    font-size: 14px;
+  }
+  .badge {
+    display: inline-block;
+    padding: 1px 8px;
+    border-radius: 10px;
+    background: var(--_surface);
+    color: var(--_fg);
+    font-size: 12px;
+    font-weight: 600;
+    white-space: nowrap;
+  }
+  .badge[data-status='running'],
+  .badge[data-state='running'] {
+    background: var(--_add-bg);
+    color: var(--_add);
+  }
+  .badge[data-status='error'],
+  .badge[data-state='error'] {
+    background: var(--_del-bg);
+    color: var(--_del);
+  }
+  .badge[data-state='awaiting_confirmation'],
+  .badge[data-status='starting'] {
+    background: var(--_accent);
+    color: var(--_accent-fg);
+  }
+  .table-wrap {
+    overflow-x: auto;
+  }
+  table {
+    width: 100%;
+    border-collapse: collapse;
+    font-size: 14px;
+  }
+  th,
+  td {
+    padding: 8px;
+    border-bottom: 1px solid var(--_border);
+    text-align: start;
+    vertical-align: middle;
+  }
+  th {
+    color: var(--_muted);
+    font-size: 13px;
+    font-weight: 600;
+  }
+  .tabs {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 4px;
+    margin: 0 0 16px;
+    padding: 0;
+    border-bottom: 1px solid var(--_border);
+    list-style: none;
+  }
+  .tabs a {
+    display: block;
+    padding: 8px 12px;
+    border-bottom: 2px solid transparent;
+    color: var(--_muted);
+    font-weight: 600;
+    text-decoration: none;
+  }
+  .tabs a[aria-current='page'] {
+    border-bottom-color: var(--_accent);
+    color: var(--_fg);
+  }
+  dialog {
+    max-width: min(520px, calc(100vw - 32px));
+    padding: 20px;
+    border: 1px solid var(--_border);
+    border-radius: 12px;
+    background: var(--_bg);
+    color: var(--_fg);
+  }
+  dialog::backdrop {
+    background: rgb(0 0 0 / 0.45);
+  }
+  code,
+  .mono {
+    font-family: var(--_mono);
+    font-size: 0.92em;
+  }
+  .secret-once {
+    display: flex;
+    gap: 8px;
+    align-items: center;
+    padding: 8px;
+    border-radius: 8px;
+    background: var(--_code-bg);
+    overflow-wrap: anywhere;
+  }
+  @media (max-width: 639.98px) {
+    .page {
+      padding: 16px 12px 40px;
+    }
+    .grid {
+      grid-template-columns: 1fr;
+    }
+    .row {
+      grid-template-columns: 1fr;
+    }
+  }
+`;
+
+/** Every console page's styles: the shared tokens and base, then the console's own. */
+export const consoleStyles = [tokenStyles, baseStyles, pageStyles];

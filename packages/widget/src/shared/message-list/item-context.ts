@@ -1,0 +1,8 @@
+import type { Catalog } from '../i18n/messages.ts';
+import type { MarkdownContext } from '../markdown/render-markdown.ts';
+
+/** What rendering a transcript item needs from the element (`<metis-chat>`, the console's conversation view). */
+export interface ItemContext {
+  catalog: Catalog;
+  markdown: MarkdownContext;
+}

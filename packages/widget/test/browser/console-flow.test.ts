@@ -1,0 +1,267 @@
+import { turns } from '@metisai/scripted-llm';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import {
+  eventually,
+  hasChromium,
+  headingState,
+  lastUserText,
+  PASSWORD,
+  startConsoleStack,
+  toolResultsOf,
+  uniqueEmail,
+  violations,
+  workdirOf,
+  type ConsoleStack,
+} from '../support/console-harness.ts';
+
+// The console end to end, in Chromium against a real server (embedded Postgres, local sandboxes) and the scripted LLM:
+// a new user's first hour, a stopped command, approvals, a reload mid-run, signing out and deleting the account.
+
+const SLOW_ANSWER = Array.from({ length: 40 }, (_, index) => `Sentence ${index + 1} of a slow answer.`).join(' ');
+
+let stack: ConsoleStack;
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  stack = await startConsoleStack({
+    script: (request) => {
+      const text = lastUserText(request);
+      const results = toolResultsOf(request);
+      if (text.startsWith('Reply with: ok')) return turns.text('ok');
+      if (text.startsWith('build')) {
+        const file = `${workdirOf(request)}/notes.txt`;
+        if (results.length === 0)
+          return turns.toolCall(
+            'execute_bash',
+            { command: "printf '\\033[32mcolour works\\033[0m\\n'; echo build-output-42" },
+            { content: 'Building **now**.' },
+          );
+        if (results.length === 1) return turns.toolCall('str_replace_editor', { command: 'create', path: file, file_text: 'first line\nsecond line\n' });
+        return turns.text('Built it: the command printed its output and notes.txt is written.', { chunkDelayMs: 10 });
+      }
+      if (text.startsWith('long')) {
+        if (results.length === 0) return turns.toolCall('execute_bash', { command: 'for i in $(seq 1 600); do echo tick $i; sleep 0.1; done' });
+        return turns.text('The long command ended.');
+      }
+      if (text.startsWith('careful')) {
+        if (results.length === 0) return turns.toolCall('execute_bash', { command: 'echo approved-step' });
+        if (results.length === 1) return turns.toolCall('execute_bash', { command: 'echo rejected-step' });
+        return turns.text(`Results: ${results.map((result) => String(result.content).slice(0, 60)).join(' | ')}`);
+      }
+      if (text.startsWith('slow')) return turns.text(SLOW_ANSWER, { chunkDelayMs: 40 });
+      return turns.text(`echo: ${text}`);
+    },
+  });
+}, 120_000);
+afterEach(async () => {
+  for (const context of stack?.browser.contexts() ?? []) await context.close();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+/** An element inside the console's shadow roots (Playwright's CSS pierces them). */
+const inPage = (page: Page, selector: string) => page.locator(`metis-console ${selector}`);
+
+async function register(page: Page, email: string) {
+  await page.goto(`${stack.server.url}/`);
+  await page.waitForURL('**/login');
+  await inPage(page, 'a[href^="/register"]').click();
+  await page.waitForURL('**/register');
+  await inPage(page, '#email').fill(email);
+  await inPage(page, '#password').fill(PASSWORD);
+  await inPage(page, 'button[type="submit"]').click();
+  await page.waitForURL(`${stack.server.url}/`);
+}
+
+/** Sends a message from the conversation view's composer. */
+async function send(page: Page, text: string) {
+  const input = inPage(page, 'metis-conversation-page textarea');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+const conversationIdOf = (page: Page) => new URL(page.url()).pathname.split('/').pop()!;
+
+describe.skipIf(!hasChromium)('the console, end to end', () => {
+  test('a new user registers, sets the LLM, creates and starts an agent, and runs a task', async () => {
+    const { page, errors } = await stack.newPage();
+    const email = uniqueEmail('first-hour');
+    await register(page, email);
+    await expect.poll(() => headingState(page)).toMatchObject({ text: 'Dashboard', isFocused: true, title: 'Dashboard · MetisAI' });
+    await expect.poll(() => inPage(page, '[data-checklist] li[data-done="false"]').count()).toBe(4);
+
+    // The LLM: a wrong URL fails the test with the error next to the base URL; the scripted LLM passes.
+    await inPage(page, 'a[href="/settings"]').click();
+    await page.waitForURL('**/settings/llm');
+    await inPage(page, '#preset').selectOption('custom');
+    await inPage(page, '#llm_base_url').fill('http://127.0.0.1:9/v1');
+    await inPage(page, '#llm_model').fill('scripted');
+    await inPage(page, '[data-action="test-llm"]').click();
+    const baseUrlError = inPage(page, '[data-field-error="llm_base_url"]');
+    await expect.poll(() => baseUrlError.textContent(), { timeout: 25_000 }).toContain('Nothing answers at this address');
+    expect(await inPage(page, '#llm_base_url').getAttribute('aria-invalid')).toBe('true');
+    await inPage(page, '#llm_base_url').fill(stack.llm.url);
+    await inPage(page, '#llm_api_key').fill('sk-scripted');
+    await inPage(page, '[data-action="test-llm"]').click();
+    await expect.poll(() => inPage(page, '[data-test-result="ok"]').count(), { timeout: 20_000 }).toBe(1);
+    expect(await baseUrlError.count()).toBe(0);
+    await inPage(page, 'form[data-form="llm"] button[type="submit"]').click();
+    await expect.poll(() => inPage(page, '[data-key-state]').getAttribute('data-key-state')).toBe('set');
+    await expect.poll(() => inPage(page, '#llm_api_key').inputValue()).toBe('');
+
+    // An agent, configured and started.
+    await inPage(page, 'a[href="/agents"]').first().click();
+    await page.waitForURL('**/agents');
+    await inPage(page, '#agent-name').fill('Builder');
+    await inPage(page, 'form button[type="submit"]').click();
+    await page.waitForURL(/\/agents\/[0-9a-f-]{36}$/);
+    await expect.poll(() => headingState(page)).toMatchObject({ text: 'Builder', title: 'Builder · MetisAI' });
+    await inPage(page, '#field-warm_pool_size').fill('0');
+    await inPage(page, '#field-idle_timeout_seconds').fill('5');
+    await inPage(page, 'form[data-form="agent"] button[type="submit"]').click();
+    // The API's field error shows next to the field (idle timeout under 30 s).
+    await expect.poll(() => inPage(page, '[data-field-error="config.idle_timeout_seconds"]').count()).toBe(1);
+    await inPage(page, '#field-idle_timeout_seconds').fill('300');
+    await inPage(page, 'form[data-form="agent"] button[type="submit"]').click();
+    await expect.poll(() => inPage(page, 'form[data-form="agent"] .ok').count()).toBe(1);
+    await inPage(page, '[data-action="start-agent"]').click();
+    await expect.poll(() => inPage(page, '[data-agent-status]').getAttribute('data-status'), { timeout: 30_000 }).toBe('running');
+
+    // A conversation: streamed text, the command's output in the terminal, the run's end.
+    await inPage(page, '[data-action="new-conversation"]').click();
+    await page.waitForURL(/\/conversations\/[0-9a-f-]{36}$/);
+    await send(page, 'build the notes');
+    const terminal = inPage(page, 'metis-terminal-pane [data-terminal-entry]').first();
+    await expect.poll(() => terminal.textContent(), { timeout: 30_000 }).toContain('build-output-42');
+    expect(await terminal.locator('.fg-2').first().textContent()).toBe('colour works');
+    expect(await terminal.locator('[data-exit-code]').getAttribute('data-exit-code')).toBe('0');
+    const lastAnswer = inPage(page, '[part~="message-assistant"] .markdown').last();
+    await expect.poll(() => lastAnswer.textContent(), { timeout: 30_000 }).toContain('notes.txt is written');
+    await expect.poll(() => inPage(page, '[data-conversation-state]').getAttribute('data-state'), { timeout: 20_000 }).toBe('idle');
+    expect(await inPage(page, '[part~="message-assistant"] strong').first().textContent()).toBe('now');
+    // The edit's diff in its tool step.
+    expect(await inPage(page, '[part~="tool-step"][data-tool="str_replace_editor"]').count()).toBe(1);
+
+    // Back on the dashboard, the checklist is done and the usage chart counts the run's tokens.
+    await inPage(page, 'a[href="/"]').first().click();
+    await expect.poll(() => inPage(page, '[data-checklist]').count()).toBe(0);
+    expect(Number(await inPage(page, 'svg.chart').getAttribute('data-total'))).toBeGreaterThan(0);
+    expect(await violations(page)).toEqual([]);
+    expect(errors).toEqual([]);
+  }, 180_000);
+
+  test('a long command is stopped; the terminal shows where it got to', async () => {
+    const user = await stack.apiUser('stop');
+    const agentId = await stack.runningAgent(user.client, 'stopper');
+    const conversation = await user.client.conversations.create({ agent_id: agentId });
+    const { page } = await stack.newPage({ token: user.token });
+    await page.goto(`${stack.server.url}/conversations/${conversation.id}`);
+    await send(page, 'long command please');
+    const entry = inPage(page, 'metis-terminal-pane [data-terminal-entry]').first();
+    await expect.poll(() => entry.textContent(), { timeout: 30_000 }).toContain('tick 3');
+    await inPage(page, '[data-action="stop"]').first().click();
+    await expect.poll(() => inPage(page, '[data-conversation-state]').getAttribute('data-state'), { timeout: 20_000 }).toBe('stopped');
+    expect((await user.client.conversations.get(conversation.id)).state).toBe('stopped');
+    expect(await entry.textContent()).not.toContain('tick 600');
+  });
+
+  test('confirmation mode: approve in the conversation, reject from Approvals', async () => {
+    const user = await stack.apiUser('approvals');
+    const agentId = await stack.runningAgent(user.client, 'careful', { confirmation_mode: true });
+    const conversation = await user.client.conversations.create({ agent_id: agentId, title: 'Careful work' });
+    const { page } = await stack.newPage({ token: user.token });
+    await page.goto(`${stack.server.url}/conversations/${conversation.id}`);
+    await send(page, 'careful steps');
+    const approve = inPage(page, 'metis-conversation-page [part~="approve-button"]');
+    await expect.poll(() => approve.count(), { timeout: 30_000 }).toBe(1);
+    await approve.click();
+    await expect.poll(async () => (await user.client.approvals.list()).data[0]?.action.args.command, { timeout: 30_000 }).toBe('echo rejected-step');
+
+    await inPage(page, 'a[href="/approvals"]').click();
+    await page.waitForURL('**/approvals');
+    const card = inPage(page, `[data-approval="${conversation.id}"]`);
+    await expect.poll(() => card.textContent()).toContain('echo rejected-step');
+    await card.locator('[data-action="reject"]').click();
+    await expect.poll(() => inPage(page, 'metis-approvals-page [data-empty]').count(), { timeout: 20_000 }).toBe(1);
+    await eventually(async () => (await user.client.conversations.get(conversation.id)).state === 'idle', 30_000, 'the run to end');
+    const events = [];
+    for await (const event of user.client.conversations.events.list(conversation.id, { limit: 1000 })) events.push(event);
+    const observations = events.filter((event) => event.type === 'observation').map((event) => (event as { content: string }).content);
+    expect(observations[0]).toContain('approved-step');
+    expect(observations[1]).toContain('rejected');
+  });
+
+  test('a reload mid-run: the view catches up with nothing missing or doubled', async () => {
+    const user = await stack.apiUser('reload');
+    const agentId = await stack.runningAgent(user.client, 'talker');
+    const conversation = await user.client.conversations.create({ agent_id: agentId });
+    const { page } = await stack.newPage({ token: user.token });
+    await page.goto(`${stack.server.url}/conversations/${conversation.id}`);
+    await send(page, 'slow story');
+    const answer = inPage(page, '[part~="message-assistant"] .markdown').last();
+    await expect.poll(() => answer.textContent(), { timeout: 30_000 }).toContain('Sentence 3 ');
+    await page.reload();
+    await eventually(async () => (await user.client.conversations.get(conversation.id)).state === 'idle', 40_000, 'the run to end');
+    await expect
+      .poll(() => inPage(page, '[part~="message-assistant"] .markdown').last().textContent(), { timeout: 20_000 })
+      .toContain('Sentence 40 of a slow answer.');
+    const shown = await inPage(page, '[part~="message"]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-seq')));
+    const stored = [];
+    for await (const event of user.client.conversations.events.list(conversation.id, { limit: 1000 }))
+      if (event.type === 'message') stored.push(String(event.seq));
+    expect(shown).toEqual(stored);
+  });
+
+  test('sign out refuses the old token; deleting the account removes everything', async () => {
+    const { page } = await stack.newPage();
+    const email = uniqueEmail('leaver');
+    await register(page, email);
+    const token = await page.evaluate(() => sessionStorage.getItem('metis-console:token'));
+    expect(token).toBeTruthy();
+    await inPage(page, '[data-action="sign-out"]').click();
+    await page.waitForURL('**/login');
+    expect(await page.evaluate(() => sessionStorage.getItem('metis-console:token'))).toBeNull();
+    const refused = await fetch(`${stack.server.url}/api/v1/auth/profile`, { headers: { authorization: `Bearer ${token}` } });
+    expect(refused.status).toBe(401);
+
+    // Sign in again, then delete the account (a wrong password first: the error is next to the field).
+    await inPage(page, '#email').fill(email);
+    await inPage(page, '#password').fill(PASSWORD);
+    await inPage(page, 'button[type="submit"]').click();
+    await page.waitForURL(`${stack.server.url}/`);
+    const second = (await page.evaluate(() => sessionStorage.getItem('metis-console:token')))!;
+    await page.goto(`${stack.server.url}/settings/account`);
+    await inPage(page, '#delete-password').fill('not the password');
+    await inPage(page, 'form[data-form="delete-account"] button[type="submit"]').click();
+    await expect.poll(() => inPage(page, '[data-field-error="password"]').count()).toBe(1);
+    await inPage(page, '#delete-password').fill(PASSWORD);
+    await inPage(page, 'form[data-form="delete-account"] button[type="submit"]').click();
+    await page.waitForURL('**/login');
+    expect((await fetch(`${stack.server.url}/api/v1/auth/profile`, { headers: { authorization: `Bearer ${second}` } })).status).toBe(401);
+    const login = await fetch(`${stack.server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
+    expect(login.status).toBe(401);
+  });
+
+  test('a 401 anywhere returns to sign in, then back to the page', async () => {
+    const user = await stack.apiUser('expired');
+    const { page } = await stack.newPage({ token: user.token });
+    await page.goto(`${stack.server.url}/conversations?state=idle`);
+    await expect.poll(async () => (await headingState(page)).text).toBe('Conversations');
+    // The session ends elsewhere (another tab signs out): the next request gets a 401.
+    await user.client.auth.logout();
+    await inPage(page, 'a[href="/agents"]').first().click();
+    await page.waitForURL(/\/login\?next=/);
+    expect(decodeURIComponent(new URL(page.url()).searchParams.get('next')!)).toBe('/agents');
+    await inPage(page, '#email').fill(user.email);
+    await inPage(page, '#password').fill(PASSWORD);
+    await inPage(page, 'button[type="submit"]').click();
+    await page.waitForURL('**/agents');
+    await expect.poll(async () => (await headingState(page)).text).toBe('Agents');
+  });
+});
