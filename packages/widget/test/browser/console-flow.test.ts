@@ -34,7 +34,7 @@ beforeAll(async () => {
         if (results.length === 0)
           return turns.toolCall(
             'execute_bash',
-            { command: "printf '\\033[32mcolour works\\033[0m\\n'; echo build-output-42" },
+            { command: "printf '\\033[32mcolour works\\033[0m\\n'; sleep 2; echo build-output-42" },
             { content: 'Building **now**.' },
           );
         if (results.length === 1) return turns.toolCall('str_replace_editor', { command: 'create', path: file, file_text: 'first line\nsecond line\n' });
@@ -134,8 +134,19 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     await page.waitForURL(/\/conversations\/[0-9a-f-]{36}$/);
     await send(page, 'build the notes');
     const terminal = inPage(page, 'metis-terminal-pane [data-terminal-entry]').first();
+    // Colours show while the command runs (its live output); the stored observation is the sandbox's plain rendering.
+    await expect
+      .poll(
+        () =>
+          terminal
+            .locator('.fg-2')
+            .first()
+            .textContent({ timeout: 1_000 })
+            .catch(() => ''),
+        { timeout: 30_000 },
+      )
+      .toBe('colour works');
     await expect.poll(() => terminal.textContent(), { timeout: 30_000 }).toContain('build-output-42');
-    expect(await terminal.locator('.fg-2').first().textContent()).toBe('colour works');
     expect(await terminal.locator('[data-exit-code]').getAttribute('data-exit-code')).toBe('0');
     const lastAnswer = inPage(page, '[part~="message-assistant"] .markdown').last();
     await expect.poll(() => lastAnswer.textContent(), { timeout: 30_000 }).toContain('notes.txt is written');

@@ -50,6 +50,7 @@ export class MetisConsole extends LitElement implements ConsoleApp {
         top: -48px;
         z-index: 10;
         padding: 8px 12px;
+        border: 0;
         border-radius: 8px;
         background: var(--_accent);
         color: var(--_accent-fg);
@@ -253,17 +254,20 @@ export class MetisConsole extends LitElement implements ConsoleApp {
   override render(): TemplateResult {
     const text = this.text;
     const isPublic = this.route.isPublic;
+    // A button, not a link: its target is in this shadow root, where a `#main` link cannot point.
+    const skip = html`<button type="button" class="skip" @click=${this.#handleSkip}>${text.skipToContent}</button>`;
     return html`<div class="root" lang=${this.language === 'zh' ? 'zh-CN' : 'en'}>
-      <a class="skip" href="#main" @click=${this.#handleSkip}>${text.skipToContent}</a>
-      ${this.isUnreachable ? html`<div class="banner" role="alert">${text.serverUnreachable}</div>` : nothing}
-      ${this.expiryWarning ? html`<div class="banner" role="alert">${this.expiryWarning}</div>` : nothing}
-      ${isPublic && !this.user ? html`<div class="public-prefs">${this.#renderPrefs()}</div>` : this.#renderBar()}
-      <main id="main" tabindex="-1">${this.page ?? html`<p class="page">${text.loading}</p>`}</main>
-      <div class="sr-only" role="status" aria-live="polite">${this.announcement}</div>
+      ${isPublic && !this.user ? html`<header class="public-prefs">${skip}${this.#renderPrefs()}</header>` : this.#renderBar(skip)}
+      <main id="main" tabindex="-1">
+        ${this.isUnreachable ? html`<div class="banner" role="alert">${text.serverUnreachable}</div>` : nothing}
+        ${this.expiryWarning ? html`<div class="banner" role="alert">${this.expiryWarning}</div>` : nothing}
+        ${this.page ?? html`<p class="page">${text.loading}</p>`}
+        <div class="sr-only" role="status" aria-live="polite">${this.announcement}</div>
+      </main>
     </div>`;
   }
 
-  #renderBar(): TemplateResult {
+  #renderBar(skip: TemplateResult): TemplateResult {
     const text = this.text;
     const path = location.pathname;
     const link = (href: string, label: string) => {
@@ -271,6 +275,7 @@ export class MetisConsole extends LitElement implements ConsoleApp {
       return html`<li><a href=${href} aria-current=${isCurrent ? 'page' : 'false'}>${label}</a></li>`;
     };
     return html`<header class="bar">
+      ${skip}
       <a class="brand" href="/">${text.appName}</a>
       <nav aria-label=${text.nav.main}>
         <ul>
@@ -316,11 +321,17 @@ export class MetisConsole extends LitElement implements ConsoleApp {
     const entry = PAGES[route.page];
     try {
       await entry.load();
+    } catch {
+      // The page's module did not load: the server is unreachable. The banner says so; the page shows once it answers.
+      if (navigation === this.#navigation) this.#setUnreachable(true);
+      return;
+    }
+    try {
       if (!route.isPublic && !this.user) this.user = await this.client.auth.profile();
     } catch (error) {
       if (navigation !== this.#navigation) return;
       if (error instanceof AuthenticationError) return; // #fetch sent us to sign in
-      // The page's module or the profile did not load (the server is unreachable): the banner says so; retry on reconnect.
+      // Unreachable: the banner says so; the page shows what it can.
     }
     if (navigation !== this.#navigation) return;
     let page = this.page;
@@ -333,11 +344,7 @@ export class MetisConsole extends LitElement implements ConsoleApp {
     await page.updateComplete;
     if (navigation !== this.#navigation) return;
     this.setTitle(page.pageTitle);
-    const heading = page.shadowRoot?.querySelector<HTMLElement>('h1');
-    if (heading) {
-      heading.tabIndex = -1;
-      heading.focus();
-    }
+    page.focusHeading();
   }
 
   #handlePopState = () => void this.#show();
@@ -352,9 +359,8 @@ export class MetisConsole extends LitElement implements ConsoleApp {
     if (anchor.pathname + anchor.search !== location.pathname + location.search) this.navigate(anchor.pathname + anchor.search);
   };
 
-  #handleSkip = (event: Event) => {
-    event.preventDefault();
-    this.renderRoot.querySelector<HTMLElement>('main')?.focus();
+  #handleSkip = () => {
+    this.page?.focusHeading();
   };
 
   // --- preferences

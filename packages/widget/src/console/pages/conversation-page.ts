@@ -22,7 +22,9 @@ const BOTTOM_SLACK_PX = 32;
 
 /** Only the visible items are rendered (`@lit-labs/virtualizer`): transcripts of 10,000 events stay responsive. */
 const virtualLayout: ItemLayout = (items, render) =>
-  html`<div class="virtual-items">${virtualize({ items: [...items], keyFunction: (item) => item.key, renderItem: (item) => html`${render(item)}` })}</div>`;
+  html`<div class="virtual-items">
+    ${virtualize({ items: [...items], keyFunction: (item) => item.key, renderItem: (item) => html`<div class="virtual-item">${render(item)}</div>` })}
+  </div>`;
 
 /**
  * `/conversations/:id`: the work view. The chat (the shared message list, virtualized, and the shared composer with
@@ -63,7 +65,10 @@ export class ConversationPage extends ConsolePage {
       .virtual-items {
         width: 100%;
       }
-      .virtual-items > * {
+      /* Each item in a column of its own (the virtualizer positions them): the user's messages keep to the right. */
+      .virtual-item {
+        display: flex;
+        flex-direction: column;
         width: 100%;
         padding-bottom: 12px;
       }
@@ -252,6 +257,7 @@ export class ConversationPage extends ConsolePage {
   }
 
   protected override updated(): void {
+    super.updated();
     const log = this.#log;
     if (log && this.#stickToBottom) {
       log.scrollTop = log.scrollHeight;

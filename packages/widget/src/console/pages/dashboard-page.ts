@@ -15,7 +15,7 @@ interface DashboardData {
 }
 
 const CHART_WIDTH = 560;
-const CHART_HEIGHT = 140;
+const CHART_HEIGHT = 124;
 
 /**
  * `/`: agents with their status, running conversations, actions waiting for approval, recent conversations, tokens
@@ -45,9 +45,10 @@ export class DashboardPage extends ConsolePage {
       .bar {
         fill: var(--_accent);
       }
-      .axis {
-        fill: var(--_muted);
-        font-size: 11px;
+      .axis-labels {
+        display: flex;
+        justify-content: space-between;
+        margin: 2px 0 6px;
       }
       .baseline {
         stroke: var(--_border);
@@ -199,7 +200,7 @@ export class DashboardPage extends ConsolePage {
     const max = Math.max(1, ...days.map((day) => day.total_tokens));
     const total = days.reduce((sum, day) => sum + day.total_tokens, 0);
     const slot = CHART_WIDTH / days.length;
-    const plot = CHART_HEIGHT - 20;
+    const plot = CHART_HEIGHT - 4;
     const summary = text.usageSummary(formatNumber(language, total), days.length);
     return html`<svg class="chart" viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}" role="img" aria-label=${summary} data-total=${total}>
         ${days.map((day, index) => {
@@ -208,9 +209,8 @@ export class DashboardPage extends ConsolePage {
           return svg`<rect class="bar" x=${x.toFixed(1)} y=${plot - height} width=${(slot * 0.7).toFixed(1)} height=${height} data-date=${day.date} data-tokens=${day.total_tokens}><title>${day.date}: ${formatNumber(language, day.total_tokens)} ${text.tokens}</title></rect>`;
         })}
         ${svg`<line class="baseline" x1="0" x2=${CHART_WIDTH} y1=${plot} y2=${plot}></line>`}
-        ${svg`<text class="axis" x="0" y=${CHART_HEIGHT - 4}>${days[0]?.date.slice(5) ?? ''}</text>`}
-        ${svg`<text class="axis" x=${CHART_WIDTH} y=${CHART_HEIGHT - 4} text-anchor="end">${days.at(-1)?.date.slice(5) ?? ''}</text>`}
       </svg>
+      <div class="axis-labels hint" aria-hidden="true"><span>${days[0]?.date ?? ''}</span><span>${days.at(-1)?.date ?? ''}</span></div>
       <p class="hint">${summary}</p>`;
   }
 }

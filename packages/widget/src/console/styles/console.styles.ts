@@ -151,6 +151,7 @@ const pageStyles = css`
   }
   .field {
     display: grid;
+    align-content: start;
     gap: 4px;
   }
   .field > label,
@@ -242,22 +243,35 @@ const pageStyles = css`
     font-weight: 600;
     white-space: nowrap;
   }
+  /* Badge colours chosen for 4.5:1 contrast at 12px in both themes. */
   .badge[data-status='running'],
   .badge[data-state='running'] {
-    background: var(--_add-bg);
-    color: var(--_add);
+    background: #dafbe1;
+    color: #0f5323;
   }
   .badge[data-status='error'],
   .badge[data-state='error'] {
-    background: var(--_del-bg);
-    color: var(--_del);
+    background: #ffebe9;
+    color: #8c1c13;
+  }
+  :host([theme='dark']) .badge[data-status='running'],
+  :host([theme='dark']) .badge[data-state='running'] {
+    background: #12301d;
+    color: #7ee2a0;
+  }
+  :host([theme='dark']) .badge[data-status='error'],
+  :host([theme='dark']) .badge[data-state='error'] {
+    background: #3a1715;
+    color: #ffb4ab;
   }
   .badge[data-state='awaiting_confirmation'],
   .badge[data-status='starting'] {
     background: var(--_accent);
     color: var(--_accent-fg);
   }
+  /* Positioned, so that screen-reader-only text in a cell stays inside the scrolling box, not off the page's edge. */
   .table-wrap {
+    position: relative;
     overflow-x: auto;
   }
   table {
