@@ -27,7 +27,15 @@ function start(dataDir, port) {
   const startedAt = Date.now();
   const child = spawn('npm', ['start', '--silent'], {
     cwd: ROOT,
-    env: { ...process.env, METIS_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'development', SANDBOX_DRIVER: 'local' },
+    env: {
+      ...process.env,
+      METIS_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'development',
+      SANDBOX_DRIVER: 'local',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
     detached: true,
   });
@@ -72,7 +80,12 @@ try {
     await page.waitForFunction(() => performance.getEntriesByName('first-contentful-paint').length > 0);
     const paintedAt = await page.evaluate(() => performance.timeOrigin + performance.getEntriesByName('first-contentful-paint')[0].startTime);
     const fcpInPage = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0].startTime);
-    results.push({ run: run + 1, 'npm start → /healthz (ms)': healthyAt - startedAt, 'FCP in the page (ms)': Math.round(fcpInPage), 'npm start → FCP of /login (ms)': Math.round(paintedAt - startedAt) });
+    results.push({
+      run: run + 1,
+      'npm start → /healthz (ms)': healthyAt - startedAt,
+      'FCP in the page (ms)': Math.round(fcpInPage),
+      'npm start → FCP of /login (ms)': Math.round(paintedAt - startedAt),
+    });
     await context.close();
     await stop(child);
   }

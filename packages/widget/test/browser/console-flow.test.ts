@@ -275,4 +275,19 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     await page.waitForURL('**/agents');
     await expect.poll(async () => (await headingState(page)).text).toBe('Agents');
   });
+
+  test('a warning five minutes before the token expires; at expiry, sign in again', async () => {
+    const user = await stack.apiUser('expiry');
+    const { page } = await stack.newPage({ token: user.token });
+    // The token lives 7 days (JWT_EXPIRES_SECONDS's default): the page's clock is moved on instead of waiting.
+    await page.clock.install();
+    await page.goto(`${stack.server.url}/agents`);
+    await expect.poll(async () => (await headingState(page)).text).toBe('Agents');
+    expect(await inPage(page, '.banner').count()).toBe(0);
+    await page.clock.fastForward((7 * 24 * 60 - 4) * 60_000);
+    await expect.poll(() => inPage(page, '.banner').first().innerText()).toMatch(/Your session ends in [1-4] min/);
+    await page.clock.fastForward('05:00');
+    await page.waitForURL(/\/login\?next=%2Fagents$/);
+    expect(await page.evaluate(() => sessionStorage.getItem('metis-console:token'))).toBeNull();
+  });
 });

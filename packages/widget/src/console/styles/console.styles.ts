@@ -27,11 +27,10 @@ const pageStyles = css`
     font-size: 24px;
     line-height: 1.25;
   }
-  h1:focus {
-    outline: none;
-  }
+  /* The heading gets focus on each navigation (for screen readers); it is not a control, so no ring. */
+  h1:focus,
   h1:focus-visible {
-    outline: 2px solid var(--_accent);
+    outline: none;
   }
   h2 {
     margin: 0 0 10px;
