@@ -603,7 +603,7 @@ export class MetisChat extends LitElement {
     if (this.#markdownContext?.key !== key) {
       this.#markdownContext = { imageHosts, copyLabel: catalog.copy, imageBlocked: catalog.imageBlocked, onCopy: this.#handleCopy, key };
     }
-    return { catalog, markdown: this.#markdownContext };
+    return { catalog, markdown: this.#markdownContext, runState: this.#session?.transcript.state };
   }
 
   #syncViewport(): void {

@@ -159,11 +159,19 @@ export class AgentPage extends ConsolePage {
   #renderStatus(agent: Agent): TemplateResult {
     const text = this.app.text;
     const isMoving = agent.status === 'starting' || agent.status === 'stopping';
-    const detail = (agent as { status_detail?: { message?: string } | null }).status_detail?.message;
+    // The first start's image build reports its progress (servers with agent start progress send `status_detail`).
+    const detail = (agent as { status_detail?: { step?: number | null; steps?: number | null } | null }).status_detail;
+    const hasSteps = agent.status === 'starting' && typeof detail?.step === 'number' && typeof detail.steps === 'number' && detail.steps > 0;
     return html`<div class="status-line" aria-live="polite">
       <span class="badge" data-status=${agent.status} data-agent-status>${text.statuses[agent.status] ?? agent.status}</span>
       ${agent.status_message ? html`<span class="hint" data-status-message>${agent.status_message}</span>` : nothing}
-      ${detail ? html`<span class="hint">${detail}</span>` : nothing}
+      ${
+        hasSteps
+          ? html`<progress data-build-progress max=${detail!.steps!} value=${detail!.step!} aria-label=${agent.status_message ?? text.starting}></progress>`
+          : agent.status === 'starting'
+            ? html`<progress data-build-progress aria-label=${text.starting}></progress>`
+            : nothing
+      }
       ${
         agent.status === 'running' || agent.status === 'starting'
           ? html`<button type="button" class="button" data-action="stop-agent" ?disabled=${isMoving} @click=${this.#handleStop}>${text.stop}</button>`

@@ -291,7 +291,7 @@ export class ConversationPage extends ConsolePage {
         key,
       };
     }
-    return { catalog, markdown: this.#markdown };
+    return { catalog, markdown: this.#markdown, runState: this.#session?.transcript.state };
   }
 
   override render(): TemplateResult {

@@ -5,4 +5,6 @@ import type { MarkdownContext } from '../markdown/render-markdown.ts';
 export interface ItemContext {
   catalog: Catalog;
   markdown: MarkdownContext;
+  /** The conversation's state: a step without observation waits for approval in `awaiting_confirmation`, else runs. */
+  runState?: string;
 }

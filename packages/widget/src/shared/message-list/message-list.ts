@@ -66,7 +66,11 @@ export function renderMessageList(options: MessageListOptions): TemplateResult {
           </button>`
           : nothing
       }
-      ${options.before ?? nothing} ${layout(options.items, (item) => guard([item, context.markdown.key], () => renderItem(item, context)))}
+      ${options.before ?? nothing}
+      ${layout(options.items, (item) =>
+        // A step still without observation also changes with the run's state (running, or waiting for approval).
+        guard([item, context.markdown.key, item.kind === 'tool' && !item.observation ? context.runState : ''], () => renderItem(item, context)),
+      )}
     </div>
     ${
       options.isAwayFromBottom

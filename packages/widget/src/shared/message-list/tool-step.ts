@@ -43,18 +43,21 @@ export function toolLabel(item: ToolItem, catalog: Catalog): { kind: string; tit
 export function renderToolStep(item: ToolItem, context: ItemContext): TemplateResult {
   const { catalog } = context;
   const observation = item.observation;
-  const isRunning = !observation;
+  const isWaiting = !observation && context.runState === 'awaiting_confirmation';
+  const isRunning = !observation && !isWaiting;
   const { kind, title } = toolLabel(item, catalog);
   const seconds = durationSeconds(item.startedAt, observation?.created_at);
   const exitCode = observation?.exit_code;
-  const meta = isRunning
-    ? catalog.running
-    : [typeof exitCode === 'number' ? catalog.exitCode(exitCode) : undefined, seconds === undefined ? undefined : catalog.seconds(seconds)]
-        .filter(Boolean)
-        .join(' · ');
+  const meta = isWaiting
+    ? catalog.waitingApproval
+    : isRunning
+      ? catalog.running
+      : [typeof exitCode === 'number' ? catalog.exitCode(exitCode) : undefined, seconds === undefined ? undefined : catalog.seconds(seconds)]
+          .filter(Boolean)
+          .join(' · ');
   const failed = typeof exitCode === 'number' && exitCode !== 0;
   return html`<details
-    class="tool ${isRunning ? 'running' : ''} ${failed ? 'failed' : ''}"
+    class="tool ${isRunning ? 'running' : ''} ${isWaiting ? 'waiting' : ''} ${failed ? 'failed' : ''}"
     part="tool-step"
     data-seq=${item.seq}
     data-tool=${item.tool}
