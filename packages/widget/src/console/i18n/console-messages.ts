@@ -194,6 +194,21 @@ export interface ConsoleCatalog {
   signedInAs: (email: string) => string;
   createdAt: string;
   expiresAt: string;
+  // workspace
+  noChanges: string;
+  changeStatus: Record<string, string>;
+  binaryFile: string;
+  truncated: string;
+  up: string;
+  upload: string;
+  uploading: (name: string) => string;
+  newFolder: string;
+  download: string;
+  downloadAll: string;
+  noFiles: string;
+  tooLarge: (name: string) => string;
+  exportConversation: string;
+  importConversation: string;
 }
 
 const en: ConsoleCatalog = {
@@ -407,6 +422,20 @@ const en: ConsoleCatalog = {
   signedInAs: (email) => `Signed in as ${email}`,
   createdAt: 'Created',
   expiresAt: 'Expires',
+  noChanges: 'No changes in the workspace yet.',
+  changeStatus: { added: 'added', modified: 'modified', deleted: 'deleted' },
+  binaryFile: 'A binary file.',
+  truncated: 'Too long: the rest is not shown.',
+  up: 'Up',
+  upload: 'Upload',
+  uploading: (name) => `Uploading ${name}`,
+  newFolder: 'New folder',
+  download: 'Download',
+  downloadAll: 'Download all',
+  noFiles: 'No files here.',
+  tooLarge: (name) => `${name} is larger than this server takes.`,
+  exportConversation: 'Export',
+  importConversation: 'Import',
 };
 
 const zh: ConsoleCatalog = {
@@ -620,6 +649,20 @@ const zh: ConsoleCatalog = {
   signedInAs: (email) => `当前账号：${email}`,
   createdAt: '创建时间',
   expiresAt: '到期时间',
+  noChanges: '工作区暂无变更。',
+  changeStatus: { added: '新增', modified: '修改', deleted: '删除' },
+  binaryFile: '二进制文件。',
+  truncated: '内容过长，其余部分未显示。',
+  up: '上一级',
+  upload: '上传',
+  uploading: (name) => `正在上传 ${name}`,
+  newFolder: '新建文件夹',
+  download: '下载',
+  downloadAll: '全部下载',
+  noFiles: '此处没有文件。',
+  tooLarge: (name) => `${name} 超出了此服务器允许的大小。`,
+  exportConversation: '导出',
+  importConversation: '导入',
 };
 
 /** The console's catalogs, by language (the same languages as the shared catalog). */
