@@ -65,6 +65,7 @@ const pageStyles = css`
     gap: 16px;
   }
   .card {
+    min-width: 0;
     padding: 16px;
     border: 1px solid var(--_border);
     border-radius: 10px;
@@ -91,6 +92,10 @@ const pageStyles = css`
   }
   .list li:last-child {
     border-bottom: 0;
+  }
+  .list code {
+    min-width: 0;
+    overflow-wrap: anywhere;
   }
   .list .grow {
     flex: 1;
