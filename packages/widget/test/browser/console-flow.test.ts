@@ -290,4 +290,82 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     await page.waitForURL(/\/login\?next=%2Fagents$/);
     expect(await page.evaluate(() => sessionStorage.getItem('metis-console:token'))).toBeNull();
   });
+
+  test('conversations: filters in the URL, title search, paging, empty states, delete', async () => {
+    const user = await stack.apiUser('lists');
+    const agentId = await stack.runningAgent(user.client, 'lister');
+    for (let index = 1; index <= 23; index += 1) await user.client.conversations.create({ agent_id: index % 2 ? agentId : null, title: `Task ${index}` });
+    await user.client.conversations.create({ title: 'Deploy the blog' });
+    const { page } = await stack.newPage({ token: user.token });
+    await page.goto(`${stack.server.url}/conversations`);
+    const rows = inPage(page, 'tbody tr');
+    await expect.poll(() => rows.count()).toBe(20);
+    await inPage(page, '[data-action="next-page"]').click();
+    await expect.poll(() => rows.count()).toBe(4);
+    await inPage(page, '#filter-q').fill('deploy blog');
+    await inPage(page, '#filter-q').press('Enter');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(new URL(page.url()).searchParams.get('q')).toBe('deploy blog');
+    await inPage(page, '#filter-q').fill('');
+    await inPage(page, '#filter-q').press('Enter');
+    await inPage(page, '#filter-agent').selectOption(agentId);
+    await expect.poll(() => rows.count()).toBe(12);
+    await inPage(page, '#filter-state').selectOption('finished');
+    await expect.poll(() => inPage(page, '[data-empty]').innerText()).toBe('No conversation matches these filters.');
+    // A reload keeps the filters (they are in the URL).
+    await page.reload();
+    await expect.poll(() => inPage(page, '#filter-state').inputValue()).toBe('finished');
+    await page.goto(`${stack.server.url}/conversations?q=${encodeURIComponent('Deploy the blog')}`);
+    await expect.poll(() => rows.count()).toBe(1);
+    await rows.first().locator('[data-action="delete"]').click();
+    await inPage(page, '[data-action="confirm-delete"]').click();
+    await expect.poll(() => inPage(page, '[data-empty]').count()).toBe(1);
+    expect((await user.client.conversations.list({ q: 'blog' })).data).toEqual([]);
+  });
+
+  test('secrets: create, replace a value (write-only), pick one as an agent’s key with an inline new secret; API keys shown once', async () => {
+    const user = await stack.apiUser('secrets');
+    const agent = await user.client.agents.create({ name: 'keyed', config: { warm_pool_size: 0 } });
+    const { page } = await stack.newPage({ token: user.token });
+    await page.goto(`${stack.server.url}/settings/secrets`);
+    await inPage(page, '#secret-name').fill('bad name');
+    await inPage(page, '#secret-value').fill('x');
+    await inPage(page, 'form[data-form="secret"] button[type="submit"]').click();
+    await expect.poll(() => inPage(page, '[data-field-error="name"]').count()).toBe(1);
+    await inPage(page, '#secret-name').fill('DEPLOY_TOKEN');
+    await inPage(page, '#secret-value').fill('first-value');
+    await inPage(page, 'form[data-form="secret"] button[type="submit"]').click();
+    const row = inPage(page, '[data-secret="DEPLOY_TOKEN"]');
+    await expect.poll(() => row.count()).toBe(1);
+    const before = (await user.client.secrets.list()).data[0]!.updated_at;
+    await row.locator('[data-action="replace"]').click();
+    await row.locator('input[name="value"]').fill('second-value');
+    await row.locator('button[type="submit"]').click();
+    await expect.poll(async () => (await user.client.secrets.list()).data[0]!.updated_at).not.toBe(before);
+    expect(await page.content()).not.toContain('second-value');
+
+    // The agent's key: a new secret made inline, then chosen.
+    await page.goto(`${stack.server.url}/agents/${agent.id}`);
+    await inPage(page, '#field-llm_api_key_secret').selectOption('__new__');
+    await inPage(page, '#new-secret-name').fill('LLM_KEY');
+    await inPage(page, '#new-secret-value').fill('sk-inline');
+    await inPage(page, '[data-action="create-secret"]').click();
+    await expect.poll(() => inPage(page, '#field-llm_api_key_secret').inputValue()).toBe('LLM_KEY');
+    await inPage(page, 'form[data-form="agent"] button[type="submit"]').click();
+    await expect.poll(async () => (await user.client.agents.get(agent.id)).config.llm_api_key_secret).toBe('LLM_KEY');
+
+    // An API key restricted to the agent, shown once.
+    await page.goto(`${stack.server.url}/settings/api-keys`);
+    await inPage(page, '#key-name').fill('deploys');
+    await inPage(page, `input[name="scopes"][value="run"]`).check();
+    await inPage(page, `input[name="agent_ids"][value="${agent.id}"]`).check();
+    await inPage(page, 'form[data-form="api-key"] button[type="submit"]').click();
+    const key = await inPage(page, '[data-created-key] [data-key]').innerText();
+    expect(key).toMatch(/^metis_/);
+    const [listed] = (await user.client.apiKeys.list()).data;
+    expect(listed).toMatchObject({ name: 'deploys', scopes: ['read', 'run'], agent_ids: [agent.id] });
+    await page.reload();
+    await expect.poll(() => inPage(page, '[data-api-key="deploys"]').count()).toBe(1);
+    expect(await page.locator('metis-console [data-created-key]').count()).toBe(0);
+  });
 });
