@@ -208,6 +208,8 @@ export async function startStack(options: { script: ScriptFunction; env?: Record
       RATE_LIMIT_REGISTER_PER_IP: '10000',
       RATE_LIMIT_LOGIN_PER_IP: '10000',
       SSE_HEARTBEAT_SECONDS: '1',
+      // One test user opens many conversations, each keeping its sandbox for the idle timeout: more than a user's default.
+      QUOTA_SANDBOXES_PER_USER: '1000',
       ...options.env,
     },
   });
