@@ -34,9 +34,6 @@ const RICH_ANSWER = [
 beforeAll(async () => {
   if (!hasChromium) return;
   stack = await startStack({
-    // Every test runs a tool in a conversation of its own, and a conversation keeps its sandbox until it idles (15 min):
-    // more than the default 10 running sandboxes per user (QUOTA_SANDBOXES_PER_USER) by the screenshots.
-    env: { QUOTA_SANDBOXES_PER_USER: '100' },
     script: (request) => {
       const text = lastUserText(request);
       if (text.startsWith('tool') || text.includes('命令')) {
