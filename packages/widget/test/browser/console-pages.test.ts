@@ -276,6 +276,24 @@ describe.skipIf(!hasChromium)('every page', () => {
     await settled(page, 'Dashboard');
   });
 
+  test('the theme follows the system, and light or dark is one switch away; the choice is kept', async () => {
+    const { page } = await stack.newPage({ token: owner.token, colorScheme: 'dark' });
+    await page.goto(`${stack.server.url}/agents`);
+    await settled(page, 'Agents');
+    const themeOf = () =>
+      page.evaluate(() => ({
+        root: document.documentElement.dataset.theme,
+        page: document.querySelector('metis-console')!.shadowRoot!.querySelector('main > *')!.getAttribute('theme'),
+        background: getComputedStyle(document.body).backgroundColor,
+      }));
+    expect(await themeOf()).toEqual({ root: 'auto', page: 'dark', background: 'rgb(15, 17, 21)' });
+    await page.locator('metis-console header select').nth(1).selectOption('light');
+    await expect.poll(themeOf).toEqual({ root: 'light', page: 'light', background: 'rgb(247, 248, 251)' });
+    await page.reload();
+    await settled(page, 'Agents');
+    expect(await themeOf()).toEqual({ root: 'light', page: 'light', background: 'rgb(247, 248, 251)' });
+  });
+
   test('keyboard only: sign in with Tab and Enter; focus is visible', async () => {
     const { page } = await stack.newPage();
     await page.goto(`${stack.server.url}/login`);
