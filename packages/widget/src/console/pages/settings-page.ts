@@ -544,7 +544,9 @@ export class SettingsPage extends ConsolePage {
                     ${
                       session.current
                         ? html`<span class="badge">${text.sessionCurrent}</span>`
-                        : html`<button type="button" class="button small" @click=${() => this.#handleEndSession(session)}>${text.endSession}</button>`
+                        : html`<button type="button" class="button small" @click=${() => this.#handleEndSession(session)}>
+                          ${text.endSession}<span class="sr-only"> ${session.user_agent ?? ''} ${formatDateTime(this.app.language, session.created_at)}</span>
+                        </button>`
                     }
                   </li>`,
               )}
