@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the docker compose deployment (docker-compose.yml + Dockerfile):
-#   build, start postgres + server, wait for health, register -> login -> create agent -> /readyz,
+#   build, start postgres + server (after the one-shot sandbox-image service), wait for health,
+#   register -> login -> create agent -> /readyz,
 #   run the migrate command, check that a weak SECRET_KEY is refused, then remove everything.
 # It runs as its own compose project (metisai-smoke, port 18000) so a real deployment is untouched.
 # When node:24-bookworm-slim / postgres:17 are absent and cannot be pulled, it builds the
@@ -93,6 +94,11 @@ while :; do
 done
 t_healthy=$(now)
 log "up -> server healthy: $(secs "$t_built" "$t_healthy") s"
+
+# The one-shot sandbox-image service built (or found) the sandbox image and exited 0 before the server started.
+sandbox_image_exit="$("$DOCKER" inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$(compose ps -q sandbox-image)")"
+[ "$sandbox_image_exit" = "exited 0" ] || { log "sandbox-image service: $sandbox_image_exit (expected: exited 0)"; exit 1; }
+log "sandbox-image service: $sandbox_image_exit ($("$DOCKER" image inspect -f '{{.Id}}' metisai/sandbox:latest | cut -c8-19))"
 
 json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=process.argv[1].split(".").reduce((o,k)=>o?.[k],JSON.parse(s));if(v===undefined){console.error("missing "+process.argv[1]+" in "+s);process.exit(1)}console.log(v)})' "$1"; }
 # node may be missing on the host: fall back to the server image's.

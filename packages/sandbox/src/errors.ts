@@ -15,6 +15,7 @@ export type SandboxErrorCode =
   | 'file_not_found'
   | 'is_directory'
   | 'not_a_directory'
+  | 'file_exists'
   | 'invalid_argument'
   | 'network_unavailable';
 
@@ -70,23 +71,25 @@ export class ImageNotAllowedError extends SandboxError {
   }
 }
 
-/** The image is neither present nor pullable. */
+/** The image is neither present nor pullable (or, built from a Dockerfile, not to be pulled: `detail` says so). */
 export class ImageNotFoundError extends SandboxError {
   override name = 'ImageNotFoundError';
   readonly image: string;
-  constructor(image: string, cause?: unknown) {
-    super(`Image "${image}" is not present on the Docker engine and could not be pulled`, { code: 'image_not_found', cause });
+  constructor(image: string, cause?: unknown, detail?: string) {
+    super(`Image "${image}" is not present on the Docker engine ${detail ? `(${detail})` : 'and could not be pulled'}`, { code: 'image_not_found', cause });
     this.image = image;
   }
 }
 
-/** Building the default sandbox image failed. */
+/** Building a sandbox image failed; `logTail` holds the end of its output (at most 40 lines, 3000 characters). */
 export class ImageBuildError extends SandboxError {
   override name = 'ImageBuildError';
   readonly image: string;
-  constructor(image: string, detail: string, cause?: unknown) {
+  readonly logTail: string;
+  constructor(image: string, detail: string, cause?: unknown, logTail = '') {
     super(`Building sandbox image "${image}" failed: ${detail}`, { code: 'image_build_failed', cause });
     this.image = image;
+    this.logTail = logTail;
   }
 }
 
@@ -131,6 +134,16 @@ export class NotDirectoryError extends SandboxError {
   readonly path: string;
   constructor(path: string) {
     super(`Not a directory: ${path}`, { code: 'not_a_directory' });
+    this.path = path;
+  }
+}
+
+/** Something already exists where a move would put its source. */
+export class FileExistsError extends SandboxError {
+  override name = 'FileExistsError';
+  readonly path: string;
+  constructor(path: string) {
+    super(`File exists: ${path}`, { code: 'file_exists' });
     this.path = path;
   }
 }

@@ -3,6 +3,12 @@
 export type {
   DirEntry,
   Editor,
+  EntryKind,
+  FileInfo,
+  RemoveOptions,
+  TreeEntry,
+  WalkOptions,
+  WriteStreamOptions,
   EditorObservation,
   EditorCommand,
   EditorParams,
@@ -21,7 +27,17 @@ export type {
   Shell,
   ShellOptions,
 } from './sandbox.ts';
-export type { ConnectSandboxOptions, CreateSandboxOptions, ReapOptions, SandboxDriver, SandboxDriverOptions, SandboxListFilter } from './sandbox-driver.ts';
+export type {
+  AttachedFiles,
+  ConnectSandboxOptions,
+  CreateSandboxOptions,
+  ReapOptions,
+  SandboxDriver,
+  SandboxDriverOptions,
+  SandboxImageBuild,
+  SandboxListFilter,
+} from './sandbox-driver.ts';
+export type { ImageBuildProgress } from './docker/build-log.ts';
 export { createSandboxDriver, type SandboxDriverConfig } from './create-sandbox-driver.ts';
 export { dockerDriver, type DockerDriverOptions } from './docker/docker-driver.ts';
 export type { SandboxLimits } from './docker/container-config.ts';

@@ -1,4 +1,5 @@
-import type { NetworkPolicy, Sandbox, SandboxDriverName, SandboxInfo, ShellOptions } from './sandbox.ts';
+import type { ImageBuildProgress } from './docker/build-log.ts';
+import type { NetworkPolicy, Sandbox, SandboxDriverName, SandboxFiles, SandboxInfo, ShellOptions } from './sandbox.ts';
 
 /** Settings every driver holds, given once when it is built. */
 export interface SandboxDriverOptions {
@@ -34,6 +35,22 @@ export interface CreateSandboxOptions {
    * `allowedImages`. The local driver has no images and ignores it.
    */
   image?: string;
+  /**
+   * The workspace to keep the sandbox's files in: a name of letters, digits, `_`, `.` and `-` (at most 100). Docker:
+   * the volume `metisai-ws-<workspace>` is mounted at `/workspace`, created (and labelled like the containers) when
+   * missing, so a sandbox created again with the same name finds the files of the one before; a new volume starts with
+   * the image's `/workspace` content. Default: a new workspace named after the sandbox. The local driver keeps each
+   * sandbox's files in its own directory and ignores it.
+   */
+  workspace?: string;
+}
+
+/** What `attachFiles` answers: file access to an existing sandbox, without a shell. */
+export interface AttachedFiles {
+  id: string;
+  workdir: string;
+  workspace: string;
+  files: SandboxFiles;
 }
 
 export interface ConnectSandboxOptions {
@@ -54,6 +71,26 @@ export interface ReapOptions {
 }
 
 /**
+ * The image a driver builds from a Dockerfile instead of pulling it (Docker: its default image, when that is
+ * `metisai/sandbox:latest` or a `dockerfile` is given), for a caller that builds it ahead of `create`: a server does
+ * it once across its replicas, in the background, and shows the progress.
+ */
+export interface SandboxImageBuild {
+  /** The image (`metisai/sandbox:latest`; a name without a tag gets `:latest`). */
+  readonly image: string;
+  /** Whether `image`, as a request names it (a missing tag means `latest`), is this image. */
+  matches(image: string): boolean;
+  /** Whether the engine has it. Throws `DockerUnavailableError` when no engine answers. */
+  exists(): Promise<boolean>;
+  /**
+   * Builds it now from the driver's Dockerfile and base image; every call builds (the engine caches the layers), so
+   * callers coordinate. `onProgress` gets the step and the line count as output arrives; `signal` aborts the build.
+   * Throws `ImageBuildError`, whose `logTail` holds the end of the output.
+   */
+  build(options?: { onProgress?: (progress: ImageBuildProgress) => void; signal?: AbortSignal }): Promise<void>;
+}
+
+/**
  * Where sandboxes come from: one object per process, built once from its settings with `dockerDriver`,
  * `localDriver` or `createSandboxDriver`. Callers never need to know which driver they hold; `name` says it.
  */
@@ -61,6 +98,8 @@ export interface SandboxDriver {
   readonly name: SandboxDriverName;
   /** Owner label of the sandboxes `create` makes. */
   readonly owner: string;
+  /** The image this driver builds rather than pulls, or null: the local driver has no images. */
+  readonly imageBuild: SandboxImageBuild | null;
   /** Creates and starts a sandbox, and resolves when its shell is ready. */
   create(options?: CreateSandboxOptions): Promise<Sandbox>;
   /**
@@ -80,6 +119,18 @@ export interface SandboxDriver {
    * not one of this driver's sandboxes is left alone.
    */
   remove(id: string): Promise<void>;
+  /**
+   * File access to an existing sandbox without starting it or opening a shell: for a process that does not own the
+   * sandbox (another server process runs it). Listings, moves and removals need it running (Docker runs them as short
+   * `exec`s). Throws `SandboxNotFoundError` when there is no such sandbox.
+   */
+  attachFiles(id: string): Promise<AttachedFiles>;
+  /**
+   * Deletes a workspace no sandbox uses any more (Docker: its volume; a volume still mounted by a container is left
+   * alone). `remove(id)` already deletes the workspace of the sandbox it removes: this is for a workspace whose sandbox
+   * is gone. Resolves also when there is nothing to delete; the local driver has nothing to do.
+   */
+  removeWorkspace(workspace: string): Promise<void>;
 }
 
 /** `reap` as both drivers do it: list the owner's sandboxes and remove those not kept. */

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /**
  * The one interface every driver implements. `shell/`, `editor/` and `files/`
  * never know which driver they run on.
@@ -24,15 +26,99 @@ export interface DirEntry {
   kind: FileKind;
 }
 
-/** Whole-file and directory access inside a sandbox. Paths are absolute paths inside the sandbox. */
+/** What is at a path when a final symlink is not followed (`lstat`). */
+export type EntryKind = 'file' | 'directory' | 'symlink' | 'other';
+
+/** Metadata of one entry, as `lstat` reports it (a symlink is reported as itself, not as its target). */
+export interface FileInfo {
+  /** Base name of the entry. */
+  name: string;
+  kind: EntryKind;
+  /** Size in bytes (of the link itself for a symlink). */
+  sizeBytes: number;
+  /** Last modification, in milliseconds since the epoch. */
+  mtimeMs: number;
+  /** Permission bits (`0o644`, `0o755`, …). */
+  mode: number;
+}
+
+/** One entry of a recursive listing (`walk`). */
+export interface TreeEntry extends FileInfo {
+  /** Path relative to the walked directory, `/`-separated, without a leading `./`. */
+  path: string;
+}
+
+export interface WalkOptions {
+  /** Directory names that are listed nowhere and not entered, at any depth (e.g. `['.git']`). */
+  prune?: readonly string[];
+}
+
+export interface WriteStreamOptions {
+  /**
+   * Exact length of the source in bytes, known up front (the Docker driver writes it into a tar header before the
+   * data). A source that ends early, runs over or fails makes the write fail, and nothing is left behind.
+   */
+  sizeBytes: number;
+}
+
+export interface RemoveOptions {
+  /** Also remove a directory with everything in it (`rm -r`). Without it, only files, links and empty directories. */
+  recursive?: boolean;
+}
+
+/**
+ * File access inside a sandbox, whole files or streamed. Paths are absolute paths inside the sandbox. The Docker driver
+ * goes through the Engine API (tar over HTTP) and short `docker exec`s as the sandbox user, so it works whatever the
+ * agent's shell is doing; written files and created directories belong to the sandbox user.
+ */
 export interface SandboxFiles {
-  /** `null` when nothing exists at `path`. */
+  /** `null` when nothing exists at `path`. Follows symlinks. */
   stat(path: string): Promise<FileStat | null>;
+  /** Metadata of what is at `path` without following a final symlink; `null` when nothing exists there. */
+  lstat(path: string): Promise<FileInfo | null>;
+  /**
+   * `path` with every symlink resolved, in every component; a part that does not exist yet is kept as written (like
+   * `realpath -m`). Throws `SandboxError` on a symlink loop.
+   */
+  realpath(path: string): Promise<string>;
   readFile(path: string): Promise<Uint8Array>;
+  /**
+   * The bytes of a file as a stream, read as the consumer reads (nothing is held whole). Follows symlinks. Throws
+   * `SandboxFileNotFoundError` when nothing exists at `path` and `IsDirectoryError` for a directory.
+   */
+  readFileStream(path: string): Promise<Readable>;
   /** Creates missing parent directories; the file is owned by the sandbox user. */
   writeFile(path: string, data: Uint8Array | string): Promise<void>;
-  /** Entries directly inside `path` (not recursive), hidden ones included. */
+  /**
+   * Streams `source` into a file: written under a temporary name beside it and renamed over `path` once complete,
+   * so a failed or short source leaves nothing behind and readers never see half a file. Missing parents are
+   * created; a replaced file keeps its permission bits; written through a symlink, its target is replaced. Throws
+   * `IsDirectoryError` when `path` is a directory. Answers the written file's metadata.
+   */
+  writeFileStream(path: string, source: AsyncIterable<Uint8Array> | NodeJS.ReadableStream, options: WriteStreamOptions): Promise<FileInfo>;
+  /** Entries directly inside `path` (not recursive), hidden ones included. Follows symlinks to report kinds. */
   readDir(path: string): Promise<DirEntry[]>;
+  /**
+   * Entries directly inside `path` with their metadata, hidden ones included, symlinks reported as `symlink`. Throws
+   * `SandboxFileNotFoundError` or `NotDirectoryError`.
+   */
+  list(path: string): Promise<FileInfo[]>;
+  /** Every entry under `path`, recursively (symlinks are not followed); order unspecified. Same errors as `list`. */
+  walk(path: string, options?: WalkOptions): Promise<TreeEntry[]>;
+  /** Deletes what is at `path`; nothing happens when it is already gone. */
+  remove(path: string, options?: RemoveOptions): Promise<void>;
+  /**
+   * Renames `from` to `to` (files, links and whole directories), creating the missing parents of `to`. Throws
+   * `SandboxFileNotFoundError` when `from` does not exist and `FileExistsError` when `to` does.
+   */
+  move(from: string, to: string): Promise<void>;
+  /** Creates a directory and its missing parents; an existing directory is fine, anything else there is `NotDirectoryError`. */
+  mkdir(path: string): Promise<void>;
+  /**
+   * A tar stream of the directory `path` (entries start with its base name, e.g. `workspace/src/a.ts`; symlinks
+   * archived as links), produced as the consumer reads. Throws `SandboxFileNotFoundError` or `NotDirectoryError`.
+   */
+  archive(path: string): Promise<Readable>;
   /** Copies a host directory into the sandbox (tar). */
   uploadDir(hostDir: string, sandboxDir: string): Promise<void>;
   /** Copies a sandbox directory to the host (tar). */
@@ -171,6 +257,8 @@ export interface SandboxInfo {
   labels: Record<string, string>;
   createdAt: Date;
   workdir: string;
+  /** The workspace the sandbox keeps its files in (see `Sandbox.workspace`); `null` for a Docker sandbox made before workspaces existed. */
+  workspace: string | null;
 }
 
 export interface Sandbox {
@@ -178,6 +266,12 @@ export interface Sandbox {
   readonly driver: SandboxDriverName;
   /** Where the agent works: `/workspace` in Docker, a per-sandbox directory for the local driver. */
   readonly workdir: string;
+  /**
+   * Where `workdir`'s files live, by name. Docker: a named volume (`metisai-ws-…`) mounted at `/workspace`, which
+   * outlives the container: a sandbox created with the same `workspace` sees the same files. Local: the sandbox's own
+   * directory (its id); it goes with the sandbox.
+   */
+  readonly workspace: string;
   readonly shell: Shell;
   readonly files: SandboxFiles;
   readonly editor: Editor;

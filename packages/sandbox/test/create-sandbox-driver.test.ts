@@ -21,3 +21,13 @@ test('createSandboxDriver builds the named driver from its section and the commo
     await rm(rootDir, { recursive: true, force: true });
   }
 });
+
+test("imageBuild: the Docker driver's own image (the package's, or any with a dockerfile); none for a stock image or the local driver", () => {
+  const common = { onLog: () => undefined };
+  expect(createSandboxDriver({ driver: 'docker', ...common }).imageBuild).toMatchObject({ image: 'metisai/sandbox:latest' });
+  const own = createSandboxDriver({ driver: 'docker', ...common, docker: { image: 'acme/sandbox', dockerfile: '/srv/Dockerfile' } }).imageBuild!;
+  expect(own.image).toBe('acme/sandbox:latest');
+  expect([own.matches('acme/sandbox'), own.matches('acme/sandbox:latest'), own.matches('acme/sandbox:2')]).toEqual([true, true, false]);
+  expect(createSandboxDriver({ driver: 'docker', ...common, docker: { image: 'python:3.12-slim' } }).imageBuild).toBeNull();
+  expect(createSandboxDriver({ driver: 'local', ...common }).imageBuild).toBeNull();
+});

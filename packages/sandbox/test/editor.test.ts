@@ -19,16 +19,17 @@ const files = new HostFileSystem();
 let counter = 0;
 const fresh = () => join(root, `case-${++counter}`);
 
-/** Only the SandboxFiles methods of the host file system (no `remove`), some replaced. */
-const plainFiles = (overrides: Partial<SandboxFiles> = {}): SandboxFiles => ({
-  stat: (path) => files.stat(path),
-  readFile: (path) => files.readFile(path),
-  writeFile: (path, data) => files.writeFile(path, data),
-  readDir: (path) => files.readDir(path),
-  uploadDir: (from, to) => files.uploadDir(from, to),
-  downloadDir: (from, to) => files.downloadDir(from, to),
-  ...overrides,
-});
+/** Only the whole-file methods of the host file system (no `remove`), some replaced: what the editor needs at least. */
+const plainFiles = (overrides: Partial<SandboxFiles> = {}): SandboxFiles =>
+  ({
+    stat: (path: string) => files.stat(path),
+    readFile: (path: string) => files.readFile(path),
+    writeFile: (path: string, data: Uint8Array | string) => files.writeFile(path, data),
+    readDir: (path: string) => files.readDir(path),
+    uploadDir: (from: string, to: string) => files.uploadDir(from, to),
+    downloadDir: (from: string, to: string) => files.downloadDir(from, to),
+    ...overrides,
+  }) as unknown as SandboxFiles;
 
 describe('editor on the host file system', () => {
   const editor = createEditor(files);

@@ -7,6 +7,7 @@ const RUNTIME_EXPORTS = [
   'DEFAULT_SANDBOX_IMAGE',
   'DockerUnavailableError',
   'EDITOR_COMMANDS',
+  'FileExistsError',
   'ImageBuildError',
   'ImageNotAllowedError',
   'ImageNotFoundError',

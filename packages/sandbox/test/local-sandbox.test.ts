@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { localDriver, type Sandbox } from '../src/index.ts';
 import { editorSuite } from './suites/editor-suite.ts';
+import { filesSuite } from './suites/files-suite.ts';
 import { SUITE_SHELL_OPTIONS, sandboxSuite } from './suites/sandbox-suite.ts';
 
 describe('local driver', () => {
@@ -20,4 +21,5 @@ describe('local driver', () => {
 
   describe('shell and files', () => sandboxSuite(() => sandbox));
   describe('editor', () => editorSuite(() => sandbox));
+  describe('files: metadata, streams, moves, archives', () => filesSuite(() => sandbox));
 });

@@ -5,6 +5,7 @@ import { ApiKeys } from './resources/api-keys.ts';
 import { Auth } from './resources/auth.ts';
 import { Conversations } from './resources/conversations/conversations.ts';
 import { Secrets } from './resources/secrets.ts';
+import { ServerInfoResource } from './resources/server-info.ts';
 import { Settings } from './resources/settings.ts';
 import { Usage } from './resources/usage.ts';
 import { Approvals } from './resources/approvals.ts';
@@ -36,6 +37,8 @@ export class MetisClient extends ApiClient {
   readonly usage: Usage;
   /** `/approvals`: actions waiting for your approval across conversations. */
   readonly approvals: Approvals;
+  /** `/server-info`: what the server offers (limits, sandbox, registration), without credentials. */
+  readonly serverInfo: ServerInfoResource;
 
   constructor(options: ClientOptions) {
     super(options);
@@ -47,6 +50,7 @@ export class MetisClient extends ApiClient {
     this.apiKeys = new ApiKeys(this);
     this.usage = new Usage(this);
     this.approvals = new Approvals(this);
+    this.serverInfo = new ServerInfoResource(this);
   }
 }
 

@@ -35,7 +35,13 @@ export { RunStream, isRunEnd, type RunOptions } from './core/run-stream.ts';
 export { Auth } from './resources/auth.ts';
 export { Sessions } from './resources/sessions.ts';
 export { Agents } from './resources/agents.ts';
-export { Conversations, Messages, Events, type StreamOptions } from './resources/conversations/index.ts';
+export {
+  Conversations,
+  Messages,
+  Events,
+  type StreamOptions,
+} from './resources/conversations/index.ts';
+export { ServerInfoResource } from './resources/server-info.ts';
 // Renamed: `Settings` is the wire type of `GET /settings` (from the schemas).
 export { Settings as SettingsResource } from './resources/settings.ts';
 export { Secrets } from './resources/secrets.ts';

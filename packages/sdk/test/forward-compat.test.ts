@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { AgentConfigSchema, AgentCreateParamsSchema, isKnownEvent, MetisClient, SettingsUpdateParamsSchema } from '../src/index.ts';
+import { Files } from '../src/files.ts';
 import { fakeFetch, json, sseResponse } from './support/fakes.ts';
 
 /**
@@ -23,7 +24,7 @@ const newerAgent = {
   },
   status: 'hibernating',
   status_message: null,
-  status_detail: { step: 3, steps: 9 },
+  status_detail: { phase: 'restoring_snapshot', step: 3, steps: 9, eta_seconds: 40 },
   created_at: AT,
   updated_at: AT,
 };
@@ -45,7 +46,7 @@ const stored = (seq: number) => ({ id: ID(10 + seq), seq, conversation_id: ID(2)
 const newerEvents = [
   { ...stored(1), type: 'message', role: 'user', content: 'hi', attachments: [{ path: 'a.txt' }] },
   { ...stored(2), type: 'workspace', phase: 'cloning', received_bytes: 100 },
-  { ...stored(3), type: 'state', state: 'running', reason: 'waiting_for_agent' },
+  { ...stored(3), type: 'state', state: 'running', reason: 'waiting_for_review' },
   { ...stored(4), type: 'error', code: 'text_tool_call', message: 'a tool call written as text was run' },
   { ...stored(5), type: 'message', role: 'assistant', content: 'x', finish_reason: 'length', reasoning: 'because' },
 ];
@@ -60,9 +61,33 @@ describe('responses of a newer server', () => {
     expect(agent.status).toBe('hibernating');
     expect(agent.config.tools).toEqual(['execute_bash', 'browse_web']);
     expect(agent.config).toMatchObject({ embed: { enabled: true }, llm_idle_timeout_seconds: 120 });
-    expect((agent as Record<string, unknown>).status_detail).toEqual({ step: 3, steps: 9 });
+    expect(agent.status_detail).toEqual({ phase: 'restoring_snapshot', step: 3, steps: 9, eta_seconds: 40 });
     const page = await client.agents.list();
     expect(page.data[0]!.status).toBe('hibernating');
+  });
+
+  test("agents: a building image's status_detail is typed; an older server's agent without one still parses", async () => {
+    const building = {
+      ...newerAgent,
+      status: 'starting',
+      status_message: 'Building the sandbox image metisai/sandbox:latest: step 3 of 9 (RUN apt-get update)',
+      status_detail: {
+        phase: 'building_image',
+        image: 'metisai/sandbox:latest',
+        step: 3,
+        steps: 9,
+        instruction: 'RUN apt-get update',
+        log_lines: 57,
+        started_at: AT,
+      },
+    };
+    const { status_detail: _omitted, ...older } = newerAgent;
+    const { fetch } = fakeFetch((request) => json(request.url.pathname.endsWith(ID(1)) ? building : older));
+    const client = new MetisClient({ baseUrl: 'http://metis.test', apiKey: 'metis_k', fetch });
+    const agent = await client.agents.get(ID(1));
+    expect(agent.status_detail?.phase).toBe('building_image');
+    expect(agent.status_detail).toMatchObject({ step: 3, steps: 9, log_lines: 57 });
+    expect((await client.agents.get(ID(3))).status_detail).toBeUndefined();
   });
 
   test('conversations: an unknown state and extra fields are accepted', async () => {
@@ -99,6 +124,70 @@ describe('responses of a newer server', () => {
       if (seen.length === frames.length) break;
     }
     expect(seen.map((event) => event.type)).toEqual(['message', 'workspace', 'state', 'error', 'message', 'reasoning_delta']);
+  });
+});
+
+describe('workspace responses of a newer server', () => {
+  const newerInfo = {
+    version: '9.0.0',
+    registration_open: true,
+    llm_configured: false,
+    upload_limit_bytes: 10,
+    import_limit_bytes: 20,
+    sandbox_driver: 'firecracker',
+    sandbox_allowed_images: null,
+    oauth_providers: ['github'],
+  };
+
+  test('server-info: an unknown driver and extra fields are kept', async () => {
+    const { fetch, requests } = fakeFetch(() => json(newerInfo));
+    const client = new MetisClient({ baseUrl: 'http://metis.test', fetch });
+    expect(await client.serverInfo.get()).toEqual(newerInfo);
+    expect(requests[0]!.url.pathname).toBe('/api/v1/server-info');
+    expect(requests[0]!.headers.get('authorization')).toBeNull();
+  });
+
+  test('file entries of an unknown type, changes with an unknown status, observations with diffs and changed files', async () => {
+    const entry = { name: 's', path: 's', type: 'socket', size: 0, mtime: AT, owner: 'metis' };
+    const change = { path: 'a', status: 'renamed', binary: false, diff: null, truncated: false, from: 'b' };
+    const observation = {
+      ...stored(1),
+      type: 'observation',
+      tool_call_id: 't',
+      content: 'ok',
+      diff: '--- a/x\n',
+      changed_files: [{ path: 'x', status: 'renamed' }],
+    };
+    const { fetch } = fakeFetch((request) => {
+      if (request.url.pathname.endsWith('/files')) return json({ data: [entry], has_more: false, next_after: null });
+      if (request.url.pathname.endsWith('/changes'))
+        return json({ baseline: { kind: 'commit', created_at: AT, commit: 'abc' }, data: [change], truncated: false });
+      return json({ data: [observation], has_more: false, next_after: null });
+    });
+    const client = new MetisClient({ baseUrl: 'http://metis.test', apiKey: 'metis_k', fetch });
+    expect((await new Files(client).list(ID(2))).data).toEqual([entry]);
+    expect((await client.conversations.changes(ID(2))).data).toEqual([change]);
+    expect((await client.conversations.events.list(ID(2))).data).toEqual([observation]);
+  });
+
+  test('downloads name their file from an RFC 5987 filename* and stream their body', async () => {
+    const { fetch, requests } = fakeFetch(
+      () =>
+        new Response('contents', {
+          headers: {
+            'content-type': 'text/plain',
+            'content-length': '8',
+            'content-disposition': `attachment; filename="??.txt"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt`,
+          },
+        }),
+    );
+    const client = new MetisClient({ baseUrl: 'http://metis.test', apiKey: 'metis_k', fetch });
+    const seen: number[] = [];
+    const download = await new Files(client).download(ID(2), '日本.txt', { onProgress: (p) => seen.push(p.transferredBytes) });
+    expect(requests[0]!.url.searchParams.get('path')).toBe('日本.txt');
+    expect(download).toMatchObject({ fileName: '日本.txt', contentType: 'text/plain', size: 8 });
+    expect(await download.text()).toBe('contents');
+    expect(seen.at(-1)).toBe(8);
   });
 });
 

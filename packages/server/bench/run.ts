@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: the server against a bare Koa baseline, on this machine, in one run.
  *  1. authenticated GET /api/v1/agents (a page of 20) — throughput and p99, beside a bare Koa "hello";
- *  2. /healthz latency while 50 logins (bcrypt cost 12) run at once — bcrypt must not block the event loop.
+ *  2. /healthz latency while 50 logins (bcrypt cost 12) run at once — bcrypt must not block the event loop;
+ *  3. the server's RSS while a 100 MiB file is uploaded, then downloaded by a fast and by a slow reader (streaming and
+ *     backpressure: nothing is held whole). BENCH_DOWNLOAD_MIB changes the size.
  * Servers run in child processes so autocannon does not share their event loop.
  */
 import autocannon from 'autocannon';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { json, percentile, SERVER_MAIN, startChild, stopChild } from './child-process.ts';
+import { measureDownloadRss } from './download-rss.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -87,6 +90,10 @@ try {
     { scenario: '/healthz during 50 concurrent logins', samples: during.length, 'p50 ms': f(percentile(during, 50)), 'p99 ms': f(percentile(during, 99)) },
   ]);
   console.log(`50 logins at bcrypt cost 12 took ${f(loginWallMs)} ms wall time (${f(loginWallMs / 50)} ms each on average)`);
+
+  const { sandbox_driver: driver } = await json(`${base}/api/v1/server-info`);
+  console.log(`server RSS while a file streams through it (sandbox driver: ${driver})`);
+  console.table(await measureDownloadRss(base, token, server.child.pid!));
 } finally {
   await Promise.all([stopChild(server.child), stopChild(hello.child)]);
   await rm(dataDir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
-import { bodyParser } from '@koa/bodyparser';
 import cors from '@koa/cors';
+import type { SandboxDriverName } from '@metisai/sandbox';
 import Koa from 'koa';
 import helmet from 'koa-helmet';
 import type { Logger } from 'pino';
@@ -13,10 +13,10 @@ import { authenticate } from './http/middleware/auth.ts';
 import { noStore } from './http/middleware/no-store.ts';
 import type { OpenStreams } from './http/open-streams.ts';
 import { errorBody } from './http/middleware/error-body.ts';
-import { jsonOnly } from './http/middleware/json-only.ts';
 import { ormContext } from './http/middleware/orm-context.ts';
+import { requestBody } from './http/middleware/request-body.ts';
 import { requestId } from './http/middleware/request-id.ts';
-import { apiRouter, healthRouter } from './http/routes/index.ts';
+import { apiEndpoints, apiRouter, healthRouter } from './http/routes/index.ts';
 import { widgetRouter } from './http/routes/widget.ts';
 import { consoleRouter } from './http/routes/console.ts';
 import { findWidgetBuild, type WidgetBuild } from './http/widget-build.ts';
@@ -40,6 +40,8 @@ export interface AppDeps {
    * package's `dist/`. `null`: none.
    */
   widget?: WidgetBuild | null;
+  /** Where agents' commands run; `null` for an app without a runner. */
+  sandboxDriver: SandboxDriverName | null;
 }
 
 const corsOrigin = (allowed: string[]) => (ctx: Koa.Context) => {
@@ -50,7 +52,7 @@ const corsOrigin = (allowed: string[]) => (ctx: Koa.Context) => {
 
 /** Wires middleware and routes; `main.ts` listens, tests may too. */
 export function createApp(deps: AppDeps): Koa<AppState> {
-  const { config, orm, keys, logger, services, events, control, streams, version } = deps;
+  const { config, orm, keys, logger, services, events, control, streams, version, sandboxDriver } = deps;
   // `X-Forwarded-For` is believed for as many hops as there are proxies (counted from the right): a client's own
   // entries, further left, never become `ctx.ip`.
   const app = new Koa<AppState>({ proxy: config.trustProxyHops > 0, maxIpsCount: config.trustProxyHops });
@@ -63,8 +65,10 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   control.on('revoke_user', ({ user_id, except_session_id }) =>
     revoked(streams.revoke({ kind: 'user', userId: user_id, exceptSessionId: except_session_id }), { user_id }),
   );
-  const routeDeps = { config, orm, keys, services, events, streams, version };
+  const routeDeps = { config, orm, keys, services, events, streams, version, sandboxDriver };
+  const endpoints = apiEndpoints(routeDeps);
   const api = apiRouter(
+    endpoints,
     routeDeps,
     authenticate({
       jwtKey: keys.jwtSigning,
@@ -90,23 +94,13 @@ export function createApp(deps: AppDeps): Koa<AppState> {
       cors({
         origin: config.corsOrigins.length > 0 ? corsOrigin(config.corsOrigins) : () => '',
         allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID', 'X-Request-Id'],
-        exposeHeaders: ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed'],
+        exposeHeaders: ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition', 'Content-Length'],
         allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
         maxAge: 600,
       }),
     )
     .use(ormContext(orm))
-    .use(jsonOnly())
-    .use(
-      bodyParser({
-        enableTypes: ['json'],
-        jsonLimit: config.bodyLimitBytes,
-        jsonStrict: true,
-        encoding: 'utf-8',
-        // DELETE /auth/profile carries the password.
-        parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
-      }),
-    )
+    .use(requestBody(endpoints, config.bodyLimitBytes))
     .use(health.routes())
     .use(widget.routes())
     .use(api.routes())

@@ -3,7 +3,7 @@ import { DEFAULT_LLM_IDLE_TIMEOUT_SECONDS, DEFAULT_LLM_TIMEOUT_SECONDS } from '@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod/mini';
 import { en } from 'zod/locales';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type EgressAllowEntry, parseEgressAllowList } from './security/egress-policy.ts';
@@ -98,6 +98,10 @@ const EnvSchema = z.object({
   SANDBOX_NETWORK: z._default(z.string().check(z.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a Docker network name')), 'metisai-sandboxes'),
   /** Comma-separated images (or patterns with *) agents may ask for; empty = the default image only; `*` = any. */
   SANDBOX_ALLOWED_IMAGES: z._default(z.string(), ''),
+  /** Build SANDBOX_IMAGE in the background when it is missing (once across replicas); off: it must exist. */
+  SANDBOX_IMAGE_BUILD: bool(true),
+  /** The Dockerfile SANDBOX_IMAGE is built from (default: the sandbox package's, for metisai/sandbox:latest). */
+  SANDBOX_DOCKERFILE: optionalString,
   /** Outbound requests for users may reach loopback, private and link-local addresses (default: true in laptop mode). */
   ALLOW_PRIVATE_EGRESS: optionalBool,
   /** Comma-separated hosts, host:port or CIDR ranges outbound requests for users may reach whatever they resolve to. */
@@ -105,6 +109,10 @@ const EnvSchema = z.object({
   BCRYPT_COST: int(12, 4, 15),
   JWT_EXPIRES_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 100 * 1024 * 1024),
+  /** Largest file upload (`PUT …/files/content`), streamed to the sandbox. */
+  UPLOAD_LIMIT_BYTES: int(100 * 1024 * 1024, 1, 1024 ** 4),
+  /** Largest conversation import document (`POST /conversations/import`), parsed in memory. */
+  IMPORT_LIMIT_BYTES: int(50 * 1024 * 1024, 1024, 1024 ** 3),
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 3600),
   /** Login attempts per IP and window. */
   RATE_LIMIT_LOGIN_PER_IP: int(30, 1, 1_000_000),
@@ -163,6 +171,10 @@ export interface Config {
   /** `ALLOW_UNSAFE_LOCAL_SANDBOX`: outside laptop mode, `SANDBOX_DRIVER=local` is refused without it. */
   allowUnsafeLocalSandbox: boolean;
   sandboxImage: string | undefined;
+  /** `SANDBOX_IMAGE_BUILD`: the server builds the sandbox image when it is missing (Docker driver only). */
+  sandboxImageBuild: boolean;
+  /** `SANDBOX_DOCKERFILE`, absolute: the Dockerfile the sandbox image is built from; absent → the package's. */
+  sandboxDockerfile: string | undefined;
   /** `SANDBOX_NETWORK`: the Docker network of `egress` sandboxes. */
   sandboxNetwork: string;
   /**
@@ -180,6 +192,10 @@ export interface Config {
   bcryptCost: number;
   jwtExpiresSeconds: number;
   bodyLimitBytes: number;
+  /** `UPLOAD_LIMIT_BYTES`: largest file upload. */
+  uploadLimitBytes: number;
+  /** `IMPORT_LIMIT_BYTES`: largest import document. */
+  importLimitBytes: number;
   rateLimit: {
     windowSeconds: number;
     loginPerIp: number;
@@ -278,6 +294,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   for (const [name, value] of [['LLM_BASE_URL', env.LLM_BASE_URL]] as const) {
     if (value !== undefined && !URL.canParse(value)) throw new ConfigError(name, 'must be a URL such as https://api.openai.com/v1');
   }
+  const sandboxDockerfile = env.SANDBOX_DOCKERFILE === undefined ? undefined : path.resolve(env.SANDBOX_DOCKERFILE);
+  if (sandboxDockerfile !== undefined && !statSync(sandboxDockerfile, { throwIfNoEntry: false })?.isFile()) {
+    throw new ConfigError('SANDBOX_DOCKERFILE', `${sandboxDockerfile} is not a file: name the Dockerfile the sandbox image is built from`);
+  }
   const isLaptopMode = env.NODE_ENV !== 'production' && isLoopbackHost(env.HOST);
   const sandboxDriver = env.SANDBOX_DRIVER ?? env.RUNTIME_TYPE;
   if (sandboxDriver === 'local' && !isLaptopMode && !env.ALLOW_UNSAFE_LOCAL_SANDBOX) {
@@ -319,10 +339,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     sandboxImage: env.SANDBOX_IMAGE,
     sandboxNetwork: env.SANDBOX_NETWORK,
     sandboxAllowedImages: allowedImages.length > 0 ? allowedImages : [env.SANDBOX_IMAGE ?? DEFAULT_SANDBOX_IMAGE],
+    sandboxImageBuild: env.SANDBOX_IMAGE_BUILD,
+    sandboxDockerfile,
     egress: { allowPrivate: env.ALLOW_PRIVATE_EGRESS ?? isLaptopMode, allowedHosts },
     bcryptCost: env.BCRYPT_COST,
     jwtExpiresSeconds: env.JWT_EXPIRES_SECONDS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    uploadLimitBytes: env.UPLOAD_LIMIT_BYTES,
+    importLimitBytes: env.IMPORT_LIMIT_BYTES,
     rateLimit: {
       windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
       loginPerIp: env.RATE_LIMIT_LOGIN_PER_IP,

@@ -73,6 +73,11 @@ export class ConflictError extends DomainError {
   override name = 'ConflictError';
 }
 
+/** The request must say its body's length up front (`Content-Length`). */
+export class LengthRequiredError extends DomainError {
+  override name = 'LengthRequiredError';
+}
+
 /** The request body is larger than the server accepts. */
 export class PayloadTooLargeError extends DomainError {
   override name = 'PayloadTooLargeError';

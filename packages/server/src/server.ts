@@ -18,10 +18,12 @@ import { OpenStreams } from './http/open-streams.ts';
 import { createLogger } from './logger.ts';
 import { AccountSandboxRemoval } from './runs/account-sandbox-removal.ts';
 import { ConversationRunner } from './runs/conversation-runner.ts';
+import { ConversationSandboxes } from './runs/conversation-sandboxes.ts';
 import { PooledAgentLifecycle } from './runs/pooled-agent-lifecycle.ts';
 import { RunLock } from './runs/run-lock.ts';
 import { RunRecovery } from './runs/run-recovery.ts';
 import { detectSandboxDriver } from './sandboxes/detect-sandbox-driver.ts';
+import { ImageBuilder } from './sandboxes/image-build.ts';
 import { instanceLock, SandboxManager, sandboxOwner } from './sandboxes/sandbox-manager.ts';
 import { deriveKeys, loadOrCreateSecretKey } from './security/keys.ts';
 import { uuid7 } from './security/uuid7.ts';
@@ -134,7 +136,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const instanceId = `${installationId}:${uuid7()}`;
     await locks.tryAcquire(instanceLock(instanceId));
     const runsLogger = logger.child({ component: 'runs' });
-    // The one sandbox driver of this process, built from the configuration; nothing else branches on it.
+    // The one sandbox driver of this process, built from the configuration; nothing else branches on it. Its own image
+    // (metisai/sandbox:latest, or SANDBOX_IMAGE with SANDBOX_DOCKERFILE) is never built lazily on `create` nor pulled:
+    // the image builder makes it (SANDBOX_IMAGE_BUILD), once across replicas, or it must exist.
     const driver = createSandboxDriver({
       driver: await detectSandboxDriver(config.sandboxDriver, config.isLaptopMode, logger),
       owner: sandboxOwner(instanceId),
@@ -142,22 +146,37 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       docker: {
         image: config.sandboxImage,
         allowedImages: config.sandboxAllowedImages,
+        dockerfile: config.sandboxDockerfile,
+        buildDefaultImage: false,
         // Outside laptop mode an egress sandbox without its host rules is refused; on a laptop it goes on, warned.
         network: { name: config.sandboxNetwork, firewall: config.isLaptopMode ? 'best-effort' : 'required' },
       },
       local: { rootDir: path.join(config.dataDir, 'sandboxes') },
     });
-    const sandboxes = new SandboxManager({ driver, instanceId, logger: runsLogger, locks, maxPerUser: config.quotas.sandboxes });
+    const images =
+      config.sandboxImageBuild && driver.imageBuild
+        ? new ImageBuilder({ build: driver.imageBuild, locks, orm, logger: logger.child({ component: 'image-build' }) })
+        : null;
+    const runLock = new RunLock(locks, orm);
+    const sandboxes = new SandboxManager({
+      driver,
+      instanceId,
+      logger: runsLogger,
+      locks,
+      maxPerUser: config.quotas.sandboxes,
+      images,
+      isRunElsewhere: (conversationId) => runLock.isHeldElsewhere(conversationId),
+    });
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
 
-    const runLock = new RunLock(locks, orm);
+    const conversationSandboxes = new ConversationSandboxes({ orm, logger: runsLogger, sandboxes, runLock, runSettings: core.runSettings });
     const runner = new ConversationRunner({
       orm,
       logger: runsLogger,
       runLock,
       control,
-      sandboxes,
+      sandboxes: conversationSandboxes,
       runSettings: core.runSettings,
       usage: core.usage,
       quotas: core.quotas,
@@ -175,13 +194,32 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     }
     const accountSandboxes = new AccountSandboxRemoval({ orm, logger: runsLogger, control, runner, sandboxes });
     closers.push('account sandbox removal', () => accountSandboxes.close());
-    const services = createServices({ config, keys, orm, logger, core, lifecycle, runs: runner, sandboxes: accountSandboxes, revocations: control });
+    const services = createServices({
+      config,
+      keys,
+      orm,
+      logger,
+      core,
+      lifecycle,
+      runs: runner,
+      sandboxes: accountSandboxes,
+      revocations: control,
+      locks,
+      workspaces: conversationSandboxes,
+      version: VERSION,
+    });
     closers.push('agent transitions', () => services.agents.drain());
     const streams = new OpenStreams();
-    const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION });
+    const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION, sandboxDriver: driver.name });
     await step('app');
 
     await recovery.recoverInterrupted();
+    await services.agents.recoverInterruptedTransitions();
+    if (images) {
+      // Registered after the agent transitions' closer, so closed before it: a start waiting for the build must not hold up the drain.
+      closers.push('image build', () => images.close());
+      images.start();
+    }
     const referenced = await orm.em.fork().find(ConversationEntity, { sandboxId: { $ne: null } }, { fields: ['sandboxId'] });
     void sandboxes
       .reapOrphans(new Set(referenced.map((conversation) => conversation.sandboxId!)))
@@ -193,7 +231,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     closers.push('http', async () => {
       // First: open event streams end, so the HTTP server has no long-lived response to wait for; their quota rows
       // are removed before the database closes.
-      events.close();
+      await events.close();
       await streams.drain();
       await server.close();
     });

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { SANDBOX_UID } from './prepare-container.ts';
-import { SANDBOX_LABELS } from './sandbox-labels.ts';
+import { SANDBOX_LABELS, workspaceVolume } from './sandbox-labels.ts';
 
 export interface SandboxLimits {
   /** Memory limit; swap is disabled (default 2 GiB). */
@@ -36,13 +36,16 @@ export interface ContainerConfigInput {
   /** The Docker network to attach it to: our sandbox network, or `none`. */
   network: string;
   asRoot: boolean;
+  /** Its volume is mounted at `workdir`. */
+  workspace: string;
 }
 
 export const sandboxUser = (asRoot: boolean): string => (asRoot ? '0:0' : `${SANDBOX_UID}:${SANDBOX_UID}`);
 
 /**
- * The container of a sandbox: non-root, no capabilities, no new privileges, limited, labelled, no host mounts, no
- * IPv6 (its link-local addresses would reach the host past the IPv4 rules), no secrets in its environment.
+ * The container of a sandbox: non-root, no capabilities, no new privileges, limited, labelled, no host mounts (its one
+ * mount is its workspace volume), no IPv6 (its link-local addresses would reach the host past the IPv4 rules), no
+ * secrets in its environment.
  */
 export function containerConfig(input: ContainerConfigInput): Docker.ContainerCreateOptions {
   return {
@@ -60,6 +63,7 @@ export function containerConfig(input: ContainerConfigInput): Docker.ContainerCr
       [SANDBOX_LABELS.managed]: 'true',
       [SANDBOX_LABELS.workdir]: input.workdir,
       [SANDBOX_LABELS.user]: sandboxUser(input.asRoot),
+      [SANDBOX_LABELS.workspace]: input.workspace,
     },
     OpenStdin: true,
     StdinOnce: false,
@@ -79,6 +83,8 @@ export function containerConfig(input: ContainerConfigInput): Docker.ContainerCr
       Privileged: false,
       RestartPolicy: { Name: 'no' },
       LogConfig: { Type: 'none', Config: {} },
+      // The only mount: the workspace volume (a new one starts with the image's content at that path).
+      Mounts: [{ Type: 'volume', Source: workspaceVolume(input.workspace), Target: input.workdir }],
     },
   };
 }

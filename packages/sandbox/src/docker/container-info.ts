@@ -21,5 +21,6 @@ export function infoFromLabels(id: string, labels: Record<string, string>, rest:
     labels,
     createdAt: rest.createdAt,
     workdir: labels[SANDBOX_LABELS.workdir] ?? DOCKER_WORKDIR,
+    workspace: labels[SANDBOX_LABELS.workspace] ?? null,
   };
 }

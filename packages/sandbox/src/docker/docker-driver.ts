@@ -2,18 +2,23 @@ import type Docker from 'dockerode';
 import { InvalidArgumentError, SandboxNotFoundError } from '../errors.ts';
 import { DEFAULT_OWNER, type Sandbox, type SandboxInfo } from '../sandbox.ts';
 import {
+  type AttachedFiles,
   type ConnectSandboxOptions,
   type CreateSandboxOptions,
   reapWith,
   type SandboxDriver,
   type SandboxDriverOptions,
+  type SandboxImageBuild,
   type SandboxListFilter,
 } from '../sandbox-driver.ts';
+import type { ImageBuildProgress } from './build-log.ts';
 import { DEFAULT_LIMITS, type SandboxLimits } from './container-config.ts';
-import { infoFromLabels, toState } from './container-info.ts';
+import { DOCKER_WORKDIR, infoFromLabels, toState } from './container-info.ts';
 import { assertDockerAvailable, createDockerClient, statusOf } from './docker-client.ts';
-import { DockerSandbox } from './docker-sandbox.ts';
-import { SANDBOX_LABELS } from './sandbox-labels.ts';
+import { DockerFiles } from './docker-files.ts';
+import { DockerSandbox, removeVolume } from './docker-sandbox.ts';
+import { SANDBOX_LABELS, WORKSPACE_NAME } from './sandbox-labels.ts';
+import { SANDBOX_UID } from './prepare-container.ts';
 import {
   assertImageAllowed,
   assertRegistryReachable,
@@ -21,6 +26,7 @@ import {
   DEFAULT_BASE_IMAGE,
   DEFAULT_SANDBOX_IMAGE,
   ensureImage,
+  imageExists,
   normalizeImageName,
 } from './sandbox-image.ts';
 import { SandboxNetwork, type SandboxNetworkOptions } from './sandbox-network.ts';
@@ -40,9 +46,10 @@ export interface DockerDriverOptions extends SandboxDriverOptions {
    */
   allowedImages?: readonly string[];
   /**
-   * Build `image` from `dockerfile` when the engine lacks it (once per driver; concurrent creates wait for the
-   * same build). Default: true when `image` is `metisai/sandbox:latest` or a `dockerfile` is given; otherwise a
-   * missing image is pulled, like any other.
+   * Build `image` from `dockerfile` on the first `create` that needs it, when the engine lacks it (once per driver;
+   * concurrent creates wait for the same build). Default: true when `image` is `metisai/sandbox:latest` or a
+   * `dockerfile` is given. Such an image is never pulled: with `false`, its absence fails `create` with
+   * `ImageNotFoundError` (build it first, e.g. through `imageBuild`). Any other missing image is pulled.
    */
   buildDefaultImage?: boolean;
   /** `BASE_IMAGE` build argument of that build (default `debian:bookworm-slim`). */
@@ -71,21 +78,41 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
   const owner = options.owner ?? DEFAULT_OWNER;
   const defaultImage = options.image ?? DEFAULT_SANDBOX_IMAGE;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const canBuild = options.buildDefaultImage ?? (normalizeImageName(defaultImage) === DEFAULT_SANDBOX_IMAGE || options.dockerfile !== undefined);
-  let building: Promise<string> | null = null;
-  const buildDefault = () => {
-    building ??= buildSandboxImage(docker, {
+  // The package's image, or one with a Dockerfile of yours: built, never pulled (a registry's image of that name is not ours).
+  const ownImage = normalizeImageName(defaultImage) === DEFAULT_SANDBOX_IMAGE || options.dockerfile !== undefined;
+  const canBuild = options.buildDefaultImage ?? ownImage;
+  const build = (progress: { onProgress?: (progress: ImageBuildProgress) => void; signal?: AbortSignal } = {}) =>
+    buildSandboxImage(docker, {
       tag: defaultImage,
       baseImage: options.baseImage ?? DEFAULT_BASE_IMAGE,
       dockerfile: options.dockerfile,
       onLog: options.onLog,
-    }).finally(() => {
+      ...progress,
+    });
+  let building: Promise<string> | null = null;
+  const buildDefault = () => {
+    building ??= build().finally(() => {
       building = null;
     });
     return building;
   };
+  const imageBuild: SandboxImageBuild | null = ownImage
+    ? {
+        image: normalizeImageName(defaultImage),
+        matches: (image) => normalizeImageName(image) === normalizeImageName(defaultImage),
+        async exists() {
+          await assertDockerAvailable(docker);
+          return imageExists(docker, defaultImage);
+        },
+        async build(progress) {
+          await assertDockerAvailable(docker);
+          await build(progress);
+        },
+      }
+    : null;
+  // The default image also installs the sandbox network's host rules.
   const ensureDefaultImage = async () => {
-    await ensureImage(docker, defaultImage, { onLog: options.onLog, build: canBuild ? buildDefault : undefined });
+    await ensureImage(docker, defaultImage, { onLog: options.onLog, build: canBuild ? buildDefault : undefined, pull: !ownImage });
     return defaultImage;
   };
   const sandboxNetwork = new SandboxNetwork(docker, {
@@ -98,16 +125,22 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
   const driver: SandboxDriver = {
     name: 'docker',
     owner,
+    imageBuild,
 
     async create(create: CreateSandboxOptions = {}): Promise<Sandbox> {
       const image = create.image ?? defaultImage;
       const network = create.network ?? 'egress';
       if (network !== 'egress' && network !== 'none') throw new InvalidArgumentError(`Unknown network policy "${String(network)}" (egress or none)`);
       assertImageAllowed(image, options.allowedImages);
+      if (create.workspace !== undefined && !WORKSPACE_NAME.test(create.workspace)) {
+        throw new InvalidArgumentError(
+          `Invalid workspace name "${create.workspace}": letters, digits, _, . and - (at most 100), starting with a letter or digit`,
+        );
+      }
       await assertDockerAvailable(docker);
       const isDefault = normalizeImageName(image) === normalizeImageName(defaultImage);
       if (!isDefault) await assertRegistryReachable(image, options.allowedImages);
-      await ensureImage(docker, image, { onLog: options.onLog, build: canBuild && isDefault ? buildDefault : undefined });
+      await ensureImage(docker, image, { onLog: options.onLog, build: canBuild && isDefault ? buildDefault : undefined, pull: !(isDefault && ownImage) });
       if (network === 'egress') await sandboxNetwork.ready();
       return DockerSandbox.create({
         docker,
@@ -116,6 +149,7 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
         env: create.env,
         labels: create.labels,
         conversationId: create.conversationId,
+        workspace: create.workspace,
         limits,
         network,
         sandboxNetwork,
@@ -162,6 +196,35 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
       await container.remove({ force: true, v: true }).catch((err: unknown) => {
         if (statusOf(err) !== 404) throw err;
       });
+      await removeVolume(docker, labels[SANDBOX_LABELS.workspace] ?? id);
+    },
+
+    async attachFiles(id: string): Promise<AttachedFiles> {
+      if (!CONTAINER_NAME.test(id)) throw new SandboxNotFoundError(id);
+      await assertDockerAvailable(docker);
+      const container = docker.getContainer(id);
+      let labels: Record<string, string>;
+      try {
+        labels = (await container.inspect()).Config.Labels ?? {};
+      } catch (err) {
+        if (statusOf(err) === 404) throw new SandboxNotFoundError(id, err);
+        throw err;
+      }
+      if (labels[SANDBOX_LABELS.managed] !== 'true') throw new SandboxNotFoundError(id);
+      const user = labels[SANDBOX_LABELS.user] ?? `${SANDBOX_UID}:${SANDBOX_UID}`;
+      const uid = Number(user.split(':')[0]);
+      return {
+        id,
+        workdir: labels[SANDBOX_LABELS.workdir] ?? DOCKER_WORKDIR,
+        workspace: labels[SANDBOX_LABELS.workspace] ?? id,
+        files: new DockerFiles(container, { user, owner: { uid, gid: uid } }),
+      };
+    },
+
+    async removeWorkspace(workspace: string): Promise<void> {
+      if (!WORKSPACE_NAME.test(workspace)) return;
+      await assertDockerAvailable(docker);
+      await removeVolume(docker, workspace);
     },
   };
   return driver;

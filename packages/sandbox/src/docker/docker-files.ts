@@ -1,18 +1,26 @@
 import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
-import { InvalidArgumentError, IsDirectoryError, NotDirectoryError, SandboxError, SandboxFileNotFoundError } from '../errors.ts';
+import { pack } from 'tar-stream';
+import { FileExistsError, InvalidArgumentError, IsDirectoryError, NotDirectoryError, SandboxError, SandboxFileNotFoundError } from '../errors.ts';
 import { extractToDirectory } from '../files/extract-directory.ts';
+import { byteCounter, uploadTempName } from '../files/host-file-system.ts';
 import { packDirectory } from '../files/pack-directory.ts';
+import { resolveRealPath } from '../files/real-path.ts';
 import { buildTar, readFirstTarEntry, type TarOwner } from '../files/tar-archive.ts';
-import type { DirEntry, FileKind, FileStat, SandboxFiles } from '../sandbox.ts';
+import { firstTarEntryStream } from '../files/tar-entry-stream.ts';
+import type { DirEntry, EntryKind, FileInfo, FileKind, FileStat, RemoveOptions, SandboxFiles, TreeEntry, WalkOptions, WriteStreamOptions } from '../sandbox.ts';
 import { statusOf } from './docker-client.ts';
 import { execCommand } from './exec-command.ts';
+import type { HelperProcess } from './helper-process.ts';
 
-/** What `HEAD /containers/{id}/archive` reports (Go's `os.FileMode` in `mode`). */
+/** What `HEAD /containers/{id}/archive` reports (Go's `os.FileMode` in `mode`, `mtime` in RFC 3339 to the second). */
 interface PathStat {
   name: string;
   size: number;
   mode: number;
+  mtime: string;
   linkTarget: string;
 }
 
@@ -28,6 +36,8 @@ const kindOf = (mode: number): FileKind => {
   return (bits & MODE_TYPE) === 0 ? 'file' : 'other';
 };
 
+const entryKindOf = (mode: number): EntryKind => ((mode >>> 0) & MODE_SYMLINK ? 'symlink' : kindOf(mode));
+
 function absolute(path: string): string {
   if (!posix.isAbsolute(path)) throw new InvalidArgumentError(`Sandbox paths must be absolute, got: ${path}`);
   return posix.normalize(path);
@@ -38,6 +48,46 @@ const READ_DIR_SCRIPT = `[[ -e $1 ]] || exit 3; [[ -d $1 ]] || exit 4; cd -- "$1
 shopt -s dotglob nullglob
 for f in *; do if [[ -d $f ]]; then t=directory; elif [[ -f $f ]]; then t=file; else t=other; fi; printf '%s\\t%s\\0' "$t" "$f"; done`;
 
+// Entries of a directory (`list`, with `-maxdepth 1`) or a tree (`walk`) as the sandbox user: five NUL-terminated fields
+// per entry (type letter, size, mtime in seconds, octal mode, name or relative path). `find -H` follows the starting
+// point when it is a link, nothing else; `$2…` are directory names to prune. Exit 3: missing, 4: not a directory.
+const FIND_SCRIPT = `dir=$1; depth=$2; shift 2
+[[ -e $dir || -L $dir ]] || exit 3; [[ -d $dir ]] || exit 4
+fields='%y\\0%s\\0%T@\\0%m\\0%P\\0'
+limit=(); [[ $depth == 1 ]] && limit=(-maxdepth 1)
+names=(); for name in "$@"; do names+=(-o -name "$name"); done
+if (( \${#names[@]} )); then find -H "$dir" -mindepth 1 "\${limit[@]}" \\( -type d \\( "\${names[@]:1}" \\) -prune \\) -o -printf "$fields"
+else find -H "$dir" -mindepth 1 "\${limit[@]}" -printf "$fields"; fi`;
+
+const FIND_KINDS: Record<string, EntryKind> = { f: 'file', d: 'directory', l: 'symlink' };
+
+/** Parses `FIND_SCRIPT`'s output. */
+function parseFind(output: Buffer): TreeEntry[] {
+  const fields = output.toString('utf8').split('\0');
+  const entries: TreeEntry[] = [];
+  for (let i = 0; i + 5 <= fields.length; i += 5) {
+    const [type, size, mtime, mode, path] = fields.slice(i, i + 5) as [string, string, string, string, string];
+    entries.push({
+      path,
+      name: posix.basename(path),
+      kind: FIND_KINDS[type] ?? 'other',
+      sizeBytes: Number(size),
+      mtimeMs: Math.round(Number(mtime) * 1000),
+      mode: Number.parseInt(mode, 8),
+    });
+  }
+  return entries;
+}
+
+// Removes what is at $2: a tree when $1 is "r", else a file, link or empty directory.
+const REMOVE_SCRIPT = `if [[ $1 == r ]]; then rm -rf -- "$2"; elif [[ -d $2 && ! -L $2 ]]; then rmdir -- "$2"; else rm -f -- "$2"; fi`;
+// Moves $1 to $2 and creates $2's parents. Exit 3: $1 missing, 6: $2 exists, 4: a parent of $2 is not a directory.
+const MOVE_SCRIPT = `[[ -e $1 || -L $1 ]] || exit 3; [[ -e $2 || -L $2 ]] && exit 6
+parent=$(dirname -- "$2"); [[ -e $parent && ! -d $parent ]] && exit 4
+mkdir -p -- "$parent" || exit 4; mv -T -- "$1" "$2"`;
+// Creates $1 with its parents. Exit 4: something that is not a directory is in the way.
+const MKDIR_SCRIPT = `[[ -e $1 && ! -d $1 ]] && exit 4; mkdir -p -- "$1" 2>/dev/null && exit 0; [[ -d $1 ]] && exit 0; exit 4`;
+
 /**
  * `SandboxFiles` through the Docker archive API (tar over HTTP), so it works whatever the agent's
  * shell is doing. Written files and created directories belong to the sandbox user.
@@ -46,16 +96,42 @@ export class DockerFiles implements SandboxFiles {
   private readonly container: Docker.Container;
   private readonly user: string;
   private readonly owner: TarOwner;
+  private readonly helper: HelperProcess | undefined;
 
-  constructor(container: Docker.Container, options: { user: string; owner: TarOwner }) {
+  /** `helper`: a long-lived process for listings (`list`, `walk`), which an agent's every bash step runs; else one exec each. */
+  constructor(container: Docker.Container, options: { user: string; owner: TarOwner; helper?: HelperProcess }) {
     this.container = container;
     this.user = options.user;
     this.owner = options.owner;
+    this.helper = options.helper;
   }
 
   async stat(path: string): Promise<FileStat | null> {
     const found = await this.resolve(absolute(path));
     return found ? { kind: kindOf(found.stat.mode), sizeBytes: found.stat.size } : null;
+  }
+
+  async lstat(path: string): Promise<FileInfo | null> {
+    const wanted = absolute(path);
+    const stat = await this.rawStat(wanted);
+    if (!stat) return null;
+    return { name: posix.basename(wanted), kind: entryKindOf(stat.mode), sizeBytes: stat.size, mtimeMs: Date.parse(stat.mtime), mode: stat.mode & 0o777 };
+  }
+
+  realpath(path: string): Promise<string> {
+    return resolveRealPath(absolute(path), async (current) => {
+      const stat = await this.rawStat(current);
+      if (!stat) return null;
+      return (stat.mode >>> 0) & MODE_SYMLINK && stat.linkTarget ? { isSymlink: true, target: stat.linkTarget } : { isSymlink: false };
+    });
+  }
+
+  async readFileStream(path: string): Promise<Readable> {
+    const wanted = absolute(path);
+    const found = await this.resolve(wanted);
+    if (!found) throw new SandboxFileNotFoundError(wanted);
+    if (kindOf(found.stat.mode) === 'directory') throw new IsDirectoryError(wanted);
+    return firstTarEntryStream(await this.container.getArchive({ path: found.path }));
   }
 
   async readFile(path: string): Promise<Uint8Array> {
@@ -81,6 +157,77 @@ export class DockerFiles implements SandboxFiles {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const archive = await buildTar([{ name: posix.basename(target), type: 'file', mode, data: bytes }], this.owner);
     await this.container.putArchive(archive, { path: parent });
+  }
+
+  async writeFileStream(path: string, source: AsyncIterable<Uint8Array> | NodeJS.ReadableStream, options: WriteStreamOptions): Promise<FileInfo> {
+    const wanted = absolute(path);
+    if (wanted === '/') throw new IsDirectoryError(wanted);
+    const found = await this.resolve(wanted);
+    if (found && kindOf(found.stat.mode) === 'directory') throw new IsDirectoryError(wanted);
+    const target = found?.path ?? wanted;
+    const parent = posix.dirname(target);
+    if (!found) await this.ensureDirectory(parent);
+    const temp = posix.join(parent, uploadTempName(target));
+    // Tar needs the size up front: the entry is exactly `sizeBytes` long, or the archive (and the upload) fails.
+    const archive = pack();
+    const counter = byteCounter(options.sizeBytes);
+    const header = {
+      name: posix.basename(temp),
+      type: 'file' as const,
+      size: options.sizeBytes,
+      mode: found ? found.stat.mode & 0o777 : 0o644,
+      uid: this.owner.uid,
+      gid: this.owner.gid,
+      mtime: new Date(),
+    };
+    const written = new Promise<void>((resolve, reject) => {
+      const sink = archive.entry(header, (err) => (err ? reject(err) : resolve()));
+      pipeline(source as NodeJS.ReadableStream, counter, sink as unknown as NodeJS.WritableStream).catch(reject);
+    }).then(() => {
+      counter.check();
+      archive.finalize();
+    });
+    written.catch((err: Error) => archive.destroy(err));
+    try {
+      await Promise.all([written, this.container.putArchive(archive as unknown as NodeJS.ReadableStream, { path: parent })]);
+      await this.exec(['mv', '-f', '-T', '--', temp, target], `Cannot write ${wanted}`);
+    } catch (err) {
+      await execCommand(this.container, ['rm', '-f', '--', temp], { user: this.user }).catch(() => undefined);
+      throw err;
+    }
+    return (await this.lstat(target)) ?? Promise.reject(new SandboxFileNotFoundError(wanted));
+  }
+
+  async list(path: string): Promise<FileInfo[]> {
+    return (await this.find(absolute(path), 1, [])).map(({ path: _path, ...info }) => info);
+  }
+
+  walk(path: string, options: WalkOptions = {}): Promise<TreeEntry[]> {
+    return this.find(absolute(path), 0, options.prune ?? []);
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    const [source, target] = [absolute(from), absolute(to)];
+    const result = await execCommand(this.container, ['bash', '-c', MOVE_SCRIPT, 'move', source, target], { user: this.user });
+    if (result.exitCode === 3) throw new SandboxFileNotFoundError(source);
+    if (result.exitCode === 6) throw new FileExistsError(target);
+    if (result.exitCode === 4) throw new NotDirectoryError(posix.dirname(target));
+    if (result.exitCode !== 0) throw new SandboxError(`Cannot move ${source} to ${target}: ${result.stderr.toString('utf8').trim()}`);
+  }
+
+  async mkdir(path: string): Promise<void> {
+    const wanted = absolute(path);
+    const result = await execCommand(this.container, ['bash', '-c', MKDIR_SCRIPT, 'mkdir', wanted], { user: this.user });
+    if (result.exitCode === 4) throw new NotDirectoryError(wanted);
+    if (result.exitCode !== 0) throw new SandboxError(`Cannot create ${wanted}: ${result.stderr.toString('utf8').trim()}`);
+  }
+
+  async archive(path: string): Promise<Readable> {
+    const wanted = absolute(path);
+    const found = await this.resolve(wanted);
+    if (!found) throw new SandboxFileNotFoundError(wanted);
+    if (kindOf(found.stat.mode) !== 'directory') throw new NotDirectoryError(wanted);
+    return (await this.container.getArchive({ path: found.path })) as unknown as Readable;
   }
 
   async readDir(path: string): Promise<DirEntry[]> {
@@ -114,11 +261,10 @@ export class DockerFiles implements SandboxFiles {
     await extractToDirectory(await this.container.getArchive({ path: found.path }), hostDir, 1);
   }
 
-  /** Deletes a file (not a directory) as the sandbox user; nothing happens when it is already gone. */
-  async remove(path: string): Promise<void> {
+  /** Deletes a file, link or empty directory (any tree with `recursive`) as the sandbox user; nothing happens when it is already gone. */
+  async remove(path: string, options: RemoveOptions = {}): Promise<void> {
     const wanted = absolute(path);
-    const result = await execCommand(this.container, ['rm', '-f', '--', wanted], { user: this.user });
-    if (result.exitCode !== 0) throw new SandboxError(`Cannot remove ${wanted}: ${result.stderr.toString('utf8').trim()}`);
+    await this.exec(['bash', '-c', REMOVE_SCRIPT, 'remove', options.recursive ? 'r' : '-', wanted], `Cannot remove ${wanted}`);
   }
 
   /** Creates `path` and its missing parents, owned by the sandbox user; existing directories are left alone. */
@@ -140,6 +286,26 @@ export class DockerFiles implements SandboxFiles {
     await this.container.putArchive(await buildTar(entries, this.owner), { path: current });
   }
 
+  /** Runs a helper command as the sandbox user; a non-zero exit throws `SandboxError` with `failure` and stderr. */
+  private async exec(argv: string[], failure: string): Promise<void> {
+    const result = await execCommand(this.container, argv, { user: this.user });
+    if (result.exitCode !== 0) throw new SandboxError(`${failure}: ${result.stderr.toString('utf8').trim() || `exit code ${result.exitCode}`}`);
+  }
+
+  /** `FIND_SCRIPT` below `dir`: one level (`depth` 1) or all (0). Exit 1 (some entries unreadable) keeps what was listed. */
+  private async find(dir: string, depth: 0 | 1, prune: readonly string[]): Promise<TreeEntry[]> {
+    const args = [dir, String(depth), ...prune];
+    const result = this.helper
+      ? await this.helper.run(FIND_SCRIPT, args).catch(() => execCommand(this.container, ['bash', '-c', FIND_SCRIPT, 'find', ...args], { user: this.user }))
+      : await execCommand(this.container, ['bash', '-c', FIND_SCRIPT, 'find', ...args], { user: this.user });
+    if (result.exitCode === 3) throw new SandboxFileNotFoundError(dir);
+    if (result.exitCode === 4) throw new NotDirectoryError(dir);
+    if (result.exitCode !== 0 && result.exitCode !== 1) {
+      throw new SandboxError(`Cannot list ${dir}: ${result.stderr.toString('utf8').trim() || `exit code ${result.exitCode}`}`);
+    }
+    return parseFind(result.stdout);
+  }
+
   private async rawStat(path: string): Promise<PathStat | null> {
     try {
       const response = (await this.container.infoArchive({ path })) as NodeJS.ReadableStream & { headers: Record<string, string | undefined> };
@@ -149,6 +315,8 @@ export class DockerFiles implements SandboxFiles {
       return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;
     } catch (err) {
       if (statusOf(err) === 404) return null;
+      // The engine answers a bare 500 for a link it cannot resolve (a loop).
+      if (statusOf(err) === 500) throw new SandboxError(`Too many levels of symbolic links, or the Docker engine cannot stat it: ${path}`, { cause: err });
       throw err;
     }
   }

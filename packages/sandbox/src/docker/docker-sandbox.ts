@@ -11,15 +11,16 @@ import { statusOf } from './docker-client.ts';
 import { DockerFiles } from './docker-files.ts';
 import { openDockerShell } from './docker-shell-transport.ts';
 import { execCommand } from './exec-command.ts';
+import { HelperProcess } from './helper-process.ts';
 import { prepareContainer, SANDBOX_UID } from './prepare-container.ts';
-import { SANDBOX_LABELS } from './sandbox-labels.ts';
+import { SANDBOX_LABELS, workspaceVolume } from './sandbox-labels.ts';
 import type { SandboxNetwork } from './sandbox-network.ts';
 
 /** Where the shell saves the full output of a cut observation (outside the workdir). */
 const DOCKER_FULL_OUTPUT_DIR = '/tmp/metisai-output';
 
 /** What `DockerSandbox.create` needs, resolved by the driver (image present and allowed, engine answering). */
-export interface DockerCreateSettings extends Pick<CreateSandboxOptions, 'env' | 'labels' | 'conversationId'> {
+export interface DockerCreateSettings extends Pick<CreateSandboxOptions, 'env' | 'labels' | 'conversationId' | 'workspace'> {
   docker: Docker;
   image: string;
   owner: string;
@@ -42,6 +43,7 @@ const FORK_FAILURE = /fork: (retry: )?(Resource temporarily unavailable|Cannot a
 
 interface DockerSandboxInit {
   id: string;
+  workspace: string;
   docker: Docker;
   container: Docker.Container;
   workdir: string;
@@ -62,6 +64,7 @@ export class DockerSandbox implements Sandbox {
   readonly driver = 'docker' as const;
   readonly id: string;
   readonly workdir: string;
+  readonly workspace: string;
   readonly shell: BashSession;
   readonly files: DockerFiles;
   readonly editor: Editor;
@@ -70,12 +73,14 @@ export class DockerSandbox implements Sandbox {
   private readonly memoryBytes: number;
   private readonly pidsLimit: number;
   private readonly user: string;
+  private readonly helper: HelperProcess;
   private readonly sandboxNetwork: SandboxNetwork;
   private oomKills: number | null;
   #network: NetworkPolicy;
 
   private constructor(init: DockerSandboxInit, oomKills: number | null) {
     this.id = init.id;
+    this.workspace = init.workspace;
     this.docker = init.docker;
     this.container = init.container;
     this.workdir = init.workdir;
@@ -86,7 +91,8 @@ export class DockerSandbox implements Sandbox {
     this.#network = init.network;
     this.user = sandboxUser(init.asRoot);
     const owner = init.asRoot ? 0 : SANDBOX_UID;
-    this.files = new DockerFiles(init.container, { user: this.user, owner: { uid: owner, gid: owner } });
+    this.helper = new HelperProcess(init.container, this.user);
+    this.files = new DockerFiles(init.container, { user: this.user, owner: { uid: owner, gid: owner }, helper: this.helper });
     this.editor = createEditor(this.files, { workdir: init.workdir });
     this.shell = new BashSession({
       ...init.shellOptions,
@@ -99,15 +105,27 @@ export class DockerSandbox implements Sandbox {
     });
   }
 
-  /** Creates and starts a container, with its shell ready; a failure removes what was made. */
+  /**
+   * Creates and starts a container, with its shell ready, on its workspace volume (created when missing); a failure
+   * removes what was made (the volume only when this call created it).
+   */
   static async create(settings: DockerCreateSettings): Promise<DockerSandbox> {
     const { docker, image, limits, network, sandboxNetwork } = settings;
     const id = `metisai-${randomBytes(6).toString('hex')}`;
     const asRoot = settings.runAsRoot;
     const env = settings.env ?? {};
-    const container = await docker.createContainer(
-      containerConfig({ id, image, workdir: DOCKER_WORKDIR, labels: ownerLabels(settings), limits, network: sandboxNetwork.networkFor(network), asRoot }),
-    );
+    const workspace = settings.workspace ?? id;
+    const labels = ownerLabels(settings);
+    const isNewVolume = await ensureVolume(docker, workspace, labels);
+    let container: Docker.Container;
+    try {
+      container = await docker.createContainer(
+        containerConfig({ id, image, workdir: DOCKER_WORKDIR, labels, limits, network: sandboxNetwork.networkFor(network), asRoot, workspace }),
+      );
+    } catch (err) {
+      if (isNewVolume) await removeVolume(docker, workspace);
+      throw err;
+    }
     try {
       await prepareContainer(container, { workdir: DOCKER_WORKDIR, asRoot });
       try {
@@ -118,6 +136,7 @@ export class DockerSandbox implements Sandbox {
       }
       const init = {
         id,
+        workspace,
         docker,
         container,
         workdir: DOCKER_WORKDIR,
@@ -134,6 +153,7 @@ export class DockerSandbox implements Sandbox {
       return sandbox;
     } catch (err) {
       await container.remove({ force: true }).catch(() => undefined);
+      if (isNewVolume) await removeVolume(docker, workspace);
       throw err;
     }
   }
@@ -144,25 +164,27 @@ export class DockerSandbox implements Sandbox {
    * environment. Background jobs of the previous shell are ended, and the next observation says so.
    */
   static async connect(
-    id: string,
+    name: string,
     options: { docker: Docker; shell: ShellOptions | undefined; network: NetworkPolicy | undefined; sandboxNetwork: SandboxNetwork },
   ): Promise<DockerSandbox> {
     const { docker, sandboxNetwork } = options;
-    const container = docker.getContainer(id);
+    const container = docker.getContainer(name);
     let details: Docker.ContainerInspectInfo;
     try {
       details = await container.inspect();
     } catch (err) {
-      if (statusOf(err) === 404) throw new SandboxNotFoundError(id, err);
+      if (statusOf(err) === 404) throw new SandboxNotFoundError(name, err);
       throw err;
     }
     const labels = details.Config.Labels ?? {};
-    if (labels[SANDBOX_LABELS.managed] !== 'true') throw new SandboxNotFoundError(id);
+    if (labels[SANDBOX_LABELS.managed] !== 'true') throw new SandboxNotFoundError(name);
     if (options.network) await sandboxNetwork.apply(container, details, options.network);
     if (details.State.Paused) await container.unpause();
     else if (!details.State.Running) await container.start();
+    const id = details.Name.replace(/^\//, '');
     const init = {
-      id: details.Name.replace(/^\//, ''),
+      id,
+      workspace: labels[SANDBOX_LABELS.workspace] ?? id,
       docker,
       container,
       workdir: labels[SANDBOX_LABELS.workdir] ?? DOCKER_WORKDIR,
@@ -203,10 +225,12 @@ export class DockerSandbox implements Sandbox {
   }
 
   async disconnect(): Promise<void> {
+    this.helper.close();
     await this.shell.close();
   }
 
   async stop(): Promise<void> {
+    this.helper.close();
     await this.shell.close();
     await this.container.stop({ t: 5 }).catch((err: unknown) => {
       if (statusOf(err) !== 304 && statusOf(err) !== 404) throw err;
@@ -214,10 +238,12 @@ export class DockerSandbox implements Sandbox {
   }
 
   async remove(): Promise<void> {
+    this.helper.close();
     await this.shell.close();
     await this.container.remove({ force: true, v: true }).catch((err: unknown) => {
       if (statusOf(err) !== 404) throw err;
     });
+    await removeVolume(this.docker, this.workspace);
   }
 
   private async inspect(): Promise<Docker.ContainerInspectInfo> {
@@ -271,5 +297,33 @@ export class DockerSandbox implements Sandbox {
       );
     }
     return notes.length > 0 ? notes.join('\n') : undefined;
+  }
+}
+
+/** Creates the workspace's volume, labelled like the container, unless it exists; answers whether it was created. */
+async function ensureVolume(docker: Docker, workspace: string, labels: Record<string, string>): Promise<boolean> {
+  const name = workspaceVolume(workspace);
+  try {
+    await docker.getVolume(name).inspect();
+    return false;
+  } catch (err) {
+    if (statusOf(err) !== 404) throw err;
+  }
+  await docker.createVolume({ Name: name, Labels: { ...labels, [SANDBOX_LABELS.managed]: 'true', [SANDBOX_LABELS.workspace]: workspace } });
+  return true;
+}
+
+/**
+ * Deletes a workspace's volume if it is a MetisAI one and no container uses it (409 from the engine: left alone);
+ * nothing happens when it is gone.
+ */
+export async function removeVolume(docker: Docker, workspace: string): Promise<void> {
+  const volume = docker.getVolume(workspaceVolume(workspace));
+  try {
+    const info = (await volume.inspect()) as { Labels?: Record<string, string> | null };
+    if (info.Labels?.[SANDBOX_LABELS.managed] !== 'true') return;
+    await volume.remove();
+  } catch (err) {
+    if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
   }
 }

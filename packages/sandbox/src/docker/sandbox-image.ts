@@ -5,6 +5,7 @@ import { lookup } from 'node:dns/promises';
 import type Docker from 'dockerode';
 import { ImageBuildError, ImageNotAllowedError, ImageNotFoundError } from '../errors.ts';
 import { buildTar } from '../files/tar-archive.ts';
+import { BuildLog, type ImageBuildProgress } from './build-log.ts';
 import { statusOf } from './docker-client.ts';
 import { isInternalAddress } from './internal-addresses.ts';
 
@@ -116,39 +117,65 @@ export interface BuildImageOptions {
   baseImage?: string;
   /** Path of the Dockerfile (default: the package's); it is the whole build context. */
   dockerfile?: string;
+  /** Every line of output, prefixed `[sandbox] `, with the start and the end of the build. */
   onLog?: (line: string) => void;
+  /** The step being run and the lines printed so far, each time a line arrives (see `ImageBuildProgress`). */
+  onProgress?: (progress: ImageBuildProgress) => void;
+  /** Aborts the build: the request is dropped (the engine cancels the build) and `ImageBuildError` is thrown. */
+  signal?: AbortSignal;
 }
 
-/** Builds a sandbox image (by default the default image from the package's Dockerfile) through the engine API; answers its tag. */
+/**
+ * Builds a sandbox image (by default the default image from the package's Dockerfile) through the engine API, with
+ * the legacy builder (`Step n/m` lines); answers its tag. Throws `ImageBuildError` whose `logTail` holds the end of
+ * the build's output.
+ */
 export async function buildSandboxImage(docker: Docker, options: BuildImageOptions = {}): Promise<string> {
   const tag = options.tag ?? DEFAULT_SANDBOX_IMAGE;
   const baseImage = options.baseImage ?? DEFAULT_BASE_IMAGE;
   const log = options.onLog ?? (() => undefined);
+  const output = new BuildLog();
+  const failed = (detail: string, cause?: unknown) => new ImageBuildError(tag, detail, cause, output.tail());
+  options.signal?.throwIfAborted();
   const dockerfile = readFileSync(options.dockerfile ?? packageDockerfilePath());
   const context = await buildTar([{ name: 'Dockerfile', type: 'file', mode: 0o644, data: dockerfile }], { uid: 0, gid: 0 });
   log(`[sandbox] building image ${tag} from ${baseImage} (first use; this takes a minute)`);
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: tag, buildargs: { BASE_IMAGE: baseImage }, rm: true, forcerm: true });
+    stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {
+      t: tag,
+      buildargs: { BASE_IMAGE: baseImage },
+      rm: true,
+      forcerm: true,
+      abortSignal: options.signal,
+    });
   } catch (err) {
-    throw new ImageBuildError(tag, (err as Error).message, err);
+    throw failed(options.signal?.aborted ? 'the build was aborted' : (err as Error).message, err);
   }
   await new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      (stream as NodeJS.ReadableStream & { destroy?: (error?: Error) => void }).destroy?.();
+      reject(failed('the build was aborted'));
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = (error?: ImageBuildError) => {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (output.end()) options.onProgress?.(output.progress);
+      if (error) reject(error);
+      else resolve();
+    };
     docker.modem.followProgress(
       stream,
-      (err: Error | null) => (err ? reject(new ImageBuildError(tag, err.message, err)) : resolve()),
+      (err: Error | null) => settle(err ? failed(err.message, err) : undefined),
       (event: { stream?: string; status?: string; error?: string; errorDetail?: { message?: string } }) => {
         if (event.error) {
-          reject(
-            new ImageBuildError(
-              tag,
-              `${event.errorDetail?.message ?? event.error} (is the base image ${baseImage} present? scripts/ensure-docker.sh builds it)`,
-            ),
-          );
+          settle(failed(`${event.errorDetail?.message ?? event.error} (is the base image ${baseImage} present? scripts/ensure-docker.sh builds it)`));
           return;
         }
-        const line = (event.stream ?? event.status ?? '').trimEnd();
-        if (line) log(`[sandbox] ${line}`);
+        const text = event.stream ?? (event.status ? `${event.status}\n` : '');
+        if (!text) return;
+        for (const line of text.split('\n')) if (line.trim()) log(`[sandbox] ${line.trimEnd()}`);
+        if (output.push(text)) options.onProgress?.(output.progress);
       },
     );
   });
@@ -156,25 +183,34 @@ export async function buildSandboxImage(docker: Docker, options: BuildImageOptio
   return tag;
 }
 
+/** Whether the engine has `image` (by name or id). */
+export async function imageExists(docker: Docker, image: string): Promise<boolean> {
+  try {
+    await docker.getImage(image).inspect();
+    return true;
+  } catch (err) {
+    if (statusOf(err) === 404) return false;
+    throw err;
+  }
+}
+
 /**
  * Makes sure `image` exists on the engine: when it is missing, `build` makes it (the driver passes one for its
- * default image), otherwise it is pulled (`ImageNotFoundError` when that fails).
+ * default image); otherwise it is pulled (`ImageNotFoundError` when that fails), unless `pull` is false: an image
+ * built from a Dockerfile is never pulled (a registry's image of that name is not ours), and its absence is an
+ * `ImageNotFoundError` at once.
  */
 export async function ensureImage(
   docker: Docker,
   image: string,
-  options: { onLog?: (line: string) => void; build?: () => Promise<unknown> } = {},
+  options: { onLog?: (line: string) => void; build?: () => Promise<unknown>; pull?: boolean } = {},
 ): Promise<void> {
-  try {
-    await docker.getImage(image).inspect();
-    return;
-  } catch (err) {
-    if (statusOf(err) !== 404) throw err;
-  }
+  if (await imageExists(docker, image)) return;
   if (options.build) {
     await options.build();
     return;
   }
+  if (options.pull === false) throw new ImageNotFoundError(image, undefined, 'it is built from a Dockerfile and never pulled');
   options.onLog?.(`[sandbox] pulling image ${image}`);
   try {
     const stream = await docker.pull(image);

@@ -1,18 +1,51 @@
-import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import type { Dirent, Stats } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { DirEntry, FileKind, FileStat, SandboxFiles } from '../sandbox.ts';
+import { chmod, cp, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { FileExistsError, IsDirectoryError, NotDirectoryError, SandboxError, SandboxFileNotFoundError } from '../errors.ts';
+import type { DirEntry, FileInfo, FileKind, FileStat, RemoveOptions, SandboxFiles, TreeEntry, WalkOptions, WriteStreamOptions } from '../sandbox.ts';
+import { packDirectory } from './pack-directory.ts';
+import { resolveRealPath } from './real-path.ts';
 
 const kindOf = (s: Stats | Dirent): FileKind => (s.isFile() ? 'file' : s.isDirectory() ? 'directory' : 'other');
 
-const isMissing = (err: unknown) => {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-};
+const infoOf = (name: string, s: Stats): FileInfo => ({
+  name,
+  kind: s.isSymbolicLink() ? 'symlink' : kindOf(s),
+  sizeBytes: s.size,
+  mtimeMs: s.mtimeMs,
+  mode: s.mode & 0o7777,
+});
+
+const codeOf = (err: unknown) => (err as NodeJS.ErrnoException | null)?.code;
+const isMissing = (err: unknown) => codeOf(err) === 'ENOENT' || codeOf(err) === 'ENOTDIR';
 
 function absolute(path: string): string {
   if (!isAbsolute(path)) throw new TypeError(`HostFileSystem needs an absolute path, got: ${path}`);
   return path;
+}
+
+/** Name of the temporary file a streamed write goes to before it is renamed over its target. */
+export const uploadTempName = (target: string) => `.${basename(target)}.metisai-upload-${randomBytes(6).toString('hex')}`;
+
+/** Counts the bytes going through and fails when they exceed `expected`; `check()` fails when fewer came. */
+export function byteCounter(expected: number): Transform & { check(): void } {
+  let seen = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      if (seen > expected) done(new SandboxError(`The source is longer than the announced ${expected} bytes`));
+      else done(null, chunk);
+    },
+  });
+  return Object.assign(counter, {
+    check() {
+      if (seen !== expected) throw new SandboxError(`The source ended after ${seen} of the announced ${expected} bytes`);
+    },
+  });
 }
 
 /**
@@ -31,14 +64,66 @@ export class HostFileSystem implements SandboxFiles {
     }
   }
 
+  async lstat(path: string): Promise<FileInfo | null> {
+    try {
+      return infoOf(basename(path), await lstat(absolute(path)));
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+  }
+
+  realpath(path: string): Promise<string> {
+    return resolveRealPath(absolute(path), async (current) => {
+      const info = await lstat(current).catch((err: unknown) => {
+        if (isMissing(err)) return null;
+        throw err;
+      });
+      if (!info) return null;
+      return info.isSymbolicLink() ? { isSymlink: true, target: await readlink(current) } : { isSymlink: false };
+    });
+  }
+
   async readFile(path: string): Promise<Uint8Array> {
     const buf = await readFile(absolute(path));
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
+  async readFileStream(path: string): Promise<Readable> {
+    const found = await this.stat(path);
+    if (!found) throw new SandboxFileNotFoundError(path);
+    if (found.kind === 'directory') throw new IsDirectoryError(path);
+    // Opened before answering, so a failure is this call's, not the stream's.
+    const handle = await open(path, 'r');
+    return handle.createReadStream();
+  }
+
   async writeFile(path: string, data: Uint8Array | string): Promise<void> {
     await mkdir(dirname(absolute(path)), { recursive: true });
     await writeFile(path, data);
+  }
+
+  async writeFileStream(path: string, source: AsyncIterable<Uint8Array> | NodeJS.ReadableStream, options: WriteStreamOptions): Promise<FileInfo> {
+    const target = await this.realpath(absolute(path));
+    const existing = await stat(target).catch((err: unknown) => {
+      if (isMissing(err)) return null;
+      throw err;
+    });
+    if (existing?.isDirectory()) throw new IsDirectoryError(path);
+    await this.mkdir(dirname(target));
+    const temp = join(dirname(target), uploadTempName(target));
+    const counter = byteCounter(options.sizeBytes);
+    try {
+      const handle = await open(temp, 'wx', existing ? existing.mode & 0o7777 : 0o644);
+      await pipeline(source as NodeJS.ReadableStream, counter, handle.createWriteStream());
+      counter.check();
+      if (existing) await chmod(temp, existing.mode & 0o7777);
+      await rename(temp, target);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    return (await this.lstat(target))!;
   }
 
   async readDir(path: string): Promise<DirEntry[]> {
@@ -52,6 +137,63 @@ export class HostFileSystem implements SandboxFiles {
     );
   }
 
+  async list(path: string): Promise<FileInfo[]> {
+    const names = await this.#names(path);
+    const infos = await Promise.all(
+      names.map((name) =>
+        lstat(join(path, name)).then(
+          (s) => infoOf(name, s),
+          () => null,
+        ),
+      ),
+    );
+    return infos.filter((info): info is FileInfo => info !== null);
+  }
+
+  async walk(path: string, options: WalkOptions = {}): Promise<TreeEntry[]> {
+    const prune = new Set(options.prune ?? []);
+    const entries: TreeEntry[] = [];
+    const visit = async (dir: string, prefix: string): Promise<void> => {
+      for (const info of await this.list(dir).catch((err: unknown) => (prefix === '' ? Promise.reject(err) : []))) {
+        if (info.kind === 'directory' && prune.has(info.name)) continue;
+        const relative = prefix + info.name;
+        entries.push({ ...info, path: relative });
+        if (info.kind === 'directory') await visit(join(dir, info.name), `${relative}/`);
+      }
+    };
+    await visit(absolute(path), '');
+    return entries;
+  }
+
+  /** Deletes a file, link or empty directory (any tree with `recursive`); nothing happens when it is already gone. Lets the editor undo a `create`. */
+  async remove(path: string, options: RemoveOptions = {}): Promise<void> {
+    const found = await this.lstat(path);
+    if (found?.kind === 'directory' && !options.recursive) await rmdir(path);
+    else await rm(absolute(path), { force: true, recursive: options.recursive ?? false });
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    if (!(await this.lstat(absolute(from)))) throw new SandboxFileNotFoundError(from);
+    if (await this.lstat(absolute(to))) throw new FileExistsError(to);
+    await this.mkdir(dirname(to));
+    await rename(from, to);
+  }
+
+  async mkdir(path: string): Promise<void> {
+    try {
+      await mkdir(absolute(path), { recursive: true });
+    } catch (err) {
+      if (codeOf(err) === 'EEXIST' || codeOf(err) === 'ENOTDIR') throw new NotDirectoryError(path);
+      throw err;
+    }
+  }
+
+  async archive(path: string): Promise<Readable> {
+    await this.#names(path);
+    const { uid, gid } = userInfo();
+    return Readable.from(packDirectory(path, { uid, gid }, { prefix: basename(path) }), { objectMode: false });
+  }
+
   /** Copies the contents of `hostDir` into `sandboxDir` (created if missing; existing files are overwritten). */
   async uploadDir(hostDir: string, sandboxDir: string): Promise<void> {
     await copyDir(resolve(hostDir), absolute(sandboxDir));
@@ -62,9 +204,15 @@ export class HostFileSystem implements SandboxFiles {
     await copyDir(absolute(sandboxDir), resolve(hostDir));
   }
 
-  /** Deletes a file (not a directory); nothing happens when it is already gone. Lets the editor undo a `create`. */
-  async remove(path: string): Promise<void> {
-    await rm(absolute(path), { force: true });
+  /** The names in a directory, with the errors `list` promises. */
+  async #names(path: string): Promise<string[]> {
+    try {
+      return await readdir(absolute(path));
+    } catch (err) {
+      if (codeOf(err) === 'ENOENT') throw new SandboxFileNotFoundError(path);
+      if (codeOf(err) === 'ENOTDIR') throw new NotDirectoryError(path);
+      throw err;
+    }
   }
 }
 

@@ -30,13 +30,23 @@ async function addTree(archive: Pack, hostDir: string, prefix: string, owner: Ta
   }
 }
 
+async function addRoot(archive: Pack, hostDir: string, prefix: string | undefined, owner: TarOwner): Promise<void> {
+  if (prefix === undefined) return addTree(archive, hostDir, '', owner);
+  const info = await lstat(hostDir);
+  const header = { uid: owner.uid, gid: owner.gid, mode: info.mode & 0o7777, mtime: info.mtime, name: `${prefix}/`, type: 'directory' as const };
+  await new Promise<void>((resolve, reject) => archive.entry(header, (err) => (err ? reject(err) : resolve())));
+  await addTree(archive, hostDir, `${prefix}/`, owner);
+}
+
 /**
- * Streams the contents of `hostDir` (not the directory itself) as a tar archive whose
- * entries belong to `owner`. Symlinks are archived as links.
+ * Streams the contents of `hostDir` as a tar archive whose entries belong to `owner`, produced as the consumer reads
+ * (one file at a time). Symlinks are archived as links. Without `prefix` the entries are the directory's contents;
+ * with it, the directory itself comes first as `<prefix>/` and every entry is under it (as the Docker archive API
+ * answers for a directory).
  */
-export function packDirectory(hostDir: string, owner: TarOwner): Pack {
+export function packDirectory(hostDir: string, owner: TarOwner, options: { prefix?: string } = {}): Pack {
   const archive = pack();
-  addTree(archive, hostDir, '', owner).then(
+  addRoot(archive, hostDir, options.prefix, owner).then(
     () => archive.finalize(),
     (err: Error) => archive.destroy(err),
   );

@@ -2,7 +2,10 @@ import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_OWNER, type Sandbox, type SandboxInfo } from '../sandbox.ts';
+import { SandboxNotFoundError } from '../errors.ts';
+import { HostFileSystem } from '../files/host-file-system.ts';
 import {
+  type AttachedFiles,
   type ConnectSandboxOptions,
   type CreateSandboxOptions,
   reapWith,
@@ -26,8 +29,8 @@ const WARNING =
 /**
  * The local driver: each sandbox is bash and its children in `<rootDir>/<id>/workspace` on this host, for
  * development without Docker. No isolation at all, which it says once through `onLog` (default `console.warn`)
- * on its first `create` or `connect`. `create` ignores `image`; a `network` other than `egress` is refused
- * (`InvalidArgumentError`): it cannot fence the host's network.
+ * on its first `create` or `connect`. `create` ignores `image` and `workspace`; a `network` other than `egress` is
+ * refused (`InvalidArgumentError`): it cannot fence the host's network.
  */
 export function localDriver(options: LocalDriverOptions = {}): SandboxDriver {
   const settings: LocalSettings = { rootDir: options.rootDir ?? join(tmpdir(), 'metisai-sandboxes'), ptyHelper: options.ptyHelper, shell: options.shell };
@@ -43,6 +46,7 @@ export function localDriver(options: LocalDriverOptions = {}): SandboxDriver {
   const driver: SandboxDriver = {
     name: 'local',
     owner,
+    imageBuild: null,
 
     create(create: CreateSandboxOptions = {}): Promise<Sandbox> {
       warnOnce();
@@ -73,6 +77,16 @@ export function localDriver(options: LocalDriverOptions = {}): SandboxDriver {
       if (!(await readRecord(dir))) return;
       await removeLocalSandbox(id, dir);
     },
+
+    async attachFiles(id: string): Promise<AttachedFiles> {
+      if (!LOCAL_ID_PATTERN.test(id)) throw new SandboxNotFoundError(id);
+      const dir = join(settings.rootDir, id);
+      if (!(await readRecord(dir))) throw new SandboxNotFoundError(id);
+      return { id, workdir: join(dir, 'workspace'), workspace: id, files: new HostFileSystem() };
+    },
+
+    // A local sandbox's files live in its own directory and go with it.
+    removeWorkspace: async () => undefined,
   };
   return driver;
 }

@@ -67,6 +67,7 @@ export function toInfo(record: LocalSandboxRecord, dir: string): SandboxInfo {
     labels: record.labels,
     createdAt: new Date(record.createdAt),
     workdir: join(dir, 'workspace'),
+    workspace: record.id,
   };
 }
 
@@ -81,6 +82,7 @@ export class LocalSandbox implements Sandbox {
   readonly network = 'egress' as const;
   readonly id: string;
   readonly workdir: string;
+  readonly workspace: string;
   readonly shell: BashSession;
   readonly files: HostFileSystem;
   readonly editor: Editor;
@@ -90,6 +92,7 @@ export class LocalSandbox implements Sandbox {
     this.id = id;
     this.dir = dir;
     this.workdir = join(dir, 'workspace');
+    this.workspace = id;
     this.files = new HostFileSystem();
     this.editor = createEditor(this.files, { workdir: this.workdir });
     const user = userInfo();

@@ -95,6 +95,21 @@ export function driverSuite(target: DriverSuiteTarget): void {
     await expect(driver.connect(sandbox.id)).rejects.toBeInstanceOf(SandboxNotFoundError);
   });
 
+  test("attachFiles reaches a running sandbox's files without a shell; the sandbox reports its workspace", async () => {
+    const driver = fresh();
+    const sandbox = await driver.create();
+    await outputOf(sandbox, `mkdir -p ${sandbox.workdir}/dir && printf made-by-shell > ${sandbox.workdir}/dir/a.txt`);
+    const attached = await driver.attachFiles(sandbox.id);
+    expect(attached).toMatchObject({ id: sandbox.id, workdir: sandbox.workdir, workspace: sandbox.workspace });
+    expect((await attached.files.list(`${attached.workdir}/dir`)).map((entry) => entry.name)).toEqual(['a.txt']);
+    expect(new TextDecoder().decode(await attached.files.readFile(`${attached.workdir}/dir/a.txt`))).toBe('made-by-shell');
+    await attached.files.writeFile(`${attached.workdir}/dir/b.txt`, 'made-by-attach');
+    expect(await outputOf(sandbox, `cat ${sandbox.workdir}/dir/b.txt`)).toBe('made-by-attach');
+    expect((await sandbox.info()).workspace).toBe(sandbox.workspace);
+    await expect(driver.attachFiles(target.unknownId)).rejects.toBeInstanceOf(SandboxNotFoundError);
+    await expect(driver.attachFiles('../not-an-id')).rejects.toBeInstanceOf(SandboxNotFoundError);
+  });
+
   test('remove(id) ends a running sandbox; a second removal and unknown ids do nothing', async () => {
     const driver = fresh();
     const sandbox = await driver.create();

@@ -89,6 +89,12 @@ export class ApiClient {
   }
 
   /** The `Authorization` value to send, asking the provider for a new token when needed. */
+  /** @internal The headers every request carries (credentials included), for transports other than `fetch` (XHR uploads). */
+  async requestHeaders(): Promise<Record<string, string>> {
+    const authorization = await this.#authorization(false);
+    return { Accept: 'application/json', ...this.#headers, ...(authorization ? { Authorization: authorization } : {}) };
+  }
+
   async #authorization(forceRefresh: boolean): Promise<string | undefined> {
     const credential = this.#credential;
     if (credential === undefined) return undefined;
@@ -131,12 +137,17 @@ export class ApiClient {
       };
       let response: Response;
       try {
+        const timeoutMs = options.timeoutMs ?? this.timeoutMs;
         response = await this.#ky(options.path, {
           method,
           headers,
           searchParams: toSearchParams(options.query),
-          ...(options.body === undefined ? {} : { json: options.body }),
-          timeout: options.timeoutMs ?? this.timeoutMs,
+          ...(options.rawBody !== undefined
+            ? { body: options.rawBody, ...(options.rawBody instanceof ReadableStream ? { duplex: 'half' } : {}) }
+            : options.body === undefined
+              ? {}
+              : { json: options.body }),
+          timeout: timeoutMs === 0 ? false : timeoutMs,
           ...(signal ? { signal } : {}),
         });
       } catch (error) {

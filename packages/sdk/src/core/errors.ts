@@ -66,7 +66,10 @@ export class MetisError extends Error {
   }
 }
 
-/** 400, 413, 415 or 422: the request itself is wrong (`validation_error`, `malformed_json`, `idempotency_key_reused`…). */
+/**
+ * 400, 411, 413, 415 or 422: the request itself is wrong (`validation_error`, `invalid_path`, `length_required`,
+ * `payload_too_large` with `limit_bytes` in `body.error`, `idempotency_key_reused`…).
+ */
 export class BadRequestError extends MetisError {
   override name = 'BadRequestError';
 }
@@ -133,6 +136,7 @@ const errorClassByStatus: Record<number, new (init: MetisErrorInit) => MetisErro
   403: PermissionDeniedError,
   404: NotFoundError,
   409: ConflictError,
+  411: BadRequestError,
   413: BadRequestError,
   415: BadRequestError,
   422: BadRequestError,

@@ -2,7 +2,7 @@
 export interface RequestOptions {
   /** Aborts the request (or stream): the call rejects with `AbortError`. */
   signal?: AbortSignal | undefined;
-  /** Per-attempt timeout in milliseconds; overrides the client's `timeoutMs`. */
+  /** Per-attempt timeout in milliseconds (0: none); overrides the client's `timeoutMs`. Uploads have none by default. */
   timeoutMs?: number | undefined;
   /** Extra headers for this call; they override the client's. */
   headers?: Record<string, string> | undefined;
@@ -20,5 +20,8 @@ export interface FinalRequestOptions extends RequestOptions {
   method: 'get' | 'post' | 'put' | 'delete';
   path: string;
   query?: Query | undefined;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is, instead of `body` (a file upload); a stream is sent half-duplex. */
+  rawBody?: BodyInit | undefined;
 }

@@ -87,14 +87,47 @@ export const AGENT_STATUSES = ['stopped', 'starting', 'running', 'stopping', 'er
 export const AgentStatusSchema = z.enum(AGENT_STATUSES);
 export type AgentStatus = z.infer<typeof AgentStatusSchema>;
 
+/**
+ * What a `starting` agent is doing that takes a while: `building_image` (its sandbox image is being built, on the
+ * first start of a server; every agent waiting for that image shows the same build). Newer servers may add phases.
+ */
+export const AGENT_STATUS_PHASES = ['building_image'] as const;
+
+/**
+ * The structured side of `status_message` while an agent starts (null otherwise): poll `GET /agents/{id}` to follow
+ * it. `building_image`: the build's `step` of `steps` (null when the builder numbers no steps: `log_lines` is then
+ * the progress) and the step's Dockerfile `instruction`. Loose: a newer server's phases and fields pass through.
+ */
+export const AgentStatusDetailSchema = z.looseObject({
+  phase: openEnum(AGENT_STATUS_PHASES),
+  /** The image being built. */
+  image: z.optional(z.string()),
+  /** The step being run (1-based), or null before the first one or when the builder numbers none. */
+  step: z.optional(z.nullable(z.number())),
+  /** How many steps the build has, or null. */
+  steps: z.optional(z.nullable(z.number())),
+  /** The Dockerfile instruction of that step (`RUN apt-get update …`), or null. */
+  instruction: z.optional(z.nullable(z.string())),
+  /** Lines of build output so far. */
+  log_lines: z.optional(z.number()),
+  /** When the build started. */
+  started_at: z.optional(TimestampSchema),
+});
+export type AgentStatusDetail = z.infer<typeof AgentStatusDetailSchema>;
+
 export const AgentSchema = z.object({
   id: IdSchema,
   name: z.string(),
   description: z.nullable(z.string()),
   config: AgentConfigResponseSchema,
   status: openEnum(AGENT_STATUSES),
-  /** Why the agent is in `error`, or null. */
+  /**
+   * A sentence for people: why the agent is in `error` (for a failed image build, with the end of the build log), or
+   * what a `starting` agent is doing (`Building the sandbox image …: step 3 of 9 …`); null otherwise.
+   */
   status_message: z.nullable(z.string()),
+  /** The same progress, structured, while the agent starts (see `AgentStatusDetailSchema`); null otherwise. Older servers omit it. */
+  status_detail: z.optional(z.nullable(AgentStatusDetailSchema)),
   created_at: TimestampSchema,
   updated_at: TimestampSchema,
 });

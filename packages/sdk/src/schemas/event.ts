@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { IdSchema, openEnum, TimestampSchema } from './common.ts';
+import { ChangedFileSchema } from './workspace.ts';
 
 /** Where a conversation's run stands. */
 export const CONVERSATION_STATES = ['idle', 'running', 'awaiting_confirmation', 'finished', 'stopped', 'error'] as const;
@@ -8,20 +9,24 @@ export type ConversationState = z.infer<typeof ConversationStateSchema>;
 
 /**
  * Why a conversation entered its state (`reason` of a `state` event). A run starts `running` with `null` (a user
- * message), `user_approve` or `user_reject` (a confirmation). It ends:
+ * message), `user_approve` or `user_reject` (a confirmation), or `waiting_for_agent` (a message sent while the agent
+ * is starting: it waits, with any message sent meanwhile, and a second `running` with `null` follows when the agent
+ * runs and the run begins). It ends:
  * - `idle`: `awaiting_user` (the model answered without a tool call);
  * - `awaiting_confirmation`: `confirmation_required`;
  * - `finished`: `finish` (the model called `finish`);
  * - `stopped`: `user_stop`;
  * - `error`: the code of the error event stored just before it (`interrupted`, `max_iterations`, `stuck`, `llm_auth`,
  *   `llm_error`, `llm_timeout`, `llm_context_length`, `llm_not_configured`, `egress_refused` (the LLM's address is one
- *   the server does not connect to for users), `sandbox_error`, `internal_error`, `budget` — the conversation used the
- *   agent's `max_budget_tokens` — and `quota_exceeded` — a per-user limit of the server).
+ *   the server does not connect to for users), `sandbox_error`, `agent_start_failed` (messages that waited for the
+ *   agent, whose start failed), `internal_error`, `budget` — the conversation used the agent's `max_budget_tokens` — and
+ *   `quota_exceeded` — a per-user limit of the server).
  * Newer servers may add reasons: responses accept any string (see `openEnum`).
  */
 export const STATE_REASONS = [
   'user_approve',
   'user_reject',
+  'waiting_for_agent',
   'awaiting_user',
   'confirmation_required',
   'finish',
@@ -36,6 +41,7 @@ export const STATE_REASONS = [
   'llm_not_configured',
   'egress_refused',
   'sandbox_error',
+  'agent_start_failed',
   'internal_error',
   'budget',
   'quota_exceeded',
@@ -63,6 +69,7 @@ export const EVENT_ERROR_CODES = [
   'llm_not_configured',
   'egress_refused',
   'sandbox_error',
+  'agent_start_failed',
   'internal_error',
   'budget',
   'quota_exceeded',
@@ -140,6 +147,14 @@ export const ObservationEventSchema = z.object({
   tool_call_id: z.string(),
   content: z.string(),
   exit_code: z.optional(z.nullable(z.number().check(z.int()))),
+  /** Of a `str_replace_editor` edit (`create`, `str_replace`, `insert`, `undo_edit`) that changed a file: its unified diff. */
+  diff: z.optional(z.string()),
+  /**
+   * Of an `execute_bash` step that changed the workspace: the files it added, modified or deleted, by path (`.git/` and
+   * ignored files left out), at most 100; `changed_files_truncated` says when there were more.
+   */
+  changed_files: z.optional(z.array(ChangedFileSchema)),
+  changed_files_truncated: z.optional(z.boolean()),
 });
 export type ObservationEvent = z.infer<typeof ObservationEventSchema>;
 

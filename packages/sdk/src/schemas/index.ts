@@ -8,3 +8,5 @@ export * from './settings.ts';
 export * from './health.ts';
 export * from './usage.ts';
 export * from './approval.ts';
+export * from './workspace.ts';
+export * from './conversation-export.ts';

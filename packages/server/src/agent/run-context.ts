@@ -6,10 +6,11 @@ import { createLlmClient } from './llm-client.ts';
 import { type RunEnd, runEndEvents } from './run-ends.ts';
 import type { AgentEventInput, RunConversationOptions, RunResult, TokenUsage } from './run-options.ts';
 import { SecretMasker } from './secret-masker.ts';
+import { type StepChanges, watchWorkspace } from './step-changes.ts';
 import { newToolCallId } from './tool-call-ids.ts';
 import { toolsFor, type AgentTool } from './tools/index.ts';
 
-export interface Observation {
+export interface Observation extends StepChanges {
   content: string;
   exitCode?: number | null;
 }
@@ -65,11 +66,12 @@ export class RunContext {
     return this.currentSandbox;
   }
 
-  /** Resolves the sandbox and exports the secrets into it. */
+  /** Resolves the sandbox, exports the secrets into it and lists its workspace (for per-step file lists). */
   async prepare(): Promise<void> {
     const { sandbox, secrets } = this.options;
     this.currentSandbox = typeof sandbox === 'function' ? await sandbox() : sandbox;
     if (secrets && Object.keys(secrets).length > 0) await this.currentSandbox.setEnv(secrets);
+    await watchWorkspace(this, this.currentSandbox);
   }
 
   tool(name: string): AgentTool | undefined {
@@ -91,8 +93,16 @@ export class RunContext {
     if (content) await this.options.emitter.emitReasoningDelta?.({ message_id: messageId, content });
   }
 
-  observe(action: ActionEvent, { content, exitCode }: Observation): Promise<Event> {
-    return this.emit({ type: 'observation', tool_call_id: action.tool_call_id, content, ...(exitCode === undefined ? {} : { exit_code: exitCode }) });
+  observe(action: ActionEvent, { content, exitCode, diff, changedFiles, changedFilesTruncated }: Observation): Promise<Event> {
+    return this.emit({
+      type: 'observation',
+      tool_call_id: action.tool_call_id,
+      content,
+      ...(exitCode === undefined ? {} : { exit_code: exitCode }),
+      ...(diff === undefined ? {} : { diff }),
+      ...(changedFiles === undefined ? {} : { changed_files: changedFiles }),
+      ...(changedFilesTruncated === undefined ? {} : { changed_files_truncated: changedFilesTruncated }),
+    });
   }
 
   /**

@@ -75,6 +75,13 @@ export function sandboxFailure(err: unknown): RunEnd {
   return failed('sandbox_error', `The sandbox failed (${typeof code === 'string' ? `${code}: ` : ''}${describe(err)})`);
 }
 
+/**
+ * Messages sent while the agent was starting waited for it, and its start failed: `statusMessage` is the agent's
+ * `status_message` (for a failed image build, the end of the build log).
+ */
+export const agentStartFailed = (statusMessage: string | null): RunEnd =>
+  failed('agent_start_failed', `The agent could not start, so the waiting messages were not answered: ${statusMessage ?? 'no reason was given'}`);
+
 /** A bug or an infrastructure failure outside the sandbox and the LLM. */
 export const internalError = (err: unknown): RunEnd => failed('internal_error', describe(err));
 

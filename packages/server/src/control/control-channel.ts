@@ -9,13 +9,15 @@ export const CONTROL_CHANNEL = 'metis_control';
 /**
  * Messages from one server process to all of them (itself included), for work that lives in whichever process holds
  * it: `stop_conversation` (the process running it aborts the run), `stop_agent` (every run of the agent, and its warm
- * pool), `revoke_session` / `revoke_api_key` / `revoke_user` (open event streams on those credentials end with
+ * pool), `agent_status` (an agent's start or stop finished and its status is stored: runs waiting for it go on or end),
+ * `revoke_session` / `revoke_api_key` / `revoke_user` (open event streams on those credentials end with
  * `stream_end`), `remove_user_sandboxes` (an account is deleted: its runs stop, its pools and sandboxes go). Each
  * kind is a zod schema here; a new kind is one more member of the union and a handler registered with `on`.
  */
 export const ControlMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('stop_conversation'), conversation_id: z.string() }),
   z.object({ kind: z.literal('stop_agent'), agent_id: z.string() }),
+  z.object({ kind: z.literal('agent_status'), agent_id: z.string() }),
   z.object({ kind: z.literal('revoke_session'), session_id: z.string() }),
   z.object({ kind: z.literal('revoke_api_key'), api_key_id: z.string() }),
   z.object({ kind: z.literal('revoke_user'), user_id: z.string(), except_session_id: z.nullable(z.string()) }),
@@ -52,6 +54,14 @@ export class ControlChannel {
   /** Delivers `message` to every listening process, this one included. */
   async send(message: ControlMessage): Promise<void> {
     await this.#options.orm.em.fork().execute('select pg_notify(?, ?)', [CONTROL_CHANNEL, JSON.stringify(message)]);
+  }
+
+  /**
+   * Calls `listener` when the LISTEN connection is back after a drop: messages sent meanwhile were lost, so whoever
+   * waits for one checks the database again. Returns the unsubscribe function.
+   */
+  onReconnect(listener: () => void): () => void {
+    return this.#options.listener.onReconnect(listener);
   }
 
   /** Calls `handler` with every message of `kind`. Returns the unsubscribe function. */

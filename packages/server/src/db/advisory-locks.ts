@@ -60,6 +60,11 @@ export class AdvisoryLocks {
     );
   }
 
+  /** Does this process hold `name`? False once the lock connection is lost (its locks went with it). */
+  holds(name: string): boolean {
+    return this.#held.has(name);
+  }
+
   /** Is `name` held by a live session other than ours? (Takes and drops it when free.) */
   async isHeldElsewhere(name: string): Promise<boolean> {
     if (this.#held.has(name)) return false;

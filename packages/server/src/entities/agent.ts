@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { AgentConfig, AgentStatus } from '@metisai/sdk/schemas';
+import type { AgentConfig, AgentStatus, AgentStatusDetail } from '@metisai/sdk/schemas';
 
 export const AgentEntity = defineEntity({
   name: 'Agent',
@@ -12,6 +12,8 @@ export const AgentEntity = defineEntity({
     config: p.json<AgentConfig>(),
     status: p.text().$type<AgentStatus>(),
     statusMessage: p.text().nullable(),
+    /** What a starting agent is doing (`status_detail`), or null. */
+    statusDetail: p.json<AgentStatusDetail>().nullable(),
     /** Deleted agents stay as rows so their conversations remain readable. */
     deletedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),

@@ -11,6 +11,10 @@ export const ConversationEntity = defineEntity({
     title: p.text().nullable(),
     /** The conversation's sandbox (created on its first run), kept while the conversation exists. */
     sandboxId: p.text().nullable(),
+    /** The workspace its sandboxes keep their files in (a Docker volume outlives the container); set with `sandboxId`. */
+    workspace: p.text().nullable(),
+    /** When the baseline of its changes was taken (its first sandbox's creation); `null` before. */
+    baselineAt: p.datetime().nullable(),
     state: p.text().$type<ConversationState>(),
     /** The last allocated event `seq`. */
     lastSeq: p.integer(),

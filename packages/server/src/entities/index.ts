@@ -8,6 +8,7 @@ import { SecretEntity } from './secret.ts';
 import { SessionEntity } from './session.ts';
 import { SettingsEntity } from './settings.ts';
 import { UserEntity } from './user.ts';
+import { WorkspaceBaselineFileEntity } from './workspace-baseline-file.ts';
 
 export {
   AgentEntity,
@@ -20,6 +21,7 @@ export {
   SessionEntity,
   SettingsEntity,
   UserEntity,
+  WorkspaceBaselineFileEntity,
 };
 export type { Agent } from './agent.ts';
 export type { ApiKey } from './api-key.ts';
@@ -30,6 +32,7 @@ export type { Secret } from './secret.ts';
 export type { Session } from './session.ts';
 export type { Settings } from './settings.ts';
 export type { User } from './user.ts';
+export type { WorkspaceBaselineFile } from './workspace-baseline-file.ts';
 
 export const entities = [
   UserEntity,
@@ -42,4 +45,5 @@ export const entities = [
   ApiKeyEntity,
   IdempotencyKeyEntity,
   LlmCallEntity,
+  WorkspaceBaselineFileEntity,
 ];

@@ -35,12 +35,19 @@ export class EventBus {
   readonly #options: EventBusOptions;
   readonly #log: Logger;
   readonly #feeds = new Map<string, ConversationFeed>();
+  /** `options.source` with every read tracked, so that `close()` can wait for the reads still in flight. */
+  readonly #source: EventSource;
+  readonly #reads = new Set<Promise<unknown>>();
   #isClosed = false;
 
   /** Registers the events channel on `options.listener`: build the bus before the listener starts. */
   constructor(options: EventBusOptions) {
     this.#options = options;
     this.#log = options.logger.child({ component: 'event-bus' });
+    this.#source = {
+      readAfter: (...args) => this.#track(options.source.readAfter(...args)),
+      lastSeq: (...args) => this.#track(options.source.lastSeq(...args)),
+    };
     options.listener.listen(EVENTS_CHANNEL, (payload) => this.#handleNotification(payload));
     // Notices sent while the connection was down are lost: every feed reads what it missed.
     options.listener.onReconnect(() => {
@@ -88,21 +95,34 @@ export class EventBus {
     return { ready, close };
   }
 
-  /** Ends every subscription (their streams close) and takes no new ones. The LISTEN connection is the listener's. */
-  close(): void {
-    if (this.#isClosed) return;
-    this.#isClosed = true;
-    for (const feed of this.#feeds.values()) {
-      feed.close();
-      for (const subscriber of feed.subscribers) subscriber.end();
+  /**
+   * Ends every subscription (their streams close) and takes no new ones, then waits for the database reads still in
+   * flight (a feed learning its position, a replay): the database may be closed once this resolves. The LISTEN
+   * connection is the listener's.
+   */
+  async close(): Promise<void> {
+    if (!this.#isClosed) {
+      this.#isClosed = true;
+      for (const feed of this.#feeds.values()) {
+        feed.close();
+        for (const subscriber of feed.subscribers) subscriber.end();
+      }
+      this.#feeds.clear();
     }
-    this.#feeds.clear();
+    while (this.#reads.size > 0) await Promise.allSettled([...this.#reads]);
+  }
+
+  #track<T>(read: Promise<T>): Promise<T> {
+    this.#reads.add(read);
+    const forget = () => this.#reads.delete(read);
+    read.then(forget, forget);
+    return read;
   }
 
   #feedOf(conversationId: string): ConversationFeed {
     let feed = this.#feeds.get(conversationId);
     if (!feed) {
-      const created = new ConversationFeed(conversationId, this.#options.source, this.#log);
+      const created = new ConversationFeed(conversationId, this.#source, this.#log);
       // A feed that cannot learn its position is dropped; its subscribers' replays fail with the same error.
       created.ready.catch(() => {
         created.close();
@@ -119,7 +139,7 @@ export class EventBus {
     await feed.ready;
     for (;;) {
       if (subscriber.isClosed) return;
-      const events = await this.#options.source.readAfter(feed.conversationId, subscriber.position, READ_PAGE_SIZE);
+      const events = await this.#source.readAfter(feed.conversationId, subscriber.position, READ_PAGE_SIZE);
       for (const event of events) subscriber.send(event);
       if (events.length < READ_PAGE_SIZE) break;
     }

@@ -83,3 +83,20 @@ export async function listEvents(
   const rows = await em.find(EventEntity, where, { orderBy: { seq: 'asc' }, limit: limit + 1 });
   return toPage(rows, limit, toEventJson, (event) => String(event.seq));
 }
+
+/**
+ * Writes the whole log of a conversation that has none yet (an import): the events get `seq` 1, 2, 3, … in order and
+ * keep their `createdAt` when given; the conversation's `last_seq` and `state` follow (its state is the last `state`
+ * event's, `idle` without one). Nothing is announced: nobody can follow a conversation that did not exist.
+ */
+export async function writeImportedLog(em: EntityManager, conversationId: string, inputs: ReadonlyArray<EventInput & { createdAt?: Date }>): Promise<void> {
+  await em.transactional(async (tx) => {
+    let state: ConversationState = 'idle';
+    const rows = inputs.map(({ type, id: _id, createdAt, ...payload }, index) => {
+      if (type === 'state') state = (payload as { state: ConversationState }).state;
+      return { id: uuid7(), conversationId, seq: index + 1, type, payload: payload as Record<string, unknown>, createdAt: createdAt ?? new Date() };
+    });
+    for (let start = 0; start < rows.length; start += 500) await tx.insertMany(EventEntity, rows.slice(start, start + 500));
+    await tx.execute('update conversations set last_seq = ?, state = ?, updated_at = now() where id = ?', [rows.length, state, conversationId]);
+  });
+}

@@ -12,6 +12,17 @@ export interface EndpointResponse {
   contentType?: string;
   /** The same status in other content types, chosen by the request's `Accept` (e.g. JSON or `text/event-stream`). */
   alternatives?: { contentType: string; schema?: Schema }[];
+  /** The body is bytes (a file, an archive) of `contentType`, not JSON. */
+  isBinary?: boolean;
+  /** Response headers worth documenting (`Content-Disposition`, …): name → description. */
+  headers?: Record<string, string>;
+}
+
+/** A request body that is not JSON: the handler streams it from `ctx.req` itself; nothing parses or buffers it. */
+export interface RawRequestBody {
+  /** What OpenAPI says it takes (any type is accepted). */
+  contentType: string;
+  description: string;
 }
 
 /**
@@ -42,6 +53,10 @@ export interface Endpoint<B extends Schema | undefined = Schema | undefined, Q e
   /** How an API key restricted to some agents may use the route (see `AgentAccess`). */
   agentAccess?: AgentAccess;
   body?: B;
+  /** JSON body limit of this route in bytes, instead of `BODY_LIMIT_BYTES` (a larger document such as an import). */
+  bodyLimitBytes?: number;
+  /** The route takes raw bytes (`body` must be unset): the JSON-only rule and the body parser skip it. */
+  rawBody?: RawRequestBody;
   query?: Q;
   responses: Record<number, EndpointResponse>;
   handler: (ctx: AppContext, input: { body: Out<B>; query: Out<Q>; params: Record<string, string> }) => Promise<void> | void;

@@ -76,10 +76,13 @@ export function streamEvents(ctx: AppContext, bus: EventBus, options: StreamEven
     options.onClose?.();
   };
   // A revocation that came between the credential check and the registration above would be missed: check again.
-  options.isStillAuthorized().then(
-    (isAuthorized) => {
-      if (!isAuthorized) end('token_revoked', 'The credentials of this stream were revoked');
-    },
-    (error: unknown) => ctx.state.log.warn({ err: error }, 'could not recheck the credentials of an event stream'),
+  // Tracked like the stream's cleanup, so that shutdown waits for this read before the database closes.
+  options.registry.track(
+    options.isStillAuthorized().then(
+      (isAuthorized) => {
+        if (!isAuthorized) end('token_revoked', 'The credentials of this stream were revoked');
+      },
+      (error: unknown) => ctx.state.log.warn({ err: error }, 'could not recheck the credentials of an event stream'),
+    ),
   );
 }

@@ -34,9 +34,17 @@ export function buildOpenApi(endpoints: Endpoint[], version: string) {
             ? {
                 content: Object.fromEntries(
                   [{ contentType: response.contentType ?? 'application/json', schema: response.schema }, ...(response.alternatives ?? [])].map(
-                    ({ contentType, schema }) => [contentType, schema ? { schema: jsonSchema(schema, 'output') } : {}],
+                    ({ contentType, schema }) => [
+                      contentType,
+                      schema ? { schema: jsonSchema(schema, 'output') } : response.isBinary ? { schema: { type: 'string', format: 'binary' } } : {},
+                    ],
                   ),
                 ),
+              }
+            : {}),
+          ...(response.headers
+            ? {
+                headers: Object.fromEntries(Object.entries(response.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])),
               }
             : {}),
         },
@@ -65,6 +73,15 @@ export function buildOpenApi(endpoints: Endpoint[], version: string) {
       ...(endpoint.isPublic ? { security: [] } : {}),
       parameters: [...pathParameters, ...(endpoint.query ? queryParameters(endpoint.query) : [])],
       ...(endpoint.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(endpoint.body, 'input') } } } } : {}),
+      ...(endpoint.rawBody
+        ? {
+            requestBody: {
+              required: true,
+              description: endpoint.rawBody.description,
+              content: { [endpoint.rawBody.contentType]: { schema: { type: 'string', format: 'binary' } } },
+            },
+          }
+        : {}),
       responses,
     };
   }

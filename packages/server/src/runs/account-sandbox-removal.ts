@@ -36,12 +36,13 @@ export class AccountSandboxRemoval implements AccountSandboxes {
 
   async removeAllOf(userId: string): Promise<void> {
     const { orm, control, sandboxes } = this.#deps;
-    const conversations = await orm.em.fork().find(ConversationEntity, { userId }, { fields: ['sandboxId'] });
+    const conversations = await orm.em.fork().find(ConversationEntity, { userId }, { fields: ['id', 'sandboxId', 'workspace'] });
     await control.send({ kind: 'remove_user_sandboxes', user_id: userId });
     await this.#runsEnded(userId);
     await Promise.allSettled([...this.#pending]);
     await sandboxes.removeUser(userId);
-    await sandboxes.removeById(conversations.flatMap((conversation) => (conversation.sandboxId ? [conversation.sandboxId] : [])));
+    // Each conversation's sandbox (removed as it is, never started) and its workspace, also when the sandbox was gone.
+    for (const conversation of conversations) await sandboxes.remove(conversation.id, conversation.sandboxId ?? null, conversation.workspace ?? null);
   }
 
   /** Stops listening and waits for removals still going. */

@@ -2,17 +2,18 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Sandbox } from '@metisai/sandbox';
 import { ErrorCode, type Event as EventJson } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
-import { type AgentEmitter, type ConfirmationDecision, type RunAbortReason, runConversation, runEnds } from '../agent/index.ts';
+import { type AgentEmitter, type ConfirmationDecision, type RunAbortReason, type RunEnd, runConversation, runEnds } from '../agent/index.ts';
 import type { ControlChannel } from '../control/control-channel.ts';
 import type { Orm } from '../db/orm.ts';
-import { ConversationEntity, type Conversation } from '../entities/index.ts';
+import { AgentEntity, ConversationEntity, type Conversation } from '../entities/index.ts';
 import { ConflictError, LlmNotConfiguredError } from '../errors.ts';
 import { appendEvent, appendEvents, listEvents, publishEphemeral } from '../events/event-log.ts';
+import { agentRefusal } from '../services/agents.ts';
 import type { ConversationRuns } from '../services/conversations.ts';
 import type { QuotaService } from '../services/quotas.ts';
 import type { RunSettingsService } from '../services/run-settings.ts';
 import type { UsageService } from '../services/usage.ts';
-import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
+import type { ConversationSandboxes } from './conversation-sandboxes.ts';
 import type { RunLock } from './run-lock.ts';
 
 export interface ConversationRunnerDeps {
@@ -21,7 +22,8 @@ export interface ConversationRunnerDeps {
   runLock: RunLock;
   /** Reaches every process: stop requests for a run another process executes. */
   control: ControlChannel;
-  sandboxes: SandboxManager;
+  /** Conversations' sandboxes (through the sandbox manager), with their workspaces and baselines. */
+  sandboxes: ConversationSandboxes;
   runSettings: RunSettingsService;
   usage: UsageService;
   /** Concurrent runs, events per conversation and workspace size. */
@@ -31,10 +33,13 @@ export interface ConversationRunnerDeps {
 interface ActiveRun {
   controller: AbortController;
   userId: string;
-  /** Known once the run's settings are resolved. */
+  /** Known once the run's settings are resolved (at once for a run that waits for its agent). */
   agentId: string | null;
   done: Promise<void>;
 }
+
+/** The reason of the `state: running` event of messages that wait for their agent to start. */
+const WAITING_FOR_AGENT = 'waiting_for_agent';
 
 const nothingTo = (what: 'confirm' | 'stop', state: string | undefined) =>
   new ConflictError(
@@ -47,38 +52,69 @@ const nothingTo = (what: 'confirm' | 'stop', state: string | undefined) =>
  * Runs conversations in this process: one run at a time per conversation across every process (`RunLock`), started by
  * a user message or a confirmation, stopped on request (here, or through the control channel in the process that runs
  * it). Each run reads the conversation's whole history, resolves its settings, and stores what the agent loop emits.
+ *
+ * A message sent while the conversation's agent is `starting` is stored with `state: running` / `waiting_for_agent`;
+ * its run holds the run lock and waits until the agent's start is over (the control channel's `agent_status`, sent by
+ * whichever process finished it), then stores `state: running` and runs — or ends `agent_start_failed` when the start
+ * failed, `user_stop` when the agent was stopped. Messages sent meanwhile join the waiting run, in order.
  */
 export class ConversationRunner implements ConversationRuns {
   readonly #deps: ConversationRunnerDeps;
   readonly #active = new Map<string, ActiveRun>();
-  readonly #unsubscribe: () => void;
+  /** Runs waiting for their agent's start, by agent: each is called to look at the agent's status again. */
+  readonly #waiting = new Map<string, Set<() => void>>();
+  readonly #unsubscribe: Array<() => void>;
 
   constructor(deps: ConversationRunnerDeps) {
     this.#deps = deps;
-    this.#unsubscribe = deps.control.on('stop_conversation', ({ conversation_id }) => this.#abort(conversation_id, 'user_stop'));
+    this.#unsubscribe = [
+      deps.control.on('stop_conversation', ({ conversation_id }) => this.#abort(conversation_id, 'user_stop')),
+      deps.control.on('agent_status', ({ agent_id }) => this.#wake(agent_id)),
+      // Messages sent while the LISTEN connection was down are lost: every waiting run looks again.
+      deps.control.onReconnect(() => {
+        for (const agentId of this.#waiting.keys()) this.#wake(agentId);
+      }),
+    ];
   }
 
   /**
-   * Stores the user's message and `state: running` in one transaction, then runs. 409 `conversation_busy` while one
-   * runs; 429 `quota_exceeded` when the user runs the most conversations allowed at once, the log holds the most
-   * events allowed, or the workspace measured over its limit.
+   * Stores the user's message and `state: running` in one transaction, then runs; while the agent is `starting`, the
+   * state's reason is `waiting_for_agent` and the run waits for it. 409 `conversation_busy` while a run goes on — but a
+   * message to a conversation whose run still waits for its agent joins that run. 429 `quota_exceeded` when the user
+   * runs the most conversations allowed at once, the log holds the most events allowed, or the workspace measured over
+   * its limit.
    */
-  postMessage(em: EntityManager, conversation: Conversation, content: string): Promise<EventJson> {
-    return this.#deps.runLock.withRunLock(conversation.id, async (held) => {
-      // Read under the lock: the caller's copy may predate the end of the previous run. Still `running` with the lock
-      // free means the process that ran it died.
-      const current = await this.#current(em, conversation.id);
-      this.#deps.quotas.checkEventCount(current);
-      this.#deps.quotas.checkWorkspace(current);
-      const stale = current.state === 'running' ? runEnds.runEndEvents(runEnds.interrupted()) : [];
-      const stored = await this.#startRunning(em, conversation, [
-        ...stale,
-        { type: 'message', role: 'user', content },
-        { type: 'state', state: 'running', reason: null },
-      ]);
-      held.keepUntil(this.#start(conversation, undefined));
-      return stored.at(-2)!;
-    });
+  async postMessage(em: EntityManager, conversation: Conversation, content: string): Promise<EventJson> {
+    try {
+      return await this.#deps.runLock.withRunLock(conversation.id, async (held) => {
+        // Read under the lock: the caller's copy may predate the end of the previous run. Still `running` with the lock
+        // free means the process that ran it died.
+        const current = await this.#current(em, conversation.id);
+        this.#deps.quotas.checkEventCount(current);
+        this.#deps.quotas.checkWorkspace(current);
+        const stale = current.state === 'running' ? runEnds.runEndEvents(runEnds.interrupted()) : [];
+        // Read again under the lock too: the agent's start may have ended since the caller looked.
+        const waitFor = conversation.agentId ? await this.#waitsForAgent(em, conversation.agentId) : null;
+        const stored = await this.#startRunning(em, conversation, [
+          ...stale,
+          { type: 'message', role: 'user', content },
+          { type: 'state', state: 'running', reason: waitFor ? WAITING_FOR_AGENT : null },
+        ]);
+        held.keepUntil(this.#start(conversation, undefined, waitFor));
+        return stored.at(-2)!;
+      });
+    } catch (error) {
+      if (!(error instanceof ConflictError && error.code === ErrorCode.conversationBusy)) throw error;
+      const queued = await this.#queueBehindWaitingRun(em, conversation.id, content);
+      if (!queued) throw error;
+      return queued;
+    }
+  }
+
+  /** An agent's start or stop is over: runs waiting for it, here and in every other process, look at its status. */
+  async agentSettled(agentId: string): Promise<void> {
+    this.#wake(agentId);
+    await this.#deps.control.send({ kind: 'agent_status', agent_id: agentId });
   }
 
   /** Answers the pending action of a conversation in `awaiting_confirmation`, stores `state: running` and resumes the run. */
@@ -89,7 +125,7 @@ export class ConversationRunner implements ConversationRuns {
       const state = await this.#currentState(em, conversation.id);
       if (state !== 'awaiting_confirmation') throw nothingTo('confirm', state);
       await this.#startRunning(em, conversation, [{ type: 'state', state: 'running', reason: approve ? 'user_approve' : 'user_reject' }]);
-      held.keepUntil(this.#start(conversation, approve ? 'approve' : 'reject'));
+      held.keepUntil(this.#start(conversation, approve ? 'approve' : 'reject', null));
     });
   }
 
@@ -124,7 +160,7 @@ export class ConversationRunner implements ConversationRuns {
     for (const run of this.#active.values()) if (run.agentId === agentId) run.controller.abort('user_stop' satisfies RunAbortReason);
   }
 
-  /** The conversation was deleted: its run stops (here or wherever it runs) and its sandbox goes. */
+  /** The conversation was deleted: its run stops (here or wherever it runs) and its sandbox and workspace go. */
   async forget(conversation: Conversation): Promise<void> {
     const active = this.#active.get(conversation.id);
     if (active) {
@@ -133,12 +169,12 @@ export class ConversationRunner implements ConversationRuns {
     } else if (conversation.state === 'running') {
       await this.#deps.control.send({ kind: 'stop_conversation', conversation_id: conversation.id });
     }
-    await this.#deps.sandboxes.remove(conversation.id, conversation.sandboxId ?? null);
+    await this.#deps.sandboxes.remove(conversation);
   }
 
   /** Ends every run here as `interrupted` (shutdown) and waits for them. */
   async close(): Promise<void> {
-    this.#unsubscribe();
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
     for (const run of this.#active.values()) run.controller.abort('interrupted' satisfies RunAbortReason);
     await Promise.allSettled([...this.#active.values()].map((run) => run.done));
   }
@@ -162,19 +198,37 @@ export class ConversationRunner implements ConversationRuns {
     });
   }
 
-  /** Starts the run in the background; resolves when it is over (the caller's lock is released then). */
-  #start(conversation: Conversation, decision: ConfirmationDecision | undefined): Promise<void> {
+  /**
+   * Starts the run in the background; resolves when it is over (the caller's lock is released then). `waitFor`: the
+   * agent whose start the run waits for first.
+   */
+  #start(conversation: Conversation, decision: ConfirmationDecision | undefined, waitFor: string | null): Promise<void> {
     const conversationId = conversation.id;
-    const entry: ActiveRun = { controller: new AbortController(), userId: conversation.userId, agentId: null, done: Promise.resolve() };
+    const entry: ActiveRun = { controller: new AbortController(), userId: conversation.userId, agentId: waitFor, done: Promise.resolve() };
     this.#active.set(conversationId, entry);
-    entry.done = this.#run(conversationId, decision, entry)
+    entry.done = this.#run(conversationId, decision, entry, waitFor)
       .catch((error: unknown) => this.#deps.logger.error({ err: error, conversationId }, 'run crashed'))
       .finally(() => this.#active.delete(conversationId));
     return entry.done;
   }
 
-  async #run(conversationId: string, decision: ConfirmationDecision | undefined, entry: ActiveRun): Promise<void> {
+  async #run(conversationId: string, decision: ConfirmationDecision | undefined, entry: ActiveRun, waitFor: string | null): Promise<void> {
     const em = this.#deps.orm.em.fork();
+    if (waitFor) {
+      const end = await this.#waitForAgent(waitFor, entry.controller.signal);
+      if (!this.#deps.runLock.isHeldHere(conversationId)) {
+        // The lock connection was lost meanwhile: to every other process this run is dead, and recovery ends it.
+        this.#deps.logger.warn({ conversationId }, 'lost the run lock while waiting for the agent; the run is left to recovery');
+        return;
+      }
+      if (end) {
+        // A deleted conversation (its run was stopped for that) has nowhere to store its end.
+        if (await em.fork().count(ConversationEntity, { id: conversationId })) await appendEvents(em, conversationId, runEnds.runEndEvents(end));
+        return;
+      }
+      // From here on, messages no longer join this run (see `#queueBehindWaitingRun`): it reads its history now.
+      await appendEvent(em, conversationId, { type: 'state', state: 'running', reason: null });
+    }
     const conversation = await em.findOneOrFail(ConversationEntity, { id: conversationId });
     let settings;
     try {
@@ -209,17 +263,9 @@ export class ConversationRunner implements ConversationRuns {
         signal: entry.controller.signal,
         emitter: this.#emitter(conversationId, entry.controller),
         sandbox: async () => {
-          const sandbox = await this.#deps.sandboxes.acquire({
-            conversationId,
-            userId: conversation.userId,
-            sandboxId: conversation.sandboxId ?? null,
-            agentId: settings.agentId,
-            image: settings.sandboxImage,
-            network: settings.network,
-            env: settings.secrets,
-            idleTimeoutSeconds: settings.idleTimeoutSeconds,
-          });
-          if (sandbox.id !== conversation.sandboxId) await em.nativeUpdate(ConversationEntity, { id: conversationId }, { sandboxId: sandbox.id });
+          // Read again: a file upload may have created the conversation's sandbox since the run started.
+          const current = await em.fork().findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['userId', 'sandboxId', 'workspace'] });
+          const sandbox = await this.#deps.sandboxes.acquire(current, { ...settings, env: settings.secrets });
           acquired = sandbox;
           return sandbox;
         },
@@ -241,7 +287,7 @@ export class ConversationRunner implements ConversationRuns {
       });
     } finally {
       if (acquired && entry.controller.signal.reason !== 'interrupted') await this.#measureWorkspace(em, conversationId, acquired);
-      this.#deps.sandboxes.release(conversationId, settings.idleTimeoutSeconds);
+      if (acquired) this.#deps.sandboxes.release(conversationId, settings.idleTimeoutSeconds);
     }
   }
 
@@ -288,6 +334,94 @@ export class ConversationRunner implements ConversationRuns {
       emitDelta: (delta) => publishEphemeral(em, { type: 'delta', conversation_id: conversationId, ...delta }),
       emitReasoningDelta: (delta) => publishEphemeral(em, { type: 'reasoning_delta', conversation_id: conversationId, ...delta }),
     };
+  }
+
+  /**
+   * The agent whose start a new run must wait for (`agentId` when it is `starting`), null when it runs. Throws the
+   * refusal when it can take no message (its start failed, or it was stopped, since the caller looked).
+   */
+  async #waitsForAgent(em: EntityManager, agentId: string): Promise<string | null> {
+    const refusal = await agentRefusal(em.fork(), agentId, ['running', 'starting']);
+    if (refusal) throw refusal;
+    const agent = await em.fork().findOne(AgentEntity, { id: agentId }, { fields: ['status'] });
+    return agent?.status === 'starting' ? agentId : null;
+  }
+
+  /**
+   * Waits until the agent's start is over: null when it runs, else how the run ends (`agent_start_failed` with the
+   * agent's `status_message`, `user_stop` when it was stopped or deleted, or as the run's abort says). Looks at the
+   * agent's status at once and each time `#wake` says it may have changed.
+   */
+  #waitForAgent(agentId: string, signal: AbortSignal): Promise<RunEnd | null> {
+    return new Promise((resolve) => {
+      let settled = false;
+      let looking = false;
+      let again = false;
+      const waiters = this.#waiting.get(agentId) ?? new Set();
+      this.#waiting.set(agentId, waiters);
+      const finish = (end: RunEnd | null) => {
+        if (settled) return;
+        settled = true;
+        waiters.delete(look);
+        if (waiters.size === 0 && this.#waiting.get(agentId) === waiters) this.#waiting.delete(agentId);
+        signal.removeEventListener('abort', onAbort);
+        resolve(end);
+      };
+      const onAbort = () => finish(runEnds.aborted(signal.reason));
+      const look = () => {
+        if (settled) return;
+        // One look at a time; a wake during a look makes it look once more.
+        if (looking) {
+          again = true;
+          return;
+        }
+        looking = true;
+        void (async () => {
+          try {
+            do {
+              again = false;
+              const agent = await this.#deps.orm.em.fork().findOne(AgentEntity, { id: agentId }, { fields: ['status', 'statusMessage', 'deletedAt'] });
+              if (!agent || agent.deletedAt || agent.status === 'stopped' || agent.status === 'stopping') return finish(runEnds.userStopped());
+              if (agent.status === 'error') return finish(runEnds.agentStartFailed(agent.statusMessage ?? null));
+              if (agent.status === 'running') return finish(null);
+            } while (again && !settled);
+          } catch (error) {
+            this.#deps.logger.warn({ err: error, agentId }, 'could not read the status of the agent a run waits for; waiting for the next change');
+          } finally {
+            looking = false;
+          }
+        })();
+      };
+      waiters.add(look);
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
+      else look();
+    });
+  }
+
+  /** Makes the runs waiting for `agentId` in this process look at its status again. */
+  #wake(agentId: string): void {
+    for (const look of this.#waiting.get(agentId) ?? []) look();
+  }
+
+  /**
+   * Stores `content` as one more message of the run that waits for its agent (the conversation is `running` and its
+   * last `state` event says `waiting_for_agent`), under the conversation's row lock: the run, when the agent runs,
+   * stores its next `state` event under the same lock before it reads its history, so a message is either in that
+   * history or refused (`conversation_busy`). Answers the stored message, or null when no run waits.
+   */
+  async #queueBehindWaitingRun(em: EntityManager, conversationId: string, content: string): Promise<EventJson | null> {
+    return em.fork().transactional(async (tx) => {
+      const [row] = await tx.execute<{ state: string }[]>('select state from conversations where id = ? for update', [conversationId]);
+      if (row?.state !== 'running') return null;
+      const [last] = await tx.execute<{ reason: string | null }[]>(
+        `select payload->>'reason' as reason from events where conversation_id = ? and type = 'state' order by seq desc limit 1`,
+        [conversationId],
+      );
+      if (last?.reason !== WAITING_FOR_AGENT) return null;
+      this.#deps.quotas.checkEventCount(await tx.findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['lastSeq'] }));
+      return appendEvent(tx, conversationId, { type: 'message', role: 'user', content });
+    });
   }
 
   /** The conversation's committed state, `last_seq` and workspace size, read now. */

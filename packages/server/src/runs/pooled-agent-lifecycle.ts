@@ -1,13 +1,15 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ControlChannel } from '../control/control-channel.ts';
 import type { Agent } from '../entities/index.ts';
+import { describeImageBuild } from '../sandboxes/image-build.ts';
 import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
-import { type AgentLifecycle, ConfigCheck } from '../services/agent-lifecycle.ts';
+import { type AgentLifecycle, ConfigCheck, type ReportStartProgress } from '../services/agent-lifecycle.ts';
 import type { RunRecovery } from './run-recovery.ts';
 
 /**
- * Starting an agent checks its config and pre-warms `warm_pool_size` sandboxes for its next conversations (they count
- * against the user's sandbox quota); stopping it stops its runs and removes its pool in every process (`stop_agent`).
+ * Starting an agent checks its config, waits for its sandbox image when the server builds it (showing the build's
+ * progress on the agent) and pre-warms `warm_pool_size` sandboxes for its next conversations (they count against the
+ * user's sandbox quota); stopping it stops its runs and removes its pool in every process (`stop_agent`).
  */
 export class PooledAgentLifecycle implements AgentLifecycle {
   readonly #checks = new ConfigCheck();
@@ -29,12 +31,22 @@ export class PooledAgentLifecycle implements AgentLifecycle {
 
   /**
    * Checks the config, that sandboxes can be had (an engine answers; the driver can enforce the agent's network
-   * policy), then fills the warm pool. A failure puts the agent in `error` with the reason as `status_message`.
+   * policy), waits for the sandbox image when this server builds it (showing the build's progress on the agent), then
+   * fills the warm pool. A failure puts the agent in `error` with the reason as `status_message`.
    */
-  async start(em: EntityManager, agent: Agent): Promise<void> {
+  async start(em: EntityManager, agent: Agent, report: ReportStartProgress): Promise<void> {
     await this.#checks.start(em, agent);
     const network = agent.config.network ?? 'egress';
     await this.#sandboxes.assertAvailable(network);
+    // Reports are chained (in order) and all written before the start goes on.
+    let reporting: Promise<void> = Promise.resolve();
+    try {
+      await this.#sandboxes.prepareImage((status) => {
+        reporting = reporting.then(() => report(describeImageBuild(status)));
+      });
+    } finally {
+      await reporting;
+    }
     await this.#sandboxes.warmPool(agent.id, agent.userId, agent.config.warm_pool_size, agent.config.sandbox_image, network);
   }
 

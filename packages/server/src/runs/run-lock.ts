@@ -71,6 +71,11 @@ export class RunLock {
     }
   }
 
+  /** Does this process still hold the conversation's run lock? (False after the lock connection was lost.) */
+  isHeldHere(conversationId: string): boolean {
+    return this.#locks.holds(runLockName(conversationId));
+  }
+
   /** Is the conversation's run lock held by another process? */
   isHeldElsewhere(conversationId: string): Promise<boolean> {
     return this.#locks.isHeldElsewhere(runLockName(conversationId));

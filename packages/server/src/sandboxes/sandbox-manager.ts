@@ -1,8 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type NetworkPolicy, type Sandbox, type SandboxDriver, type SandboxDriverName, type SandboxInfo, SandboxPool } from '@metisai/sandbox';
+import {
+  type AttachedFiles,
+  ImageNotFoundError,
+  type NetworkPolicy,
+  type Sandbox,
+  type SandboxDriver,
+  type SandboxDriverName,
+  type SandboxInfo,
+  SandboxPool,
+} from '@metisai/sandbox';
 import type { Logger } from 'pino';
 import type { AdvisoryLocks } from '../db/advisory-locks.ts';
 import { QuotaExceededError } from '../errors.ts';
+import type { ImageBuilder, ImageBuildListener } from './image-build.ts';
 
 export interface SandboxManagerOptions {
   /** Where sandboxes come from, built once from the configuration; its owner must be `sandboxOwner(instanceId)`. */
@@ -13,6 +23,16 @@ export interface SandboxManagerOptions {
   locks: AdvisoryLocks;
   /** Started sandboxes one user may have at once, warm pools included (`QUOTA_SANDBOXES_PER_USER`). */
   maxPerUser: number;
+  /**
+   * Builds the driver's own image when it is missing (`SANDBOX_IMAGE_BUILD`): sandboxes wait for it. Absent: the image
+   * must exist (the driver never pulls it).
+   */
+  images?: ImageBuilder | null;
+  /**
+   * Whether another server process is running the conversation now (its run lock is held elsewhere): an idle timer
+   * then only lets go of the sandbox here instead of stopping it under that run. Default: never.
+   */
+  isRunElsewhere?: (conversationId: string) => Promise<boolean>;
 }
 
 export interface SandboxRequest {
@@ -21,12 +41,31 @@ export interface SandboxRequest {
   userId: string;
   /** The sandbox id stored on the conversation, if it has one. */
   sandboxId: string | null;
+  /**
+   * The workspace stored on the conversation, if it has one: a sandbox created again (the stored one is gone) mounts
+   * it, so the files survive; none is taken from a warm pool then. `null`: a new workspace named after the conversation.
+   */
+  workspace: string | null;
   agentId: string | null;
   image: string | undefined;
   /** What the sandbox's network may reach; a stored or live sandbox is moved to it, a pooled one must have it. */
   network: NetworkPolicy;
-  env: Record<string, string>;
-  idleTimeoutSeconds: number;
+  /** Exported into the shell: on creation, and each time it is acquired when given (a run's secrets). */
+  env: Record<string, string> | undefined;
+  /**
+   * Called once when this process makes the sandbox live (created, taken from a pool, or reconnected), before any
+   * other `acquire` of the conversation gets it: e.g. to take a baseline of its files before anyone writes.
+   */
+  prepare?: (sandbox: Sandbox) => Promise<void>;
+}
+
+interface LiveSandbox {
+  sandbox: Sandbox;
+  /** The conversation's owner. */
+  userId: string;
+  /** Runs and file operations holding it; the idle timer runs only at 0. */
+  holders: number;
+  idle: NodeJS.Timeout | null;
 }
 
 /** An agent's warm pool, whose user it counts against, and what its sandboxes were made with: only a request for the same gets one. */
@@ -56,7 +95,9 @@ export const sandboxOwner = (instanceId: string) => `${OWNER_PREFIX}${instanceId
  */
 export class SandboxManager {
   readonly #options: SandboxManagerOptions;
-  readonly #live = new Map<string, { sandbox: Sandbox; userId: string; idle: NodeJS.Timeout | null }>();
+  readonly #live = new Map<string, LiveSandbox>();
+  /** The acquisition in progress per conversation: acquisitions of one conversation run one after another. */
+  readonly #acquiring = new Map<string, Promise<Sandbox>>();
   readonly #pools = new Map<string, WarmPool>();
 
   constructor(options: SandboxManagerOptions) {
@@ -70,18 +111,38 @@ export class SandboxManager {
     return this.#options.driver.name;
   }
 
+  /** Does this process hold the conversation's sandbox (started, possibly idle)? */
+  isLive(conversationId: string): boolean {
+    return this.#live.has(conversationId);
+  }
+
   /**
-   * The conversation's sandbox, started, on the requested network policy, with `env` exported (through the shell, never
-   * the container's config). A live or stored sandbox is moved to the policy first; a warm pool's sandbox is taken only
-   * when the pool was made with the same image and policy. Answers the id to store on the conversation.
+   * The conversation's sandbox, started, on the requested network policy, for one holder (a run, a file operation)
+   * until its `release`, with `env` exported when given (through the shell, never the container's config). A live or
+   * stored sandbox is moved to the policy first; else one is created on the conversation's workspace, or taken from a
+   * warm pool made with the same image and policy (not when the conversation has a workspace already). Acquisitions of
+   * one conversation are serialised, so concurrent callers share one sandbox. Its `id` and `workspace` are what to
+   * store on the conversation. Throws `QuotaExceededError` when starting one would exceed the user's sandboxes.
    */
-  async acquire(request: SandboxRequest): Promise<Sandbox> {
+  acquire(request: SandboxRequest): Promise<Sandbox> {
+    const before = this.#acquiring.get(request.conversationId);
+    const mine = (before ? before.catch(() => undefined) : Promise.resolve()).then(() => this.#acquireNow(request));
+    this.#acquiring.set(request.conversationId, mine);
+    const forget = () => {
+      if (this.#acquiring.get(request.conversationId) === mine) this.#acquiring.delete(request.conversationId);
+    };
+    mine.then(forget, forget);
+    return mine;
+  }
+
+  async #acquireNow(request: SandboxRequest): Promise<Sandbox> {
     const live = this.#live.get(request.conversationId);
     if (live) {
       if (live.idle) clearTimeout(live.idle);
       live.idle = null;
+      live.holders += 1;
       await live.sandbox.setNetwork(request.network);
-      await live.sandbox.setEnv(request.env);
+      if (request.env) await live.sandbox.setEnv(request.env);
       return live.sandbox;
     }
     let sandbox: Sandbox | null = null;
@@ -95,14 +156,26 @@ export class SandboxManager {
           return null;
         },
       );
-      if (sandbox) await sandbox.setEnv(request.env);
+      if (sandbox && request.env) await sandbox.setEnv(request.env);
     }
-    const warm = request.agentId ? this.#pools.get(request.agentId) : undefined;
+    const warm = request.agentId && !request.workspace ? this.#pools.get(request.agentId) : undefined;
     const pool = warm && warm.image === request.image && warm.network === request.network ? warm.pool : undefined;
+    const env = request.env ?? {};
     sandbox ??= pool
-      ? await pool.acquire({ env: request.env })
-      : await this.#create(request.userId, { image: request.image, network: request.network, env: request.env, conversationId: request.conversationId });
-    this.#live.set(request.conversationId, { sandbox, userId: request.userId, idle: null });
+      ? await pool.acquire({ env })
+      : await this.#create(request.userId, {
+          image: request.image,
+          network: request.network,
+          env,
+          conversationId: request.conversationId,
+          workspace: request.workspace ?? request.conversationId,
+        });
+    try {
+      await request.prepare?.(sandbox);
+    } catch (error) {
+      this.#options.logger.warn({ err: error, conversationId: request.conversationId }, 'preparing the sandbox failed');
+    }
+    this.#live.set(request.conversationId, { sandbox, userId: request.userId, holders: 1, idle: null });
     return sandbox;
   }
 
@@ -118,25 +191,58 @@ export class SandboxManager {
     await driver.list({ owner: driver.owner });
   }
 
-  /** The run is over: stop the sandbox after the idle time (its files stay). */
+  /**
+   * One holder is done: when none is left, the sandbox stops after the idle time (its files stay) — unless another
+   * process runs the conversation by then (it reached the sandbox itself): then this process only lets go of it.
+   */
   release(conversationId: string, idleTimeoutSeconds: number): void {
     const live = this.#live.get(conversationId);
     if (!live) return;
+    live.holders = Math.max(0, live.holders - 1);
+    if (live.holders > 0) return;
     if (live.idle) clearTimeout(live.idle);
     live.idle = setTimeout(() => {
+      if (this.#live.get(conversationId) !== live || live.holders > 0) return;
       this.#live.delete(conversationId);
-      live.sandbox.stop().catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'idle sandbox did not stop'));
+      const isRunElsewhere = this.#options.isRunElsewhere?.(conversationId) ?? Promise.resolve(false);
+      isRunElsewhere
+        .catch(() => false)
+        .then((elsewhere) => (elsewhere ? live.sandbox.disconnect() : live.sandbox.stop()))
+        .catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'idle sandbox did not stop'));
     }, idleTimeoutSeconds * 1000);
     live.idle.unref();
   }
 
-  /** The conversation is deleted: its sandbox goes too (a stopped one is removed as it is, without starting it). */
-  async remove(conversationId: string, sandboxId: string | null): Promise<void> {
+  /** File access to a sandbox another process runs, without starting it or opening a shell. */
+  attachFiles(sandboxId: string): Promise<AttachedFiles> {
+    return this.#options.driver.attachFiles(sandboxId);
+  }
+
+  /**
+   * The conversation is deleted: its sandbox goes too (a stopped one is removed as it is, without starting it), and
+   * its workspace with it (also when the sandbox itself was already gone).
+   */
+  async remove(conversationId: string, sandboxId: string | null, workspace: string | null = null): Promise<void> {
     const live = this.#live.get(conversationId);
     this.#live.delete(conversationId);
     if (live?.idle) clearTimeout(live.idle);
     const removal = live ? live.sandbox.remove() : sandboxId ? this.#options.driver.remove(sandboxId) : Promise.resolve();
     await removal.catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'sandbox removal failed'));
+    if (workspace) {
+      await this.#options.driver
+        .removeWorkspace(workspace)
+        .catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'workspace removal failed'));
+    }
+  }
+
+  /**
+   * Resolves when sandboxes can be created as far as images go: when this server builds its sandbox image (the default
+   * image, which also installs the sandbox network's host rules), once that build (here or in another process) is
+   * over, `listener` getting its progress meanwhile; at once otherwise (another image is pulled on `create`). Throws
+   * `ImageBuildFailedError`.
+   */
+  async prepareImage(listener?: ImageBuildListener): Promise<void> {
+    await this.#options.images?.ensure(listener);
   }
 
   /**
@@ -195,13 +301,6 @@ export class SandboxManager {
     return removed;
   }
 
-  /** Removes sandboxes by id (a deleted account's conversations'), as they are, without starting them. */
-  async removeById(ids: Iterable<string>): Promise<void> {
-    for (const id of ids) {
-      await this.#options.driver.remove(id).catch((error: unknown) => this.#options.logger.warn({ err: error, sandboxId: id }, 'sandbox removal failed'));
-    }
-  }
-
   /**
    * Removes sandboxes nobody alive owns: not a conversation's (`keep`) and created by a process whose
    * instance lock is free. Another live process's pools and runs are left alone.
@@ -236,11 +335,29 @@ export class SandboxManager {
     await Promise.all([...this.#pools.keys()].map((agentId) => this.closePool(agentId)));
   }
 
-  #create(
+  async #create(
     userId: string,
-    options: { image: string | undefined; network: NetworkPolicy; env: Record<string, string>; conversationId: string | undefined },
+    options: { image: string | undefined; network: NetworkPolicy; env: Record<string, string>; conversationId: string | undefined; workspace?: string },
   ): Promise<Sandbox> {
-    return this.#withinQuota(userId, undefined, () => this.#options.driver.create({ ...options, labels: { [USER_LABEL]: userId } }));
+    // Before the quota's lock, which a build of minutes must not hold.
+    await this.prepareImage();
+    return this.#withinQuota(userId, undefined, () =>
+      this.#options.driver.create({ ...options, labels: { [USER_LABEL]: userId } }).catch((error: unknown) => {
+        throw this.#explainMissingImage(error);
+      }),
+    );
+  }
+
+  /** The driver's own image, missing, and nobody here builds it (`SANDBOX_IMAGE_BUILD=off`): the error says how to get it. */
+  #explainMissingImage(error: unknown): unknown {
+    const { driver, images } = this.#options;
+    if (!(error instanceof ImageNotFoundError) || images || !driver.imageBuild?.matches(error.image)) return error;
+    return new ImageNotFoundError(
+      error.image,
+      error,
+      'it is built from a Dockerfile and never pulled, and SANDBOX_IMAGE_BUILD is off: build it with `npm run image -w @metisai/sandbox` ' +
+        '(with docker compose, the sandbox-image service does), or set SANDBOX_IMAGE_BUILD=on',
+    );
   }
 
   async #ofUser(userId: string): Promise<SandboxInfo[]> {

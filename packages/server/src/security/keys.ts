@@ -7,6 +7,8 @@ export interface Keys {
   /** A KeyObject: jsonwebtoken would otherwise build one from the bytes on every verification. */
   jwtSigning: KeyObject;
   secretEncryption: Buffer;
+  /** HMAC key of signed download URLs. */
+  downloadSigning: Buffer;
 }
 
 const derive = (secretKey: string, info: string) =>
@@ -15,6 +17,7 @@ const derive = (secretKey: string, info: string) =>
 export const deriveKeys = (secretKey: string): Keys => ({
   jwtSigning: createSecretKey(derive(secretKey, 'metisai/jwt-signing/v1')),
   secretEncryption: derive(secretKey, 'metisai/secret-encryption/v1'),
+  downloadSigning: derive(secretKey, 'metisai/download-urls/v1'),
 });
 
 /**

@@ -1,13 +1,24 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AgentStatusDetail } from '@metisai/sdk/schemas';
 import { SecretEntity, type Agent } from '../entities/index.ts';
+
+/** What a starting agent is doing that takes a while: its `status_message` and `status_detail`. */
+export interface AgentStartProgress {
+  message: string;
+  detail: AgentStatusDetail;
+}
+
+/** Shows `progress` on the agent while it is still `starting` (in every process: it is stored). */
+export type ReportStartProgress = (progress: AgentStartProgress) => Promise<void>;
 
 /**
  * What starting and stopping an agent does beyond its status. `start` throws to put the agent in `error` with the
- * thrown message as `status_message`. The server plugs in `PooledAgentLifecycle` (runs/): warm sandbox pools and
- * stopping runs; `ConfigCheck` alone is what an app without a runner uses.
+ * thrown message as `status_message`, and may `report` what it is doing meanwhile (building the sandbox image). The
+ * server plugs in `PooledAgentLifecycle` (runs/): the image, warm sandbox pools and stopping runs; `ConfigCheck` alone
+ * is what an app without a runner uses.
  */
 export interface AgentLifecycle {
-  start(em: EntityManager, agent: Agent): Promise<void>;
+  start(em: EntityManager, agent: Agent, report: ReportStartProgress): Promise<void>;
   stop(em: EntityManager, agent: Agent): Promise<void>;
 }
 

@@ -12,6 +12,7 @@ import {
   type Page,
 } from '@metisai/sdk/schemas';
 import type { z } from 'zod/mini';
+import type { AdvisoryLocks } from '../db/advisory-locks.ts';
 import type { Orm } from '../db/orm.ts';
 import { listNewestFirst } from '../db/paginate.ts';
 import { AgentEntity, type Agent } from '../entities/index.ts';
@@ -19,7 +20,7 @@ import { assertImageAllowed, ImageNotAllowedError } from '@metisai/sandbox';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import type { EgressGuard } from '../security/egress-guard.ts';
 import { uuid7 } from '../security/uuid7.ts';
-import type { AgentLifecycle } from './agent-lifecycle.ts';
+import type { AgentLifecycle, ReportStartProgress } from './agent-lifecycle.ts';
 import { assertBaseUrlAllowed } from './llm-endpoint.ts';
 import type { QuotaService } from './quotas.ts';
 
@@ -31,6 +32,7 @@ export const toAgentJson = (agent: Agent): AgentJson => ({
   config: { ...agent.config, network: agent.config.network ?? 'egress' },
   status: agent.status,
   status_message: agent.statusMessage ?? null,
+  status_detail: agent.statusDetail ?? null,
   created_at: agent.createdAt.toISOString(),
   updated_at: agent.updatedAt.toISOString(),
 });
@@ -40,6 +42,24 @@ const ALLOWED_FROM: Record<'start' | 'stop', AgentStatus[]> = {
   start: ['stopped', 'error'],
   stop: ['starting', 'running', 'error'],
 };
+
+/** Held by the process that runs an agent's start or stop, for as long as it runs: a free lock means nobody does. */
+export const agentTransitionLock = (agentId: string) => `agent-transition:${agentId}`;
+
+/** `status_message` of an agent whose start was cut short by its server stopping. */
+export const INTERRUPTED_START = 'The server stopped while the agent was starting; start it again.';
+
+/** Who wants to know that an agent's start or stop is over (its status stored): runs waiting for it, in every process. */
+export interface AgentStatusListener {
+  agentSettled(agentId: string): Promise<void>;
+}
+
+export interface AgentServiceOptions {
+  /** Told when a transition is over (the runner: messages waiting for a starting agent). */
+  listener?: AgentStatusListener | null;
+  /** Transitions hold `agent-transition:<id>` so that one a dead process left behind can be told apart (see `recoverInterruptedTransitions`). */
+  locks?: AdvisoryLocks | null;
+}
 
 /** What an agent's config may name and how many agents a user may have, checked when it is saved. */
 export interface AgentPolicy {
@@ -57,14 +77,18 @@ export class AgentService {
   readonly #lifecycle: AgentLifecycle;
   readonly #logger: Logger;
   readonly #policy: AgentPolicy;
+  readonly #listener: AgentStatusListener | null;
+  readonly #locks: AdvisoryLocks | null;
   /** Transitions still finishing in the background; awaited on shutdown. */
   readonly #pending = new Set<Promise<void>>();
 
-  constructor(orm: Orm, lifecycle: AgentLifecycle, logger: Logger, policy: AgentPolicy) {
+  constructor(orm: Orm, lifecycle: AgentLifecycle, logger: Logger, policy: AgentPolicy, options: AgentServiceOptions = {}) {
     this.#orm = orm;
     this.#lifecycle = lifecycle;
     this.#logger = logger;
     this.#policy = policy;
+    this.#listener = options.listener ?? null;
+    this.#locks = options.locks ?? null;
   }
 
   /**
@@ -137,13 +161,15 @@ export class AgentService {
     const agent = await this.getOwned(em, userId, id);
     if (agent.status !== 'stopped') await this.#lifecycle.stop(em, agent);
     agent.status = 'stopped';
+    agent.statusDetail = null;
     agent.deletedAt = new Date();
     await em.flush();
+    await this.#settled(id);
   }
 
   start(em: EntityManager, userId: string, id: string): Promise<AgentStatusResponse> {
-    return this.#transition(em, userId, id, 'start', 'starting', async (agent) => {
-      await this.#lifecycle.start(this.#orm.em.fork(), agent);
+    return this.#transition(em, userId, id, 'start', 'starting', async (agent, report) => {
+      await this.#lifecycle.start(this.#orm.em.fork(), agent, report);
       return 'running';
     });
   }
@@ -167,6 +193,33 @@ export class AgentService {
   }
 
   /**
+   * At start: agents left `starting` or `stopping` by a process that died mid-transition (nobody holds their
+   * `agent-transition:` lock) end in `error` (`INTERRUPTED_START`) or `stopped`, so that nothing waits for them
+   * forever. Answers their ids. Without locks (an app without a runner), nothing is recovered.
+   */
+  async recoverInterruptedTransitions(): Promise<string[]> {
+    const locks = this.#locks;
+    if (!locks) return [];
+    const em = this.#orm.em.fork();
+    const recovered: string[] = [];
+    for (const agent of await em.find(AgentEntity, { status: { $in: ['starting', 'stopping'] } }, { fields: ['id', 'status'] })) {
+      const name = agentTransitionLock(agent.id);
+      if (!(await locks.tryAcquire(name))) continue;
+      try {
+        const next =
+          agent.status === 'starting' ? { status: 'error' as const, statusMessage: INTERRUPTED_START } : { status: 'stopped' as const, statusMessage: null };
+        const moved = await em.nativeUpdate(AgentEntity, { id: agent.id, status: agent.status }, { ...next, statusDetail: null, updatedAt: new Date() });
+        if (moved > 0) recovered.push(agent.id);
+      } finally {
+        await locks.release(name);
+      }
+    }
+    for (const id of recovered) await this.#settled(id);
+    if (recovered.length > 0) this.#logger.warn({ agents: recovered }, 'ended agent starts and stops a stopped server left behind');
+    return recovered;
+  }
+
+  /**
    * Moves the agent to `via` with one conditional UPDATE (atomic across processes), answers at once,
    * and finishes in the background: `work` resolves to the final status, or throws → `error`.
    */
@@ -176,13 +229,13 @@ export class AgentService {
     id: string,
     action: 'start' | 'stop',
     via: AgentStatus,
-    work: (agent: Agent) => Promise<AgentStatus>,
+    work: (agent: Agent, report: ReportStartProgress) => Promise<AgentStatus>,
   ): Promise<AgentStatusResponse> {
     const from = ALLOWED_FROM[action];
     const moved = await em.nativeUpdate(
       AgentEntity,
       { id, userId, deletedAt: null, status: { $in: from } },
-      { status: via, statusMessage: null, updatedAt: new Date() },
+      { status: via, statusMessage: null, statusDetail: null, updatedAt: new Date() },
     );
     if (moved === 0) {
       const agent = await this.getOwned(em, userId, id);
@@ -190,35 +243,63 @@ export class AgentService {
         extra: { current_status: agent.status, allowed_from: from },
       });
     }
+    // Progress is shown only while this transition is the agent's current one.
+    const report: ReportStartProgress = async ({ message, detail }) => {
+      await this.#orm.em
+        .fork()
+        .nativeUpdate(AgentEntity, { id, status: via }, { statusMessage: message, statusDetail: detail, updatedAt: new Date() })
+        .catch((error: unknown) => this.#logger.warn({ err: error, agentId: id }, 'agent progress not saved'));
+    };
     const background = (async () => {
-      const fork = this.#orm.em.fork();
-      const agent = await fork.findOneOrFail(AgentEntity, { id });
-      let next: AgentStatus;
-      let message: string | null = null;
+      // A lock already taken here means an earlier transition of this agent is still finishing: this one goes on
+      // unguarded (recovery then leaves it alone only while that one runs).
+      const lock = agentTransitionLock(id);
+      const guarded = (await this.#locks?.tryAcquire(lock).catch(() => false)) ?? false;
       try {
-        next = await work(agent);
-      } catch (error) {
-        next = 'error';
-        message = error instanceof Error ? error.message : String(error);
-        this.#logger.warn({ agentId: id, action, err: message }, 'agent transition failed');
+        const fork = this.#orm.em.fork();
+        const agent = await fork.findOneOrFail(AgentEntity, { id });
+        let next: AgentStatus;
+        let message: string | null = null;
+        try {
+          next = await work(agent, report);
+        } catch (error) {
+          next = 'error';
+          message = error instanceof Error ? error.message : String(error);
+          this.#logger.warn({ agentId: id, action, err: message }, 'agent transition failed');
+        }
+        // Only finish the transition we started: a concurrent stop/delete wins.
+        await fork.nativeUpdate(AgentEntity, { id, status: via }, { status: next, statusMessage: message, statusDetail: null, updatedAt: new Date() });
+      } finally {
+        if (guarded) await this.#locks?.release(lock);
       }
-      // Only finish the transition we started: a concurrent stop/delete wins.
-      await fork.nativeUpdate(AgentEntity, { id, status: via }, { status: next, statusMessage: message, updatedAt: new Date() });
+      await this.#settled(id);
     })().catch((error: unknown) => this.#logger.error({ err: error, agentId: id }, 'agent transition crashed'));
     const tracked = background.finally(() => this.#pending.delete(tracked));
     this.#pending.add(tracked);
     return { id, status: via };
   }
+
+  /** Tells the listener that the agent's transition is over; a failure is logged (the listener's waiters also re-check on reconnect). */
+  async #settled(agentId: string): Promise<void> {
+    await this.#listener?.agentSettled(agentId).catch((error: unknown) => this.#logger.warn({ err: error, agentId }, 'agent status not announced'));
+  }
 }
 
-/** Why a conversation of this agent cannot take a message now, or null when it can. */
-export async function agentRefusal(em: EntityManager, agentId: string): Promise<ConflictError | null> {
+/**
+ * Why a conversation of this agent cannot take a message (or a confirmation) now, or null when it can: its agent must
+ * be in one of `accepted` (a message also waits for a `starting` agent; a confirmation needs it `running`).
+ */
+export async function agentRefusal(em: EntityManager, agentId: string, accepted: readonly AgentStatus[] = ['running']): Promise<ConflictError | null> {
   const agent = await em.findOne(AgentEntity, { id: agentId });
   if (!agent || agent.deletedAt) {
     return new ConflictError(ErrorCode.agentDeleted, 'The agent of this conversation was deleted; the conversation is read-only');
   }
-  if (agent.status !== 'running') {
-    return new ConflictError(ErrorCode.agentNotRunning, `The agent is ${agent.status}; start it to send messages`, {
+  if (!accepted.includes(agent.status)) {
+    const advice: Partial<Record<AgentStatus, string>> = {
+      starting: 'try again once it is running',
+      stopping: 'start it again once it has stopped',
+    };
+    return new ConflictError(ErrorCode.agentNotRunning, `The agent is ${agent.status}; ${advice[agent.status] ?? 'start it to send messages'}`, {
       extra: { agent_id: agent.id, agent_status: agent.status },
     });
   }

@@ -4,6 +4,7 @@ import type { z } from 'zod/mini';
 import type {
   ActionEvent,
   Approval,
+  AgentStatus,
   Conversation as ConversationJson,
   ConversationCreateParamsSchema,
   ConversationListParams,
@@ -31,6 +32,8 @@ export interface ConversationRuns {
   stop(em: EntityManager, conversation: Conversation): Promise<void>;
   /** The conversation was deleted: its run stops and its sandbox goes. */
   forget(conversation: Conversation): Promise<void>;
+  /** An agent's start or stop is over (its status stored): runs waiting for it, in every process, go on or end. */
+  agentSettled(agentId: string): Promise<void>;
 }
 
 /** `%`, `_` and `\\` taken literally in an `ilike` pattern. */
@@ -181,15 +184,18 @@ export class ConversationService {
     return listEvents(em, id, { after: params.after, limit: params.limit ?? 100 });
   }
 
-  /** Stores the user's message and starts the run that answers it; refused while the agent is stopped or deleted. */
+  /**
+   * Stores the user's message and starts the run that answers it (while the agent is `starting`, the run waits for
+   * it); refused while the agent is stopped, stopping, in error or deleted.
+   */
   async postMessage(em: EntityManager, userId: string, id: string, content: string): Promise<EventJson> {
-    const conversation = await this.#runnable(em, userId, id);
+    const conversation = await this.#runnable(em, userId, id, ['running', 'starting']);
     return this.#runner().postMessage(em, conversation, content);
   }
 
-  /** Resumes a run waiting for confirmation of its pending action. */
+  /** Resumes a run waiting for confirmation of its pending action (its agent must be running). */
   async confirm(em: EntityManager, userId: string, id: string, approve: boolean): Promise<ConversationJson> {
-    const conversation = await this.#runnable(em, userId, id);
+    const conversation = await this.#runnable(em, userId, id, ['running']);
     await this.#runner().confirm(em, conversation, approve);
     return toConversationJson(await this.getOwned(em.fork(), userId, id));
   }
@@ -206,10 +212,10 @@ export class ConversationService {
     return this.#runs;
   }
 
-  async #runnable(em: EntityManager, userId: string, id: string): Promise<Conversation> {
+  async #runnable(em: EntityManager, userId: string, id: string, accepted: readonly AgentStatus[]): Promise<Conversation> {
     const conversation = await this.getOwned(em, userId, id);
     if (conversation.agentId) {
-      const refusal = await agentRefusal(em, conversation.agentId);
+      const refusal = await agentRefusal(em, conversation.agentId, accepted);
       if (refusal) throw refusal;
     }
     return conversation;

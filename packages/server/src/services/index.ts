@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import type { AdvisoryLocks } from '../db/advisory-locks.ts';
 import type { Orm } from '../db/orm.ts';
 import { EgressGuard } from '../security/egress-guard.ts';
 import { entryForUrl } from '../security/egress-policy.ts';
@@ -10,6 +11,7 @@ import type { AgentLifecycle } from './agent-lifecycle.ts';
 import { AgentService } from './agents.ts';
 import { ApiKeyService } from './api-keys.ts';
 import { AuthService } from './auth.ts';
+import { ConversationTransferService } from './conversation-transfer.ts';
 import { type ConversationRuns, ConversationService } from './conversations.ts';
 import { LlmTestService } from './llm-test.ts';
 import { QuotaService } from './quotas.ts';
@@ -18,6 +20,8 @@ import { RunSettingsService } from './run-settings.ts';
 import { SecretService } from './secrets.ts';
 import { SettingsService } from './settings.ts';
 import { UsageService } from './usage.ts';
+import { WorkspaceService } from './workspace-files.ts';
+import type { ConversationWorkspaces } from './workspaces.ts';
 
 /** The services the routes call. Each takes the request's EntityManager and the caller's id, and throws domain errors. */
 export interface Services {
@@ -25,6 +29,10 @@ export interface Services {
   accounts: AccountService;
   agents: AgentService;
   conversations: ConversationService;
+  /** A conversation's workspace files, changes and download links. */
+  workspace: WorkspaceService;
+  /** Conversations exported and imported as documents. */
+  transfer: ConversationTransferService;
   settings: SettingsService;
   secrets: SecretService;
   apiKeys: ApiKeyService;
@@ -66,8 +74,9 @@ export function createCoreServices(config: Config, keys: Keys): CoreServices {
 
 /**
  * The services built on the core ones: `lifecycle` is what starting and stopping an agent does, `runs` what runs
- * conversations and `sandboxes` what removes an account's sandboxes (`null`: an app without a runner, see
- * `ConversationService`); `revocations` carries revoked credentials to every process (the control channel).
+ * conversations, `workspaces` what opens their files, and `sandboxes` what removes an account's sandboxes (`null`: an app
+ * without a runner, see `ConversationService`); `runs` also hears when an agent's start or stop is over; `revocations`
+ * carries revoked credentials to every process (the control channel).
  */
 export function createServices(deps: {
   config: Config;
@@ -79,19 +88,29 @@ export function createServices(deps: {
   runs: ConversationRuns | null;
   sandboxes: AccountSandboxes | null;
   revocations: RevocationChannel;
+  /** Guards agent transitions, so that recovery can end those a dead process left (absent: no guard, no recovery). */
+  locks?: AdvisoryLocks;
+  /** Conversations' workspaces (`null` with `runs`: an app without a runner). */
+  workspaces: ConversationWorkspaces | null;
+  version: string;
 }): Services {
-  const agents = new AgentService(deps.orm, deps.lifecycle, deps.logger, {
-    egress: deps.core.egress,
-    allowedImages: deps.config.sandboxAllowedImages,
-    quotas: deps.core.quotas,
-  });
+  const agents = new AgentService(
+    deps.orm,
+    deps.lifecycle,
+    deps.logger,
+    { egress: deps.core.egress, allowedImages: deps.config.sandboxAllowedImages, quotas: deps.core.quotas },
+    { listener: deps.runs, locks: deps.locks },
+  );
+  const conversations = new ConversationService(agents, deps.runs);
   const buckets = new TokenBuckets();
   const auth = new AuthService({ config: deps.config, keys: deps.keys, buckets, revocations: deps.revocations });
   return {
     auth,
     accounts: new AccountService({ auth, agents, revocations: deps.revocations, sandboxes: deps.sandboxes }),
     agents,
-    conversations: new ConversationService(agents, deps.runs),
+    conversations,
+    workspace: new WorkspaceService(conversations, deps.workspaces, deps.keys.downloadSigning),
+    transfer: new ConversationTransferService(conversations, agents, deps.version),
     settings: deps.core.settings,
     secrets: deps.core.secrets,
     apiKeys: new ApiKeyService(deps.revocations),

@@ -29,6 +29,14 @@ export interface RunSettings {
   agentId: string | null;
 }
 
+/** What a conversation's sandbox is made with, outside a run (a file upload before the first message). */
+export interface SandboxSettings {
+  sandboxImage: string | undefined;
+  network: NetworkPolicy;
+  idleTimeoutSeconds: number;
+  agentId: string | null;
+}
+
 /** Values that replace the saved ones for one call (`POST /settings/llm-test` takes them in its body). */
 export interface LlmOverrides {
   llm_model?: string;
@@ -90,6 +98,17 @@ export class RunSettingsService {
       return value;
     }
     return (await this.#settings.llmApiKey(em, userId)) ?? undefined;
+  }
+
+  /** The sandbox settings of `conversation` (its agent's), without resolving an LLM or revealing secrets. */
+  async resolveSandbox(em: EntityManager, conversation: Conversation): Promise<SandboxSettings> {
+    const agent = conversation.agentId ? await em.findOne(AgentEntity, { id: conversation.agentId }) : null;
+    return {
+      sandboxImage: agent?.config.sandbox_image,
+      network: agent?.config.network ?? 'egress',
+      idleTimeoutSeconds: agent?.config.idle_timeout_seconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
+      agentId: agent?.id ?? null,
+    };
   }
 
   /** Settings of one run of `conversation`. Throws `LlmNotConfiguredError` when no LLM endpoint resolves. */

@@ -80,6 +80,7 @@ describe('create, read, update', () => {
       config: DEFAULT_CONFIG,
       status: 'stopped',
       status_message: null,
+      status_detail: null,
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });

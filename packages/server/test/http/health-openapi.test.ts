@@ -29,8 +29,8 @@ describe('health', () => {
 describe('OpenAPI', () => {
   type Operation = {
     parameters: { name: string; in: string; required?: boolean; schema?: object }[];
-    requestBody?: { content: { 'application/json': { schema: { properties: Record<string, any>; required?: string[] } } } };
-    responses: Record<string, unknown>;
+    requestBody?: { content: Record<string, { schema: { properties: Record<string, any>; required?: string[]; type?: string; format?: string } }> };
+    responses: Record<string, { content?: Record<string, { schema?: Record<string, unknown> }>; headers?: Record<string, unknown> }>;
     security?: unknown[];
   };
   let doc: { openapi: string; info: { version: string }; paths: Record<string, Record<string, Operation>>; components: any };
@@ -80,6 +80,19 @@ describe('OpenAPI', () => {
     'get /api-keys',
     'post /api-keys',
     'delete /api-keys/{id}',
+    'get /server-info',
+    'get /conversations/{id}/export',
+    'post /conversations/import',
+    'get /conversations/{id}/files',
+    'delete /conversations/{id}/files',
+    'get /conversations/{id}/files/content',
+    'put /conversations/{id}/files/content',
+    'post /conversations/{id}/files/move',
+    'post /conversations/{id}/files/mkdir',
+    'post /conversations/{id}/files/download-url',
+    'get /conversations/{id}/archive',
+    'get /conversations/{id}/changes',
+    'get /downloads',
   ];
 
   test('is OpenAPI 3.1 with the server version', () => {
@@ -106,7 +119,7 @@ describe('OpenAPI', () => {
     for (const route of ROUTES) {
       const [method, path] = route.split(' ') as [string, string];
       const operation = doc.paths[`/api/v1${path}`]![method]! as Record<string, any>;
-      if (['post /auth/register', 'post /auth/login'].includes(route)) {
+      if (['post /auth/register', 'post /auth/login', 'get /server-info'].includes(route)) {
         expect(operation['x-required-scope'], route).toBeUndefined();
         continue;
       }
@@ -132,7 +145,7 @@ describe('OpenAPI', () => {
   test('request bodies have schemas', () => {
     const body = (route: string) => {
       const [method, path] = route.split(' ') as [string, string];
-      return doc.paths[`/api/v1${path}`]![method]!.requestBody?.content['application/json'].schema;
+      return doc.paths[`/api/v1${path}`]![method]!.requestBody?.content['application/json']?.schema;
     };
     const agent = body('post /agents')!;
     expect(agent.required).toContain('name');
@@ -144,6 +157,7 @@ describe('OpenAPI', () => {
     expect(body('put /settings')!.properties).toHaveProperty('llm_api_key');
     expect(body('post /secrets')!.properties.name).toHaveProperty('pattern');
     for (const route of ROUTES.filter((r) => r.startsWith('post ') || r.startsWith('put '))) {
+      if (route === 'put /conversations/{id}/files/content') continue;
       if (
         ['post /auth/logout', 'post /agents/{id}/start', 'post /agents/{id}/stop', 'post /conversations/{id}/stop', 'post /agents/{id}/llm-test'].includes(
           route,
@@ -152,6 +166,18 @@ describe('OpenAPI', () => {
         continue;
       expect(body(route), route).toBeDefined();
     }
+  });
+
+  test('binary bodies are described as such: the upload takes bytes, downloads answer bytes with their headers', () => {
+    const upload = doc.paths['/api/v1/conversations/{id}/files/content']!;
+    expect(upload.put!.requestBody!.content['application/octet-stream']!.schema).toEqual({ type: 'string', format: 'binary' });
+    expect(Object.keys(upload.put!.responses)).toEqual(expect.arrayContaining(['200', '201', '411', '413']));
+    expect(upload.get!.responses['200']!.content!['application/octet-stream']!.schema).toEqual({ type: 'string', format: 'binary' });
+    expect(Object.keys(upload.get!.responses['200']!.headers!)).toEqual(expect.arrayContaining(['Content-Disposition', 'Content-Security-Policy']));
+    expect(doc.paths['/api/v1/conversations/{id}/archive']!.get!.responses['200']!.content!['application/gzip']).toBeDefined();
+    expect(doc.paths['/api/v1/server-info']!.get!.security).toEqual([]);
+    expect(doc.paths['/api/v1/downloads']!.get!.security).toEqual([]);
+    expect(doc.paths['/api/v1/conversations/{id}/files']!.get!.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['path', 'after', 'limit']));
   });
 
   test('list endpoints document their query parameters', () => {

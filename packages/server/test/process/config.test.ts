@@ -18,6 +18,8 @@ describe('configuration', () => {
     [{ NODE_ENV: 'production' }, 'SECRET_KEY'],
     [{ CORS_ORIGINS: 'example.com' }, 'CORS_ORIGINS'],
     [{ LLM_BASE_URL: 'not a url' }, 'LLM_BASE_URL'],
+    [{ SANDBOX_IMAGE_BUILD: 'sometimes' }, 'SANDBOX_IMAGE_BUILD'],
+    [{ SANDBOX_DOCKERFILE: '/nonexistent/Dockerfile' }, 'SANDBOX_DOCKERFILE'],
     [{ EGRESS_ALLOWED_HOSTS: 'ok.example, 10.0.0.0/40' }, 'EGRESS_ALLOWED_HOSTS'],
     [{ ALLOW_PRIVATE_EGRESS: 'sometimes' }, 'ALLOW_PRIVATE_EGRESS'],
     [{ HOST: '0.0.0.0', SANDBOX_DRIVER: 'local' }, 'SANDBOX_DRIVER'],
@@ -36,6 +38,9 @@ describe('configuration', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 8000, host: '127.0.0.1', allowRegistration: true, trustProxyHops: 0, bcryptCost: 12, databaseUrl: undefined });
     expect(config.dataDir).toMatch(/\.metisai$/);
+    // The sandbox image is built when missing, from the package's Dockerfile.
+    expect(config).toMatchObject({ sandboxImageBuild: true, sandboxDockerfile: undefined });
+    expect(loadConfig({ SANDBOX_IMAGE_BUILD: 'off' }).sandboxImageBuild).toBe(false);
   });
 
   test('laptop mode: not production and a loopback HOST; private egress follows it unless set', () => {

@@ -1,10 +1,12 @@
 import { mkdtemp, chmod, rm } from 'node:fs/promises';
 import pg from 'pg';
 import { dockerDriver } from '@metisai/sandbox';
+import Docker from 'dockerode';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startScriptedLlm, type ChatRequest, type ScriptedLlm, type Turn } from '@metisai/scripted-llm';
 import { Http, eventually, registerUser } from '../support/http.ts';
+import type { AgentLifecycle } from '../../src/services/agent-lifecycle.ts';
 import { startTestServer } from '../support/test-server.ts';
 
 /** The sandbox's working directory, as the system prompt tells the model. */
@@ -25,12 +27,15 @@ export const scripted = (steps: ((workdir: string, request: ChatRequest) => Turn
 export type Server = Awaited<ReturnType<typeof startTestServer>>;
 
 /** A real server (runtime: the given driver) and a scripted LLM; a user whose settings point at that LLM. */
-export async function startRuntime(options: { driver?: 'local' | 'docker'; env?: Record<string, string>; databaseUrl?: string } = {}) {
+export async function startRuntime(
+  options: { driver?: 'local' | 'docker'; env?: Record<string, string>; databaseUrl?: string; agentLifecycle?: AgentLifecycle } = {},
+) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'metis-runtime-'));
   await chmod(dataDir, 0o755);
   const llm: ScriptedLlm = await startScriptedLlm({ script: [] });
   const server = await startTestServer({
     databaseUrl: options.databaseUrl,
+    agentLifecycle: options.agentLifecycle,
     env: { SANDBOX_DRIVER: options.driver ?? 'local', METIS_DATA_DIR: dataDir, ...options.env },
   });
   const user = await registerUser(new Http(server.url), 'runner');
@@ -66,7 +71,7 @@ export const eventsOf = async (http: Http, conversationId: string) =>
 
 /**
  * A server stops its conversations' sandboxes on shutdown and keeps them for the next start (their files are the
- * conversation's). Tests never restart that installation, so they remove its Docker sandboxes themselves.
+ * conversation's). Tests never restart that installation, so they remove its Docker sandboxes and workspaces themselves.
  */
 export async function removeSandboxesOf(databaseUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -77,5 +82,11 @@ export async function removeSandboxesOf(databaseUrl: string): Promise<void> {
   const sandboxes = await driver.list().catch(() => []);
   for (const info of sandboxes.filter((sandbox) => installation && sandbox.owner?.startsWith(`metisai:${installation}:`))) {
     await driver.remove(info.id).catch(() => undefined);
+  }
+  // Workspace volumes whose container was already gone.
+  const docker = new Docker();
+  const volumes = (await docker.listVolumes({ filters: { label: ['metisai.managed=true'] } }).catch(() => ({ Volumes: [] }))).Volumes ?? [];
+  for (const volume of volumes.filter((item) => installation && item.Labels?.['metisai.owner']?.startsWith(`metisai:${installation}:`))) {
+    await driver.removeWorkspace(volume.Labels['metisai.workspace'] ?? '').catch(() => undefined);
   }
 }

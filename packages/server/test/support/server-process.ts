@@ -17,7 +17,7 @@ export interface ServerProcess {
  */
 export function runMain(env: Record<string, string>, main = MAIN): { child: ChildProcess; output(): string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--conditions=@metisai/source', main], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', BCRYPT_COST: '4', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', BCRYPT_COST: '4', SANDBOX_IMAGE_BUILD: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';

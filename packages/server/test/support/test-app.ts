@@ -43,9 +43,11 @@ export async function startTestApp(options: { env?: Record<string, string>; data
     runs: null,
     sandboxes: null,
     revocations: control,
+    workspaces: null,
+    version: VERSION,
   });
   const streams = new OpenStreams();
-  const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION });
+  const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION, sandboxDriver: null });
   const server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -57,7 +59,7 @@ export async function startTestApp(options: { env?: Record<string, string>; data
     events,
     databaseUrl,
     async close() {
-      events.close();
+      await events.close();
       await streams.drain();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

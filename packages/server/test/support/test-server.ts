@@ -42,6 +42,8 @@ export const testEnv = (databaseUrl: string, overrides: Record<string, string> =
   HOST: '127.0.0.1',
   BCRYPT_COST: '4',
   LOG_LEVEL: 'silent',
+  // Tests use the images that exist (scripts/ensure-docker.sh builds them); image-build.test.ts turns it on.
+  SANDBOX_IMAGE_BUILD: 'off',
   ...overrides,
 });
 

@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -23,9 +25,10 @@ let bundle: string;
 let browser: Browser;
 let llm: ScriptedLlm;
 let server: Awaited<ReturnType<typeof startTestServer>>;
+let dataDir: string;
 
 const html = `<!doctype html><meta charset="utf-8"><title>metis sdk</title><script type="module">
-import { MetisClient } from '/sdk.js';
+import { MetisClient, Files } from '/sdk.js';
 window.runDemo = async (baseUrl, email, password) => {
   const client = new MetisClient({ baseUrl });
   await client.auth.login({ email, password });
@@ -37,12 +40,29 @@ window.runDemo = async (baseUrl, email, password) => {
   }
   return { text, types, profile: (await client.auth.profile()).email };
 };
+window.runFiles = async (baseUrl, email, password) => {
+  const client = new MetisClient({ baseUrl });
+  const files = new Files(client);
+  await client.auth.login({ email, password });
+  const conversation = await client.conversations.create({ title: 'files from the browser' });
+  const file = new File([new Uint8Array(3 * 1024 * 1024).fill(120)], 'big.txt');
+  const progress = [];
+  const entry = await files.upload(conversation.id, 'uploads/' + file.name, file, { onProgress: (p) => progress.push(p) });
+  const download = await files.download(conversation.id, entry.path);
+  const bytes = await download.bytes();
+  const link = await files.downloadUrl(conversation.id, { path: entry.path });
+  const viaLink = await fetch(link.url);
+  let refused = '';
+  await files.upload(conversation.id, '/etc/x', 'x', { onProgress: () => {} }).catch((error) => (refused = error.name + ':' + error.code));
+  return { size: entry.size, progress, downloaded: bytes.length, fileName: download.fileName, linkStatus: viaLink.status, linkLength: (await viaLink.arrayBuffer()).byteLength, refused };
+};
 </script>`;
 
 beforeAll(async () => {
   if (!hasChromium) return;
+  // Both entry points, as an app that moves files would bundle them.
   const result = await build({
-    entryPoints: [path.join(SDK_DIR, 'dist/index.js')],
+    stdin: { contents: "export * from './index.js';\nexport * from './files.js';\n", resolveDir: path.join(SDK_DIR, 'dist'), loader: 'js' },
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -58,7 +78,9 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
   llm = await startScriptedLlm({ script: [turns.text('Hello from the scripted model, streamed in pieces.')], chunkDelayMs: 5 });
-  server = await startTestServer({ env: { CORS_ORIGINS: origin, SANDBOX_DRIVER: 'local' } });
+  dataDir = await mkdtemp(path.join(tmpdir(), 'metis-browser-'));
+  await chmod(dataDir, 0o755);
+  server = await startTestServer({ env: { CORS_ORIGINS: origin, SANDBOX_DRIVER: 'local', METIS_DATA_DIR: dataDir } });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
@@ -69,6 +91,7 @@ afterAll(async () => {
   await server?.close();
   await llm?.close();
   page?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 describe.skipIf(!hasChromium)('in Chromium', () => {
@@ -108,5 +131,39 @@ describe.skipIf(!hasChromium)('in Chromium', () => {
     expect(result.types.filter((type) => type === 'delta').length).toBeGreaterThan(1);
     expect(result.types.at(-1)).toBe('state:idle');
     expect(result.types).toContain('message');
+  });
+
+  test('files: an upload reports progress through XHR, downloads and signed links work across origins', async () => {
+    const email = `browser-files-${Date.now()}@example.com`;
+    const password = 'browser password';
+    await fetch(`${server.url}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
+    const tab = await browser.newPage();
+    const errors: string[] = [];
+    tab.on('pageerror', (error) => errors.push(error.message));
+    await tab.goto(origin);
+    await tab.waitForFunction(() => typeof (window as unknown as { runFiles?: unknown }).runFiles === 'function');
+    type FilesResult = {
+      size: number;
+      progress: { transferredBytes: number; totalBytes: number }[];
+      downloaded: number;
+      fileName: string;
+      linkStatus: number;
+      linkLength: number;
+      refused: string;
+    };
+    const result = await tab.evaluate(
+      ([baseUrl, user, secret]) =>
+        (window as unknown as { runFiles: (a: string, b: string, c: string) => Promise<FilesResult> }).runFiles(baseUrl!, user!, secret!),
+      [server.url, email, password],
+    );
+    expect(errors).toEqual([]);
+    const size = 3 * 1024 * 1024;
+    expect(result).toMatchObject({ size, downloaded: size, fileName: 'big.txt', linkStatus: 200, linkLength: size, refused: 'BadRequestError:invalid_path' });
+    expect(result.progress.length).toBeGreaterThan(0);
+    expect(result.progress.at(-1)).toEqual({ transferredBytes: size, totalBytes: size });
   });
 });

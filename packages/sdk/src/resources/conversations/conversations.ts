@@ -16,6 +16,13 @@ import { AbortError } from '../../core/errors.ts';
 import { APIResource } from '../resource.ts';
 import { Events } from './events.ts';
 import { Messages } from './messages.ts';
+import { ChangesSchema, type Changes } from '../../schemas/workspace.ts';
+import {
+  ConversationExportSchema,
+  type ConversationExport,
+  type ConversationImportParams,
+  type ConversationImportQuery,
+} from '../../schemas/conversation-export.ts';
 
 const ConversationPageSchema = pageOf(ConversationSchema);
 
@@ -39,6 +46,27 @@ export class Conversations extends APIResource {
     super(client);
     this.messages = new Messages(client);
     this.events = new Events(client);
+  }
+
+  /**
+   * Files added, modified and deleted since the conversation's baseline, each with its unified diff
+   * (`GET …/changes`); `.git/` and ignored files are left out.
+   */
+  changes(conversationId: string, options?: RequestOptions): Promise<Changes> {
+    return this.client.get(path`/conversations/${conversationId}/changes`, ChangesSchema, options);
+  }
+
+  /** The conversation and every stored event as a `metisai.conversation/1` document (`GET …/export`). */
+  export(conversationId: string, options?: RequestOptions): Promise<ConversationExport> {
+    return this.client.get(path`/conversations/${conversationId}/export`, ConversationExportSchema, options);
+  }
+
+  /**
+   * A new conversation of yours from an export document (`POST /conversations/import`): its agent is kept when it is
+   * yours, else none unless `agent_id` names one of yours.
+   */
+  import(document: ConversationImportParams | ConversationExport, query: ConversationImportQuery = {}, options?: RequestOptions): Promise<Conversation> {
+    return this.client.request({ ...options, method: 'post', path: '/conversations/import', query, body: document, schema: ConversationSchema });
   }
 
   /** Your conversations, newest first (`GET /conversations`); `agent_id` filters by agent. */

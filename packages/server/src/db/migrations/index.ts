@@ -3,6 +3,8 @@ import { ConversationSandboxes } from './002-conversation-sandboxes.ts';
 import { LlmCalls } from './003-llm-calls.ts';
 import { LlmTimeouts } from './004-llm-timeouts.ts';
 import { Tenancy } from './005-tenancy.ts';
+import { AgentStartProgress } from './006-agent-start-progress.ts';
+import { Workspaces } from './007-workspaces.ts';
 
 /** Every migration, in order. Listed here (not discovered from files) so sources and bundles behave alike. */
 export const migrations = [
@@ -11,4 +13,6 @@ export const migrations = [
   { name: '003-llm-calls', class: LlmCalls },
   { name: '004-llm-timeouts', class: LlmTimeouts },
   { name: '005-tenancy', class: Tenancy },
+  { name: '006-agent-start-progress', class: AgentStartProgress },
+  { name: '007-workspaces', class: Workspaces },
 ];

@@ -1,5 +1,8 @@
 import {
   ConfirmParamsSchema,
+  ConversationExportSchema,
+  ConversationImportParamsSchema,
+  ConversationImportQuerySchema,
   ConversationCreateParamsSchema,
   ConversationListParamsSchema,
   ConversationSchema,
@@ -30,7 +33,7 @@ const lastEventId = (header: string): number | undefined => {
   return seq;
 };
 
-export const conversationEndpoints = ({ services: { conversations, quotas, auth, apiKeys }, events, config, streams }: RouteDeps) => [
+export const conversationEndpoints = ({ services: { conversations, quotas, auth, apiKeys, transfer }, events, config, streams }: RouteDeps) => [
   endpoint({
     method: 'get',
     path: '/conversations',
@@ -212,6 +215,39 @@ export const conversationEndpoints = ({ services: { conversations, quotas, auth,
     handler: async (ctx, { body, params }) => {
       ctx.status = 202;
       ctx.body = await conversations.confirm(ctx.state.em, ctx.state.principal.userId, params.id!, body.approve);
+    },
+  }),
+  endpoint({
+    method: 'get',
+    path: '/conversations/:id/export',
+    tag: 'conversations',
+    scope: 'read',
+    agentAccess: 'conversation',
+    summary: 'The conversation and all its stored events as a versioned document (`format: metisai.conversation/1`; secrets masked)',
+    responses: { 200: { description: 'The export document', schema: ConversationExportSchema }, 404: notFound },
+    handler: async (ctx, { params }) => {
+      ctx.body = await transfer.export(ctx.state.em, ctx.state.principal.userId, params.id!);
+    },
+  }),
+  endpoint({
+    method: 'post',
+    path: '/conversations/import',
+    tag: 'conversations',
+    scope: 'run',
+    summary:
+      'Import an export document as a new conversation of yours: its agent is kept when it is yours, else none unless `agent_id` names one of yours; a log left `running` ends `interrupted`',
+    body: ConversationImportParamsSchema,
+    bodyLimitBytes: config.importLimitBytes,
+    query: ConversationImportQuerySchema,
+    responses: {
+      201: { description: 'The new conversation', schema: ConversationSchema },
+      400: { description: 'Not an export document: `validation_error` naming the field', schema: ErrorBodySchema },
+      404: { description: '`agent_id` names no agent of yours', schema: ErrorBodySchema },
+      413: { description: 'Larger than IMPORT_LIMIT_BYTES (`limit_bytes` says how large may be)', schema: ErrorBodySchema },
+    },
+    handler: async (ctx, { body, query }) => {
+      ctx.status = 201;
+      ctx.body = await transfer.import(ctx.state.em, ctx.state.principal.userId, body, query.agent_id);
     },
   }),
 ];

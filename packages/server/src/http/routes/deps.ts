@@ -1,3 +1,4 @@
+import type { SandboxDriverName } from '@metisai/sandbox';
 import type { Config } from '../../config.ts';
 import type { Orm } from '../../db/orm.ts';
 import type { EventBus } from '../../events/index.ts';
@@ -14,4 +15,6 @@ export interface RouteDeps {
   /** This process's open event streams (revocations end them). */
   streams: OpenStreams;
   version: string;
+  /** Where agents' commands run; `null` in an app without a runner. */
+  sandboxDriver: SandboxDriverName | null;
 }

@@ -13,6 +13,8 @@ import { parseInput } from '../validate.ts';
 import { agentEndpoints } from './agents.ts';
 import { authEndpoints } from './auth.ts';
 import { conversationEndpoints } from './conversations.ts';
+import { fileEndpoints } from './files.ts';
+import { serverInfoEndpoints } from './server-info.ts';
 import type { RouteDeps } from './deps.ts';
 import { apiKeyEndpoints } from './api-keys.ts';
 import { secretEndpoints } from './secrets.ts';
@@ -24,9 +26,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Every `/api/v1` endpoint. The only place that spells out which resources exist. */
 export const apiEndpoints = (deps: RouteDeps): Endpoint[] => [
+  ...serverInfoEndpoints(deps),
   ...authEndpoints(deps),
   ...agentEndpoints(deps),
   ...conversationEndpoints(deps),
+  ...fileEndpoints(deps),
   ...settingsEndpoints(deps),
   ...secretEndpoints(deps),
   ...apiKeyEndpoints(deps),
@@ -109,8 +113,7 @@ const authorize =
     await next();
   };
 
-export function apiRouter(deps: RouteDeps, authenticate: Middleware<AppState>): Router<AppState> {
-  const endpoints = apiEndpoints(deps);
+export function apiRouter(endpoints: Endpoint[], deps: RouteDeps, authenticate: Middleware<AppState>): Router<AppState> {
   // Built and serialised once: it only changes with the code.
   const openApi = JSON.stringify(buildOpenApi(endpoints, deps.version));
   const router = new Router<AppState>({ prefix: '/api/v1' });

@@ -1,0 +1,215 @@
+/**
+ * The file API every driver must offer beyond whole files: metadata (`lstat`, `list`, `walk`), symlink resolution,
+ * streamed reads and writes, moves, directories, removal and archives. Run against Docker and the local driver
+ * alike; each test works in its own directory under `workdir`.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { extract } from 'tar-stream';
+import { expect, test } from 'vitest';
+import { FileExistsError, IsDirectoryError, NotDirectoryError, type Sandbox, SandboxFileNotFoundError } from '../../src/index.ts';
+import { outputOf } from '../helpers/run-command.ts';
+
+const MIB = 1024 * 1024;
+
+/** `count` chunks of 64 KiB of pseudo-random bytes, the same for the same seed. */
+async function* chunks(count: number, seed = 1): AsyncGenerator<Uint8Array> {
+  let state = seed;
+  for (let i = 0; i < count; i++) {
+    const chunk = new Uint8Array(64 * 1024);
+    for (let j = 0; j < chunk.length; j += 4) {
+      state = (state * 1103515245 + 12345) >>> 0;
+      chunk[j] = state & 0xff;
+      chunk[j + 1] = (state >>> 8) & 0xff;
+      chunk[j + 2] = (state >>> 16) & 0xff;
+      chunk[j + 3] = (state >>> 24) & 0xff;
+    }
+    yield chunk;
+  }
+}
+
+async function sha256Of(source: AsyncIterable<Uint8Array>): Promise<{ hash: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of source) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  return { hash: hash.digest('hex'), bytes };
+}
+
+/** A source that yields `good` chunks, then fails. */
+async function* failingAfter(good: number): AsyncGenerator<Uint8Array> {
+  yield* chunks(good);
+  throw new Error('the client went away');
+}
+
+export function filesSuite(getSandbox: () => Sandbox): void {
+  const sandbox = () => getSandbox();
+  const scratch = () => posix.join(sandbox().workdir, `files-${randomUUID().slice(0, 8)}`);
+
+  test('writeFileStream streams a large file in, readFileStream streams it out unchanged; the sandbox user owns it', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    const path = `${dir}/deep/big.bin`;
+    const expected = await sha256Of(chunks(80));
+    const written = await box.files.writeFileStream(path, chunks(80), { sizeBytes: 80 * 64 * 1024 });
+    expect(written).toMatchObject({ name: 'big.bin', kind: 'file', sizeBytes: 5 * MIB, mode: 0o644 });
+    expect(await sha256Of(await box.files.readFileStream(path))).toEqual(expected);
+    expect(await outputOf(box, `[ "$(stat -c %u ${path})" = "$(id -u)" ] && echo mine`)).toBe('mine');
+    expect(await outputOf(box, `ls -A ${dir}/deep`)).toBe('big.bin');
+  });
+
+  test('writeFileStream replaces a file (keeping its mode) and writes through a symlink to its target', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    await outputOf(box, `mkdir -p ${dir} && printf old > ${dir}/run.sh && chmod 755 ${dir}/run.sh && ln -s run.sh ${dir}/link`);
+    await box.files.writeFileStream(`${dir}/link`, Readable.from([Buffer.from('#!/bin/sh\necho new\n')]), { sizeBytes: 19 });
+    expect(await outputOf(box, `${dir}/run.sh; readlink ${dir}/link; stat -c %a ${dir}/run.sh`)).toBe('new\nrun.sh\n755');
+    await expect(box.files.writeFileStream(dir, Readable.from([Buffer.from('x')]), { sizeBytes: 1 })).rejects.toBeInstanceOf(IsDirectoryError);
+  });
+
+  test('a failed, short or overlong upload leaves nothing behind and the old content intact', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    await box.files.writeFile(`${dir}/kept.txt`, 'before');
+    await expect(box.files.writeFileStream(`${dir}/kept.txt`, failingAfter(3), { sizeBytes: 10 * 64 * 1024 })).rejects.toThrow();
+    await expect(box.files.writeFileStream(`${dir}/kept.txt`, chunks(2), { sizeBytes: 3 * 64 * 1024 })).rejects.toThrow();
+    await expect(box.files.writeFileStream(`${dir}/kept.txt`, chunks(3), { sizeBytes: 64 * 1024 })).rejects.toThrow();
+    await expect(box.files.writeFileStream(`${dir}/new.txt`, failingAfter(1), { sizeBytes: 4 * 64 * 1024 })).rejects.toThrow();
+    expect(new TextDecoder().decode(await box.files.readFile(`${dir}/kept.txt`))).toBe('before');
+    expect(await outputOf(box, `ls -A ${dir}`)).toBe('kept.txt');
+  });
+
+  test('readFileStream: missing paths and directories are refused before any byte', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    await box.files.mkdir(dir);
+    await expect(box.files.readFileStream(`${dir}/nothing`)).rejects.toBeInstanceOf(SandboxFileNotFoundError);
+    await expect(box.files.readFileStream(dir)).rejects.toBeInstanceOf(IsDirectoryError);
+  });
+
+  test('lstat and list report kind, size, mtime and mode; symlinks as themselves; hidden entries included', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    await outputOf(
+      box,
+      `mkdir -p ${dir}/sub && printf hello > ${dir}/a.txt && printf x > ${dir}/.hidden && chmod 600 ${dir}/.hidden && ln -s a.txt ${dir}/link && ln -s /nowhere ${dir}/dangling && mkfifo ${dir}/pipe && touch -d '2024-01-02 03:04:05.250 UTC' ${dir}/a.txt`,
+    );
+    const info = await box.files.lstat(`${dir}/a.txt`);
+    expect(info).toMatchObject({ name: 'a.txt', kind: 'file', sizeBytes: 5, mode: 0o644 });
+    expect(Math.floor(info!.mtimeMs / 1000)).toBe(Date.UTC(2024, 0, 2, 3, 4, 5) / 1000);
+    expect(await box.files.lstat(`${dir}/link`)).toMatchObject({ kind: 'symlink' });
+    expect(await box.files.lstat(`${dir}/sub`)).toMatchObject({ kind: 'directory' });
+    expect(await box.files.lstat(`${dir}/missing`)).toBeNull();
+
+    const listed = (await box.files.list(dir)).sort((x, y) => x.name.localeCompare(y.name));
+    expect(listed.map(({ name, kind }) => [name, kind])).toEqual([
+      ['.hidden', 'file'],
+      ['a.txt', 'file'],
+      ['dangling', 'symlink'],
+      ['link', 'symlink'],
+      ['pipe', 'other'],
+      ['sub', 'directory'],
+    ]);
+    const a = listed.find((entry) => entry.name === 'a.txt')!;
+    expect(a).toMatchObject({ sizeBytes: 5, mode: 0o644, mtimeMs: Date.UTC(2024, 0, 2, 3, 4, 5, 250) });
+    expect(listed.find((entry) => entry.name === '.hidden')).toMatchObject({ mode: 0o600 });
+    await expect(box.files.list(`${dir}/missing`)).rejects.toBeInstanceOf(SandboxFileNotFoundError);
+    await expect(box.files.list(`${dir}/a.txt`)).rejects.toBeInstanceOf(NotDirectoryError);
+  });
+
+  test('walk lists a tree with relative paths, does not follow links and prunes the named directories', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    await outputOf(
+      box,
+      `mkdir -p ${dir}/src/lib ${dir}/.git/objects ${dir}/vendor/.git && touch ${dir}/src/lib/x.ts ${dir}/.git/HEAD ${dir}/vendor/.git/config ${dir}/README && ln -s src ${dir}/alias`,
+    );
+    const paths = (await box.files.walk(dir, { prune: ['.git'] })).map((entry) => `${entry.path}:${entry.kind}`).sort();
+    expect(paths).toEqual(['README:file', 'alias:symlink', 'src/lib/x.ts:file', 'src/lib:directory', 'src:directory', 'vendor:directory']);
+    expect((await box.files.walk(dir)).some((entry) => entry.path === '.git/HEAD')).toBe(true);
+  });
+
+  test('walk carries thousands of entries whole', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    const name = (i: number) => `file-with-a-rather-long-name-${String(i).padStart(5, '0')}-${'x'.repeat(40)}`;
+    await outputOf(
+      box,
+      `mkdir -p ${dir}/many && cd ${dir}/many && for i in $(seq -f %05g 0 2999); do : > "file-with-a-rather-long-name-$i-${'x'.repeat(40)}"; done; cd - >/dev/null`,
+    );
+    const entries = await box.files.walk(`${dir}/many`);
+    expect(entries.map((entry) => entry.path).sort()).toEqual(Array.from({ length: 3000 }, (_, i) => name(i)));
+  });
+
+  test('realpath resolves every link, relative and absolute, and keeps a missing tail', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    await outputOf(
+      box,
+      `mkdir -p ${dir}/real/inner && ln -s real ${dir}/rel && ln -s ${dir}/real/inner ${dir}/abs && ln -s ../.. ${dir}/real/inner/up && ln -s loop ${dir}/loop`,
+    );
+    const real = await box.files.realpath(dir);
+    expect(await box.files.realpath(`${dir}/rel/inner`)).toBe(`${real}/real/inner`);
+    expect(await box.files.realpath(`${dir}/abs/new/file.txt`)).toBe(`${real}/real/inner/new/file.txt`);
+    expect(await box.files.realpath(`${dir}/rel/inner/up`)).toBe(real);
+    expect(await box.files.realpath(`${dir}/real/../rel`)).toBe(`${real}/real`);
+    await expect(box.files.realpath(`${dir}/loop`)).rejects.toThrow(/symbolic links/);
+  });
+
+  test('move renames files and directories and creates parents; it refuses a missing source or an existing target', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    await box.files.writeFile(`${dir}/tree/a.txt`, 'a');
+    await box.files.writeFile(`${dir}/b.txt`, 'b');
+    await box.files.move(`${dir}/tree`, `${dir}/moved/tree`);
+    await box.files.move(`${dir}/b.txt`, `${dir}/moved/c.txt`);
+    expect(await outputOf(box, `cd ${dir} && find . | LC_ALL=C sort; cd - >/dev/null`)).toBe('.\n./moved\n./moved/c.txt\n./moved/tree\n./moved/tree/a.txt');
+    await expect(box.files.move(`${dir}/b.txt`, `${dir}/d.txt`)).rejects.toBeInstanceOf(SandboxFileNotFoundError);
+    await expect(box.files.move(`${dir}/moved/c.txt`, `${dir}/moved/tree`)).rejects.toBeInstanceOf(FileExistsError);
+    await expect(box.files.move(`${dir}/moved/c.txt`, `${dir}/moved/c.txt/x`)).rejects.toBeInstanceOf(NotDirectoryError);
+  });
+
+  test('mkdir creates parents, accepts an existing directory and refuses a file in the way; remove deletes', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    await box.files.mkdir(`${dir}/a/b/c`);
+    await box.files.mkdir(`${dir}/a/b`);
+    expect(await box.files.lstat(`${dir}/a/b/c`)).toMatchObject({ kind: 'directory' });
+    expect(await outputOf(box, `[ "$(stat -c %u ${dir}/a/b/c)" = "$(id -u)" ] && echo mine`)).toBe('mine');
+    await box.files.writeFile(`${dir}/file`, 'x');
+    await expect(box.files.mkdir(`${dir}/file`)).rejects.toBeInstanceOf(NotDirectoryError);
+    await expect(box.files.mkdir(`${dir}/file/sub`)).rejects.toBeInstanceOf(NotDirectoryError);
+
+    await box.files.remove(`${dir}/file`);
+    await box.files.remove(`${dir}/file`);
+    await expect(box.files.remove(`${dir}/a`)).rejects.toThrow();
+    await box.files.remove(`${dir}/a`, { recursive: true });
+    expect(await box.files.list(dir)).toEqual([]);
+  });
+
+  test('archive streams a directory as tar, entries under its name, links as links', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    await box.files.writeFile(`${dir}/src/main.py`, 'print(1)\n');
+    await outputOf(box, `ln -s src/main.py ${dir}/entry && mkdir ${dir}/empty`);
+    const archive = await box.files.archive(dir);
+    const parser = extract();
+    archive.pipe(parser);
+    const seen: string[] = [];
+    let content = '';
+    for await (const entry of parser) {
+      seen.push(`${entry.header.name.replace(/\/$/, '')}:${entry.header.type}${entry.header.linkname ? `>${entry.header.linkname}` : ''}`);
+      for await (const chunk of entry) if (entry.header.name.endsWith('main.py')) content += String(chunk);
+    }
+    const base = posix.basename(dir);
+    expect(seen.sort()).toEqual(
+      [`${base}:directory`, `${base}/empty:directory`, `${base}/entry:symlink>src/main.py`, `${base}/src:directory`, `${base}/src/main.py:file`].sort(),
+    );
+    expect(content).toBe('print(1)\n');
+    await expect(box.files.archive(`${dir}/src/main.py`)).rejects.toBeInstanceOf(NotDirectoryError);
+    await expect(box.files.archive(`${dir}/missing`)).rejects.toBeInstanceOf(SandboxFileNotFoundError);
+  });
+}

@@ -1,0 +1,149 @@
+import type { NetworkPolicy, Sandbox } from '@metisai/sandbox';
+import type { Logger } from 'pino';
+import type { Orm } from '../db/orm.ts';
+import { type Conversation, ConversationEntity, WorkspaceBaselineFileEntity } from '../entities/index.ts';
+import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
+import type { RunSettingsService } from '../services/run-settings.ts';
+import type { ConversationWorkspaces, WorkspaceHandle } from '../services/workspaces.ts';
+import { snapshotWorkspace } from '../workspaces/workspace-changes.ts';
+import { conversationBusy, type RunLock } from './run-lock.ts';
+
+export interface ConversationSandboxesDeps {
+  orm: Orm;
+  logger: Logger;
+  sandboxes: SandboxManager;
+  runLock: RunLock;
+  runSettings: RunSettingsService;
+}
+
+/** What a sandbox is acquired with for a conversation. */
+export interface ConversationSandboxSettings {
+  agentId: string | null;
+  sandboxImage: string | undefined;
+  /** What the sandbox's network may reach (the agent's `network`). */
+  network: NetworkPolicy;
+  idleTimeoutSeconds: number;
+  /** A run's secrets, exported each time; a file operation exports nothing (the next run does). */
+  env?: Record<string, string>;
+}
+
+/** Rows of a baseline written per insert. */
+const BASELINE_BATCH = 200;
+
+/**
+ * A conversation's sandbox as runs and the workspace routes get it: acquired through the sandbox manager (one per
+ * conversation and process, serialised), its id and workspace stored on the conversation, and its baseline (what
+ * `GET …/changes` compares against) taken once, when the conversation's first sandbox comes up, before anyone writes.
+ * File operations take the run lock only to start or create a sandbox that no process holds, so they work during a
+ * run too (in this process through the manager, in another through `attachFiles`).
+ */
+export class ConversationSandboxes implements ConversationWorkspaces {
+  readonly #deps: ConversationSandboxesDeps;
+
+  constructor(deps: ConversationSandboxesDeps) {
+    this.#deps = deps;
+  }
+
+  /** The conversation's sandbox for one holder (a run, a file operation); pair with `release`. */
+  async acquire(conversation: Pick<Conversation, 'id' | 'userId' | 'sandboxId' | 'workspace'>, settings: ConversationSandboxSettings): Promise<Sandbox> {
+    const sandbox = await this.#deps.sandboxes.acquire({
+      conversationId: conversation.id,
+      userId: conversation.userId,
+      sandboxId: conversation.sandboxId ?? null,
+      workspace: conversation.workspace ?? null,
+      agentId: settings.agentId,
+      image: settings.sandboxImage,
+      network: settings.network,
+      env: settings.env,
+      prepare: (made) => this.#takeBaseline(conversation.id, made),
+    });
+    if (sandbox.id !== conversation.sandboxId || sandbox.workspace !== conversation.workspace) {
+      await this.#deps.orm.em.fork().nativeUpdate(ConversationEntity, { id: conversation.id }, { sandboxId: sandbox.id, workspace: sandbox.workspace });
+    }
+    return sandbox;
+  }
+
+  release(conversationId: string, idleTimeoutSeconds: number): void {
+    this.#deps.sandboxes.release(conversationId, idleTimeoutSeconds);
+  }
+
+  /** The conversation is deleted: its sandbox and its workspace go (its baseline rows go with the conversation row). */
+  remove(conversation: Pick<Conversation, 'id' | 'sandboxId' | 'workspace'>): Promise<void> {
+    return this.#deps.sandboxes.remove(conversation.id, conversation.sandboxId ?? null, conversation.workspace ?? null);
+  }
+
+  async open(conversation: Conversation, options: { create: boolean }): Promise<WorkspaceHandle | null> {
+    const { runLock, sandboxes } = this.#deps;
+    const id = conversation.id;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      // Held here (a run, another request): share it through the manager, no lock needed.
+      if (sandboxes.isLive(id)) return this.#openHere(await this.#reload(id));
+      if (await runLock.isHeldElsewhere(id)) {
+        // Another process runs (or is starting) the conversation: reach its sandbox without a shell of our own.
+        const { sandboxId } = await this.#reload(id);
+        if (!sandboxId) {
+          if (!options.create) return null;
+          throw conversationBusy();
+        }
+        const attached = await sandboxes.attachFiles(sandboxId);
+        return { files: attached.files, workdir: attached.workdir, release: () => undefined };
+      }
+      const fresh = await this.#reload(id);
+      if (!fresh.sandboxId && !options.create) return null;
+      // Nobody runs it: start or create it here, under the lock, so no other process starts a run on it meanwhile.
+      const taken = await runLock.tryWithRunLock(id, () => this.#openHere(fresh));
+      if (taken.taken) return taken.result;
+      // Held in this process by a request or run that has not acquired yet: share through the manager.
+      if (!(await runLock.isHeldElsewhere(id))) return this.#openHere(fresh);
+    }
+    throw conversationBusy();
+  }
+
+  async #openHere(conversation: Conversation): Promise<WorkspaceHandle> {
+    const settings = await this.#deps.runSettings.resolveSandbox(this.#deps.orm.em.fork(), conversation);
+    const sandbox = await this.acquire(conversation, settings);
+    let isReleased = false;
+    return {
+      files: sandbox.files,
+      workdir: sandbox.workdir,
+      release: () => {
+        if (isReleased) return;
+        isReleased = true;
+        this.release(conversation.id, settings.idleTimeoutSeconds);
+      },
+    };
+  }
+
+  #reload(id: string): Promise<Conversation> {
+    return this.#deps.orm.em.fork().findOneOrFail(ConversationEntity, { id });
+  }
+
+  /**
+   * Claims the conversation's baseline (one process, once: `baseline_at` is set only where it is null) and stores a
+   * snapshot of the workspace as it is now. A failure leaves an empty baseline: every file then counts as added.
+   */
+  async #takeBaseline(conversationId: string, sandbox: Sandbox): Promise<void> {
+    const em = this.#deps.orm.em.fork();
+    const claimed = await em.execute<{ id: string }[]>('update conversations set baseline_at = now() where id = ? and baseline_at is null returning id', [
+      conversationId,
+    ]);
+    if (claimed.length === 0) return;
+    try {
+      const root = await sandbox.files.realpath(sandbox.workdir);
+      const snapshot = await snapshotWorkspace(sandbox.files, root);
+      for (let start = 0; start < snapshot.length; start += BASELINE_BATCH) {
+        const rows = snapshot.slice(start, start + BASELINE_BATCH).map((file) => ({
+          conversationId,
+          path: file.path,
+          sizeBytes: file.sizeBytes,
+          mtimeMs: file.mtimeMs,
+          isBinary: file.isBinary,
+          content: file.content ? Buffer.from(file.content) : null,
+        }));
+        await em.insertMany(WorkspaceBaselineFileEntity, rows);
+      }
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, conversationId }, 'taking the workspace baseline failed');
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import type { SandboxFiles } from '@metisai/sandbox';
+import type { Conversation } from '../entities/index.ts';
+
+/** A conversation's workspace files, held open for one operation. */
+export interface WorkspaceHandle {
+  files: SandboxFiles;
+  /** The workspace root inside the sandbox (`/workspace`, or the local driver's directory). */
+  workdir: string;
+  /** The operation is over (a download once its stream ended): the sandbox may stop when idle again. Idempotent. */
+  release(): void;
+}
+
+/**
+ * What the workspace routes need from whatever runs sandboxes (`ConversationSandboxes` in runs/): a conversation's
+ * files, with its sandbox started or created as needed.
+ */
+export interface ConversationWorkspaces {
+  /**
+   * The conversation's workspace: its sandbox started (or reached in the process that runs it), or created with
+   * `create: true` when it has none yet — then also armed to stop when idle. `null` when it has no sandbox and `create`
+   * is false. Throws `ConflictError` `conversation_busy` when another process holds the conversation and it has no
+   * sandbox yet.
+   */
+  open(conversation: Conversation, options: { create: boolean }): Promise<WorkspaceHandle | null>;
+}
