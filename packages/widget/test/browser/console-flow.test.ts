@@ -1,3 +1,6 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { turns } from '@metisai/scripted-llm';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -154,6 +157,17 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     expect(await inPage(page, '[part~="message-assistant"] strong').first().textContent()).toBe('now');
     // The edit's diff in its tool step.
     expect(await inPage(page, '[part~="tool-step"][data-tool="str_replace_editor"]').count()).toBe(1);
+    // The changes pane: the workspace's diff since the conversation began.
+    await inPage(page, '[data-pane="changes"]').click();
+    const change = inPage(page, 'metis-changes-pane [data-change="notes.txt"]');
+    await expect.poll(() => change.textContent(), { timeout: 10_000 }).toContain('+second line');
+    // The files pane: the file, downloaded through a signed URL.
+    await inPage(page, '[data-pane="files"]').click();
+    const fileRow = inPage(page, 'metis-files-pane [data-file="notes.txt"]');
+    await expect.poll(() => fileRow.count(), { timeout: 10_000 }).toBe(1);
+    const [download] = await Promise.all([page.waitForEvent('download'), fileRow.locator('[data-action="download"]').click()]);
+    expect(download.suggestedFilename()).toBe('notes.txt');
+    expect(await readFile((await download.path())!, 'utf8')).toBe('first line\nsecond line\n');
 
     // Back on the dashboard, the checklist is done and the usage chart counts the run's tokens.
     await inPage(page, 'a[href="/"]').first().click();
@@ -368,4 +382,58 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     await expect.poll(() => inPage(page, '[data-api-key="deploys"]').count()).toBe(1);
     expect(await page.locator('metis-console [data-created-key]').count()).toBe(0);
   });
+
+  test('files pane: upload with progress, new folder, rename, delete, download all; export and import a conversation', async () => {
+    const user = await stack.apiUser('files');
+    const agentId = await stack.runningAgent(user.client, 'filer');
+    const conversation = await user.client.conversations.create({ agent_id: agentId, title: 'Files here' });
+    for await (const event of user.client.conversations.run(conversation.id, 'hello files')) void event;
+    const { page } = await stack.newPage({ token: user.token });
+    await page.goto(`${stack.server.url}/conversations/${conversation.id}`);
+    await inPage(page, '[data-pane="files"]').click();
+    const pane = inPage(page, 'metis-files-pane');
+    // An upload big enough to show its progress.
+    const big = path.join(tmpdir(), `metis-console-upload-${process.pid}.bin`);
+    await writeFile(big, Buffer.alloc(8 * 1024 * 1024, 7));
+    await pane.evaluate((element) => {
+      const seen: number[] = [];
+      (window as unknown as { __progress: number[] }).__progress = seen;
+      new MutationObserver(() => {
+        for (const bar of element.shadowRoot!.querySelectorAll('progress')) seen.push(Number(bar.getAttribute('value')));
+      }).observe(element.shadowRoot!, { subtree: true, childList: true, attributes: true });
+    });
+    await pane.locator('input[type="file"]').setInputFiles(big);
+    await expect.poll(() => pane.locator(`[data-file="${path.basename(big)}"]`).count(), { timeout: 30_000 }).toBe(1);
+    // The progress bar showed, and moved.
+    const progress = await page.evaluate(() => (window as unknown as { __progress: number[] }).__progress);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(Math.max(...progress)).toBeGreaterThan(0);
+    await pane.locator('[data-action="new-folder"]').click();
+    await pane.locator('#edit-name').fill('reports');
+    await pane.locator('#edit-name').press('Enter');
+    await expect.poll(() => pane.locator('[data-file="reports"][data-type="directory"]').count()).toBe(1);
+    const row = pane.locator(`[data-file="${path.basename(big)}"]`);
+    await row.locator('[data-action="rename"]').click();
+    await pane.locator('#edit-name').fill('data.bin');
+    await pane.locator('#edit-name').press('Enter');
+    await expect.poll(() => pane.locator('[data-file="data.bin"]').count()).toBe(1);
+    const listed = (await user.client.conversations.get(conversation.id)).id;
+    expect(listed).toBe(conversation.id);
+    const [archive] = await Promise.all([page.waitForEvent('download'), pane.locator('[data-action="download-all"]').click()]);
+    expect(archive.suggestedFilename()).toMatch(/\.tar\.gz$/);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await pane.locator('[data-file="data.bin"] [data-action="delete"]').click();
+    await expect.poll(() => pane.locator('[data-file="data.bin"]').count()).toBe(0);
+
+    // Export, then import the document as a new conversation.
+    const [exported] = await Promise.all([page.waitForEvent('download'), inPage(page, '[data-action="export"]').click()]);
+    const document_ = JSON.parse(await readFile((await exported.path())!, 'utf8'));
+    expect(document_.conversation.title).toBe('Files here');
+    const file = path.join(tmpdir(), `metis-console-export-${process.pid}.json`);
+    await writeFile(file, JSON.stringify(document_));
+    await page.goto(`${stack.server.url}/conversations`);
+    await inPage(page, '#import-file').setInputFiles(file);
+    await page.waitForURL((url) => /\/conversations\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(conversation.id));
+    await expect.poll(() => inPage(page, '[part~="message-user"]').first().textContent()).toContain('hello files');
+  }, 120_000);
 });

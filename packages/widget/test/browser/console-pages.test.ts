@@ -195,8 +195,8 @@ describe.skipIf(!hasChromium)('every page', () => {
     expect(counts).toEqual({
       dashboard: 8,
       agents: 2,
-      agent: 3,
-      'agent-embed': 3,
+      agent: 4,
+      'agent-embed': 4,
       conversations: 3,
       conversation: 7,
       'conversation-approval': 7,

@@ -209,6 +209,7 @@ export interface ConsoleCatalog {
   tooLarge: (name: string) => string;
   exportConversation: string;
   importConversation: string;
+  allowedImages: (list: string) => string;
 }
 
 const en: ConsoleCatalog = {
@@ -436,6 +437,7 @@ const en: ConsoleCatalog = {
   tooLarge: (name) => `${name} is larger than this server takes.`,
   exportConversation: 'Export',
   importConversation: 'Import',
+  allowedImages: (list) => `This server allows: ${list}.`,
 };
 
 const zh: ConsoleCatalog = {
@@ -663,6 +665,7 @@ const zh: ConsoleCatalog = {
   tooLarge: (name) => `${name} 超出了此服务器允许的大小。`,
   exportConversation: '导出',
   importConversation: '导入',
+  allowedImages: (list) => `此服务器允许：${list}。`,
 };
 
 /** The console's catalogs, by language (the same languages as the shared catalog). */

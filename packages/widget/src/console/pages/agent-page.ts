@@ -74,6 +74,7 @@ export class AgentPage extends ConsolePage {
     isBusy: { state: true },
     keyChoice: { state: true },
     loadError: { state: true },
+    allowedImages: { state: true },
   };
   declare agent: Agent | undefined;
   declare secrets: Secret[];
@@ -82,6 +83,8 @@ export class AgentPage extends ConsolePage {
   declare isBusy: boolean;
   declare keyChoice: string;
   declare loadError: FormErrors | undefined;
+  /** The images (or patterns) this server allows for sandboxes (`server-info`), offered for the sandbox image. */
+  declare allowedImages: string[];
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
@@ -91,6 +94,7 @@ export class AgentPage extends ConsolePage {
     this.notice = '';
     this.isBusy = false;
     this.keyChoice = '';
+    this.allowedImages = [];
   }
 
   get pageTitle(): string {
@@ -108,9 +112,14 @@ export class AgentPage extends ConsolePage {
     this.notice = '';
     this.loadError = undefined;
     try {
-      const [agent, secrets] = await Promise.all([this.app.client.agents.get(this.params.id!), this.app.client.secrets.list({ limit: 100 })]);
+      const [agent, secrets, info] = await Promise.all([
+        this.app.client.agents.get(this.params.id!),
+        this.app.client.secrets.list({ limit: 100 }),
+        this.app.client.serverInfo.get().catch(() => undefined),
+      ]);
       this.agent = agent;
       this.secrets = secrets.data;
+      this.allowedImages = info?.sandbox_allowed_images ?? [];
       this.keyChoice = agent.config.llm_api_key_secret ?? '';
       this.app.setTitle(agent.name);
       this.#pollWhileMoving();
@@ -195,7 +204,11 @@ export class AgentPage extends ConsolePage {
     const config = agent.config;
     const id = (name: string) => `field-${name}`;
     const path = (name: string) => `config.${name}`;
-    const input = (name: (typeof CONFIG_FIELDS)[number], value: unknown, options: { type?: string; hint?: string; min?: number; step?: string } = {}) =>
+    const input = (
+      name: (typeof CONFIG_FIELDS)[number],
+      value: unknown,
+      options: { type?: string; hint?: string; min?: number; step?: string; list?: string } = {},
+    ) =>
       html`<div class="field">
         <label for=${id(name)}>${text.fields[name]}</label>
         <input
@@ -204,6 +217,7 @@ export class AgentPage extends ConsolePage {
           type=${options.type ?? 'text'}
           min=${options.min ?? nothing}
           step=${options.step ?? nothing}
+          list=${options.list ?? nothing}
           .value=${value === undefined || value === null ? '' : String(value)}
           aria-invalid=${errors.invalid(path(name))}
           aria-describedby=${errors.describedBy(path(name), options.hint ? `${id(name)}-hint` : undefined)}
@@ -294,7 +308,11 @@ export class AgentPage extends ConsolePage {
           ${errors.field('config.network')}
         </div>
       </div>
-      ${input('sandbox_image', config.sandbox_image, { hint: text.hints.sandbox_image })}
+      ${input('sandbox_image', config.sandbox_image, {
+        hint: this.allowedImages.length > 0 ? `${text.hints.sandbox_image} ${text.allowedImages(this.allowedImages.join(', '))}` : text.hints.sandbox_image,
+        list: 'allowed-images',
+      })}
+      <datalist id="allowed-images">${this.allowedImages.filter((image) => !image.includes('*')).map((image) => html`<option value=${image}></option>`)}</datalist>
       <fieldset>
         <legend>${text.fields.secrets}</legend>
         <p class="hint">${text.hints.secrets}</p>

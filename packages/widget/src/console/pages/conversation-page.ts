@@ -13,6 +13,8 @@ import { authStore } from '../app/auth-store.ts';
 import { ConsolePage } from '../app/console-page.ts';
 import { FormErrors } from '../parts/form-errors.ts';
 import { copyText } from '../parts/format.ts';
+import '../parts/changes-pane.ts';
+import '../parts/files-pane.ts';
 import '../parts/terminal-pane.ts';
 import { consoleStyles } from '../styles/console.styles.ts';
 
@@ -40,7 +42,7 @@ export class ConversationPage extends ConsolePage {
       .work {
         display: grid;
         grid-template-columns: minmax(0, 1.2fr) minmax(0, 1fr);
-        grid-template-rows: auto minmax(0, 1fr);
+        grid-template-rows: auto auto minmax(0, 1fr);
         gap: 0 16px;
         height: calc(100dvh - 58px);
         padding: 12px 20px 16px;
@@ -95,9 +97,20 @@ export class ConversationPage extends ConsolePage {
         border-bottom-color: var(--_accent);
         color: var(--_fg);
       }
-      metis-terminal-pane {
+      metis-terminal-pane,
+      metis-changes-pane,
+      metis-files-pane {
         flex: 1;
         min-height: 0;
+      }
+      [hidden] {
+        display: none !important;
+      }
+      .head-error {
+        grid-column: 1 / -1;
+      }
+      .head-error .alert {
+        margin-bottom: 8px;
       }
       .rename {
         display: flex;
@@ -107,7 +120,7 @@ export class ConversationPage extends ConsolePage {
       @media (max-width: 899.98px) {
         .work {
           grid-template-columns: minmax(0, 1fr);
-          grid-template-rows: auto minmax(420px, 70dvh) minmax(320px, 50dvh);
+          grid-template-rows: auto auto minmax(420px, 70dvh) minmax(320px, 50dvh);
           height: auto;
           gap: 12px;
           padding: 12px;
@@ -125,6 +138,9 @@ export class ConversationPage extends ConsolePage {
     isRenaming: { state: true },
     errors: { state: true },
     announcement: { state: true },
+    pane: { state: true },
+    revision: { state: true },
+    uploadLimitBytes: { state: true },
   };
   declare conversation: Conversation | undefined;
   declare agent: Agent | undefined;
@@ -133,6 +149,13 @@ export class ConversationPage extends ConsolePage {
   declare isRenaming: boolean;
   declare errors: FormErrors;
   declare announcement: string;
+  /** The pane shown beside the chat. */
+  declare pane: 'terminal' | 'changes' | 'files';
+  /** Bumped when a run ends: the changes and files panes load again. */
+  declare revision: number;
+  declare uploadLimitBytes: number | undefined;
+  /** Panes shown at least once (rendered from then on, so they keep their state; loaded only when first shown). */
+  #openedPanes = new Set<string>(['terminal']);
 
   #session: ChatSession | undefined;
   #stickToBottom = true;
@@ -146,6 +169,8 @@ export class ConversationPage extends ConsolePage {
     this.isRenaming = false;
     this.errors = FormErrors.none;
     this.announcement = '';
+    this.pane = 'terminal';
+    this.revision = 0;
   }
 
   get pageTitle(): string {
@@ -215,6 +240,7 @@ export class ConversationPage extends ConsolePage {
         },
         onRunEnd: (_id, state) => {
           this.announcement = state === 'error' ? this.app.catalog.runFailed : state === 'stopped' ? this.app.catalog.stopped : this.app.catalog.runEnded;
+          this.revision += 1;
           void this.#refreshConversation();
         },
         onMessage: () => {},
@@ -331,7 +357,9 @@ export class ConversationPage extends ConsolePage {
               ? html`<button type="button" class="button danger small" data-action="stop" @click=${() => session.stop()}>${text.stop}</button>`
               : nothing
           }
+          <button type="button" class="button small" data-action="export" @click=${this.#handleExport}>${text.exportConversation}</button>
         </div>
+        <div class="head-error">${this.errors.general ? this.errors.alert() : nothing}</div>
         <section class="chat" aria-label=${catalog.title}>
           ${renderMessageList({
             items,
@@ -358,15 +386,111 @@ export class ConversationPage extends ConsolePage {
             onStop: () => void session?.stop(),
           })}
         </section>
-        <section class="panes" aria-label=${text.panes.terminal}>
-          <div class="pane-tabs" role="tablist">
-            <button type="button" role="tab" id="tab-terminal" aria-selected="true" aria-controls="pane-terminal">${text.panes.terminal}</button>
+        <section class="panes" aria-label=${text.panes[this.pane]}>
+          <div class="pane-tabs" role="tablist" aria-label=${text.panes.terminal}>
+            ${(['terminal', 'changes', 'files'] as const).map(
+              (pane) =>
+                html`<button
+                  type="button"
+                  role="tab"
+                  id=${`tab-${pane}`}
+                  aria-selected=${this.pane === pane ? 'true' : 'false'}
+                  aria-controls=${`pane-${pane}`}
+                  tabindex=${this.pane === pane ? '0' : '-1'}
+                  data-pane=${pane}
+                  @click=${() => this.#showPane(pane)}
+                  @keydown=${this.#handleTabKey}
+                >
+                  ${text.panes[pane]}
+                </button>`,
+            )}
           </div>
-          <metis-terminal-pane id="pane-terminal" role="tabpanel" aria-labelledby="tab-terminal" .items=${commands} .text=${text} theme=${this.theme}></metis-terminal-pane>
+          <metis-terminal-pane
+            id="pane-terminal"
+            role="tabpanel"
+            aria-labelledby="tab-terminal"
+            ?hidden=${this.pane !== 'terminal'}
+            .items=${commands}
+            .text=${text}
+            theme=${this.theme}
+          ></metis-terminal-pane>
+          ${
+            this.#openedPanes.has('changes')
+              ? html`<metis-changes-pane
+                id="pane-changes"
+                role="tabpanel"
+                aria-labelledby="tab-changes"
+                ?hidden=${this.pane !== 'changes'}
+                .client=${this.app.client}
+                .conversationId=${conversation.id}
+                .revision=${this.revision}
+                .text=${text}
+                theme=${this.theme}
+              ></metis-changes-pane>`
+              : nothing
+          }
+          ${
+            this.#openedPanes.has('files')
+              ? html`<metis-files-pane
+                id="pane-files"
+                role="tabpanel"
+                aria-labelledby="tab-files"
+                ?hidden=${this.pane !== 'files'}
+                .client=${this.app.client}
+                .conversationId=${conversation.id}
+                .revision=${this.revision}
+                .text=${text}
+                .catalog=${catalog}
+                .uploadLimitBytes=${this.uploadLimitBytes}
+                theme=${this.theme}
+              ></metis-files-pane>`
+              : nothing
+          }
         </section>
       </div>
     </div>`;
   }
+
+  #showPane(pane: 'terminal' | 'changes' | 'files'): void {
+    this.#openedPanes.add(pane);
+    this.pane = pane;
+    if (pane === 'files' && this.uploadLimitBytes === undefined) {
+      void this.app.client.serverInfo.get().then(
+        (info) => {
+          this.uploadLimitBytes = info.upload_limit_bytes;
+        },
+        () => {},
+      );
+    }
+  }
+
+  /** Arrow keys move between the pane tabs (the tab pattern of WAI-ARIA). */
+  #handleTabKey = (event: KeyboardEvent) => {
+    const panes = ['terminal', 'changes', 'files'] as const;
+    const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+    if (!step) return;
+    event.preventDefault();
+    const next = panes[(panes.indexOf(this.pane) + step + panes.length) % panes.length]!;
+    this.#showPane(next);
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`#tab-${next}`)?.focus());
+  };
+
+  /** The conversation as an export document (`GET …/export`), saved as a JSON file. */
+  #handleExport = async () => {
+    try {
+      const document_ = await this.app.client.conversations.export(this.params.id!);
+      const url = URL.createObjectURL(new Blob([JSON.stringify(document_, null, 2)], { type: 'application/json' }));
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = `conversation-${this.params.id}.json`;
+      this.renderRoot.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (error) {
+      this.errors = FormErrors.from(error, this.app.catalog, []);
+    }
+  };
 
   #handleSubmit = () => {
     const session = this.#session;

@@ -78,6 +78,10 @@ export class ConversationsPage extends ConsolePage {
       <div class="page">
         <div class="head">
           <h1>${text.titles.conversations}</h1>
+          <button type="button" class="button" data-action="import" @click=${() => this.renderRoot.querySelector<HTMLInputElement>('#import-file')?.click()}>
+            ${text.importConversation}
+          </button>
+          <input id="import-file" type="file" accept="application/json,.json" hidden aria-label=${text.importConversation} @change=${this.#handleImport} />
           <button type="button" class="button primary" data-action="new-conversation" @click=${this.#handleNew}>${text.newConversation}</button>
         </div>
         <form class="card row" role="search" aria-label=${text.filters} @submit=${this.#handleFilter} @change=${this.#handleFilter}>
@@ -200,6 +204,21 @@ export class ConversationsPage extends ConsolePage {
       this.app.navigate(`/conversations/${conversation.id}`);
     } catch (error) {
       this.errors = FormErrors.from(error, this.app.catalog, []);
+    }
+  };
+
+  /** A conversation from an export document (`POST /conversations/import`), then opened. */
+  #handleImport = async (event: Event) => {
+    const input = event.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    try {
+      const document_ = JSON.parse(await file.text()) as Parameters<typeof this.app.client.conversations.import>[0];
+      const conversation = await this.app.client.conversations.import(document_);
+      this.app.navigate(`/conversations/${conversation.id}`);
+    } catch (error) {
+      this.errors = FormErrors.from(error instanceof SyntaxError ? { code: 'malformed_json' } : error, this.app.catalog, []);
     }
   };
 

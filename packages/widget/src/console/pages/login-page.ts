@@ -28,14 +28,17 @@ export class LoginPage extends ConsolePage {
     `,
   ];
 
-  static override properties = { ...ConsolePage.properties, errors: { state: true }, isBusy: { state: true } };
+  static override properties = { ...ConsolePage.properties, errors: { state: true }, isBusy: { state: true }, isRegistrationOpen: { state: true } };
   declare errors: FormErrors;
   declare isBusy: boolean;
+  /** From `GET /server-info` (no credentials): register is offered only when the server takes registrations. */
+  declare isRegistrationOpen: boolean;
 
   constructor() {
     super();
     this.errors = FormErrors.none;
     this.isBusy = false;
+    this.isRegistrationOpen = true;
   }
 
   get #isRegister(): boolean {
@@ -46,8 +49,13 @@ export class LoginPage extends ConsolePage {
     return this.#isRegister ? this.app.text.titles.register : this.app.text.titles.login;
   }
 
-  protected override load(): void {
+  protected override async load(): Promise<void> {
     this.errors = FormErrors.none;
+    try {
+      this.isRegistrationOpen = (await this.app.client.serverInfo.get()).registration_open;
+    } catch {
+      // An older server, or unreachable: offer it; the server answers registration_closed if it is.
+    }
   }
 
   get #next(): string {
@@ -64,7 +72,8 @@ export class LoginPage extends ConsolePage {
         <div class="card">
           <p class="brand">${text.appName}</p>
           <h1>${this.pageTitle}</h1>
-          <form class="form" @submit=${this.#handleSubmit} novalidate>
+          ${isRegister && !this.isRegistrationOpen ? html`<p class="alert" data-registration-closed>${text.registrationClosed}</p>` : ''}
+          <form class="form" @submit=${this.#handleSubmit} novalidate ?hidden=${isRegister && !this.isRegistrationOpen}>
             ${errors.alert()}
             ${
               isRegister
@@ -104,10 +113,14 @@ export class LoginPage extends ConsolePage {
             </div>
             <button type="submit" class="button primary" ?disabled=${this.isBusy}>${isRegister ? text.register : text.signIn}</button>
             <p class="hint">${text.tabNote}</p>
-            <p>
-              ${isRegister ? text.haveAccount : text.noAccount}
-              <a href=${`${isRegister ? '/login' : '/register'}${nextQuery}`}>${isRegister ? text.signIn : text.register}</a>
-            </p>
+            ${
+              isRegister || this.isRegistrationOpen
+                ? html`<p>
+                  ${isRegister ? text.haveAccount : text.noAccount}
+                  <a href=${`${isRegister ? '/login' : '/register'}${nextQuery}`}>${isRegister ? text.signIn : text.register}</a>
+                </p>`
+                : ''
+            }
           </form>
         </div>
       </div>

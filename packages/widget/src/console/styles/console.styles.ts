@@ -10,6 +10,9 @@ const pageStyles = css`
   :host {
     display: block;
   }
+  [hidden] {
+    display: none !important;
+  }
   .root {
     min-height: 100%;
     background: transparent;
