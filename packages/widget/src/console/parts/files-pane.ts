@@ -2,8 +2,6 @@ import { css, html, LitElement, nothing, type PropertyValues, type TemplateResul
 import type { FileEntry, MetisClient } from '@metisai/sdk';
 import { Files } from '@metisai/sdk/files';
 import { errorText, type Catalog } from '../../shared/i18n/messages.ts';
-import { baseStyles } from '../../shared/styles/base.styles.ts';
-import { tokenStyles } from '../../shared/styles/tokens.styles.ts';
 import type { ConsoleCatalog } from '../i18n/console-messages.ts';
 import { consoleStyles } from '../styles/console.styles.ts';
 
