@@ -424,6 +424,16 @@ describe.skipIf(!hasChromium)('screenshots', () => {
           const file = `${entry.name}-${language}-${colorScheme}.png`;
           await target.screenshot({ path: path.join(CONSOLE_OUTPUT_DIR, file), fullPage: false });
           shots.push(file);
+          if (entry.name === 'conversation') {
+            // The work view's other panes.
+            for (const pane of ['changes', 'files']) {
+              await target.locator(`metis-console [data-pane="${pane}"]`).click();
+              await expect.poll(() => target.locator(`metis-console metis-${pane}-pane [data-change], metis-console metis-${pane}-pane [data-file]`).count(), { timeout: 10_000 }).toBeGreaterThan(0);
+              const paneFile = `conversation-${pane}-${language}-${colorScheme}.png`;
+              await target.screenshot({ path: path.join(CONSOLE_OUTPUT_DIR, paneFile), fullPage: false });
+              shots.push(paneFile);
+            }
+          }
         }
         await context.close();
         await publicContext.close();
@@ -441,6 +451,6 @@ describe.skipIf(!hasChromium)('screenshots', () => {
     const { page } = await stack.newPage({ viewport: { width: 1600, height: 1000 } });
     await page.setContent(sheet);
     await page.screenshot({ path: path.join(CONSOLE_OUTPUT_DIR, 'contact-sheet.png'), fullPage: true });
-    expect(shots.length).toBe(4 * (pages().length + 2));
+    expect(shots.length).toBe(4 * (pages().length + 4));
   }, 300_000);
 });
