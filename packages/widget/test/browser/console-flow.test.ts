@@ -4,6 +4,7 @@ import path from 'node:path';
 import { turns } from '@metisai/scripted-llm';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { startTestServer } from '../../../server/test/support/test-server.ts';
 import {
   eventually,
   hasChromium,
@@ -436,4 +437,19 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     await page.waitForURL((url) => /\/conversations\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(conversation.id));
     await expect.poll(() => inPage(page, '[part~="message-user"]').first().textContent()).toContain('hello files');
   }, 120_000);
+
+  test('a server that takes no registrations: sign-in offers none, and /register says so', async () => {
+    const closed = await startTestServer({ env: { SANDBOX_DRIVER: 'local', ALLOW_REGISTRATION: 'false' } });
+    try {
+      const { page } = await stack.newPage();
+      await page.goto(`${closed.url}/login`);
+      await expect.poll(async () => (await headingState(page)).text).toBe('Sign in');
+      await expect.poll(() => inPage(page, 'a[href^="/register"]').count()).toBe(0);
+      await page.goto(`${closed.url}/register`);
+      await expect.poll(() => inPage(page, '[data-registration-closed]').innerText()).toBe('Registration is closed on this server.');
+      expect(await inPage(page, '#email').isVisible()).toBe(false);
+    } finally {
+      await closed.close();
+    }
+  });
 });

@@ -428,7 +428,11 @@ describe.skipIf(!hasChromium)('screenshots', () => {
             // The work view's other panes.
             for (const pane of ['changes', 'files']) {
               await target.locator(`metis-console [data-pane="${pane}"]`).click();
-              await expect.poll(() => target.locator(`metis-console metis-${pane}-pane [data-change], metis-console metis-${pane}-pane [data-file]`).count(), { timeout: 10_000 }).toBeGreaterThan(0);
+              await expect
+                .poll(() => target.locator(`metis-console metis-${pane}-pane [data-change], metis-console metis-${pane}-pane [data-file]`).count(), {
+                  timeout: 10_000,
+                })
+                .toBeGreaterThan(0);
               const paneFile = `conversation-${pane}-${language}-${colorScheme}.png`;
               await target.screenshot({ path: path.join(CONSOLE_OUTPUT_DIR, paneFile), fullPage: false });
               shots.push(paneFile);
