@@ -83,8 +83,10 @@ const pages = () => [
 ];
 
 /** Waits until the page's heading is shown and focused, and the page has settled (no "Loading…"). */
-async function settled(page: Page, heading: string) {
-  await expect.poll(() => headingState(page), { timeout: 20_000 }).toMatchObject({ text: heading, isFocused: true });
+async function settled(page: Page, heading?: string) {
+  await expect
+    .poll(() => headingState(page), { timeout: 20_000 })
+    .toMatchObject(heading === undefined ? { isFocused: true } : { text: heading, isFocused: true });
   await expect.poll(() => page.locator('metis-console main').innerText(), { timeout: 20_000 }).not.toMatch(/Loading…|加载中…/);
   await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
 }
@@ -231,39 +233,89 @@ describe.skipIf(!hasChromium)('every page', () => {
     }
   }, 180_000);
 
-  test('on a phone (375 px) every page is one column and nothing scrolls sideways', async () => {
-    const { page } = await stack.newPage({ token: owner.token, viewport: { width: 375, height: 740 } });
-    for (const entry of pages()) {
-      await page.goto(`${stack.server.url}${entry.path}`);
-      await settled(page, entry.heading);
-      const overflow = await page.evaluate(() => {
-        const width = document.documentElement.clientWidth;
-        // Elements (shadow roots included) that stick out on the right, to name the culprit.
-        const wide: string[] = [];
-        const clipped = (element: Element) => {
-          for (
-            let node: Element | null = element.parentElement ?? (element.getRootNode() as ShadowRoot).host ?? null;
-            node;
-            node = node.parentElement ?? (node.getRootNode() as ShadowRoot).host ?? null
-          ) {
-            if (getComputedStyle(node).overflowX !== 'visible') return true;
-          }
-          return false;
-        };
-        const visit = (root: Document | ShadowRoot) => {
-          for (const element of root.querySelectorAll('*')) {
-            const box = element.getBoundingClientRect();
-            if (box.right > width + 0.5 && wide.length < 5 && !clipped(element))
-              wide.push(`${element.localName}.${element.className} ${Math.round(box.right)}`);
-            if (element.shadowRoot) visit(element.shadowRoot);
-          }
-        };
-        visit(document);
-        return { by: document.documentElement.scrollWidth - width, wide };
-      });
-      expect(overflow.by, `${entry.name}: ${overflow.wide.join('; ')}`).toBeLessThanOrEqual(0);
+  test('on a phone (375 px) every page is one column and nothing scrolls sideways (English light, Chinese dark)', async () => {
+    for (const { locale, colorScheme } of [
+      { locale: 'en-US', colorScheme: 'light' },
+      { locale: 'zh-CN', colorScheme: 'dark' },
+    ] as const) {
+      const { context, page } = await stack.newPage({ token: owner.token, locale, colorScheme, viewport: { width: 375, height: 740 } });
+      for (const entry of pages()) {
+        await page.goto(`${stack.server.url}${entry.path}`);
+        await settled(page, locale === 'en-US' ? entry.heading : undefined);
+        const shot = (name: string) => path.join(CONSOLE_OUTPUT_DIR, `phone-${name}-${locale.slice(0, 2)}-${colorScheme}.png`);
+        if (entry.path.startsWith('/conversations/')) await expect.poll(() => page.locator('metis-console .virtual-item').count()).toBeGreaterThan(0);
+        await page.screenshot({ path: shot(entry.name), fullPage: true });
+        // Headings keep their words whole: the actions beside them wrap below instead of squeezing them.
+        const heading = await page.locator('metis-console main h1').boundingBox();
+        const headingLines = await page
+          .locator('metis-console main h1')
+          .evaluate((h1) => Math.round(h1.getBoundingClientRect().height / Number.parseFloat(getComputedStyle(h1).lineHeight)));
+        expect(headingLines, `${entry.name} ${locale}: the heading's lines`).toBe(1);
+        expect(heading!.width, `${entry.name} ${locale}: the heading's width`).toBeGreaterThan(100);
+        if (entry.name === 'conversation') {
+          // The terminal pane, below the chat on a phone, shows its commands once scrolled to.
+          await page.locator('metis-console metis-terminal-pane').scrollIntoViewIfNeeded();
+          await expect.poll(() => page.locator('metis-console metis-terminal-pane [data-terminal-entry]').count()).toBeGreaterThan(0);
+          await page.screenshot({ path: shot('conversation-terminal') });
+        }
+        const overflow = await page.evaluate(() => {
+          const width = document.documentElement.clientWidth;
+          // Elements (shadow roots included) that stick out on the right, to name the culprit.
+          const wide: string[] = [];
+          const clipped = (element: Element) => {
+            for (
+              let node: Element | null = element.parentElement ?? (element.getRootNode() as ShadowRoot).host ?? null;
+              node;
+              node = node.parentElement ?? (node.getRootNode() as ShadowRoot).host ?? null
+            ) {
+              if (getComputedStyle(node).overflowX !== 'visible') return true;
+            }
+            return false;
+          };
+          const visit = (root: Document | ShadowRoot) => {
+            for (const element of root.querySelectorAll('*')) {
+              const box = element.getBoundingClientRect();
+              if (box.right > width + 0.5 && wide.length < 5 && !clipped(element))
+                wide.push(`${element.localName}.${element.className} ${Math.round(box.right)}`);
+              if (element.shadowRoot) visit(element.shadowRoot);
+            }
+          };
+          visit(document);
+          return { by: document.documentElement.scrollWidth - width, wide };
+        });
+        expect(overflow.by, `${entry.name} ${locale}: ${overflow.wide.join('; ')}`).toBeLessThanOrEqual(0);
+      }
+      await context.close();
     }
-  }, 120_000);
+  }, 240_000);
+
+  test("code and the terminal draw Latin text in a Latin monospace font (a CJK font's '&' reads as 'δδ')", async () => {
+    const { context, page } = await stack.newPage({ token: owner.token, locale: 'zh-CN' });
+    await page.goto(`${stack.server.url}/conversations/${waitingId}`);
+    await settled(page);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('DOM.enable');
+    await cdp.send('CSS.enable');
+    await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
+    const fontsOf = async (find: string) => {
+      const { result } = await cdp.send('Runtime.evaluate', { expression: find });
+      expect(result.objectId, find).toBeTruthy();
+      const { nodeId } = await cdp.send('DOM.requestNode', { objectId: result.objectId! });
+      const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+      return fonts.map((font) => font.familyName);
+    };
+    const pageRoot = "document.querySelector('metis-console').shadowRoot.querySelector('main > *').shadowRoot";
+    await expect.poll(() => page.evaluate(`!!${pageRoot}.querySelector('metis-terminal-pane')?.shadowRoot?.querySelector('.prompt')`)).toBe(true);
+    // The command in the terminal pane and in the tool step (`rm -rf ./build && make`).
+    for (const find of [
+      `${pageRoot}.querySelector('metis-terminal-pane').shadowRoot.querySelector('.prompt')`,
+      `[...${pageRoot}.querySelectorAll('code')].find((code) => code.textContent.includes('&&'))`,
+    ]) {
+      const fonts = await fontsOf(find);
+      expect(fonts.length, find).toBeGreaterThan(0);
+      for (const family of fonts) expect(family, find).not.toMatch(/WenQuanYi|文泉/);
+    }
+  }, 60_000);
 
   test('Chinese follows the browser and English is one switch away; the choice is kept', async () => {
     const { page } = await stack.newPage({ token: owner.token, locale: 'zh-CN' });

@@ -41,7 +41,7 @@ export class AgentsPage extends ConsolePage {
               : this.agents.length === 0
                 ? html`<p class="empty">${text.noAgents}</p>`
                 : html`<div class="table-wrap">
-                  <table>
+                  <table class="stack">
                     <thead>
                       <tr>
                         <th scope="col">${text.agentName}</th>
@@ -55,9 +55,9 @@ export class AgentsPage extends ConsolePage {
                         (agent) =>
                           html`<tr data-agent=${agent.id}>
                             <td><a href=${`/agents/${agent.id}`}>${agent.name}</a></td>
-                            <td><span class="badge" data-status=${agent.status}>${text.statuses[agent.status] ?? agent.status}</span></td>
-                            <td><code>${agent.config.llm_model ?? text.fromSettings}</code></td>
-                            <td>${formatDateTime(language, agent.updated_at)}</td>
+                            <td data-label=${text.status}><span class="badge" data-status=${agent.status}>${text.statuses[agent.status] ?? agent.status}</span></td>
+                            <td data-label=${text.fields.llm_model}><code>${agent.config.llm_model ?? text.fromSettings}</code></td>
+                            <td data-label=${text.updated}>${formatDateTime(language, agent.updated_at)}</td>
                           </tr>`,
                       )}
                     </tbody>

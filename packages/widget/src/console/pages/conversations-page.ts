@@ -114,7 +114,7 @@ export class ConversationsPage extends ConsolePage {
               : this.conversations.length === 0
                 ? html`<p class="empty" data-empty>${isFiltered ? text.noMatches : text.noConversations}</p>`
                 : html`<div class="table-wrap">
-                  <table>
+                  <table class="stack">
                     <thead>
                       <tr>
                         <th scope="col">${text.title}</th>
@@ -130,10 +130,10 @@ export class ConversationsPage extends ConsolePage {
                         (conversation) =>
                           html`<tr data-conversation=${conversation.id}>
                             <td><a href=${`/conversations/${conversation.id}`}>${conversation.title || text.untitled}</a></td>
-                            <td>${agentName(conversation.agent_id)}</td>
-                            <td><span class="badge" data-state=${conversation.state}>${text.states[conversation.state] ?? conversation.state}</span></td>
-                            <td>${formatNumber(language, conversation.usage.total_tokens)}</td>
-                            <td>${formatDateTime(language, conversation.updated_at)}</td>
+                            <td data-label=${text.agent}>${agentName(conversation.agent_id)}</td>
+                            <td data-label=${text.status}><span class="badge" data-state=${conversation.state}>${text.states[conversation.state] ?? conversation.state}</span></td>
+                            <td data-label=${text.usage}>${formatNumber(language, conversation.usage.total_tokens)}</td>
+                            <td data-label=${text.updated}>${formatDateTime(language, conversation.updated_at)}</td>
                             <td>
                               <button type="button" class="button small danger" data-action="delete" @click=${() => this.#handleDeleteAsk(conversation)}>
                                 ${text.delete}<span class="sr-only"> ${conversation.title || text.untitled}</span>

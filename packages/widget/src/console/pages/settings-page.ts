@@ -412,7 +412,7 @@ export class SettingsPage extends ConsolePage {
             : this.apiKeys.length === 0
               ? html`<p class="empty">${text.noKeys}</p>`
               : html`<div class="table-wrap">
-                <table>
+                <table class="stack">
                   <thead>
                     <tr>
                       <th scope="col">${text.name}</th>
@@ -428,10 +428,10 @@ export class SettingsPage extends ConsolePage {
                       (key) =>
                         html`<tr data-api-key=${key.name}>
                           <td>${key.name}</td>
-                          <td><code>${key.prefix}…</code></td>
-                          <td>${key.scopes.join(', ')}</td>
-                          <td>${key.agent_ids ? key.agent_ids.map(agentName).join(', ') : text.allAgentsKey}</td>
-                          <td>${key.last_used_at ? formatDateTime(this.app.language, key.last_used_at) : text.never}</td>
+                          <td data-label=${text.prefix}><code>${key.prefix}…</code></td>
+                          <td data-label=${text.scopes}>${key.scopes.join(', ')}</td>
+                          <td data-label=${text.nav.agents}>${key.agent_ids ? key.agent_ids.map(agentName).join(', ') : text.allAgentsKey}</td>
+                          <td data-label=${text.lastUsed}>${key.last_used_at ? formatDateTime(this.app.language, key.last_used_at) : text.never}</td>
                           <td>
                             <button type="button" class="button small danger" @click=${() => this.#handleDeleteKey(key)}>
                               ${text.delete}<span class="sr-only"> ${key.name}</span>

@@ -57,7 +57,8 @@ const pageStyles = css`
     margin-bottom: 16px;
   }
   .head h1 {
-    flex: 1;
+    /* At least 12em before the actions beside it wrap to the next line (a phone must not squeeze it to one letter a line). */
+    flex: 1 1 12em;
     margin: 0;
     min-width: 0;
     overflow-wrap: anywhere;
@@ -353,6 +354,46 @@ const pageStyles = css`
     }
     .row {
       grid-template-columns: 1fr;
+    }
+    /* A table of class "stack" shows each row as a block on a phone: one line per cell, its column's name before it. */
+    table.stack,
+    table.stack tbody,
+    table.stack tr,
+    table.stack td {
+      display: block;
+    }
+    table.stack thead {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip-path: inset(50%);
+      white-space: nowrap;
+    }
+    table.stack tr {
+      padding: 8px 0;
+      border-bottom: 1px solid var(--_border);
+    }
+    table.stack td {
+      padding: 3px 0;
+      border: 0;
+      overflow-wrap: anywhere;
+    }
+    table.stack td[data-label] {
+      display: grid;
+      grid-template-columns: minmax(6em, 35%) minmax(0, 1fr);
+      gap: 8px;
+      align-items: center;
+      justify-items: start;
+    }
+    table.stack td[data-label]::before {
+      content: attr(data-label);
+      color: var(--_muted);
+      font-size: 13px;
+      font-weight: 600;
+    }
+    table.stack td:first-child {
+      font-weight: 600;
     }
   }
 `;

@@ -22,7 +22,7 @@ export const tokenStyles = css`  :host {
     --_del-bg: #fdecea;
     --_radius: var(--metis-radius, 12px);
     --_font: var(--metis-font-family, system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Zen Hei', sans-serif);
-    --_mono: ui-monospace, 'SF Mono', Menlo, Consolas, 'Liberation Mono', 'WenQuanYi Zen Hei Mono', monospace;
+    --_mono: ui-monospace, 'SF Mono', Menlo, Consolas, 'Cascadia Mono', 'DejaVu Sans Mono', 'Liberation Mono', 'Noto Sans Mono', 'WenQuanYi Zen Hei Mono', monospace;
     --_size: var(--metis-font-size, 15px);
   }
   :host([theme='dark']) {
