@@ -53,6 +53,11 @@ beforeAll(async () => {
         if (results.length === 1) return turns.toolCall('execute_bash', { command: 'echo rejected-step' });
         return turns.text(`Results: ${results.map((result) => String(result.content).slice(0, 60)).join(' | ')}`);
       }
+      if (text.startsWith('three commands')) {
+        const commands = ['echo alpha-one', 'echo beta-two', 'echo alpha-three'];
+        if (results.length < commands.length) return turns.toolCall('execute_bash', { command: commands[results.length]! });
+        return turns.text('Three commands ran.');
+      }
       if (text.startsWith('slow')) return turns.text(SLOW_ANSWER, { chunkDelayMs: 40 });
       return turns.text(`echo: ${text}`);
     },
@@ -437,6 +442,138 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     await page.waitForURL((url) => /\/conversations\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(conversation.id));
     await expect.poll(() => inPage(page, '[part~="message-user"]').first().textContent()).toContain('hello files');
   }, 120_000);
+
+  test('the work view: rename; the terminal searched (next, previous, Enter) and copied whole', async () => {
+    const user = await stack.apiUser('terminal');
+    const agentId = await stack.runningAgent(user.client, 'shell');
+    const conversation = await user.client.conversations.create({ agent_id: agentId, title: 'Before' });
+    const { context, page } = await stack.newPage({ token: user.token });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.server.url });
+    await page.goto(`${stack.server.url}/conversations/${conversation.id}`);
+    await send(page, 'three commands');
+    await expect.poll(() => inPage(page, '[data-conversation-state]').getAttribute('data-state'), { timeout: 30_000 }).toBe('idle');
+    await expect.poll(() => inPage(page, 'metis-terminal-pane [data-exit-code]').count(), { timeout: 20_000 }).toBe(3);
+
+    // Rename: the heading, the page title and the stored title change.
+    await inPage(page, '[data-action="rename"]').click();
+    await inPage(page, '#title').fill('After the rename');
+    await inPage(page, '#title').press('Enter');
+    await expect.poll(async () => (await headingState(page)).text).toBe('After the rename');
+    expect(await page.title()).toBe('After the rename · MetisAI');
+    expect((await user.client.conversations.get(conversation.id)).title).toBe('After the rename');
+
+    // Search: two commands match; Enter and the buttons move between them, the current one marked.
+    const search = inPage(page, 'metis-terminal-pane #terminal-search');
+    await search.fill('alpha');
+    const count = inPage(page, 'metis-terminal-pane [data-matches]');
+    await expect.poll(() => count.getAttribute('data-matches')).toBe('2');
+    expect(await count.textContent()).toBe('1 of 2');
+    // A match is a command: its marks in the command and in its output are all current.
+    const current = inPage(page, 'metis-terminal-pane mark.current').first();
+    await expect.poll(() => current.textContent()).toBe('alpha');
+    expect(await current.locator('xpath=ancestor::*[@data-terminal-entry][1]').textContent()).toContain('alpha-one');
+    await search.press('Enter');
+    await expect.poll(() => count.textContent()).toBe('2 of 2');
+    expect(await current.locator('xpath=ancestor::*[@data-terminal-entry][1]').textContent()).toContain('alpha-three');
+    await inPage(page, 'metis-terminal-pane button:text-is("Previous")').click();
+    await expect.poll(() => count.textContent()).toBe('1 of 2');
+    await search.fill('no-such-text');
+    await expect.poll(() => count.textContent()).toBe('No matches');
+    await search.fill('');
+
+    // Copy all: every command with its output, in order.
+    await inPage(page, 'metis-terminal-pane [data-action="copy-terminal"]').click();
+    await expect.poll(() => inPage(page, 'metis-terminal-pane [data-action="copy-terminal"]').textContent()).toBe('Copied');
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    const order = ['$ echo alpha-one', 'alpha-one', '$ echo beta-two', 'beta-two', '$ echo alpha-three', 'alpha-three'].map((line) => copied.indexOf(line));
+    expect(order.every((index) => index >= 0)).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  }, 120_000);
+
+  test('an agent: a provider preset fills the base URL; stop, then delete after the confirmation', async () => {
+    const user = await stack.apiUser('agent-life');
+    const agentId = await stack.runningAgent(user.client, 'Short-lived');
+    const { page } = await stack.newPage({ token: user.token });
+
+    await page.goto(`${stack.server.url}/settings/llm`);
+    await inPage(page, '#llm_model').fill('');
+    await inPage(page, '#preset').selectOption('ollama');
+    expect(await inPage(page, '#llm_base_url').inputValue()).toBe('http://localhost:11434/v1');
+    expect(await inPage(page, '#llm_model').inputValue()).toBe('qwen2.5-coder:7b');
+    await inPage(page, '#preset').selectOption('deepseek');
+    expect(await inPage(page, '#llm_base_url').inputValue()).toBe('https://api.deepseek.com/v1');
+
+    await page.goto(`${stack.server.url}/agents/${agentId}`);
+    await expect.poll(() => inPage(page, '[data-agent-status]').getAttribute('data-status')).toBe('running');
+    await inPage(page, '[data-action="stop-agent"]').click();
+    await expect.poll(() => inPage(page, '[data-agent-status]').getAttribute('data-status'), { timeout: 30_000 }).toBe('stopped');
+    expect((await user.client.agents.get(agentId)).status).toBe('stopped');
+    expect(await inPage(page, '[data-action="new-conversation"]').isDisabled()).toBe(true);
+
+    // Delete asks first: cancelling keeps the agent; confirming deletes it and returns to the list.
+    await inPage(page, '[data-action="delete-agent"]').click();
+    const dialog = inPage(page, '#delete-dialog');
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    await dialog.locator('button:text-is("Cancel")').click();
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    expect((await user.client.agents.get(agentId)).name).toBe('Short-lived');
+    await inPage(page, '[data-action="delete-agent"]').click();
+    await inPage(page, '[data-action="confirm-delete"]').click();
+    await page.waitForURL('**/agents');
+    await expect.poll(() => inPage(page, `[data-agent="${agentId}"]`).count()).toBe(0);
+    await expect(user.client.agents.get(agentId)).rejects.toMatchObject({ status: 404 });
+  }, 90_000);
+
+  test('the account: sessions listed, one ended, the others ended; the password changed (a wrong current one first)', async () => {
+    const user = await stack.apiUser('account');
+    const login = async () => {
+      const response = await fetch(`${stack.server.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'second-device' },
+        body: JSON.stringify({ email: user.email, password: PASSWORD }),
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { access_token: string }).access_token;
+    };
+    const profileStatus = async (token: string) =>
+      (await fetch(`${stack.server.url}/api/v1/auth/profile`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const [second, third] = [await login(), await login()];
+    const { page } = await stack.newPage({ token: user.token });
+    await page.goto(`${stack.server.url}/settings/account`);
+    const rows = inPage(page, '[data-session]');
+    await expect.poll(() => rows.count()).toBe(3);
+    expect(await inPage(page, '[data-session] .badge').count()).toBe(1);
+
+    // End one other session: its token is refused; the rest work.
+    await rows.filter({ hasText: 'second-device' }).first().locator('button').click();
+    await expect.poll(() => rows.count()).toBe(2);
+    const statuses = [await profileStatus(second), await profileStatus(third)].sort();
+    expect(statuses).toEqual([200, 401]);
+    // End the others: only this tab's session is left.
+    await inPage(page, '[data-action="end-others"]').click();
+    await expect.poll(() => rows.count()).toBe(1);
+    expect([await profileStatus(second), await profileStatus(third)]).toEqual([401, 401]);
+    expect(await profileStatus(user.token)).toBe(200);
+
+    // The password: a wrong current one is named next to its field; then it changes, and this tab stays signed in.
+    await inPage(page, '#current_password').fill('not my password');
+    await inPage(page, '#new_password').fill('a brand new password 42');
+    await inPage(page, 'form[data-form="password"] button[type="submit"]').click();
+    await expect.poll(() => inPage(page, '[data-field-error="current_password"]').count()).toBe(1);
+    expect(await inPage(page, '#current_password').getAttribute('aria-invalid')).toBe('true');
+    await inPage(page, '#current_password').fill(PASSWORD);
+    await inPage(page, '#new_password').fill('a brand new password 42');
+    await inPage(page, 'form[data-form="password"] button[type="submit"]').click();
+    await expect.poll(() => inPage(page, 'p.ok').textContent()).toContain('Password changed');
+    expect(await inPage(page, '[data-field-error="current_password"]').count()).toBe(0);
+    expect(await profileStatus(user.token)).toBe(200);
+    const oldLogin = await fetch(`${stack.server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: user.email, password: PASSWORD }),
+    });
+    expect(oldLogin.status).toBe(401);
+  }, 60_000);
 
   test('a server that takes no registrations: sign-in offers none, and /register says so', async () => {
     const closed = await startTestServer({ env: { SANDBOX_DRIVER: 'local', ALLOW_REGISTRATION: 'false' } });

@@ -589,13 +589,21 @@ export class SettingsPage extends ConsolePage {
   };
 
   async #handleEndSession(session: Session): Promise<void> {
-    await this.app.client.auth.sessions.delete(session.id);
-    this.sessions = this.sessions?.filter((entry) => entry.id !== session.id);
+    try {
+      await this.app.client.auth.sessions.delete(session.id);
+      this.sessions = this.sessions?.filter((entry) => entry.id !== session.id);
+    } catch (error) {
+      this.errors = FormErrors.from(error, this.app.catalog, []);
+    }
   }
 
   #handleEndOthers = async () => {
-    await this.app.client.auth.sessions.deleteOthers();
-    this.sessions = this.sessions?.filter((entry) => entry.current);
+    try {
+      await this.app.client.auth.sessions.deleteOthers();
+      this.sessions = this.sessions?.filter((entry) => entry.current);
+    } catch (error) {
+      this.errors = FormErrors.from(error, this.app.catalog, []);
+    }
   };
 
   #handleDeleteAccount = async (event: SubmitEvent) => {
