@@ -490,6 +490,66 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     expect(order).toEqual([...order].sort((a, b) => a - b));
   }, 120_000);
 
+  test('keyboard only in the work view: send, approve with Enter, reject with Escape, switch panes with the arrows; focus visible', async () => {
+    const user = await stack.apiUser('keyboard');
+    const agentId = await stack.runningAgent(user.client, 'careful keys', { confirmation_mode: true });
+    const conversation = await user.client.conversations.create({ agent_id: agentId, title: 'By keyboard' });
+    const { page } = await stack.newPage({ token: user.token });
+    await page.goto(`${stack.server.url}/conversations/${conversation.id}`);
+    await expect.poll(() => headingState(page)).toMatchObject({ text: 'By keyboard', isFocused: true });
+    await expect.poll(() => inPage(page, 'metis-conversation-page textarea').isEnabled(), { timeout: 20_000 }).toBe(true);
+    /** The focused element inside the shadow roots, and whether its focus ring shows. */
+    const focused = () =>
+      page.evaluate(() => {
+        let active: Element | null = document.activeElement;
+        while (active?.shadowRoot?.activeElement) active = active.shadowRoot.activeElement;
+        const style = active ? getComputedStyle(active) : undefined;
+        return {
+          tag: active?.localName ?? '',
+          part: active?.getAttribute('part') ?? '',
+          pane: active?.getAttribute('data-pane') ?? '',
+          isRingShown: style !== undefined && (style.outlineStyle !== 'none' || style.boxShadow !== 'none'),
+        };
+      });
+    const tabUntil = async (isThere: (state: Awaited<ReturnType<typeof focused>>) => boolean, key = 'Tab') => {
+      for (let index = 0; index < 40 && !isThere(await focused()); index += 1) await page.keyboard.press(key);
+      const state = await focused();
+      expect(isThere(state), JSON.stringify(state)).toBe(true);
+      expect(state.isRingShown, JSON.stringify(state)).toBe(true);
+    };
+
+    await tabUntil((state) => state.tag === 'textarea');
+    await page.keyboard.type('careful steps');
+    await page.keyboard.press('Enter');
+    const approval = inPage(page, 'metis-conversation-page [part~="approval"]');
+    await expect.poll(() => approval.count(), { timeout: 30_000 }).toBe(1);
+    // The approval sits above the composer: Shift+Tab reaches its buttons; Enter approves.
+    await tabUntil((state) => state.part.includes('approve-button'), 'Shift+Tab');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await user.client.approvals.list()).data[0]?.action.args.command, { timeout: 30_000 }).toBe('echo rejected-step');
+    await expect.poll(() => approval.count(), { timeout: 10_000 }).toBe(1);
+    await inPage(page, 'metis-conversation-page textarea').focus();
+    await tabUntil((state) => state.part.includes('reject-button'), 'Shift+Tab');
+    await page.keyboard.press('Escape');
+    await eventually(async () => (await user.client.conversations.get(conversation.id)).state === 'idle', 30_000, 'the run to end');
+    const observations = [];
+    for await (const event of user.client.conversations.events.list(conversation.id, { limit: 1000 }))
+      if (event.type === 'observation') observations.push((event as { content: string }).content);
+    expect(observations[0]).toContain('approved-step');
+    expect(observations[1]).toContain('rejected');
+
+    // The panes: Tab reaches the selected tab; the arrows move between them.
+    await inPage(page, 'metis-conversation-page textarea').focus();
+    await tabUntil((state) => state.pane === 'terminal');
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(async () => (await focused()).pane).toBe('changes');
+    expect(await inPage(page, '[data-pane="changes"]').getAttribute('aria-selected')).toBe('true');
+    await expect.poll(() => inPage(page, 'metis-changes-pane').isVisible()).toBe(true);
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(async () => (await focused()).pane).toBe('terminal');
+    await expect.poll(() => inPage(page, 'metis-terminal-pane').isVisible()).toBe(true);
+  }, 120_000);
+
   test('an agent: a provider preset fills the base URL; stop, then delete after the confirmation', async () => {
     const user = await stack.apiUser('agent-life');
     const agentId = await stack.runningAgent(user.client, 'Short-lived');

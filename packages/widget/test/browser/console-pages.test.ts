@@ -245,6 +245,8 @@ describe.skipIf(!hasChromium)('every page', () => {
         const shot = (name: string) => path.join(CONSOLE_OUTPUT_DIR, `phone-${name}-${locale.slice(0, 2)}-${colorScheme}.png`);
         if (entry.path.startsWith('/conversations/')) await expect.poll(() => page.locator('metis-console .virtual-item').count()).toBeGreaterThan(0);
         await page.screenshot({ path: shot(entry.name), fullPage: true });
+        // The phone layout (tables as blocks, wrapped heads) keeps axe's rules too.
+        expect(await stack.axe(page), `${entry.name} ${locale} ${colorScheme} at 375 px`).toEqual([]);
         // Headings keep their words whole: the actions beside them wrap below instead of squeezing them.
         const heading = await page.locator('metis-console main h1').boundingBox();
         const headingLines = await page
