@@ -210,6 +210,11 @@ export interface ConsoleCatalog {
   exportConversation: string;
   importConversation: string;
   allowedImages: (list: string) => string;
+  /**
+   * The first start's image build (`status_detail` of phase `building_image`): the image, the step of steps and its
+   * Dockerfile instruction when the builder numbers them, else the lines of output so far.
+   */
+  buildingImage: (build: { image: string; step: number | null; steps: number | null; instruction: string | null; logLines: number | null }) => string;
 }
 
 const en: ConsoleCatalog = {
@@ -438,6 +443,14 @@ const en: ConsoleCatalog = {
   exportConversation: 'Export',
   importConversation: 'Import',
   allowedImages: (list) => `This server allows: ${list}.`,
+  buildingImage: ({ image, step, steps, instruction, logLines }) =>
+    `Building the sandbox image ${image} (once; the first start takes a few minutes)` +
+    (step !== null && steps !== null
+      ? `: step ${step} of ${steps}${instruction ? ` (${instruction})` : ''}`
+      : logLines !== null
+        ? `: ${logLines} lines of output so far`
+        : '') +
+    '.',
 };
 
 const zh: ConsoleCatalog = {
@@ -666,6 +679,14 @@ const zh: ConsoleCatalog = {
   exportConversation: '导出',
   importConversation: '导入',
   allowedImages: (list) => `此服务器允许：${list}。`,
+  buildingImage: ({ image, step, steps, instruction, logLines }) =>
+    `正在构建沙箱镜像 ${image}（仅首次启动，需要几分钟）` +
+    (step !== null && steps !== null
+      ? `：第 ${step} 步，共 ${steps} 步${instruction ? `（${instruction}）` : ''}`
+      : logLines !== null
+        ? `：已输出 ${logLines} 行`
+        : '') +
+    '。',
 };
 
 /** The console's catalogs, by language (the same languages as the shared catalog). */

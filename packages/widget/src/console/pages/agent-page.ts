@@ -168,22 +168,34 @@ export class AgentPage extends ConsolePage {
   #renderStatus(agent: Agent): TemplateResult {
     const text = this.app.text;
     const isMoving = agent.status === 'starting' || agent.status === 'stopping';
-    // The first start's image build reports its progress (servers with agent start progress send `status_detail`).
-    const detail = (agent as { status_detail?: { step?: number | null; steps?: number | null } | null }).status_detail;
-    const hasSteps = agent.status === 'starting' && typeof detail?.step === 'number' && typeof detail.steps === 'number' && detail.steps > 0;
+    // The first start's image build reports its progress (`status_detail`): told in the reader's language; other phases
+    // (a newer server's) keep the server's sentence.
+    const detail = agent.status === 'starting' ? agent.status_detail : undefined;
+    const hasSteps = typeof detail?.step === 'number' && typeof detail.steps === 'number' && detail.steps > 0;
+    const message =
+      detail?.phase === 'building_image'
+        ? text.buildingImage({
+            image: detail.image ?? '',
+            step: detail.step ?? null,
+            steps: detail.steps ?? null,
+            instruction: detail.instruction ?? null,
+            logLines: detail.log_lines ?? null,
+          })
+        : agent.status_message;
     return html`<div class="status-line" aria-live="polite">
       <span class="badge" data-status=${agent.status} data-agent-status>${text.statuses[agent.status] ?? agent.status}</span>
-      ${agent.status_message ? html`<span class="hint" data-status-message>${agent.status_message}</span>` : nothing}
+      ${message ? html`<span class="hint" data-status-message>${message}</span>` : nothing}
       ${
         hasSteps
-          ? html`<progress data-build-progress max=${detail!.steps!} value=${detail!.step!} aria-label=${agent.status_message ?? text.starting}></progress>`
+          ? html`<progress data-build-progress max=${detail!.steps!} value=${detail!.step!} aria-label=${message ?? text.starting}></progress>`
           : agent.status === 'starting'
             ? html`<progress data-build-progress aria-label=${text.starting}></progress>`
             : nothing
       }
       ${
         agent.status === 'running' || agent.status === 'starting'
-          ? html`<button type="button" class="button" data-action="stop-agent" ?disabled=${isMoving} @click=${this.#handleStop}>${text.stop}</button>`
+          ? // A starting agent can be stopped too (a long first image build).
+            html`<button type="button" class="button" data-action="stop-agent" ?disabled=${agent.status === 'stopping'} @click=${this.#handleStop}>${text.stop}</button>`
           : html`<button type="button" class="button primary" data-action="start-agent" ?disabled=${isMoving} @click=${this.#handleStart}>${text.start}</button>`
       }
       <button type="button" class="button" data-action="new-conversation" ?disabled=${agent.status !== 'running'} @click=${this.#handleNewConversation}>
@@ -441,12 +453,7 @@ export class AgentPage extends ConsolePage {
       try {
         const agent = await this.app.client.agents.get(this.params.id!);
         if (agent.id !== this.agent?.id) return;
-        this.agent = {
-          ...this.agent,
-          status: agent.status,
-          status_message: agent.status_message,
-          ...('status_detail' in agent ? { status_detail: agent.status_detail } : {}),
-        };
+        this.agent = { ...this.agent, status: agent.status, status_message: agent.status_message, status_detail: agent.status_detail };
         if (agent.status !== status) this.app.announce(this.app.text.statuses[agent.status] ?? agent.status);
       } catch {
         // The next poll tries again; the banner reports an unreachable server.
