@@ -95,7 +95,7 @@ describe.skipIf(!hasChromium || !hasDocker)('the first start of an agent builds 
             }
             return status.getAttribute('data-status');
           },
-          { timeout: 150_000, intervals: [200] },
+          { timeout: 150_000, interval: 200 },
         )
         .toMatch(/^(running|error)$/);
       const ended = await client.agents.get(agent.id);
