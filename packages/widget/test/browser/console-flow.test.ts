@@ -443,7 +443,7 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     await expect.poll(() => inPage(page, '[part~="message-user"]').first().textContent()).toContain('hello files');
   }, 120_000);
 
-  test('the work view: rename; the terminal searched (next, previous, Enter) and copied whole', async () => {
+  test('the work view: rename; the terminal searched (next, previous, Enter) and copied whole; the pane shown survives a reload', async () => {
     const user = await stack.apiUser('terminal');
     const agentId = await stack.runningAgent(user.client, 'shell');
     const conversation = await user.client.conversations.create({ agent_id: agentId, title: 'Before' });
@@ -488,6 +488,16 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     const order = ['$ echo alpha-one', 'alpha-one', '$ echo beta-two', 'beta-two', '$ echo alpha-three', 'alpha-three'].map((line) => copied.indexOf(line));
     expect(order.every((index) => index >= 0)).toBe(true);
     expect(order).toEqual([...order].sort((a, b) => a - b));
+
+    // The pane shown is kept in the URL: a reload opens it again.
+    await inPage(page, '[data-pane="files"]').click();
+    await page.waitForURL((url) => url.search === '?pane=files');
+    await page.reload();
+    await expect.poll(() => inPage(page, '[data-pane="files"]').getAttribute('aria-selected')).toBe('true');
+    await expect.poll(() => inPage(page, 'metis-files-pane').isVisible()).toBe(true);
+    expect(await inPage(page, 'metis-terminal-pane').isVisible()).toBe(false);
+    await inPage(page, '[data-pane="terminal"]').click();
+    await page.waitForURL((url) => url.search === '');
   }, 120_000);
 
   test('keyboard only in the work view: send, approve with Enter, reject with Escape, switch panes with the arrows; focus visible', async () => {

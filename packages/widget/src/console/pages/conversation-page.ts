@@ -208,6 +208,11 @@ export class ConversationPage extends ConsolePage {
     this.#session = undefined;
     this.conversation = undefined;
     this.errors = FormErrors.none;
+    // The pane shown is kept in the URL (`?pane=changes|files`), so a reload or a shared link opens it again.
+    const pane = new URLSearchParams(this.params.search ?? '').get('pane');
+    this.#openedPanes = new Set(['terminal']);
+    this.pane = 'terminal';
+    if (pane === 'changes' || pane === 'files') this.#showPane(pane);
     let conversation: Conversation;
     try {
       conversation = await this.app.client.conversations.get(id);
@@ -454,6 +459,10 @@ export class ConversationPage extends ConsolePage {
   #showPane(pane: 'terminal' | 'changes' | 'files'): void {
     this.#openedPanes.add(pane);
     this.pane = pane;
+    const url = new URL(location.href);
+    if (pane === 'terminal') url.searchParams.delete('pane');
+    else url.searchParams.set('pane', pane);
+    if (url.search !== location.search) history.replaceState(history.state, '', url.pathname + url.search);
     if (pane === 'files' && this.uploadLimitBytes === undefined) {
       void this.app.client.serverInfo.get().then(
         (info) => {
