@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { turns } from '@metisai/scripted-llm';
 import { Http, registerUser } from '../support/http.ts';
 import { eventsOf, scripted, startRuntime, waitForState, type Runtime } from '../runtime/runtime-harness.ts';
-import { conversationRow, tarGzEntries, WorkspaceClient } from './workspace-client.ts';
+import { conversationRow, expectFileSystemRefusalsAre4xx, tarGzEntries, WorkspaceClient } from './workspace-client.ts';
 
 /** The files API over real HTTP on a whole server with the local driver (Docker: workspace-docker.test.ts). */
 let rt: Runtime;
@@ -181,6 +181,15 @@ describe('paths', () => {
     expect((await ws.download(id, 'in-link/ok.txt')).text).toBe('ok');
     expect((await rt.http.delete(`/api/v1/conversations/${id}/files?path=etc-link`)).status).toBe(204);
     expect((await ws.list(id)).body.data.map((entry: any) => entry.name)).toEqual(['in-link', 'inside', 'up-link']);
+  });
+
+  test('paths the file system refuses (through a file, names over 255 bytes, a loop of links) are 4xx naming the field, never 500', async () => {
+    const id = await newConversation();
+    await ws.upload(id, 'hello.py', 'print(1)\n');
+    const host = await hostWorkspace(id);
+    await symlink('loop2', path.join(host, 'loop1'));
+    await symlink('loop1', path.join(host, 'loop2'));
+    await expectFileSystemRefusalsAre4xx(ws, id);
   });
 });
 
