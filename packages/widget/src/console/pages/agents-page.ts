@@ -56,7 +56,7 @@ export class AgentsPage extends ConsolePage {
                           html`<tr data-agent=${agent.id}>
                             <td><a href=${`/agents/${agent.id}`}>${agent.name}</a></td>
                             <td data-label=${text.status}><span class="badge" data-status=${agent.status}>${text.statuses[agent.status] ?? agent.status}</span></td>
-                            <td data-label=${text.fields.llm_model}><code>${agent.config.llm_model ?? text.fromSettings}</code></td>
+                            <td data-label=${text.fields.llm_model}>${agent.config.llm_model ? html`<code>${agent.config.llm_model}</code>` : text.fromSettings}</td>
                             <td data-label=${text.updated}>${formatDateTime(language, agent.updated_at)}</td>
                           </tr>`,
                       )}

@@ -122,8 +122,12 @@ export class ConversationPage extends ConsolePage {
           grid-template-columns: minmax(0, 1fr);
           grid-template-rows: auto auto minmax(420px, 70dvh) minmax(320px, 50dvh);
           height: auto;
-          gap: 12px;
+          gap: 0;
           padding: 12px;
+        }
+        /* No row gap: the error row is empty most of the time (two gaps around it left a hole under the head). */
+        .chat {
+          margin-bottom: 12px;
         }
       }
     `,
