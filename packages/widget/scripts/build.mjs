@@ -59,7 +59,8 @@ const hashOf = (text) => createHash('sha256').update(text).digest('base64url').s
 
 /**
  * Builds the console into `outDir` (default `dist/console/`): `assets/main-<hash>.js` and its lazily loaded page
- * chunks (one per route, shared code in `chunk-<hash>.js`), `assets/console-<hash>.css`, `assets/favicon.svg`, and
+ * chunks (one per route, shared code in `chunk-<hash>.js`), `assets/console-<hash>.css`, `assets/favicon.svg`,
+ * `assets/boot-<hash>.js` (reloads once when the module graph failed to load), and
  * `index.html` naming them (the one file served without a hash; no inline script or style, for the strict CSP).
  * Answers the files written and their sizes in bytes.
  */
@@ -93,6 +94,10 @@ export async function buildConsole({ outDir = CONSOLE_DIR } = {}) {
   const cssFile = `console-${hashOf(css)}.css`;
   await writeFile(path.join(assets, cssFile), css);
   await writeFile(path.join(assets, 'favicon.svg'), await readFile(path.join(source, 'favicon.svg')));
+  // A classic script that reloads the page once when the module graph failed to load (see boot.js).
+  const boot = (await readFile(path.join(source, 'boot.js'), 'utf8')).replace(/^\/\/.*\n/gm, '').replace(/\n\s*/g, '');
+  const bootFile = `boot-${hashOf(boot)}.js`;
+  await writeFile(path.join(assets, bootFile), boot);
   const html = [
     '<!doctype html>',
     '<html lang="en" data-theme="auto">',
@@ -105,6 +110,7 @@ export async function buildConsole({ outDir = CONSOLE_DIR } = {}) {
     `<link rel="stylesheet" href="/assets/${cssFile}">`,
     ...preload.map((file) => `<link rel="modulepreload" href="/assets/${file}">`),
     `<script type="module" src="/assets/${path.basename(main)}"></script>`,
+    `<script defer src="/assets/${bootFile}"></script>`,
     '</head>',
     '<body>',
     '<metis-console></metis-console>',
