@@ -463,7 +463,7 @@ describe.skipIf(!hasChromium)('a conversation of 10,000 events', () => {
     expect(terminalEntries).toBeLessThan(150);
     // Scrolling to the top brings the first message in.
     const log = page.locator('metis-console .log');
-    for (let step = 0; step < 40 && (await page.locator('metis-console [part~="message-user"][data-seq="1"]').count()) === 0; step += 1) {
+    for (let step = 0; step < 150 && (await page.locator('metis-console [part~="message-user"][data-seq="1"]').count()) === 0; step += 1) {
       await log.evaluate((element) => {
         element.scrollTop = 0;
       });
