@@ -12,6 +12,7 @@ import {
   hasChromium,
   headingState,
   lastUserText,
+  mainText,
   startConsoleStack,
   toolResultsOf,
   violations,
@@ -87,7 +88,7 @@ async function settled(page: Page, heading?: string) {
   await expect
     .poll(() => headingState(page), { timeout: 20_000 })
     .toMatchObject(heading === undefined ? { isFocused: true } : { text: heading, isFocused: true });
-  await expect.poll(() => page.locator('metis-console main').innerText(), { timeout: 20_000 }).not.toMatch(/Loading…|加载中…/);
+  await expect.poll(() => mainText(page), { timeout: 20_000 }).not.toMatch(/Loading…|加载中…/);
   await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
 }
 
@@ -498,7 +499,7 @@ describe.skipIf(!hasChromium)('screenshots', () => {
           const target = entry.name === 'login' || entry.name === 'register' ? publicPage : page;
           await target.goto(`${stack.server.url}${entry.path}`);
           await expect.poll(() => headingState(target), { timeout: 20_000 }).toMatchObject({ isFocused: true });
-          await expect.poll(() => target.locator('metis-console main').innerText(), { timeout: 20_000 }).not.toMatch(/Loading…|加载中…/);
+          await expect.poll(() => mainText(target), { timeout: 20_000 }).not.toMatch(/Loading…|加载中…/);
           await target.waitForTimeout(150);
           const file = `${entry.name}-${language}-${colorScheme}.png`;
           await target.screenshot({ path: path.join(CONSOLE_OUTPUT_DIR, file), fullPage: false });

@@ -151,3 +151,24 @@ export const headingState = (page: Page) =>
     while (active?.shadowRoot?.activeElement) active = active.shadowRoot.activeElement;
     return { text: heading?.textContent?.trim() ?? '', isFocused: heading !== undefined && active === heading, title: document.title };
   });
+
+/**
+ * The text of the console's `<main>`, shadow roots included (`innerText` stops at them: a page's own "Loading…" is
+ * inside its shadow root).
+ */
+export const mainText = (page: Page) =>
+  page.evaluate(() => {
+    const parts: string[] = [];
+    const visit = (root: Node) => {
+      for (const node of root.childNodes) {
+        if (node.nodeType === Node.TEXT_NODE) parts.push(node.textContent ?? '');
+        else if (node instanceof Element) {
+          if (node.shadowRoot) visit(node.shadowRoot);
+          visit(node);
+        }
+      }
+    };
+    const main = document.querySelector('metis-console')?.shadowRoot?.querySelector('main');
+    if (main) visit(main);
+    return parts.join(' ');
+  });
