@@ -42,7 +42,10 @@ beforeAll(async () => {
             { content: 'Building **now**.' },
           );
         if (results.length === 1) return turns.toolCall('str_replace_editor', { command: 'create', path: file, file_text: 'first line\nsecond line\n' });
-        return turns.text('Built it: the command printed its output and notes.txt is written.', { chunkDelayMs: 10 });
+        // Reasoning first (`<think>`, as llama.cpp and Ollama send it: the server splits it off), then the answer.
+        return turns.text('<think>The file exists now; say so briefly.</think>Built it: the command printed its output and notes.txt is written.', {
+          chunkDelayMs: 10,
+        });
       }
       if (text.startsWith('long')) {
         if (results.length === 0) return turns.toolCall('execute_bash', { command: 'for i in $(seq 1 600); do echo tick $i; sleep 0.1; done' });
@@ -161,6 +164,9 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     await expect.poll(() => lastAnswer.textContent(), { timeout: 30_000 }).toContain('notes.txt is written');
     await expect.poll(() => inPage(page, '[data-conversation-state]').getAttribute('data-state'), { timeout: 20_000 }).toBe('idle');
     expect(await inPage(page, '[part~="message-assistant"] strong').first().textContent()).toBe('now');
+    // The reasoning is shown apart from the answer (folded), never inside it.
+    expect(await inPage(page, '[part~="reasoning"]').last().textContent()).toContain('The file exists now; say so briefly.');
+    expect(await lastAnswer.textContent()).not.toContain('say so briefly');
     // The edit's diff in its tool step.
     expect(await inPage(page, '[part~="tool-step"][data-tool="str_replace_editor"]').count()).toBe(1);
     // The changes pane: the workspace's diff since the conversation began.
