@@ -202,7 +202,7 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     await expect.poll(() => inPage(page, '[data-conversation-state]').getAttribute('data-state'), { timeout: 20_000 }).toBe('stopped');
     expect((await user.client.conversations.get(conversation.id)).state).toBe('stopped');
     expect(await entry.textContent()).not.toContain('tick 600');
-  });
+  }, 90_000);
 
   test('confirmation mode: approve in the conversation, reject from Approvals', async () => {
     const user = await stack.apiUser('approvals');
@@ -228,7 +228,7 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     const observations = events.filter((event) => event.type === 'observation').map((event) => (event as { content: string }).content);
     expect(observations[0]).toContain('approved-step');
     expect(observations[1]).toContain('rejected');
-  });
+  }, 90_000);
 
   test('a reload mid-run: the view catches up with nothing missing or doubled', async () => {
     const user = await stack.apiUser('reload');
@@ -249,7 +249,7 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     for await (const event of user.client.conversations.events.list(conversation.id, { limit: 1000 }))
       if (event.type === 'message') stored.push(String(event.seq));
     expect(shown).toEqual(stored);
-  });
+  }, 90_000);
 
   test('sign out refuses the old token; deleting the account removes everything', async () => {
     const { page } = await stack.newPage();
@@ -283,7 +283,7 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
       body: JSON.stringify({ email, password: PASSWORD }),
     });
     expect(login.status).toBe(401);
-  });
+  }, 90_000);
 
   test('a 401 anywhere returns to sign in, then back to the page', async () => {
     const user = await stack.apiUser('expired');
@@ -300,7 +300,7 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     await inPage(page, 'button[type="submit"]').click();
     await page.waitForURL('**/agents');
     await expect.poll(async () => (await headingState(page)).text).toBe('Agents');
-  });
+  }, 90_000);
 
   test('a warning five minutes before the token expires; at expiry, sign in again', async () => {
     const user = await stack.apiUser('expiry');
@@ -315,7 +315,7 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     await page.clock.fastForward('05:00');
     await page.waitForURL(/\/login\?next=%2Fagents$/);
     expect(await page.evaluate(() => sessionStorage.getItem('metis-console:token'))).toBeNull();
-  });
+  }, 90_000);
 
   test('conversations: filters in the URL, title search, paging, empty states, delete', async () => {
     const user = await stack.apiUser('lists');
@@ -347,7 +347,7 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     await inPage(page, '[data-action="confirm-delete"]').click();
     await expect.poll(() => inPage(page, '[data-empty]').count()).toBe(1);
     expect((await user.client.conversations.list({ q: 'blog' })).data).toEqual([]);
-  });
+  }, 90_000);
 
   test('secrets: create, replace a value (write-only), pick one as an agent’s key with an inline new secret; API keys shown once', async () => {
     const user = await stack.apiUser('secrets');
@@ -393,7 +393,7 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     await page.reload();
     await expect.poll(() => inPage(page, '[data-api-key="deploys"]').count()).toBe(1);
     expect(await page.locator('metis-console [data-created-key]').count()).toBe(0);
-  });
+  }, 90_000);
 
   test('files pane: upload with progress, new folder, rename, delete, download all; export and import a conversation', async () => {
     const user = await stack.apiUser('files');
@@ -664,5 +664,5 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     } finally {
       await closed.close();
     }
-  });
+  }, 90_000);
 });

@@ -465,9 +465,10 @@ describe.skipIf(!hasChromium)('a conversation of 10,000 events', () => {
     // Scrolling to the top brings the first message in.
     const log = page.locator('metis-console .log');
     for (let step = 0; step < 150 && (await page.locator('metis-console [part~="message-user"][data-seq="1"]').count()) === 0; step += 1) {
-      await log.evaluate((element) => {
-        element.scrollTop = 0;
-      });
+      // As a reader scrolls: a move each time (a scrollTop already at 0 set to 0 again fires no scroll event).
+      await log.evaluate((element, step) => {
+        element.scrollTop = step % 2 === 0 ? 0 : 40;
+      }, step);
       await page.waitForTimeout(100);
     }
     const where = await log.evaluate((element) => ({
