@@ -1,7 +1,10 @@
+import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod/mini';
 import {
+  type ActionEvent,
   type AgentStatus,
+  type Approval,
   type Conversation as ConversationJson,
   type ConversationCreateParamsSchema,
   type ConversationListParams,
@@ -13,10 +16,10 @@ import {
   type RepositoryParams,
   type WorkspaceFile,
 } from '@metisai/sdk/schemas';
-import { listNewestFirst } from '../db/paginate.ts';
-import { ConversationEntity, type Conversation, SecretEntity, type StoredRepository } from '../entities/index.ts';
+import { DEFAULT_PAGE_SIZE, listNewestFirst } from '../db/paginate.ts';
+import { ConversationEntity, type Conversation, EventEntity, SecretEntity, type StoredRepository } from '../entities/index.ts';
 import { InvalidRequestError, NotFoundError } from '../errors.ts';
-import { listEvents } from '../events/event-log.ts';
+import { listEvents, toEventJson } from '../events/event-log.ts';
 import type { EgressGuard } from '../security/egress-guard.ts';
 import { allowsPlainHttp } from '../security/egress-policy.ts';
 import { uuid7 } from '../security/uuid7.ts';
@@ -55,6 +58,8 @@ export const repositoryJson = (repository: StoredRepository): Repository => ({
   commit: repository.commit,
   status: repository.status,
 });
+/** `%`, `_` and `\\` taken literally in an `ilike` pattern. */
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
 
 export const toConversationJson = (conversation: Conversation): ConversationJson => ({
   id: conversation.id,
@@ -104,8 +109,8 @@ export class ConversationService {
   }
 
   /**
-   * A page of the owner's conversations; `agent_id` and `visitor_id` filter; `agentIds` (an API key's restriction)
-   * keeps only those of these agents.
+   * A page of the owner's conversations, filtered by `agent_id`, `visitor_id`, `state` and `q` (every word of it in the
+   * title, case-insensitive); `agentIds` (an API key's restriction) keeps only those of these agents.
    */
   async list(
     em: EntityManager,
@@ -118,8 +123,64 @@ export class ConversationService {
       : agentIds
         ? { agentId: { $in: [...agentIds] } }
         : {};
-    const visitorFilter = params.visitor_id ? { visitorId: params.visitor_id } : {};
-    return listNewestFirst(em, ConversationEntity, { ...agentFilter, ...visitorFilter, ...ownedBy(owner) }, params, toConversationJson);
+    const words = (params.q ?? '').split(/\s+/).filter(Boolean);
+    const where: FilterQuery<Conversation> = {
+      ...ownedBy(owner),
+      ...agentFilter,
+      ...(params.visitor_id ? { visitorId: params.visitor_id } : {}),
+      ...(params.state ? { state: params.state } : {}),
+      ...(words.length > 0 ? { $and: words.map((word) => ({ title: { $ilike: `%${escapeLike(word)}%` } })) } : {}),
+    };
+    return listNewestFirst(em, ConversationEntity, where, params, toConversationJson);
+  }
+
+  /**
+   * The actions waiting for the user's approval: for each of their conversations in `awaiting_confirmation` (newest
+   * first), the first action without an observation. Tool call ids are the server's own, unique in a conversation, so
+   * one anti-join over the log finds them. `agentIds` (an API key's restriction) keeps those of these agents.
+   */
+  async listApprovals(
+    em: EntityManager,
+    userId: string,
+    params: { limit?: number; after?: string },
+    agentIds: readonly string[] | null = null,
+  ): Promise<Page<Approval>> {
+    const limit = params.limit ?? DEFAULT_PAGE_SIZE;
+    const waiting = await em.find(
+      ConversationEntity,
+      {
+        userId,
+        state: 'awaiting_confirmation',
+        ...(agentIds ? { agentId: { $in: [...agentIds] } } : {}),
+        ...(params.after ? { id: { $lt: params.after } } : {}),
+      },
+      { orderBy: { id: 'desc' }, limit: limit + 1 },
+    );
+    const hasMore = waiting.length > limit;
+    const kept = waiting.slice(0, limit);
+    const rows =
+      kept.length === 0
+        ? []
+        : await em.execute<{ id: string }[]>(
+            `select distinct on (a.conversation_id) a.id
+               from events a
+              where a.conversation_id = any(?::uuid[]) and a.type = 'action'
+                and not exists (select 1 from events o
+                                 where o.conversation_id = a.conversation_id and o.type = 'observation'
+                                   and o.payload->>'tool_call_id' = a.payload->>'tool_call_id')
+              order by a.conversation_id, a.seq`,
+            [`{${kept.map((conversation) => conversation.id).join(',')}}`],
+          );
+    const actions = rows.length === 0 ? [] : await em.find(EventEntity, { id: { $in: rows.map((row) => row.id) } });
+    const actionOf = new Map(actions.map((action) => [action.conversationId, toEventJson(action) as ActionEvent]));
+    return {
+      // A conversation whose action was answered a moment ago (its state not yet moved on) is left out.
+      data: kept
+        .filter((conversation) => actionOf.has(conversation.id))
+        .map((conversation) => ({ conversation: toConversationJson(conversation), action: actionOf.get(conversation.id)! })),
+      has_more: hasMore,
+      next_after: hasMore ? kept.at(-1)!.id : null,
+    };
   }
 
   async getOwned(em: EntityManager, owner: ConversationOwner, id: string): Promise<Conversation> {

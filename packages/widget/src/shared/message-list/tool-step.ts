@@ -1,13 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
-import type { AssistantItem, ToolItem, TranscriptItem, UnknownItem } from '../chat/transcript.ts';
-import { errorText, type Catalog } from '../i18n/messages.ts';
-import { renderMarkdown, type MarkdownContext } from '../markdown/render-markdown.ts';
-
-/** What rendering a transcript item needs from the element. */
-export interface ItemContext {
-  catalog: Catalog;
-  markdown: MarkdownContext;
-}
+import type { ToolItem } from '../chat/transcript.ts';
+import type { Catalog } from '../i18n/messages.ts';
+import type { ItemContext } from './item-context.ts';
 
 /** Escape sequences of terminal output (colours, cursor moves, titles): the text is shown plain. */
 const ANSI = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[@-Z\\-_])/g;
@@ -24,49 +18,8 @@ export function durationSeconds(from: string | undefined, to: string | undefined
   return Number.isFinite(ms) && ms >= 0 ? (ms / 1000).toFixed(1) : undefined;
 }
 
-/** One transcript item: a message, a tool step, a run error, or an event of a type this widget does not know. */
-export function renderItem(item: TranscriptItem, context: ItemContext): TemplateResult | typeof nothing {
-  switch (item.kind) {
-    case 'user':
-      return html`<div class="message user ${item.isPending ? 'pending' : ''}" part="message message-user" data-seq=${item.seq ?? ''}>
-        <span class="sr-only">${context.catalog.you}: </span>${item.content}
-      </div>`;
-    case 'assistant':
-      return renderAssistant(item, context);
-    case 'tool':
-      return renderTool(item, context);
-    case 'error':
-      return html`<div class="run-error ${item.code === 'llm_retry' ? 'transient' : ''}" part="run-error" data-seq=${item.seq} data-code=${item.code}>
-        ${errorText(context.catalog, item.code)}
-      </div>`;
-    case 'unknown':
-      return renderUnknown(item, context);
-  }
-}
-
-function renderAssistant(item: AssistantItem, context: ItemContext): TemplateResult | typeof nothing {
-  if (item.content === '' && item.reasoning === '' && !item.isStreaming) return nothing;
-  const { catalog } = context;
-  return html`<div
-    class="message assistant ${item.isStreaming ? 'streaming' : ''}"
-    part="message message-assistant"
-    data-seq=${item.seq ?? ''}
-    data-message-id=${item.messageId}
-  >
-    <span class="sr-only">${catalog.agent}: </span>
-    ${
-      item.reasoning
-        ? html`<details class="reasoning" part="reasoning">
-          <summary>${catalog.reasoning}</summary>
-          <div class="reasoning-text">${item.reasoning}</div>
-        </details>`
-        : nothing
-    }
-    <div class="markdown">${renderMarkdown(item.content, context.markdown)}</div>
-  </div>`;
-}
-
-function toolLabel(item: ToolItem, catalog: Catalog): { kind: string; title: string } {
+/** The kind of a step (Command, Edit…) and its title, in the catalog's language. */
+export function toolLabel(item: ToolItem, catalog: Catalog): { kind: string; title: string } {
   const args = item.args;
   switch (item.tool) {
     case 'execute_bash':
@@ -82,21 +35,29 @@ function toolLabel(item: ToolItem, catalog: Catalog): { kind: string; title: str
   }
 }
 
-function renderTool(item: ToolItem, context: ItemContext): TemplateResult {
+/**
+ * One tool step (a collapsible `details`): its kind and title (the command, the edited path), its state (running, the
+ * exit code and duration), and its body — a command's live output then stored output, an edit's diff, a thought.
+ * The same view in `<metis-chat>` and the console.
+ */
+export function renderToolStep(item: ToolItem, context: ItemContext): TemplateResult {
   const { catalog } = context;
   const observation = item.observation;
-  const isRunning = !observation;
+  const isWaiting = !observation && context.runState === 'awaiting_confirmation';
+  const isRunning = !observation && !isWaiting;
   const { kind, title } = toolLabel(item, catalog);
   const seconds = durationSeconds(item.startedAt, observation?.created_at);
   const exitCode = observation?.exit_code;
-  const meta = isRunning
-    ? catalog.running
-    : [typeof exitCode === 'number' ? catalog.exitCode(exitCode) : undefined, seconds === undefined ? undefined : catalog.seconds(seconds)]
-        .filter(Boolean)
-        .join(' · ');
+  const meta = isWaiting
+    ? catalog.waitingApproval
+    : isRunning
+      ? catalog.running
+      : [typeof exitCode === 'number' ? catalog.exitCode(exitCode) : undefined, seconds === undefined ? undefined : catalog.seconds(seconds)]
+          .filter(Boolean)
+          .join(' · ');
   const failed = typeof exitCode === 'number' && exitCode !== 0;
   return html`<details
-    class="tool ${isRunning ? 'running' : ''} ${failed ? 'failed' : ''}"
+    class="tool ${isRunning ? 'running' : ''} ${isWaiting ? 'waiting' : ''} ${failed ? 'failed' : ''}"
     part="tool-step"
     data-seq=${item.seq}
     data-tool=${item.tool}
@@ -172,11 +133,4 @@ function renderEditArgs(args: Record<string, unknown>): TemplateResult | typeof 
       return nothing;
   }
   return renderDiff(lines.join('\n'));
-}
-
-function renderUnknown(item: UnknownItem, context: ItemContext): TemplateResult {
-  return html`<details class="unknown" part="unknown-event" data-seq=${item.seq} data-type=${item.type}>
-    <summary>${context.catalog.unknownEvent(item.type)}</summary>
-    <pre class="terminal" tabindex="0">${JSON.stringify(item.event, null, 2)}</pre>
-  </details>`;
 }

@@ -108,9 +108,13 @@ export class ChatSession {
   #lastState: string | undefined;
   #generation = 0;
 
-  constructor(settings: ConnectionSettings & { conversation: string | undefined }, callbacks: SessionCallbacks) {
+  readonly #pageSize: number;
+
+  /** `options.historyPageSize`: stored events per page of history (default `HISTORY_PAGE_SIZE`, at most 1000). */
+  constructor(settings: ConnectionSettings & { conversation: string | undefined }, callbacks: SessionCallbacks, options: { historyPageSize?: number } = {}) {
     this.#settings = settings;
     this.#callbacks = callbacks;
+    this.#pageSize = Math.min(1000, options.historyPageSize ?? HISTORY_PAGE_SIZE);
   }
 
   /** Whether the agent refuses messages now (stopped, starting, error). */
@@ -234,7 +238,7 @@ export class ChatSession {
     this.isLoadingEarlier = true;
     this.#changed();
     try {
-      const after = Math.max(0, first - 1 - HISTORY_PAGE_SIZE);
+      const after = Math.max(0, first - 1 - this.#pageSize);
       const page = await this.connection.listEvents(conversationId, after, first - 1 - after);
       if (conversationId === this.conversationId) {
         this.transcript.prepend(page.data as StoredEvent[]);
@@ -336,8 +340,8 @@ export class ChatSession {
       }
       throw error;
     }
-    const after = Math.max(0, conversation.last_seq - HISTORY_PAGE_SIZE);
-    const page = await connection.listEvents(conversationId, after, HISTORY_PAGE_SIZE);
+    const after = Math.max(0, conversation.last_seq - this.#pageSize);
+    const page = await connection.listEvents(conversationId, after, this.#pageSize);
     if (generation !== this.#generation) return;
     this.#select(conversationId);
     this.transcript.setState(conversation.state);
