@@ -39,7 +39,10 @@ const FATAL_CODES = new Set([
   'missing_server',
   'missing_credentials',
   'api_key_refused',
-  'visitor_mode_unavailable',
+  // Visitor mode: the page may not embed this agent (a rotated key is only retried: the page may get the new one).
+  'origin_required',
+  'origin_not_allowed',
+  'embed_disabled',
 ]);
 
 const toSessionError = (error: unknown): SessionError => {

@@ -1,6 +1,7 @@
 import type { TokenProvider } from '@metisai/sdk/lean';
 import { WidgetConfigError, type ChatConnection } from './chat-connection.ts';
 import { OwnerConnection } from './owner-connection.ts';
+import { VisitorConnection } from './visitor-connection.ts';
 
 export interface ConnectionSettings {
   server: string | undefined;
@@ -30,8 +31,7 @@ const apiKeyRefused = () =>
 /**
  * Picks the connection for the element's attributes, or throws a `WidgetConfigError`:
  * - `token` / `tokenProvider`: owner mode (a session JWT). A `metis_…` API key is refused: page HTML would leak it.
- * - `publishable-key`: visitor mode. It needs the server's embedding routes (visitor sessions under
- *   `/api/v1/embed/`), which no MetisAI server has yet: this is where a `VisitorConnection` plugs in.
+ * - `publishable-key`: visitor mode (the server's embedding routes, `/api/v1/embed/…`), when no token is given.
  */
 export function createConnection(settings: ConnectionSettings): ChatConnection {
   const server = settings.server?.trim();
@@ -40,11 +40,6 @@ export function createConnection(settings: ConnectionSettings): ChatConnection {
   const provider = settings.tokenProvider;
   const token = provider ? refuseApiKeys(provider) : settings.token;
   if (token) return new OwnerConnection({ server, token, agentId: settings.agentId });
-  if (settings.publishableKey) {
-    throw new WidgetConfigError(
-      'visitor_mode_unavailable',
-      '<metis-chat>: `publishable-key` (visitor mode) needs the server’s embedding support (visitor sessions, /api/v1/embed/…), which this server does not have yet. Use a session token for now.',
-    );
-  }
+  if (settings.publishableKey) return new VisitorConnection({ server, publishableKey: settings.publishableKey, agentId: settings.agentId });
   throw new WidgetConfigError('missing_credentials', '<metis-chat>: give a `token`, a `tokenProvider` or a `publishable-key`');
 }

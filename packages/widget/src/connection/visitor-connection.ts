@@ -1,0 +1,127 @@
+import { visitorTokenProvider, type VisitorCredentials } from '@metisai/sdk/embed';
+import { ApiClient, ConflictError, Conversations, type TokenProvider } from '@metisai/sdk/lean';
+import type { ChatConnection, ChatStream } from './chat-connection.ts';
+import { jwtSubject } from './owner-connection.ts';
+
+export interface VisitorConnectionOptions {
+  /** The MetisAI server's root URL. */
+  server: string;
+  /** The agent's publishable key (`pk_…`), for the page's origin. */
+  publishableKey: string;
+  /** The agent's id (the `agent` attribute): keys the visitor, so that it outlives a rotated publishable key. */
+  agentId: string | undefined;
+}
+
+const storage = (): Storage | undefined => {
+  try {
+    return globalThis.localStorage;
+  } catch {
+    return undefined; // blocked third-party storage: a new visitor on every load
+  }
+};
+
+/** The `localStorage` key of the visitor kept for a server and agent (or, without `agent`, for the key). */
+export const visitorStorageKey = (server: string, agentIdOrKey: string) => `metis-chat:v1:visitor:${server}|${agentIdOrKey}`;
+
+const readVisitor = (key: string): VisitorCredentials | undefined => {
+  try {
+    const value: unknown = JSON.parse(storage()?.getItem(key) ?? 'null');
+    const { id, resume_key: resumeKey } = (value ?? {}) as Partial<VisitorCredentials>;
+    return typeof id === 'string' && typeof resumeKey === 'string' ? { id, resume_key: resumeKey } : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Visitor mode: an anonymous visitor of the page talks to the agent of a publishable key through the server's
+ * embedding routes (`/api/v1/embed/…`, `@metisai/sdk/embed`). A visitor session is minted for the page's origin
+ * (`POST /embed/sessions`; the browser sends `Origin`) and minted again, silently, shortly before its token expires
+ * and whenever the server answers 401 — a token gone stale (`token_stale`: the key was rotated, its origins changed)
+ * included. The visitor (`id` and secret `resume_key`) is kept in `localStorage` per server and agent, so a reload, a
+ * new tab or a rotated key is the same visitor with the same conversations. Visitors cannot approve steps: only the
+ * agent's owner does.
+ */
+export class VisitorConnection implements ChatConnection {
+  readonly mode = 'visitor';
+  readonly canConfirm = false;
+  /** `/embed/conversations`: `VisitorClient`'s `embed.conversations` without the methods the widget never calls. */
+  readonly #conversations: Conversations;
+  readonly #mint: TokenProvider;
+  #visitorId: string | undefined;
+  /** The token minted to learn who the visitor is, handed to the client's first request. */
+  #firstToken: Promise<string> | undefined;
+
+  constructor(options: VisitorConnectionOptions) {
+    const key = visitorStorageKey(options.server, options.agentId ?? options.publishableKey);
+    const saved = readVisitor(key);
+    this.#visitorId = saved?.id;
+    this.#mint = visitorTokenProvider({
+      baseUrl: options.server,
+      publishableKey: options.publishableKey,
+      visitor: saved,
+      onVisitor: (visitor) => {
+        this.#visitorId = visitor.id;
+        storage()?.setItem(key, JSON.stringify(visitor));
+      },
+    });
+    const token: TokenProvider = () => {
+      const first = this.#firstToken;
+      this.#firstToken = undefined;
+      return first ?? this.#mint();
+    };
+    this.#conversations = new Conversations(new ApiClient({ baseUrl: options.server, token, maxRetries: 2 }), '/embed/conversations');
+  }
+
+  /** Opens the first visitor session (refused: origin not allowed, unknown key, embedding off) and answers its visitor. */
+  async identity(): Promise<string> {
+    const first = Promise.resolve(this.#mint());
+    this.#firstToken = first;
+    const token = await first;
+    return jwtSubject(token) ?? this.#visitorId ?? 'visitor';
+  }
+
+  /** Visitors cannot read the agent (its name and status are the owner's). */
+  async agent() {
+    return undefined;
+  }
+
+  async listConversations() {
+    const page = await this.#conversations.list({ limit: 50 });
+    return page.data;
+  }
+
+  createConversation() {
+    return this.#conversations.create({});
+  }
+
+  getConversation(conversationId: string) {
+    return this.#conversations.get(conversationId);
+  }
+
+  listEvents(conversationId: string, after: number, limit: number) {
+    return this.#conversations.events.list(conversationId, { after, limit }).firstPage();
+  }
+
+  stream(conversationId: string, after: number): ChatStream {
+    return this.#conversations.stream(conversationId, { after, maxReconnects: 0, idleTimeoutMs: 45_000 });
+  }
+
+  sendMessage(conversationId: string, content: string, idempotencyKey: string) {
+    return this.#conversations.messages.create(conversationId, { content }, { idempotencyKey });
+  }
+
+  async stop(conversationId: string) {
+    try {
+      await this.#conversations.stop(conversationId);
+    } catch (error) {
+      // Already over: nothing to stop.
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+
+  /** Never called (`canConfirm` is false): only the agent's owner approves a visitor's steps. */
+  async confirm(): Promise<void> {
+    throw new Error('<metis-chat>: only the agent’s owner approves a visitor’s steps');
+  }
+}
