@@ -36,7 +36,7 @@ export interface ChatConnection {
 /** A problem with the element's configuration (its code is in the message catalog). */
 export class WidgetConfigError extends Error {
   override name = 'WidgetConfigError';
-  readonly code: 'missing_server' | 'missing_credentials' | 'api_key_refused';
+  readonly code: 'missing_server' | 'missing_credentials' | 'api_key_refused' | 'visitor_session_failed';
 
   constructor(code: WidgetConfigError['code'], message: string) {
     super(message);

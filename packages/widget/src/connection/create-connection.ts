@@ -25,7 +25,7 @@ const refuseApiKeys =
 const apiKeyRefused = () =>
   new WidgetConfigError(
     'api_key_refused',
-    '<metis-chat>: refusing a MetisAI API key (metis_…) as a token: anything in a page can be read by its visitors. Give a session token (or a tokenProvider that fetches one from your backend).',
+    '<metis-chat>: refusing an API key (metis_…) as a token: the page would leak it to its visitors. Give a session token or a tokenProvider.',
   );
 
 /**

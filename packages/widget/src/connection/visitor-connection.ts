@@ -1,7 +1,8 @@
 import { visitorTokenProvider, type VisitorCredentials } from '@metisai/sdk/embed';
 import { ApiClient, ConflictError, Conversations, type TokenProvider } from '@metisai/sdk/lean';
-import type { ChatConnection, ChatStream } from './chat-connection.ts';
+import { WidgetConfigError, type ChatConnection, type ChatStream } from './chat-connection.ts';
 import { jwtSubject } from './owner-connection.ts';
+import { storage } from '../chat/local-storage.ts';
 
 export interface VisitorConnectionOptions {
   /** The MetisAI server's root URL. */
@@ -12,22 +13,14 @@ export interface VisitorConnectionOptions {
   agentId: string | undefined;
 }
 
-const storage = (): Storage | undefined => {
-  try {
-    return globalThis.localStorage;
-  } catch {
-    return undefined; // blocked third-party storage: a new visitor on every load
-  }
-};
-
 /** The `localStorage` key of the visitor kept for a server and agent (or, without `agent`, for the key). */
 export const visitorStorageKey = (server: string, agentIdOrKey: string) => `metis-chat:v1:visitor:${server}|${agentIdOrKey}`;
 
+/** The visitor kept under `key` (`{ id, resume_key }`), or `undefined`. */
 const readVisitor = (key: string): VisitorCredentials | undefined => {
   try {
-    const value: unknown = JSON.parse(storage()?.getItem(key) ?? 'null');
-    const { id, resume_key: resumeKey } = (value ?? {}) as Partial<VisitorCredentials>;
-    return typeof id === 'string' && typeof resumeKey === 'string' ? { id, resume_key: resumeKey } : undefined;
+    const visitor = JSON.parse(storage()?.getItem(key) ?? 'null') as VisitorCredentials | null;
+    return visitor?.id && visitor.resume_key ? visitor : undefined;
   } catch {
     return undefined;
   }
@@ -48,22 +41,19 @@ export class VisitorConnection implements ChatConnection {
   /** `/embed/conversations`: `VisitorClient`'s `embed.conversations` without the methods the widget never calls. */
   readonly #conversations: Conversations;
   readonly #mint: TokenProvider;
-  #visitorId: string | undefined;
+  readonly #server: string;
   /** The token minted to learn who the visitor is, handed to the client's first request. */
   #firstToken: Promise<string> | undefined;
 
   constructor(options: VisitorConnectionOptions) {
+    this.#server = options.server;
     const key = visitorStorageKey(options.server, options.agentId ?? options.publishableKey);
     const saved = readVisitor(key);
-    this.#visitorId = saved?.id;
     this.#mint = visitorTokenProvider({
       baseUrl: options.server,
       publishableKey: options.publishableKey,
       visitor: saved,
-      onVisitor: (visitor) => {
-        this.#visitorId = visitor.id;
-        storage()?.setItem(key, JSON.stringify(visitor));
-      },
+      onVisitor: (visitor) => storage()?.setItem(key, JSON.stringify(visitor)),
     });
     const token: TokenProvider = () => {
       const first = this.#firstToken;
@@ -73,12 +63,26 @@ export class VisitorConnection implements ChatConnection {
     this.#conversations = new Conversations(new ApiClient({ baseUrl: options.server, token, maxRetries: 2 }), '/embed/conversations');
   }
 
-  /** Opens the first visitor session (refused: origin not allowed, unknown key, embedding off) and answers its visitor. */
+  /**
+   * Opens the first visitor session and answers its visitor. Refusals the page may read are thrown as they are
+   * (`invalid_publishable_key`, `embed_disabled`, …); an origin the key does not allow gets no CORS headers, so the
+   * browser reports a network failure: that is a `WidgetConfigError` `visitor_session_failed`.
+   */
   async identity(): Promise<string> {
     const first = Promise.resolve(this.#mint());
     this.#firstToken = first;
-    const token = await first;
-    return jwtSubject(token) ?? this.#visitorId ?? 'visitor';
+    first.catch(() => {});
+    let token: string;
+    try {
+      token = await first;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'connection_error') throw error;
+      throw new WidgetConfigError(
+        'visitor_session_failed',
+        `<metis-chat>: no visitor session: ${this.#server} is unreachable, or the key does not allow this page's origin (${location.origin})`,
+      );
+    }
+    return jwtSubject(token) ?? 'visitor';
   }
 
   /** Visitors cannot read the agent (its name and status are the owner's). */
@@ -121,7 +125,7 @@ export class VisitorConnection implements ChatConnection {
   }
 
   /** Never called (`canConfirm` is false): only the agent's owner approves a visitor's steps. */
-  async confirm(): Promise<void> {
-    throw new Error('<metis-chat>: only the agent’s owner approves a visitor’s steps');
+  confirm(): Promise<void> {
+    return Promise.reject(new Error('owner only'));
   }
 }

@@ -5,6 +5,7 @@ export type WidgetErrorCode =
   | 'missing_server'
   | 'missing_credentials'
   | 'api_key_refused'
+  | 'visitor_session_failed'
   | 'agent_offline'
   | 'connection_error'
   | 'timeout'
@@ -181,6 +182,7 @@ const en: Catalog = {
     sandbox_error: 'The agent’s workspace failed.',
     missing_server: 'The chat has no server: set its server attribute.',
     missing_credentials: 'The chat has no credentials: give it a token, a tokenProvider or a publishable key.',
+    visitor_session_failed: 'This chat could not start on this website: the server is unreachable or does not allow this site.',
     api_key_refused: 'An API key (metis_…) cannot be used in a web page: use a session token.',
     agent_offline: 'The agent is offline.',
     connection_error: 'The server cannot be reached.',
@@ -300,6 +302,7 @@ const zh: Catalog = {
     sandbox_error: '智能体的工作环境出错。',
     missing_server: '未设置服务器：请设置 server 属性。',
     missing_credentials: '缺少凭据：请提供 token、tokenProvider 或 publishable key。',
+    visitor_session_failed: '此聊天无法在本网站启动：服务器无法访问，或不允许本网站使用。',
     api_key_refused: 'API 密钥（metis_…）不能用在网页中：请使用会话令牌。',
     agent_offline: '智能体当前离线。',
     connection_error: '无法连接服务器。',
