@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { VisitorClient, visitorTokenProvider, type ConversationStreamEvent } from '../src/embed.ts';
+import { VisitorFiles } from '../src/files.ts';
 import { MetisClient } from '../src/index.ts';
 import { fakeFetch, fakeJwt, json, sseResponse } from './support/fakes.ts';
 
@@ -131,5 +132,30 @@ describe('the visitor client (@metisai/sdk/embed)', () => {
       `DELETE ${base}/${ID(2)}`,
       `GET ${base}/${ID(2)}/events`,
     ]);
+  });
+
+  test('VisitorFiles uploads into /embed/conversations; changes and attachments reach the visitor routes', async () => {
+    const entry = { name: 'notes.txt', path: 'notes.txt', type: 'file', size: 5, mtime: AT, owner: 'metis' };
+    const { fetch, requests } = fakeFetch((request) => {
+      if (request.method === 'PUT') return json(entry, 201);
+      if (request.url.pathname.endsWith('/changes')) return json({ baseline: null, data: [], truncated: false });
+      const body = JSON.parse(request.body) as { content: string; attachments?: unknown };
+      return json({ id: ID(8), seq: 1, conversation_id: ID(2), created_at: AT, type: 'message', role: 'user', ...body }, 202);
+    });
+    const client = new VisitorClient({ baseUrl: 'http://metis.test', token: 'visitor-token', fetch });
+    expect(await new VisitorFiles(client).upload(ID(2), 'notes.txt', 'hello')).toEqual(entry);
+    expect(await client.embed.conversations.changes(ID(2))).toEqual({ baseline: null, data: [], truncated: false });
+    const message = await client.embed.conversations.messages.create(ID(2), { content: 'read it', attachments: [{ path: 'notes.txt' }] });
+    expect(message.attachments).toEqual([{ path: 'notes.txt' }]);
+    const base = `/api/v1/embed/conversations/${ID(2)}`;
+    expect(requests.map((request) => `${request.method} ${request.url.pathname}${request.url.search}`)).toEqual([
+      `PUT ${base}/files/content?path=notes.txt`,
+      `GET ${base}/changes`,
+      `POST ${base}/messages`,
+    ]);
+    expect(requests[0]!.headers.get('content-type')).toBe('application/octet-stream');
+    expect(requests[0]!.body).toBe('hello');
+    expect(JSON.parse(requests[2]!.body)).toEqual({ content: 'read it', attachments: [{ path: 'notes.txt' }] });
+    expect(requests[0]!.headers.get('authorization')).toBe('Bearer visitor-token');
   });
 });

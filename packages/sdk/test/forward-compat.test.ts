@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { AgentConfigSchema, AgentCreateParamsSchema, isKnownEvent, MetisClient, SettingsUpdateParamsSchema } from '../src/index.ts';
+import { isKnownEvent, MetisClient } from '../src/index.ts';
+import { AgentConfigSchema, AgentCreateParamsSchema, SettingsUpdateParamsSchema } from '../src/schemas/index.ts';
 import { Files } from '../src/files.ts';
 import { fakeFetch, json, sseResponse } from './support/fakes.ts';
 

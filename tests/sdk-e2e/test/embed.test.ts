@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { turns } from '@metisai/scripted-llm';
-import { PermissionDeniedError, StreamEndedError, type MetisClient } from '@metisai/sdk';
+import { NotFoundError, PermissionDeniedError, StreamEndedError, type MetisClient } from '@metisai/sdk';
+import { VisitorFiles } from '@metisai/sdk/files';
 import { isRunEnd, VisitorClient, visitorTokenProvider, type ConversationStreamEvent, type VisitorCredentials } from '@metisai/sdk/embed';
 import { eventually, startStack, type Stack } from './support/harness.ts';
 
@@ -77,6 +78,22 @@ describe('embedding through the SDK', () => {
     expect((await stranger.embed.conversations.list()).data).toEqual([]);
     // The owner sees it among theirs.
     expect((await owner.conversations.list({ agent_id: agentId, visitor_id: conversation.visitor_id! })).data.map((c) => c.id)).toEqual([conversation.id]);
+  });
+
+  test('a visitor uploads a file with VisitorFiles, runs with it attached, and reads the changes; a stranger cannot upload there', async () => {
+    const { key } = await embeddedAgent();
+    const page = pageClient(key);
+    const conversation = await page.embed.conversations.create();
+    const files = new VisitorFiles(page);
+    expect(await files.upload(conversation.id, 'notes.txt', 'from the page\n')).toMatchObject({ path: 'notes.txt', type: 'file', size: 14 });
+    stack.llm.setScript([turns.toolCall('execute_bash', { command: 'cat notes.txt' }), turns.toolCall('finish', { message: 'read' })]);
+    const events: ConversationStreamEvent[] = [];
+    for await (const event of page.embed.conversations.run(conversation.id, 'read my file', { attachments: [{ path: 'notes.txt' }] })) events.push(event);
+    expect(events.at(-1)).toMatchObject({ type: 'state', state: 'finished' });
+    expect(events.find((event) => event.type === 'message' && event.role === 'user')).toMatchObject({ attachments: [{ path: 'notes.txt' }] });
+    expect(events.find((event) => event.type === 'observation')).toMatchObject({ content: expect.stringMatching(/^from the page\n/) });
+    expect((await page.embed.conversations.changes(conversation.id)).data).toEqual([expect.objectContaining({ path: 'notes.txt', status: 'added' })]);
+    await expect(new VisitorFiles(pageClient(key)).upload(conversation.id, 'x.txt', 'x')).rejects.toBeInstanceOf(NotFoundError);
   });
 
   test('a stream opened mid-answer yields a catch_up first; the text it seeds plus the deltas is the stored message', async () => {

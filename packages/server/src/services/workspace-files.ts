@@ -8,6 +8,7 @@ import {
   IsDirectoryError,
   NotDirectoryError,
   SandboxFileNotFoundError,
+  SymlinkLoopError,
   SandboxNotFoundError,
   SandboxNotRunningError,
 } from '@metisai/sandbox';
@@ -52,6 +53,7 @@ function fileError(error: unknown, field: string, relative: string): unknown {
   if (error instanceof NotDirectoryError) {
     return new InvalidRequestError(ErrorCode.notADirectory, `${shown(relative)} (or one of its parents) is not a directory`, detail('is not a directory'));
   }
+  if (error instanceof SymlinkLoopError) return invalidPath(field, 'meets a loop of symbolic links');
   if (error instanceof FileExistsError) return new ConflictError(ErrorCode.fileExists, `${shown(relative)} already exists`, detail('already exists'));
   if (error instanceof SandboxNotRunningError || error instanceof SandboxNotFoundError) {
     return new ConflictError(ErrorCode.conversationBusy, "The conversation's sandbox is starting or stopping; retry shortly", { retryAfterSeconds: 1 });
@@ -352,8 +354,11 @@ export class WorkspaceService {
     const { files, workdir } = workspace;
     const root = await files.realpath(workdir);
     const lexical = inWorkdir(workdir, relative);
-    const path =
-      options.follow || relative === '' ? await files.realpath(lexical) : posix.join(await files.realpath(posix.dirname(lexical)), posix.basename(lexical));
+    const realpath = (path: string) =>
+      files
+        .realpath(path)
+        .catch((error: unknown) => Promise.reject(error instanceof SymlinkLoopError ? invalidPath(field, 'meets a loop of symbolic links') : error));
+    const path = options.follow || relative === '' ? await realpath(lexical) : posix.join(await realpath(posix.dirname(lexical)), posix.basename(lexical));
     if (!insideWorkspace(root, path)) throw invalidPath(field, 'leads outside the workspace through a symlink');
     return { path, relative };
   }

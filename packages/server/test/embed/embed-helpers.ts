@@ -50,6 +50,18 @@ export class VisitorClient {
   get = (path: string, headers?: Record<string, string>) => this.http.get(path, this.#headers(headers));
   post = (path: string, body?: unknown, headers?: Record<string, string>) => this.http.post(path, body, this.#headers(headers));
   delete = (path: string) => this.http.delete(path, this.#headers());
+
+  /** `PUT /embed/conversations/{id}/files/content` with `data` as the raw body (fetch sends its Content-Length). */
+  async upload(conversationId: string, path: string, data: string): Promise<Reply> {
+    const url = `${this.http.baseUrl}/api/v1/embed/conversations/${conversationId}/files/content?path=${encodeURIComponent(path)}`;
+    const response = await fetch(url, {
+      method: 'PUT',
+      headers: this.#headers({ 'content-type': 'application/octet-stream', authorization: `Bearer ${this.http.token}` }),
+      body: data,
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers, text };
+  }
 }
 
 /** A new visitor of the key's agent, with its session. */

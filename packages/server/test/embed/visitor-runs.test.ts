@@ -177,6 +177,68 @@ describe('visitor quotas', () => {
   }, 90_000);
 });
 
+describe("a visitor's files", () => {
+  test('a visitor uploads a file and attaches it to a message: the model is pointed to it, the agent reads it, the changes show it', async () => {
+    const { key } = await agentWith();
+    const visitor = await newVisitor(rt.server.url, key.key);
+    const conversation = await conversationOf(visitor.client);
+    const uploaded = await visitor.client.upload(conversation, 'data/notes.txt', 'visitor notes\n');
+    expect(uploaded.status, JSON.stringify(uploaded.body)).toBe(201);
+    expect(uploaded.body).toMatchObject({ path: 'data/notes.txt', type: 'file', size: 14 });
+    expect(uploaded.headers.get('access-control-allow-origin')).toBe(SITE);
+
+    rt.llm.setScript([turns.toolCall('execute_bash', { command: 'cat data/notes.txt' }), turns.toolCall('finish', { message: 'read it' })]);
+    const before = rt.llm.requests.length;
+    const posted = await visitor.client.post(`/api/v1/embed/conversations/${conversation}/messages`, {
+      content: 'summarise my file',
+      attachments: [{ path: '/workspace/data/notes.txt' }],
+    });
+    expect(posted.status, JSON.stringify(posted.body)).toBe(202);
+    expect(posted.body).toMatchObject({ type: 'message', role: 'user', content: 'summarise my file', attachments: [{ path: 'data/notes.txt' }] });
+    await eventually(async () => (await visitor.client.get(`/api/v1/embed/conversations/${conversation}`)).body.state === 'finished', 30_000);
+    const userMessage = (rt.llm.requests[before]!.body.messages as { role: string; content: string }[]).findLast((message) => message.role === 'user')!;
+    expect(userMessage.content).toBe('summarise my file\n\n[Attached files, in the workspace: data/notes.txt]');
+    const events = await visitorEvents(visitor.client, conversation);
+    expect(events.find((event) => event.type === 'observation')!.content).toMatch(/^visitor notes\n/);
+
+    const changes = await visitor.client.get(`/api/v1/embed/conversations/${conversation}/changes`);
+    expect(changes.status).toBe(200);
+    expect(changes.body.data).toEqual([expect.objectContaining({ path: 'data/notes.txt', status: 'added' })]);
+  }, 60_000);
+
+  test('attachments must be files of the workspace (400 naming the field); another visitor cannot upload or see changes (404)', async () => {
+    const { key } = await agentWith();
+    const visitor = await newVisitor(rt.server.url, key.key);
+    const conversation = await conversationOf(visitor.client);
+    const send = (attachments: unknown) => visitor.client.post(`/api/v1/embed/conversations/${conversation}/messages`, { content: 'look', attachments });
+    // No sandbox yet: nothing can be attached.
+    const early = await send([{ path: 'missing.txt' }]);
+    expect(early.status).toBe(400);
+    expect(early.body.error.details).toEqual([expect.objectContaining({ path: 'attachments.0.path' })]);
+    expect((await visitor.client.upload(conversation, 'dir/a.txt', 'a')).status).toBe(201);
+    for (const [attachments, field] of [
+      [[{ path: 'dir/a.txt' }, { path: 'missing.txt' }], 'attachments.1.path'],
+      [[{ path: 'dir' }], 'attachments.0.path'],
+      [[{ path: '../etc/passwd' }], 'attachments.0.path'],
+    ] as const) {
+      const refused = await send(attachments);
+      expect(refused.status, JSON.stringify(attachments)).toBe(400);
+      expect(refused.body.error.details[0].path).toBe(field);
+    }
+    // Nothing was stored by the refused messages.
+    expect((await visitorEvents(visitor.client, conversation)).filter((event) => event.type === 'message')).toEqual([]);
+
+    const stranger = await newVisitor(rt.server.url, key.key);
+    expect((await stranger.client.upload(conversation, 'b.txt', 'b')).status).toBe(404);
+    expect((await stranger.client.get(`/api/v1/embed/conversations/${conversation}/changes`)).status).toBe(404);
+    expect(
+      (await stranger.client.post(`/api/v1/embed/conversations/${conversation}/messages`, { content: 'x', attachments: [{ path: 'dir/a.txt' }] })).status,
+    ).toBe(404);
+    // The owner's file routes are not a visitor's.
+    expect((await visitor.client.get(`/api/v1/conversations/${conversation}/files`)).status).toBe(403);
+  }, 60_000);
+});
+
 describe('confirmations', () => {
   test('a visitor sees that approval is pending and cannot confirm; the owner can', async () => {
     const { key } = await agentWith({ confirmation_mode: true }, {}, { confirmation_timeout_seconds: 600 });

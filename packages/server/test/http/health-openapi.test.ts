@@ -106,6 +106,8 @@ describe('OpenAPI', () => {
     'post /embed/conversations/{id}/messages',
     'get /embed/conversations/{id}/events',
     'post /embed/conversations/{id}/stop',
+    'put /embed/conversations/{id}/files/content',
+    'get /embed/conversations/{id}/changes',
   ];
 
   test('is OpenAPI 3.1 with the server version', () => {
@@ -177,7 +179,7 @@ describe('OpenAPI', () => {
     expect(body('put /settings')!.properties).toHaveProperty('llm_api_key');
     expect(body('post /secrets')!.properties.name).toHaveProperty('pattern');
     for (const route of ROUTES.filter((r) => r.startsWith('post ') || r.startsWith('put '))) {
-      if (route === 'put /conversations/{id}/files/content') continue;
+      if (route === 'put /conversations/{id}/files/content' || route === 'put /embed/conversations/{id}/files/content') continue;
       if (
         [
           'post /auth/logout',

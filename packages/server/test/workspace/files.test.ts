@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { turns } from '@metisai/scripted-llm';
 import { Http, registerUser } from '../support/http.ts';
 import { eventsOf, scripted, startRuntime, waitForState, type Runtime } from '../runtime/runtime-harness.ts';
-import { conversationRow, tarGzEntries, WorkspaceClient } from './workspace-client.ts';
+import { conversationRow, expectFileSystemRefusalsAre4xx, tarGzEntries, WorkspaceClient } from './workspace-client.ts';
 
 /** The files API over real HTTP on a whole server with the local driver (Docker: workspace-docker.test.ts). */
 let rt: Runtime;
@@ -182,6 +182,15 @@ describe('paths', () => {
     expect((await rt.http.delete(`/api/v1/conversations/${id}/files?path=etc-link`)).status).toBe(204);
     expect((await ws.list(id)).body.data.map((entry: any) => entry.name)).toEqual(['in-link', 'inside', 'up-link']);
   });
+
+  test('paths the file system refuses (through a file, names over 255 bytes, a loop of links) are 4xx naming the field, never 500', async () => {
+    const id = await newConversation();
+    await ws.upload(id, 'hello.py', 'print(1)\n');
+    const host = await hostWorkspace(id);
+    await symlink('loop2', path.join(host, 'loop1'));
+    await symlink('loop1', path.join(host, 'loop2'));
+    await expectFileSystemRefusalsAre4xx(ws, id);
+  });
 });
 
 describe('delete, move, mkdir, archive', () => {
@@ -322,6 +331,39 @@ describe('during a run', () => {
     await waitForState(rt.http, id, ['finished', 'error']);
     expect((await eventsOf(rt.http, id)).filter((event) => event.type === 'observation').at(-2)!.content).toMatch(/^early\n/);
     expect((await conversationRow(rt.server.databaseUrl, id)).sandbox_id).toBe(sandbox_id);
+  });
+});
+
+describe('attachments', () => {
+  test("a message's attachments point the agent to uploaded files: stored normalised, shown to the model; a missing one is 400 naming it", async () => {
+    const id = await newConversation();
+    const refusedEarly = await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'read', attachments: [{ path: 'report.csv' }] });
+    expect(refusedEarly.status).toBe(400);
+    expect(refusedEarly.body.error.details).toEqual([expect.objectContaining({ path: 'attachments.0.path' })]);
+    expect((await ws.upload(id, 'report.csv', 'a,b\n')).status).toBe(201);
+    const refused = await rt.http.post(`/api/v1/conversations/${id}/messages`, {
+      content: 'read',
+      attachments: [{ path: 'report.csv' }, { path: 'nope.csv' }],
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details[0].path).toBe('attachments.1.path');
+    expect((await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'read', attachments: [{ path: '' }] })).status).toBe(400);
+
+    rt.llm.setScript(scripted([() => turns.text('seen')]));
+    const before = rt.llm.requests.length;
+    const posted = await rt.http.post(`/api/v1/conversations/${id}/messages`, {
+      content: 'read',
+      attachments: [{ path: '/workspace/report.csv' }, { path: 'report.csv' }],
+    });
+    expect(posted.status).toBe(202);
+    expect(posted.body.attachments).toEqual([{ path: 'report.csv' }]);
+    await waitForState(rt.http, id, ['idle', 'finished']);
+    const messages = rt.llm.requests[before]!.body.messages as { role: string; content: string }[];
+    expect(messages.filter((message) => message.role === 'user').map((message) => message.content)).toEqual([
+      'read\n\n[Attached files, in the workspace: report.csv]',
+    ]);
+    const stored = (await eventsOf(rt.http, id)).filter((event) => event.type === 'message' && event.role === 'user');
+    expect(stored).toEqual([expect.objectContaining({ content: 'read', attachments: [{ path: 'report.csv' }] })]);
   });
 });
 

@@ -10,7 +10,7 @@ import { runningAgent } from '../e2e/e2e-helpers.ts';
 import { eventsOf, scripted, startRuntime, waitForState, type Runtime } from '../runtime/runtime-harness.ts';
 import { Http } from '../support/http.ts';
 import { startTestServer } from '../support/test-server.ts';
-import { conversationRow, WorkspaceClient } from './workspace-client.ts';
+import { conversationRow, expectFileSystemRefusalsAre4xx, WorkspaceClient } from './workspace-client.ts';
 
 const docker = new Docker();
 
@@ -45,6 +45,14 @@ describe.skipIf(!hasDocker)('workspaces on the Docker driver', () => {
   });
 
   const newConversation = async (body: Record<string, unknown> = {}) => (await rt.http.post('/api/v1/conversations', body)).body.id as string;
+
+  test('paths the file system refuses (through a file, names over 255 bytes, a loop of links) are 4xx naming the field, never 500', async () => {
+    const id = await newConversation();
+    await ws.upload(id, 'hello.py', 'print(1)\n');
+    const { sandbox_id } = await conversationRow(rt.server.databaseUrl, id);
+    await inContainer(sandbox_id!, 'cd /workspace && ln -s loop2 loop1 && ln -s loop1 loop2', '1000:1000');
+    await expectFileSystemRefusalsAre4xx(ws, id);
+  });
 
   test("an upload before the first message creates the sandbox on the conversation's labelled volume; files belong to uid 1000", async () => {
     const id = await newConversation();

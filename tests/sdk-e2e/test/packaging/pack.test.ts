@@ -36,7 +36,7 @@ test('the tarball holds the builds, their declarations and source maps, and noth
 });
 
 const script = (kind: 'esm' | 'cjs') => `
-${kind === 'esm' ? "import { MetisClient, NotFoundError, AgentSchema } from '@metisai/sdk';" : "const { MetisClient, NotFoundError, AgentSchema } = require('@metisai/sdk');"}
+${kind === 'esm' ? "import { MetisClient, NotFoundError } from '@metisai/sdk';\nimport { AgentSchema } from '@metisai/sdk/schemas';" : "const { MetisClient, NotFoundError } = require('@metisai/sdk');\nconst { AgentSchema } = require('@metisai/sdk/schemas');"}
 (async () => {
   const client = new MetisClient({ baseUrl: process.argv[2] });
   const { user } = await client.auth.register({ email: '${kind}-' + Date.now() + '@example.com', password: 'consumer password' });

@@ -164,7 +164,7 @@ export class Conversations extends APIResource {
    * ```
    */
   run(conversationId: string, content: string, options: RunOptions = {}): RunStream {
-    const { onDelta, onEvent, signal, idempotencyKey } = options;
+    const { onDelta, onEvent, signal, idempotencyKey, attachments } = options;
     // `abort()` of the RunStream ends it quietly; the caller's `signal` ends it with an AbortError.
     const closer = new AbortController();
     const combined = signal ? AbortSignal.any([signal, closer.signal]) : closer.signal;
@@ -181,7 +181,8 @@ export class Conversations extends APIResource {
         let postedSeq: number;
         try {
           await stream.connected;
-          postedSeq = (await this.messages.create(conversationId, { content }, { signal: combined, idempotencyKey })).seq;
+          postedSeq = (await this.messages.create(conversationId, attachments ? { content, attachments } : { content }, { signal: combined, idempotencyKey }))
+            .seq;
         } catch (error) {
           stream.abort();
           await pending.catch(() => {});

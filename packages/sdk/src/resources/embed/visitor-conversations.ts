@@ -7,6 +7,7 @@ import { path } from '../../internal/path.ts';
 import { pageOf, type ListParams } from '../../schemas/common.ts';
 import { ConversationSchema, type Conversation } from '../../schemas/conversation.ts';
 import type { VisitorConversationCreateParams } from '../../schemas/embed.ts';
+import type { Changes } from '../../schemas/workspace.ts';
 import { Conversations, type StreamOptions } from '../conversations/conversations.ts';
 import type { Events } from '../conversations/events.ts';
 import type { Messages } from '../conversations/messages.ts';
@@ -69,7 +70,15 @@ export class VisitorConversations extends APIResource {
     return this.#conversations.stream(conversationId, options);
   }
 
-  /** Sends a message and follows the run it starts, as `conversations.run()`. */
+  /**
+   * Files added, modified and deleted in its workspace since the baseline, each with its unified diff
+   * (`GET /embed/conversations/{id}/changes`).
+   */
+  changes(conversationId: string, options?: RequestOptions): Promise<Changes> {
+    return this.#conversations.changes(conversationId, options);
+  }
+
+  /** Sends a message and follows the run it starts, as `conversations.run()` (`attachments`: files uploaded first with `VisitorFiles`). */
   run(conversationId: string, content: string, options: RunOptions = {}): RunStream {
     return this.#conversations.run(conversationId, content, options);
   }

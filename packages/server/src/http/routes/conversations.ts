@@ -24,7 +24,7 @@ import { userPrincipal } from '../../security/principal.ts';
 const notFound = { description: 'No such conversation (or not yours)', schema: ErrorBodySchema };
 
 export const conversationEndpoints = (deps: RouteDeps) => {
-  const { conversations, quotas, auth, apiKeys, transfer } = deps.services;
+  const { conversations, quotas, auth, apiKeys, transfer, workspace } = deps.services;
   return [
     endpoint({
       method: 'get',
@@ -111,12 +111,17 @@ export const conversationEndpoints = (deps: RouteDeps) => {
       method: 'post',
       path: '/conversations/:id/messages',
       tag: 'conversations',
-      summary: 'Send a message; answers the stored message event',
+      summary:
+        'Send a message, optionally pointing the agent to files of the workspace (`attachments`, uploaded first with `PUT …/files/content`); answers the stored message event',
       scope: 'run',
       agentAccess: 'conversation',
       body: MessageCreateParamsSchema,
       responses: {
         202: { description: 'Stored', schema: MessageEventSchema },
+        400: {
+          description: 'An attachment that is no file of the workspace (`validation_error` or `invalid_path`, naming `attachments.<i>.path`)',
+          schema: ErrorBodySchema,
+        },
         404: notFound,
         409: { description: 'The agent is not running (`agent_not_running`) or was deleted (`agent_deleted`)', schema: ErrorBodySchema },
         429: {
@@ -125,8 +130,10 @@ export const conversationEndpoints = (deps: RouteDeps) => {
         },
       },
       handler: async (ctx, { body, params }) => {
+        const userId = ctx.state.principal.userId;
+        const attachments = body.attachments?.length ? await workspace.checkAttachments(ctx.state.em, userId, params.id!, body.attachments) : undefined;
         ctx.status = 202;
-        ctx.body = await conversations.postMessage(ctx.state.em, ctx.state.principal.userId, params.id!, body.content);
+        ctx.body = await conversations.postMessage(ctx.state.em, userId, params.id!, body.content, attachments);
       },
     }),
     endpoint({

@@ -1,10 +1,13 @@
 import {
+  ChangesSchema,
   ConversationSchema,
   EmbedSessionCreateParamsSchema,
   EmbedSessionSchema,
   ErrorBodySchema,
   EventListParamsSchema,
   EventSchema,
+  FileEntrySchema,
+  FilePathParamsSchema,
   ListParamsSchema,
   MessageCreateParamsSchema,
   MessageEventSchema,
@@ -17,6 +20,7 @@ import { toConversationJson } from '../../services/conversations.ts';
 import type { AppContext } from '../app-state.ts';
 import { lastEventId, streamConversation, streamRowExpiry } from '../conversation-stream.ts';
 import { endpoint } from '../endpoint.ts';
+import { receiveUpload } from '../file-upload.ts';
 import { allowEmbedOrigin } from '../middleware/embed-cors.ts';
 import type { RouteDeps } from './deps.ts';
 
@@ -41,7 +45,7 @@ const ownerOf = (ctx: AppContext) => {
  * that visitor's conversations with that agent only (another's is a 404).
  */
 export const embedEndpoints = (deps: RouteDeps) => {
-  const { conversations, visitors, embedQuotas } = deps.services;
+  const { conversations, visitors, embedQuotas, workspace } = deps.services;
   return [
     endpoint({
       method: 'post',
@@ -132,11 +136,13 @@ export const embedEndpoints = (deps: RouteDeps) => {
       method: 'post',
       path: '/embed/conversations/:id/messages',
       tag: 'embed',
-      summary: 'Send a message; answers the stored message event. Runs under the agent’s embed policy and counts against its visitor quotas',
+      summary:
+        'Send a message, optionally with `attachments` (files uploaded first with `PUT …/files/content`); answers the stored message event. Runs under the agent’s embed policy and counts against its visitor quotas',
       scope: 'visitor',
       body: MessageCreateParamsSchema,
       responses: {
         202: { description: 'Stored', schema: MessageEventSchema },
+        400: { description: 'An attachment that is no file of the workspace, naming `attachments.<i>.path`', schema: ErrorBodySchema },
         404: notFound,
         409: { description: 'A run is going (`conversation_busy`), or the agent is not running (`agent_not_running`)', schema: ErrorBodySchema },
         429: {
@@ -146,8 +152,47 @@ export const embedEndpoints = (deps: RouteDeps) => {
         },
       },
       handler: async (ctx, { body, params }) => {
+        const owner = ownerOf(ctx);
+        const attachments = body.attachments?.length ? await workspace.checkAttachments(ctx.state.em, owner, params.id!, body.attachments) : undefined;
         ctx.status = 202;
-        ctx.body = await conversations.postMessage(ctx.state.em, ownerOf(ctx), params.id!, body.content);
+        ctx.body = await conversations.postMessage(ctx.state.em, owner, params.id!, body.content, attachments);
+      },
+    }),
+    endpoint({
+      method: 'put',
+      path: '/embed/conversations/:id/files/content',
+      tag: 'embed',
+      summary:
+        'Upload one file into the workspace of one of the visitor’s conversations (as `PUT /conversations/{id}/files/content`), e.g. to attach it to a message; its sandbox, created when it has none, counts against the visitor’s sandbox quotas',
+      scope: 'visitor',
+      query: FilePathParamsSchema,
+      rawBody: {
+        contentType: 'application/octet-stream',
+        description: "The file's bytes, any type; `Content-Length` is required (at most UPLOAD_LIMIT_BYTES)",
+      },
+      responses: {
+        200: { description: 'An existing file was replaced', schema: FileEntrySchema },
+        201: { description: 'Created', schema: FileEntrySchema },
+        400: { description: '`invalid_path` (outside the workspace), `is_a_directory` or `validation_error`, naming the field', schema: ErrorBodySchema },
+        404: notFound,
+        411: { description: '`length_required`: no `Content-Length`', schema: ErrorBodySchema },
+        413: { description: '`payload_too_large`, with `limit_bytes`', schema: ErrorBodySchema },
+        429: { description: 'The visitor’s (or the agent’s visitors’) running sandboxes at their limit (`quota_exceeded`)', schema: ErrorBodySchema },
+      },
+      handler: async (ctx, { query, params }) => {
+        await receiveUpload(ctx, workspace, ownerOf(ctx), params.id!, query.path, deps.config.uploadLimitBytes);
+      },
+    }),
+    endpoint({
+      method: 'get',
+      path: '/embed/conversations/:id/changes',
+      tag: 'embed',
+      summary:
+        "Files added, modified and deleted in one of the visitor's conversations since its baseline, each with a unified diff (as `GET /conversations/{id}/changes`)",
+      scope: 'visitor',
+      responses: { 200: { description: 'The changes', schema: ChangesSchema }, 404: notFound },
+      handler: async (ctx, { params }) => {
+        ctx.body = await workspace.changes(ctx.state.em, ownerOf(ctx), params.id!);
       },
     }),
     endpoint({
