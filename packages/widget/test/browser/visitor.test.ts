@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { turns } from '@metisai/scripted-llm';
+import Docker from 'dockerode';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -14,12 +16,16 @@ import {
   workdirOf,
   type Stack,
 } from '../support/harness.ts';
+import { removeSandboxNetwork } from '../../../sandbox/src/docker/sandbox-network.ts';
+// The sandbox package's policy: no engine → the local driver here (a notice); CI set and no engine → a failure.
+import { hasDocker } from '../../../sandbox/test/helpers/docker-availability.ts';
 
 // Visitor mode: a page on another origin embeds an agent with its publishable key. The widget mints a visitor
 // session for the page's origin (POST /embed/sessions), talks to /api/v1/embed/… only, resumes with the server's
 // catch-up, re-mints silently when the key's policy changes, and shows its error state on an origin the key does
-// not allow. (The local sandbox driver, acknowledged as unsafe, with the visitors' network set to `egress`: it cannot
-// cut the network. The policy's own tests run on Docker in the server's suite.)
+// not allow. Visitors' sandboxes run on Docker where an engine answers, under the embed policy's defaults (no network,
+// no secrets); without one, on the local driver acknowledged as unsafe, with the visitors' network `egress` (it cannot
+// cut the network).
 
 const SENTENCES = 30;
 const SLOW_ANSWER = Array.from({ length: SENTENCES }, (_, index) => `Sentence ${index + 1} of a long answer.`).join(' ');
@@ -30,15 +36,24 @@ let publishableKey: { id: string; key: string };
 let confirmingAgentId: string;
 let confirmingKey: string;
 
+const IMAGE = 'metisai/sandbox:latest';
+const NETWORK = `metisai-test-${randomBytes(4).toString('hex')}`;
+const SANDBOXES = hasDocker
+  ? { SANDBOX_DRIVER: 'docker', SANDBOX_IMAGE: IMAGE, SANDBOX_NETWORK: NETWORK }
+  : { SANDBOX_DRIVER: 'local', ALLOW_UNSAFE_LOCAL_SANDBOX: 'true' };
+
 const EMBED = (extra: Record<string, unknown> = {}) => ({
-  embed: { enabled: true, policy: { network: 'egress', quotas: { agent_sandboxes: 50, visitor_sandboxes: 5 } } },
+  embed: {
+    enabled: true,
+    policy: { ...(hasDocker ? {} : { network: 'egress' }), quotas: { agent_sandboxes: 50, visitor_sandboxes: 5 } },
+  },
   ...extra,
 });
 
 beforeAll(async () => {
   if (!hasChromium) return;
   stack = await startStack({
-    env: { ALLOW_UNSAFE_LOCAL_SANDBOX: 'true', RATE_LIMIT_EMBED_VISITORS_PER_IP: '10000', QUOTA_MAX_EMBED_SANDBOXES_PER_AGENT: '100' },
+    env: { ...SANDBOXES, RATE_LIMIT_EMBED_VISITORS_PER_IP: '10000', QUOTA_MAX_EMBED_SANDBOXES_PER_AGENT: '100' },
     script: (request) => {
       const text = lastUserText(request);
       const results = toolResultsOf(request);
@@ -64,13 +79,32 @@ beforeAll(async () => {
   publishableKey = await stack.client.agents.publishableKeys.create(agentId, { allowed_origins: [stack.host.origin] });
   confirmingAgentId = await stack.agent('careful', EMBED({ confirmation_mode: true }));
   confirmingKey = (await stack.client.agents.publishableKeys.create(confirmingAgentId, { allowed_origins: [stack.host.origin] })).key;
-}, 120_000);
+}, 180_000);
 afterEach(async () => {
   for (const context of stack?.browser.contexts() ?? []) await context.close();
 });
 afterAll(async () => {
   await stack?.close();
-});
+  if (!hasDocker || !agentId) return;
+  // The visitors' sandboxes of this file's agents, then its network.
+  const docker = new Docker();
+  for (const agent of [agentId, confirmingAgentId]) {
+    const containers = await docker.listContainers({ all: true, filters: { label: [`metisai.embed.agent=${agent}`] } });
+    for (const container of containers) {
+      await docker
+        .getContainer(container.Id)
+        .remove({ force: true, v: true })
+        .catch(() => {});
+      for (const mount of container.Mounts)
+        if (mount.Name)
+          await docker
+            .getVolume(mount.Name)
+            .remove()
+            .catch(() => {});
+    }
+  }
+  await removeSandboxNetwork(docker, NETWORK, IMAGE);
+}, 60_000);
 
 const visitorPage = (name: string, extra: Record<string, string | undefined> = {}) =>
   stack.host.page(name, { attributes: { server: stack.server.url, agent: agentId, 'publishable-key': publishableKey.key, mode: 'inline', ...extra } });
@@ -128,8 +162,10 @@ describe.skipIf(!hasChromium)('<metis-chat> in visitor mode (publishable-key)', 
   test('a visitor sees a command’s output grow and an edit’s diff; stop ends the run; only /embed routes are used', async () => {
     const { context, page } = await stack.newPage();
     const apiPaths = new Set<string>();
+    const origins = new Set<string>();
     page.on('request', (request) => {
       const url = new URL(request.url());
+      origins.add(url.origin);
       if (url.pathname.startsWith('/api/')) apiPaths.add(`${request.method()} ${url.pathname.replace(/[0-9a-f-]{36}/g, ':id')}`);
     });
     await page.goto(visitorPage('visitor-steps'));
@@ -177,6 +213,9 @@ describe.skipIf(!hasChromium)('<metis-chat> in visitor mode (publishable-key)', 
     // Sessions and the visitor's conversation routes only: never an owner route.
     expect([...apiPaths].every((entry) => / \/api\/v1\/embed\//.test(entry))).toBe(true);
     expect(apiPaths).toContain('POST /api/v1/embed/sessions');
+    // Under the host page's strict CSP: no violation, and no request but to the page and the MetisAI origin.
+    expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([]);
+    expect([...origins].sort()).toEqual([stack.host.origin, stack.server.url].sort());
     expect(await errorEvents(page)).toEqual([]);
     await context.close();
   });
