@@ -38,7 +38,7 @@ let confirmingKey: string;
 
 const IMAGE = 'metisai/sandbox:latest';
 const NETWORK = `metisai-test-${randomBytes(4).toString('hex')}`;
-const SANDBOXES = hasDocker
+const SANDBOXES: Record<string, string> = hasDocker
   ? { SANDBOX_DRIVER: 'docker', SANDBOX_IMAGE: IMAGE, SANDBOX_NETWORK: NETWORK }
   : { SANDBOX_DRIVER: 'local', ALLOW_UNSAFE_LOCAL_SANDBOX: 'true' };
 
