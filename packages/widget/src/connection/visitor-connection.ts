@@ -64,9 +64,9 @@ export class VisitorConnection implements ChatConnection {
   }
 
   /**
-   * Opens the first visitor session and answers its visitor. Refusals the page may read are thrown as they are
-   * (`invalid_publishable_key`, `embed_disabled`, …); an origin the key does not allow gets no CORS headers, so the
-   * browser reports a network failure: that is a `WidgetConfigError` `visitor_session_failed`.
+   * Opens the first visitor session and answers its visitor. The server answers a refusal (an origin the key does not
+   * allow, an unknown key, embedding off, too many new visitors) without CORS headers, so the browser reports a network
+   * failure: that is a `WidgetConfigError` `visitor_session_failed`. Other errors are thrown as they are.
    */
   async identity(): Promise<string> {
     const first = Promise.resolve(this.#mint());
