@@ -35,6 +35,7 @@ export { RunStream, isRunEnd, type RunOptions } from './core/run-stream.ts';
 export { Auth } from './resources/auth.ts';
 export { Sessions } from './resources/sessions.ts';
 export { Agents } from './resources/agents.ts';
+export { AgentsCore } from './resources/agents-core.ts';
 export {
   Conversations,
   Messages,

@@ -9,9 +9,10 @@ import {
   type SandboxInfo,
   SandboxPool,
 } from '@metisai/sandbox';
+import { ErrorCode } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
 import type { AdvisoryLocks } from '../db/advisory-locks.ts';
-import { QuotaExceededError } from '../errors.ts';
+import { ConflictError, QuotaExceededError } from '../errors.ts';
 import type { ImageBuilder, ImageBuildListener } from './image-build.ts';
 
 export interface SandboxManagerOptions {
@@ -169,6 +170,15 @@ export class SandboxManager {
       return live.sandbox;
     }
     let sandbox: Sandbox | null = null;
+    if (request.sandboxId && !this.#options.driver.isOwnId(request.sandboxId)) {
+      // Made by the other driver (SANDBOX_DRIVER changed, or Docker was not answering at start): its files are there,
+      // so it is neither replaced (which would orphan them, and the next start would reap them) nor connected to.
+      const other = this.#options.driver.name === 'docker' ? 'local' : 'docker';
+      throw new ConflictError(
+        ErrorCode.conflict,
+        `This conversation's files are in a sandbox of the ${other} driver, and this server runs the ${this.#options.driver.name} driver: start the server with SANDBOX_DRIVER=${other} to reach them`,
+      );
+    }
     // A visitor's sandbox counts against its agent's embed quotas, a user's own against theirs.
     const within = <T>(exceptId: string | undefined, start: () => Promise<T>) =>
       request.visitor ? this.#withinVisitorQuota(request.visitor, exceptId, start) : this.#withinQuota(request.userId, exceptId, start);

@@ -265,6 +265,27 @@ describe('ownership', () => {
   });
 });
 
+describe('read-only conversations', () => {
+  test("once the conversation's agent is deleted its files can be read but not changed: 409 agent_deleted", async () => {
+    const agent = (await rt.http.post('/api/v1/agents', { name: 'to delete' })).body;
+    const id = (await rt.http.post('/api/v1/conversations', { agent_id: agent.id })).body.id as string;
+    expect((await ws.upload(id, 'a.txt', 'kept')).status).toBe(201);
+    expect((await rt.http.delete(`/api/v1/agents/${agent.id}`)).status).toBe(204);
+    const base = `/api/v1/conversations/${id}/files`;
+    for (const reply of [
+      await ws.upload(id, 'b.txt', 'new'),
+      await rt.http.post(`${base}/mkdir`, { path: 'dir' }),
+      await rt.http.post(`${base}/move`, { from: 'a.txt', to: 'c.txt' }),
+      await rt.http.delete(`${base}?path=a.txt`),
+    ]) {
+      expect(reply.status).toBe(409);
+      expect(reply.body.error.code).toBe('agent_deleted');
+    }
+    expect((await ws.list(id)).body.data.map((entry: any) => entry.name)).toEqual(['a.txt']);
+    expect((await ws.download(id, 'a.txt')).text).toBe('kept');
+  });
+});
+
 describe('signed download URLs', () => {
   test('work without Authorization for a file and an archive; a forged, expired or foreign link does not', async () => {
     const id = await newConversation();
