@@ -42,13 +42,14 @@ const ICON_NEW = 'M11 5h2v6h6v2h-6v6h-2v-6H5v-2h6z';
  * parsing), shows its tool steps with live output and diffs, and resumes its stream after a reload, a network drop
  * or the page returning from the background.
  *
- * Owner mode: `token` (a session JWT) or `tokenProvider`. Visitor mode (`publishable-key`) needs the server's
- * embedding support and shows an error until a server offers it.
+ * Owner mode: `token` (a session JWT) or `tokenProvider`: the user's own conversations; the owner approves steps.
+ * Visitor mode: `publishable-key` (and `agent`): an anonymous visitor of the page, in a session the server mints for
+ * the page's origin; the visitor is kept in `localStorage`, and sees "waiting for the owner's approval" instead.
  *
  * @attr server - the MetisAI server's root URL (required)
  * @attr agent - the agent's id
  * @attr conversation - a conversation to open (else the last one, kept in `localStorage`)
- * @attr publishable-key - visitor mode (not supported by servers yet)
+ * @attr publishable-key - visitor mode: the agent's publishable key (`pk_…`) for this page's origin
  * @attr token - a session token (never an API key)
  * @attr mode - `launcher` (default: a button opening a panel) or `inline`
  * @attr open - the launcher's panel is open

@@ -249,7 +249,8 @@ describe.skipIf(!hasChromium)('<metis-chat> in owner mode', () => {
     await eventually(async () => (await lastAnswer(page)).includes('Sentence 5 '), 20_000, 'some text');
     const conversationId = await conversationOf(page);
     await page.reload();
-    // Until the message is stored, the widget shows no partial text picked up mid-stream (no catch-up yet).
+    // Whatever shows before the message is stored is the answer from its beginning (the server's catch-up), never a
+    // piece picked up mid-stream.
     const texts = new Set<string>();
     await eventually(
       async () => {

@@ -14,7 +14,6 @@ const ROUTES: ReadonlyArray<[RegExp, PageName, Record<string, string>?]> = [
   [/^\/$/, 'dashboard'],
   [/^\/agents$/, 'agents'],
   [/^\/agents\/(?<id>[^/]+)$/, 'agent', { tab: 'config' }],
-  [/^\/agents\/(?<id>[^/]+)\/embed$/, 'agent', { tab: 'embed' }],
   [/^\/conversations$/, 'conversations'],
   [/^\/conversations\/(?<id>[^/]+)$/, 'conversation'],
   [/^\/settings(?:\/(?<tab>[^/]+))?$/, 'settings'],

@@ -91,7 +91,6 @@ export interface ConsoleCatalog {
   starting: string;
   openConversation: string;
   newConversation: string;
-  agentTabs: { config: string; embed: string };
   fields: {
     llm_model: string;
     llm_base_url: string;
@@ -307,7 +306,6 @@ const en: ConsoleCatalog = {
   starting: 'Starting…',
   openConversation: 'Open',
   newConversation: 'New conversation',
-  agentTabs: { config: 'Configuration', embed: 'Embed' },
   fields: {
     llm_model: 'Model',
     llm_base_url: 'Base URL',
@@ -543,7 +541,6 @@ const zh: ConsoleCatalog = {
   starting: '启动中…',
   openConversation: '打开',
   newConversation: '新对话',
-  agentTabs: { config: '配置', embed: '嵌入' },
   fields: {
     llm_model: '模型',
     llm_base_url: '接口地址（Base URL）',

@@ -33,8 +33,8 @@ const KNOWN_FIELDS = ['name', 'description', ...CONFIG_FIELDS.map((field) => `co
 /**
  * `/agents/:id`: an agent's typed configuration (the API key as a secret picker with an inline "new secret"), its
  * status with start and stop (polled while it moves), a new conversation, and delete with confirmation. Field errors
- * of the API show next to their fields. `/agents/:id/embed`: the Embed tab (publishable keys, snippet, preview) needs
- * the server's embedding API, which this server does not have yet.
+ * of the API show next to their fields. Publishable keys for `<metis-chat>` are managed through the API
+ * (`/agents/{id}/publishable-keys`) until the console has an Embed tab.
  */
 export class AgentPage extends ConsolePage {
   static override styles = [
@@ -138,7 +138,6 @@ export class AgentPage extends ConsolePage {
         <div class="page"><h1>${text.titles.agents}</h1>${this.loadError ? this.loadError.alert() : html`<p>${text.loading}</p>`}</div>
       </div>`;
     }
-    const tab = this.params.tab === 'embed' ? 'embed' : 'config';
     return html`<div class="root">
       <div class="page">
         <div class="head">
@@ -146,11 +145,7 @@ export class AgentPage extends ConsolePage {
           <button type="button" class="button danger" data-action="delete-agent" @click=${this.#handleDeleteAsk}>${text.delete}</button>
         </div>
         ${this.#renderStatus(agent)}
-        <ul class="tabs">
-          <li><a href=${`/agents/${agent.id}`} aria-current=${tab === 'config' ? 'page' : 'false'}>${text.agentTabs.config}</a></li>
-          <li><a href=${`/agents/${agent.id}/embed`} aria-current=${tab === 'embed' ? 'page' : 'false'}>${text.agentTabs.embed}</a></li>
-        </ul>
-        ${tab === 'config' ? this.#renderForm(agent) : this.#renderEmbed()}
+        ${this.#renderForm(agent)}
         <dialog id="delete-dialog" aria-labelledby="delete-heading">
           <h2 id="delete-heading">${text.deleteConfirm(agent.name)}</h2>
           <div class="actions">
@@ -203,12 +198,6 @@ export class AgentPage extends ConsolePage {
         ${text.newConversation}
       </button>
     </div>`;
-  }
-
-  #renderEmbed(): TemplateResult {
-    // Publishable keys, the snippet, the preview and visitor conversations need the server's embedding API
-    // (`/api/v1/agents/{id}/publishable-keys`, visitor sessions), which this server does not have yet.
-    return html`<section class="card"><p class="empty">${this.app.catalog.errors.visitor_mode_unavailable}</p></section>`;
   }
 
   #renderForm(agent: Agent): TemplateResult {

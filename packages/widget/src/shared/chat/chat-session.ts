@@ -2,6 +2,7 @@ import type { Agent, Conversation, MessageEvent, StateEvent } from '@metisai/sdk
 import { WidgetConfigError, type ChatConnection } from '../connection/chat-connection.ts';
 import { createConnection, type ConnectionSettings } from '../connection/create-connection.ts';
 import { Transcript, type StoredEvent } from './transcript.ts';
+import { storage } from './local-storage.ts';
 
 /** Stored events loaded at once: the newest page when a conversation opens, then older pages on demand. */
 export const HISTORY_PAGE_SIZE = 200;
@@ -39,7 +40,11 @@ const FATAL_CODES = new Set([
   'missing_server',
   'missing_credentials',
   'api_key_refused',
-  'visitor_mode_unavailable',
+  'visitor_session_failed',
+  // Visitor mode: the page may not embed this agent (a rotated key is only retried: the page may get the new one).
+  'origin_required',
+  'origin_not_allowed',
+  'embed_disabled',
 ]);
 
 const toSessionError = (error: unknown): SessionError => {
@@ -61,14 +66,6 @@ const sleep = (ms: number, signal: AbortSignal) =>
       { once: true },
     );
   });
-
-const storage = (): Storage | undefined => {
-  try {
-    return globalThis.localStorage;
-  } catch {
-    return undefined; // blocked third-party storage
-  }
-};
 
 /**
  * One `<metis-chat>`'s conversation with the server: the connection, the current conversation (kept in

@@ -140,4 +140,41 @@ describe('Transcript', () => {
     transcript.applyEphemeral({ type: 'progress', percent: 50 });
     expect(view(transcript)).toEqual(['user:hi', 'unknown:checkpoint']);
   });
+
+  test('a stream opened mid-answer takes the message up from its catch-up; overlapping pieces are trimmed, a missed one stops it', () => {
+    const transcript = new Transcript();
+    const messageId = id();
+    transcript.applyStoredPage([user(1, 'hi'), state(2, 'running')]);
+    transcript.beginConnection();
+    // Before the boundary is known, a piece of a message begun earlier is not shown…
+    transcript.applyEphemeral({ ...delta(messageId, 'lo'), offset: 3 });
+    expect(view(transcript)).toEqual(['user:hi']);
+    // …until its catch-up gives the text so far; the next pieces continue at their offsets, once each.
+    transcript.applyEphemeral({ type: 'catch_up', conversation_id, message_id: messageId, content: 'Hello' });
+    transcript.setLiveBoundary(2);
+    transcript.applyEphemeral({ ...delta(messageId, 'lo, wor'), offset: 3 });
+    transcript.applyEphemeral({ ...delta(messageId, 'ld'), offset: 10 });
+    expect(view(transcript)).toEqual(['user:hi', 'assistant:Hello, world …']);
+    transcript.applyEphemeral({ ...delta(messageId, '!!'), offset: 20 });
+    transcript.applyEphemeral({ ...delta(messageId, 'more'), offset: 22 });
+    expect(view(transcript)).toEqual(['user:hi', 'assistant:Hello, world …']);
+    transcript.applyStored(assistant(3, messageId, 'Hello, world and the rest'));
+    expect(view(transcript)).toEqual(['user:hi', 'assistant:Hello, world and the rest']);
+    // A catch-up of a message already stored changes nothing.
+    expect(transcript.applyEphemeral({ type: 'catch_up', conversation_id, message_id: messageId, content: 'Hello' })).toBe(false);
+  });
+
+  test('a running command’s catch-up replaces its live output (a dropped start is marked)', () => {
+    const transcript = live();
+    transcript.applyStoredPage([user(1, 'count'), state(2, 'running'), action(3, 'call_1', { command: 'seq 1 200' })]);
+    transcript.applyEphemeral({ type: 'output', conversation_id, tool_call_id: 'call_1', content: '1\n' });
+    transcript.beginConnection();
+    transcript.applyEphemeral({ type: 'catch_up', conversation_id, tool_call_id: 'call_1', content: '1\n2\n3\n', offset: 0 });
+    expect(view(transcript)).toEqual(['user:count', 'tool:1\n2\n3\n (running)']);
+    transcript.applyEphemeral({ type: 'catch_up', conversation_id, tool_call_id: 'call_1', content: '3\n', offset: 4 });
+    expect(view(transcript)).toEqual(['user:count', 'tool:…\n3\n (running)']);
+    transcript.applyStored(observation(4, 'call_1', '1\n2\n3\n'));
+    expect(transcript.applyEphemeral({ type: 'catch_up', conversation_id, tool_call_id: 'call_1', content: 'x' })).toBe(false);
+    expect(view(transcript)).toEqual(['user:count', 'tool:1\n2\n3\n']);
+  });
 });

@@ -75,8 +75,10 @@ export type EphemeralEvent = { type: string; [field: string]: unknown };
  *
  * Streaming text follows `delta` events by `message_id`, the id of the message event stored when the reply is
  * complete (which then replaces the streamed text). Deltas of a message that began before the current connection
- * (whose start was missed) are not shown: that message appears when its stored event lands. A server's catch-up of
- * in-flight text would enter through `resumeMessage()`.
+ * (whose start was missed) are not shown until the server's `catch_up` (sent first on a stream that opens while
+ * something is in flight) gives its text so far; without one, that message appears when its stored event lands.
+ * Live pieces carry their `offset` in the whole text: one that overlaps what is shown is trimmed, and one past its end
+ * (a missed piece) stops the message growing until it is stored — nothing is shown twice or out of order.
  */
 export class Transcript {
   items: TranscriptItem[] = [];
@@ -153,8 +155,8 @@ export class Transcript {
    * Takes up a message mid-stream from its text so far (a server's catch-up of in-flight deltas): it is shown with
    * `content` and grows with its next deltas.
    */
-  resumeMessage(messageId: string, content: string, reasoning = ''): void {
-    if (this.#storedMessageIds.has(messageId)) return;
+  resumeMessage(messageId: string, content: string, reasoning = ''): boolean {
+    if (this.#storedMessageIds.has(messageId)) return false;
     this.#hiddenMessageIds.delete(messageId);
     this.#trustedMessageIds.add(messageId);
     const index = this.#streamingIndex(messageId);
@@ -172,6 +174,17 @@ export class Transcript {
     if (index >= 0) this.items = this.items.with(index, item);
     else this.items = [...this.items, item];
     this.#changed();
+    return true;
+  }
+
+  /** Takes up a running command's output from what it printed so far (`offset`: where `content` starts in it). */
+  resumeOutput(toolCallId: string, content: string, offset = 0): boolean {
+    const index = this.items.findLastIndex((item) => item.kind === 'tool' && item.toolCallId === toolCallId);
+    const item = this.items[index] as ToolItem | undefined;
+    if (!item || item.observation) return false;
+    this.items = this.items.with(index, { ...item, liveOutput: offset > 0 ? `…\n${content}` : content });
+    this.#changed();
+    return true;
   }
 
   /** The conversation's state as read from the server (before any `state` event of this transcript). */
@@ -246,7 +259,12 @@ export class Transcript {
     switch (event.type) {
       case 'delta':
       case 'reasoning_delta':
-        return this.#applyDelta(String(event.message_id), String(event.content ?? ''), event.type === 'reasoning_delta');
+        return this.#applyDelta(String(event.message_id), String(event.content ?? ''), event.type === 'reasoning_delta', event.offset);
+      case 'catch_up':
+        if (typeof event.message_id === 'string')
+          return this.resumeMessage(event.message_id, String(event.content ?? ''), String(event.reasoning_content ?? ''));
+        if (typeof event.tool_call_id === 'string') return this.resumeOutput(event.tool_call_id, String(event.content ?? ''), Number(event.offset ?? 0));
+        return false;
       case 'output':
         return this.#applyOutput(String(event.tool_call_id), String(event.content ?? ''));
       default:
@@ -275,7 +293,8 @@ export class Transcript {
     return undefined;
   }
 
-  #applyDelta(messageId: string, content: string, isReasoning: boolean): boolean {
+  #applyDelta(messageId: string, piece: string, isReasoning: boolean, offset: unknown): boolean {
+    let content = piece;
     if (this.#storedMessageIds.has(messageId) || this.#hiddenMessageIds.has(messageId)) return false;
     const index = this.#streamingIndex(messageId);
     if (index < 0) {
@@ -304,6 +323,18 @@ export class Transcript {
     }
     const item = this.items[index] as AssistantItem;
     if (item.isGap) return false;
+    if (typeof offset === 'number') {
+      const shown = (isReasoning ? item.reasoning : item.content).length;
+      if (offset > shown) {
+        // A piece was missed: the message waits for its stored version.
+        this.items = this.items.with(index, { ...item, isGap: true });
+        this.#changed();
+        return true;
+      }
+      // Overlapping what a catch-up already gave: only the rest is new.
+      content = content.slice(shown - offset);
+      if (content === '') return false;
+    }
     this.items = this.items.with(index, isReasoning ? { ...item, reasoning: item.reasoning + content } : { ...item, content: item.content + content });
     this.#changed();
     return true;

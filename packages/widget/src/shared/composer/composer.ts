@@ -66,7 +66,7 @@ export function runStatusText(session: ChatSession | undefined, catalog: Catalog
   if (session.isAgentOffline) return catalog.offline;
   if (session.streamStatus === 'retrying') return catalog.reconnecting;
   const transcript = session.transcript;
-  if (transcript.state === 'awaiting_confirmation') return catalog.waitingApproval;
+  if (transcript.state === 'awaiting_confirmation') return session.connection?.canConfirm === false ? catalog.waitingOwnerApproval : catalog.waitingApproval;
   if (session.isRunActive) {
     const active = transcript.activeItem;
     if (active?.kind === 'assistant') return catalog.writing;

@@ -11,7 +11,7 @@ export interface ChatStream extends AsyncIterable<ConversationStreamEvent> {
 /**
  * How the widget talks to a MetisAI server: everything it does goes through here. Owner mode (`token` /
  * `tokenProvider`, a user's session) uses `/api/v1/conversations/…` and `/api/v1/agents/…`; visitor mode
- * (`publishable-key`) will use the server's embedding routes once they exist (see `visitor-connection.ts`).
+ * (`publishable-key`) uses the server's embedding routes, `/api/v1/embed/…` (see `visitor-connection.ts`).
  */
 export interface ChatConnection {
   readonly mode: 'owner' | 'visitor';
@@ -36,7 +36,7 @@ export interface ChatConnection {
 /** A problem with the element's configuration (its code is in the message catalog). */
 export class WidgetConfigError extends Error {
   override name = 'WidgetConfigError';
-  readonly code: 'missing_server' | 'missing_credentials' | 'api_key_refused' | 'visitor_mode_unavailable';
+  readonly code: 'missing_server' | 'missing_credentials' | 'api_key_refused' | 'visitor_session_failed';
 
   constructor(code: WidgetConfigError['code'], message: string) {
     super(message);

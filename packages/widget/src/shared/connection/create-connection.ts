@@ -1,6 +1,7 @@
 import type { TokenProvider } from '@metisai/sdk/lean';
 import { WidgetConfigError, type ChatConnection } from './chat-connection.ts';
 import { OwnerConnection } from './owner-connection.ts';
+import { VisitorConnection } from './visitor-connection.ts';
 
 export interface ConnectionSettings {
   server: string | undefined;
@@ -24,14 +25,13 @@ const refuseApiKeys =
 const apiKeyRefused = () =>
   new WidgetConfigError(
     'api_key_refused',
-    '<metis-chat>: refusing a MetisAI API key (metis_…) as a token: anything in a page can be read by its visitors. Give a session token (or a tokenProvider that fetches one from your backend).',
+    '<metis-chat>: refusing an API key (metis_…) as a token: the page would leak it to its visitors. Give a session token or a tokenProvider.',
   );
 
 /**
  * Picks the connection for the element's attributes, or throws a `WidgetConfigError`:
  * - `token` / `tokenProvider`: owner mode (a session JWT). A `metis_…` API key is refused: page HTML would leak it.
- * - `publishable-key`: visitor mode. It needs the server's embedding routes (visitor sessions under
- *   `/api/v1/embed/`), which no MetisAI server has yet: this is where a `VisitorConnection` plugs in.
+ * - `publishable-key`: visitor mode (the server's embedding routes, `/api/v1/embed/…`), when no token is given.
  */
 export function createConnection(settings: ConnectionSettings): ChatConnection {
   const server = settings.server?.trim();
@@ -40,11 +40,6 @@ export function createConnection(settings: ConnectionSettings): ChatConnection {
   const provider = settings.tokenProvider;
   const token = provider ? refuseApiKeys(provider) : settings.token;
   if (token) return new OwnerConnection({ server, token, agentId: settings.agentId });
-  if (settings.publishableKey) {
-    throw new WidgetConfigError(
-      'visitor_mode_unavailable',
-      '<metis-chat>: `publishable-key` (visitor mode) needs the server’s embedding support (visitor sessions, /api/v1/embed/…), which this server does not have yet. Use a session token for now.',
-    );
-  }
+  if (settings.publishableKey) return new VisitorConnection({ server, publishableKey: settings.publishableKey, agentId: settings.agentId });
   throw new WidgetConfigError('missing_credentials', '<metis-chat>: give a `token`, a `tokenProvider` or a `publishable-key`');
 }

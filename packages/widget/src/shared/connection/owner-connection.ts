@@ -1,4 +1,5 @@
-import { ConflictError, LeanClient, type TokenProvider } from '@metisai/sdk/lean';
+import { ApiClient, ConflictError, Conversations, type TokenProvider } from '@metisai/sdk/lean';
+import { AgentSchema } from '@metisai/sdk/schemas';
 import type { ChatConnection, ChatStream } from './chat-connection.ts';
 
 export interface OwnerConnectionOptions {
@@ -26,19 +27,22 @@ export function jwtSubject(token: string): string | undefined {
 
 /**
  * Owner mode: the signed-in user's own conversations with one of their agents, through `@metisai/sdk/lean`
- * (`/api/v1/conversations/…`). The owner may approve or reject steps.
+ * (`/api/v1/conversations/…`). The owner may approve or reject steps. Only the `conversations` resource and the
+ * agent's schema are used (not `LeanClient`'s `agents`, whose other methods would weigh on the bundle).
  */
 export class OwnerConnection implements ChatConnection {
   readonly mode = 'owner';
   readonly canConfirm = true;
-  readonly #client: LeanClient;
+  readonly #client: ApiClient;
+  readonly #conversations: Conversations;
   readonly #token: string | TokenProvider;
   readonly #agentId: string | undefined;
 
   constructor(options: OwnerConnectionOptions) {
     this.#token = options.token;
     this.#agentId = options.agentId;
-    this.#client = new LeanClient({ baseUrl: options.server, token: options.token, maxRetries: 2 });
+    this.#client = new ApiClient({ baseUrl: options.server, token: options.token, maxRetries: 2 });
+    this.#conversations = new Conversations(this.#client);
   }
 
   async identity(): Promise<string> {
@@ -47,37 +51,37 @@ export class OwnerConnection implements ChatConnection {
   }
 
   async agent() {
-    return this.#agentId ? this.#client.agents.get(this.#agentId) : undefined;
+    return this.#agentId ? this.#client.get(`/agents/${encodeURIComponent(this.#agentId)}`, AgentSchema) : undefined;
   }
 
   async listConversations() {
-    const page = await this.#client.conversations.list({ agent_id: this.#agentId, limit: 50 });
+    const page = await this.#conversations.list({ agent_id: this.#agentId, limit: 50 });
     return page.data;
   }
 
   createConversation() {
-    return this.#client.conversations.create({ agent_id: this.#agentId ?? null });
+    return this.#conversations.create({ agent_id: this.#agentId ?? null });
   }
 
   getConversation(conversationId: string) {
-    return this.#client.conversations.get(conversationId);
+    return this.#conversations.get(conversationId);
   }
 
   listEvents(conversationId: string, after: number, limit: number) {
-    return this.#client.conversations.events.list(conversationId, { after, limit }).firstPage();
+    return this.#conversations.events.list(conversationId, { after, limit }).firstPage();
   }
 
   stream(conversationId: string, after: number): ChatStream {
-    return this.#client.conversations.stream(conversationId, { after, maxReconnects: 0, idleTimeoutMs: 45_000 });
+    return this.#conversations.stream(conversationId, { after, maxReconnects: 0, idleTimeoutMs: 45_000 });
   }
 
   sendMessage(conversationId: string, content: string, idempotencyKey: string) {
-    return this.#client.conversations.messages.create(conversationId, { content }, { idempotencyKey });
+    return this.#conversations.messages.create(conversationId, { content }, { idempotencyKey });
   }
 
   async stop(conversationId: string) {
     try {
-      await this.#client.conversations.stop(conversationId);
+      await this.#conversations.stop(conversationId);
     } catch (error) {
       // Already over: nothing to stop.
       if (!(error instanceof ConflictError)) throw error;
@@ -85,6 +89,6 @@ export class OwnerConnection implements ChatConnection {
   }
 
   async confirm(conversationId: string, approve: boolean) {
-    await this.#client.conversations.confirm(conversationId, { approve });
+    await this.#conversations.confirm(conversationId, { approve });
   }
 }

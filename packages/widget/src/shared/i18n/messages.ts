@@ -5,7 +5,7 @@ export type WidgetErrorCode =
   | 'missing_server'
   | 'missing_credentials'
   | 'api_key_refused'
-  | 'visitor_mode_unavailable'
+  | 'visitor_session_failed'
   | 'agent_offline'
   | 'connection_error'
   | 'timeout'
@@ -55,6 +55,8 @@ export interface Catalog {
   reject: string;
   approvalHint: string;
   waitingApproval: string;
+  /** Visitors cannot approve: the agent's owner does. */
+  waitingOwnerApproval: string;
   thinking: string;
   writing: string;
   runningCommand: string;
@@ -109,6 +111,7 @@ const en: Catalog = {
   reject: 'Reject',
   approvalHint: 'Enter approves, Escape rejects.',
   waitingApproval: 'Waiting for approval',
+  waitingOwnerApproval: 'Waiting for the owner’s approval',
   thinking: 'Thinking…',
   writing: 'Writing…',
   runningCommand: 'Running a command…',
@@ -184,8 +187,8 @@ const en: Catalog = {
     repository_too_large: 'The repository is larger than this server clones.',
     missing_server: 'The chat has no server: set its server attribute.',
     missing_credentials: 'The chat has no credentials: give it a token, a tokenProvider or a publishable key.',
+    visitor_session_failed: 'This chat could not start on this website: the server is unreachable or does not allow this site.',
     api_key_refused: 'An API key (metis_…) cannot be used in a web page: use a session token.',
-    visitor_mode_unavailable: 'This MetisAI server does not support publishable keys (visitor mode) yet.',
     agent_offline: 'The agent is offline.',
     connection_error: 'The server cannot be reached.',
     timeout: 'The server took too long to answer.',
@@ -233,6 +236,7 @@ const zh: Catalog = {
   reject: '拒绝',
   approvalHint: '按 Enter 批准，按 Escape 拒绝。',
   waitingApproval: '等待批准',
+  waitingOwnerApproval: '等待所有者批准',
   thinking: '思考中…',
   writing: '正在回复…',
   runningCommand: '正在运行命令…',
@@ -308,8 +312,8 @@ const zh: Catalog = {
     repository_too_large: '代码仓库超出了此服务器的克隆上限。',
     missing_server: '未设置服务器：请设置 server 属性。',
     missing_credentials: '缺少凭据：请提供 token、tokenProvider 或 publishable key。',
+    visitor_session_failed: '此聊天无法在本网站启动：服务器无法访问，或不允许本网站使用。',
     api_key_refused: 'API 密钥（metis_…）不能用在网页中：请使用会话令牌。',
-    visitor_mode_unavailable: '此 MetisAI 服务器尚不支持 publishable key（访客模式）。',
     agent_offline: '智能体当前离线。',
     connection_error: '无法连接服务器。',
     timeout: '服务器响应超时。',
