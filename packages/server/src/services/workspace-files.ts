@@ -287,7 +287,7 @@ export class WorkspaceService {
   /**
    * The workspace files a message names (`attachments`), with their size and media type. Each must be a file (or a
    * link to one) inside the workspace: 400 naming `attachments.<i>.path` otherwise (`validation_error` when nothing is
-   * there, `is_a_directory`, `invalid_path`).
+   * there, `is_a_directory`, `invalid_path`). Answers them normalised (relative to the root), each once.
    */
   async describeAttachments(em: EntityManager, userId: ConversationOwner, id: string, attachments: readonly AttachmentParams[]): Promise<WorkspaceFile[]> {
     const relatives = attachments.map((attachment, index) => toWorkspacePath(attachment.path, `attachments.${index}.path`));
@@ -307,7 +307,8 @@ export class WorkspaceService {
         const info = await workspace.files.lstat(path);
         if (!info) throw missing(index);
         if (info.kind === 'directory') throw fileError(new IsDirectoryError(path), field, relative);
-        described.push({ path: relative, size: info.sizeBytes, type: mediaTypeOf(relative) });
+        // Normalised paths, each once (`/workspace/a.csv` and `a.csv` are one file).
+        if (!described.some((file) => file.path === relative)) described.push({ path: relative, size: info.sizeBytes, type: mediaTypeOf(relative) });
       }
       return described;
     } finally {
