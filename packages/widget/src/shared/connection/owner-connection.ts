@@ -1,6 +1,7 @@
-import { ApiClient, ConflictError, Conversations, type TokenProvider } from '@metisai/sdk/lean';
+import { ApiClient, Conversations, type TokenProvider } from '@metisai/sdk/lean';
 import { AgentSchema } from '@metisai/sdk/schemas';
-import type { ChatConnection, ChatStream } from './chat-connection.ts';
+import type { ChatConnection } from './chat-connection.ts';
+import { ConversationsConnection } from './conversations-connection.ts';
 
 export interface OwnerConnectionOptions {
   /** The MetisAI server's root URL. */
@@ -30,7 +31,7 @@ export function jwtSubject(token: string): string | undefined {
  * (`/api/v1/conversations/…`). The owner may approve or reject steps. Only the `conversations` resource and the
  * agent's schema are used (not `LeanClient`'s `agents`, whose other methods would weigh on the bundle).
  */
-export class OwnerConnection implements ChatConnection {
+export class OwnerConnection extends ConversationsConnection implements ChatConnection {
   readonly mode = 'owner';
   readonly canConfirm = true;
   readonly #client: ApiClient;
@@ -38,7 +39,12 @@ export class OwnerConnection implements ChatConnection {
   readonly #token: string | TokenProvider;
   readonly #agentId: string | undefined;
 
+  protected get conversations(): Conversations {
+    return this.#conversations;
+  }
+
   constructor(options: OwnerConnectionOptions) {
+    super();
     this.#token = options.token;
     this.#agentId = options.agentId;
     this.#client = new ApiClient({ baseUrl: options.server, token: options.token, maxRetries: 2 });
@@ -61,31 +67,6 @@ export class OwnerConnection implements ChatConnection {
 
   createConversation() {
     return this.#conversations.create({ agent_id: this.#agentId ?? null });
-  }
-
-  getConversation(conversationId: string) {
-    return this.#conversations.get(conversationId);
-  }
-
-  listEvents(conversationId: string, after: number, limit: number) {
-    return this.#conversations.events.list(conversationId, { after, limit }).firstPage();
-  }
-
-  stream(conversationId: string, after: number): ChatStream {
-    return this.#conversations.stream(conversationId, { after, maxReconnects: 0, idleTimeoutMs: 45_000 });
-  }
-
-  sendMessage(conversationId: string, content: string, idempotencyKey: string) {
-    return this.#conversations.messages.create(conversationId, { content }, { idempotencyKey });
-  }
-
-  async stop(conversationId: string) {
-    try {
-      await this.#conversations.stop(conversationId);
-    } catch (error) {
-      // Already over: nothing to stop.
-      if (!(error instanceof ConflictError)) throw error;
-    }
   }
 
   async confirm(conversationId: string, approve: boolean) {

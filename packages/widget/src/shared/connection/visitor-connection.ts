@@ -1,6 +1,7 @@
 import { visitorTokenProvider, type VisitorCredentials } from '@metisai/sdk/embed';
-import { ApiClient, ConflictError, Conversations, type TokenProvider } from '@metisai/sdk/lean';
-import { WidgetConfigError, type ChatConnection, type ChatStream } from './chat-connection.ts';
+import { ApiClient, Conversations, type TokenProvider } from '@metisai/sdk/lean';
+import { WidgetConfigError, type ChatConnection } from './chat-connection.ts';
+import { ConversationsConnection } from './conversations-connection.ts';
 import { jwtSubject } from './owner-connection.ts';
 import { storage } from '../chat/local-storage.ts';
 
@@ -35,7 +36,7 @@ const readVisitor = (key: string): VisitorCredentials | undefined => {
  * new tab or a rotated key is the same visitor with the same conversations. Visitors cannot approve steps: only the
  * agent's owner does.
  */
-export class VisitorConnection implements ChatConnection {
+export class VisitorConnection extends ConversationsConnection implements ChatConnection {
   readonly mode = 'visitor';
   readonly canConfirm = false;
   /** `/embed/conversations`: `VisitorClient`'s `embed.conversations` without the methods the widget never calls. */
@@ -45,7 +46,12 @@ export class VisitorConnection implements ChatConnection {
   /** The token minted to learn who the visitor is, handed to the client's first request. */
   #firstToken: Promise<string> | undefined;
 
+  protected get conversations(): Conversations {
+    return this.#conversations;
+  }
+
   constructor(options: VisitorConnectionOptions) {
+    super();
     this.#server = options.server;
     const key = visitorStorageKey(options.server, options.agentId ?? options.publishableKey);
     const saved = readVisitor(key);
@@ -97,31 +103,6 @@ export class VisitorConnection implements ChatConnection {
 
   createConversation() {
     return this.#conversations.create({});
-  }
-
-  getConversation(conversationId: string) {
-    return this.#conversations.get(conversationId);
-  }
-
-  listEvents(conversationId: string, after: number, limit: number) {
-    return this.#conversations.events.list(conversationId, { after, limit }).firstPage();
-  }
-
-  stream(conversationId: string, after: number): ChatStream {
-    return this.#conversations.stream(conversationId, { after, maxReconnects: 0, idleTimeoutMs: 45_000 });
-  }
-
-  sendMessage(conversationId: string, content: string, idempotencyKey: string) {
-    return this.#conversations.messages.create(conversationId, { content }, { idempotencyKey });
-  }
-
-  async stop(conversationId: string) {
-    try {
-      await this.#conversations.stop(conversationId);
-    } catch (error) {
-      // Already over: nothing to stop.
-      if (!(error instanceof ConflictError)) throw error;
-    }
   }
 
   /** Never called (`canConfirm` is false): only the agent's owner approves a visitor's steps. */
