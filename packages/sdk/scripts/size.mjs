@@ -1,4 +1,4 @@
-// `npm run size`: the browser ESM build with its dependencies (ky, eventsource-parser, zod/mini), bundled,
+// `npm run size`: the browser ESM build with its dependencies (eventsource-parser, zod/mini), bundled,
 // minified and gzipped, as an app's bundler would ship it; the lean entry is printed beside it. Fails when the whole
 // SDK is above the budget.
 import { build } from 'esbuild';

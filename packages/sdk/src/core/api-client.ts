@@ -1,4 +1,3 @@
-import ky, { type KyInstance } from 'ky';
 import type * as z from 'zod/mini';
 import { AbortError, ConnectionError, MetisError, TimeoutError, invalidResponse } from './errors.ts';
 import type { FinalRequestOptions, Query, RequestOptions } from './request-options.ts';
@@ -52,7 +51,8 @@ export class ApiClient {
   readonly timeoutMs: number;
   readonly maxRetries: number;
 
-  readonly #ky: KyInstance;
+  readonly #fetch: typeof fetch | undefined;
+  readonly #onRequest: ClientOptions['onRequest'];
   readonly #headers: Record<string, string>;
   #credential: string | TokenProvider | undefined;
   #cached: { token: string; expiresAtMs: number | undefined } | undefined;
@@ -66,16 +66,8 @@ export class ApiClient {
     this.maxRetries = options.maxRetries ?? 2;
     this.#headers = { ...options.headers };
     this.#credential = options.token ?? options.apiKey;
-    const customFetch = options.fetch;
-    const onRequest = options.onRequest;
-    this.#ky = ky.create({
-      prefix: this.apiUrl,
-      retry: 0,
-      throwHttpErrors: false,
-      // Looked up per call, so a fetch patched after construction is used.
-      fetch: (input, init) => (customFetch ?? globalThis.fetch)(input, init),
-      hooks: onRequest ? { beforeRequest: [async ({ request }) => void (await onRequest(request))] } : {},
-    });
+    this.#fetch = options.fetch;
+    this.#onRequest = options.onRequest;
   }
 
   /** Whether the credential is a token provider, which renews expired tokens (a stream can then outlive its token). */
@@ -143,18 +135,7 @@ export class ApiClient {
       let response: Response;
       try {
         const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-        response = await this.#ky(options.path, {
-          method,
-          headers,
-          searchParams: toSearchParams(options.query),
-          ...(options.rawBody !== undefined
-            ? { body: options.rawBody, ...(options.rawBody instanceof ReadableStream ? { duplex: 'half' } : {}) }
-            : options.body === undefined
-              ? {}
-              : { json: options.body }),
-          timeout: timeoutMs === 0 ? false : timeoutMs,
-          ...(signal ? { signal } : {}),
-        });
+        response = await this.#send(options, headers, timeoutMs, signal);
       } catch (error) {
         const mapped = toTransportError(error, signal);
         if (mapped instanceof AbortError || retries >= maxRetries) throw mapped;
@@ -182,6 +163,39 @@ export class ApiClient {
         continue;
       }
       throw MetisError.fromResponse(response.status, body, response.headers);
+    }
+  }
+
+  /**
+   * One attempt: `fetch` of `apiUrl + path` with the query, a JSON (or raw) body and headers, through `onRequest`.
+   * `timeoutMs` (0: none) bounds the wait for the response headers, not the body's reading (a stream outlives it): the
+   * attempt is aborted with a `TimeoutError` `DOMException`, which `toTransportError` maps.
+   */
+  async #send(options: FinalRequestOptions, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal | undefined): Promise<Response> {
+    const search = new URLSearchParams(toSearchParams(options.query)).toString();
+    const url = `${this.apiUrl}/${options.path.replace(/^\/+/, '')}${search ? `?${search}` : ''}`;
+    const { rawBody } = options;
+    let body: BodyInit | undefined = rawBody;
+    if (rawBody === undefined && options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers = { 'Content-Type': 'application/json', ...headers };
+    }
+    const timer = new AbortController();
+    const timeout =
+      timeoutMs === 0 ? undefined : setTimeout(() => timer.abort(new DOMException(`No response within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+    try {
+      const request = new Request(url, {
+        method: options.method.toUpperCase(),
+        headers,
+        body,
+        signal: signal ? AbortSignal.any([signal, timer.signal]) : timer.signal,
+        ...(rawBody instanceof ReadableStream ? { duplex: 'half' } : {}),
+      } as RequestInit);
+      await this.#onRequest?.(request);
+      // Looked up per call, so a fetch patched after construction is used.
+      return await (this.#fetch ?? globalThis.fetch)(request);
+    } finally {
+      clearTimeout(timeout);
     }
   }
 
@@ -240,7 +254,7 @@ const sleepOrAbort = async (ms: number, signal: AbortSignal | undefined) => {
   }
 };
 
-/** Maps what `fetch`/ky throw to the SDK's classes. */
+/** Maps what `fetch` throws (network failures, aborts, the attempt's `TimeoutError`) to the SDK's classes. */
 export function toTransportError(error: unknown, signal: AbortSignal | undefined): MetisError {
   if (error instanceof MetisError) return error;
   if (signal?.aborted) return new AbortError(undefined, signal.reason ?? error);
