@@ -33,6 +33,7 @@ export { PagePromise } from './core/pagination.ts';
 export { EventStream, isKnownEvent, type ConversationStreamEvent, type EventStreamOptions, type UnknownEvent } from './core/event-stream.ts';
 export { RunStream, isRunEnd, type RunOptions } from './core/run-stream.ts';
 export { AgentsCore } from './resources/agents-core.ts';
+export { ServerInfoResource } from './resources/server-info.ts';
 export { Conversations, Messages, Events, type StreamOptions } from './resources/conversations/index.ts';
 export type * from './schemas/index.ts';
 

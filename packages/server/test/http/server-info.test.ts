@@ -52,3 +52,15 @@ test('it follows the configuration', async () => {
   servers.push(ownEndpoint);
   expect((await new Http(ownEndpoint.url).get('/api/v1/server-info')).body.llm_configured).toBe(true);
 });
+
+test('any page may read it (no credentials): a visitor’s <metis-chat> shows the upload limit', async () => {
+  const server = await startApiServer();
+  servers.push(server);
+  const reply = await fetch(`${server.url}/api/v1/server-info`, { headers: { Origin: 'https://shop.example.com' } });
+  expect(reply.status).toBe(200);
+  expect(reply.headers.get('access-control-allow-origin')).toBe('*');
+  expect(reply.headers.get('access-control-allow-credentials')).toBeNull();
+  // Other routes keep CORS_ORIGINS (none here): a page of another origin cannot read them.
+  const other = await fetch(`${server.url}/api/v1/health`, { headers: { Origin: 'https://shop.example.com' } });
+  expect(other.headers.get('access-control-allow-origin')).toBeNull();
+});

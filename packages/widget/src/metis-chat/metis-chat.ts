@@ -6,7 +6,7 @@ import type { MarkdownContext } from '../shared/markdown/render-markdown.ts';
 import { MetisConversationChangeEvent, MetisErrorEvent, MetisMessageEvent, MetisReadyEvent, MetisRunEndEvent, MetisRunStartEvent } from './events.ts';
 import type { ItemContext } from '../shared/message-list/item-context.ts';
 import { renderMessageList } from '../shared/message-list/message-list.ts';
-import { renderApproval, renderComposer, renderNotice, renderRunStatus } from '../shared/composer/composer.ts';
+import { renderApproval, renderComposer, renderNotice, renderOffline, renderRunStatus, sessionAttachments } from '../shared/composer/composer.ts';
 import { styleProperties } from '../shared/style-properties.ts';
 import { styles } from './metis-chat.styles.ts';
 
@@ -84,7 +84,11 @@ const ICON_NEW = 'M11 5h2v6h6v2h-6v6h-2v-6H5v-2h6z';
  * @csspart status - the run-state line
  * @csspart error - an error message (`role="alert"`); `retry-button` its retry button
  * @csspart approval - the approve/reject prompt; `approve-button`, `reject-button`
- * @csspart composer - the input row; `input` the text field; `send-button`, `stop-button`
+ * @csspart composer - the input row; `input` the text field; `send-button`, `stop-button`; `attach-button` picks files
+ * @csspart attachments - the files picked for the next message; `attachment` each, `attachment-progress` its upload
+ * @csspart upload-limit - the server's upload limit, next to the field
+ * @csspart message-attachments - the files a sent message names; `message-attachment` each
+ * @csspart offline - the offline state (the agent is not running, or the server cannot be reached)
  * @csspart jump-button - "jump to latest"
  * @csspart load-earlier - the button loading older messages
  * @csspart conversation-list - the conversation list; `conversation` each entry
@@ -409,12 +413,14 @@ export class MetisChat extends LitElement {
       onScroll: this.#handleScroll,
     })}
       <div class="sr-only" role="status">${this.announcement}</div>
-      ${renderRunStatus(session, catalog)} ${renderNotice(session, catalog, this.#handleRetry)} ${renderApproval(session, catalog)}
+      ${renderOffline(session, catalog)} ${renderRunStatus(session, catalog)} ${renderNotice(session, catalog, this.#handleRetry)}
+      ${renderApproval(session, catalog)}
       ${renderComposer({
         catalog,
         draft: this.draft,
         placeholder: this.placeholder ?? catalog.placeholder,
-        isDisabled: !session?.isReady || session.isAgentOffline,
+        isDisabled: session?.isComposerDisabled ?? true,
+        attachments: sessionAttachments(session),
         isRunning: session?.isRunActive ?? false,
         onInput: (text) => {
           this.draft = text;
@@ -455,7 +461,7 @@ export class MetisChat extends LitElement {
 
   #submit(): void {
     const text = this.draft.trim();
-    if (!text || !this.#session?.isReady || this.#session.isRunActive) return;
+    if (!text || !this.#session?.isReady || this.#session.isRunActive || this.#session.isUploading) return;
     this.draft = '';
     this.#stickToBottom = true;
     void this.#session.send(text);

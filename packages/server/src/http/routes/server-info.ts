@@ -15,6 +15,9 @@ export const serverInfoEndpoints = ({ config, version, sandboxDriver }: RouteDep
     isPublic: true,
     responses: { 200: { description: 'Server information', schema: ServerInfoSchema } },
     handler: (ctx) => {
+      // Public facts, read without credentials: any page may read them (`<metis-chat>` on a visitor's page shows the
+      // upload limit). Where CORS_ORIGINS already answered for this origin, that answer stands.
+      if (!ctx.response.get('Access-Control-Allow-Origin')) ctx.set('Access-Control-Allow-Origin', '*');
       ctx.body = {
         version,
         registration_open: config.allowRegistration,

@@ -4,7 +4,7 @@ import type { Agent, Conversation } from '@metisai/sdk';
 import { ChatSession } from '../../shared/chat/chat-session.ts';
 import type { ToolItem } from '../../shared/chat/transcript.ts';
 import { composerStyles } from '../../shared/composer/composer.styles.ts';
-import { renderApproval, renderComposer, renderNotice, renderRunStatus } from '../../shared/composer/composer.ts';
+import { renderApproval, renderComposer, renderNotice, renderOffline, renderRunStatus, sessionAttachments } from '../../shared/composer/composer.ts';
 import type { MarkdownContext } from '../../shared/markdown/render-markdown.ts';
 import type { ItemContext } from '../../shared/message-list/item-context.ts';
 import { renderMessageList, type ItemLayout } from '../../shared/message-list/message-list.ts';
@@ -381,13 +381,15 @@ export class ConversationPage extends ConsolePage {
             onScroll: this.#handleScroll,
           })}
           <div class="sr-only" role="status">${this.announcement}</div>
-          ${renderRunStatus(session, catalog)} ${renderNotice(session, catalog, () => void session?.retry())} ${renderApproval(session, catalog)}
+          ${renderOffline(session, catalog)} ${renderRunStatus(session, catalog)} ${renderNotice(session, catalog, () => void session?.retry())}
+          ${renderApproval(session, catalog)}
           ${renderComposer({
             catalog,
             draft: this.draft,
             placeholder: catalog.placeholder,
             isDisabled: !session?.isReady || session.isAgentOffline || Boolean(session.fatalError),
             isRunning: session?.isRunActive ?? false,
+            attachments: sessionAttachments(session),
             onInput: (value) => {
               this.draft = value;
             },

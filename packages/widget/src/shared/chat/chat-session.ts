@@ -1,4 +1,4 @@
-import type { Agent, Conversation, MessageEvent, StateEvent } from '@metisai/sdk/lean';
+import type { Agent, AttachmentParams, Conversation, MessageEvent, StateEvent, WorkspaceFile } from '@metisai/sdk/lean';
 import { WidgetConfigError, type ChatConnection } from '../connection/chat-connection.ts';
 import { createConnection, type ConnectionSettings } from '../connection/create-connection.ts';
 import { Transcript, type StoredEvent } from './transcript.ts';
@@ -11,6 +11,42 @@ const RECONNECT_INITIAL_MS = 500;
 const RECONNECT_MAX_MS = 10_000;
 /** How long a send waits for the stream to open before posting anyway. */
 const STREAM_READY_TIMEOUT_MS = 10_000;
+
+/** The most files one message names (the server's `attachments` limit). */
+export const MAX_ATTACHMENTS = 20;
+/** Where attached files go in the workspace. */
+export const ATTACHMENTS_DIR = 'uploads';
+/** While the server cannot be reached at start: tries again after this, doubling up to `UNREACHABLE_MAX_MS`. */
+const UNREACHABLE_INITIAL_MS = 2_000;
+const UNREACHABLE_MAX_MS = 30_000;
+/** While the agent is offline (owner mode): its status is read again this often while the chat is shown. */
+const AGENT_POLL_MS = 5_000;
+
+/**
+ * A file picked for the next message: uploaded into the conversation's workspace at once (`uploading`, with the bytes
+ * sent), then `ready` to be named by the message, or `failed` (`code`: over the server's limit, or the upload's error).
+ */
+export interface Attachment {
+  /** A key of this session. */
+  id: string;
+  name: string;
+  /** Bytes. */
+  size: number;
+  /** Media type the browser gave (the server names its own from the extension). */
+  type: string;
+  /** The workspace path it is uploaded to (`uploads/<name>`). */
+  path: string;
+  sentBytes: number;
+  status: 'uploading' | 'ready' | 'failed';
+  /** Why it failed: `file_too_large` (refused before uploading), or the upload's error code. */
+  code?: string | undefined;
+}
+
+/**
+ * Why the chat cannot talk to its agent now: the agent is not running (stopped, starting, failed) or was deleted, or
+ * the server cannot be reached.
+ */
+export type Unavailability = 'agent' | 'server';
 
 /** An error to show: a code of the message catalog, and the server's message for the console. */
 export interface SessionError {
@@ -92,6 +128,15 @@ export class ChatSession {
   /** `closed` (not needed), `connecting`, `open`, or `retrying` after a failure. */
   streamStatus: 'closed' | 'connecting' | 'open' | 'retrying' = 'closed';
   isOnline = globalThis.navigator?.onLine ?? true;
+  /** Files picked for the next message (uploaded as they are picked). */
+  attachments: Attachment[] = [];
+  /** The server's largest upload (bytes), from `GET /server-info`; `undefined` until read. */
+  uploadLimitBytes: number | undefined;
+  /**
+   * Set while the agent cannot answer (`agent`: owners read its status; visitors learn it from a refused message) or
+   * the server cannot be reached (`server`): the element shows its offline state, and recovers by itself.
+   */
+  unavailable: Unavailability | undefined;
 
   readonly #callbacks: SessionCallbacks;
   #settings: ConnectionSettings & { conversation: string | undefined };
@@ -104,6 +149,10 @@ export class ChatSession {
   #resolveStreamReady: (() => void) | undefined;
   #lastState: string | undefined;
   #generation = 0;
+  #uploads = new Map<string, AbortController>();
+  #attachmentCount = 0;
+  #recoveryTimer: ReturnType<typeof setTimeout> | undefined;
+  #unreachableFailures = 0;
 
   readonly #pageSize: number;
 
@@ -114,9 +163,22 @@ export class ChatSession {
     this.#pageSize = Math.min(1000, options.historyPageSize ?? HISTORY_PAGE_SIZE);
   }
 
-  /** Whether the agent refuses messages now (stopped, starting, error). */
+  /** Whether the agent refuses messages now (stopped, starting, error, deleted), or the server cannot be reached. */
   get isAgentOffline(): boolean {
-    return this.agent !== undefined && this.agent.status !== 'running';
+    return this.unavailable !== undefined;
+  }
+
+  /** Whether a file is still on its way up (the message waits for it). */
+  get isUploading(): boolean {
+    return this.attachments.some((attachment) => attachment.status === 'uploading');
+  }
+
+  /**
+   * The composer takes no message: not ready, failed, or the agent known to be offline (owners read its status;
+   * a visitor's next message is how the chat learns that the agent is back).
+   */
+  get isComposerDisabled(): boolean {
+    return !this.isReady || Boolean(this.fatalError) || (this.unavailable !== undefined && this.connection?.mode !== 'visitor');
   }
 
   /** A run is going (or about to: a message is being sent). */
@@ -132,24 +194,96 @@ export class ChatSession {
       const identity = await this.connection.identity();
       if (generation !== this.#generation) return;
       this.#storageKey = `metis-chat:v1:${this.#settings.server}|${this.#settings.agentId ?? '-'}|${identity}`;
-      this.agent = await this.connection.agent();
+      this.#unreachableFailures = 0;
+      this.unavailable = undefined;
+      await this.#readAgent();
       if (generation !== this.#generation) return;
       const conversationId = this.#settings.conversation || storage()?.getItem(this.#storageKey) || null;
       if (conversationId) await this.#open(conversationId, generation);
       if (generation !== this.#generation) return;
       this.isReady = true;
       this.#callbacks.onReady(this.conversationId);
+      if (this.#isPanelOpen) void this.loadUploadLimit();
+      this.#scheduleRecovery();
     } catch (error) {
       if (generation !== this.#generation) return;
-      this.#fail(error);
+      if (await this.#isServerUnreachable(error)) {
+        if (generation !== this.#generation) return;
+        // Not a refusal: the server does not answer. The offline state, and another try in a while (or once online).
+        this.unavailable = 'server';
+        this.#unreachableFailures += 1;
+        this.#callbacks.onError(toSessionError(error), false);
+        this.#scheduleRecovery();
+      } else {
+        this.#fail(error);
+      }
     }
     this.#changed();
+  }
+
+  /**
+   * Whether a failure to start is the server not answering (rather than refusing): a network failure whose server
+   * does not answer its public `GET /server-info` either. (A refused visitor session is a network failure too, as the
+   * server refuses it without CORS headers, but then `/server-info` answers.)
+   */
+  async #isServerUnreachable(error: unknown): Promise<boolean> {
+    const code = toSessionError(error).code;
+    if (code !== 'connection_error' && code !== 'timeout' && code !== 'visitor_session_failed') return false;
+    try {
+      await this.connection?.uploadLimitBytes();
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  /** The agent (owner mode): a deleted one (404) is `unavailable`, as is one that is not running. */
+  async #readAgent(): Promise<void> {
+    try {
+      this.agent = await this.connection?.agent();
+    } catch (error) {
+      if (toSessionError(error).code !== 'not_found') throw error;
+      this.agent = undefined;
+      this.unavailable = 'agent';
+      return;
+    }
+    if (this.agent) this.unavailable = this.agent.status === 'running' ? undefined : 'agent';
+  }
+
+  /**
+   * While unavailable, tries again by itself: the whole start when the server was unreachable (backing off), the
+   * agent's status every few seconds while the chat is shown (owner mode). Visitors cannot read the agent's status:
+   * their next message tells (a refusal keeps the offline state, an accepted message ends it).
+   */
+  #scheduleRecovery(): void {
+    clearTimeout(this.#recoveryTimer);
+    this.#recoveryTimer = undefined;
+    if (this.unavailable === 'server' && !this.isReady) {
+      const delay = Math.min(UNREACHABLE_MAX_MS, UNREACHABLE_INITIAL_MS * 2 ** Math.max(0, this.#unreachableFailures - 1));
+      this.#recoveryTimer = setTimeout(() => void this.start(), delay);
+    } else if (this.unavailable === 'agent' && this.connection?.mode === 'owner' && this.#isPanelOpen && this.#isPageVisible) {
+      this.#recoveryTimer = setTimeout(() => void this.refreshAgent().then(() => this.#scheduleRecovery()), AGENT_POLL_MS);
+    }
+  }
+
+  /** Reads the server's upload limit (shown by the composer); a failure leaves it unknown (the server still enforces it). */
+  async loadUploadLimit(): Promise<void> {
+    if (this.uploadLimitBytes !== undefined || !this.connection) return;
+    try {
+      this.uploadLimitBytes = await this.connection.uploadLimitBytes();
+      this.#changed();
+    } catch {
+      // Unknown: the server refuses what is too large (413), which the attachment then shows.
+    }
   }
 
   /** Closes everything (the element left the page, or its settings changed). */
   dispose(): void {
     this.#generation += 1;
+    clearTimeout(this.#recoveryTimer);
     this.#closeStream();
+    for (const upload of this.#uploads.values()) upload.abort();
+    this.#uploads.clear();
   }
 
   /** The panel opened or closed (launcher mode), or the element was connected (inline: always open). */
@@ -157,12 +291,15 @@ export class ChatSession {
     if (this.#isPanelOpen === isOpen) return;
     this.#isPanelOpen = isOpen;
     if (isOpen && this.isReady && this.agent) void this.refreshAgent();
+    if (isOpen && this.isReady) void this.loadUploadLimit();
+    this.#scheduleRecovery();
     this.#syncStream();
   }
 
   /** `visibilitychange`: a hidden page keeps its stream only while a run is going. */
   setPageVisible(isVisible: boolean): void {
     this.#isPageVisible = isVisible;
+    if (this.unavailable !== 'server') this.#scheduleRecovery();
     this.#syncStream();
   }
 
@@ -170,6 +307,11 @@ export class ChatSession {
   setOnline(isOnline: boolean): void {
     this.isOnline = isOnline;
     if (!isOnline) this.#closeStream();
+    // Back online while the server was unreachable: try at once.
+    if (isOnline && this.unavailable === 'server' && !this.isReady) {
+      clearTimeout(this.#recoveryTimer);
+      void this.start();
+    }
     this.#syncStream();
     this.#changed();
   }
@@ -190,8 +332,9 @@ export class ChatSession {
 
   /** Re-reads the agent's status (offline or not). */
   async refreshAgent(): Promise<void> {
+    if (this.connection?.mode !== 'owner') return;
     try {
-      this.agent = await this.connection?.agent();
+      await this.#readAgent();
       this.#changed();
     } catch {
       // Kept as it was; the next action reports the problem.
@@ -249,41 +392,49 @@ export class ChatSession {
     }
   }
 
-  /** Sends a message, creating the conversation first when there is none; the run's events come on the stream. */
-  async send(text: string): Promise<boolean> {
+  /**
+   * Sends a message with the attachments that are ready (none may still be uploading), creating the conversation
+   * first when there is none; the run's events come on the stream. `attachments` (a retry's) replaces the picked ones.
+   */
+  async send(text: string, attachments?: readonly WorkspaceFile[]): Promise<boolean> {
     const content = text.trim();
     const connection = this.connection;
-    if (!content || !connection || this.fatalError || this.isSending) return false;
+    if (!content || !connection || this.fatalError || this.isSending || this.isUploading) return false;
     this.notice = undefined;
-    if (this.isAgentOffline) {
+    if (this.unavailable !== undefined && connection.mode !== 'visitor') {
       this.notice = { code: 'agent_offline', message: 'the agent is not running' };
       this.#callbacks.onSendFailed(content);
       this.#changed();
       return false;
     }
+    const picked = attachments === undefined;
+    const files: WorkspaceFile[] =
+      attachments?.map((file) => ({ ...file })) ??
+      this.attachments.filter((attachment) => attachment.status === 'ready').map(({ path, size, type }) => ({ path, size, type }));
     this.isSending = true;
     let pendingKey: string | undefined;
     try {
-      if (!this.conversationId) {
-        const conversation = await connection.createConversation();
-        this.#select(conversation.id);
-        this.transcript.setState(conversation.state);
-        this.#lastState = conversation.state;
-      }
-      const conversationId = this.conversationId!;
-      pendingKey = this.transcript.addPendingUser(content);
+      const conversationId = await this.#ensureConversation();
+      pendingKey = this.transcript.addPendingUser(content, files);
       this.#changed();
       this.#syncStream();
       // Post once the stream is open, so the run's first deltas are seen.
       await Promise.race([this.#streamReady, new Promise((resolve) => setTimeout(resolve, STREAM_READY_TIMEOUT_MS))]);
-      const message = await connection.sendMessage(conversationId, content, crypto.randomUUID());
+      const refs: AttachmentParams[] = files.map((file) => ({ path: file.path }));
+      const message = await connection.sendMessage(conversationId, content, crypto.randomUUID(), refs);
       // The server set `running` with the message, in one transaction: the run is active until its end arrives.
       if (this.conversationId === conversationId && this.transcript.lastSeq < message.seq) this.transcript.setState('running');
+      if (picked) this.attachments = this.attachments.filter((attachment) => attachment.status === 'uploading');
+      // A visitor's message went through: the agent is back.
+      if (this.unavailable === 'agent') this.unavailable = undefined;
       return true;
     } catch (error) {
       if (pendingKey) this.transcript.settleUser(pendingKey);
       const failure = toSessionError(error);
-      if (failure.code === 'agent_not_running') void this.refreshAgent();
+      if (failure.code === 'agent_not_running' || failure.code === 'agent_deleted') {
+        if (connection.mode === 'visitor') this.unavailable = 'agent';
+        else void this.refreshAgent();
+      }
       this.#report(error);
       this.#callbacks.onSendFailed(content);
       return false;
@@ -294,10 +445,93 @@ export class ChatSession {
     }
   }
 
-  /** Sends the last user message again (after an error or a stop). */
+  /** The current conversation's id, creating one first when there is none (a new chat). */
+  async #ensureConversation(): Promise<string> {
+    if (this.conversationId) return this.conversationId;
+    const conversation = await this.connection!.createConversation();
+    this.#select(conversation.id, { keepAttachments: true });
+    this.transcript.setState(conversation.state);
+    this.#lastState = conversation.state;
+    return conversation.id;
+  }
+
+  /**
+   * Picks files for the next message: each is checked against the server's upload limit (one too large is refused
+   * before any byte goes, as a `failed` attachment with `file_too_large`), then uploaded into the conversation's
+   * workspace at `uploads/<name>` (created first in a new chat), reporting its progress. At most `MAX_ATTACHMENTS`.
+   */
+  async addFiles(files: readonly File[]): Promise<void> {
+    const connection = this.connection;
+    if (!connection || this.fatalError || !this.isReady) return;
+    this.notice = undefined;
+    const room = MAX_ATTACHMENTS - this.attachments.filter((attachment) => attachment.status !== 'failed').length;
+    if (files.length > room) this.notice = { code: 'too_many_attachments', message: `at most ${MAX_ATTACHMENTS} files per message` };
+    const added = files.slice(0, Math.max(0, room)).map((file) => this.#pick(file));
+    this.#changed();
+    await Promise.all(added.map((entry) => entry && this.#upload(entry.attachment, entry.file)));
+  }
+
+  /** Drops a picked file (an upload on its way is aborted; a file already uploaded stays in the workspace). */
+  removeAttachment(id: string): void {
+    this.#uploads.get(id)?.abort();
+    this.#uploads.delete(id);
+    this.attachments = this.attachments.filter((attachment) => attachment.id !== id);
+    this.#changed();
+  }
+
+  #pick(file: File): { attachment: Attachment; file: File } | undefined {
+    this.#attachmentCount += 1;
+    const taken = new Set(this.attachments.map((attachment) => attachment.path));
+    const name = file.name.replace(/[\\/]/g, '_') || 'file';
+    let path = `${ATTACHMENTS_DIR}/${name}`;
+    // Two files of one name in one message: the second is `name (2).ext`.
+    for (let copy = 2; taken.has(path); copy += 1) path = `${ATTACHMENTS_DIR}/${name.replace(/(\.[^.]*)?$/, ` (${copy})$1`)}`;
+    const attachment: Attachment = {
+      id: `attachment:${this.#attachmentCount}`,
+      name: file.name,
+      size: file.size,
+      type: file.type || 'application/octet-stream',
+      path,
+      sentBytes: 0,
+      status: 'uploading',
+    };
+    if (this.uploadLimitBytes !== undefined && file.size > this.uploadLimitBytes) {
+      this.attachments = [...this.attachments, { ...attachment, status: 'failed', code: 'file_too_large' }];
+      return undefined;
+    }
+    this.attachments = [...this.attachments, attachment];
+    return { attachment, file };
+  }
+
+  async #upload(attachment: Attachment, file: File): Promise<void> {
+    const abort = new AbortController();
+    this.#uploads.set(attachment.id, abort);
+    const update = (change: Partial<Attachment>) => {
+      this.attachments = this.attachments.map((entry) => (entry.id === attachment.id ? { ...entry, ...change } : entry));
+      this.#changed();
+    };
+    try {
+      const conversationId = await this.#ensureConversation();
+      if (abort.signal.aborted) return;
+      const entry = await this.connection!.uploadFile(conversationId, attachment.path, file, {
+        signal: abort.signal,
+        onProgress: (sentBytes) => update({ sentBytes }),
+      });
+      update({ status: 'ready', sentBytes: attachment.size, size: entry.size });
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      const failure = toSessionError(error);
+      if (FATAL_CODES.has(failure.code)) return this.#fail(error);
+      update({ status: 'failed', code: failure.code === 'payload_too_large' ? 'file_too_large' : failure.code });
+    } finally {
+      this.#uploads.delete(attachment.id);
+    }
+  }
+
+  /** Sends the last user message again, with its attachments (after an error or a stop). */
   retry(): Promise<boolean> {
-    const last = this.transcript.lastUserMessage;
-    return last ? this.send(last) : Promise.resolve(false);
+    const last = this.transcript.lastUserItem;
+    return last ? this.send(last.content, last.attachments) : Promise.resolve(false);
   }
 
   /** Stops the run; its end arrives on the stream (`stopped`). */
@@ -348,8 +582,14 @@ export class ChatSession {
     this.#syncStream();
   }
 
-  #select(conversationId: string | null): void {
+  #select(conversationId: string | null, options: { keepAttachments?: boolean } = {}): void {
     this.#closeStream();
+    if (!options.keepAttachments) {
+      // Picked files belong to the conversation they were uploaded to.
+      for (const upload of this.#uploads.values()) upload.abort();
+      this.#uploads.clear();
+      this.attachments = [];
+    }
     this.transcript.reset();
     this.hasEarlier = false;
     this.#lastState = undefined;
@@ -416,6 +656,7 @@ export class ChatSession {
         this.transcript.setLiveBoundary(lastSeq);
         if (this.transcript.lastSeq >= lastSeq) this.transcript.setState(state);
         failures = 0;
+        if (this.unavailable === 'server') this.unavailable = undefined;
         this.streamStatus = 'open';
         this.#resolveStreamReady?.();
         this.#changed();
@@ -436,6 +677,10 @@ export class ChatSession {
           this.#select(null);
           this.#changed();
           break;
+        }
+        // The server stopped answering (not a refusal): after a few tries, the offline state until the stream opens.
+        if ((failure.code === 'connection_error' || failure.code === 'timeout') && failures >= 2 && this.isOnline && !this.unavailable) {
+          this.unavailable = 'server';
         }
       } finally {
         signal.removeEventListener('abort', onAbort);

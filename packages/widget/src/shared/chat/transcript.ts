@@ -1,14 +1,16 @@
-import type { ActionEvent, ConversationState, ErrorEvent, MessageEvent, ObservationEvent, StateEvent } from '@metisai/sdk/lean';
+import type { ActionEvent, ConversationState, ErrorEvent, MessageEvent, ObservationEvent, StateEvent, WorkspaceFile } from '@metisai/sdk/lean';
 
 /** Live output kept per running command (its tail): the observation replaces it with the stored output. */
 const MAX_LIVE_OUTPUT_CHARS = 64 * 1024;
 
-/** A message the user sent: stored (`seq`), or still being posted (`isPending`). */
+/** A message the user sent: stored (`seq`), or still being posted (`isPending`), with the workspace files it names. */
 export interface UserItem {
   kind: 'user';
   key: string;
   seq: number | undefined;
   content: string;
+  /** The files attached (`attachments` of the stored message: path, size, type); empty when none. */
+  attachments: readonly WorkspaceFile[];
   isPending: boolean;
 }
 
@@ -195,11 +197,11 @@ export class Transcript {
     this.#changed();
   }
 
-  /** Shows a message being sent; answers its key for `settleUser()`. */
-  addPendingUser(content: string): string {
+  /** Shows a message being sent (with the files it names); answers its key for `settleUser()`. */
+  addPendingUser(content: string, attachments: readonly WorkspaceFile[] = []): string {
     this.#pendingKey += 1;
     const key = `pending:${this.#pendingKey}`;
-    this.items = [...this.items, { kind: 'user', key, seq: undefined, content, isPending: true }];
+    this.items = [...this.items, { kind: 'user', key, seq: undefined, content, attachments, isPending: true }];
     this.#changed();
     return key;
   }
@@ -275,11 +277,12 @@ export class Transcript {
 
   /** The last message the user sent (for retry). */
   get lastUserMessage(): string | undefined {
-    for (let index = this.items.length - 1; index >= 0; index -= 1) {
-      const item = this.items[index]!;
-      if (item.kind === 'user') return item.content;
-    }
-    return undefined;
+    return this.lastUserItem?.content;
+  }
+
+  /** The last message the user sent, with its attachments (retry sends both again). */
+  get lastUserItem(): UserItem | undefined {
+    return this.items.findLast((item): item is UserItem => item.kind === 'user');
   }
 
   /** The item a running step is at: a tool without observation, or a streaming message. */
@@ -376,7 +379,14 @@ export class Transcript {
           // The pending copy of this message (same text) is replaced by the stored one.
           const pending = this.items.findIndex((item) => item.kind === 'user' && item.isPending && item.content === message.content);
           if (pending >= 0) this.items = this.items.toSpliced(pending, 1);
-          this.#insertStored({ kind: 'user', key: `seq:${message.seq}`, seq: message.seq, content: message.content, isPending: false });
+          this.#insertStored({
+            kind: 'user',
+            key: `seq:${message.seq}`,
+            seq: message.seq,
+            content: message.content,
+            attachments: message.attachments ?? [],
+            isPending: false,
+          });
           return;
         }
         this.#storedMessageIds.add(message.id);
@@ -447,6 +457,11 @@ export class Transcript {
         this.#insertStored({ kind: 'error', key: `seq:${error.seq}`, seq: error.seq, code: error.code, message: error.message });
         return;
       }
+      case 'workspace':
+        // An upload (`uploaded`) shows on the message that names the file; other workspace events as they came.
+        if ((event as { phase?: unknown }).phase === 'uploaded') return;
+        this.#insertStored({ kind: 'unknown', key: `seq:${event.seq}`, seq: event.seq, type: event.type, event: event as unknown as Record<string, unknown> });
+        return;
       default:
         this.#insertStored({ kind: 'unknown', key: `seq:${event.seq}`, seq: event.seq, type: event.type, event: event as unknown as Record<string, unknown> });
     }

@@ -83,14 +83,136 @@ export const composerStyles = css`
     color: var(--_fg);
   }
 
+  /* --- offline state */
+  .offline {
+    display: flex;
+    flex-direction: column;
+    gap: 2px;
+    margin: 4px 12px;
+    padding: 10px 12px;
+    border: 1px solid var(--_border);
+    border-left: 4px solid var(--_muted);
+    border-radius: 8px;
+    background: var(--_surface);
+    color: var(--_fg);
+    font-size: 14px;
+  }
+  .offline span {
+    color: var(--_muted);
+  }
+
   /* --- composer */
   .composer {
+    position: relative;
     display: flex;
-    align-items: flex-end;
-    gap: 8px;
+    flex-direction: column;
+    gap: 6px;
     margin: 0;
     padding: 10px 12px 12px;
     border-top: 1px solid var(--_border);
+  }
+  .composer.dragging::after {
+    content: attr(data-drop-label);
+    position: absolute;
+    inset: 4px;
+    display: grid;
+    place-items: center;
+    border: 2px dashed var(--_accent);
+    border-radius: 10px;
+    background: var(--_bg);
+    color: var(--_accent);
+    font-weight: 600;
+    pointer-events: none;
+  }
+  .composer-row {
+    display: flex;
+    align-items: flex-end;
+    gap: 8px;
+  }
+  .attach {
+    display: grid;
+    flex: none;
+    place-items: center;
+    width: 36px;
+    height: 44px;
+    border-radius: 10px;
+    color: var(--_muted);
+    cursor: pointer;
+  }
+  .attach:hover {
+    color: var(--_fg);
+  }
+  .attach:focus-within {
+    outline: 2px solid var(--_accent);
+    outline-offset: 1px;
+  }
+  .attach.disabled {
+    opacity: 0.4;
+    cursor: default;
+  }
+  .upload-limit {
+    margin: 0;
+    color: var(--_muted);
+    font-size: 12px;
+  }
+  .attachments {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 6px;
+    margin: 0;
+    padding: 0;
+    list-style: none;
+  }
+  .attachment {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 4px 8px;
+    max-width: 100%;
+    padding: 4px 4px 4px 10px;
+    border: 1px solid var(--_border);
+    border-radius: 8px;
+    background: var(--_surface);
+    font-size: 13px;
+  }
+  .attachment.failed {
+    border-color: var(--_danger);
+  }
+  .attachment-name {
+    min-width: 0;
+    max-width: 220px;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  .attachment-size {
+    color: var(--_muted);
+  }
+  .attachment progress {
+    width: 80px;
+    height: 6px;
+    accent-color: var(--_accent);
+  }
+  .attachment-error {
+    flex-basis: 100%;
+    order: 5;
+    color: var(--_danger);
+  }
+  .attachment-remove {
+    display: grid;
+    place-items: center;
+    width: 26px;
+    height: 26px;
+    margin: 0;
+    padding: 0;
+    border: 0;
+    border-radius: 6px;
+    background: transparent;
+    color: var(--_muted);
+  }
+  .attachment-remove svg {
+    width: 16px;
+    height: 16px;
   }
   textarea {
     flex: 1;

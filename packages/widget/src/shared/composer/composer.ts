@@ -1,13 +1,36 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { live } from 'lit/directives/live.js';
-import type { ChatSession } from '../chat/chat-session.ts';
+import type { Attachment, ChatSession } from '../chat/chat-session.ts';
 import type { ToolItem } from '../chat/transcript.ts';
+import { formatBytes } from '../i18n/format-bytes.ts';
 import { errorText, type Catalog } from '../i18n/messages.ts';
 
 const icon = (path: string) =>
   html`<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="currentColor" d=${path}></path></svg>`;
 const ICON_SEND = 'M3 20.5 21 12 3 3.5v6.6l12 1.9-12 1.9z';
 const ICON_STOP = 'M7 7h10v10H7z';
+/** A paper clip. */
+export const ICON_ATTACH =
+  'M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z';
+const ICON_REMOVE = 'M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12 19 17.6 17.6 19 12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z';
+
+/** The composer's file attachments: what was picked, the server's limit, and what picking or removing does. */
+export interface ComposerAttachments {
+  items: readonly Attachment[];
+  /** The server's largest upload, bytes (`undefined`: not known). */
+  limitBytes: number | undefined;
+  onFiles: (files: File[]) => void;
+  onRemove: (id: string) => void;
+}
+
+/** A session's attachments, for `renderComposer`. */
+export const sessionAttachments = (session: ChatSession | undefined): ComposerAttachments | undefined =>
+  session && {
+    items: session.attachments,
+    limitBytes: session.uploadLimitBytes,
+    onFiles: (files) => void session.addFiles(files),
+    onRemove: (id) => session.removeAttachment(id),
+  };
 
 /** What the composer shows and does. */
 export interface ComposerOptions {
@@ -22,6 +45,8 @@ export interface ComposerOptions {
   /** Enter (without Shift, outside an IME composition) or the send button. */
   onSubmit: () => void;
   onStop: () => void;
+  /** File attachments (a button, drop and paste): absent, the composer takes text only. */
+  attachments?: ComposerAttachments | undefined;
 }
 
 /**
@@ -30,40 +55,147 @@ export interface ComposerOptions {
  * `composerStyles`.
  */
 export function renderComposer(options: ComposerOptions): TemplateResult {
-  const { catalog } = options;
+  const { catalog, attachments } = options;
+  const isUploading = attachments?.items.some((item) => item.status === 'uploading') ?? false;
   const submit = (event: Event) => {
     event.preventDefault();
-    options.onSubmit();
+    if (!isUploading) options.onSubmit();
   };
   const keydown = (event: KeyboardEvent) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) submit(event);
   };
-  return html`<form class="composer" part="composer" @submit=${submit}>
-    <textarea
-      part="input"
-      rows="1"
-      aria-label=${catalog.inputLabel}
-      placeholder=${options.placeholder}
-      .value=${live(options.draft)}
-      ?disabled=${options.isDisabled}
-      @input=${(event: InputEvent) => options.onInput((event.target as HTMLTextAreaElement).value)}
-      @keydown=${keydown}
-    ></textarea>
-    ${
-      options.isRunning
-        ? html`<button type="button" class="stop" part="stop-button" aria-label=${catalog.stop} @click=${options.onStop}>${icon(ICON_STOP)}</button>`
-        : html`<button type="submit" class="send" part="send-button" aria-label=${catalog.send} ?disabled=${options.isDisabled || options.draft.trim() === ''}>
-          ${icon(ICON_SEND)}
-        </button>`
-    }
+  const canAttach = attachments !== undefined && !options.isDisabled;
+  const takeFiles = (files: FileList | null | undefined) => {
+    if (canAttach && files && files.length > 0) attachments.onFiles([...files]);
+  };
+  const dragOver = (event: DragEvent) => {
+    if (!canAttach || !event.dataTransfer?.types.includes('Files')) return;
+    event.preventDefault();
+    (event.currentTarget as HTMLElement).classList.add('dragging');
+  };
+  const dragLeave = (event: DragEvent) => (event.currentTarget as HTMLElement).classList.remove('dragging');
+  const drop = (event: DragEvent) => {
+    dragLeave(event);
+    if (!canAttach || !event.dataTransfer?.files.length) return;
+    event.preventDefault();
+    takeFiles(event.dataTransfer.files);
+  };
+  const paste = (event: ClipboardEvent) => {
+    // Pasted files (a screenshot, files copied in a file manager) are attached; pasted text goes in as usual.
+    if (!canAttach || !event.clipboardData?.files.length) return;
+    event.preventDefault();
+    takeFiles(event.clipboardData.files);
+  };
+  const limit = attachments?.limitBytes === undefined ? undefined : formatBytes(attachments.limitBytes, catalog.locale);
+  return html`<form
+    class="composer"
+    part="composer"
+    data-drop-label=${catalog.dropFiles}
+    @submit=${submit}
+    @dragover=${dragOver}
+    @dragleave=${dragLeave}
+    @drop=${drop}
+  >
+    ${attachments && attachments.items.length > 0 ? renderAttachments(attachments, catalog, limit) : nothing}
+    <div class="composer-row">
+      ${
+        attachments
+          ? html`<label class="attach ${canAttach ? '' : 'disabled'}" part="attach-button" title=${catalog.attachFiles}>
+            <input
+              type="file"
+              multiple
+              class="sr-only"
+              aria-label=${catalog.attachFiles}
+              aria-describedby=${limit ? 'upload-limit' : nothing}
+              ?disabled=${!canAttach}
+              @change=${(event: Event) => {
+                const input = event.target as HTMLInputElement;
+                takeFiles(input.files);
+                input.value = '';
+              }}
+            />${icon(ICON_ATTACH)}
+          </label>`
+          : nothing
+      }
+      <textarea
+        part="input"
+        rows="1"
+        aria-label=${catalog.inputLabel}
+        placeholder=${options.placeholder}
+        .value=${live(options.draft)}
+        ?disabled=${options.isDisabled}
+        @input=${(event: InputEvent) => options.onInput((event.target as HTMLTextAreaElement).value)}
+        @keydown=${keydown}
+        @paste=${paste}
+      ></textarea>
+      ${
+        options.isRunning
+          ? html`<button type="button" class="stop" part="stop-button" aria-label=${catalog.stop} @click=${options.onStop}>${icon(ICON_STOP)}</button>`
+          : html`<button
+            type="submit"
+            class="send"
+            part="send-button"
+            aria-label=${catalog.send}
+            ?disabled=${options.isDisabled || isUploading || options.draft.trim() === ''}
+          >
+            ${icon(ICON_SEND)}
+          </button>`
+      }
+    </div>
+    ${limit && attachments ? html`<p class="upload-limit" part="upload-limit" id="upload-limit">${catalog.uploadLimit(limit)}</p>` : nothing}
   </form>`;
+}
+
+/** The picked files: name, size, a progress bar while uploading, why one failed, and a remove button. */
+function renderAttachments(attachments: ComposerAttachments, catalog: Catalog, limit: string | undefined): TemplateResult {
+  return html`<ul class="attachments" part="attachments" aria-label=${catalog.attachments}>
+    ${attachments.items.map(
+      (item) =>
+        html`<li class="attachment ${item.status}" part="attachment" data-status=${item.status} data-path=${item.path}>
+          <span class="attachment-name">${item.name}</span>
+          <span class="attachment-size">${formatBytes(item.size, catalog.locale)}</span>
+          ${
+            item.status === 'uploading'
+              ? html`<progress part="attachment-progress" max=${Math.max(1, item.size)} .value=${item.sentBytes} aria-label=${catalog.uploading(item.name)}></progress>`
+              : nothing
+          }
+          ${
+            item.status === 'failed'
+              ? html`<span class="attachment-error" role="alert"
+                >${item.code === 'file_too_large' && limit ? catalog.fileTooLarge(limit) : errorText(catalog, item.code ?? 'unknown_error')}</span
+              >`
+              : nothing
+          }
+          <button type="button" class="attachment-remove" aria-label=${catalog.removeAttachment(item.name)} @click=${() => attachments.onRemove(item.id)}>
+            ${icon(ICON_REMOVE)}
+          </button>
+        </li>`,
+    )}
+  </ul>`;
+}
+
+/**
+ * The offline state (`session.unavailable`): the agent is not running or was deleted, or the server cannot be reached.
+ * A status region (announced politely, not an alert: nothing failed on the reader's side), gone once it recovers.
+ */
+export function renderOffline(session: ChatSession | undefined, catalog: Catalog): TemplateResult | typeof nothing {
+  const why = session?.unavailable;
+  if (!why || (!session.isOnline && why === 'server')) return nothing;
+  const title = why === 'server' ? catalog.serverUnreachableTitle : catalog.agentOfflineTitle;
+  const hint =
+    why === 'server' ? catalog.serverUnreachableHint : session.connection?.mode === 'visitor' ? catalog.agentOfflineVisitorHint : catalog.agentOfflineHint;
+  return html`<div class="offline" part="offline" role="status" data-reason=${why}>
+    <strong>${title}</strong>
+    <span>${hint}</span>
+  </div>`;
 }
 
 /** The run-state line's text: offline, reconnecting, waiting for approval, what the run is doing, stopped. */
 export function runStatusText(session: ChatSession | undefined, catalog: Catalog): string {
   if (!session) return '';
   if (!session.isOnline) return catalog.networkOffline;
-  if (session.isAgentOffline) return catalog.offline;
+  // Shown by the offline state instead (`renderOffline`).
+  if (session.unavailable) return '';
   if (session.streamStatus === 'retrying') return catalog.reconnecting;
   const transcript = session.transcript;
   if (transcript.state === 'awaiting_confirmation') return session.connection?.canConfirm === false ? catalog.waitingOwnerApproval : catalog.waitingApproval;
@@ -90,7 +222,7 @@ export function renderRunStatus(session: ChatSession | undefined, catalog: Catal
 export function renderNotice(session: ChatSession | undefined, catalog: Catalog, onRetry: () => void): TemplateResult | typeof nothing {
   const notice = session?.notice;
   if (!session || !notice) return nothing;
-  const canRetry = session.transcript.lastUserMessage !== undefined && !session.isRunActive;
+  const canRetry = session.transcript.lastUserMessage !== undefined && !session.isRunActive && !session.isUploading;
   return html`<div class="notice" part="error" role="alert" data-code=${notice.code}>
     <span>${errorText(catalog, notice.code)}</span>
     ${canRetry ? html`<button type="button" class="text-button" part="retry-button" @click=${onRetry}>${catalog.retry}</button>` : nothing}

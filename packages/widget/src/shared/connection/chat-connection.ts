@@ -1,4 +1,4 @@
-import type { Agent, Conversation, ConversationStreamEvent, Event, MessageEvent, Page } from '@metisai/sdk/lean';
+import type { Agent, AttachmentParams, Conversation, ConversationStreamEvent, Event, FileEntry, MessageEvent, Page } from '@metisai/sdk/lean';
 
 /** The live events of a conversation: an async iterable that reports when its connection opened. */
 export interface ChatStream extends AsyncIterable<ConversationStreamEvent> {
@@ -28,9 +28,24 @@ export interface ChatConnection {
   listEvents(conversationId: string, after: number, limit: number): Promise<Page<Event>>;
   /** Live events after `after`; one connection, no reconnects (the widget reconnects itself). */
   stream(conversationId: string, after: number): ChatStream;
-  sendMessage(conversationId: string, content: string, idempotencyKey: string): Promise<MessageEvent>;
+  /** Posts a message; `attachments` name workspace files uploaded before (`uploadFile`). */
+  sendMessage(conversationId: string, content: string, idempotencyKey: string, attachments?: AttachmentParams[]): Promise<MessageEvent>;
+  /**
+   * Uploads one file into the conversation's workspace at `path` (replacing one there), reporting the bytes sent so
+   * far (the SDK sends a `Blob` through `XMLHttpRequest` in browsers: `fetch` reports no upload progress).
+   */
+  uploadFile(conversationId: string, path: string, file: Blob, options: UploadFileOptions): Promise<FileEntry>;
+  /** The server's largest upload in bytes (`upload_limit_bytes` of the public `GET /server-info`). */
+  uploadLimitBytes(): Promise<number>;
   stop(conversationId: string): Promise<void>;
   confirm(conversationId: string, approve: boolean): Promise<void>;
+}
+
+export interface UploadFileOptions {
+  /** Called as bytes go out, with the bytes sent so far. */
+  onProgress: (sentBytes: number) => void;
+  /** Aborts the upload (the call rejects with the SDK's `AbortError`). */
+  signal: AbortSignal;
 }
 
 /** A problem with the element's configuration (its code is in the message catalog). */

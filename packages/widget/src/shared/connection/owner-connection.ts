@@ -1,7 +1,8 @@
 import { ApiClient, Conversations, type TokenProvider } from '@metisai/sdk/lean';
+import { Files } from '@metisai/sdk/files';
 import { AgentSchema } from '@metisai/sdk/schemas';
 import type { ChatConnection } from './chat-connection.ts';
-import { ConversationsConnection } from './conversations-connection.ts';
+import { ConversationsConnection, type FileUploader } from './conversations-connection.ts';
 
 export interface OwnerConnectionOptions {
   /** The MetisAI server's root URL. */
@@ -36,11 +37,21 @@ export class OwnerConnection extends ConversationsConnection implements ChatConn
   readonly canConfirm = true;
   readonly #client: ApiClient;
   readonly #conversations: Conversations;
+  readonly #files: Files;
+  readonly #server: string;
   readonly #token: string | TokenProvider;
   readonly #agentId: string | undefined;
 
   protected get conversations(): Conversations {
     return this.#conversations;
+  }
+
+  protected get files(): FileUploader {
+    return this.#files;
+  }
+
+  protected get server(): string {
+    return this.#server;
   }
 
   constructor(options: OwnerConnectionOptions) {
@@ -49,6 +60,8 @@ export class OwnerConnection extends ConversationsConnection implements ChatConn
     this.#agentId = options.agentId;
     this.#client = new ApiClient({ baseUrl: options.server, token: options.token, maxRetries: 2 });
     this.#conversations = new Conversations(this.#client);
+    this.#files = new Files(this.#client);
+    this.#server = options.server;
   }
 
   async identity(): Promise<string> {

@@ -1,7 +1,8 @@
 import { visitorTokenProvider, type VisitorCredentials } from '@metisai/sdk/embed';
+import { VisitorFiles } from '@metisai/sdk/files';
 import { ApiClient, Conversations, type TokenProvider } from '@metisai/sdk/lean';
 import { WidgetConfigError, type ChatConnection } from './chat-connection.ts';
-import { ConversationsConnection } from './conversations-connection.ts';
+import { ConversationsConnection, type FileUploader } from './conversations-connection.ts';
 import { jwtSubject } from './owner-connection.ts';
 import { storage } from '../chat/local-storage.ts';
 
@@ -41,6 +42,8 @@ export class VisitorConnection extends ConversationsConnection implements ChatCo
   readonly canConfirm = false;
   /** `/embed/conversations`: `VisitorClient`'s `embed.conversations` without the methods the widget never calls. */
   readonly #conversations: Conversations;
+  /** `PUT /embed/conversations/{id}/files/content`. */
+  readonly #files: VisitorFiles;
   readonly #mint: TokenProvider;
   readonly #server: string;
   /** The token minted to learn who the visitor is, handed to the client's first request. */
@@ -48,6 +51,14 @@ export class VisitorConnection extends ConversationsConnection implements ChatCo
 
   protected get conversations(): Conversations {
     return this.#conversations;
+  }
+
+  protected get files(): FileUploader {
+    return this.#files;
+  }
+
+  protected get server(): string {
+    return this.#server;
   }
 
   constructor(options: VisitorConnectionOptions) {
@@ -66,7 +77,9 @@ export class VisitorConnection extends ConversationsConnection implements ChatCo
       this.#firstToken = undefined;
       return first ?? this.#mint();
     };
-    this.#conversations = new Conversations(new ApiClient({ baseUrl: options.server, token, maxRetries: 2 }), '/embed/conversations');
+    const client = new ApiClient({ baseUrl: options.server, token, maxRetries: 2 });
+    this.#conversations = new Conversations(client, '/embed/conversations');
+    this.#files = new VisitorFiles(client);
   }
 
   /**

@@ -7,6 +7,8 @@ export type WidgetErrorCode =
   | 'api_key_refused'
   | 'visitor_session_failed'
   | 'agent_offline'
+  | 'file_too_large'
+  | 'too_many_attachments'
   | 'connection_error'
   | 'timeout'
   | 'invalid_response'
@@ -18,6 +20,8 @@ export type MessageErrorCode = ErrorCode | EventErrorCode | WidgetErrorCode;
 
 /** One language: the interface's words, and a sentence for every error code. */
 export interface Catalog {
+  /** The BCP 47 tag for `Intl` (sizes, dates). */
+  locale: string;
   title: string;
   openChat: string;
   closeChat: string;
@@ -70,10 +74,30 @@ export interface Catalog {
   networkOffline: string;
   reconnecting: string;
   suggestions: string;
+  /** The attach button. */
+  attachFiles: string;
+  /** The list of picked files. */
+  attachments: string;
+  removeAttachment: (name: string) => string;
+  /** A file's upload progress (its `<progress>`'s label). */
+  uploading: (name: string) => string;
+  /** Next to the field: the server's upload limit (a formatted size). */
+  uploadLimit: (size: string) => string;
+  /** A picked file over the limit. */
+  fileTooLarge: (size: string) => string;
+  /** Shown while files are dragged over the composer. */
+  dropFiles: string;
+  /** The offline state: its heading, and what happens next (owner: back by itself; visitor: try again; server). */
+  agentOfflineTitle: string;
+  agentOfflineHint: string;
+  agentOfflineVisitorHint: string;
+  serverUnreachableTitle: string;
+  serverUnreachableHint: string;
   errors: Record<MessageErrorCode, string>;
 }
 
 const en: Catalog = {
+  locale: 'en',
   title: 'Chat',
   openChat: 'Open chat',
   closeChat: 'Close chat',
@@ -125,6 +149,18 @@ const en: Catalog = {
   networkOffline: 'You are offline. The chat reconnects when the network is back.',
   reconnecting: 'Reconnecting…',
   suggestions: 'Suggestions',
+  attachFiles: 'Attach files',
+  attachments: 'Attached files',
+  removeAttachment: (name) => `Remove ${name}`,
+  uploading: (name) => `Uploading ${name}`,
+  uploadLimit: (size) => `Files up to ${size}`,
+  fileTooLarge: (size) => `Too large: files up to ${size}`,
+  dropFiles: 'Drop files to attach them',
+  agentOfflineTitle: 'The agent is offline',
+  agentOfflineHint: 'It cannot answer right now. This chat comes back by itself once the agent is running again.',
+  agentOfflineVisitorHint: 'Your message was not delivered. Please try again later.',
+  serverUnreachableTitle: 'The chat is offline',
+  serverUnreachableHint: 'The server cannot be reached. Trying again…',
   errors: {
     validation_error: 'The request was not valid.',
     invalid_path: 'That path is not inside the workspace.',
@@ -190,6 +226,8 @@ const en: Catalog = {
     visitor_session_failed: 'This chat could not start on this website: the server is unreachable or does not allow this site.',
     api_key_refused: 'An API key (metis_…) cannot be used in a web page: use a session token.',
     agent_offline: 'The agent is offline.',
+    file_too_large: 'That file is larger than the server accepts.',
+    too_many_attachments: 'A message takes at most 20 files.',
     connection_error: 'The server cannot be reached.',
     timeout: 'The server took too long to answer.',
     invalid_response: 'The server sent an answer this chat does not understand.',
@@ -199,6 +237,7 @@ const en: Catalog = {
 };
 
 const zh: Catalog = {
+  locale: 'zh-CN',
   title: '对话',
   openChat: '打开对话',
   closeChat: '关闭对话',
@@ -250,6 +289,18 @@ const zh: Catalog = {
   networkOffline: '网络已断开，恢复后将自动重新连接。',
   reconnecting: '正在重新连接…',
   suggestions: '建议',
+  attachFiles: '添加文件',
+  attachments: '已添加的文件',
+  removeAttachment: (name) => `移除 ${name}`,
+  uploading: (name) => `正在上传 ${name}`,
+  uploadLimit: (size) => `单个文件不超过 ${size}`,
+  fileTooLarge: (size) => `文件过大：不能超过 ${size}`,
+  dropFiles: '松开即可添加文件',
+  agentOfflineTitle: '智能体当前离线',
+  agentOfflineHint: '它暂时无法回复。智能体恢复运行后，对话会自动恢复。',
+  agentOfflineVisitorHint: '你的消息未能送达，请稍后再试。',
+  serverUnreachableTitle: '对话当前离线',
+  serverUnreachableHint: '无法连接服务器，正在重试…',
   errors: {
     validation_error: '请求无效。',
     invalid_path: '该路径不在工作区内。',
@@ -315,6 +366,8 @@ const zh: Catalog = {
     visitor_session_failed: '此聊天无法在本网站启动：服务器无法访问，或不允许本网站使用。',
     api_key_refused: 'API 密钥（metis_…）不能用在网页中：请使用会话令牌。',
     agent_offline: '智能体当前离线。',
+    file_too_large: '文件超过了服务器允许的大小。',
+    too_many_attachments: '每条消息最多添加 20 个文件。',
     connection_error: '无法连接服务器。',
     timeout: '服务器响应超时。',
     invalid_response: '服务器返回了无法识别的响应。',

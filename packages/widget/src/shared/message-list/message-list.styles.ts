@@ -42,6 +42,33 @@ export const messageListStyles = css`
   .message.user.pending {
     opacity: 0.7;
   }
+  .message-attachments {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 4px;
+    margin: 6px 0 0;
+    padding: 0;
+    list-style: none;
+    white-space: normal;
+  }
+  .message-attachments li {
+    display: flex;
+    gap: 6px;
+    max-width: 100%;
+    padding: 2px 8px;
+    border-radius: 6px;
+    background: color-mix(in srgb, var(--_accent-fg) 18%, transparent);
+    font-size: 13px;
+  }
+  .message-attachments .file-name {
+    min-width: 0;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  .message-attachments .file-size {
+    opacity: 0.85;
+  }
   .message.assistant {
     align-self: stretch;
     padding: 8px 12px;

@@ -1,6 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { AssistantItem, TranscriptItem, UnknownItem } from '../chat/transcript.ts';
 import { renderToolStep } from './tool-step.ts';
+import { formatBytes } from '../i18n/format-bytes.ts';
 import { errorText } from '../i18n/messages.ts';
 import { renderMarkdown } from '../markdown/render-markdown.ts';
 import type { ItemContext } from './item-context.ts';
@@ -12,7 +13,19 @@ export function renderItem(item: TranscriptItem, context: ItemContext): Template
   switch (item.kind) {
     case 'user':
       return html`<div class="message user ${item.isPending ? 'pending' : ''}" part="message message-user" data-seq=${item.seq ?? ''}>
-        <span class="sr-only">${context.catalog.you}: </span>${item.content}
+        <span class="sr-only">${context.catalog.you}: </span>${item.content}${
+          item.attachments.length > 0
+            ? html`<ul class="message-attachments" part="message-attachments" aria-label=${context.catalog.attachments}>
+              ${item.attachments.map(
+                (file) =>
+                  html`<li part="message-attachment" data-path=${file.path} title=${file.path}>
+                    <span class="file-name">${file.path.split('/').pop()}</span>
+                    <span class="file-size">${formatBytes(file.size, context.catalog.locale)}</span>
+                  </li>`,
+              )}
+            </ul>`
+            : nothing
+        }
       </div>`;
     case 'assistant':
       return renderAssistant(item, context);
