@@ -57,6 +57,8 @@ export interface HostPageOptions {
   module?: boolean;
   /** Load the IIFE twice. */
   twice?: boolean;
+  /** More origins the page may connect to (`connect-src`), e.g. a proxy in front of the MetisAI server. */
+  connectTo?: string[];
 }
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
@@ -67,12 +69,12 @@ const attributes = (values: Record<string, string | undefined>) =>
     .join(' ');
 
 /** The host page's CSP: scripts from the page and the MetisAI origin only, no inline styles, no eval. */
-export const strictCsp = (metisOrigin: string) =>
+export const strictCsp = (metisOrigin: string, connectTo: string[] = []) =>
   [
     "default-src 'none'",
     `script-src 'self' ${metisOrigin}`,
     "style-src 'self'",
-    `connect-src ${metisOrigin}`,
+    `connect-src ${[metisOrigin, ...connectTo].join(' ')}`,
     "img-src 'self'",
     "font-src 'self'",
     "base-uri 'none'",
@@ -166,7 +168,9 @@ ${options.second ? `<metis-chat id="second" ${attributes(options.second)}></meti
 </main>
 </body>
 </html>`;
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': strictCsp(this.metisOrigin) }).end(html);
+    response
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': strictCsp(this.metisOrigin, options.connectTo) })
+      .end(html);
   }
 }
 
@@ -300,12 +304,14 @@ export const shownItems = (page: Page, id = 'chat'): Promise<ShownItem[]> =>
 
 /**
  * The seqs the widget should show for a conversation's stored events: user messages, assistant messages with text or
- * reasoning, one item per tool call (at its action), run errors, unknown types. State events show as no item.
+ * reasoning, one item per tool call (at its action), run errors, unknown types. State events and uploads (shown on the
+ * message that attaches them) show as no item.
  */
 export function expectedSeqs(events: readonly Event[]): number[] {
   const seqs: number[] = [];
   for (const event of events) {
     if (event.type === 'state' || event.type === 'observation') continue;
+    if (event.type === 'workspace' && event.phase === 'uploaded') continue;
     if (event.type === 'message' && event.role === 'assistant' && event.content === '' && !event.reasoning_content) continue;
     seqs.push(event.seq);
   }

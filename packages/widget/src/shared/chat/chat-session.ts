@@ -150,6 +150,7 @@ export class ChatSession {
   #lastState: string | undefined;
   #generation = 0;
   #uploads = new Map<string, AbortController>();
+  #creating: Promise<string> | undefined;
   #attachmentCount = 0;
   #recoveryTimer: ReturnType<typeof setTimeout> | undefined;
   #unreachableFailures = 0;
@@ -445,14 +446,24 @@ export class ChatSession {
     }
   }
 
-  /** The current conversation's id, creating one first when there is none (a new chat). */
-  async #ensureConversation(): Promise<string> {
-    if (this.conversationId) return this.conversationId;
-    const conversation = await this.connection!.createConversation();
-    this.#select(conversation.id, { keepAttachments: true });
-    this.transcript.setState(conversation.state);
-    this.#lastState = conversation.state;
-    return conversation.id;
+  /**
+   * The current conversation's id, creating one first when there is none (a new chat): once, however many callers
+   * ask at the same time (files picked together, a message sent meanwhile).
+   */
+  #ensureConversation(): Promise<string> {
+    if (this.conversationId) return Promise.resolve(this.conversationId);
+    this.#creating ??= (async () => {
+      try {
+        const conversation = await this.connection!.createConversation();
+        this.#select(conversation.id, { keepAttachments: true });
+        this.transcript.setState(conversation.state);
+        this.#lastState = conversation.state;
+        return conversation.id;
+      } finally {
+        this.#creating = undefined;
+      }
+    })();
+    return this.#creating;
   }
 
   /**

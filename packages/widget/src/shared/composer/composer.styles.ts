@@ -235,6 +235,10 @@ export const composerStyles = css`
     color: var(--_muted);
     opacity: 1;
   }
+  textarea:disabled {
+    background: var(--_surface);
+    cursor: not-allowed;
+  }
   .send,
   .stop {
     display: grid;

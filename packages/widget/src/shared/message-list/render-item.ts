@@ -1,5 +1,5 @@
 import { html, nothing, type TemplateResult } from 'lit';
-import type { AssistantItem, TranscriptItem, UnknownItem } from '../chat/transcript.ts';
+import type { AssistantItem, TranscriptItem, UnknownItem, UserItem } from '../chat/transcript.ts';
 import { renderToolStep } from './tool-step.ts';
 import { formatBytes } from '../i18n/format-bytes.ts';
 import { errorText } from '../i18n/messages.ts';
@@ -12,21 +12,11 @@ export type { ItemContext } from './item-context.ts';
 export function renderItem(item: TranscriptItem, context: ItemContext): TemplateResult | typeof nothing {
   switch (item.kind) {
     case 'user':
-      return html`<div class="message user ${item.isPending ? 'pending' : ''}" part="message message-user" data-seq=${item.seq ?? ''}>
-        <span class="sr-only">${context.catalog.you}: </span>${item.content}${
-          item.attachments.length > 0
-            ? html`<ul class="message-attachments" part="message-attachments" aria-label=${context.catalog.attachments}>
-              ${item.attachments.map(
-                (file) =>
-                  html`<li part="message-attachment" data-path=${file.path} title=${file.path}>
-                    <span class="file-name">${file.path.split('/').pop()}</span>
-                    <span class="file-size">${formatBytes(file.size, context.catalog.locale)}</span>
-                  </li>`,
-              )}
-            </ul>`
-            : nothing
-        }
-      </div>`;
+      // No whitespace around the text: the message keeps its own (`white-space: pre-wrap`).
+      return html`<div class="message user ${item.isPending ? 'pending' : ''}" part="message message-user" data-seq=${item.seq ?? ''}><span class="sr-only"
+          >${context.catalog.you}: </span
+        >${item.content}${item.attachments.length > 0 ? renderUserAttachments(item, context) : nothing}</div
+      >`;
     case 'assistant':
       return renderAssistant(item, context);
     case 'tool':
@@ -38,6 +28,19 @@ export function renderItem(item: TranscriptItem, context: ItemContext): Template
     case 'unknown':
       return renderUnknown(item, context);
   }
+}
+
+/** The files a user message names (`attachments`): name and size, the path as a tooltip. */
+function renderUserAttachments(item: UserItem, context: ItemContext): TemplateResult {
+  return html`<ul class="message-attachments" part="message-attachments" aria-label=${context.catalog.attachments}>
+    ${item.attachments.map(
+      (file) =>
+        html`<li part="message-attachment" data-path=${file.path} title=${file.path}>
+          <span class="file-name">${file.path.split('/').pop()}</span>
+          <span class="file-size">${formatBytes(file.size, context.catalog.locale)}</span>
+        </li>`,
+    )}
+  </ul>`;
 }
 
 function renderAssistant(item: AssistantItem, context: ItemContext): TemplateResult | typeof nothing {
