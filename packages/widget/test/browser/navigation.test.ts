@@ -205,7 +205,11 @@ describe.skipIf(!hasChromium)('<metis-chat> navigation', () => {
     const { page } = await stack.newPage();
     await page.goto(stack.host.page('offline-agent', { attributes: { server: stack.server.url, agent: offline.id, token: stack.token, mode: 'inline' } }));
     await ready(page);
-    expect(await page.locator('metis-chat [part~="status"]').innerText()).toBe('The agent is offline.');
+    const offlineState = page.locator('metis-chat [part~="offline"]');
+    await eventually(async () => (await offlineState.count()) === 1, 5_000, 'the offline state');
+    expect(await offlineState.locator('strong').innerText()).toBe('The agent is offline');
+    // Said once: not on the run-state line besides.
+    expect(await page.locator('metis-chat [part~="status"]').innerText()).toBe('');
     expect(await page.locator('metis-chat textarea').isDisabled()).toBe(true);
   });
 

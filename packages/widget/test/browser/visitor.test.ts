@@ -35,6 +35,8 @@ let agentId: string;
 let publishableKey: { id: string; key: string };
 let confirmingAgentId: string;
 let confirmingKey: string;
+/** Agents a test made besides (their visitors' sandboxes are removed after the file). */
+const extraAgents: string[] = [];
 
 const IMAGE = 'metisai/sandbox:latest';
 const NETWORK = `metisai-test-${randomBytes(4).toString('hex')}`;
@@ -88,7 +90,7 @@ afterAll(async () => {
   if (!hasDocker || !agentId) return;
   // The visitors' sandboxes of this file's agents, then its network.
   const docker = new Docker();
-  for (const agent of [agentId, confirmingAgentId]) {
+  for (const agent of [agentId, confirmingAgentId, ...extraAgents]) {
     const containers = await docker.listContainers({ all: true, filters: { label: [`metisai.embed.agent=${agent}`] } });
     for (const container of containers) {
       await docker
@@ -210,8 +212,9 @@ describe.skipIf(!hasChromium)('<metis-chat> in visitor mode (publishable-key)', 
     expect(visitorId).toBeTruthy();
     const owned = await stack.client.conversations.list({ agent_id: agentId, visitor_id: visitorId });
     expect(owned.data.map((conversation) => conversation.id)).toEqual([conversationId]);
-    // Sessions and the visitor's conversation routes only: never an owner route.
-    expect([...apiPaths].every((entry) => / \/api\/v1\/embed\//.test(entry))).toBe(true);
+    // Sessions and the visitor's conversation routes only (and the public server info, for the upload limit): never an
+    // owner route.
+    expect([...apiPaths].filter((entry) => !/ \/api\/v1\/embed\//.test(entry))).toEqual(['GET /api/v1/server-info']);
     expect(apiPaths).toContain('POST /api/v1/embed/sessions');
     // Under the host page's strict CSP: no violation, and no request but to the page and the MetisAI origin.
     expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([]);
@@ -373,6 +376,129 @@ describe.skipIf(!hasChromium)('<metis-chat> in visitor mode (publishable-key)', 
     // Nothing was shown: no error event, no alert.
     expect(await errorEvents(page)).toEqual([]);
     expect(await page.locator('metis-chat [role="alert"]').count()).toBe(0);
+    await context.close();
+  });
+
+  test('with the launcher closed and no run going, no stream is open (seen on the server); every request goes to the MetisAI origin', async () => {
+    const { context, page } = await stack.newPage();
+    const requests: Array<{ url: string; accept: string }> = [];
+    page.on('request', (request) => requests.push({ url: request.url(), accept: request.headers().accept ?? '' }));
+    const url = visitorPage('visitor-launcher', { mode: 'launcher' });
+    await page.goto(url);
+    await ready(page);
+    const streams = () => requests.filter((request) => request.accept.includes('text/event-stream')).length;
+    expect(streams()).toBe(0);
+    await page.locator('metis-chat [part~="launcher"]').click();
+    await send(page, 'through the launcher');
+    const conversationId = await conversationOf(page);
+    await runEnded(page, conversationId);
+    expect(stack.server.events.subscribersOf(conversationId)).toBe(1);
+    await page.keyboard.press('Escape');
+    await eventually(() => stack.server.events.subscribersOf(conversationId) === 0, 10_000, 'the stream to close on the server');
+
+    // A reload with the panel closed: the conversation is reopened (its history read), but no stream.
+    await page.reload();
+    await ready(page);
+    const before = streams();
+    await page.waitForTimeout(1_500);
+    expect(stack.server.events.subscribersOf(conversationId)).toBe(0);
+    expect(streams()).toBe(before);
+    // Opened, the stream opens; closed again, it closes.
+    await page.locator('metis-chat [part~="launcher"]').click();
+    await eventually(() => stack.server.events.subscribersOf(conversationId) === 1, 10_000, 'the stream while open');
+    await page.keyboard.press('Escape');
+    await eventually(() => stack.server.events.subscribersOf(conversationId) === 0, 10_000, 'closed again');
+
+    const outside = requests.filter((request) => !request.url.startsWith(`${stack.server.url}/`) && !request.url.startsWith(`${stack.host.origin}/`));
+    expect(outside).toEqual([]);
+    // What the widget asked the MetisAI server: its script, visitor sessions, /embed routes and /server-info only.
+    const paths = new Set(
+      requests
+        .filter((request) => request.url.startsWith(`${stack.server.url}/`))
+        .map((request) => new URL(request.url).pathname.replace(/[0-9a-f-]{36}/g, ':id').replace(/\/widget\/[^/]+\//, '/widget/:version/')),
+    );
+    expect([...paths].every((entry) => entry.startsWith('/api/v1/embed/') || entry === '/api/v1/server-info' || entry.startsWith('/widget/:version/'))).toBe(
+      true,
+    );
+    await context.close();
+  });
+
+  test('a visitor attaches files: uploaded with progress to /embed, the limit shown, named by the message, shown after a reload', async () => {
+    const { context, page } = await stack.newPage();
+    const apiPaths: string[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.startsWith('/api/')) apiPaths.push(`${request.method()} ${url.pathname.replace(/[0-9a-f-]{36}/g, ':id')}`);
+    });
+    await page.goto(visitorPage('visitor-attach'));
+    await ready(page);
+    const limit = page.locator('metis-chat [part~="upload-limit"]');
+    await eventually(async () => (await limit.count()) === 1, 10_000, 'the limit');
+    // The server's default limit (UPLOAD_LIMIT_BYTES), read from /server-info across origins.
+    expect(await limit.innerText()).toBe('Files up to 100 MB');
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 1024 * 1024 });
+    await page
+      .locator('metis-chat input[type="file"]')
+      .setInputFiles([{ name: 'visitor.csv', mimeType: 'text/csv', buffer: Buffer.alloc(2 * 1024 * 1024, 'x') }]);
+    const progress = page.locator('metis-chat [part~="attachment-progress"]');
+    const values: number[] = [];
+    await eventually(
+      async () => {
+        const value = await progress.evaluate((element) => (element as HTMLProgressElement).value, undefined, { timeout: 200 }).catch(() => undefined);
+        if (value !== undefined) values.push(value);
+        return (await page.locator('metis-chat [part~="attachment"]').getAttribute('data-status')) === 'ready';
+      },
+      60_000,
+      'the upload',
+    );
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    expect(values.some((value) => value > 0 && value < 2 * 1024 * 1024)).toBe(true);
+    await send(page, 'count the rows');
+    const conversationId = await conversationOf(page);
+    await runEnded(page, conversationId);
+    const message = (await stack.events(conversationId)).find((event) => event.type === 'message' && event.role === 'user');
+    expect(message?.type === 'message' && message.attachments).toEqual([{ path: 'uploads/visitor.csv', size: 2 * 1024 * 1024, type: 'text/csv' }]);
+    expect(apiPaths).toContain('PUT /api/v1/embed/conversations/:id/files/content');
+    expect(apiPaths.every((entry) => / \/api\/v1\/embed\//.test(entry) || entry === 'GET /api/v1/server-info')).toBe(true);
+    await expectServerTranscript(page, conversationId);
+    await page.reload();
+    await ready(page);
+    const files = page.locator('metis-chat [part~="message-attachment"]');
+    await eventually(async () => (await files.count()) === 1, 10_000, 'the file after a reload');
+    expect((await files.innerText()).replace(/\s+/g, ' ')).toBe('visitor.csv 2 MB');
+    expect(await errorEvents(page)).toEqual([]);
+    await context.close();
+  });
+
+  test('a stopped agent: the visitor’s message is refused into the offline state (no alert); once it runs, the next one goes', async () => {
+    const pausable = await stack.agent('pausable', EMBED());
+    extraAgents.push(pausable);
+    const key = (await stack.client.agents.publishableKeys.create(pausable, { allowed_origins: [stack.host.origin] })).key;
+    await stack.client.agents.stop(pausable);
+    await eventually(async () => (await stack.client.agents.get(pausable)).status === 'stopped', 30_000, 'stopped');
+    const { context, page } = await stack.newPage();
+    await page.goto(visitorPage('visitor-agent-offline', { agent: pausable, 'publishable-key': key, locale: 'zh' }));
+    await ready(page);
+    await send(page, '你好');
+    const offline = page.locator('metis-chat [part~="offline"]');
+    await eventually(async () => (await offline.count()) === 1, 10_000, 'the offline state');
+    expect(await offline.getAttribute('role')).toBe('status');
+    expect((await offline.innerText()).replace(/\s+/g, ' ')).toBe('智能体当前离线 你的消息未能送达，请稍后再试。');
+    expect(await page.locator('metis-chat [role="alert"]').count()).toBe(0);
+    expect((await errorEvents(page)).map((event) => event.code)).toEqual(['agent_not_running']);
+    // The text is back in the field, to send again.
+    expect(await page.locator('metis-chat textarea').inputValue()).toBe('你好');
+    await page.screenshot({ path: path.join(OUTPUT_DIR, 'offline-visitor-inline-light-zh.png') });
+
+    await stack.client.agents.start(pausable);
+    await eventually(async () => (await stack.client.agents.get(pausable)).status === 'running', 30_000, 'running again');
+    await page.locator('metis-chat textarea').press('Enter');
+    const conversationId = await conversationOf(page);
+    await runEnded(page, conversationId);
+    expect(await offline.count()).toBe(0);
+    await eventually(async () => (await lastAnswer(page)).includes('echo: 你好'), 10_000, 'the answer');
     await context.close();
   });
 });

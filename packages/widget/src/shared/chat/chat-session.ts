@@ -433,10 +433,13 @@ export class ChatSession {
       if (pendingKey) this.transcript.settleUser(pendingKey);
       const failure = toSessionError(error);
       if (failure.code === 'agent_not_running' || failure.code === 'agent_deleted') {
-        if (connection.mode === 'visitor') this.unavailable = 'agent';
-        else void this.refreshAgent();
+        // The offline state says it (no alert besides); owners read the status again, and recover when it runs.
+        this.unavailable = 'agent';
+        this.#callbacks.onError(failure, false);
+        if (connection.mode === 'owner') void this.refreshAgent().then(() => this.#scheduleRecovery());
+      } else {
+        this.#report(error);
       }
-      this.#report(error);
       this.#callbacks.onSendFailed(content);
       return false;
     } finally {
