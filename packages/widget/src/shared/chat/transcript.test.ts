@@ -178,3 +178,28 @@ describe('Transcript', () => {
     expect(view(transcript)).toEqual(['user:count', 'tool:1\n2\n3\n']);
   });
 });
+
+describe('attachments', () => {
+  const file = { path: 'uploads/report.pdf', size: 2048, type: 'application/pdf' };
+  const workspace = (seq: number, phase: string, extra: object = {}): StoredEvent =>
+    ({ type: 'workspace', seq, id: id(), conversation_id, created_at: at(seq), phase, ...extra }) as StoredEvent;
+
+  test('a user message keeps its files; the uploads it names are no items; other workspace events show', () => {
+    const transcript = new Transcript();
+    const pending = transcript.addPendingUser('read it', [file]);
+    expect(transcript.items[0]).toMatchObject({ kind: 'user', isPending: true, attachments: [file] });
+    transcript.applyStoredPage([
+      workspace(1, 'uploaded', { files: [file] }),
+      { ...user(2, 'read it'), attachments: [file] } as StoredEvent,
+      workspace(3, 'instructions', { instructions: [] }),
+    ]);
+    transcript.settleUser(pending);
+    expect(view(transcript)).toEqual(['user:read it', 'unknown:workspace']);
+    expect(transcript.items[0]).toMatchObject({ seq: 2, attachments: [file] });
+    expect(transcript.lastSeq).toBe(3);
+    // Retry sends the text and its files again.
+    expect(transcript.lastUserItem).toMatchObject({ content: 'read it', attachments: [file] });
+    transcript.applyStored(user(4, 'no files'));
+    expect(transcript.lastUserItem?.attachments).toEqual([]);
+  });
+});
