@@ -223,8 +223,9 @@ describe.skipIf(!hasChromium)('every page', () => {
       agents: 2,
       agent: 4,
       conversations: 3,
-      conversation: 7,
-      'conversation-approval': 7,
+      // With GET /server-info: the composer shows the upload limit by the field.
+      conversation: 8,
+      'conversation-approval': 8,
       approvals: 2,
       'settings-llm': 2,
       'settings-secrets': 2,
