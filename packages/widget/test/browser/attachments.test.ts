@@ -256,9 +256,28 @@ describe.skipIf(!hasChromium)('<metis-chat> offline state (owner mode)', () => {
     await input.press('Enter');
     await runEnds(page, 1);
     expect((await shownItems(page)).map((item) => item.text)).toEqual(['through the proxy', 'echo: through the proxy']);
+
+    // The server goes away mid-session: after a few failed reconnects, the offline state; back once the stream opens.
+    const conversationId = (await conversationOf(page))!;
+    await eventually(() => stack.server.events.subscribersOf(conversationId) === 1, 10_000, 'the open stream');
+    await proxy.down();
+    await eventually(
+      async () =>
+        (await offline(page)
+          .getAttribute('data-reason')
+          .catch(() => null)) === 'server',
+      20_000,
+      'offline again',
+    );
+    expect(await page.locator('metis-chat [role="alert"]').count()).toBe(0);
+    await proxy.up();
+    await eventually(async () => (await offline(page).count()) === 0, 30_000, 'back');
+    await input.fill('after the outage');
+    await input.press('Enter');
+    await runEnds(page, 2);
     await page.context().close();
     await proxy.close();
-  });
+  }, 90_000);
 });
 
 /** A TCP proxy to `target` on a port of its own, not listening until `up()` (a server that cannot be reached). */
@@ -282,6 +301,13 @@ async function tcpProxy(target: URL) {
   return {
     origin: `http://127.0.0.1:${port}`,
     up: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
+    /** Stops listening and cuts every connection (a server gone away). */
+    down: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+      await closed;
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
