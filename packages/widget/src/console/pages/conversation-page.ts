@@ -389,7 +389,9 @@ export class ConversationPage extends ConsolePage {
             placeholder: catalog.placeholder,
             isDisabled: !session?.isReady || session.isAgentOffline || Boolean(session.fatalError),
             isRunning: session?.isRunActive ?? false,
-            attachments: sessionAttachments(session),
+            // The limit as the attach button's tooltip: a line under the field upsets the virtualized transcript's
+            // scrolling to its first message (seen in the 10,000-event test).
+            attachments: session && { ...sessionAttachments(session)!, isLimitLineShown: false },
             onInput: (value) => {
               this.draft = value;
             },

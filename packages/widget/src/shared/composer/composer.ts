@@ -21,6 +21,11 @@ export interface ComposerAttachments {
   limitBytes: number | undefined;
   onFiles: (files: File[]) => void;
   onRemove: (id: string) => void;
+  /**
+   * Whether the limit gets a line of its own under the field (default); otherwise it is the attach button's tooltip
+   * (the console's virtualized transcript keeps its height).
+   */
+  isLimitLineShown?: boolean;
 }
 
 /** A session's attachments, for `renderComposer`. */
@@ -100,13 +105,17 @@ export function renderComposer(options: ComposerOptions): TemplateResult {
     <div class="composer-row">
       ${
         attachments
-          ? html`<label class="attach ${canAttach ? '' : 'disabled'}" part="attach-button" title=${catalog.attachFiles}>
+          ? html`<label
+            class="attach ${canAttach ? '' : 'disabled'}"
+            part="attach-button"
+            title=${limit ? `${catalog.attachFiles} (${catalog.uploadLimit(limit)})` : catalog.attachFiles}
+          >
             <input
               type="file"
               multiple
               class="sr-only"
               aria-label=${catalog.attachFiles}
-              aria-describedby=${limit ? 'upload-limit' : nothing}
+              aria-describedby=${limit && attachments.isLimitLineShown !== false ? 'upload-limit' : nothing}
               ?disabled=${!canAttach}
               @change=${(event: Event) => {
                 const input = event.target as HTMLInputElement;
@@ -142,7 +151,7 @@ export function renderComposer(options: ComposerOptions): TemplateResult {
           </button>`
       }
     </div>
-    ${limit && attachments ? html`<p class="upload-limit" part="upload-limit" id="upload-limit">${catalog.uploadLimit(limit)}</p>` : nothing}
+    ${limit && attachments && attachments.isLimitLineShown !== false ? html`<p class="upload-limit" part="upload-limit" id="upload-limit">${catalog.uploadLimit(limit)}</p>` : nothing}
   </form>`;
 }
 
