@@ -46,6 +46,8 @@ export interface FileInfo {
 export interface TreeEntry extends FileInfo {
   /** Path relative to the walked directory, `/`-separated, without a leading `./`. */
   path: string;
+  /** A symlink's target as stored in the link (`readlink`, not resolved); absent for other kinds. */
+  linkTarget?: string;
 }
 
 export interface WalkOptions {

@@ -157,7 +157,8 @@ export class HostFileSystem implements SandboxFiles {
       for (const info of await this.list(dir).catch((err: unknown) => (prefix === '' ? Promise.reject(err) : []))) {
         if (info.kind === 'directory' && prune.has(info.name)) continue;
         const relative = prefix + info.name;
-        entries.push({ ...info, path: relative });
+        const linkTarget = info.kind === 'symlink' ? await readlink(join(dir, info.name)).catch(() => undefined) : undefined;
+        entries.push({ ...info, path: relative, ...(linkTarget === undefined ? {} : { linkTarget }) });
         if (info.kind === 'directory') await visit(join(dir, info.name), `${relative}/`);
       }
     };
