@@ -29,6 +29,7 @@ import { deriveKeys, loadOrCreateSecretKey } from './security/keys.ts';
 import { uuid7 } from './security/uuid7.ts';
 import type { AgentLifecycle } from './services/agent-lifecycle.ts';
 import { createCoreServices, createServices } from './services/index.ts';
+import { WorkspaceSnapshots } from './services/workspace-snapshots.ts';
 import { VERSION } from './version.ts';
 
 /** The steps of a start, in the order they run (see `docs/architecture.md`). */
@@ -170,7 +171,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
 
-    const conversationSandboxes = new ConversationSandboxes({ orm, logger: runsLogger, sandboxes, runLock, runSettings: core.runSettings });
+    const snapshots = new WorkspaceSnapshots({ orm, logger: runsLogger });
+    const conversationSandboxes = new ConversationSandboxes({ orm, logger: runsLogger, sandboxes, runLock, runSettings: core.runSettings, snapshots });
     const runner = new ConversationRunner({
       orm,
       logger: runsLogger,
@@ -180,6 +182,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       runSettings: core.runSettings,
       usage: core.usage,
       quotas: core.quotas,
+      snapshots,
     });
     closers.push('runs', () => runner.close());
     const recovery = new RunRecovery({ orm, logger: runsLogger, runLock, runner, control });
@@ -206,6 +209,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       revocations: control,
       locks,
       workspaces: conversationSandboxes,
+      snapshots,
       version: VERSION,
     });
     closers.push('agent transitions', () => services.agents.drain());

@@ -115,9 +115,11 @@ export class RunContext {
     if (this.options.onUsage) this.#recordings.push(this.options.onUsage(usage));
   }
 
-  /** Waits for the usage recordings, then stores the error event (if the run failed) and the final state event. */
+  /** Waits for the usage recordings and the workspace snapshots, then stores the error event (if the run failed) and the final state event. */
   async end(end: RunEnd): Promise<RunResult> {
     await Promise.all(this.#recordings.splice(0));
+    // A fork of the finished run finds every step's workspace snapshot stored.
+    await this.options.snapshots?.settled();
     for (const event of runEndEvents(end)) await this.emit(event);
     return { state: end.state, reason: end.reason, usage: { ...this.usage } };
   }

@@ -64,6 +64,20 @@ export interface TokenUsage {
 
 export type ConfirmationDecision = 'approve' | 'reject';
 
+/** Tools whose steps can change the workspace's files: a workspace snapshot follows each of their observations. */
+export const FILE_CHANGING_TOOLS: ReadonlySet<string> = new Set(['execute_bash', 'str_replace_editor']);
+
+/**
+ * Where a run records its workspace after each step that can change files (every `execute_bash` and
+ * `str_replace_editor` observation): `record` starts a snapshot and returns at once (it overlaps the next LLM call);
+ * `settled` resolves once every snapshot started so far is stored. The loop waits for `settled` before the next action
+ * runs and before the run's final state. Neither rejects.
+ */
+export interface StepSnapshots {
+  record(sandbox: Sandbox, seq: number): void;
+  settled(): Promise<void>;
+}
+
 export interface RunConversationOptions {
   llm: LlmSettings;
   /** The agent's own system prompt, added after the built-in one. */
@@ -94,6 +108,8 @@ export interface RunConversationOptions {
   onUsage?: (usage: TokenUsage) => Promise<void>;
   /** Raw output chunks (ANSI included, secrets masked) of a command while it runs. */
   onCommandOutput?: (toolCallId: string, chunk: string) => void;
+  /** Workspace snapshots after file-changing steps (absent: none are taken). */
+  snapshots?: StepSnapshots;
   /** Id of assistant messages (default UUIDv7). */
   newId?: () => string;
 }

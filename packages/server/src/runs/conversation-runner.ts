@@ -13,6 +13,7 @@ import type { ConversationRuns } from '../services/conversations.ts';
 import type { QuotaService } from '../services/quotas.ts';
 import type { RunSettingsService } from '../services/run-settings.ts';
 import type { UsageService } from '../services/usage.ts';
+import type { WorkspaceSnapshots } from '../services/workspace-snapshots.ts';
 import type { ConversationSandboxes } from './conversation-sandboxes.ts';
 import type { RunLock } from './run-lock.ts';
 
@@ -28,6 +29,8 @@ export interface ConversationRunnerDeps {
   usage: UsageService;
   /** Concurrent runs, events per conversation and workspace size. */
   quotas: QuotaService;
+  /** Where runs record their workspace after each file-changing step (forks restore from it). */
+  snapshots: WorkspaceSnapshots;
 }
 
 interface ActiveRun {
@@ -91,7 +94,7 @@ export class ConversationRunner implements ConversationRuns {
         // free means the process that ran it died.
         const current = await this.#current(em, conversation.id);
         this.#deps.quotas.checkEventCount(current);
-        this.#deps.quotas.checkWorkspace(current);
+        this.#deps.quotas.checkWorkspace(current, await this.#deps.snapshots.bytesOf(em.fork(), conversation.id));
         const stale = current.state === 'running' ? runEnds.runEndEvents(runEnds.interrupted()) : [];
         // Read again under the lock too: the agent's start may have ended since the caller looked.
         const waitFor = conversation.agentId ? await this.#waitsForAgent(em, conversation.agentId) : null;
@@ -262,6 +265,7 @@ export class ConversationRunner implements ConversationRuns {
         decision,
         signal: entry.controller.signal,
         emitter: this.#emitter(conversationId, entry.controller),
+        snapshots: this.#deps.snapshots.forRun({ id: conversationId, userId: conversation.userId }),
         sandbox: async () => {
           // Read again: a file upload may have created the conversation's sandbox since the run started.
           const current = await em.fork().findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['userId', 'sandboxId', 'workspace'] });

@@ -1,10 +1,11 @@
-import type { NetworkPolicy, Sandbox } from '@metisai/sandbox';
+import type { NetworkPolicy, Sandbox, SandboxFiles } from '@metisai/sandbox';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.ts';
 import { type Conversation, ConversationEntity, WorkspaceBaselineFileEntity } from '../entities/index.ts';
 import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
 import type { RunSettingsService } from '../services/run-settings.ts';
 import type { ConversationWorkspaces, WorkspaceHandle } from '../services/workspaces.ts';
+import type { WorkspaceSnapshots } from '../services/workspace-snapshots.ts';
 import { snapshotWorkspace } from '../workspaces/workspace-changes.ts';
 import { conversationBusy, type RunLock } from './run-lock.ts';
 
@@ -14,6 +15,8 @@ export interface ConversationSandboxesDeps {
   sandboxes: SandboxManager;
   runLock: RunLock;
   runSettings: RunSettingsService;
+  /** Forks' workspaces are restored from it; file operations that change files record a snapshot into it. */
+  snapshots: WorkspaceSnapshots;
 }
 
 /** What a sandbox is acquired with for a conversation. */
@@ -55,12 +58,36 @@ export class ConversationSandboxes implements ConversationWorkspaces {
       image: settings.sandboxImage,
       network: settings.network,
       env: settings.env,
-      prepare: (made) => this.#takeBaseline(conversation.id, made),
+      prepare: async (made) => {
+        await this.#restoreFork(conversation, made).catch((error: unknown) =>
+          this.#deps.logger.warn({ err: error, conversationId: conversation.id }, "restoring the fork's workspace failed; retried once"),
+        );
+        await this.#takeBaseline(conversation.id, made);
+      },
     });
     if (sandbox.id !== conversation.sandboxId || sandbox.workspace !== conversation.workspace) {
       await this.#deps.orm.em.fork().nativeUpdate(ConversationEntity, { id: conversation.id }, { sandboxId: sandbox.id, workspace: sandbox.workspace });
     }
+    try {
+      // Restored when the sandbox came up; a restore that failed there is tried once more, and the sandbox refused after.
+      await this.#restoreFork(conversation, sandbox);
+    } catch (error) {
+      this.release(conversation.id, settings.idleTimeoutSeconds);
+      throw error;
+    }
     return sandbox;
+  }
+
+  /**
+   * A fork's workspace, not restored yet (`restore_seq` set), is made exactly the snapshot at its fork point; then
+   * `restore_seq` is cleared. Nothing to do for other conversations.
+   */
+  async #restoreFork(conversation: Pick<Conversation, 'id' | 'userId'>, sandbox: Sandbox): Promise<void> {
+    const em = this.#deps.orm.em.fork();
+    const [row] = await em.execute<{ restore_seq: number | null }[]>('select restore_seq from conversations where id = ?', [conversation.id]);
+    if (row?.restore_seq === null || row?.restore_seq === undefined) return;
+    await this.#deps.snapshots.restore({ id: conversation.id, userId: conversation.userId }, sandbox.files, sandbox.workdir, row.restore_seq);
+    await em.execute('update conversations set restore_seq = null where id = ? and restore_seq = ?', [conversation.id, row.restore_seq]);
   }
 
   release(conversationId: string, idleTimeoutSeconds: number): void {
@@ -86,10 +113,16 @@ export class ConversationSandboxes implements ConversationWorkspaces {
           throw conversationBusy();
         }
         const attached = await sandboxes.attachFiles(sandboxId);
-        return { files: attached.files, workdir: attached.workdir, release: () => undefined };
+        return {
+          files: attached.files,
+          workdir: attached.workdir,
+          release: () => undefined,
+          recordChange: () => this.#recordChange(conversation, attached.files, attached.workdir),
+        };
       }
       const fresh = await this.#reload(id);
-      if (!fresh.sandboxId && !options.create) return null;
+      // A fork whose workspace is still to be restored has files before its first sandbox: it is created to show them.
+      if (!fresh.sandboxId && !options.create && !(await this.#restorePending(id))) return null;
       // Nobody runs it: start or create it here, under the lock, so no other process starts a run on it meanwhile.
       const taken = await runLock.tryWithRunLock(id, () => this.#openHere(fresh));
       if (taken.taken) return taken.result;
@@ -106,12 +139,28 @@ export class ConversationSandboxes implements ConversationWorkspaces {
     return {
       files: sandbox.files,
       workdir: sandbox.workdir,
+      recordChange: () => this.#recordChange(conversation, sandbox.files, sandbox.workdir),
       release: () => {
         if (isReleased) return;
         isReleased = true;
         this.release(conversation.id, settings.idleTimeoutSeconds);
       },
     };
+  }
+
+  /** A file operation changed the workspace: it is recorded as the state from the conversation's current last `seq` on. */
+  async #recordChange(owner: Pick<Conversation, 'id' | 'userId'>, files: SandboxFiles, workdir: string): Promise<void> {
+    try {
+      const [row] = await this.#deps.orm.em.fork().execute<{ last_seq: number }[]>('select last_seq from conversations where id = ?', [owner.id]);
+      if (row) await this.#deps.snapshots.capture({ id: owner.id, userId: owner.userId }, files, workdir, row.last_seq);
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, conversationId: owner.id }, 'workspace snapshot after a file operation failed');
+    }
+  }
+
+  async #restorePending(id: string): Promise<boolean> {
+    const [row] = await this.#deps.orm.em.fork().execute<{ restore_seq: number | null }[]>('select restore_seq from conversations where id = ?', [id]);
+    return row !== undefined && row.restore_seq !== null;
   }
 
   #reload(id: string): Promise<Conversation> {

@@ -138,6 +138,7 @@ export class WorkspaceService {
       try {
         const before = await workspace.files.lstat(path);
         const info = await workspace.files.writeFileStream(path, body, { sizeBytes });
+        await workspace.recordChange?.();
         return { entry: toEntry(relative, { ...info, name: posix.basename(relative) }), isCreated: before === null };
       } catch (error) {
         throw fileError(error, 'path', relative);
@@ -155,6 +156,7 @@ export class WorkspaceService {
       const { path } = await this.#at(workspace, relative, 'path', { follow: false });
       if (!(await workspace.files.lstat(path))) throw new NotFoundError('file', `No such file or directory: ${relative}`);
       await workspace.files.remove(path, { recursive: true }).catch((error: unknown) => Promise.reject(fileError(error, 'path', relative)));
+      await workspace.recordChange?.();
     } finally {
       workspace.release();
     }
@@ -174,6 +176,7 @@ export class WorkspaceService {
       const target = await this.#at(workspace, to, 'to', { follow: false });
       if (!(await workspace.files.lstat(source.path))) throw new NotFoundError('file', `No such file or directory: ${from}`);
       await workspace.files.move(source.path, target.path).catch((error: unknown) => Promise.reject(fileError(error, 'to', to)));
+      await workspace.recordChange?.();
       const info = await workspace.files.lstat(target.path);
       if (!info) throw new NotFoundError('file', `No such file or directory: ${to}`);
       return toEntry(to, info);
@@ -189,6 +192,7 @@ export class WorkspaceService {
       const { path } = await this.#at(workspace, relative, 'path', { follow: true });
       const before = await workspace.files.lstat(path);
       await workspace.files.mkdir(path).catch((error: unknown) => Promise.reject(fileError(error, 'path', relative)));
+      if (before === null) await workspace.recordChange?.();
       const info = await workspace.files.lstat(path);
       if (!info) throw new NotFoundError('file', `No such file or directory: ${shown(relative)}`);
       return { entry: toEntry(relative, { ...info, name: relative === '' ? 'workspace' : posix.basename(relative) }), isCreated: before === null };
