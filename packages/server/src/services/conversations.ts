@@ -33,6 +33,11 @@ export interface ConversationRuns {
   agentSettled(agentId: string): Promise<void>;
 }
 
+/** What deleting a conversation needs from the snapshot store: its blobs that nothing else uses are freed. */
+export interface SnapshotGarbage {
+  collectGarbage(em: EntityManager, userId: string): Promise<void>;
+}
+
 export const toConversationJson = (conversation: Conversation): ConversationJson => ({
   id: conversation.id,
   agent_id: conversation.agentId ?? null,
@@ -45,6 +50,7 @@ export const toConversationJson = (conversation: Conversation): ConversationJson
     total_tokens: conversation.promptTokens + conversation.completionTokens,
     llm_calls: conversation.llmCalls,
   },
+  forked_from: conversation.forkedFromId ? { conversation_id: conversation.forkedFromId, seq: conversation.forkedFromSeq ?? 0 } : null,
   created_at: conversation.createdAt.toISOString(),
   updated_at: conversation.updatedAt.toISOString(),
 });
@@ -56,10 +62,12 @@ export const toConversationJson = (conversation: Conversation): ConversationJson
 export class ConversationService {
   readonly #agents: AgentService;
   readonly #runs: ConversationRuns | null;
+  readonly #snapshots: SnapshotGarbage | null;
 
-  constructor(agents: AgentService, runs: ConversationRuns | null) {
+  constructor(agents: AgentService, runs: ConversationRuns | null, snapshots: SnapshotGarbage | null = null) {
     this.#agents = agents;
     this.#runs = runs;
+    this.#snapshots = snapshots;
   }
 
   /** A page of the user's conversations; `agentIds` (an API key's restriction) keeps only those of these agents. */
@@ -107,6 +115,8 @@ export class ConversationService {
     const conversation = await this.getOwned(em, userId, id);
     await em.remove(conversation).flush();
     await this.#runs?.forget(conversation);
+    // Its snapshot rows went with it; blobs no other snapshot of the user shares go now.
+    await this.#snapshots?.collectGarbage(em.fork(), userId);
   }
 
   async listMessages(em: EntityManager, userId: string, id: string, params: EventListParams): Promise<Page<EventJson>> {

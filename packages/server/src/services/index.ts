@@ -11,6 +11,7 @@ import type { AgentLifecycle } from './agent-lifecycle.ts';
 import { AgentService } from './agents.ts';
 import { ApiKeyService } from './api-keys.ts';
 import { AuthService } from './auth.ts';
+import { ConversationForkService } from './conversation-fork.ts';
 import { ConversationTransferService } from './conversation-transfer.ts';
 import { type ConversationRuns, ConversationService } from './conversations.ts';
 import { LlmTestService } from './llm-test.ts';
@@ -22,6 +23,7 @@ import { SettingsService } from './settings.ts';
 import { UsageService } from './usage.ts';
 import { WorkspaceService } from './workspace-files.ts';
 import type { ConversationWorkspaces } from './workspaces.ts';
+import { WorkspaceSnapshots } from './workspace-snapshots.ts';
 
 /** The services the routes call. Each takes the request's EntityManager and the caller's id, and throws domain errors. */
 export interface Services {
@@ -33,6 +35,10 @@ export interface Services {
   workspace: WorkspaceService;
   /** Conversations exported and imported as documents. */
   transfer: ConversationTransferService;
+  /** Conversations forked at a step, with their workspace as it was then. */
+  fork: ConversationForkService;
+  /** Workspace snapshots (pruning; the runner records them). */
+  snapshots: WorkspaceSnapshots;
   settings: SettingsService;
   secrets: SecretService;
   apiKeys: ApiKeyService;
@@ -90,6 +96,8 @@ export function createServices(deps: {
   locks?: AdvisoryLocks;
   /** Conversations' workspaces (`null` with `runs`: an app without a runner). */
   workspaces: ConversationWorkspaces | null;
+  /** The snapshot store the runner records into (default: one of this app's own). */
+  snapshots?: WorkspaceSnapshots;
   version: string;
 }): Services {
   const agents = new AgentService(
@@ -99,7 +107,8 @@ export function createServices(deps: {
     { egress: deps.core.egress, allowedImages: deps.config.sandboxAllowedImages, quotas: deps.core.quotas },
     { listener: deps.runs, locks: deps.locks },
   );
-  const conversations = new ConversationService(agents, deps.runs);
+  const snapshots = deps.snapshots ?? new WorkspaceSnapshots({ orm: deps.orm, logger: deps.logger });
+  const conversations = new ConversationService(agents, deps.runs, snapshots);
   const buckets = new TokenBuckets();
   const auth = new AuthService({ config: deps.config, keys: deps.keys, buckets, revocations: deps.revocations });
   return {
@@ -109,6 +118,8 @@ export function createServices(deps: {
     conversations,
     workspace: new WorkspaceService(conversations, deps.workspaces, deps.keys.downloadSigning),
     transfer: new ConversationTransferService(conversations, agents, deps.version),
+    fork: new ConversationForkService(conversations, snapshots),
+    snapshots,
     settings: deps.core.settings,
     secrets: deps.core.secrets,
     apiKeys: new ApiKeyService(deps.revocations),
