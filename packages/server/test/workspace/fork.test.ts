@@ -158,6 +158,26 @@ for (const driver of ['local', 'docker'] as const) {
       expect(await manifestOf(reply.body.id)).toBe(before);
     }, 120_000);
 
+    test('uploads, deletes and directories made through the API are recorded too: a fork before the first message has them', async () => {
+      const id = await newConversation();
+      expect((await ws.upload(id, 'in/data.txt', 'uploaded\n')).status).toBe(201);
+      expect((await ws.upload(id, 'in/gone.txt', 'gone\n')).status).toBe(201);
+      expect((await rt.http.post(`/api/v1/conversations/${id}/files/mkdir`, { path: 'made/empty' })).status).toBe(201);
+      expect((await rt.http.delete(`/api/v1/conversations/${id}/files?path=in/gone.txt`)).status).toBe(204);
+      const reply = await fork(id, {});
+      expect(reply.status).toBe(201);
+      expect(reply.body.forked_from).toEqual({ conversation_id: id, seq: 0 });
+      // A fork of the fork whose own workspace was never restored: from the copied snapshots.
+      const again = await fork(reply.body.id, {});
+      for (const copy of [reply.body.id, again.body.id]) {
+        expect((await ws.download(copy, 'in/data.txt')).text).toBe('uploaded\n');
+        expect((await ws.list(copy, { path: 'in' })).body.data.map((item: { name: string }) => item.name)).toEqual(['data.txt']);
+        expect((await ws.list(copy, { path: 'made' })).body.data.map((item: { name: string; type: string }) => [item.name, item.type])).toEqual([
+          ['empty', 'directory'],
+        ]);
+      }
+    }, 120_000);
+
     test('pruned snapshots: forks before before_seq are refused, later ones still exact', async () => {
       const id = await newConversation();
       await run(id, [bash(`printf one > a.txt && ${MANIFEST}`), finish]);
