@@ -4,7 +4,8 @@
  * that rewrite one 10 KiB file, timed over SSE like agent-steps.ts (the scripted LLM answers at once, so the snapshot,
  * which overlaps the next LLM call, is waited for in full before the next action). Beside it: the snapshot alone
  * (`WorkspaceSnapshots.capture` on the same sandbox's files) without and with a change, the store's growth per step
- * (blob bytes and manifest bytes, from the database), and a fork: the `POST …/fork` request, then its workspace
+ * (blob bytes and manifest bytes, from the database), the same steps with an LLM that answers in BENCH_LLM_DELAY_MS (500)
+ * (what a step costs beyond the LLM's own latency once the snapshot overlaps it), and a fork: the `POST …/fork` request, then its workspace
  * restored and listed (the fork's sandbox created).
  *
  *   node --conditions=@metisai/source packages/server/bench/snapshots.ts [local|docker]
@@ -27,6 +28,8 @@ import { actionTimes } from './action-times.ts';
 import { json, percentile } from './child-process.ts';
 
 const STEPS = Number(process.env.BENCH_SNAPSHOT_STEPS ?? 50);
+/** The LLM's latency in the second pair of runs (a real model takes seconds). */
+const LLM_DELAY_MS = Number(process.env.BENCH_LLM_DELAY_MS ?? 500);
 const DRIVER = (process.argv[2] ?? 'docker') as 'local' | 'docker';
 const IMAGE = process.env.SANDBOX_IMAGE ?? 'metisai/sandbox:latest';
 const progress = (message: string) => console.error(`[snapshots] ${message}`);
@@ -92,10 +95,10 @@ try {
       );
       return { rows: Number(rows[0]!.rows), blobs: Number(rows[0]!.blobs), manifests: Number(rows[0]!.manifests) };
     };
-    /** One run of STEPS bash steps (`command(n)`), timed between consecutive actions over SSE. */
-    const timedRun = async (command: (n: number) => string) => {
+    /** One run of STEPS bash steps (`command(n)`), timed between consecutive actions over SSE; the LLM answers after `delayMs`. */
+    const timedRun = async (command: (n: number) => string, delayMs = 0) => {
       llm.setScript((_request, index) =>
-        index < STEPS ? turns.toolCall('execute_bash', { command: command(index + 1) }) : turns.toolCall('finish', { message: 'done' }),
+        index < STEPS ? turns.toolCall('execute_bash', { command: command(index + 1) }, { delayMs }) : turns.toolCall('finish', { message: 'done' }),
       );
       const { data: before } = await json(`${base}/conversations/${id}/events?limit=1000`, { headers: auth });
       const stream = actionTimes(`${base}/conversations/${id}/events?after=${before.at(-1).seq}`, token, STEPS + 1);
@@ -127,6 +130,9 @@ try {
     progress(`${DRIVER}: ${STEPS} steps that rewrite one 10 KiB file`);
     const changing = await timedRun((n) => `head -c 10240 /dev/urandom > d1/f1 # ${n}`);
     const afterChanging = await store();
+    progress(`${DRIVER}: the same with an LLM that answers in ${LLM_DELAY_MS} ms (the snapshot overlaps it)`);
+    const quietSlow = await timedRun((n) => `true slow ${n}`, LLM_DELAY_MS);
+    const changingSlow = await timedRun((n) => `head -c 10240 /dev/urandom > d1/f1 # slow ${n}`, LLM_DELAY_MS);
 
     // The snapshot alone, on the same sandbox's files (through the Engine API / the host, as the server reaches them).
     const { sandbox_id: sandboxId } = (await db.query<{ sandbox_id: string }>('select sandbox_id from conversations where id = $1', [id])).rows[0]!;
@@ -176,6 +182,10 @@ try {
     console.log('|---|---|');
     console.log(`| step end to end, nothing changed | ${ms(quiet)} |`);
     console.log(`| step end to end, one 10 KiB file changed | ${ms(changing)} |`);
+    const beyond = (values: number[]) =>
+      `p50 ${(percentile(values, 50) - LLM_DELAY_MS).toFixed(1)} ms, p90 ${(percentile(values, 90) - LLM_DELAY_MS).toFixed(1)} ms`;
+    console.log(`| step beyond an LLM answering in ${LLM_DELAY_MS} ms, nothing changed | ${beyond(quietSlow)} |`);
+    console.log(`| step beyond an LLM answering in ${LLM_DELAY_MS} ms, one 10 KiB file changed | ${beyond(changingSlow)} |`);
     console.log(`| snapshot alone, nothing changed | ${ms(captureQuiet)} |`);
     console.log(`| snapshot alone, one 10 KiB file changed | ${ms(captureChange)} |`);
     console.log(`| store growth per step, nothing changed | ${per(afterQuiet, first)} |`);
