@@ -31,7 +31,7 @@ export interface StoredSnapshot {
   manifest: ManifestEntry[] | null;
 }
 
-/** Blob bytes inserted per statement (MikroORM's `execute` inlines parameters: bytea goes as hex text). */
+/** Blob bytes inserted per statement. */
 const BLOB_BATCH_BYTES = 8 * 1024 * 1024;
 /** Blobs read per statement when a workspace is restored. */
 const RESTORE_BATCH = 100;
@@ -128,14 +128,20 @@ export class WorkspaceSnapshots {
       let batchBytes = 0;
       const flush = async () => {
         if (batch.length === 0) return;
-        const values = batch.map(() => '(?, ?, ?, ?)').join(', ');
-        const params = batch.flatMap(([sha256, bytes]) => [
-          conversation.userId,
+        const rows = batch.map(([sha256, bytes]) => ({
+          user_id: conversation.userId,
           sha256,
-          bytes.byteLength,
-          Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-        ]);
-        await em.execute(`insert into snapshot_blobs (user_id, sha256, size_bytes, content) values ${values} on conflict do nothing`, params);
+          size_bytes: bytes.byteLength,
+          content: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        }));
+        // Through the ORM's query builder (Kysely): bound parameters, so the bytes travel as bytea, not inlined as hex text.
+        await em
+          .getConnection()
+          .getClient<any>()
+          .insertInto('snapshot_blobs')
+          .values(rows)
+          .onConflict((conflict) => conflict.doNothing())
+          .execute();
         batch = [];
         batchBytes = 0;
       };
