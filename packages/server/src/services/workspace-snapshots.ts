@@ -237,7 +237,8 @@ export class WorkspaceSnapshots {
 
   /**
    * Prunes the caller's conversation's snapshots before `beforeSeq` (see `ConversationForkService` for ownership
-   * checks): every snapshot row before it goes except the last one (still in force at `beforeSeq`), forks before it are
+   * checks): every snapshot row before it goes except the last one when it is still in force at `beforeSeq` (no row at
+   * `beforeSeq` itself), forks before it are
    * refused from then on (`snapshots_pruned_before`), and blobs no snapshot of the user uses any more are deleted.
    * Answers the bytes freed.
    */
@@ -246,7 +247,7 @@ export class WorkspaceSnapshots {
       await tx.execute('select id from conversations where id = ? for update', [conversation.id]);
       await tx.execute(
         `delete from workspace_snapshots where conversation_id = ? and seq < ?
-           and seq <> coalesce((select max(seq) from workspace_snapshots where conversation_id = ? and seq < ?), -1)`,
+           and seq <> coalesce((select max(seq) from workspace_snapshots where conversation_id = ? and seq <= ?), -1)`,
         [conversation.id, beforeSeq, conversation.id, beforeSeq],
       );
       await tx.execute('update conversations set snapshots_pruned_before = greatest(snapshots_pruned_before, ?) where id = ?', [beforeSeq, conversation.id]);
