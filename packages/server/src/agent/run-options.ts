@@ -70,13 +70,19 @@ export const FILE_CHANGING_TOOLS: ReadonlySet<string> = new Set(['execute_bash',
 /**
  * Where a run records its workspace after each step that can change files (every `execute_bash` and
  * `str_replace_editor` observation): `record` starts a snapshot and returns at once (it overlaps the next LLM call);
- * `settled` resolves once every snapshot started so far is stored. The loop waits for `settled` before the next action
- * runs and before the run's final state. Neither rejects.
+ * `settled` resolves once every snapshot started so far is stored, or after `maxWaitMs` (then it goes on in the
+ * background). The loop waits for `settled` before the next action runs and before the run's final state (a stopped
+ * run briefly: a stop must not be kept waiting). Neither rejects.
  */
 export interface StepSnapshots {
   record(sandbox: Sandbox, seq: number): void;
-  settled(): Promise<void>;
+  settled(maxWaitMs: number): Promise<void>;
 }
+
+/** Longest wait for the previous step's snapshot before an action runs, or before a run's final state. */
+export const SNAPSHOT_WAIT_MS = 60_000;
+/** Longest wait for the snapshots of a stopped run before its final state. */
+export const STOPPED_SNAPSHOT_WAIT_MS = 2_000;
 
 export interface RunConversationOptions {
   llm: LlmSettings;

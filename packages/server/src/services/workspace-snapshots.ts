@@ -68,8 +68,15 @@ export class WorkspaceSnapshots {
         pending.add(done);
         done.finally(() => pending.delete(done));
       },
-      settled: async () => {
-        await Promise.all([...pending]);
+      settled: async (maxWaitMs) => {
+        if (pending.size === 0) return;
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), maxWaitMs);
+        });
+        const outcome = await Promise.race([Promise.all([...pending]), late]);
+        clearTimeout(timer);
+        if (outcome === 'late') this.#logger.warn({ conversationId: conversation.id, maxWaitMs }, 'workspace snapshot still running; the run goes on');
       },
     };
   }

@@ -37,5 +37,10 @@ test('snapshot bytes count toward the workspace quota, and pruning old snapshots
   expect((await rt.http.post(`/api/v1/conversations/${id}/fork`, { at_seq: lastSeq - 1 })).body.error.code).toBe('snapshot_unavailable');
   const fork = await rt.http.post(`/api/v1/conversations/${id}/fork`, { at_seq: lastSeq });
   expect(fork.status).toBe(201);
-  expect((await ws.download(fork.body.id, 'big.bin')).text).toBe('small');
+  // Read by the fork's own agent (its first run restores the workspace).
+  rt.llm.setScript([turns.toolCall('execute_bash', { command: 'cat big.bin' }), turns.toolCall('finish', { message: 'read' })]);
+  await rt.http.post(`/api/v1/conversations/${fork.body.id}/messages`, { content: 'read' });
+  expect((await waitForState(rt.http, fork.body.id, ['finished', 'error'])).state).toBe('finished');
+  const events = (await rt.http.get(`/api/v1/conversations/${fork.body.id}/events?limit=100`)).body.data as Array<{ type: string; content?: string }>;
+  expect(events.filter((event) => event.type === 'observation').at(-2)?.content).toMatch(/^small/);
 }, 120_000);
