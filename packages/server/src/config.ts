@@ -113,6 +113,10 @@ const EnvSchema = z.object({
   UPLOAD_LIMIT_BYTES: int(100 * 1024 * 1024, 1, 1024 ** 4),
   /** Largest conversation import document (`POST /conversations/import`), parsed in memory. */
   IMPORT_LIMIT_BYTES: int(50 * 1024 * 1024, 1024, 1024 ** 3),
+  /** A repository clone may receive, and check out, at most this many bytes (each). */
+  CLONE_LIMIT_BYTES: int(256 * 1024 * 1024, 1024, 1024 ** 4),
+  /** A repository clone taking longer ends as `repository_unreachable`. */
+  CLONE_TIMEOUT_SECONDS: seconds(600, 0.1, 24 * 3600),
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 3600),
   /** Login attempts per IP and window. */
   RATE_LIMIT_LOGIN_PER_IP: int(30, 1, 1_000_000),
@@ -124,6 +128,12 @@ const EnvSchema = z.object({
   RATE_LIMIT_API_PER_USER: int(1200, 0, 100_000_000),
   /** Failed credential checks (bad token, unknown `metis_…` key) per client IP and window. */
   RATE_LIMIT_FAILED_AUTH_PER_IP: int(30, 1, 1_000_000),
+  /** New visitors of embedded agents per client IP and window. */
+  RATE_LIMIT_EMBED_VISITORS_PER_IP: int(20, 1, 1_000_000),
+  /** Lifetime of visitor session tokens (at most 15 minutes). */
+  EMBED_SESSION_TTL_SECONDS: int(900, 60, 900),
+  /** Interval of the embed sweep: visitors' conversations past `retention_days`, confirmations past their timeout. */
+  EMBED_SWEEP_SECONDS: seconds(300, 0.05, 24 * 3600),
   /** How often an idle event stream sends a `: ping` comment. */
   SSE_HEARTBEAT_SECONDS: seconds(15, 0.01, 3600),
   /** An event stream is ended (`stream_end` / `stream_max_age`) after this long; clients reconnect with Last-Event-ID. */
@@ -137,6 +147,8 @@ const EnvSchema = z.object({
   QUOTA_MAX_WARM_POOL_SIZE: int(3, 0, 10),
   QUOTA_WORKSPACE_BYTES: int(5 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
   QUOTA_EVENTS_PER_CONVERSATION: int(20_000, 10, 100_000_000),
+  QUOTA_STREAMS_PER_VISITOR: int(5, 0, 10_000),
+  QUOTA_MAX_EMBED_SANDBOXES_PER_AGENT: int(10, 0, 1000),
   LLM_MODEL: optionalString,
   LLM_BASE_URL: optionalString,
   LLM_API_KEY: optionalString,
@@ -196,6 +208,13 @@ export interface Config {
   uploadLimitBytes: number;
   /** `IMPORT_LIMIT_BYTES`: largest import document. */
   importLimitBytes: number;
+  /** Repository clones into new conversations (`POST /conversations` with `repository`). */
+  clone: {
+    /** `CLONE_LIMIT_BYTES`: most bytes received, and most bytes checked out. */
+    limitBytes: number;
+    /** `CLONE_TIMEOUT_SECONDS`, in milliseconds. */
+    timeoutMs: number;
+  };
   rateLimit: {
     windowSeconds: number;
     loginPerIp: number;
@@ -203,6 +222,15 @@ export interface Config {
     registerPerIp: number;
     apiPerUser: number;
     failedAuthPerIp: number;
+    /** New visitors of embedded agents per client IP and window. */
+    embedVisitorsPerIp: number;
+  };
+  /** Embedding agents in websites (see docs/embedding.md). */
+  embed: {
+    /** Lifetime of a visitor session's token (≤ 900 s). */
+    sessionTtlSeconds: number;
+    /** Interval of the sweep that deletes visitors' conversations past retention and rejects overdue confirmations. */
+    sweepSeconds: number;
   };
   /** Interval of `: ping` comments on idle event streams. */
   sseHeartbeatSeconds: number;
@@ -239,6 +267,10 @@ export interface Quotas {
   workspaceBytes: number;
   /** Stored events of one conversation. */
   eventsPerConversation: number;
+  /** Open event streams of one visitor of an embedded agent. */
+  streamsPerVisitor: number;
+  /** Largest `embed.policy.quotas.agent_sandboxes` an agent may set (visitors' sandboxes count there, not against the owner). */
+  maxEmbedSandboxesPerAgent: number;
 }
 
 /** Values we refuse as SECRET_KEY in production: the seed's example and other well-known strings. */
@@ -347,6 +379,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     uploadLimitBytes: env.UPLOAD_LIMIT_BYTES,
     importLimitBytes: env.IMPORT_LIMIT_BYTES,
+    clone: { limitBytes: env.CLONE_LIMIT_BYTES, timeoutMs: Math.round(env.CLONE_TIMEOUT_SECONDS * 1000) },
     rateLimit: {
       windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
       loginPerIp: env.RATE_LIMIT_LOGIN_PER_IP,
@@ -354,7 +387,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       registerPerIp: env.RATE_LIMIT_REGISTER_PER_IP,
       apiPerUser: env.RATE_LIMIT_API_PER_USER,
       failedAuthPerIp: env.RATE_LIMIT_FAILED_AUTH_PER_IP,
+      embedVisitorsPerIp: env.RATE_LIMIT_EMBED_VISITORS_PER_IP,
     },
+    embed: { sessionTtlSeconds: env.EMBED_SESSION_TTL_SECONDS, sweepSeconds: env.EMBED_SWEEP_SECONDS },
     sseHeartbeatSeconds: env.SSE_HEARTBEAT_SECONDS,
     sseMaxAgeSeconds: env.SSE_MAX_AGE_SECONDS,
     quotas: {
@@ -366,6 +401,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxWarmPoolSize: env.QUOTA_MAX_WARM_POOL_SIZE,
       workspaceBytes: env.QUOTA_WORKSPACE_BYTES,
       eventsPerConversation: env.QUOTA_EVENTS_PER_CONVERSATION,
+      streamsPerVisitor: env.QUOTA_STREAMS_PER_VISITOR,
+      maxEmbedSandboxesPerAgent: env.QUOTA_MAX_EMBED_SANDBOXES_PER_AGENT,
     },
     llm: {
       model: env.LLM_MODEL,

@@ -6,6 +6,7 @@ import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
+import { CatchUpRequests } from './control/catch-up.ts';
 import { ControlChannel } from './control/control-channel.ts';
 import { AdvisoryLocks } from './db/advisory-locks.ts';
 import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
@@ -17,8 +18,11 @@ import { EventBus, ormEventSource } from './events/index.ts';
 import { OpenStreams } from './http/open-streams.ts';
 import { createLogger } from './logger.ts';
 import { AccountSandboxRemoval } from './runs/account-sandbox-removal.ts';
+import { ConfirmationTimeouts } from './runs/confirmation-timeouts.ts';
 import { ConversationRunner } from './runs/conversation-runner.ts';
+import { RepositorySetup } from './runs/repository-setup.ts';
 import { ConversationSandboxes } from './runs/conversation-sandboxes.ts';
+import { EmbedSweep } from './runs/embed-sweep.ts';
 import { PooledAgentLifecycle } from './runs/pooled-agent-lifecycle.ts';
 import { RunLock } from './runs/run-lock.ts';
 import { RunRecovery } from './runs/run-recovery.ts';
@@ -172,7 +176,18 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await step('sandboxes');
 
     const snapshots = new WorkspaceSnapshots({ orm, logger: runsLogger });
+    const confirmations = new ConfirmationTimeouts({ orm, logger: runsLogger, runLock });
+    closers.push('confirmation timeouts', () => confirmations.close());
     const conversationSandboxes = new ConversationSandboxes({ orm, logger: runsLogger, sandboxes, runLock, runSettings: core.runSettings, snapshots });
+    const repositories = new RepositorySetup({
+      orm,
+      logger: runsLogger,
+      sandboxes: conversationSandboxes,
+      runSettings: core.runSettings,
+      secrets: core.secrets,
+      egress: core.egress,
+      limits: config.clone,
+    });
     const runner = new ConversationRunner({
       orm,
       logger: runsLogger,
@@ -183,6 +198,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       usage: core.usage,
       quotas: core.quotas,
       snapshots,
+      embedQuotas: core.embedQuotas,
+      confirmations,
+      sandboxManager: sandboxes,
+      repositories,
     });
     closers.push('runs', () => runner.close());
     const recovery = new RunRecovery({ orm, logger: runsLogger, runLock, runner, control });
@@ -207,6 +226,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       runs: runner,
       sandboxes: accountSandboxes,
       revocations: control,
+      sandboxDriver: () => sandboxes.driver,
       locks,
       workspaces: conversationSandboxes,
       snapshots,
@@ -214,7 +234,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     });
     closers.push('agent transitions', () => services.agents.drain());
     const streams = new OpenStreams();
-    const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION, sandboxDriver: driver.name });
+    const catchUp = new CatchUpRequests(control, logger);
+    closers.push('catch-up requests', () => catchUp.close());
+    const app = createApp({ config, orm, keys, logger, services, events, control, streams, catchUp, version: VERSION, sandboxDriver: driver.name });
     await step('app');
 
     await recovery.recoverInterrupted();
@@ -224,6 +246,18 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       closers.push('image build', () => images.close());
       images.start();
     }
+    // Visitors' conversations past retention, and confirmations that timed out while no process held them.
+    const embedSweep = new EmbedSweep({
+      orm,
+      logger: runsLogger,
+      locks,
+      runner,
+      confirmations,
+      embedQuotas: core.embedQuotas,
+      intervalSeconds: config.embed.sweepSeconds,
+    });
+    embedSweep.start();
+    closers.push('embed sweep', () => embedSweep.close());
     const referenced = await orm.em.fork().find(ConversationEntity, { sandboxId: { $ne: null } }, { fields: ['sandboxId'] });
     void sandboxes
       .reapOrphans(new Set(referenced.map((conversation) => conversation.sandboxId!)))

@@ -1,20 +1,27 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Sandbox } from '@metisai/sandbox';
-import { ErrorCode, type Event as EventJson } from '@metisai/sdk/schemas';
+import { ErrorCode, type Event as EventJson, type WorkspaceFile } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
 import { type AgentEmitter, type ConfirmationDecision, type RunAbortReason, type RunEnd, runConversation, runEnds } from '../agent/index.ts';
+import { answerCatchUp } from '../control/catch-up.ts';
 import type { ControlChannel } from '../control/control-channel.ts';
 import type { Orm } from '../db/orm.ts';
 import { AgentEntity, ConversationEntity, type Conversation } from '../entities/index.ts';
-import { ConflictError, LlmNotConfiguredError } from '../errors.ts';
+import { ConflictError, LlmNotConfiguredError, QuotaExceededError } from '../errors.ts';
+import type { EventInput } from '../events/event-input.ts';
 import { appendEvent, appendEvents, listEvents, publishEphemeral } from '../events/event-log.ts';
 import { agentRefusal } from '../services/agents.ts';
-import type { ConversationRuns } from '../services/conversations.ts';
+import { type ConversationRuns, repositoryJson } from '../services/conversations.ts';
+import type { EmbedQuotaService } from '../services/embed-quotas.ts';
 import type { QuotaService } from '../services/quotas.ts';
 import type { RunSettingsService } from '../services/run-settings.ts';
 import type { UsageService } from '../services/usage.ts';
+import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
+import type { ConfirmationTimeouts } from './confirmation-timeouts.ts';
 import type { WorkspaceSnapshots } from '../services/workspace-snapshots.ts';
 import type { ConversationSandboxes } from './conversation-sandboxes.ts';
+import { InFlightText } from './in-flight-text.ts';
+import { abandonedCloneEvents, type RepositorySetup } from './repository-setup.ts';
 import type { RunLock } from './run-lock.ts';
 
 export interface ConversationRunnerDeps {
@@ -31,6 +38,14 @@ export interface ConversationRunnerDeps {
   quotas: QuotaService;
   /** Where runs record their workspace after each file-changing step (forks restore from it). */
   snapshots: WorkspaceSnapshots;
+  /** Visitors' messages and tokens (conversations of embedded agents). */
+  embedQuotas: EmbedQuotaService;
+  /** Rejects visitors' actions left unconfirmed too long. */
+  confirmations: ConfirmationTimeouts;
+  /** The sandbox manager itself, for the visitors' sandbox limits checked before a message is stored. */
+  sandboxManager: SandboxManager;
+  /** Clones a new conversation's repository into its workspace. */
+  repositories: RepositorySetup;
 }
 
 interface ActiveRun {
@@ -38,11 +53,24 @@ interface ActiveRun {
   userId: string;
   /** Known once the run's settings are resolved (at once for a run that waits for its agent). */
   agentId: string | null;
+  /** What the run streamed that is not stored yet, for streams that open mid-answer (`catch_up`). */
+  inFlight: InFlightText;
   done: Promise<void>;
 }
 
 /** The reason of the `state: running` event of messages that wait for their agent to start. */
 const WAITING_FOR_AGENT = 'waiting_for_agent';
+/** The reason of the `state: running` event of a conversation whose repository is being cloned. */
+const WAITING_FOR_WORKSPACE = 'waiting_for_workspace';
+/** Reasons of a run that messages join (stored under the conversation's row lock, see `#queueBehindWaitingRun`). */
+const JOINABLE: readonly (string | null | undefined)[] = [WAITING_FOR_AGENT, WAITING_FOR_WORKSPACE];
+
+/** What a run waits for before it reads its history: its repository's clone, then its agent's start. */
+interface RunWaits {
+  workspace: boolean;
+  /** The agent whose start the run waits for. */
+  agentId: string | null;
+}
 
 const nothingTo = (what: 'confirm' | 'stop', state: string | undefined) =>
   new ConflictError(
@@ -60,6 +88,11 @@ const nothingTo = (what: 'confirm' | 'stop', state: string | undefined) =>
  * its run holds the run lock and waits until the agent's start is over (the control channel's `agent_status`, sent by
  * whichever process finished it), then stores `state: running` and runs — or ends `agent_start_failed` when the start
  * failed, `user_stop` when the agent was stopped. Messages sent meanwhile join the waiting run, in order.
+ *
+ * A conversation created with a repository starts the same way, as a run that waits for its workspace
+ * (`waiting_for_workspace`): it clones the repository (`RepositorySetup`) while messages sent meanwhile join it, then
+ * runs them (after the agent's start, if it is starting), or ends `idle` / `workspace_ready` when none came. A stop
+ * cancels the clone; a failed clone ends the run `error` / `clone_failed`.
  */
 export class ConversationRunner implements ConversationRuns {
   readonly #deps: ConversationRunnerDeps;
@@ -73,6 +106,7 @@ export class ConversationRunner implements ConversationRuns {
     this.#unsubscribe = [
       deps.control.on('stop_conversation', ({ conversation_id }) => this.#abort(conversation_id, 'user_stop')),
       deps.control.on('agent_status', ({ agent_id }) => this.#wake(agent_id)),
+      deps.control.on('catch_up_request', ({ conversation_id, request_id }) => this.#answerCatchUp(conversation_id, request_id)),
       // Messages sent while the LISTEN connection was down are lost: every waiting run looks again.
       deps.control.onReconnect(() => {
         for (const agentId of this.#waiting.keys()) this.#wake(agentId);
@@ -85,9 +119,26 @@ export class ConversationRunner implements ConversationRuns {
    * state's reason is `waiting_for_agent` and the run waits for it. 409 `conversation_busy` while a run goes on — but a
    * message to a conversation whose run still waits for its agent joins that run. 429 `quota_exceeded` when the user
    * runs the most conversations allowed at once, the log holds the most events allowed, or the workspace measured over
-   * its limit.
+   * its limit — for a visitor's conversation, instead of the runs, when a quota of its agent's embed policy is reached
+   * (messages, tokens, sandboxes; with `Retry-After`).
    */
-  async postMessage(em: EntityManager, conversation: Conversation, content: string): Promise<EventJson> {
+  async postMessage(em: EntityManager, conversation: Conversation, content: string, attachments?: WorkspaceFile[]): Promise<EventJson> {
+    const message = { type: 'message' as const, role: 'user' as const, content, ...(attachments?.length ? { attachments } : {}) };
+    const visitor = await this.#deps.runSettings.visitorLimits(em, conversation);
+    if (visitor) {
+      const refusal = await this.#deps.sandboxManager.visitorSandboxRefusal(
+        {
+          agentId: visitor.agentId,
+          visitorId: visitor.visitorId,
+          maxPerVisitor: visitor.quotas.visitor_sandboxes,
+          maxPerAgent: visitor.quotas.agent_sandboxes,
+        },
+        conversation.id,
+        conversation.sandboxId ?? null,
+      );
+      // Sandboxes stop after the agent's idle timeout: by then one is free again.
+      if (refusal) throw new QuotaExceededError(refusal.quota, refusal.limit, refusal.current, refusal.message, visitor.idleTimeoutSeconds);
+    }
     try {
       return await this.#deps.runLock.withRunLock(conversation.id, async (held) => {
         // Read under the lock: the caller's copy may predate the end of the previous run. Still `running` with the lock
@@ -95,23 +146,47 @@ export class ConversationRunner implements ConversationRuns {
         const current = await this.#current(em, conversation.id);
         this.#deps.quotas.checkEventCount(current);
         this.#deps.quotas.checkWorkspace(current, await this.#deps.snapshots.bytesOf(em.fork(), conversation.id));
-        const stale = current.state === 'running' ? runEnds.runEndEvents(runEnds.interrupted()) : [];
+        const stale =
+          current.state === 'running' ? [...(await abandonedCloneEvents(em.fork(), conversation.id)), ...runEnds.runEndEvents(runEnds.interrupted())] : [];
         // Read again under the lock too: the agent's start may have ended since the caller looked.
         const waitFor = conversation.agentId ? await this.#waitsForAgent(em, conversation.agentId) : null;
-        const stored = await this.#startRunning(em, conversation, [
-          ...stale,
-          { type: 'message', role: 'user', content },
-          { type: 'state', state: 'running', reason: waitFor ? WAITING_FOR_AGENT : null },
-        ]);
-        held.keepUntil(this.#start(conversation, undefined, waitFor));
+        const stored = await this.#startRunning(
+          em,
+          conversation,
+          [...stale, message, { type: 'state', state: 'running', reason: waitFor ? WAITING_FOR_AGENT : null }],
+          true,
+        );
+        held.keepUntil(this.#start(conversation, undefined, { workspace: false, agentId: waitFor }));
         return stored.at(-2)!;
       });
     } catch (error) {
       if (!(error instanceof ConflictError && error.code === ErrorCode.conversationBusy)) throw error;
-      const queued = await this.#queueBehindWaitingRun(em, conversation.id, content);
+      const queued = await this.#queueBehindWaitingRun(em, conversation, message);
       if (!queued) throw error;
       return queued;
     }
+  }
+
+  /**
+   * Starts cloning the new conversation's repository (`conversations.repository`, status `cloning`): stores a
+   * `workspace` / `cloning` event and `state: running` / `waiting_for_workspace` (counted as one of the user's running
+   * conversations: 429 `quota_exceeded` past the limit), then clones in the background, in this process.
+   */
+  async setUpRepository(em: EntityManager, conversation: Conversation): Promise<void> {
+    const repository = conversation.repository;
+    if (!repository) return;
+    await this.#deps.runLock.withRunLock(conversation.id, async (held) => {
+      await this.#startRunning(
+        em,
+        conversation,
+        [
+          { type: 'workspace', phase: 'cloning', repository: repositoryJson(repository), received_objects: 0, received_bytes: 0 },
+          { type: 'state', state: 'running', reason: WAITING_FOR_WORKSPACE },
+        ],
+        false,
+      );
+      held.keepUntil(this.#start(conversation, undefined, { workspace: true, agentId: null }));
+    });
   }
 
   /** An agent's start or stop is over: runs waiting for it, here and in every other process, look at its status. */
@@ -127,8 +202,8 @@ export class ConversationRunner implements ConversationRuns {
       // Checked again under the lock: a concurrent confirm may have resumed (and ended) the run meanwhile.
       const state = await this.#currentState(em, conversation.id);
       if (state !== 'awaiting_confirmation') throw nothingTo('confirm', state);
-      await this.#startRunning(em, conversation, [{ type: 'state', state: 'running', reason: approve ? 'user_approve' : 'user_reject' }]);
-      held.keepUntil(this.#start(conversation, approve ? 'approve' : 'reject', null));
+      await this.#startRunning(em, conversation, [{ type: 'state', state: 'running', reason: approve ? 'user_approve' : 'user_reject' }], false);
+      held.keepUntil(this.#start(conversation, approve ? 'approve' : 'reject', { workspace: false, agentId: null }));
     });
   }
 
@@ -164,7 +239,7 @@ export class ConversationRunner implements ConversationRuns {
   }
 
   /** The conversation was deleted: its run stops (here or wherever it runs) and its sandbox and workspace go. */
-  async forget(conversation: Conversation): Promise<void> {
+  async forget(conversation: Pick<Conversation, 'id' | 'state' | 'sandboxId' | 'workspace'>): Promise<void> {
     const active = this.#active.get(conversation.id);
     if (active) {
       active.controller.abort('user_stop' satisfies RunAbortReason);
@@ -189,34 +264,72 @@ export class ConversationRunner implements ConversationRuns {
     return active !== undefined;
   }
 
+  /** Another process opens a stream of a conversation: if its run is here, tell what it has in flight. */
+  #answerCatchUp(conversationId: string, requestId: string): void {
+    const active = this.#active.get(conversationId);
+    if (!active) return;
+    answerCatchUp(this.#deps.control, conversationId, requestId, active.inFlight.pieces()).catch((error: unknown) =>
+      this.#deps.logger.warn({ err: error, conversationId }, 'catch-up not answered'),
+    );
+  }
+
   /**
    * Appends the events that put the conversation in `running`, in one transaction with the check that the user runs
-   * fewer conversations than allowed (under their `runs` lock, so two processes cannot both take the last place).
+   * fewer conversations than allowed (under their `runs` lock, so two processes cannot both take the last place). A
+   * visitor's conversation counts against its agent's embed quotas instead, and a visitor's message (`isMessage`) is
+   * admitted and counted there.
    */
-  #startRunning(em: EntityManager, conversation: Conversation, inputs: Parameters<typeof appendEvents>[2]): Promise<EventJson[]> {
+  #startRunning(em: EntityManager, conversation: Conversation, inputs: Parameters<typeof appendEvents>[2], isMessage: boolean): Promise<EventJson[]> {
     return em.transactional(async (tx) => {
-      await this.#deps.quotas.lock(tx, 'runs', conversation.userId);
-      await this.#deps.quotas.checkRunCount(tx, conversation.userId, conversation.id);
+      const visitor = await this.#deps.runSettings.visitorLimits(tx, conversation);
+      if (visitor) {
+        if (isMessage) await this.#deps.embedQuotas.admitMessage(tx, visitor);
+      } else {
+        await this.#deps.quotas.lock(tx, 'runs', conversation.userId);
+        await this.#deps.quotas.checkRunCount(tx, conversation.userId, conversation.id);
+      }
       return appendEvents(tx, conversation.id, inputs);
     });
   }
 
   /**
-   * Starts the run in the background; resolves when it is over (the caller's lock is released then). `waitFor`: the
-   * agent whose start the run waits for first.
+   * Starts the run in the background; resolves when it is over (the caller's lock is released then). `waits`: what the
+   * run waits for first (its repository's clone, its agent's start).
    */
-  #start(conversation: Conversation, decision: ConfirmationDecision | undefined, waitFor: string | null): Promise<void> {
+  #start(conversation: Conversation, decision: ConfirmationDecision | undefined, waits: RunWaits): Promise<void> {
     const conversationId = conversation.id;
-    const entry: ActiveRun = { controller: new AbortController(), userId: conversation.userId, agentId: waitFor, done: Promise.resolve() };
+    const entry: ActiveRun = {
+      controller: new AbortController(),
+      userId: conversation.userId,
+      agentId: waits.agentId,
+      inFlight: new InFlightText(),
+      done: Promise.resolve(),
+    };
     this.#active.set(conversationId, entry);
-    entry.done = this.#run(conversationId, decision, entry, waitFor)
+    entry.done = this.#run(conversationId, decision, entry, waits)
       .catch((error: unknown) => this.#deps.logger.error({ err: error, conversationId }, 'run crashed'))
       .finally(() => this.#active.delete(conversationId));
     return entry.done;
   }
 
-  async #run(conversationId: string, decision: ConfirmationDecision | undefined, entry: ActiveRun, waitFor: string | null): Promise<void> {
+  async #run(conversationId: string, decision: ConfirmationDecision | undefined, entry: ActiveRun, waits: RunWaits): Promise<void> {
     const em = this.#deps.orm.em.fork();
+    let waitFor = waits.agentId;
+    if (waits.workspace) {
+      const end = await this.#deps.repositories.run(conversationId, entry.controller.signal);
+      if (!this.#deps.runLock.isHeldHere(conversationId)) {
+        this.#deps.logger.warn({ conversationId }, 'lost the run lock while cloning the repository; the run is left to recovery');
+        return;
+      }
+      if (end) {
+        if (await em.fork().count(ConversationEntity, { id: conversationId })) await appendEvents(em, conversationId, runEnds.runEndEvents(end));
+        return;
+      }
+      const next = await this.#afterWorkspace(em, conversationId);
+      if (next === 'idle') return;
+      waitFor = next === 'run' ? null : next;
+      entry.agentId = waitFor;
+    }
     if (waitFor) {
       const end = await this.#waitForAgent(waitFor, entry.controller.signal);
       if (!this.#deps.runLock.isHeldHere(conversationId)) {
@@ -252,8 +365,12 @@ export class ConversationRunner implements ConversationRuns {
     let output: Promise<void> = Promise.resolve();
     let acquired: Sandbox | undefined;
     let recorded = used();
+    const visitor = settings.visitor;
+    // A visitor's run stops once it used the tokens its agent still allows today (the visitor's or all visitors').
+    let visitorTokensLeft = visitor ? await this.#deps.embedQuotas.tokensLeft(em, visitor) : Number.POSITIVE_INFINITY;
+    let result: Awaited<ReturnType<typeof runConversation>> | undefined;
     try {
-      await runConversation({
+      result = await runConversation({
         llm: settings.llm,
         systemPrompt: settings.systemPrompt,
         maxIterations: settings.maxIterations,
@@ -264,34 +381,46 @@ export class ConversationRunner implements ConversationRuns {
         history,
         decision,
         signal: entry.controller.signal,
-        emitter: this.#emitter(conversationId, entry.controller),
+        emitter: this.#emitter(conversationId, entry.controller, entry.inFlight),
         snapshots: this.#deps.snapshots.forRun({ id: conversationId, userId: conversation.userId }),
         sandbox: async () => {
           // Read again: a file upload may have created the conversation's sandbox since the run started.
           const current = await em.fork().findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['userId', 'sandboxId', 'workspace'] });
-          const sandbox = await this.#deps.sandboxes.acquire(current, { ...settings, env: settings.secrets });
+          const sandbox = await this.#deps.sandboxes.acquire(current, { ...settings, env: settings.secrets, visitor: settings.visitor });
           acquired = sandbox;
           return sandbox;
         },
         // A long command's output streams live while it runs (the observation stores it whole at the end).
         // Chained, so chunks are announced in order.
         onCommandOutput: (toolCallId, chunk) => {
+          // Its place in the whole output is taken now, in the order chunks come.
+          const offset = entry.inFlight.add('output', toolCallId, chunk);
           output = output
-            .then(() => publishEphemeral(em, { type: 'output', conversation_id: conversationId, tool_call_id: toolCallId, content: chunk }))
+            .then(() => publishEphemeral(em, { type: 'output', conversation_id: conversationId, tool_call_id: toolCallId, content: chunk, offset }))
             .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'command output not published'));
         },
         onUsage: (usage) => {
           // The budget is checked against the conversation's recorded total: the run stops once it is reached.
-          recorded += usage.prompt_tokens + usage.completion_tokens;
+          const tokens = usage.prompt_tokens + usage.completion_tokens;
+          recorded += tokens;
           if (budget !== undefined && recorded >= budget) entry.controller.abort('budget' satisfies RunAbortReason);
-          return this.#deps.usage
-            .record(em.fork(), conversationId, settings.llm.model, usage)
-            .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'usage not recorded'));
+          visitorTokensLeft -= tokens;
+          if (visitorTokensLeft <= 0 && !entry.controller.signal.aborted) entry.controller.abort('visitor_tokens' satisfies RunAbortReason);
+          const recordings = [this.#deps.usage.record(em.fork(), conversationId, settings.llm.model, usage)];
+          if (visitor) recordings.push(this.#deps.embedQuotas.recordTokens(em.fork(), visitor.agentId, visitor.visitorId, tokens));
+          return Promise.all(recordings).then(
+            () => undefined,
+            (error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'usage not recorded'),
+          );
         },
       });
     } finally {
       if (acquired && entry.controller.signal.reason !== 'interrupted') await this.#measureWorkspace(em, conversationId, acquired);
       if (acquired) this.#deps.sandboxes.release(conversationId, settings.idleTimeoutSeconds);
+    }
+    // Only the owner may confirm a visitor's action: unanswered, it is rejected after the policy's timeout.
+    if (visitor && result?.state === 'awaiting_confirmation') {
+      this.#deps.confirmations.schedule(conversationId, Date.now() + visitor.confirmationTimeoutSeconds * 1000);
     }
   }
 
@@ -320,12 +449,14 @@ export class ConversationRunner implements ConversationRuns {
    * Once the log holds `QUOTA_EVENTS_PER_CONVERSATION` events the run is aborted: it ends cleanly with
    * `quota_exceeded`, writing only what ends it (the running command's observation, the error and the final state).
    */
-  #emitter(conversationId: string, controller: AbortController): AgentEmitter {
+  #emitter(conversationId: string, controller: AbortController, inFlight: InFlightText): AgentEmitter {
     const em = this.#deps.orm.em.fork();
     const limit = this.#deps.quotas.limits.eventsPerConversation;
     return {
       emit: async (input) => {
         const event = await appendEvent(em, conversationId, input);
+        // The loop stores nothing while a reply or a command streams: what streamed is in this event, or abandoned.
+        inFlight.clear();
         if (event.seq >= limit && !controller.signal.aborted) {
           this.#deps.logger.warn(
             { security_event: 'quota_exceeded', conversation_id: conversationId, quota: 'events', limit, current: event.seq },
@@ -335,8 +466,14 @@ export class ConversationRunner implements ConversationRuns {
         }
         return event;
       },
-      emitDelta: (delta) => publishEphemeral(em, { type: 'delta', conversation_id: conversationId, ...delta }),
-      emitReasoningDelta: (delta) => publishEphemeral(em, { type: 'reasoning_delta', conversation_id: conversationId, ...delta }),
+      emitDelta: (delta) => {
+        const offset = inFlight.add('delta', delta.message_id, delta.content);
+        return publishEphemeral(em, { type: 'delta', conversation_id: conversationId, ...delta, offset });
+      },
+      emitReasoningDelta: (delta) => {
+        const offset = inFlight.add('reasoning_delta', delta.message_id, delta.content);
+        return publishEphemeral(em, { type: 'reasoning_delta', conversation_id: conversationId, ...delta, offset });
+      },
     };
   }
 
@@ -403,18 +540,48 @@ export class ConversationRunner implements ConversationRuns {
     });
   }
 
+  /**
+   * The repository is in the workspace: under the conversation's row lock (see `#queueBehindWaitingRun`), ends the run
+   * `idle` / `workspace_ready` when no message came meanwhile (`'idle'`); else answers what the run does with them:
+   * `'run'` (stored `state: running`, reason null: the agent runs, or the conversation has none), or the agent to wait
+   * for (stored `waiting_for_agent` when it is starting; a stopped or failed agent ends the run in `#waitForAgent`).
+   */
+  async #afterWorkspace(em: EntityManager, conversationId: string): Promise<'idle' | 'run' | string> {
+    return em.fork().transactional(async (tx) => {
+      const [row] = await tx.execute<{ agent_id: string | null }[]>('select agent_id from conversations where id = ? for update', [conversationId]);
+      const [messages] = await tx.execute<{ count: string }[]>(
+        `select count(*) as count from events where conversation_id = ? and type = 'message' and payload->>'role' = 'user'`,
+        [conversationId],
+      );
+      if (Number(messages?.count ?? 0) === 0) {
+        await appendEvent(tx, conversationId, { type: 'state', state: 'idle', reason: 'workspace_ready' });
+        return 'idle';
+      }
+      const agentId = row?.agent_id ?? null;
+      const agent = agentId ? await tx.findOne(AgentEntity, { id: agentId }, { fields: ['status', 'deletedAt'] }) : null;
+      if (!agentId || (agent?.status === 'running' && !agent.deletedAt)) {
+        await appendEvent(tx, conversationId, { type: 'state', state: 'running', reason: null });
+        return 'run';
+      }
+      if (agent?.status === 'starting') await appendEvent(tx, conversationId, { type: 'state', state: 'running', reason: WAITING_FOR_AGENT });
+      return agentId;
+    });
+  }
+
   /** Makes the runs waiting for `agentId` in this process look at its status again. */
   #wake(agentId: string): void {
     for (const look of this.#waiting.get(agentId) ?? []) look();
   }
 
   /**
-   * Stores `content` as one more message of the run that waits for its agent (the conversation is `running` and its
-   * last `state` event says `waiting_for_agent`), under the conversation's row lock: the run, when the agent runs,
-   * stores its next `state` event under the same lock before it reads its history, so a message is either in that
-   * history or refused (`conversation_busy`). Answers the stored message, or null when no run waits.
+   * Stores `message` as one more message of the run that waits for its agent or its workspace (the conversation is
+   * `running` and its last `state` event says `waiting_for_agent` or `waiting_for_workspace`), under the conversation's
+   * row lock: the run, when it may go on, stores its next `state` event under the same lock before it reads its
+   * history, so a message is either in that history or refused (`conversation_busy`). Answers the stored message, or
+   * null when no run waits.
    */
-  async #queueBehindWaitingRun(em: EntityManager, conversationId: string, content: string): Promise<EventJson | null> {
+  async #queueBehindWaitingRun(em: EntityManager, conversation: Conversation, message: EventInput): Promise<EventJson | null> {
+    const conversationId = conversation.id;
     return em.fork().transactional(async (tx) => {
       const [row] = await tx.execute<{ state: string }[]>('select state from conversations where id = ? for update', [conversationId]);
       if (row?.state !== 'running') return null;
@@ -422,9 +589,12 @@ export class ConversationRunner implements ConversationRuns {
         `select payload->>'reason' as reason from events where conversation_id = ? and type = 'state' order by seq desc limit 1`,
         [conversationId],
       );
-      if (last?.reason !== WAITING_FOR_AGENT) return null;
+      if (!JOINABLE.includes(last?.reason)) return null;
       this.#deps.quotas.checkEventCount(await tx.findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['lastSeq'] }));
-      return appendEvent(tx, conversationId, { type: 'message', role: 'user', content });
+      // A visitor's message counts against its agent's embed quotas, joining a run or not.
+      const visitor = await this.#deps.runSettings.visitorLimits(tx, conversation);
+      if (visitor) await this.#deps.embedQuotas.admitMessage(tx, visitor);
+      return appendEvent(tx, conversationId, message);
     });
   }
 

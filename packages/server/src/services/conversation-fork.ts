@@ -13,11 +13,17 @@ const EVENT_BATCH = 500;
 /** Longest wait for the snapshot of a running conversation's last step (it is taken while the next LLM call runs). */
 const SNAPSHOT_WAIT_MS = 10_000;
 
+/** `workspace` events after which a snapshot is taken (`ConversationSandboxes.recordStep`): the clone copied in, an upload. */
+const SNAPSHOT_PHASES = new Set(['ready', 'uploaded']);
+
 /** Where a fork is cut: the last completed step at or before the asked `seq`, and the last snapshotted step up to it. */
 export interface ForkPoint {
   /** The `seq` the fork's events end at: no action up to it lacks its observation up to it. */
   seq: number;
-  /** The last observation of a file-changing tool (`FILE_CHANGING_TOOLS`) at or before `seq`; 0 when none. */
+  /**
+   * The last step at or before `seq` after which a snapshot is taken: an observation of a file-changing tool
+   * (`FILE_CHANGING_TOOLS`), or a `workspace` event of the clone or an upload; 0 when none.
+   */
   lastSnapshotStep: number;
 }
 
@@ -41,6 +47,8 @@ export function forkPoint(events: ReadonlyArray<Pick<Event, 'seq' | 'type' | 'pa
     } else if (event.type === 'observation' && callId) {
       open.delete(callId);
       if (FILE_CHANGING_TOOLS.has(toolOf.get(callId) ?? '')) candidateSnapshotStep = event.seq;
+    } else if (event.type === 'workspace' && SNAPSHOT_PHASES.has(String(event.payload.phase))) {
+      candidateSnapshotStep = event.seq;
     }
     if (open.size === 0) {
       seq = event.seq;
@@ -97,6 +105,8 @@ export class ConversationForkService {
         title: original.title ?? null,
         forkedFromId: id,
         forkedFromSeq: point.seq,
+        // The repository is shown as it was cloned; a clone still going on is not the fork's (its files come from the snapshot).
+        repository: original.repository?.status === 'ready' ? original.repository : null,
         state: 'idle',
         lastSeq: point.seq,
         promptTokens: 0,

@@ -5,6 +5,8 @@ import { LlmTimeouts } from './004-llm-timeouts.ts';
 import { Tenancy } from './005-tenancy.ts';
 import { AgentStartProgress } from './006-agent-start-progress.ts';
 import { Workspaces } from './007-workspaces.ts';
+import { Embedding } from './008-embedding.ts';
+import { Repositories } from './009-repositories.ts';
 import { Snapshots } from './010-snapshots.ts';
 
 /** Every migration, in order. Listed here (not discovered from files) so sources and bundles behave alike. */
@@ -16,5 +18,7 @@ export const migrations = [
   { name: '005-tenancy', class: Tenancy },
   { name: '006-agent-start-progress', class: AgentStartProgress },
   { name: '007-workspaces', class: Workspaces },
+  { name: '008-embedding', class: Embedding },
+  { name: '009-repositories', class: Repositories },
   { name: '010-snapshots', class: Snapshots },
 ];
