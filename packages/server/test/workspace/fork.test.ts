@@ -158,7 +158,7 @@ for (const driver of ['local', 'docker'] as const) {
       expect(await manifestOf(reply.body.id)).toBe(before);
     }, 120_000);
 
-    test('uploads, deletes and directories made through the API are recorded too: a fork before the first message has them', async () => {
+    test('uploads (each a snapshot point), deletes and directories made through the API are recorded too: a fork before the first message has them', async () => {
       const id = await newConversation();
       expect((await ws.upload(id, 'in/data.txt', 'uploaded\n')).status).toBe(201);
       expect((await ws.upload(id, 'in/gone.txt', 'gone\n')).status).toBe(201);
@@ -166,7 +166,13 @@ for (const driver of ['local', 'docker'] as const) {
       expect((await rt.http.delete(`/api/v1/conversations/${id}/files?path=in/gone.txt`)).status).toBe(204);
       const reply = await fork(id, {});
       expect(reply.status).toBe(201);
-      expect(reply.body.forked_from).toEqual({ conversation_id: id, seq: 0 });
+      // Each upload is a `workspace` event (seq 1 and 2); the delete and the mkdir are recorded from seq 2 on.
+      expect(reply.body.forked_from).toEqual({ conversation_id: id, seq: 2 });
+      // Each upload is a snapshot point: at the first one's seq, only its file is there.
+      const first = await fork(id, { at_seq: 1 });
+      expect(first.status).toBe(201);
+      expect((await ws.list(first.body.id, { path: 'in' })).body.data.map((item: { name: string }) => item.name)).toEqual(['data.txt']);
+      expect((await ws.list(first.body.id, { path: 'made' })).status).toBe(404);
       // A fork of the fork whose own workspace was never restored: from the copied snapshots.
       const again = await fork(reply.body.id, {});
       for (const copy of [reply.body.id, again.body.id]) {
