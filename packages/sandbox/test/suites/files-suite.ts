@@ -135,6 +135,13 @@ export function filesSuite(getSandbox: () => Sandbox): void {
     expect(walked.find((entry) => entry.path === 'alias')?.linkTarget).toBe('src');
     expect(walked.find((entry) => entry.path === 'README')).not.toHaveProperty('linkTarget');
     expect((await box.files.list(dir)).find((entry) => entry.name === 'alias')).not.toHaveProperty('linkTarget');
+    // Inode numbers: a file replaced by another (same size and mtime) is told apart; list() has none.
+    const inodeOf = async (name: string) => (await box.files.walk(dir)).find((entry) => entry.path === name)?.inode;
+    const before = await inodeOf('README');
+    expect(typeof before).toBe('number');
+    await outputOf(box, `cp -p ${dir}/README ${dir}/R2 && mv ${dir}/R2 ${dir}/README`);
+    expect(await inodeOf('README')).not.toBe(before);
+    expect((await box.files.list(dir)).find((entry) => entry.name === 'README')).not.toHaveProperty('inode');
   });
 
   test('walk carries thousands of entries whole', async () => {

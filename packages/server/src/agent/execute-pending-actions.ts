@@ -4,6 +4,7 @@ import { hasUserMessageAfter, pendingActions } from './pending-actions.ts';
 import type { RunContext } from './run-context.ts';
 import { aborted, awaitingConfirmation, finished, type RunEnd, sandboxFailure } from './run-ends.ts';
 import { type ConfirmationDecision, FILE_CHANGING_TOOLS, SNAPSHOT_WAIT_MS } from './run-options.ts';
+import { takeStepListing } from './step-changes.ts';
 
 export const REJECTED = 'The user rejected this action, so it was not executed.';
 export const OVERTAKEN = 'The user sent a new message before this action ran, so it was not executed.';
@@ -56,7 +57,7 @@ async function execute(run: RunContext, action: ActionEvent): Promise<RunEnd | n
     return sandboxFailure(err);
   }
   const observation = await run.observe(action, outcome);
-  if (FILE_CHANGING_TOOLS.has(action.tool)) run.options.snapshots?.record(run.sandbox, observation.seq);
+  if (FILE_CHANGING_TOOLS.has(action.tool)) run.options.snapshots?.record(run.sandbox, observation.seq, takeStepListing(run));
   if (outcome.finishMessage === undefined) return null;
   await run.emit({ type: 'message', role: 'assistant', content: outcome.finishMessage });
   return finished();

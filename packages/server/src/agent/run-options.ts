@@ -2,6 +2,7 @@ import type { Sandbox } from '@metisai/sandbox';
 import type { ConversationState, Event, ToolName } from '@metisai/sdk/schemas';
 import type { EventInput } from '../events/event-input.ts';
 import type { RunEnd } from './run-ends.ts';
+import type { StepListing } from './step-changes.ts';
 
 /**
  * An event as the loop hands it to the emitter. `id` is set on assistant messages, so the stored message's `id`
@@ -73,13 +74,14 @@ export const FILE_CHANGING_TOOLS: ReadonlySet<string> = new Set(['execute_bash',
 
 /**
  * Where a run records its workspace after each step that can change files (every `execute_bash` and
- * `str_replace_editor` observation): `record` starts a snapshot and returns at once (it overlaps the next LLM call);
+ * `str_replace_editor` observation): `record` starts a snapshot and returns at once (it overlaps the next LLM call),
+ * from `listing` when the step listed the workspace already (a bash step, for its changed files), else listing it;
  * `settled` resolves once every snapshot started so far is stored, or after `maxWaitMs` (then it goes on in the
  * background). The loop waits for `settled` before the next action runs and before the run's final state (a stopped
  * run briefly: a stop must not be kept waiting). Neither rejects.
  */
 export interface StepSnapshots {
-  record(sandbox: Sandbox, seq: number): void;
+  record(sandbox: Sandbox, seq: number, listing?: StepListing): void;
   settled(maxWaitMs: number): Promise<void>;
 }
 

@@ -7,6 +7,7 @@ import type { SandboxFiles } from '@metisai/sandbox';
 import { ErrorCode } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
 import type { StepSnapshots } from '../agent/run-options.ts';
+import type { StepListing } from '../agent/step-changes.ts';
 import type { Orm } from '../db/orm.ts';
 import { ConflictError } from '../errors.ts';
 import {
@@ -53,6 +54,8 @@ export class WorkspaceSnapshots {
   readonly #chains = new Map<string, Promise<void>>();
   /** The last manifest stored per conversation by this process (a stale one only makes the next snapshot read more). */
   readonly #last = new Map<string, Map<string, ManifestEntry>>();
+  /** Resolved workspace roots per sandbox's files and `workdir`. */
+  readonly #roots = new WeakMap<SandboxFiles, Map<string, string>>();
 
   constructor(deps: { orm: Orm; logger: Logger }) {
     this.#orm = deps.orm;
@@ -63,8 +66,8 @@ export class WorkspaceSnapshots {
   forRun(conversation: SnapshotOwner): StepSnapshots {
     const pending = new Set<Promise<void>>();
     return {
-      record: (sandbox, seq) => {
-        const done = this.capture(conversation, sandbox.files, sandbox.workdir, seq);
+      record: (sandbox, seq, listing) => {
+        const done = this.capture(conversation, sandbox.files, sandbox.workdir, seq, listing);
         pending.add(done);
         done.finally(() => pending.delete(done));
       },
@@ -83,11 +86,12 @@ export class WorkspaceSnapshots {
 
   /**
    * Records the workspace at `workdir` as the state from `seq` on, after the snapshots of the conversation already
-   * asked for. Never rejects: a failure is logged and stored as an unavailable snapshot at `seq`.
+   * asked for; from `listing` when one was just taken of it (a bash step's). Never rejects: a failure is logged and
+   * stored as an unavailable snapshot at `seq`.
    */
-  capture(conversation: SnapshotOwner, files: SandboxFiles, workdir: string, seq: number): Promise<void> {
+  capture(conversation: SnapshotOwner, files: SandboxFiles, workdir: string, seq: number, listing?: StepListing): Promise<void> {
     const before = this.#chains.get(conversation.id) ?? Promise.resolve();
-    const mine = before.then(() => this.#captureNow(conversation, files, workdir, seq));
+    const mine = before.then(() => this.#captureNow(conversation, files, workdir, seq, listing));
     this.#chains.set(conversation.id, mine);
     mine.finally(() => {
       if (this.#chains.get(conversation.id) === mine) this.#chains.delete(conversation.id);
@@ -95,12 +99,12 @@ export class WorkspaceSnapshots {
     return mine;
   }
 
-  async #captureNow(conversation: SnapshotOwner, files: SandboxFiles, workdir: string, seq: number): Promise<void> {
+  async #captureNow(conversation: SnapshotOwner, files: SandboxFiles, workdir: string, seq: number, listing?: StepListing): Promise<void> {
     const em = this.#orm.em.fork();
     try {
-      const root = await files.realpath(workdir);
+      const root = listing?.root ?? (await this.#rootOf(files, workdir));
       const previous = this.#last.get(conversation.id) ?? (await this.#latestManifest(em, conversation.id));
-      const captured = await captureManifest(files, root, previous);
+      const captured = await captureManifest(files, root, previous, listing?.entries);
       if (!captured.isUnchanged) await this.#store(em, conversation, seq, captured);
       this.#remember(conversation.id, captured.manifest);
     } catch (error) {
@@ -171,6 +175,21 @@ export class WorkspaceSnapshots {
     );
   }
 
+  /** `workdir` resolved, once per sandbox's files (on Docker each path component costs a request to the engine). */
+  async #rootOf(files: SandboxFiles, workdir: string): Promise<string> {
+    let roots = this.#roots.get(files);
+    if (!roots) {
+      roots = new Map();
+      this.#roots.set(files, roots);
+    }
+    let root = roots.get(workdir);
+    if (root === undefined) {
+      root = await files.realpath(workdir);
+      roots.set(workdir, root);
+    }
+    return root;
+  }
+
   #remember(conversationId: string, manifest: readonly ManifestEntry[]): void {
     this.#last.delete(conversationId);
     this.#last.set(conversationId, new Map(manifest.map((entry) => [entry.path, entry])));
@@ -228,11 +247,12 @@ export class WorkspaceSnapshots {
     } finally {
       await rm(host, { recursive: true, force: true });
     }
-    // The restored files' mtimes (tar keeps whole seconds): recorded so the next snapshot does not read them again.
+    // The restored files' mtimes (tar keeps whole seconds) and inodes: recorded so the next snapshot does not read them again.
     const restored = new Map((await files.walk(root)).map((item) => [item.path, item]));
     const adjusted = manifest.map((entry) => {
       const now = restored.get(entry.path);
-      return now && now.kind === entry.kind && now.sizeBytes === entry.sizeBytes ? { ...entry, mtimeMs: now.mtimeMs } : entry;
+      if (!now || now.kind !== entry.kind || now.sizeBytes !== entry.sizeBytes) return entry;
+      return entry.kind === 'directory' ? { ...entry, mtimeMs: now.mtimeMs } : { ...entry, mtimeMs: now.mtimeMs, inode: now.inode };
     });
     await em.execute('update workspace_snapshots set manifest = ? where conversation_id = ? and seq = ?', [
       encodeManifest(adjusted),

@@ -9,6 +9,7 @@ const tree = (path: string, kind: TreeEntry['kind'], linkTarget?: string): TreeE
   sizeBytes: 0,
   mtimeMs: 0,
   mode: 0o644,
+  inode: 0,
   ...(linkTarget === undefined ? {} : { linkTarget }),
 });
 const entry = (path: string, kind: ManifestEntry['kind'], target?: string): ManifestEntry => ({

@@ -21,6 +21,8 @@ export interface ManifestEntry {
   sha256?: string;
   /** Symlinks: the target as stored in the link (not resolved). */
   target?: string;
+  /** The inode number when it was recorded (absent in manifests of older servers): a replaced file is read again. */
+  inode?: number;
 }
 
 /** A workspace recorded once: its manifest (sorted by path, byte order) and the bytes of the files read for it. */
@@ -51,22 +53,33 @@ const sameEntry = (entry: ManifestEntry, previous: ManifestEntry | undefined): b
   previous !== undefined &&
   previous.kind === entry.kind &&
   previous.mode === entry.mode &&
-  (entry.kind === 'directory' || (previous.sizeBytes === entry.sizeBytes && previous.mtimeMs === entry.mtimeMs)) &&
+  (entry.kind === 'directory' ||
+    (previous.sizeBytes === entry.sizeBytes &&
+      previous.mtimeMs === entry.mtimeMs &&
+      (previous.inode === undefined || entry.inode === undefined || previous.inode === entry.inode))) &&
   previous.target === entry.target;
 
 /**
- * Records the workspace at `root`: one listing (`walk`, symlinks not followed, nothing pruned), and the bytes of every
- * file that is new or whose size or mtime differ from `previous` (the last manifest of the conversation, by path), read
- * file by file, or as one tar stream of the workspace when there are more than `ARCHIVE_READ_THRESHOLD`. A file that
- * disappears between the listing and the read is left out. Throws what the sandbox's file API throws for the root.
+ * Records the workspace at `root`: one listing (`walk`, symlinks not followed, nothing pruned; or `listing`, such a
+ * listing of `root` taken already — a bash step's, shared with its changed-files list), and the bytes of every file that
+ * is new or whose stat data (size, mtime, mode, inode) differ from `previous` (the last manifest of the conversation, by
+ * path), read file by file, or as one tar stream of the workspace when there are more than `ARCHIVE_READ_THRESHOLD`.
+ * Nothing is hashed when nothing differs. A file that disappears between the listing and the read is left out. Throws
+ * what the sandbox's file API throws for the root.
  */
-export async function captureManifest(files: SandboxFiles, root: string, previous: ReadonlyMap<string, ManifestEntry> | null): Promise<CapturedManifest> {
-  const listed = (await files.walk(root)).filter(recordable).sort((a, b) => byteOrder(a.path, b.path));
+export async function captureManifest(
+  files: SandboxFiles,
+  root: string,
+  previous: ReadonlyMap<string, ManifestEntry> | null,
+  listing?: readonly TreeEntry[],
+): Promise<CapturedManifest> {
+  const listed = (listing ?? (await files.walk(root))).filter(recordable).sort((a, b) => byteOrder(a.path, b.path));
   const manifest: ManifestEntry[] = [];
   const toRead = new Map<string, ManifestEntry>();
   let isUnchanged = previous !== null && previous.size === listed.length;
   for (const item of listed) {
     const entry: ManifestEntry = { path: item.path, kind: item.kind, mode: item.mode & 0o7777, sizeBytes: item.sizeBytes, mtimeMs: item.mtimeMs };
+    if (item.kind !== 'directory' && item.inode !== undefined) entry.inode = item.inode;
     if (item.kind === 'symlink') entry.target = item.linkTarget ?? '';
     const before = previous?.get(item.path);
     const same = sameEntry(entry, before);

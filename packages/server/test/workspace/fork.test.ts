@@ -137,6 +137,20 @@ for (const driver of ['local', 'docker'] as const) {
       expect((await eventsOf(rt.http, id)).slice(0, events.length)).toEqual(events);
     }, 300_000);
 
+    test('a file replaced by one of the same size and mtime (another inode) is recorded: the fork has the new bytes', async () => {
+      const id = await newConversation();
+      await run(id, [bash(`printf aaa > same.txt && touch -d @1700000000 same.txt && ${MANIFEST}`), finish]);
+      await run(id, [bash(`printf bbb > next.txt && touch -d @1700000000 next.txt && mv next.txt same.txt && ${MANIFEST}`), finish]);
+      const steps = (await eventsOf(rt.http, id)).filter((event) => event.type === 'observation' && event.content.includes('<<manifest'));
+      const recorded = steps.map((step) => ({ seq: step.seq as number, manifest: manifestIn(step.content) }));
+      expect(recorded[0]!.manifest).not.toBe(recorded[1]!.manifest);
+      for (const step of recorded) {
+        const reply = await fork(id, { at_seq: step.seq });
+        expect(reply.status).toBe(201);
+        expect(await manifestOf(reply.body.id)).toBe(step.manifest);
+      }
+    }, 120_000);
+
     test('a fork while a command runs takes the last completed step and leaves the run alone', async () => {
       const id = await newConversation();
       await run(id, [bash(`printf before > state.txt && ${MANIFEST}`), finish]);
