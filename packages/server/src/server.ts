@@ -288,6 +288,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   }
 }
 
+/** While the HTTP server closes, how often connections whose last response ended since are closed. */
+const CLOSE_SWEEP_MS = 50;
+
 /** Listens on the configured host and port; `close()` stops taking requests and waits for the open ones. */
 async function listen(app: Koa<never>, config: Config): Promise<{ port: number; close: () => Promise<void> }> {
   const server = await new Promise<Server>((resolve, reject) => {
@@ -310,7 +313,14 @@ async function listen(app: Koa<never>, config: Config): Promise<{ port: number; 
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // A response still being sent (a download) keeps its connection open, and a keep-alive connection stays open
+        // once that response is over: Node closes only the connections idle when close() is called, and the rest would
+        // keep close() waiting for keepAliveTimeout (65 s). Each one is closed as soon as its response is done.
+        const sweep = setInterval(() => server.closeIdleConnections(), CLOSE_SWEEP_MS);
+        server.close(() => {
+          clearInterval(sweep);
+          resolve();
+        });
         server.closeIdleConnections();
         for (const socket of unused) socket.destroy();
       }),

@@ -37,6 +37,8 @@ test('snapshot bytes count toward the workspace quota, and pruning old snapshots
   expect((await rt.http.post(`/api/v1/conversations/${id}/fork`, { at_seq: lastSeq - 1 })).body.error.code).toBe('snapshot_unavailable');
   const fork = await rt.http.post(`/api/v1/conversations/${id}/fork`, { at_seq: lastSeq });
   expect(fork.status).toBe(201);
+  // Downloaded from the fork before it ever ran (its first sandbox restores the workspace), and read by its own agent.
+  expect((await ws.download(fork.body.id, 'big.bin')).text).toBe('small');
   // Read by the fork's own agent (its first run restores the workspace).
   rt.llm.setScript([turns.toolCall('execute_bash', { command: 'cat big.bin' }), turns.toolCall('finish', { message: 'read' })]);
   await rt.http.post(`/api/v1/conversations/${fork.body.id}/messages`, { content: 'read' });
