@@ -208,6 +208,12 @@ export interface ConsoleCatalog {
   tooLarge: (name: string) => string;
   exportConversation: string;
   importConversation: string;
+  /** A step's "fork from here" button, and its accessible name (with the step's `seq`). */
+  forkFromHere: string;
+  forkFromHereAt: (seq: number) => string;
+  /** The head of a fork: where it came from (the link's text is the original's step). */
+  forkedFrom: string;
+  forkedFromStep: (seq: number) => string;
   allowedImages: (list: string) => string;
   /**
    * The first start's image build (`status_detail` of phase `building_image`): the image, the step of steps and its
@@ -439,6 +445,10 @@ const en: ConsoleCatalog = {
   noFiles: 'No files here.',
   tooLarge: (name) => `${name} is larger than this server takes.`,
   exportConversation: 'Export',
+  forkFromHere: 'Fork from here',
+  forkFromHereAt: (seq) => `Fork a new conversation from step ${seq}, with the files as they were then`,
+  forkedFrom: 'Forked from',
+  forkedFromStep: (seq) => `step ${seq} of the original`,
   importConversation: 'Import',
   allowedImages: (list) => `This server allows: ${list}.`,
   buildingImage: ({ image, step, steps, instruction, logLines }) =>
@@ -674,6 +684,10 @@ const zh: ConsoleCatalog = {
   noFiles: '此处没有文件。',
   tooLarge: (name) => `${name} 超出了此服务器允许的大小。`,
   exportConversation: '导出',
+  forkFromHere: '从这里分叉',
+  forkFromHereAt: (seq) => `从第 ${seq} 步分叉出新对话，文件保持当时的样子`,
+  forkedFrom: '分叉自',
+  forkedFromStep: (seq) => `原对话第 ${seq} 步`,
   importConversation: '导入',
   allowedImages: (list) => `此服务器允许：${list}。`,
   buildingImage: ({ image, step, steps, instruction, logLines }) =>
