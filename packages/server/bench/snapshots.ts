@@ -3,7 +3,8 @@
  * workspace holds 1,000 files of 50 KiB (50 MiB, 10 directories), then STEPS bash steps that change nothing and STEPS
  * that rewrite one 10 KiB file, timed over SSE like agent-steps.ts (the scripted LLM answers at once, so the snapshot,
  * which overlaps the next LLM call, is waited for in full before the next action). Beside it: the snapshot alone
- * (`WorkspaceSnapshots.capture` on the same sandbox's files) without and with a change, the store's growth per step
+ * (`WorkspaceSnapshots.capture` on the same sandbox's files) without and with a change, listing the workspace itself and
+ * from a listing already taken (as a bash step does: what the snapshot adds to it), the store's growth per step
  * (blob bytes and manifest bytes, from the database), the same steps with an LLM that answers in BENCH_LLM_DELAY_MS (500)
  * (what a step costs beyond the LLM's own latency once the snapshot overlaps it), and a fork: the `POST …/fork` request, then its workspace
  * restored and listed (the fork's sandbox created).
@@ -156,6 +157,27 @@ try {
       await snapshots.capture(owner, attached.files, attached.workdir, seq++);
       captureChange.push(performance.now() - started);
     }
+    // As a bash step takes it: the step lists the workspace once (its changed files need that listing anyway), and
+    // the snapshot works from that listing. `walk` is the listing; the snapshot from it is what the snapshot adds.
+    const root = await attached.files.realpath(attached.workdir);
+    const walks: number[] = [];
+    const fromListingQuiet: number[] = [];
+    const fromListingChange: number[] = [];
+    for (let i = 0; i < STEPS; i++) {
+      let started = performance.now();
+      const entries = await attached.files.walk(root);
+      walks.push(performance.now() - started);
+      started = performance.now();
+      await snapshots.capture(owner, attached.files, attached.workdir, seq++, { root, entries });
+      fromListingQuiet.push(performance.now() - started);
+    }
+    for (let i = 0; i < STEPS; i++) {
+      await attached.files.writeFile(`${attached.workdir}/d3/f${i + 1}`, new Uint8Array(10_240).fill(i + 1));
+      const entries = await attached.files.walk(root);
+      const started = performance.now();
+      await snapshots.capture(owner, attached.files, attached.workdir, seq++, { root, entries });
+      fromListingChange.push(performance.now() - started);
+    }
     await orm.close();
 
     progress(`${DRIVER}: forks`);
@@ -188,6 +210,9 @@ try {
     console.log(`| step beyond an LLM answering in ${LLM_DELAY_MS} ms, one 10 KiB file changed | ${beyond(changingSlow)} |`);
     console.log(`| snapshot alone, nothing changed | ${ms(captureQuiet)} |`);
     console.log(`| snapshot alone, one 10 KiB file changed | ${ms(captureChange)} |`);
+    console.log(`| the step's listing (walk of 1,010 entries, paid for the changed files anyway) | ${ms(walks)} |`);
+    console.log(`| snapshot from the step's listing, nothing changed (what a step adds) | ${ms(fromListingQuiet)} |`);
+    console.log(`| snapshot from the step's listing, one 10 KiB file changed | ${ms(fromListingChange)} |`);
     console.log(`| store growth per step, nothing changed | ${per(afterQuiet, first)} |`);
     console.log(`| store growth per step, one 10 KiB file changed | ${per(afterChanging, afterQuiet)} |`);
     console.log(

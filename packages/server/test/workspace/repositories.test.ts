@@ -112,6 +112,15 @@ describe('clone on create', () => {
     expect(output).toContain(`${tip}\n1\nstatus-end\n${url}\n-rwxr-xr-x\nREADME.md`);
     const after = (await rt.http.get(`/api/v1/conversations/${id}/changes`)).body;
     expect(after.data).toEqual([expect.objectContaining({ path: 'README.md', status: 'modified' })]);
+
+    // The clone is a snapshot point: a fork at its `ready` event has the files as cloned (README.md not yet changed).
+    const fork = await rt.http.post(`/api/v1/conversations/${id}/fork`, { at_seq: ready.seq });
+    expect(fork.status).toBe(201);
+    expect(fork.body).toMatchObject({ forked_from: { conversation_id: id, seq: ready.seq }, repository: { url, status: 'ready', commit: tip } });
+    const readme = (await ws.download(id, 'README.md')).text;
+    expect(readme.endsWith('changed\n')).toBe(true);
+    expect((await ws.download(fork.body.id, 'README.md')).text).toBe(readme.slice(0, -'changed\n'.length));
+    expect((await ws.list(fork.body.id)).body.data.map((entry: { name: string }) => entry.name)).toEqual(expect.arrayContaining(['.git', 'src']));
   });
 
   test('a branch or a tag as ref, and depth', async () => {
