@@ -158,7 +158,8 @@ try {
       captureChange.push(performance.now() - started);
     }
     // As a bash step takes it: the step lists the workspace once (its changed files need that listing anyway), and
-    // the snapshot works from that listing. `walk` is the listing; the snapshot from it is what the snapshot adds.
+    // the snapshot works from that listing: what the snapshot adds. The listing here goes through `attachFiles` (on
+    // Docker one `docker exec` each, where a run's sandbox uses its helper process).
     const root = await attached.files.realpath(attached.workdir);
     const walks: number[] = [];
     const fromListingQuiet: number[] = [];
@@ -210,7 +211,7 @@ try {
     console.log(`| step beyond an LLM answering in ${LLM_DELAY_MS} ms, one 10 KiB file changed | ${beyond(changingSlow)} |`);
     console.log(`| snapshot alone, nothing changed | ${ms(captureQuiet)} |`);
     console.log(`| snapshot alone, one 10 KiB file changed | ${ms(captureChange)} |`);
-    console.log(`| the step's listing (walk of 1,010 entries, paid for the changed files anyway) | ${ms(walks)} |`);
+    console.log(`| a listing of the 1,010 entries (attachFiles: on Docker one docker exec) | ${ms(walks)} |`);
     console.log(`| snapshot from the step's listing, nothing changed (what a step adds) | ${ms(fromListingQuiet)} |`);
     console.log(`| snapshot from the step's listing, one 10 KiB file changed | ${ms(fromListingChange)} |`);
     console.log(`| store growth per step, nothing changed | ${per(afterQuiet, first)} |`);
