@@ -472,7 +472,8 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     // The first step's button: after it, app.txt held v1.
     const button = inPage(page, `[data-action="fork"][data-seq="${observations[0]}"]`);
     await expect.poll(() => button.count(), { timeout: 30_000 }).toBe(1);
-    expect(await button.getAttribute('aria-label')).toContain(`step ${observations[0]}`);
+    expect(await button.textContent()).toContain(`step ${observations[0]}`);
+    await button.hover();
     await page.screenshot({ path: path.join(CONSOLE_OUTPUT_DIR, 'fork-from-here.png') });
     await button.click();
     await page.waitForURL((url) => /\/conversations\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(conversation.id), { timeout: 30_000 });

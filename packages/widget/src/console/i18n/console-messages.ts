@@ -208,7 +208,7 @@ export interface ConsoleCatalog {
   tooLarge: (name: string) => string;
   exportConversation: string;
   importConversation: string;
-  /** A step's "fork from here" button, and its accessible name (with the step's `seq`). */
+  /** A step's "fork from here" button, and what screen readers hear after it (the step's `seq`). */
   forkFromHere: string;
   forkFromHereAt: (seq: number) => string;
   /** The head of a fork: where it came from (the link's text is the original's step). */
@@ -446,7 +446,7 @@ const en: ConsoleCatalog = {
   tooLarge: (name) => `${name} is larger than this server takes.`,
   exportConversation: 'Export',
   forkFromHere: 'Fork from here',
-  forkFromHereAt: (seq) => `Fork a new conversation from step ${seq}, with the files as they were then`,
+  forkFromHereAt: (seq) => `: a new conversation from step ${seq}, with the files as they were then`,
   forkedFrom: 'Forked from',
   forkedFromStep: (seq) => `step ${seq} of the original`,
   importConversation: 'Import',
@@ -685,7 +685,7 @@ const zh: ConsoleCatalog = {
   tooLarge: (name) => `${name} 超出了此服务器允许的大小。`,
   exportConversation: '导出',
   forkFromHere: '从这里分叉',
-  forkFromHereAt: (seq) => `从第 ${seq} 步分叉出新对话，文件保持当时的样子`,
+  forkFromHereAt: (seq) => `：从第 ${seq} 步开始的新对话，文件保持当时的样子`,
   forkedFrom: '分叉自',
   forkedFromStep: (seq) => `原对话第 ${seq} 步`,
   importConversation: '导入',

@@ -93,13 +93,29 @@ export class ConversationPage extends ConsolePage {
       .log {
         gap: 0;
       }
-      /* Under its item, on its side. */
+      /*
+       * In the gap under its item, on its side, shown while the item is pointed at or the button has focus. Out of the
+       * flow: items keep their heights, which the virtualizer measures (taller items made a 10,000-event log scroll
+       * to its top too slowly).
+       */
+      .virtual-item {
+        position: relative;
+      }
       .virtual-item > .fork {
-        align-self: flex-start;
-        margin-top: 4px;
+        position: absolute;
+        bottom: 0;
+        left: 0;
+        z-index: 1;
+        transform: translateY(calc(50% - 6px));
+        opacity: 0;
       }
       .virtual-item > .fork.end {
-        align-self: flex-end;
+        left: auto;
+        right: 0;
+      }
+      .virtual-item:hover > .fork,
+      .virtual-item > .fork:focus-visible {
+        opacity: 1;
       }
       .pane-tabs {
         display: flex;
@@ -532,11 +548,10 @@ export class ConversationPage extends ConsolePage {
       class=${item.kind === 'user' ? 'button small fork end' : 'button small fork'}
       data-action="fork"
       data-seq=${seq}
-      aria-label=${text.forkFromHereAt(seq)}
       ?disabled=${this.isForking}
       @click=${() => void this.#handleFork(seq)}
     >
-      ${text.forkFromHere}
+      ${text.forkFromHere}<span class="sr-only">${text.forkFromHereAt(seq)}</span>
     </button>`;
   };
 
