@@ -67,13 +67,18 @@ export const ConversationUpdateParamsSchema = z.strictObject({
 });
 export type ConversationUpdateParams = z.input<typeof ConversationUpdateParamsSchema>;
 
-/** `GET /conversations`: `agent_id`, `state` and `q` (words of the title, case-insensitive) filter; all given must hold. */
+/**
+ * `GET /conversations`: `agent_id`, `visitor_id`, `visitors`, `state` and `q` (words of the title, case-insensitive)
+ * filter; all given must hold.
+ */
 export const ConversationListParamsSchema = z.strictObject({
   limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))),
   after: z.optional(IdSchema),
   agent_id: z.optional(IdSchema),
   /** Only the conversations of this visitor of one of your agents. */
   visitor_id: z.optional(IdSchema),
+  /** `only`: the conversations of your agents' visitors (any visitor); `none`: your own only. Absent: both. */
+  visitors: z.optional(z.enum(['only', 'none'])),
   state: z.optional(z.enum(CONVERSATION_STATES)),
   q: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),
 });
