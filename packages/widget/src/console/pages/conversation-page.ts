@@ -16,6 +16,7 @@ import { copyText } from '../parts/format.ts';
 import '../parts/changes-pane.ts';
 import '../parts/files-pane.ts';
 import '../parts/terminal-pane.ts';
+import { renderWorkspaceEvent, workspaceEventStyles } from '../parts/workspace-event.ts';
 import { consoleStyles } from '../styles/console.styles.ts';
 
 /** Stored events per page of history: the whole log is loaded in pages this size, newest first. */
@@ -38,6 +39,7 @@ export class ConversationPage extends ConsolePage {
     ...consoleStyles,
     messageListStyles,
     composerStyles,
+    workspaceEventStyles,
     css`
       .work {
         display: grid;
@@ -326,7 +328,14 @@ export class ConversationPage extends ConsolePage {
         key,
       };
     }
-    return { catalog, markdown: this.#markdown, runState: this.#session?.transcript.state };
+    const words = this.app.text.repository;
+    const language = this.app.language;
+    return {
+      catalog,
+      markdown: this.#markdown,
+      runState: this.#session?.transcript.state,
+      renderWorkspace: (item) => renderWorkspaceEvent(item, words, language),
+    };
   }
 
   override render(): TemplateResult {
