@@ -259,7 +259,7 @@ export class ConversationPage extends ConsolePage {
           if (this.draft === '') this.draft = text;
         },
       },
-      { historyPageSize: HISTORY_PAGE_SIZE },
+      { historyPageSize: HISTORY_PAGE_SIZE, remember: false },
     );
     this.#session = session;
     session.setPageVisible(document.visibilityState !== 'hidden');
