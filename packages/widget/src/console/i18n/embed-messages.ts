@@ -134,7 +134,7 @@ export const embedEn: EmbedCatalog = {
   retentionDays: 'Keep visitor conversations (days)',
   retentionHint: 'Empty: kept until deleted.',
   quotas: 'Quotas',
-  quotasHint: 'Empty: the default (shown greyed). 0 refuses everything.',
+  quotasHint: 'Messages count over the last hour, tokens since midnight UTC, sandboxes while they run. 0 refuses everything.',
   quotaNames: {
     visitor_messages_per_hour: 'Messages per visitor per hour',
     visitor_tokens_per_day: 'Tokens per visitor per day',
@@ -202,7 +202,7 @@ export const embedZh: EmbedCatalog = {
   retentionDays: '访客对话保留天数',
   retentionHint: '留空：一直保留，直到删除。',
   quotas: '配额',
-  quotasHint: '留空：使用默认值（灰色显示）。0 表示全部拒绝。',
+  quotasHint: '消息按最近一小时计，令牌按 UTC 零点以来计，沙箱按运行中计。0 表示全部拒绝。',
   quotaNames: {
     visitor_messages_per_hour: '每位访客每小时消息数',
     visitor_tokens_per_day: '每位访客每天令牌数',

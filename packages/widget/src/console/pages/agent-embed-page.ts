@@ -87,6 +87,9 @@ export class AgentEmbedPage extends ConsolePage {
       fieldset {
         min-width: 0;
       }
+      form[data-form='new-key'] {
+        margin-top: 20px;
+      }
     `,
   ];
 
@@ -470,14 +473,14 @@ export class AgentEmbedPage extends ConsolePage {
           </div>
           ${errors.field(`${POLICY}.tools`)}
         </fieldset>
-        <div class="row">
-          <div class="field">
+        <div class="field">
             <label for="embed-network">${text.embed.network}</label>
             <select id="embed-network" name="network" aria-invalid=${errors.invalid(`${POLICY}.network`)} aria-describedby=${errors.describedBy(`${POLICY}.network`)}>
               ${NETWORK_POLICIES.map((network) => html`<option value=${network} ?selected=${(policy.network ?? 'none') === network}>${text.networks[network]}</option>`)}
             </select>
             ${errors.field(`${POLICY}.network`)}
-          </div>
+        </div>
+        <div class="row">
           ${number(
             `${POLICY}.confirmation_timeout_seconds`,
             'confirmation_timeout_seconds',
