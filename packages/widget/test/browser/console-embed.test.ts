@@ -105,6 +105,7 @@ describe.skipIf(!hasChromium)('the Embed tab', () => {
     await inPage(page, '[data-action="create-key"]').click();
     await expect.poll(() => inPage(page, '[data-field-error="allowed_origins"]').count()).toBe(1);
     expect(await inPage(page, '#new-key-origins').getAttribute('aria-invalid')).toBe('true');
+    expect(await stack.axe(page), 'the Embed tab with a field error').toEqual([]);
     await inPage(page, '#new-key-origins').fill(`${hostOrigin}\n`);
     await inPage(page, '[data-action="create-key"]').click();
     await expect.poll(() => inPage(page, 'tr[data-key]').count()).toBe(1);
@@ -200,6 +201,8 @@ describe.skipIf(!hasChromium)('the Embed tab', () => {
     // The live preview: a <metis-chat> run with the owner's token (an owner's conversation, not a visitor's).
     await inPage(page, '[data-action="show-preview"]').click();
     const preview = inPage(page, 'metis-chat[data-preview] textarea');
+    await preview.waitFor();
+    expect(await stack.axe(page), 'the Embed tab with the preview').toEqual([]);
     await preview.fill('owner preview');
     await preview.press('Enter');
     await expect
@@ -252,6 +255,7 @@ describe.skipIf(!hasChromium)('a new conversation from a git repository', () => 
     await inPage(page, '[data-action="create-conversation"]').click();
     await expect.poll(() => inPage(page, '[data-field-error="repository.url"]').count()).toBe(1);
     await page.screenshot({ path: path.join(CONSOLE_OUTPUT_DIR, 'flow-new-conversation-en-light.png') });
+    expect(await stack.axe(page), 'the new-conversation form with a field error').toEqual([]);
     // A clone that waits: its progress shows until the remote answers, then the same item says it is ready.
     const release = git.hold();
     await inPage(page, '#new-agent_id').selectOption(agentId);

@@ -156,7 +156,7 @@ export const embedEn: EmbedCatalog = {
   visitorsAll: 'Everyone',
   visitorsOnly: 'Visitors only',
   visitorsNone: 'Mine only',
-  visitorId: 'Visitor',
+  visitorId: 'Visitor id',
   ownConversation: 'You',
 };
 
@@ -224,7 +224,7 @@ export const embedZh: EmbedCatalog = {
   visitorsAll: '全部',
   visitorsOnly: '仅访客',
   visitorsNone: '仅我自己',
-  visitorId: '访客',
+  visitorId: '访客 ID',
   ownConversation: '我',
 };
 
