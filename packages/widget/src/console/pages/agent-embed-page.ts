@@ -108,6 +108,7 @@ export class AgentEmbedPage extends ConsolePage {
     pending: { state: true },
     isPreviewShown: { state: true },
     isBusy: { state: true },
+    isCopied: { state: true },
   };
   declare agent: Agent | undefined;
   declare keys: PublishableKey[];
@@ -125,6 +126,8 @@ export class AgentEmbedPage extends ConsolePage {
   declare pending: { action: 'rotate' | 'revoke'; key: PublishableKey } | undefined;
   declare isPreviewShown: boolean;
   declare isBusy: boolean;
+  /** The snippet was just copied (the button says so for a moment). */
+  declare isCopied: boolean;
 
   constructor() {
     super();
@@ -135,6 +138,7 @@ export class AgentEmbedPage extends ConsolePage {
     this.notice = '';
     this.isPreviewShown = false;
     this.isBusy = false;
+    this.isCopied = false;
   }
 
   get pageTitle(): string {
@@ -400,14 +404,13 @@ export class AgentEmbedPage extends ConsolePage {
               publishableKey: key.key,
             })}</pre>
             <div class="actions">
-              <button type="button" class="button" data-action="copy-snippet" @click=${this.#handleCopy}>${text.copy}</button>
+              <button type="button" class="button" data-action="copy-snippet" @click=${this.#handleCopy}>${this.isCopied ? text.copied : text.copy}</button>
             </div>`
       }
     </section>`;
   }
 
-  #handleCopy = async (event: Event) => {
-    const button = event.currentTarget as HTMLButtonElement;
+  #handleCopy = async () => {
     const snippet = this.renderRoot.querySelector('[data-snippet]')?.textContent ?? '';
     if (!(await copyText(snippet))) {
       // No clipboard (plain HTTP on a LAN address): the snippet is selected for a manual copy.
@@ -417,10 +420,10 @@ export class AgentEmbedPage extends ConsolePage {
       getSelection()?.addRange(range);
       return;
     }
-    button.textContent = this.app.text.copied;
+    this.isCopied = true;
     this.app.announce(this.app.text.copied);
     setTimeout(() => {
-      button.textContent = this.app.text.copy;
+      this.isCopied = false;
     }, 1500);
   };
 
