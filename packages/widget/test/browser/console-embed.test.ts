@@ -208,6 +208,8 @@ describe.skipIf(!hasChromium)('the Embed tab', () => {
     await expect
       .poll(() => inPage(page, 'metis-chat[data-preview] [part~="message-assistant"]').last().innerText(), { timeout: 30_000 })
       .toContain('echo: owner preview');
+    await inPage(page, 'metis-chat[data-preview]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(CONSOLE_OUTPUT_DIR, 'flow-embed-preview-en-light.png') });
     const own = (await owner.client.conversations.list({ agent_id: agentId, visitors: 'none' })).data;
     expect(own, JSON.stringify((await owner.client.conversations.list({})).data)).toHaveLength(1);
     expect(own[0]!.visitor_id ?? null).toBeNull();

@@ -90,6 +90,9 @@ export class AgentEmbedPage extends ConsolePage {
       form[data-form='new-key'] {
         margin-top: 20px;
       }
+      .more {
+        margin: 12px 0 0;
+      }
     `,
   ];
 
@@ -654,7 +657,7 @@ export class AgentEmbedPage extends ConsolePage {
                 </tbody>
               </table>
             </div>
-            <p><a href=${`/conversations?agent=${agentId}&visitors=only`} data-action="all-visitor-conversations">${text.embed.allVisitorConversations}</a></p>`
+            <p class="more"><a href=${`/conversations?agent=${agentId}&visitors=only`} data-action="all-visitor-conversations">${text.embed.allVisitorConversations}</a></p>`
       }
     </section>`;
   }
