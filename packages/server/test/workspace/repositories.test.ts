@@ -289,6 +289,15 @@ describe('clone on create', () => {
       files: [{ path: 'data/report.csv', size: 4, type: 'text/csv' }],
     });
   });
+  test('an upload made as soon as the conversation says ready is a change, never part of the cloned baseline', async () => {
+    const id = (await create({ url: git.urlOf('app') })).body.id as string;
+    // A client polling the conversation uploads the moment its repository says `ready`.
+    await eventually(async () => (await rt.http.get(`/api/v1/conversations/${id}`)).body.repository.status === 'ready', 60_000);
+    expect((await ws.upload(id, 'late.txt', 'late\n')).status).toBe(201);
+    await settled(id);
+    const changes = (await rt.http.get(`/api/v1/conversations/${id}/changes`)).body;
+    expect(changes.data).toEqual([expect.objectContaining({ path: 'late.txt', status: 'added' })]);
+  });
 });
 
 describe('bad repositories are refused before anything is created', () => {
