@@ -51,6 +51,9 @@ export type SnapshotPruneParams = z.input<typeof SnapshotPruneParamsSchema>;
 
 const TitleSchema = z.nullable(z.string().check(z.trim(), z.maxLength(200)));
 
+/** The deepest `repository.depth`: git's servers parse `deepen <n>` as a 32-bit signed integer and refuse more. */
+export const MAX_CLONE_DEPTH = 2_147_483_647;
+
 /**
  * A git repository to clone into a new conversation's workspace. The server clones it (never the sandbox), `depth`
  * commits deep (default 1), without submodules or LFS files; `token_secret` names one of your secrets whose value is
@@ -69,8 +72,8 @@ export const RepositoryParamsSchema = z.strictObject({
   ref: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
   /** The name of one of your secrets holding an access token for the repository's host. */
   token_secret: z.optional(EnvNameSchema),
-  /** Commits of history to fetch (default 1). */
-  depth: z.optional(z.number().check(z.int(), z.gte(1))),
+  /** Commits of history to fetch (default 1); at most 2147483647, the largest `deepen` git's servers take. */
+  depth: z.optional(z.number().check(z.int(), z.gte(1), z.lte(MAX_CLONE_DEPTH))),
 });
 export type RepositoryParams = z.input<typeof RepositoryParamsSchema>;
 
@@ -87,13 +90,18 @@ export const ConversationUpdateParamsSchema = z.strictObject({
 });
 export type ConversationUpdateParams = z.input<typeof ConversationUpdateParamsSchema>;
 
-/** `GET /conversations`: `agent_id`, `state` and `q` (words of the title, case-insensitive) filter; all given must hold. */
+/**
+ * `GET /conversations`: `agent_id`, `visitor_id`, `visitors`, `state` and `q` (words of the title, case-insensitive)
+ * filter; all given must hold.
+ */
 export const ConversationListParamsSchema = z.strictObject({
   limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))),
   after: z.optional(IdSchema),
   agent_id: z.optional(IdSchema),
   /** Only the conversations of this visitor of one of your agents. */
   visitor_id: z.optional(IdSchema),
+  /** `only`: the conversations of your agents' visitors (any visitor); `none`: your own only. Absent: both. */
+  visitors: z.optional(z.enum(['only', 'none'])),
   state: z.optional(z.enum(CONVERSATION_STATES)),
   q: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),
 });

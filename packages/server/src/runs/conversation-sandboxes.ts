@@ -123,10 +123,11 @@ export class ConversationSandboxes implements ConversationWorkspaces {
 
   /**
    * Takes the baseline now when the conversation has none (see `#takeBaseline`): after a repository is copied into a
-   * workspace that came up while it was being cloned.
+   * workspace that came up while it was being cloned — called while the conversation's repository still says
+   * `cloning`, so no upload (refused while cloning) can slip in between the copy and the baseline.
    */
   takeBaseline(conversationId: string, sandbox: Sandbox): Promise<void> {
-    return this.#takeBaseline(conversationId, sandbox);
+    return this.#takeBaseline(conversationId, sandbox, { cloned: true });
   }
 
   async open(conversation: Conversation, options: { create: boolean }): Promise<WorkspaceHandle | null> {
@@ -201,14 +202,14 @@ export class ConversationSandboxes implements ConversationWorkspaces {
    * Claims the conversation's baseline (one process, once: `baseline_at` is set only where it is null) and stores a
    * snapshot of the workspace as it is now. Not while its repository is being cloned (the conversation `running` with
    * the repository's status `cloning`): the clone takes it once the repository is copied in, so the cloned commit is
-   * the baseline. A failure leaves an empty baseline: every file then counts as added.
+   * the baseline (`cloned`: the clone's own call, made before the repository's status leaves `cloning`). A failure
+   * leaves an empty baseline: every file then counts as added.
    */
-  async #takeBaseline(conversationId: string, sandbox: Sandbox): Promise<void> {
+  async #takeBaseline(conversationId: string, sandbox: Sandbox, { cloned = false } = {}): Promise<void> {
     const em = this.#deps.orm.em.fork();
+    const whileCloning = cloned ? '' : ` and not (state = 'running' and coalesce(repository->>'status', '') = 'cloning')`;
     const claimed = await em.execute<{ id: string }[]>(
-      `update conversations set baseline_at = now()
-        where id = ? and baseline_at is null and not (state = 'running' and coalesce(repository->>'status', '') = 'cloning')
-        returning id`,
+      `update conversations set baseline_at = now() where id = ? and baseline_at is null${whileCloning} returning id`,
       [conversationId],
     );
     if (claimed.length === 0) return;

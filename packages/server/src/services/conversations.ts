@@ -119,7 +119,7 @@ export class ConversationService {
   }
 
   /**
-   * A page of the owner's conversations, filtered by `agent_id`, `visitor_id`, `state` and `q` (every word of it in the
+   * A page of the owner's conversations, filtered by `agent_id`, `visitor_id`, `visitors` (`only`: visitors' conversations, `none`: the owner's own), `state` and `q` (every word of it in the
    * title, case-insensitive); `agentIds` (an API key's restriction) keeps only those of these agents.
    */
   async list(
@@ -137,7 +137,7 @@ export class ConversationService {
     const where: FilterQuery<Conversation> = {
       ...ownedBy(owner),
       ...agentFilter,
-      ...(params.visitor_id ? { visitorId: params.visitor_id } : {}),
+      ...(params.visitor_id ? { visitorId: params.visitor_id } : params.visitors ? { visitorId: params.visitors === 'only' ? { $ne: null } : null } : {}),
       ...(params.state ? { state: params.state } : {}),
       ...(words.length > 0 ? { $and: words.map((word) => ({ title: { $ilike: `%${escapeLike(word)}%` } })) } : {}),
     };

@@ -80,7 +80,15 @@ export class Conversations extends APIResource {
       (after) =>
         this.client.get(this.#prefix, ConversationPageSchema, {
           ...options,
-          query: { limit: params.limit, agent_id: params.agent_id, visitor_id: params.visitor_id, state: params.state, q: params.q, after },
+          query: {
+            limit: params.limit,
+            agent_id: params.agent_id,
+            visitor_id: params.visitor_id,
+            visitors: params.visitors,
+            state: params.state,
+            q: params.q,
+            after,
+          },
         }),
       params.after,
     );

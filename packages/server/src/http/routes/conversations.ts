@@ -32,7 +32,8 @@ export const conversationEndpoints = (deps: RouteDeps) => {
       method: 'get',
       path: '/conversations',
       tag: 'conversations',
-      summary: "List your conversations, newest first (your agents' visitors' included); `agent_id`, `visitor_id`, `state` and `q` (words of the title) filter",
+      summary:
+        "List your conversations, newest first (your agents' visitors' included); `agent_id`, `visitor_id`, `visitors` (`only`: visitors' conversations, `none`: your own), `state` and `q` (words of the title) filter",
       scope: 'read',
       agentAccess: 'filtered',
       query: ConversationListParamsSchema,

@@ -1,4 +1,5 @@
 import type { Language } from '../../shared/i18n/messages.ts';
+import { embedEn, embedZh, repositoryEn, repositoryZh, type EmbedCatalog, type RepositoryCatalog } from './embed-messages.ts';
 
 /**
  * The console's words, in English and Chinese. The transcript's words and every error code's sentence come from the
@@ -220,6 +221,10 @@ export interface ConsoleCatalog {
    * Dockerfile instruction when the builder numbers them, else the lines of output so far.
    */
   buildingImage: (build: { image: string; step: number | null; steps: number | null; instruction: string | null; logLines: number | null }) => string;
+  /** An agent's Embed tab and visitors. */
+  embed: EmbedCatalog;
+  /** New conversations from a git repository, and the `workspace` events. */
+  repository: RepositoryCatalog;
 }
 
 const en: ConsoleCatalog = {
@@ -459,6 +464,8 @@ const en: ConsoleCatalog = {
         ? `: ${logLines} lines of output so far`
         : '') +
     '.',
+  embed: embedEn,
+  repository: repositoryEn,
 };
 
 const zh: ConsoleCatalog = {
@@ -698,6 +705,8 @@ const zh: ConsoleCatalog = {
         ? `：已输出 ${logLines} 行`
         : '') +
     '。',
+  embed: embedZh,
+  repository: repositoryZh,
 };
 
 /** The console's catalogs, by language (the same languages as the shared catalog). */

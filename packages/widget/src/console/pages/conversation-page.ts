@@ -16,6 +16,7 @@ import { copyText } from '../parts/format.ts';
 import '../parts/changes-pane.ts';
 import '../parts/files-pane.ts';
 import '../parts/terminal-pane.ts';
+import { renderWorkspaceEvent, workspaceEventStyles } from '../parts/workspace-event.ts';
 import { consoleStyles } from '../styles/console.styles.ts';
 
 /** Stored events per page of history: the whole log is loaded in pages this size, newest first. */
@@ -54,6 +55,7 @@ export class ConversationPage extends ConsolePage {
     ...consoleStyles,
     messageListStyles,
     composerStyles,
+    workspaceEventStyles,
     css`
       .work {
         display: grid;
@@ -301,7 +303,7 @@ export class ConversationPage extends ConsolePage {
           if (this.draft === '') this.draft = text;
         },
       },
-      { historyPageSize: HISTORY_PAGE_SIZE },
+      { historyPageSize: HISTORY_PAGE_SIZE, remember: false },
     );
     this.#session = session;
     session.setPageVisible(document.visibilityState !== 'hidden');
@@ -370,7 +372,14 @@ export class ConversationPage extends ConsolePage {
         key,
       };
     }
-    return { catalog, markdown: this.#markdown, runState: this.#session?.transcript.state };
+    const words = this.app.text.repository;
+    const language = this.app.language;
+    return {
+      catalog,
+      markdown: this.#markdown,
+      runState: this.#session?.transcript.state,
+      renderWorkspace: (item) => renderWorkspaceEvent(item, words, language),
+    };
   }
 
   override render(): TemplateResult {
