@@ -119,6 +119,11 @@ export class ConversationPage extends ConsolePage {
       .virtual-item > .fork:focus-visible {
         opacity: 1;
       }
+      /* Above the next item, which the button reaches into. */
+      .virtual-item:hover,
+      .virtual-item:focus-within {
+        z-index: 2;
+      }
       .pane-tabs {
         display: flex;
         gap: 2px;
