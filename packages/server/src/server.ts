@@ -113,7 +113,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
     const orm = await createOrm({ databaseUrl, logger });
     closers.push('orm', () => orm.close());
-    const applied = await migrate(orm);
+    const applied = await migrate(orm, databaseUrl);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     const installationId = await readInstallationId(orm);
     await step('orm');
@@ -140,10 +140,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // (metisai/sandbox:latest, or SANDBOX_IMAGE with SANDBOX_DOCKERFILE) is never built lazily on `create` nor pulled:
     // the image builder makes it (SANDBOX_IMAGE_BUILD), once across replicas, or it must exist.
     const driver = createSandboxDriver({
-      driver: await detectSandboxDriver(config.sandboxDriver, config.isLaptopMode, logger),
+      driver: await detectSandboxDriver(config.sandboxDriver, config.isLaptopMode, logger, config.docker),
       owner: sandboxOwner(instanceId),
       onLog: (line) => runsLogger.info({ sandbox: line }, 'sandbox'),
       docker: {
+        engine: config.docker,
         image: config.sandboxImage,
         allowedImages: config.sandboxAllowedImages,
         dockerfile: config.sandboxDockerfile,
