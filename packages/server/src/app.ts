@@ -9,6 +9,7 @@ import type { Orm } from './db/orm.ts';
 import type { EventBus } from './events/index.ts';
 import type { AppState } from './http/app-state.ts';
 import { accessLog } from './http/middleware/access-log.ts';
+import { httpMetrics } from './http/middleware/http-metrics.ts';
 import { authenticate } from './http/middleware/auth.ts';
 import { noStore } from './http/middleware/no-store.ts';
 import type { OpenStreams } from './http/open-streams.ts';
@@ -19,6 +20,7 @@ import { requestId } from './http/middleware/request-id.ts';
 import { apiEndpoints, apiRouter, healthRouter } from './http/routes/index.ts';
 import { widgetRouter } from './http/routes/widget.ts';
 import { findWidgetBuild, type WidgetBuild } from './http/widget-build.ts';
+import type { Metrics } from './metrics/metrics.ts';
 import type { Keys } from './security/keys.ts';
 import type { Services } from './services/index.ts';
 
@@ -38,6 +40,8 @@ export interface AppDeps {
   widget?: WidgetBuild | null;
   /** Where agents' commands run; `null` for an app without a runner. */
   sandboxDriver: SandboxDriverName | null;
+  /** Request durations go there (`METRICS_PORT`); null or absent: not measured. */
+  metrics?: Metrics | null;
 }
 
 const corsOrigin = (allowed: string[]) => (ctx: Koa.Context) => {
@@ -78,6 +82,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   );
   const health = healthRouter(routeDeps);
   const widget = widgetRouter(deps.widget === undefined ? findWidgetBuild() : (deps.widget ?? undefined), { isImmutable: config.env !== 'development' });
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app
     .use(requestId(logger))
     .use(accessLog())

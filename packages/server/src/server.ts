@@ -1,7 +1,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import path from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
-import { createSandboxDriver } from '@metisai/sandbox';
+import { createSandboxDriver, type SandboxDriver } from '@metisai/sandbox';
+import type pg from 'pg';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
@@ -16,6 +17,8 @@ import { ConversationEntity } from './entities/index.ts';
 import { EventBus, ormEventSource } from './events/index.ts';
 import { OpenStreams } from './http/open-streams.ts';
 import { createLogger } from './logger.ts';
+import { Metrics, type MetricsSources } from './metrics/metrics.ts';
+import { startMetricsServer } from './metrics/metrics-server.ts';
 import { AccountSandboxRemoval } from './runs/account-sandbox-removal.ts';
 import { ConversationRunner } from './runs/conversation-runner.ts';
 import { ConversationSandboxes } from './runs/conversation-sandboxes.ts';
@@ -55,6 +58,8 @@ export interface RunningServer {
   logger: Logger;
   /** Live conversation events of this process (its feeds on the LISTEN connection). */
   events: EventBus;
+  /** `http://host:port/metrics` when `METRICS_PORT` is set. */
+  metricsUrl: string | undefined;
   /** Stops taking requests, waits for open ones and background work, closes the database (and the embedded one). */
   close(): Promise<void>;
 }
@@ -171,6 +176,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
 
+    const streams = new OpenStreams();
+    // Prometheus metrics (METRICS_PORT): gauges read their sources when scraped; nothing is measured without it.
+    const metrics = config.metrics ? new Metrics(await metricsSources(orm, driver, installationId, streams), logger.child({ component: 'metrics' })) : null;
+
     const conversationSandboxes = new ConversationSandboxes({ orm, logger: runsLogger, sandboxes, runLock, runSettings: core.runSettings });
     const runner = new ConversationRunner({
       orm,
@@ -181,6 +190,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       runSettings: core.runSettings,
       usage: core.usage,
       quotas: core.quotas,
+      llmCalls: metrics?.llmCalls,
     });
     closers.push('runs', () => runner.close());
     const recovery = new RunRecovery({ orm, logger: runsLogger, runLock, runner, control });
@@ -210,8 +220,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       version: VERSION,
     });
     closers.push('agent transitions', () => services.agents.drain());
-    const streams = new OpenStreams();
-    const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION, sandboxDriver: driver.name });
+    const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION, sandboxDriver: driver.name, metrics });
     await step('app');
 
     await recovery.recoverInterrupted();
@@ -236,6 +245,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       await streams.drain();
       await server.close();
     });
+    let metricsUrl: string | undefined;
+    if (metrics && config.metrics) {
+      const metricsServer = await startMetricsServer(metrics, config.metrics);
+      closers.push('metrics', () => metricsServer.close());
+      const host = config.metrics.host.includes(':') ? `[${config.metrics.host}]` : config.metrics.host;
+      metricsUrl = `http://${host}:${metricsServer.port}/metrics`;
+      logger.info({ url: metricsUrl }, 'metrics listening');
+    }
     await step('listen');
     logger.info({ url, version: VERSION, database: config.databaseUrl ? 'DATABASE_URL' : 'embedded' }, 'MetisAI server listening');
 
@@ -244,11 +261,35 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       (closing ??= closers.closeAll().then(() => {
         logger.info('MetisAI server stopped');
       }));
-    return { url, port: server.port, config, orm, logger, events, close };
+    return { url, port: server.port, config, orm, logger, events, metricsUrl, close };
   } catch (error) {
     await closers.closeAll();
     throw error;
   }
+}
+
+/** What the metrics' gauges read: run states from the database, this installation's sandboxes from the engine, open streams, the pool. */
+async function metricsSources(orm: Orm, driver: SandboxDriver, installationId: string, streams: OpenStreams): Promise<MetricsSources> {
+  const ownerPrefix = sandboxOwner(`${installationId}:`);
+  const pool = (await orm.em.getConnection().getNativeClient()) as pg.Pool;
+  return {
+    async runsByState() {
+      const rows = await orm.em
+        .fork()
+        .getConnection()
+        .execute<{ state: string; count: string }[]>('select state, count(*) as count from conversations group by state');
+      return Object.fromEntries(rows.map((row) => [row.state, Number(row.count)]));
+    },
+    async sandboxesByState() {
+      const counts: Record<string, number> = {};
+      for (const info of await driver.list()) {
+        if (info.owner?.startsWith(ownerPrefix)) counts[info.state] = (counts[info.state] ?? 0) + 1;
+      }
+      return counts;
+    },
+    openStreams: () => streams.size,
+    pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 }),
+  };
 }
 
 /** Listens on the configured host and port; `close()` stops taking requests and waits for the open ones. */

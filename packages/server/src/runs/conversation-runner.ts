@@ -2,7 +2,16 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Sandbox } from '@metisai/sandbox';
 import { ErrorCode, type Event as EventJson } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
-import { type AgentEmitter, type ConfirmationDecision, type RunAbortReason, type RunEnd, runConversation, runEnds } from '../agent/index.ts';
+import {
+  type AgentEmitter,
+  type ConfirmationDecision,
+  type LlmCallOutcome,
+  type RunAbortReason,
+  type RunEnd,
+  runConversation,
+  runEnds,
+  type TokenUsage,
+} from '../agent/index.ts';
 import type { ControlChannel } from '../control/control-channel.ts';
 import type { Orm } from '../db/orm.ts';
 import { AgentEntity, ConversationEntity, type Conversation } from '../entities/index.ts';
@@ -28,6 +37,14 @@ export interface ConversationRunnerDeps {
   usage: UsageService;
   /** Concurrent runs, events per conversation and workspace size. */
   quotas: QuotaService;
+  /** Told of every LLM call of a run and its tokens, by the provider's base URL (the server's metrics). */
+  llmCalls?: LlmCallObserver;
+}
+
+/** Sees every LLM call of the runs (`baseUrl` is the provider's, with `/v1`). Must not throw. */
+export interface LlmCallObserver {
+  call(baseUrl: string, outcome: LlmCallOutcome): void;
+  tokens(baseUrl: string, usage: TokenUsage): void;
 }
 
 interface ActiveRun {
@@ -276,7 +293,9 @@ export class ConversationRunner implements ConversationRuns {
             .then(() => publishEphemeral(em, { type: 'output', conversation_id: conversationId, tool_call_id: toolCallId, content: chunk }))
             .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'command output not published'));
         },
+        onLlmCall: (outcome) => this.#deps.llmCalls?.call(settings.llm.baseURL, outcome),
         onUsage: (usage) => {
+          this.#deps.llmCalls?.tokens(settings.llm.baseURL, usage);
           // The budget is checked against the conversation's recorded total: the run stops once it is reached.
           recorded += usage.prompt_tokens + usage.completion_tokens;
           if (budget !== undefined && recorded >= budget) entry.controller.abort('budget' satisfies RunAbortReason);
