@@ -66,6 +66,8 @@ interface LiveSandbox {
   /** Runs and file operations holding it; the idle timer runs only at 0. */
   holders: number;
   idle: NodeJS.Timeout | null;
+  /** When its last holder let go (ms since the epoch): idle ones are stopped oldest first to make room at the quota. */
+  idleSince: number;
 }
 
 /** An agent's warm pool, whose user it counts against, and what its sandboxes were made with: only a request for the same gets one. */
@@ -175,7 +177,7 @@ export class SandboxManager {
     } catch (error) {
       this.#options.logger.warn({ err: error, conversationId: request.conversationId }, 'preparing the sandbox failed');
     }
-    this.#live.set(request.conversationId, { sandbox, userId: request.userId, holders: 1, idle: null });
+    this.#live.set(request.conversationId, { sandbox, userId: request.userId, holders: 1, idle: null, idleSince: 0 });
     return sandbox;
   }
 
@@ -201,6 +203,7 @@ export class SandboxManager {
     live.holders = Math.max(0, live.holders - 1);
     if (live.holders > 0) return;
     if (live.idle) clearTimeout(live.idle);
+    live.idleSince = Date.now();
     live.idle = setTimeout(() => {
       if (this.#live.get(conversationId) !== live || live.holders > 0) return;
       this.#live.delete(conversationId);
@@ -360,6 +363,25 @@ export class SandboxManager {
     );
   }
 
+  /**
+   * Makes room at the user's quota: stops up to `count` of the user's sandboxes this process holds that nobody uses
+   * (waiting out their idle timeout), the longest idle first. Their files stay; the next run or file operation of their
+   * conversation starts them again. Answers how many were stopped.
+   */
+  async #stopIdle(userId: string, count: number): Promise<number> {
+    const idle = [...this.#live]
+      .filter(([, live]) => live.userId === userId && live.holders === 0 && live.idle !== null)
+      .sort(([, a], [, b]) => a.idleSince - b.idleSince)
+      .slice(0, count);
+    for (const [conversationId, live] of idle) {
+      clearTimeout(live.idle!);
+      this.#live.delete(conversationId);
+      await live.sandbox.stop().catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'idle sandbox did not stop'));
+    }
+    if (idle.length > 0) this.#options.logger.info({ user_id: userId, stopped: idle.length }, 'stopped idle sandboxes to make room at the sandbox quota');
+    return idle.length;
+  }
+
   async #ofUser(userId: string): Promise<SandboxInfo[]> {
     return (await this.#options.driver.list()).filter((info) => info.labels[USER_LABEL] === userId);
   }
@@ -378,7 +400,8 @@ export class SandboxManager {
       await sleep(25);
     }
     try {
-      const current = await this.countRunning(userId, exceptId);
+      let current = await this.countRunning(userId, exceptId);
+      if (current >= maxPerUser && (await this.#stopIdle(userId, current - maxPerUser + 1)) > 0) current = await this.countRunning(userId, exceptId);
       if (current >= maxPerUser) {
         this.#options.logger.warn(
           { security_event: 'quota_exceeded', user_id: userId, quota: 'sandboxes', limit: maxPerUser, current },

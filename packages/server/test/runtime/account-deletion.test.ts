@@ -1,3 +1,4 @@
+import { WorkspaceClient } from '../workspace/workspace-client.ts';
 import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, test } from 'vitest';
@@ -101,6 +102,31 @@ describe('quotas', () => {
       expect((await waitForState(rt.http, conversation, ['error', 'finished'])).state).toBe('finished');
     } finally {
       await b.close();
+      await rt.close();
+    }
+  }, 120_000);
+
+  test('at the sandbox quota, the idle sandboxes this process keeps for the user are stopped (oldest first, files kept) instead of a 429', async () => {
+    const rt = await startRuntime({ env: { QUOTA_SANDBOXES_PER_USER: '2' } });
+    try {
+      const runOnce = async (id: string, command: string) => {
+        rt.llm.setScript([turns.toolCall('execute_bash', { command }), turns.toolCall('finish', { message: 'done' })]);
+        expect((await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'go' })).status).toBe(202);
+        return waitForState(rt.http, id, ['error', 'finished']);
+      };
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await rt.http.post('/api/v1/conversations', {})).body.id as string);
+      // Two finished runs keep their sandboxes for the idle timeout: the user's quota of 2 is used up.
+      expect((await runOnce(ids[0]!, 'echo one > one.txt')).state).toBe('finished');
+      expect((await runOnce(ids[1]!, 'echo two > two.txt')).state).toBe('finished');
+      // A third conversation still gets a sandbox: the longest idle one (the first) is stopped for it.
+      expect((await runOnce(ids[2]!, 'echo three')).state).toBe('finished');
+      // An upload to the first starts its sandbox again (stopping the second); its files are still there.
+      const upload = await new WorkspaceClient(rt.http).upload(ids[0]!, 'again.txt', 'again');
+      expect(upload.status).toBe(201);
+      const listed = (await rt.http.get(`/api/v1/conversations/${ids[0]}/files`)).body.data.map((entry: { name: string }) => entry.name);
+      expect(listed).toEqual(['again.txt', 'one.txt']);
+    } finally {
       await rt.close();
     }
   }, 120_000);
