@@ -145,7 +145,10 @@ const EnvSchema = z.object({
   /** One whole LLM call (headers and stream) may take this long. */
   LLM_TIMEOUT_SECONDS: seconds(DEFAULT_LLM_TIMEOUT_SECONDS, 0.1, 24 * 3600),
   /** The Docker engine of sandboxes: `unix:///path` or `tcp://host:port` (Docker's own variable; default the local socket). */
-  DOCKER_HOST: z.optional(z.string().check(z.regex(/^(unix:\/\/\/.+|tcp:\/\/[^/]+)$/, 'must be unix:///path/to/docker.sock or tcp://host:port'))),
+  DOCKER_HOST: z.pipe(
+    optionalString,
+    z.optional(z.string().check(z.regex(/^(unix:\/\/\/.+|tcp:\/\/[^/]+)$/, 'must be unix:///path/to/docker.sock or tcp://host:port'))),
+  ),
   /** TLS to a `tcp://` engine, its certificate checked (Docker's own variable: any non-empty value but 0/false turns it on). */
   DOCKER_TLS_VERIFY: z.pipe(
     z.optional(z.string()),

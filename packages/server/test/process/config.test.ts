@@ -49,6 +49,11 @@ describe('configuration', () => {
       tlsVerify: true,
       certPath: '/certs',
     });
+    // docker-compose.yml passes every variable, empty when .env has none: an empty DOCKER_HOST is the local socket.
+    expect(loadConfig({ DOCKER_HOST: '', DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '', PUBLIC_URL: '' })).toMatchObject({
+      docker: { host: undefined, tlsVerify: false, certPath: undefined },
+      publicUrl: undefined,
+    });
     // Docker's reading: an empty DOCKER_TLS_VERIFY is off.
     expect(loadConfig({ DOCKER_HOST: 'tcp://10.0.0.5:2375', DOCKER_TLS_VERIFY: '' }).docker.tlsVerify).toBe(false);
     expect(loadConfig({ PUBLIC_URL: 'https://metis.example.com/' }).publicUrl).toBe('https://metis.example.com');
