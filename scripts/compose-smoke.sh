@@ -8,13 +8,14 @@
 #   produced 300 ms apart: they must not arrive bunched) -> the widget script with its headers -> restart the stack:
 #   rows and workspace file still there -> scripts/backup -> scripts/cleanup + down -v -> scripts/restore (it checks
 #   rows and workspace checksums) -> the data is back through the API -> scripts/cleanup + down -v: nothing left.
-# Prints a table of steps with seconds. Its own compose project (metisai-smoke), ports 18080/18443, sandbox network
-# metisai-smoke-sandboxes and env file (in a temp dir): a deployment on the same host is untouched.
+# Prints a table of steps with seconds. Its own compose project (metisai-smoke-<random>), free host ports (or the
+# SMOKE_*_PORT given), sandbox network and env file (in a temp dir): a deployment on the same host, or another run of
+# this test, is untouched.
 # Images are kept (the build cache of the next run); containers, volumes and networks of this run are removed.
 # When node:24-bookworm-slim, postgres:18 or nginx:1.28 can neither be found nor pulled, it builds the stand-ins of
 # deploy/standins/ (machines without registry access), tagged by the hash of their files so they are built once.
 #
-# Env: DOCKER (docker CLI, default docker), SMOKE_HTTP_PORT (18080), SMOKE_HTTPS_PORT (18443), NODE_IMAGE,
+# Env: DOCKER (docker CLI, default docker), SMOKE_HTTP_PORT, SMOKE_HTTPS_PORT (default: free ports), NODE_IMAGE,
 #      POSTGRES_IMAGE, NGINX_IMAGE, EXTRA_CA_CERTS (PEM to trust in builds; default: the host's
 #      /usr/local/share/ca-certificates/*.crt), SMOKE_KEEP_WORKDIR=1 (keep the temp dir: env file, backup, logs).
 set -euo pipefail
@@ -22,11 +23,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
 DOCKER="${DOCKER:-docker}"
-export COMPOSE_PROJECT_NAME=metisai-smoke
+export COMPOSE_PROJECT_NAME="metisai-smoke-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 export COMPOSE_FILE="docker-compose.yml:deploy/smoke/compose.scripted-llm.yml"
-http_port="${SMOKE_HTTP_PORT:-18080}"
-https_port="${SMOKE_HTTPS_PORT:-18443}"
-base="https://localhost:$https_port"
 work="$(mktemp -d /tmp/metisai-smoke.XXXXXX)"
 chmod 755 "$work"
 env_file="$work/env"
@@ -43,7 +41,7 @@ fi
 compose() { "${compose_cmd[@]}" --env-file "$env_file" "$@"; }
 # scripts/cleanup, backup and restore call compose themselves: the same command, env file and project.
 export COMPOSE="${compose_cmd[*]} --env-file $env_file"
-export DOCKER SANDBOX_NETWORK=metisai-smoke-sandboxes
+export DOCKER SANDBOX_NETWORK="$COMPOSE_PROJECT_NAME-sandboxes"
 
 if [ -z "${EXTRA_CA_CERTS+x}" ] && compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
   EXTRA_CA_CERTS="$(cat /usr/local/share/ca-certificates/*.crt)"
@@ -118,13 +116,13 @@ log "NODE_IMAGE=$NODE_IMAGE POSTGRES_IMAGE=$POSTGRES_IMAGE NGINX_IMAGE=$NGINX_IM
 
 # --- the two commands of the README --------------------------------------------------------------------------------
 step "scripts/init-env"
-scripts/init-env --file "$env_file" --public-url "$base" >/dev/null
+scripts/init-env --file "$env_file" --public-url "https://localhost" >/dev/null
 grep -q '^SECRET_KEY=[0-9a-f]\{64\}$' "$env_file" || fail "init-env wrote no SECRET_KEY"
 grep -q '^POSTGRES_PASSWORD=[0-9a-f]\{48\}$' "$env_file" || fail "init-env wrote no POSTGRES_PASSWORD"
 # What differs from a real host: ports, images, the sandbox network, and the scripted LLM allowed through egress.
 cat >> "$env_file" <<ENV
-HTTP_PORT=$http_port
-HTTPS_PORT=$https_port
+HTTP_PORT=${SMOKE_HTTP_PORT:-0}
+HTTPS_PORT=${SMOKE_HTTPS_PORT:-0}
 SERVER_IMAGE=metisai/server:smoke
 NODE_IMAGE=$NODE_IMAGE
 POSTGRES_IMAGE=$POSTGRES_IMAGE
@@ -169,6 +167,13 @@ wait_healthy() {
   done
 }
 wait_healthy
+# Port 0 publishes on a free port: the ones the engine picked (again after each up).
+find_ports() {
+  http_port="$(compose port nginx 80 | sed 's/.*://')"
+  https_port="$(compose port nginx 443 | sed 's/.*://')"
+  base="https://localhost:$https_port"
+}
+find_ports
 published="$("$DOCKER" ps --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" --format '{{.Names}} {{.Ports}}' | grep -- '->' || true)"
 [ "$(wc -l <<<"$published")" = 1 ] && grep -q nginx <<<"$published" || fail "only nginx may publish ports: $published"
 # The self-signed certificate tls-init made: what this test trusts (a new one after down -v).
@@ -194,7 +199,7 @@ step "nginx: HTTP/2, TLS, redirect, HSTS, /metrics, closed registration"
 headers="$(https -D - -o /dev/null "$base/readyz")"
 grep -qi '^strict-transport-security: max-age=' <<<"$headers" || fail "no HSTS header: $headers"
 redirect="$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://localhost:$http_port/api/v1/agents")"
-[ "$redirect" = "301 https://localhost/api/v1/agents" ] || [ "${redirect%% *}" = 301 ] || fail "port 80 does not redirect: $redirect"
+[ "$redirect" = "301 https://localhost/api/v1/agents" ] || fail "port 80 does not redirect to HTTPS: $redirect"
 [ "$(https -o /dev/null -w '%{http_code}' "$base/metrics")" = 404 ] || fail "/metrics answers through nginx"
 closed="$(https -o - -w ' %{http_code}' -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' -d "{\"email\":\"x$RANDOM@example.com\",\"password\":\"another long password\"}")"
 [[ "$closed" == *registration_closed*" 403" ]] || fail "registration is not closed: $closed"
@@ -203,6 +208,11 @@ too_large="$(head -c 110000000 /dev/zero | https -o - -w ' %{http_code}' -X PUT 
 
 step "log in, set the LLM, create and start an agent"
 token="$(api POST /api/v1/auth/login "{\"email\":\"$email\",\"password\":\"$password\"}" | json access_token)"
+# TRUST_PROXY=1 and nginx's X-Forwarded-For: the login's address is the peer nginx saw, not nginx's own.
+nginx_ip="$("$DOCKER" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(compose ps -q nginx)")"
+session_ip="$(api GET /api/v1/auth/sessions | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).data.find(x=>x.current)?.ip ?? ""))')"
+[ -n "$session_ip" ] && [ "$session_ip" != "$nginx_ip" ] || fail "the session's address is '$session_ip' (nginx is $nginx_ip)"
+log "client address seen by the server: $session_ip (nginx: $nginx_ip)"
 api PUT /api/v1/settings '{"llm_model":"scripted","llm_base_url":"http://scripted-llm:9999/v1"}' >/dev/null
 agent="$(api POST /api/v1/agents '{"name":"smoke","config":{}}' | json id)"
 api POST "/api/v1/agents/$agent/start" '{}' >/dev/null
@@ -217,8 +227,8 @@ done
 step "conversation: command in a sandbox, deltas through nginx"
 conversation="$(api POST /api/v1/conversations "{\"agent_id\":\"$agent\"}" | json id)"
 # The event stream over HTTP/2 through nginx; each line stamped when it arrives.
-https -N -H "authorization: Bearer $token" -H 'accept: text/event-stream' "$base/api/v1/conversations/$conversation/events" |
-  while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done > "$work/sse.log" &
+https -N -H "authorization: Bearer $token" -H 'accept: text/event-stream' "$base/api/v1/conversations/$conversation/events" \
+  > >(while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done > "$work/sse.log") &
 sse_pid=$!
 for _ in $(seq 1 40); do grep -q . "$work/sse.log" 2>/dev/null && break; sleep 0.25; done
 api POST "/api/v1/conversations/$conversation/messages" '{"content":"write the proof file"}' >/dev/null
@@ -227,6 +237,7 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 kill "$sse_pid" 2>/dev/null || true
+wait "$sse_pid" 2>/dev/null || true
 sse_pid=""
 events="$(api GET "/api/v1/conversations/$conversation/events?limit=200")"
 grep -q "$proof" <<<"$events" || fail "the command's output is not among the events: $events"
@@ -274,6 +285,7 @@ step "restart the stack: rows and workspace file kept"
 compose down >/dev/null 2>&1
 compose up -d >/dev/null 2>&1
 wait_healthy
+find_ports
 [ "$(rows)" = "$rows_before" ] || fail "rows after restart: $(rows), before: $rows_before"
 check_data "after restart"
 
@@ -288,7 +300,7 @@ leftovers() {
   "$DOCKER" network ls -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME"
   "$DOCKER" ps -a --filter label=metisai.managed=true --format '{{.ID}} {{.Label "metisai.owner"}}' | awk -v p="metisai:$installation:" 'index($2, p) == 1'
   "$DOCKER" volume ls --filter label=metisai.managed=true --format '{{.Name}} {{.Label "metisai.owner"}}' | awk -v p="metisai:$installation:" 'index($2, p) == 1'
-  "$DOCKER" network ls -q --filter name=metisai-smoke-sandboxes
+  "$DOCKER" network ls --format '{{.ID}} {{.Name}}' | awk -v n="$SANDBOX_NETWORK" '$2 == n' 
 }
 scripts/cleanup --installation "$installation"
 compose down -v --remove-orphans >/dev/null 2>&1
@@ -300,6 +312,7 @@ step "scripts/restore (checks rows and workspace checksums)"
 compose up -d postgres >/dev/null 2>&1
 scripts/restore "$work/backup"
 wait_healthy
+find_ports
 fetch_certificate
 [ "$(rows)" = "$rows_before" ] || fail "rows after restore: $(rows), before: $rows_before"
 check_data "after restore"
