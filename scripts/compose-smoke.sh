@@ -243,6 +243,9 @@ events="$(api GET "/api/v1/conversations/$conversation/events?limit=200")"
 grep -q "$proof" <<<"$events" || fail "the command's output is not among the events: $events"
 sandbox_host="$(node -e 'const b=JSON.parse(require("fs").readFileSync(0,"utf8"));const items=b.items??b.events??b.data??b;const o=items.find(e=>e.type==="observation");const text=JSON.stringify(o);const m=/smoke-[0-9]+-[0-9]+\\n([0-9a-f]{12})/.exec(text);console.log(m?m[1]:"")' <<<"$events")"
 [ -n "$sandbox_host" ] && "$DOCKER" ps -q --no-trunc | grep -q "^$sandbox_host" || fail "the command did not run in a sandbox container of this engine (hostname '$sandbox_host')"
+sandbox_networks="$("$DOCKER" inspect -f '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}' "$sandbox_host")"
+[[ " $sandbox_networks " != *" ${COMPOSE_PROJECT_NAME}_default "* ]] || fail "the sandbox joined the compose network: $sandbox_networks"
+log "sandbox ${sandbox_host:0:12} ran the command; its networks: ${sandbox_networks:-none}"
 # Deltas: produced 300 ms apart; through a buffering proxy they would arrive together.
 node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n");
@@ -255,6 +258,14 @@ node -e '
 ' "$work/sse.log" || fail "event stream through nginx"
 file="$(https -f "$base/api/v1/conversations/$conversation/files/content?path=proof.txt" -H "authorization: Bearer $token")"
 [ "$file" = "$proof" ] || fail "proof.txt holds '$file', expected '$proof'"
+
+step "metrics on the server's own port, inside the compose network"
+metrics="$(compose exec -T server node -e 'fetch("http://127.0.0.1:9464/metrics").then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 1); }, () => process.exit(1))')"
+for name in metisai_http_request_duration_seconds_count metisai_runs metisai_sandboxes metisai_llm_calls_total metisai_llm_tokens_total \
+  metisai_open_event_streams metisai_db_pool_connections nodejs_eventloop_lag_seconds; do
+  grep -q "^$name" <<<"$metrics" || fail "metric $name missing from server:9464/metrics"
+done
+grep -q '^metisai_llm_calls_total{provider="scripted-llm:9999",outcome="ok"} 2$' <<<"$metrics" || fail "LLM calls not counted: $(grep llm_calls <<<"$metrics")"
 
 step "widget script through nginx"
 widget_version="$(node -p 'require("./packages/widget/package.json").version')"
@@ -271,10 +282,11 @@ check_data() { # the conversation's events and workspace file, through nginx
   again="$(api GET "/api/v1/conversations/$conversation/events?limit=200")"
   grep -q "$proof" <<<"$again" || fail "$1: the conversation's events are gone"
   for _ in $(seq 1 3); do
-    file="$(https -f "$base/api/v1/conversations/$conversation/files/content?path=proof.txt" -H "authorization: Bearer $token" || true)"
-    [ "$file" = "$proof" ] && break
-    log "$1: reading proof.txt failed once; the server's warnings:"
-    compose logs --no-color --tail=30 server 2>/dev/null | grep -v '"level":30' | tail -n 5 || true
+    code=0
+    file="$(https -f "$base/api/v1/conversations/$conversation/files/content?path=proof.txt" -H "authorization: Bearer $token")" || code=$?
+    [ "$code" = 0 ] && [ "$file" = "$proof" ] && break
+    log "$1: reading proof.txt failed once (curl exit $code, read '$file'); nginx's errors and the server's warnings:"
+    compose logs --no-color --tail=40 nginx server 2>/dev/null | grep -E '\[(error|warn)\]|"level":(40|50)' | tail -n 6 || true
     sleep 2
   done
   [ "$file" = "$proof" ] || fail "$1: proof.txt holds '$file'"
