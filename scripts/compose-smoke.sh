@@ -33,8 +33,15 @@ if "$DOCKER" compose version >/dev/null 2>&1; then
   compose_cmd=("$DOCKER" compose)
 elif command -v docker-compose >/dev/null; then
   compose_cmd=(docker-compose)
-  # docker-compose 1.29 builds through the engine API (the classic builder) unless told to call `docker build`.
-  export COMPOSE_DOCKER_CLI_BUILD="${COMPOSE_DOCKER_CLI_BUILD:-0}"
+  # docker-compose 1.29 builds through the engine API (the classic builder) unless told to call `docker build`. With a
+  # CLI that has BuildKit (built in before Docker 23, else the buildx plugin), `docker build` shares the cache of
+  # scripts/ensure-docker.sh's sandbox image build: a fresh CI machine then does not build that image twice.
+  cli_major="$("$DOCKER" version -f '{{.Client.Version}}' 2>/dev/null | cut -d. -f1)"
+  if "$DOCKER" buildx version >/dev/null 2>&1 || { [ -n "$cli_major" ] && [ "$cli_major" -lt 23 ] 2>/dev/null; }; then
+    export COMPOSE_DOCKER_CLI_BUILD="${COMPOSE_DOCKER_CLI_BUILD:-1}" DOCKER_BUILDKIT="${DOCKER_BUILDKIT:-1}"
+  else
+    export COMPOSE_DOCKER_CLI_BUILD="${COMPOSE_DOCKER_CLI_BUILD:-0}"
+  fi
 else
   echo "compose-smoke: neither 'docker compose' nor 'docker-compose' is available" >&2; exit 1
 fi
@@ -227,8 +234,9 @@ done
 step "conversation: command in a sandbox, deltas through nginx"
 conversation="$(api POST /api/v1/conversations "{\"agent_id\":\"$agent\"}" | json id)"
 # The event stream over HTTP/2 through nginx; each line stamped when it arrives.
-https -N -H "authorization: Bearer $token" -H 'accept: text/event-stream' "$base/api/v1/conversations/$conversation/events" \
-  > >(while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done > "$work/sse.log") &
+# `exec` in a subshell: $! is curl's own pid (a function would leave curl running as its child).
+(exec curl -sS --http2 --cacert "$work/ca.pem" -N -H "authorization: Bearer $token" -H 'accept: text/event-stream' \
+  "$base/api/v1/conversations/$conversation/events") > >(while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done > "$work/sse.log") &
 sse_pid=$!
 for _ in $(seq 1 40); do grep -q . "$work/sse.log" 2>/dev/null && break; sleep 0.25; done
 api POST "/api/v1/conversations/$conversation/messages" '{"content":"write the proof file"}' >/dev/null
