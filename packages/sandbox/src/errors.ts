@@ -16,6 +16,7 @@ export type SandboxErrorCode =
   | 'is_directory'
   | 'not_a_directory'
   | 'file_exists'
+  | 'symlink_loop'
   | 'invalid_argument'
   | 'network_unavailable';
 
@@ -144,6 +145,16 @@ export class FileExistsError extends SandboxError {
   readonly path: string;
   constructor(path: string) {
     super(`File exists: ${path}`, { code: 'file_exists' });
+    this.path = path;
+  }
+}
+
+/** Resolving a path met more symlinks than Linux allows (40): a loop, like `ELOOP`. */
+export class SymlinkLoopError extends SandboxError {
+  override name = 'SymlinkLoopError';
+  readonly path: string;
+  constructor(path: string) {
+    super(`Too many levels of symbolic links: ${path}`, { code: 'symlink_loop' });
     this.path = path;
   }
 }

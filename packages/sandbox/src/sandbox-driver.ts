@@ -103,6 +103,11 @@ export interface SandboxDriver {
   /** Creates and starts a sandbox, and resolves when its shell is ready. */
   create(options?: CreateSandboxOptions): Promise<Sandbox>;
   /**
+   * Whether `id` has the form of this driver's sandbox ids (Docker: `metisai-<12 hex>`, local: `local-<12 hex>`): an id
+   * stored by a server that ran the other driver is not this driver's to connect to, replace or reap.
+   */
+  isOwnId(id: string): boolean;
+  /**
    * Reattaches to an existing sandbox (after a server restart): starts it when it was stopped and opens a new
    * shell in the last known working directory with the exported environment restored; background jobs of the
    * previous shell are ended and the next observation says so. Throws `SandboxNotFoundError` when there is no

@@ -33,6 +33,8 @@ import { SandboxNetwork, type SandboxNetworkOptions } from './sandbox-network.ts
 
 /** Docker's rule for container names (ids are names); anything else could reach another Engine API path. */
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/** The ids `create` gives its containers (`metisai-<12 hex>`). */
+const DOCKER_ID_PATTERN = /^metisai-[0-9a-f]{12}$/;
 
 export interface DockerDriverOptions extends SandboxDriverOptions {
   /** A dockerode client; default: one for `engine`. */
@@ -129,6 +131,7 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
 
   const driver: SandboxDriver = {
     name: 'docker',
+    isOwnId: (id) => DOCKER_ID_PATTERN.test(id),
     owner,
     imageBuild,
 

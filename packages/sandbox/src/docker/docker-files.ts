@@ -3,7 +3,15 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import { pack } from 'tar-stream';
-import { FileExistsError, InvalidArgumentError, IsDirectoryError, NotDirectoryError, SandboxError, SandboxFileNotFoundError } from '../errors.ts';
+import {
+  FileExistsError,
+  InvalidArgumentError,
+  IsDirectoryError,
+  NotDirectoryError,
+  SandboxError,
+  SandboxFileNotFoundError,
+  SymlinkLoopError,
+} from '../errors.ts';
 import { extractToDirectory } from '../files/extract-directory.ts';
 import { byteCounter, uploadTempName } from '../files/host-file-system.ts';
 import { packDirectory } from '../files/pack-directory.ts';
@@ -113,7 +121,8 @@ export class DockerFiles implements SandboxFiles {
 
   async lstat(path: string): Promise<FileInfo | null> {
     const wanted = absolute(path);
-    const stat = await this.rawStat(wanted);
+    // The engine resolves a link in the last component too: one in a loop is stat'ed in the sandbox instead.
+    const stat = await this.rawStat(wanted).catch((err: unknown) => (err instanceof SymlinkLoopError ? this.statInSandbox(wanted) : Promise.reject(err)));
     if (!stat) return null;
     return { name: posix.basename(wanted), kind: entryKindOf(stat.mode), sizeBytes: stat.size, mtimeMs: Date.parse(stat.mtime), mode: stat.mode & 0o777 };
   }
@@ -315,13 +324,47 @@ export class DockerFiles implements SandboxFiles {
       return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;
     } catch (err) {
       if (statusOf(err) === 404) return null;
-      // The engine answers a bare 500 for a link it cannot resolve (a loop).
-      if (statusOf(err) === 500) throw new SandboxError(`Too many levels of symbolic links, or the Docker engine cannot stat it: ${path}`, { cause: err });
+      if (statusOf(err) === 500) {
+        // The engine answers a HEAD's 500 without its reason: ask the kernel, in the sandbox, what a stat of it says.
+        const said = await this.statError(path);
+        // A component on the way is a file (ENOTDIR): nothing there, as the host driver treats it.
+        if (/not a directory/i.test(said)) return null;
+        if (/too many (links|levels of symbolic links)/i.test(said)) throw new SymlinkLoopError(path);
+        if (/file name too long/i.test(said)) throw new InvalidArgumentError(`A name in the path is longer than the file system allows: ${path}`);
+        throw new SandboxError(`The Docker engine cannot stat ${path}`, { cause: err });
+      }
       throw err;
     }
   }
 
-  /** Follows symlinks (the engine reports each link's absolute target) up to a limit. */
+  /** What `stat -L` says of `path` as the sandbox user: the kernel's reason for an error, `''` when it succeeds. */
+  private async statError(path: string): Promise<string> {
+    const result = await execCommand(this.container, ['stat', '-L', '--', path], { user: this.user });
+    return result.exitCode === 0 ? '' : result.stderr.toString('utf8');
+  }
+
+  /**
+   * `lstat` through `stat(1)` as the sandbox user (one exec), for what the engine's archive stat cannot answer: the
+   * link's own size, mtime and mode. `null` when it is not there.
+   */
+  private async statInSandbox(path: string): Promise<PathStat | null> {
+    const result = await execCommand(this.container, ['stat', '-c', '%s %Y %f', '--', path], { user: this.user });
+    if (result.exitCode !== 0) return null;
+    const [size, mtime, rawMode] = result.stdout.toString('utf8').trim().split(' ');
+    const unixMode = Number.parseInt(rawMode ?? '0', 16);
+    // st_mode's type bits as Go's FileMode bits, which the engine's stats carry.
+    const type = unixMode & 0o170000;
+    const goType = type === 0o120000 ? MODE_SYMLINK : type === 0o040000 ? MODE_DIR : type === 0o100000 ? 0 : 1 << 26;
+    return {
+      name: posix.basename(path),
+      size: Number(size),
+      mode: (goType | (unixMode & 0o777)) >>> 0,
+      mtime: new Date(Number(mtime) * 1000).toISOString(),
+      linkTarget: '',
+    };
+  }
+
+  /** Follows symlinks (the engine reports each link's absolute target) up to a limit; `SymlinkLoopError` beyond it. */
   private async resolve(path: string): Promise<{ path: string; stat: PathStat } | null> {
     let current = path;
     for (let hop = 0; hop < MAX_LINKS; hop++) {
@@ -330,6 +373,6 @@ export class DockerFiles implements SandboxFiles {
       if (!((stat.mode >>> 0) & MODE_SYMLINK) || !stat.linkTarget) return { path: current, stat };
       current = stat.linkTarget;
     }
-    throw new SandboxError(`Too many levels of symbolic links: ${path}`);
+    throw new SymlinkLoopError(path);
   }
 }

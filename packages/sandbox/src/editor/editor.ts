@@ -13,6 +13,8 @@ import { view } from './view.ts';
 export interface EditorOptions {
   /** The sandbox's working directory, used to suggest an absolute path for a relative one. */
   workdir?: string;
+  /** A path that stands for `workdir` (the local driver: `/workspace`, as in Docker sandboxes); none by default. */
+  workspaceAlias?: string;
   /** Largest file that can be edited or viewed whole (default 10 MiB). */
   maxFileBytes?: number;
   /** Largest file `view` with a `view_range` still reads (default 5 × maxFileBytes). */
@@ -56,7 +58,7 @@ export function createEditor(files: SandboxFiles, options: EditorOptions = {}): 
   };
 
   async function execute(params: EditorParams): Promise<string> {
-    const parsed = parseParams(params, options.workdir);
+    const parsed = parseParams(params, options.workdir, options.workspaceAlias);
     const stat = await checkPath(ctx, parsed.command, parsed.path);
     switch (parsed.command) {
       case 'create':

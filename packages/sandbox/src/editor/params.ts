@@ -36,13 +36,13 @@ function requireString(command: string, name: keyof EditorParams, value: unknown
 const isEditorCommand = (value: string): value is EditorCommand => (EDITOR_COMMANDS as readonly string[]).includes(value);
 
 /** Checks everything that needs no file access: the command, the path and the command's parameters. */
-export function parseParams(params: EditorParams, workdir: string | undefined): ParsedCommand {
+export function parseParams(params: EditorParams, workdir: string | undefined, workspaceAlias?: string): ParsedCommand {
   const raw = params as RawParams;
   const command = raw.command;
   if (typeof command !== 'string' || !isEditorCommand(command)) {
     throw new ToolError(`Unrecognized command ${String(command)}. The allowed commands for the str_replace_editor tool are: ${EDITOR_COMMANDS.join(', ')}.`);
   }
-  const path = normalizePath(raw.path, command, workdir);
+  const path = normalizePath(raw.path, command, workdir, workspaceAlias);
   switch (command) {
     case 'view':
       return { command: 'view', path, range: parseViewRange(raw.view_range) };

@@ -5,15 +5,18 @@ import { invalidParameter, missingParameter } from './errors.ts';
 
 /**
  * Checks that `raw` is an absolute path and normalises it ("/a//b/../c/" → "/a/c").
- * A relative path is refused with a hint joined onto `workdir` when one is known.
+ * A relative path is refused with a hint joined onto `workdir` when one is known. With `alias` (and `workdir`), the
+ * alias and paths under it stand for `workdir` and what is under it: the local driver's workspace is a host directory,
+ * and a model used to Docker's `/workspace` must not write to the host's root.
  */
-export function normalizePath(raw: unknown, command: string, workdir: string | undefined): string {
+export function normalizePath(raw: unknown, command: string, workdir: string | undefined, alias?: string): string {
   if (typeof raw !== 'string' || raw.trim() === '') throw missingParameter(command, 'path');
   if (!raw.startsWith('/')) {
     const hint = workdir ? ` Maybe you meant ${posix.join(workdir, raw)}?` : ` Use the full path, e.g. /path/to/${raw}.`;
     throw invalidParameter('path', raw, `The path ${raw} is not an absolute path, it should start with \`/\`.${hint}`);
   }
-  const normal = posix.normalize(raw);
+  let normal = posix.normalize(raw);
+  if (alias && workdir && (normal === alias || normal.startsWith(`${alias}/`))) normal = posix.join(workdir, normal.slice(alias.length));
   return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
 }
 

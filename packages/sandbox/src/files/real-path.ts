@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { SandboxError } from '../errors.ts';
+import { SymlinkLoopError } from '../errors.ts';
 
 /** What `resolveRealPath` needs to know of one path: missing, a symlink (and where it points), or anything else. */
 export type LinkProbe = (path: string) => Promise<{ isSymlink: false } | { isSymlink: true; target: string } | null>;
@@ -10,7 +10,7 @@ const MAX_LINKS = 40;
 /**
  * `path` (absolute) with every symlink resolved in every component, one component at a time, like `realpath -m`: once a
  * component does not exist, the rest is kept as written (normalised). A relative link target is resolved from the
- * link's directory, an absolute one from the root. Throws `SandboxError` after 40 links (a loop).
+ * link's directory, an absolute one from the root. Throws `SymlinkLoopError` after 40 links (a loop).
  */
 export async function resolveRealPath(path: string, probe: LinkProbe): Promise<string> {
   const pending = posix
@@ -32,7 +32,7 @@ export async function resolveRealPath(path: string, probe: LinkProbe): Promise<s
       resolved = next;
       continue;
     }
-    if (++links > MAX_LINKS) throw new SandboxError(`Too many levels of symbolic links: ${path}`);
+    if (++links > MAX_LINKS) throw new SymlinkLoopError(path);
     pending.unshift(...found.target.split('/').filter((item) => item !== '' && item !== '.'));
     if (found.target.startsWith('/')) resolved = '/';
   }

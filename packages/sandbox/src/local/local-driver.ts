@@ -45,6 +45,7 @@ export function localDriver(options: LocalDriverOptions = {}): SandboxDriver {
 
   const driver: SandboxDriver = {
     name: 'local',
+    isOwnId: (id) => LOCAL_ID_PATTERN.test(id),
     owner,
     imageBuild: null,
 

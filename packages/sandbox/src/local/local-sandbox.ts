@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createEditor } from '../editor/index.ts';
 import { InvalidArgumentError, SandboxNotFoundError } from '../errors.ts';
+import { DOCKER_WORKDIR } from '../docker/container-info.ts';
 import { HostFileSystem } from '../files/host-file-system.ts';
 import type { Editor, NetworkPolicy, Sandbox, SandboxInfo, ShellOptions } from '../sandbox.ts';
 import type { CreateSandboxOptions } from '../sandbox-driver.ts';
@@ -94,7 +95,7 @@ export class LocalSandbox implements Sandbox {
     this.workdir = join(dir, 'workspace');
     this.workspace = id;
     this.files = new HostFileSystem();
-    this.editor = createEditor(this.files, { workdir: this.workdir });
+    this.editor = createEditor(this.files, { workdir: this.workdir, workspaceAlias: DOCKER_WORKDIR });
     const user = userInfo();
     const baseEnv: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',

@@ -17,11 +17,19 @@ export const SettingsSchema = z.object({
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
+/**
+ * An LLM API key: it travels in the `Authorization` header, so only visible ASCII (no spaces, no `…` pasted from a
+ * placeholder), 1–4096 characters.
+ */
+export const LlmApiKeySchema = z
+  .string()
+  .check(z.minLength(1), z.maxLength(4096), z.regex(/^[\x21-\x7e]*$/, 'must be visible ASCII characters (an HTTP header carries it)'));
+
 /** Partial: only given fields change; `null` clears a field. */
 export const SettingsUpdateParamsSchema = z.strictObject({
   llm_model: z.optional(z.nullable(z.string().check(z.minLength(1), z.maxLength(200)))),
   llm_base_url: z.optional(z.nullable(z.url({ protocol: /^https?$/ }))),
-  llm_api_key: z.optional(z.nullable(z.string().check(z.minLength(1), z.maxLength(4096)))),
+  llm_api_key: z.optional(z.nullable(LlmApiKeySchema)),
   max_iterations: z.optional(z.nullable(z.number().check(z.int(), z.gte(1), z.lte(1000)))),
   confirmation_mode: z.optional(z.boolean()),
   llm_idle_timeout_seconds: z.optional(z.nullable(LlmTimeoutSecondsSchema)),
@@ -33,7 +41,7 @@ export type SettingsUpdateParams = z.input<typeof SettingsUpdateParamsSchema>;
 export const LlmTestParamsSchema = z.strictObject({
   llm_model: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
   llm_base_url: z.optional(z.url({ protocol: /^https?$/ })),
-  llm_api_key: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
+  llm_api_key: z.optional(LlmApiKeySchema),
 });
 export type LlmTestParams = z.input<typeof LlmTestParamsSchema>;
 

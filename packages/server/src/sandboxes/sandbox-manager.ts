@@ -9,9 +9,10 @@ import {
   type SandboxInfo,
   SandboxPool,
 } from '@metisai/sandbox';
+import { ErrorCode } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
 import type { AdvisoryLocks } from '../db/advisory-locks.ts';
-import { QuotaExceededError } from '../errors.ts';
+import { ConflictError, QuotaExceededError } from '../errors.ts';
 import type { ImageBuilder, ImageBuildListener } from './image-build.ts';
 
 export interface SandboxManagerOptions {
@@ -148,6 +149,15 @@ export class SandboxManager {
       return live.sandbox;
     }
     let sandbox: Sandbox | null = null;
+    if (request.sandboxId && !this.#options.driver.isOwnId(request.sandboxId)) {
+      // Made by the other driver (SANDBOX_DRIVER changed, or Docker was not answering at start): its files are there,
+      // so it is neither replaced (which would orphan them, and the next start would reap them) nor connected to.
+      const other = this.#options.driver.name === 'docker' ? 'local' : 'docker';
+      throw new ConflictError(
+        ErrorCode.conflict,
+        `This conversation's files are in a sandbox of the ${other} driver, and this server runs the ${this.#options.driver.name} driver: start the server with SANDBOX_DRIVER=${other} to reach them`,
+      );
+    }
     if (request.sandboxId) {
       const sandboxId = request.sandboxId;
       // Starting a stopped sandbox adds one to the user's running ones: counted like a new one.

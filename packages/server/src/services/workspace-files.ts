@@ -8,15 +8,17 @@ import {
   IsDirectoryError,
   NotDirectoryError,
   SandboxFileNotFoundError,
+  SymlinkLoopError,
   SandboxNotFoundError,
   SandboxNotRunningError,
 } from '@metisai/sandbox';
-import { type Changes, type DownloadUrl, ErrorCode, type FileEntry, type Page } from '@metisai/sdk/schemas';
+import { AGENT_STATUSES, type Changes, type DownloadUrl, ErrorCode, type FileEntry, type Page } from '@metisai/sdk/schemas';
 import { type Conversation, ConversationEntity } from '../entities/index.ts';
 import { AuthenticationError, ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import { DOWNLOAD_URL_TTL_SECONDS, type DownloadGrant, signDownload, verifyDownload } from '../security/download-tokens.ts';
 import { computeChanges } from '../workspaces/workspace-changes.ts';
 import { insideWorkspace, invalidPath, inWorkdir, toWorkspacePath } from '../workspaces/workspace-path.ts';
+import { agentRefusal } from './agents.ts';
 import type { ConversationService } from './conversations.ts';
 import type { ConversationWorkspaces, WorkspaceHandle } from './workspaces.ts';
 
@@ -52,6 +54,7 @@ function fileError(error: unknown, field: string, relative: string): unknown {
   if (error instanceof NotDirectoryError) {
     return new InvalidRequestError(ErrorCode.notADirectory, `${shown(relative)} (or one of its parents) is not a directory`, detail('is not a directory'));
   }
+  if (error instanceof SymlinkLoopError) return invalidPath(field, 'meets a loop of symbolic links');
   if (error instanceof FileExistsError) return new ConflictError(ErrorCode.fileExists, `${shown(relative)} already exists`, detail('already exists'));
   if (error instanceof SandboxNotRunningError || error instanceof SandboxNotFoundError) {
     return new ConflictError(ErrorCode.conversationBusy, "The conversation's sandbox is starting or stopping; retry shortly", { retryAfterSeconds: 1 });
@@ -149,7 +152,7 @@ export class WorkspaceService {
   async remove(em: EntityManager, userId: string, id: string, rawPath: string): Promise<void> {
     const relative = toWorkspacePath(rawPath, 'path');
     if (relative === '') throw invalidPath('path', 'the workspace root cannot be deleted');
-    const workspace = await this.#open(em, userId, id, { create: false });
+    const workspace = await this.#open(em, userId, id, { create: false, write: true });
     if (!workspace) throw new NotFoundError('file', `No such file or directory: ${relative}`);
     try {
       const { path } = await this.#at(workspace, relative, 'path', { follow: false });
@@ -167,7 +170,7 @@ export class WorkspaceService {
     if (from === '') throw invalidPath('from', 'the workspace root cannot be moved');
     if (to === '') throw invalidPath('to', 'the workspace root already exists');
     if (to === from || to.startsWith(`${from}/`)) throw invalidPath('to', 'cannot be the source or inside it');
-    const workspace = await this.#open(em, userId, id, { create: false });
+    const workspace = await this.#open(em, userId, id, { create: false, write: true });
     if (!workspace) throw new NotFoundError('file', `No such file or directory: ${from}`);
     try {
       const source = await this.#at(workspace, from, 'from', { follow: false });
@@ -282,8 +285,17 @@ export class WorkspaceService {
   }
 
   /** Opens the caller's conversation's workspace (`null`: no sandbox yet and `create` false). */
-  async #open(em: EntityManager, userId: string, id: string, options: { create: boolean }): Promise<WorkspaceHandle | null> {
-    return this.#workspaceOf(await this.#conversations.getOwned(em, userId, id), options);
+  /**
+   * The conversation's workspace, opened. `create` (uploads, mkdir) and `write` (delete, move) change files: refused with
+   * 409 `agent_deleted` when the conversation's agent was deleted (the conversation is read-only; reads stay possible).
+   */
+  async #open(em: EntityManager, userId: string, id: string, options: { create: boolean; write?: boolean }): Promise<WorkspaceHandle | null> {
+    const conversation = await this.#conversations.getOwned(em, userId, id);
+    if ((options.create || options.write) && conversation.agentId) {
+      const refusal = await agentRefusal(em, conversation.agentId, AGENT_STATUSES);
+      if (refusal) throw refusal;
+    }
+    return this.#workspaceOf(conversation, options);
   }
 
   async #workspaceOf(conversation: Conversation, options: { create: boolean }): Promise<WorkspaceHandle | null> {
@@ -325,8 +337,11 @@ export class WorkspaceService {
     const { files, workdir } = workspace;
     const root = await files.realpath(workdir);
     const lexical = inWorkdir(workdir, relative);
-    const path =
-      options.follow || relative === '' ? await files.realpath(lexical) : posix.join(await files.realpath(posix.dirname(lexical)), posix.basename(lexical));
+    const realpath = (path: string) =>
+      files
+        .realpath(path)
+        .catch((error: unknown) => Promise.reject(error instanceof SymlinkLoopError ? invalidPath(field, 'meets a loop of symbolic links') : error));
+    const path = options.follow || relative === '' ? await realpath(lexical) : posix.join(await realpath(posix.dirname(lexical)), posix.basename(lexical));
     if (!insideWorkspace(root, path)) throw invalidPath(field, 'leads outside the workspace through a symlink');
     return { path, relative };
   }

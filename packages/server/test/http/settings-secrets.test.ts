@@ -87,6 +87,20 @@ describe('settings', () => {
     expect(rows[0]!.llm_api_key_encrypted).not.toContain(Buffer.from(LLM_KEY).toString('base64').slice(0, 16));
   });
 
+  test('an LLM API key that no HTTP header can carry (a pasted "sk-…", spaces) is 400 naming llm_api_key, for settings and llm-test', async () => {
+    const alice = await registerUser(http, 'settings-key-ascii');
+    for (const bad of ['sk-…', 'sk live key', 'ключ']) {
+      for (const reply of [
+        await alice.http.put('/api/v1/settings', { llm_api_key: bad }),
+        await alice.http.post('/api/v1/settings/llm-test', { llm_api_key: bad, llm_base_url: 'http://127.0.0.1:9/v1', llm_model: 'm' }),
+      ]) {
+        expect(reply.status, bad).toBe(400);
+        expect(reply.body.error.details, bad).toEqual([expect.objectContaining({ path: 'llm_api_key' })]);
+      }
+    }
+    expect((await alice.http.get('/api/v1/settings')).body.has_llm_api_key).toBe(false);
+  });
+
   test.each([
     [{ llm_base_url: 'not a url' }, 'llm_base_url'],
     [{ llm_base_url: 'ftp://files.example' }, 'llm_base_url'],

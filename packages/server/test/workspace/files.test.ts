@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { turns } from '@metisai/scripted-llm';
 import { Http, registerUser } from '../support/http.ts';
 import { eventsOf, scripted, startRuntime, waitForState, type Runtime } from '../runtime/runtime-harness.ts';
-import { conversationRow, tarGzEntries, WorkspaceClient } from './workspace-client.ts';
+import { conversationRow, expectFileSystemRefusalsAre4xx, tarGzEntries, WorkspaceClient } from './workspace-client.ts';
 
 /** The files API over real HTTP on a whole server with the local driver (Docker: workspace-docker.test.ts). */
 let rt: Runtime;
@@ -182,6 +182,15 @@ describe('paths', () => {
     expect((await rt.http.delete(`/api/v1/conversations/${id}/files?path=etc-link`)).status).toBe(204);
     expect((await ws.list(id)).body.data.map((entry: any) => entry.name)).toEqual(['in-link', 'inside', 'up-link']);
   });
+
+  test('paths the file system refuses (through a file, names over 255 bytes, a loop of links) are 4xx naming the field, never 500', async () => {
+    const id = await newConversation();
+    await ws.upload(id, 'hello.py', 'print(1)\n');
+    const host = await hostWorkspace(id);
+    await symlink('loop2', path.join(host, 'loop1'));
+    await symlink('loop1', path.join(host, 'loop2'));
+    await expectFileSystemRefusalsAre4xx(ws, id);
+  });
 });
 
 describe('delete, move, mkdir, archive', () => {
@@ -253,6 +262,27 @@ describe('ownership', () => {
     }
     expect((await ws.list(id)).body.data.map((entry: any) => entry.name)).toEqual(['mine.txt']);
     expect((await new WorkspaceClient(new Http(rt.server.url)).list(id)).status).toBe(401);
+  });
+});
+
+describe('read-only conversations', () => {
+  test("once the conversation's agent is deleted its files can be read but not changed: 409 agent_deleted", async () => {
+    const agent = (await rt.http.post('/api/v1/agents', { name: 'to delete' })).body;
+    const id = (await rt.http.post('/api/v1/conversations', { agent_id: agent.id })).body.id as string;
+    expect((await ws.upload(id, 'a.txt', 'kept')).status).toBe(201);
+    expect((await rt.http.delete(`/api/v1/agents/${agent.id}`)).status).toBe(204);
+    const base = `/api/v1/conversations/${id}/files`;
+    for (const reply of [
+      await ws.upload(id, 'b.txt', 'new'),
+      await rt.http.post(`${base}/mkdir`, { path: 'dir' }),
+      await rt.http.post(`${base}/move`, { from: 'a.txt', to: 'c.txt' }),
+      await rt.http.delete(`${base}?path=a.txt`),
+    ]) {
+      expect(reply.status).toBe(409);
+      expect(reply.body.error.code).toBe('agent_deleted');
+    }
+    expect((await ws.list(id)).body.data.map((entry: any) => entry.name)).toEqual(['a.txt']);
+    expect((await ws.download(id, 'a.txt')).text).toBe('kept');
   });
 });
 

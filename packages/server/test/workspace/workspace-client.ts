@@ -120,3 +120,42 @@ export async function conversationRow(
     await client.end();
   }
 }
+
+/**
+ * Paths the file system itself refuses, on a workspace holding the file `hello.py` and the links `loop1 -> loop2`,
+ * `loop2 -> loop1`: each answers a 4xx with a stable code naming the field, never a 500, on every route it reaches.
+ */
+export async function expectFileSystemRefusalsAre4xx(ws: WorkspaceClient, id: string): Promise<void> {
+  const base = `/api/v1/conversations/${id}`;
+  const expect4xx = (reply: Reply, what: string, code: string | RegExp, field: string) => {
+    if (reply.status < 400 || reply.status >= 500) throw new Error(`${what}: expected a 4xx, got ${reply.status} ${JSON.stringify(reply.body)}`);
+    const error = reply.body?.error;
+    if (!(typeof code === 'string' ? error?.code === code : code.test(error?.code ?? ''))) throw new Error(`${what}: code ${error?.code}`);
+    if (reply.status !== 404 && !error.details?.some((detail: { path: string }) => detail.path === field)) throw new Error(`${what}: no detail names ${field}`);
+  };
+  const throughFile = 'hello.py/x';
+  expect4xx(await ws.download(id, throughFile), 'download through a file', 'not_found', 'path');
+  expect4xx(await ws.list(id, { path: throughFile }), 'list through a file', /^(not_found|not_a_directory)$/, 'path');
+  expect4xx(await ws.upload(id, throughFile, 'x'), 'upload through a file', 'not_a_directory', 'path');
+  expect4xx(await ws.http.post(`${base}/files/mkdir`, { path: `${throughFile}/y` }), 'mkdir through a file', 'not_a_directory', 'path');
+  expect4xx(await ws.http.post(`${base}/files/move`, { from: throughFile, to: 'moved' }), 'move from through a file', 'not_found', 'from');
+  expect4xx(await ws.fetchBytes(`/conversations/${id}/archive?path=${throughFile}`), 'archive through a file', /^(not_found|not_a_directory)$/, 'path');
+  const deleted = await ws.http.delete(`${base}/files?path=${throughFile}`);
+  if (deleted.status !== 404 && deleted.status !== 204) throw new Error(`delete through a file: ${deleted.status}`);
+
+  const long = 'n'.repeat(300);
+  expect4xx(await ws.upload(id, long, 'x'), 'upload of a long name', 'invalid_path', 'path');
+  expect4xx(await ws.download(id, long), 'download of a long name', 'invalid_path', 'path');
+  expect4xx(await ws.list(id, { path: long }), 'list of a long name', 'invalid_path', 'path');
+  expect4xx(await ws.http.post(`${base}/files/mkdir`, { path: long }), 'mkdir of a long name', 'invalid_path', 'path');
+  expect4xx(await ws.http.delete(`${base}/files?path=${long}`), 'delete of a long name', 'invalid_path', 'path');
+
+  expect4xx(await ws.download(id, 'loop1'), 'download of a link loop', 'invalid_path', 'path');
+  expect4xx(await ws.list(id, { path: 'loop1' }), 'list of a link loop', 'invalid_path', 'path');
+  expect4xx(await ws.upload(id, 'loop1/in', 'x'), 'upload into a link loop', 'invalid_path', 'path');
+  // The listing shows the links as such, and deleting one removes the link.
+  const names = (await ws.list(id)).body.data.map((entry: { name: string; type: string }) => `${entry.name}:${entry.type}`);
+  if (!names.includes('loop1:symlink')) throw new Error(`listing: ${names.join(', ')}`);
+  const removed = await ws.http.delete(`${base}/files?path=loop1`);
+  if (removed.status !== 204) throw new Error(`delete of a link in a loop: ${removed.status} ${JSON.stringify(removed.body)}`);
+}

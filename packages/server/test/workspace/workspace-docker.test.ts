@@ -10,7 +10,7 @@ import { runningAgent } from '../e2e/e2e-helpers.ts';
 import { eventsOf, scripted, startRuntime, waitForState, type Runtime } from '../runtime/runtime-harness.ts';
 import { Http } from '../support/http.ts';
 import { startTestServer } from '../support/test-server.ts';
-import { conversationRow, WorkspaceClient } from './workspace-client.ts';
+import { conversationRow, expectFileSystemRefusalsAre4xx, WorkspaceClient } from './workspace-client.ts';
 
 const docker = new Docker();
 
@@ -45,6 +45,14 @@ describe.skipIf(!hasDocker)('workspaces on the Docker driver', () => {
   });
 
   const newConversation = async (body: Record<string, unknown> = {}) => (await rt.http.post('/api/v1/conversations', body)).body.id as string;
+
+  test('paths the file system refuses (through a file, names over 255 bytes, a loop of links) are 4xx naming the field, never 500', async () => {
+    const id = await newConversation();
+    await ws.upload(id, 'hello.py', 'print(1)\n');
+    const { sandbox_id } = await conversationRow(rt.server.databaseUrl, id);
+    await inContainer(sandbox_id!, 'cd /workspace && ln -s loop2 loop1 && ln -s loop1 loop2', '1000:1000');
+    await expectFileSystemRefusalsAre4xx(ws, id);
+  });
 
   test("an upload before the first message creates the sandbox on the conversation's labelled volume; files belong to uid 1000", async () => {
     const id = await newConversation();
@@ -124,6 +132,32 @@ describe.skipIf(!hasDocker)('workspaces on the Docker driver', () => {
       { path: 'remove-me.txt', status: 'deleted' },
     ]);
   });
+  test("a server on the other driver neither replaces nor reaches a conversation's Docker sandbox: 409 and a run ending in error, saying which driver; the files stay", async () => {
+    const id = await newConversation();
+    await ws.upload(id, 'keep.txt', 'mine\n');
+    const before = await conversationRow(rt.server.databaseUrl, id);
+    const local = await startTestServer({
+      databaseUrl: rt.server.databaseUrl,
+      env: { SANDBOX_DRIVER: 'local', METIS_DATA_DIR: rt.dataDir, LLM_BASE_URL: rt.llm.url },
+    });
+    try {
+      const there = new WorkspaceClient(new Http(local.url, rt.user.token));
+      for (const reply of [await there.list(id), await there.download(id, 'keep.txt'), await there.upload(id, 'new.txt', 'x')]) {
+        expect(reply.status).toBe(409);
+        expect(reply.body.error.code).toBe('conflict');
+        expect(reply.body.error.message).toMatch(/SANDBOX_DRIVER=docker/);
+      }
+      rt.llm.setScript(scripted([() => turns.toolCall('execute_bash', { command: 'ls' }), () => turns.toolCall('finish', { message: 'done' })]));
+      expect((await there.http.post(`/api/v1/conversations/${id}/messages`, { content: 'look' })).status).toBe(202);
+      expect((await waitForState(there.http, id, ['error', 'finished'])).state).toBe('error');
+      expect(JSON.stringify(await eventsOf(there.http, id))).toMatch(/SANDBOX_DRIVER=docker/);
+    } finally {
+      await local.close();
+    }
+    expect(await conversationRow(rt.server.databaseUrl, id)).toEqual(before);
+    expect((await ws.download(id, 'keep.txt')).text).toBe('mine\n');
+  });
+
   // Last: it stops the runtime's server.
   test('the files outlive the container: after a restart and the container lost, a new sandbox finds them; deleting the conversation removes the volume', async () => {
     const id = await newConversation();

@@ -268,6 +268,8 @@ describe.skipIf(!hasChromium)('<metis-chat> in owner mode', () => {
   });
 
   test('offline closes the stream on the server; online resumes it and the transcript catches up', async () => {
+    // The streams of earlier tests' closed pages end on the server in their own time: count from none.
+    await eventually(() => stack.server.events.subscriberCount === 0, 10_000, "earlier tests' streams to close");
     const { context, page } = await stack.newPage();
     await page.goto(inlinePage('offline'));
     await send(page, 'slow answer while offline');
