@@ -155,6 +155,9 @@ compose up -d --build >"$work/up.log" 2>&1 || { tail -n 40 "$work/up.log"; fail 
 new_server_image="$("$DOCKER" image inspect -f '{{.Id}}' metisai/server:smoke)"
 # The previous build of this test's server image is replaced: remove it (the build stages stay, as cache).
 if [ -n "$old_server_image" ] && [ "$old_server_image" != "$new_server_image" ]; then "$DOCKER" image rm "$old_server_image" >/dev/null 2>&1 || true; fi
+# The first build stage copies the whole source tree: its image is new with every edit and is no cache worth keeping
+# (the stages after it are cached by the manifests they copy). Untagged ones of earlier runs are removed.
+"$DOCKER" image prune -f --filter label=org.metisai.build-stage=manifests >/dev/null 2>&1 || true
 
 step "health (postgres, server, nginx; one-shots exited 0)"
 wait_healthy() {
