@@ -4,9 +4,9 @@ export default defineProject({
   test: {
     name: 'compose-e2e',
     include: ['test/**/*.test.ts'],
-    // After every other project (their groupOrder is 0): the deployment test builds images and runs a whole stack,
-    // which must not share the 2 cores of a CI machine with the other Docker-heavy suites.
-    sequence: { groupOrder: 1 },
+    // `npm test` runs this project on its own, after every other one (`npm run test:deploy`): the deployment test builds
+    // images and runs a whole stack, which must not share the 2 cores of a CI machine with the other Docker-heavy
+    // suites. (vitest 5.1's sequence.groupOrder did not hold it back: it started beside the others.)
     testTimeout: 30 * 60_000,
   },
 });
