@@ -22,6 +22,7 @@ const RUNTIME_EXPORTS = [
   'SandboxNotRunningError',
   'SandboxPool',
   'ShellStartError',
+  'SymlinkLoopError',
   'assertImageAllowed',
   'createSandboxDriver',
   'dockerDriver',

@@ -31,6 +31,7 @@ for (const [name, entry] of [
   ['@metisai/sdk/lean (conversations, agents)', 'dist/lean.js'],
   // Apps that move files add this entry point; the budget is the main entry's.
   ['@metisai/sdk + @metisai/sdk/files', { contents: "export * from './index.js';\nexport * from './files.js';\n", resolveDir: 'dist' }],
+  ['@metisai/sdk/embed (visitor sessions and conversations)', 'dist/embed.js'],
 ]) {
   const { minified, gzipped } = await measure(entry);
   rows.push({ bundle: name, minified: kb(minified), 'min+gzip': kb(gzipped), bytes: gzipped });

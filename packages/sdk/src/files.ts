@@ -8,9 +8,12 @@
  * const files = new Files(client);
  * await files.upload(conversationId, 'data/input.csv', file, { onProgress: (p) => console.log(p.transferredBytes) });
  * ```
+ *
+ * A page's visitor uploads with `new VisitorFiles(visitorClient)` (a `VisitorClient` of `@metisai/sdk/embed`).
  */
 export {
   Files,
+  VisitorFiles,
   type DownloadOptions,
   type FileDownload,
   type NodeReadable,

@@ -35,6 +35,7 @@ export { RunStream, isRunEnd, type RunOptions } from './core/run-stream.ts';
 export { Auth } from './resources/auth.ts';
 export { Sessions } from './resources/sessions.ts';
 export { Agents } from './resources/agents.ts';
+export { AgentsCore } from './resources/agents-core.ts';
 export {
   Conversations,
   Messages,
@@ -46,4 +47,6 @@ export { ServerInfoResource } from './resources/server-info.ts';
 export { Settings as SettingsResource } from './resources/settings.ts';
 export { Secrets } from './resources/secrets.ts';
 export { ApiKeys } from './resources/api-keys.ts';
-export * from './schemas/index.ts';
+// Types only: the zod schemas and constants (`ErrorCode`, `AgentSchema`, …) are at `@metisai/sdk/schemas`, so that a
+// bundle keeps only the schemas the client itself uses (the main entry's 30 KB budget).
+export type * from './schemas/index.ts';

@@ -10,7 +10,7 @@
  * ```
  */
 import { ApiClient, type ClientOptions } from './core/api-client.ts';
-import { Agents } from './resources/agents.ts';
+import { AgentsCore } from './resources/agents-core.ts';
 import { Conversations } from './resources/conversations/conversations.ts';
 
 export { ApiClient, type ClientOptions, type TokenProvider } from './core/api-client.ts';
@@ -32,7 +32,7 @@ export {
 export { PagePromise } from './core/pagination.ts';
 export { EventStream, isKnownEvent, type ConversationStreamEvent, type EventStreamOptions, type UnknownEvent } from './core/event-stream.ts';
 export { RunStream, isRunEnd, type RunOptions } from './core/run-stream.ts';
-export { Agents } from './resources/agents.ts';
+export { AgentsCore } from './resources/agents-core.ts';
 export { Conversations, Messages, Events, type StreamOptions } from './resources/conversations/index.ts';
 export type * from './schemas/index.ts';
 
@@ -43,12 +43,12 @@ export type * from './schemas/index.ts';
 export class LeanClient extends ApiClient {
   /** `/conversations`: conversations, messages, events, live streams and runs. */
   readonly conversations: Conversations;
-  /** `/agents`: agent configurations and their lifecycle. */
-  readonly agents: Agents;
+  /** `/agents`: agent configurations and their lifecycle (without the embedding resources: see `MetisClient`). */
+  readonly agents: AgentsCore;
 
   constructor(options: ClientOptions) {
     super(options);
     this.conversations = new Conversations(this);
-    this.agents = new Agents(this);
+    this.agents = new AgentsCore(this);
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { AuthenticationError, EventStream, MetisClient, StreamEndedError, isKnownEvent, type UnknownEvent } from '../src/index.ts';
 import { readServerSentEvents, toStreamEvent } from '../src/core/event-stream.ts';
-import { fakeFetch, json, sseResponse } from './support/fakes.ts';
+import { fakeFetch, fakeJwt, json, sseResponse } from './support/fakes.ts';
 
 const CONV = '0192a000-0000-7000-8000-000000000001';
 const MSG = '0192a000-0000-7000-8000-0000000000aa';
@@ -151,19 +151,40 @@ describe('EventStream over a fake fetch', () => {
     expect(stream.reconnects).toBe(1);
   });
 
-  test.each(['token_revoked', 'token_expired'])('stream_end / %s ends the iteration with a StreamEndedError, without reconnecting', async (code) => {
-    const end = { type: 'stream_end', conversation_id: CONV, code, message: 'gone' };
-    const { fetch, requests } = fakeFetch(() => sseResponse([frame(stored(1)), frame(end)], { end: true }));
-    const stream = new MetisClient({ baseUrl: 'http://metis.test', fetch }).conversations.stream(CONV);
+  test.each(['token_revoked', 'token_expired', 'token_stale'])(
+    'stream_end / %s ends the iteration with a StreamEndedError, without reconnecting',
+    async (code) => {
+      const end = { type: 'stream_end', conversation_id: CONV, code, message: 'gone' };
+      const { fetch, requests } = fakeFetch(() => sseResponse([frame(stored(1)), frame(end)], { end: true }));
+      const stream = new MetisClient({ baseUrl: 'http://metis.test', fetch }).conversations.stream(CONV);
+      const seen: unknown[] = [];
+      const error = await (async () => {
+        for await (const event of stream) seen.push(event.type);
+      })().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(StreamEndedError);
+      expect(error).toBeInstanceOf(AuthenticationError);
+      expect(error).toMatchObject({ code, message: 'gone' });
+      expect(seen).toEqual(['message']);
+      expect(requests).toHaveLength(1);
+    },
+  );
+
+  test('stream_end / token_expired reopens the stream on a new token when the client has a token provider', async () => {
+    const end = { type: 'stream_end', conversation_id: CONV, code: 'token_expired', message: 'expired' };
+    const { fetch, requests } = fakeFetch((_, index, signal) =>
+      index === 0 ? sseResponse([frame(stored(1)), frame(end)], { end: true }) : sseResponse([frame(stored(2))], { signal }),
+    );
+    let tokens = 0;
+    const provider = () => fakeJwt({ n: ++tokens, exp: Math.floor(Date.now() / 1000) + 600 });
+    const client = new MetisClient({ baseUrl: 'http://metis.test', fetch, token: provider });
+    const stream = client.conversations.stream(CONV, { maxReconnects: 0 });
     const seen: unknown[] = [];
-    const error = await (async () => {
-      for await (const event of stream) seen.push(event.type);
-    })().catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(StreamEndedError);
-    expect(error).toBeInstanceOf(AuthenticationError);
-    expect(error).toMatchObject({ code, message: 'gone' });
-    expect(seen).toEqual(['message']);
-    expect(requests).toHaveLength(1);
+    for await (const event of stream) {
+      seen.push(event.type);
+      if (seen.length === 2) break;
+    }
+    expect(seen).toEqual(['message', 'message']);
+    expect(requests.map((request) => request.headers.get('last-event-id'))).toEqual([null, '1']);
   });
 
   test('an EventStream iterates once', () => {

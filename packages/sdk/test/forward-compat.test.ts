@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { AgentConfigSchema, AgentCreateParamsSchema, isKnownEvent, MetisClient, SettingsUpdateParamsSchema } from '../src/index.ts';
+import { isKnownEvent, MetisClient } from '../src/index.ts';
+import { AgentConfigSchema, AgentCreateParamsSchema, SettingsUpdateParamsSchema } from '../src/schemas/index.ts';
 import { Files } from '../src/files.ts';
 import { fakeFetch, json, sseResponse } from './support/fakes.ts';
 
@@ -19,7 +20,8 @@ const newerAgent = {
     secrets: [],
     warm_pool_size: 1,
     idle_timeout_seconds: 900,
-    embed: { enabled: true },
+    embed: { enabled: true, branding: { color: '#000' }, policy: { tools: ['browse_web'], network: 'vpn', quotas: { visitor_files_per_day: 3 } } },
+    avatar: { emoji: '🤖' },
     llm_idle_timeout_seconds: 120,
   },
   status: 'hibernating',
@@ -60,7 +62,8 @@ describe('responses of a newer server', () => {
     const agent = await client.agents.get(ID(1));
     expect(agent.status).toBe('hibernating');
     expect(agent.config.tools).toEqual(['execute_bash', 'browse_web']);
-    expect(agent.config).toMatchObject({ embed: { enabled: true }, llm_idle_timeout_seconds: 120 });
+    expect(agent.config).toMatchObject({ embed: { enabled: true, branding: { color: '#000' } }, avatar: { emoji: '🤖' }, llm_idle_timeout_seconds: 120 });
+    expect(agent.config.embed?.policy).toMatchObject({ tools: ['browse_web'], network: 'vpn' });
     expect(agent.status_detail).toEqual({ phase: 'restoring_snapshot', step: 3, steps: 9, eta_seconds: 40 });
     const page = await client.agents.list();
     expect(page.data[0]!.status).toBe('hibernating');
@@ -193,7 +196,8 @@ describe('workspace responses of a newer server', () => {
 
 describe('requests stay strict', () => {
   test('an unknown config key or tool name is refused before sending', () => {
-    expect(AgentConfigSchema.safeParse({ embed: { enabled: true } }).success).toBe(false);
+    expect(AgentConfigSchema.safeParse({ avatar: { emoji: '🤖' } }).success).toBe(false);
+    expect(AgentConfigSchema.safeParse({ embed: { enabled: true, theme: 'dark' } }).success).toBe(false);
     expect(AgentConfigSchema.safeParse({ tools: ['browse_web'] }).success).toBe(false);
     expect(AgentCreateParamsSchema.safeParse({ name: 'a', status: 'running' }).success).toBe(false);
     expect(SettingsUpdateParamsSchema.safeParse({ llm_temperature: 0.2 }).success).toBe(false);

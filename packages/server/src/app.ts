@@ -4,6 +4,7 @@ import Koa from 'koa';
 import helmet from 'koa-helmet';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import type { CatchUpRequests } from './control/catch-up.ts';
 import type { ControlChannel } from './control/control-channel.ts';
 import type { Orm } from './db/orm.ts';
 import type { EventBus } from './events/index.ts';
@@ -11,6 +12,7 @@ import type { AppState } from './http/app-state.ts';
 import { accessLog } from './http/middleware/access-log.ts';
 import { httpMetrics } from './http/middleware/http-metrics.ts';
 import { authenticate } from './http/middleware/auth.ts';
+import { embedCors, isEmbedPath } from './http/middleware/embed-cors.ts';
 import { noStore } from './http/middleware/no-store.ts';
 import type { OpenStreams } from './http/open-streams.ts';
 import { errorBody } from './http/middleware/error-body.ts';
@@ -35,6 +37,8 @@ export interface AppDeps {
   control: ControlChannel;
   /** This process's open event streams; `drain()` it after the bus closed, before the database closes. */
   streams: OpenStreams;
+  /** Asks the process running a conversation for its text in flight, when a stream opens. */
+  catchUp: CatchUpRequests;
   version: string;
   /** The built widget served at `/widget/<version>/…`; default: the `@metisai/widget` package's `dist/`. `null`: none. */
   widget?: WidgetBuild | null;
@@ -50,9 +54,14 @@ const corsOrigin = (allowed: string[]) => (ctx: Koa.Context) => {
   return allowed.includes(origin) ? origin : '';
 };
 
+const unlessEmbed =
+  (middleware: Koa.Middleware<AppState>): Koa.Middleware<AppState> =>
+  (ctx, next) =>
+    isEmbedPath(ctx.path) ? next() : middleware(ctx, next);
+
 /** Wires middleware and routes; `main.ts` listens, tests may too. */
 export function createApp(deps: AppDeps): Koa<AppState> {
-  const { config, orm, keys, logger, services, events, control, streams, version, sandboxDriver } = deps;
+  const { config, orm, keys, logger, services, events, control, streams, catchUp, version, sandboxDriver } = deps;
   // `X-Forwarded-For` is believed for as many hops as there are proxies (counted from the right): a client's own
   // entries, further left, never become `ctx.ip`.
   const app = new Koa<AppState>({ proxy: config.trustProxyHops > 0, maxIpsCount: config.trustProxyHops });
@@ -65,15 +74,20 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   control.on('revoke_user', ({ user_id, except_session_id }) =>
     revoked(streams.revoke({ kind: 'user', userId: user_id, exceptSessionId: except_session_id }), { user_id }),
   );
-  const routeDeps = { config, orm, keys, services, events, streams, version, sandboxDriver };
+  control.on('embed_generation', ({ agent_id, generation }) =>
+    revoked(streams.revoke({ kind: 'embed_generation', agentId: agent_id, generation }), { agent_id, generation }),
+  );
+  const routeDeps = { config, orm, keys, services, events, streams, catchUp, version, sandboxDriver };
   const endpoints = apiEndpoints(routeDeps);
   const api = apiRouter(
     endpoints,
     routeDeps,
     authenticate({
       jwtKey: keys.jwtSigning,
+      embedKey: keys.embedSigning,
       auth: services.auth,
       apiKeys: services.apiKeys,
+      visitors: services.visitors,
       buckets: services.buckets,
       perUserLimit: config.rateLimit.apiPerUser,
       failedPerIp: config.rateLimit.failedAuthPerIp,
@@ -89,14 +103,18 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     .use(noStore())
     .use(errorBody())
     .use(helmet())
+    .use(embedCors())
     .use(
-      cors({
-        origin: config.corsOrigins.length > 0 ? corsOrigin(config.corsOrigins) : () => '',
-        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID', 'X-Request-Id'],
-        exposeHeaders: ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition', 'Content-Length'],
-        allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-        maxAge: 600,
-      }),
+      // The visitor routes have CORS of their own (`embedCors`): CORS_ORIGINS does not apply to them.
+      unlessEmbed(
+        cors({
+          origin: config.corsOrigins.length > 0 ? corsOrigin(config.corsOrigins) : () => '',
+          allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID', 'X-Request-Id'],
+          exposeHeaders: ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition', 'Content-Length'],
+          allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+          maxAge: 600,
+        }) as Koa.Middleware<AppState>,
+      ),
     )
     .use(ormContext(orm))
     .use(requestBody(endpoints, config.bodyLimitBytes))

@@ -124,6 +124,12 @@ const EnvSchema = z.object({
   RATE_LIMIT_API_PER_USER: int(1200, 0, 100_000_000),
   /** Failed credential checks (bad token, unknown `metis_…` key) per client IP and window. */
   RATE_LIMIT_FAILED_AUTH_PER_IP: int(30, 1, 1_000_000),
+  /** New visitors of embedded agents per client IP and window. */
+  RATE_LIMIT_EMBED_VISITORS_PER_IP: int(20, 1, 1_000_000),
+  /** Lifetime of visitor session tokens (at most 15 minutes). */
+  EMBED_SESSION_TTL_SECONDS: int(900, 60, 900),
+  /** Interval of the embed sweep: visitors' conversations past `retention_days`, confirmations past their timeout. */
+  EMBED_SWEEP_SECONDS: seconds(300, 0.05, 24 * 3600),
   /** How often an idle event stream sends a `: ping` comment. */
   SSE_HEARTBEAT_SECONDS: seconds(15, 0.01, 3600),
   /** An event stream is ended (`stream_end` / `stream_max_age`) after this long; clients reconnect with Last-Event-ID. */
@@ -137,6 +143,8 @@ const EnvSchema = z.object({
   QUOTA_MAX_WARM_POOL_SIZE: int(3, 0, 10),
   QUOTA_WORKSPACE_BYTES: int(5 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
   QUOTA_EVENTS_PER_CONVERSATION: int(20_000, 10, 100_000_000),
+  QUOTA_STREAMS_PER_VISITOR: int(5, 0, 10_000),
+  QUOTA_MAX_EMBED_SANDBOXES_PER_AGENT: int(10, 0, 1000),
   LLM_MODEL: optionalString,
   LLM_BASE_URL: optionalString,
   LLM_API_KEY: optionalString,
@@ -227,6 +235,15 @@ export interface Config {
     registerPerIp: number;
     apiPerUser: number;
     failedAuthPerIp: number;
+    /** New visitors of embedded agents per client IP and window. */
+    embedVisitorsPerIp: number;
+  };
+  /** Embedding agents in websites (see docs/embedding.md). */
+  embed: {
+    /** Lifetime of a visitor session's token (≤ 900 s). */
+    sessionTtlSeconds: number;
+    /** Interval of the sweep that deletes visitors' conversations past retention and rejects overdue confirmations. */
+    sweepSeconds: number;
   };
   /** Interval of `: ping` comments on idle event streams. */
   sseHeartbeatSeconds: number;
@@ -269,6 +286,10 @@ export interface Quotas {
   workspaceBytes: number;
   /** Stored events of one conversation. */
   eventsPerConversation: number;
+  /** Open event streams of one visitor of an embedded agent. */
+  streamsPerVisitor: number;
+  /** Largest `embed.policy.quotas.agent_sandboxes` an agent may set (visitors' sandboxes count there, not against the owner). */
+  maxEmbedSandboxesPerAgent: number;
 }
 
 /** Values we refuse as SECRET_KEY in production: the seed's example and other well-known strings. */
@@ -391,7 +412,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       registerPerIp: env.RATE_LIMIT_REGISTER_PER_IP,
       apiPerUser: env.RATE_LIMIT_API_PER_USER,
       failedAuthPerIp: env.RATE_LIMIT_FAILED_AUTH_PER_IP,
+      embedVisitorsPerIp: env.RATE_LIMIT_EMBED_VISITORS_PER_IP,
     },
+    embed: { sessionTtlSeconds: env.EMBED_SESSION_TTL_SECONDS, sweepSeconds: env.EMBED_SWEEP_SECONDS },
     sseHeartbeatSeconds: env.SSE_HEARTBEAT_SECONDS,
     sseMaxAgeSeconds: env.SSE_MAX_AGE_SECONDS,
     quotas: {
@@ -403,6 +426,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxWarmPoolSize: env.QUOTA_MAX_WARM_POOL_SIZE,
       workspaceBytes: env.QUOTA_WORKSPACE_BYTES,
       eventsPerConversation: env.QUOTA_EVENTS_PER_CONVERSATION,
+      streamsPerVisitor: env.QUOTA_STREAMS_PER_VISITOR,
+      maxEmbedSandboxesPerAgent: env.QUOTA_MAX_EMBED_SANDBOXES_PER_AGENT,
     },
     llm: {
       model: env.LLM_MODEL,

@@ -102,16 +102,18 @@ export class RateLimitedError extends DomainError {
 }
 
 /**
- * A per-user limit of the server (`QUOTA_*`) would be exceeded: `quota` names it, `limit` is the operator's value and
- * `current` what the user has (or asks for). A 429 that waiting alone does not lift.
+ * A limit would be exceeded: a per-user limit of the server (`QUOTA_*`), or an embedded agent's visitor quota. `quota`
+ * names it, `limit` is its value and `current` what the user (visitor, agent) has or asks for. A 429; the per-user
+ * ones are not lifted by waiting alone, the visitor ones (messages per hour, tokens per day) say when
+ * (`retryAfterSeconds`, sent as `Retry-After`).
  */
 export class QuotaExceededError extends DomainError {
   override name = 'QuotaExceededError';
   readonly quota: Quota;
   readonly limit: number;
   readonly current: number;
-  constructor(quota: Quota, limit: number, current: number, message: string) {
-    super(ErrorCode.quotaExceeded, message, { extra: { quota, limit, current } });
+  constructor(quota: Quota, limit: number, current: number, message: string, retryAfterSeconds?: number) {
+    super(ErrorCode.quotaExceeded, message, { extra: { quota, limit, current }, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });
     this.quota = quota;
     this.limit = limit;
     this.current = current;

@@ -7,6 +7,7 @@ import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import { type Config, loadConfig } from './config.ts';
+import { CatchUpRequests } from './control/catch-up.ts';
 import { ControlChannel } from './control/control-channel.ts';
 import { AdvisoryLocks } from './db/advisory-locks.ts';
 import { startEmbeddedPostgres } from './db/embedded-postgres.ts';
@@ -20,8 +21,10 @@ import { createLogger } from './logger.ts';
 import { Metrics, type MetricsSources } from './metrics/metrics.ts';
 import { startMetricsServer } from './metrics/metrics-server.ts';
 import { AccountSandboxRemoval } from './runs/account-sandbox-removal.ts';
+import { ConfirmationTimeouts } from './runs/confirmation-timeouts.ts';
 import { ConversationRunner } from './runs/conversation-runner.ts';
 import { ConversationSandboxes } from './runs/conversation-sandboxes.ts';
+import { EmbedSweep } from './runs/embed-sweep.ts';
 import { PooledAgentLifecycle } from './runs/pooled-agent-lifecycle.ts';
 import { RunLock } from './runs/run-lock.ts';
 import { RunRecovery } from './runs/run-recovery.ts';
@@ -180,6 +183,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // Prometheus metrics (METRICS_PORT): gauges read their sources when scraped; nothing is measured without it.
     const metrics = config.metrics ? new Metrics(await metricsSources(orm, driver, installationId, streams), logger.child({ component: 'metrics' })) : null;
 
+    const confirmations = new ConfirmationTimeouts({ orm, logger: runsLogger, runLock });
+    closers.push('confirmation timeouts', () => confirmations.close());
     const conversationSandboxes = new ConversationSandboxes({ orm, logger: runsLogger, sandboxes, runLock, runSettings: core.runSettings });
     const runner = new ConversationRunner({
       orm,
@@ -191,6 +196,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       usage: core.usage,
       quotas: core.quotas,
       llmCalls: metrics?.llmCalls,
+      embedQuotas: core.embedQuotas,
+      confirmations,
+      sandboxManager: sandboxes,
     });
     closers.push('runs', () => runner.close());
     const recovery = new RunRecovery({ orm, logger: runsLogger, runLock, runner, control });
@@ -215,12 +223,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       runs: runner,
       sandboxes: accountSandboxes,
       revocations: control,
+      sandboxDriver: () => sandboxes.driver,
       locks,
       workspaces: conversationSandboxes,
       version: VERSION,
     });
     closers.push('agent transitions', () => services.agents.drain());
-    const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION, sandboxDriver: driver.name, metrics });
+    const catchUp = new CatchUpRequests(control, logger);
+    closers.push('catch-up requests', () => catchUp.close());
+    const app = createApp({ config, orm, keys, logger, services, events, control, streams, catchUp, version: VERSION, sandboxDriver: driver.name, metrics });
     await step('app');
 
     await recovery.recoverInterrupted();
@@ -230,6 +241,18 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       closers.push('image build', () => images.close());
       images.start();
     }
+    // Visitors' conversations past retention, and confirmations that timed out while no process held them.
+    const embedSweep = new EmbedSweep({
+      orm,
+      logger: runsLogger,
+      locks,
+      runner,
+      confirmations,
+      embedQuotas: core.embedQuotas,
+      intervalSeconds: config.embed.sweepSeconds,
+    });
+    embedSweep.start();
+    closers.push('embed sweep', () => embedSweep.close());
     const referenced = await orm.em.fork().find(ConversationEntity, { sandboxId: { $ne: null } }, { fields: ['sandboxId'] });
     void sandboxes
       .reapOrphans(new Set(referenced.map((conversation) => conversation.sandboxId!)))

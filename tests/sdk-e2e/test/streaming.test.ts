@@ -24,7 +24,7 @@ const slowTask = (steps: number) => [
 ];
 
 const storedOf = (events: ConversationStreamEvent[]) =>
-  events.filter((event) => event.type !== 'delta' && event.type !== 'reasoning_delta' && event.type !== 'output');
+  events.filter((event) => event.type !== 'delta' && event.type !== 'reasoning_delta' && event.type !== 'output' && event.type !== 'catch_up');
 
 describe('run()', () => {
   test('a task (execute_bash `echo hi`, then finish) yields deltas and events, ending with the state event', async () => {

@@ -4,7 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { turns } from '@metisai/scripted-llm';
-import { BadRequestError, CONVERSATION_EXPORT_FORMAT, ConflictError, MetisError, NotFoundError } from '@metisai/sdk';
+import { BadRequestError, ConflictError, MetisError, NotFoundError } from '@metisai/sdk';
+import { CONVERSATION_EXPORT_FORMAT } from '@metisai/sdk/schemas';
 import { Files, type TransferProgress } from '@metisai/sdk/files';
 import { startStack, type Stack } from './support/harness.ts';
 

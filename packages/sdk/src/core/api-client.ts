@@ -78,6 +78,11 @@ export class ApiClient {
     });
   }
 
+  /** Whether the credential is a token provider, which renews expired tokens (a stream can then outlive its token). */
+  get hasTokenProvider(): boolean {
+    return typeof this.#credential === 'function';
+  }
+
   /**
    * Replaces the credential: an access token, an API key, a token provider, or `undefined` to send none.
    * `auth.login()` and `auth.register()` call it with the new access token; `auth.logout()` clears it.

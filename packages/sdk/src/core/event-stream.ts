@@ -16,12 +16,14 @@ export interface UnknownEvent {
 }
 
 /**
- * What a conversation's stream yields: stored events and ephemeral `delta`/`output` (see `UnknownEvent` for newer
- * types). `stream_end` is the server's, handled by `EventStream` and never yielded.
+ * What a conversation's stream yields: stored events and ephemeral `delta`/`reasoning_delta`/`output`, and — first
+ * after (re)connecting mid-answer — one `catch_up` per message or command in flight, with what streamed so far (seed
+ * the message with it; the live pieces that follow continue at their `offset`). See `UnknownEvent` for newer types.
+ * `stream_end` is the server's, handled by `EventStream` and never yielded.
  */
 export type ConversationStreamEvent = Exclude<StreamEvent, StreamEndEvent>;
 
-const KNOWN_TYPES = new Set(['message', 'action', 'observation', 'state', 'error', 'delta', 'reasoning_delta', 'output', 'stream_end']);
+const KNOWN_TYPES = new Set(['message', 'action', 'observation', 'state', 'error', 'delta', 'reasoning_delta', 'output', 'catch_up', 'stream_end']);
 
 /** False for an event whose type this SDK version does not know (a newer server's `UnknownEvent`). */
 export const isKnownEvent = (event: { type: string }): boolean => KNOWN_TYPES.has(event.type);
@@ -93,6 +95,11 @@ export interface EventStreamOptions {
   reconnectBackoff?: BackoffOptions | undefined;
   /** Called before each reconnect, with the error that ended the connection and the `Last-Event-ID` to send. */
   onReconnect?: ((info: { attempt: number; lastEventId: number | undefined; error: unknown }) => void) | undefined;
+  /**
+   * The connector renews credentials (a token provider): a stream the server ends with `token_expired` is reopened at
+   * once (with `Last-Event-ID`, on a new token) instead of ending. Visitor tokens last 15 minutes at most.
+   */
+  renewsCredentials?: boolean | undefined;
 }
 
 /** Opens one connection: answers the (2xx) `text/event-stream` response. */
@@ -120,8 +127,10 @@ class IdleTimeout extends Error {
  * (exponential backoff with jitter), so every stored event is seen exactly once, in `seq` order; ephemeral events
  * (`delta`, `output`) sent while disconnected are lost. Breaking out of `for await`, or `abort()`, closes the
  * connection and ends the iteration quietly; an aborted `signal` ends it with `AbortError`. When the server ends the
- * stream with a `stream_end` event, a `stream_max_age` end reconnects at once (with `Last-Event-ID`), and the others
- * (`token_revoked`, `token_expired`) end the iteration with a `StreamEndedError`.
+ * stream with a `stream_end` event, a `stream_max_age` end reconnects at once (with `Last-Event-ID`), as does
+ * `token_expired` when the credentials renew (`renewsCredentials`); the others (`token_revoked`, `token_expired`,
+ * `token_stale`) end the iteration with a `StreamEndedError`. A connection opened
+ * while an answer or a command streams yields `catch_up` events (what streamed so far) before the live pieces.
  */
 export class EventStream implements AsyncIterable<ConversationStreamEvent> {
   /** Aborted by `abort()`, by breaking out of the loop, and by the caller's `signal`. */
@@ -201,7 +210,8 @@ export class EventStream implements AsyncIterable<ConversationStreamEvent> {
             }
             yield event;
           }
-          if (serverEnd && serverEnd.code !== 'stream_max_age') {
+          const isRenewable = serverEnd?.code === 'stream_max_age' || (serverEnd?.code === 'token_expired' && this.#options.renewsCredentials === true);
+          if (serverEnd && !isRenewable) {
             throw new StreamEndedError({ code: serverEnd.code, message: serverEnd.message, body: serverEnd });
           }
           if (signal.aborted) throw signal.reason;

@@ -12,6 +12,8 @@ export interface RunOptions {
   signal?: AbortSignal | undefined;
   /** `Idempotency-Key` of the message POST. */
   idempotencyKey?: string | undefined;
+  /** Workspace files the message points the agent to (uploaded first; each must exist as a file). */
+  attachments?: { path: string }[] | undefined;
 }
 
 /** A run ends when the conversation leaves `running`: `finished`, `idle`, `awaiting_confirmation`, `stopped` or `error`. */

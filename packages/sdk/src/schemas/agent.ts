@@ -31,6 +31,65 @@ export type NetworkPolicy = z.infer<typeof NetworkPolicySchema>;
 /** Seconds of an LLM deadline: fractions allowed (0.1 s to a day). */
 export const LlmTimeoutSecondsSchema = z.number().check(z.gte(0.1), z.lte(24 * 3600));
 
+/**
+ * Limits of an agent's visitors (`embed.policy.quotas`), counted in Postgres across replicas; a refusal is a 429
+ * `quota_exceeded` naming the quota (`visitor_messages_per_hour`, …) with `Retry-After`. Messages are counted over the
+ * last hour, tokens (prompt + completion) since midnight UTC, sandboxes while they run. `0` refuses everything.
+ */
+export const EmbedQuotasSchema = z.strictObject({
+  visitor_messages_per_hour: z._default(z.number().check(z.int(), z.gte(0), z.lte(100_000)), 30),
+  visitor_tokens_per_day: z._default(z.number().check(z.int(), z.gte(0), z.lte(1_000_000_000)), 200_000),
+  visitor_sandboxes: z._default(z.number().check(z.int(), z.gte(0), z.lte(100)), 1),
+  agent_messages_per_hour: z._default(z.number().check(z.int(), z.gte(0), z.lte(10_000_000)), 600),
+  agent_tokens_per_day: z._default(z.number().check(z.int(), z.gte(0), z.lte(1_000_000_000_000)), 5_000_000),
+  agent_sandboxes: z._default(z.number().check(z.int(), z.gte(0), z.lte(1000)), 5),
+});
+export type EmbedQuotas = z.infer<typeof EmbedQuotasSchema>;
+
+/**
+ * What visitors' conversations may use, safe by default: no secrets, no network, tools the intersection of `tools` and
+ * the agent's own, confirmations answered by the owner only (rejected after `confirmation_timeout_seconds`), quotas.
+ */
+export const EmbedPolicySchema = z.strictObject({
+  /** Allowlist: a visitor's conversation is offered the tools named both here and in the agent's `tools` (`finish` always). */
+  tools: z._default(z.array(ToolNameSchema).check(z.minLength(1)), () => [...ALL_TOOLS]),
+  /** The network of visitors' sandboxes (default `none`); they take a warm pool's sandbox never. */
+  network: z._default(NetworkPolicySchema, 'none'),
+  /** The agent's secrets (names also in its `secrets`) exported to visitors' sandboxes; default none. */
+  secrets: z._default(z.array(EnvNameSchema).check(z.maxLength(50)), () => []),
+  /** An action awaiting the owner's confirmation this long is rejected. */
+  confirmation_timeout_seconds: z._default(z.number().check(z.int(), z.gte(1), z.lte(7 * 24 * 3600)), 300),
+  quotas: z._default(EmbedQuotasSchema, () => EmbedQuotasSchema.parse({})),
+});
+export type EmbedPolicy = z.infer<typeof EmbedPolicySchema>;
+
+/**
+ * Embedding the agent in websites (`<metis-chat>` with a publishable key, or tokens a backend mints): off by default.
+ * Turning it off ends every visitor token and stream at once (`token_stale`).
+ */
+export const EmbedConfigSchema = z.strictObject({
+  enabled: z._default(z.boolean(), false),
+  policy: z._default(EmbedPolicySchema, () => EmbedPolicySchema.parse({})),
+  /** Visitors' conversations without activity for this many days are deleted (absent: kept). */
+  retention_days: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3650))),
+});
+export type EmbedConfig = z.infer<typeof EmbedConfigSchema>;
+
+/** The embed config as a server answers it: fields a newer server adds pass through, every field may be absent. */
+export const EmbedConfigResponseSchema = z.looseObject({
+  enabled: z.optional(z.boolean()),
+  policy: z.optional(
+    z.looseObject({
+      tools: z.optional(z.array(openEnum(TOOL_NAMES))),
+      network: z.optional(openEnum(NETWORK_POLICIES)),
+      secrets: z.optional(z.array(z.string())),
+      confirmation_timeout_seconds: z.optional(z.number()),
+      quotas: z.optional(z.record(z.string(), z.number())),
+    }),
+  ),
+  retention_days: z.optional(z.number()),
+});
+
 const agentConfigShape = {
   llm_model: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
   /** OpenAI-compatible base URL, including `/v1`. */
@@ -66,6 +125,8 @@ const agentConfigShape = {
    * native ones, as models served without a tool parser do. Default true.
    */
   text_tool_calls: z._default(z.boolean(), true),
+  /** Embedding in websites, for anonymous visitors (see `EmbedConfigSchema`). */
+  embed: z._default(EmbedConfigSchema, () => EmbedConfigSchema.parse({})),
 };
 
 /**
@@ -81,6 +142,7 @@ export const AgentConfigResponseSchema = z.looseObject({
   ...agentConfigShape,
   tools: z.array(openEnum(TOOL_NAMES)),
   network: z.optional(openEnum(NETWORK_POLICIES)),
+  embed: z.optional(EmbedConfigResponseSchema),
 });
 
 export const AGENT_STATUSES = ['stopped', 'starting', 'running', 'stopping', 'error'] as const;

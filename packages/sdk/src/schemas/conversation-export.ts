@@ -46,6 +46,7 @@ const ImportedEventSchema = z.discriminatedUnion('type', [
     reasoning_content: z.optional(text),
     reasoning_field: z.optional(z.enum(REASONING_FIELDS)),
     provider_fields: z.optional(z.record(z.string(), z.unknown())),
+    attachments: z.optional(z.array(z.object({ path: z.string().check(z.maxLength(4096)) })).check(z.maxLength(20))),
   }),
   z.object({
     ...when,

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { IdSchema, openEnum, TimestampSchema } from './common.ts';
 import { CONVERSATION_STATES } from './event.ts';
+import { WorkspacePathSchema } from './workspace.ts';
 
 export const UsageSchema = z.object({
   prompt_tokens: z.number(),
@@ -14,6 +15,8 @@ export type Usage = z.infer<typeof UsageSchema>;
 export const ConversationSchema = z.object({
   id: IdSchema,
   agent_id: z.nullable(IdSchema),
+  /** The visitor whose conversation this is (an embedded agent's), or null for the owner's own. Absent from older servers. */
+  visitor_id: z.optional(z.nullable(IdSchema)),
   title: z.nullable(z.string()),
   state: openEnum(CONVERSATION_STATES),
   /** `seq` of the last stored event (0 when none): stream with `after: last_seq` to get only what comes next. */
@@ -41,11 +44,20 @@ export const ConversationListParamsSchema = z.strictObject({
   limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))),
   after: z.optional(IdSchema),
   agent_id: z.optional(IdSchema),
+  /** Only the conversations of this visitor of one of your agents. */
+  visitor_id: z.optional(IdSchema),
 });
 export type ConversationListParams = z.output<typeof ConversationListParamsSchema>;
 
+/**
+ * Files of the conversation's workspace a message points the agent to (uploaded first, with `PUT …/files/content`):
+ * each must exist, as a file. The agent reads them in its sandbox; the message keeps the list.
+ */
+export const MessageAttachmentsSchema = z.array(z.strictObject({ path: WorkspacePathSchema.check(z.minLength(1, 'is required')) })).check(z.maxLength(20));
+
 export const MessageCreateParamsSchema = z.strictObject({
   content: z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(100_000)),
+  attachments: z.optional(MessageAttachmentsSchema),
 });
 export type MessageCreateParams = z.input<typeof MessageCreateParamsSchema>;
 

@@ -60,6 +60,16 @@ export const ErrorCode = {
   rateLimited: 'rate_limited',
   insufficientScope: 'insufficient_scope',
   quotaExceeded: 'quota_exceeded',
+  /** Visitor routes (`/embed/…`) need an `Origin` header: they are called from web pages. */
+  originRequired: 'origin_required',
+  /** The `Origin` is not one the publishable key allows, or not the one the visitor token was minted for. */
+  originNotAllowed: 'origin_not_allowed',
+  /** No live publishable key by that value (unknown, rotated or revoked). */
+  invalidPublishableKey: 'invalid_publishable_key',
+  /** The agent is not embeddable: `embed.enabled` is off (or the server cannot isolate visitors' sandboxes). */
+  embedDisabled: 'embed_disabled',
+  /** The visitor token predates a change of the agent's embed policy (a key rotated or revoked, origins changed, embedding turned off). */
+  tokenStale: 'token_stale',
   internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -68,9 +78,29 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const ERROR_CODES: readonly ErrorCode[] = Object.values(ErrorCode);
 
 /**
- * Per-user limits the operator sets (`QUOTA_*`), named by `quota` in a 429 `quota_exceeded` answer (beside `limit` and
- * `current`): running sandboxes (warm pools included), agents, concurrent runs, open event streams, an agent's
- * `idle_timeout_seconds` and `warm_pool_size`, a conversation's workspace size in bytes and its number of events.
+ * Limits named by `quota` in a 429 `quota_exceeded` answer (beside `limit` and `current`). Per user, set by the operator
+ * (`QUOTA_*`): running sandboxes (warm pools included), agents, concurrent runs, open event streams, an agent's
+ * `idle_timeout_seconds` and `warm_pool_size`, a conversation's workspace size in bytes and its number of events. For an
+ * embedded agent's visitors, set by the owner (`embed.policy.quotas`, with `Retry-After`): messages per hour, tokens per
+ * UTC day and running sandboxes, per visitor and for all the agent's visitors; and the operator's `visitor_streams` and
+ * `embed_sandboxes` (the most `agent_sandboxes` an agent may set).
  */
-export const QUOTAS = ['sandboxes', 'agents', 'runs', 'streams', 'idle_timeout_seconds', 'warm_pool_size', 'workspace_bytes', 'events'] as const;
+export const QUOTAS = [
+  'sandboxes',
+  'agents',
+  'runs',
+  'streams',
+  'idle_timeout_seconds',
+  'warm_pool_size',
+  'workspace_bytes',
+  'events',
+  'visitor_messages_per_hour',
+  'visitor_tokens_per_day',
+  'visitor_sandboxes',
+  'agent_messages_per_hour',
+  'agent_tokens_per_day',
+  'agent_sandboxes',
+  'visitor_streams',
+  'embed_sandboxes',
+] as const;
 export type Quota = (typeof QUOTAS)[number];

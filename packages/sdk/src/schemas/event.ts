@@ -20,7 +20,9 @@ export type ConversationState = z.infer<typeof ConversationStateSchema>;
  *   `llm_error`, `llm_timeout`, `llm_context_length`, `llm_not_configured`, `egress_refused` (the LLM's address is one
  *   the server does not connect to for users), `sandbox_error`, `agent_start_failed` (messages that waited for the
  *   agent, whose start failed), `internal_error`, `budget` — the conversation used the agent's `max_budget_tokens` — and
- *   `quota_exceeded` — a per-user limit of the server).
+ *   `quota_exceeded` — a per-user limit of the server);
+ * - `idle`: also `confirmation_timeout` (a visitor's conversation whose action the owner did not confirm in time: the
+ *   action was rejected).
  * Newer servers may add reasons: responses accept any string (see `openEnum`).
  */
 export const STATE_REASONS = [
@@ -45,6 +47,7 @@ export const STATE_REASONS = [
   'internal_error',
   'budget',
   'quota_exceeded',
+  'confirmation_timeout',
 ] as const;
 export const StateReasonSchema = z.enum(STATE_REASONS);
 export type StateReason = z.infer<typeof StateReasonSchema>;
@@ -121,6 +124,8 @@ export const MessageEventSchema = z.object({
   reasoning_content: z.optional(z.string()),
   reasoning_field: z.optional(openEnum(REASONING_FIELDS)),
   provider_fields: z.optional(z.record(z.string(), z.unknown())),
+  /** A user message's attached files: paths in the conversation's workspace (relative to its root). */
+  attachments: z.optional(z.array(z.object({ path: z.string() }))),
 });
 export type MessageEvent = z.infer<typeof MessageEventSchema>;
 
@@ -207,6 +212,8 @@ export const DeltaEventSchema = z.object({
   conversation_id: IdSchema,
   message_id: IdSchema,
   content: z.string(),
+  /** Where `content` starts in the message's whole text (UTF-16 code units): a catch-up and live pieces meet on it. */
+  offset: z.optional(z.number().check(z.int(), z.gte(0))),
 });
 export type DeltaEvent = z.infer<typeof DeltaEventSchema>;
 
@@ -220,6 +227,8 @@ export const ReasoningDeltaEventSchema = z.object({
   conversation_id: IdSchema,
   message_id: IdSchema,
   content: z.string(),
+  /** Where `content` starts in the whole reasoning (UTF-16 code units). */
+  offset: z.optional(z.number().check(z.int(), z.gte(0))),
 });
 export type ReasoningDeltaEvent = z.infer<typeof ReasoningDeltaEventSchema>;
 
@@ -232,6 +241,8 @@ export const OutputEventSchema = z.object({
   conversation_id: IdSchema,
   tool_call_id: z.string(),
   content: z.string(),
+  /** Where `content` starts in the command's whole output so far (UTF-16 code units). */
+  offset: z.optional(z.number().check(z.int(), z.gte(0))),
 });
 export type OutputEvent = z.infer<typeof OutputEventSchema>;
 
@@ -240,11 +251,31 @@ export const EphemeralEventSchema = z.discriminatedUnion('type', [DeltaEventSche
 export type EphemeralEvent = z.infer<typeof EphemeralEventSchema>;
 
 /**
- * Why the server ended an event stream: its session or API key was revoked (logout, password change, deleted key or
- * account), its token expired, or the stream reached the server's `SSE_MAX_AGE_SECONDS`. Only `stream_max_age` is
- * worth a reconnect (with `Last-Event-ID`); the others need new credentials.
+ * Ephemeral, sent once when a stream opens (or resumes with `Last-Event-ID`) while something is in flight, before the
+ * live pieces: what an assistant message (`message_id`: its text `content` and `reasoning_content` so far) or a running
+ * command (`tool_call_id`: its output `content` so far, from `offset` when the start was dropped — the server keeps the
+ * last 64 KiB) has streamed already. The live `delta`, `reasoning_delta` and `output` events that follow continue from
+ * there (their `offset`s start where this ends); the stored `message` or `observation` replaces it all when it lands.
  */
-export const STREAM_END_CODES = ['token_revoked', 'token_expired', 'stream_max_age'] as const;
+export const CatchUpEventSchema = z.object({
+  type: z.literal('catch_up'),
+  conversation_id: IdSchema,
+  message_id: z.optional(IdSchema),
+  tool_call_id: z.optional(z.string()),
+  content: z.string(),
+  reasoning_content: z.optional(z.string()),
+  offset: z.optional(z.number().check(z.int(), z.gte(0))),
+});
+export type CatchUpEvent = z.infer<typeof CatchUpEventSchema>;
+
+/**
+ * Why the server ended an event stream: its session or API key was revoked (logout, password change, deleted key or
+ * account), its token expired, the stream reached the server's `SSE_MAX_AGE_SECONDS`, or (a visitor's stream) the
+ * agent's embed policy changed under its token — a publishable key rotated or revoked, origins changed, embedding
+ * turned off (`token_stale`). Only `stream_max_age` is worth a reconnect (with `Last-Event-ID`); the others need new
+ * credentials.
+ */
+export const STREAM_END_CODES = ['token_revoked', 'token_expired', 'stream_max_age', 'token_stale'] as const;
 export type StreamEndCode = (typeof STREAM_END_CODES)[number];
 
 /**
@@ -269,6 +300,7 @@ export const StreamEventSchema = z.discriminatedUnion('type', [
   DeltaEventSchema,
   ReasoningDeltaEventSchema,
   OutputEventSchema,
+  CatchUpEventSchema,
   StreamEndEventSchema,
 ]);
 export type StreamEvent = z.infer<typeof StreamEventSchema>;

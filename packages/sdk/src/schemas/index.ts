@@ -8,3 +8,4 @@ export * from './settings.ts';
 export * from './health.ts';
 export * from './workspace.ts';
 export * from './conversation-export.ts';
+export * from './embed.ts';

@@ -105,8 +105,11 @@ export const API_KEY_SCOPES = ['read', 'run', 'manage', 'embed:mint'] as const;
 export const ApiKeyScopeSchema = z.enum(API_KEY_SCOPES);
 export type ApiKeyScope = z.infer<typeof ApiKeyScopeSchema>;
 
-/** What an operation needs: one of the key scopes, or `session` (a login's access token; no key may). */
-export type RequiredScope = ApiKeyScope | 'session';
+/**
+ * What an operation needs: one of the key scopes, `session` (a login's access token; no key may), or `visitor` (a
+ * visitor token of an embedded agent, which reaches the `/embed/…` routes and nothing else).
+ */
+export type RequiredScope = ApiKeyScope | 'session' | 'visitor';
 
 export const ApiKeySchema = z.object({
   id: IdSchema,

@@ -34,6 +34,12 @@ function assistantWithCalls(message: MessageEvent | null, calls: ChatCompletionM
   return { role: 'assistant', content, tool_calls: calls, ...extra } as ChatCompletionMessageParam;
 }
 
+/** A user message as the model reads it: its text, then the workspace files the user attached, if any. */
+export function withAttachments(message: MessageEvent): string {
+  const paths = message.attachments?.map((attachment) => attachment.path) ?? [];
+  return paths.length === 0 ? message.content : `${message.content}\n\n[Attached files, in the workspace: ${paths.join(', ')}]`;
+}
+
 /**
  * Rebuilds the OpenAI messages of a conversation from its stored events: user and assistant messages,
  * actions as the assistant's `tool_calls` (an assistant message right before them shares their message, with its
@@ -76,7 +82,7 @@ export function toChatMessages(events: readonly Event[], condenseBefore = 0): Ch
       closeTurn(); // the next action belongs to a new reply
     } else if (event.type === 'message') {
       closeTurn();
-      if (event.role === 'user') messages.push({ role: 'user', content: event.content });
+      if (event.role === 'user') messages.push({ role: 'user', content: withAttachments(event) });
       else text = event;
     }
   }

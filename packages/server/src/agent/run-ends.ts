@@ -12,9 +12,10 @@ export interface RunEnd {
 
 /**
  * Why a run's abort signal fired: the user's stop, this server shutting down, the conversation's token budget used up,
- * or its log full (`QUOTA_EVENTS_PER_CONVERSATION`).
+ * its log full (`QUOTA_EVENTS_PER_CONVERSATION`), or (a visitor's conversation) the tokens of the day its agent's
+ * embed quotas allow used up.
  */
-export type RunAbortReason = 'user_stop' | 'interrupted' | 'budget' | 'quota_exceeded';
+export type RunAbortReason = 'user_stop' | 'interrupted' | 'budget' | 'quota_exceeded' | 'visitor_tokens';
 
 /** The codes an LLM failure may end a run with. */
 export type LlmFailureCode = Extract<EventErrorCode, 'llm_auth' | 'llm_error' | 'llm_timeout' | 'llm_context_length' | 'egress_refused'>;
@@ -53,6 +54,7 @@ export function aborted(reason: unknown): RunEnd {
   if (reason === 'interrupted') return interrupted();
   if (reason === 'budget') return budgetExhausted();
   if (reason === 'quota_exceeded') return quotaExceeded('The conversation holds the most events this server allows; start a new conversation.');
+  if (reason === 'visitor_tokens') return quotaExceeded('The tokens this agent allows its visitors today (UTC) are used up.');
   return userStopped();
 }
 

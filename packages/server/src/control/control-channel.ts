@@ -3,6 +3,19 @@ import { z } from 'zod/mini';
 import type { Orm } from '../db/orm.ts';
 import type { PgListener } from '../db/pg-listener.ts';
 
+/**
+ * A piece of what is in flight in a run, in a `catch_up_response`: `text` of `field` of the message (`message_id`) or
+ * the command's output (`tool_call_id`), starting at `offset` (UTF-16 code units) of the whole.
+ */
+export const CatchUpPieceSchema = z.object({
+  message_id: z.optional(z.string()),
+  tool_call_id: z.optional(z.string()),
+  field: z.enum(['content', 'reasoning_content']),
+  offset: z.number(),
+  text: z.string(),
+});
+export type CatchUpPiece = z.infer<typeof CatchUpPieceSchema>;
+
 /** The Postgres channel control messages travel on (every process LISTENs on it). */
 export const CONTROL_CHANNEL = 'metis_control';
 
@@ -11,8 +24,11 @@ export const CONTROL_CHANNEL = 'metis_control';
  * it: `stop_conversation` (the process running it aborts the run), `stop_agent` (every run of the agent, and its warm
  * pool), `agent_status` (an agent's start or stop finished and its status is stored: runs waiting for it go on or end),
  * `revoke_session` / `revoke_api_key` / `revoke_user` (open event streams on those credentials end with
- * `stream_end`), `remove_user_sandboxes` (an account is deleted: its runs stop, its pools and sandboxes go). Each
- * kind is a zod schema here; a new kind is one more member of the union and a handler registered with `on`.
+ * `stream_end`), `remove_user_sandboxes` (an account is deleted: its runs stop, its pools and sandboxes go),
+ * `embed_generation` (an agent's embed policy changed: visitor streams on older tokens end with `token_stale`),
+ * `catch_up_request` / `catch_up_response` (a process opening an event stream asks the one running the conversation
+ * for the text in flight; the answer comes in parts, each below NOTIFY's limit). Each kind is a zod schema here; a new
+ * kind is one more member of the union and a handler registered with `on`.
  */
 export const ControlMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('stop_conversation'), conversation_id: z.string() }),
@@ -22,6 +38,17 @@ export const ControlMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('revoke_api_key'), api_key_id: z.string() }),
   z.object({ kind: z.literal('revoke_user'), user_id: z.string(), except_session_id: z.nullable(z.string()) }),
   z.object({ kind: z.literal('remove_user_sandboxes'), user_id: z.string() }),
+  z.object({ kind: z.literal('embed_generation'), agent_id: z.string(), generation: z.number() }),
+  z.object({ kind: z.literal('catch_up_request'), conversation_id: z.string(), request_id: z.string() }),
+  z.object({
+    kind: z.literal('catch_up_response'),
+    conversation_id: z.string(),
+    request_id: z.string(),
+    /** This payload's place (0, 1, …) among `parts`. */
+    part: z.number(),
+    parts: z.number(),
+    pieces: z.array(CatchUpPieceSchema),
+  }),
 ]);
 export type ControlMessage = z.infer<typeof ControlMessageSchema>;
 export type ControlKind = ControlMessage['kind'];

@@ -14,6 +14,8 @@ export const AgentEntity = defineEntity({
     statusMessage: p.text().nullable(),
     /** What a starting agent is doing (`status_detail`), or null. */
     statusDetail: p.json<AgentStatusDetail>().nullable(),
+    /** Bumped by each change that ends visitor tokens (`token_stale`); tokens carry the generation they were minted at. */
+    embedGeneration: p.integer().default(0),
     /** Deleted agents stay as rows so their conversations remain readable. */
     deletedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),

@@ -8,6 +8,8 @@ export const ConversationEntity = defineEntity({
     id: p.uuid().primary(),
     userId: p.uuid(),
     agentId: p.uuid().nullable(),
+    /** The visitor whose conversation this is (an embedded agent's; `userId` is then the agent's owner), or null. */
+    visitorId: p.uuid().nullable(),
     title: p.text().nullable(),
     /** The conversation's sandbox (created on its first run), kept while the conversation exists. */
     sandboxId: p.text().nullable(),

@@ -1,4 +1,4 @@
-import type { EphemeralEvent, Event, StreamEvent } from '@metisai/sdk/schemas';
+import type { CatchUpEvent, EphemeralEvent, Event, StreamEvent } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
 
 /** Where a feed reads committed events from (Postgres, through the ORM). */
@@ -12,9 +12,18 @@ export interface EventSource {
 export const READ_PAGE_SIZE = 500;
 const RETRY_READ_MS = 500;
 
+/** Which piece of in-flight text an ephemeral event continues: `d:`/`r:` a message's text/reasoning, `o:` an output. */
+const pieceKey = (event: EphemeralEvent) => (event.type === 'output' ? `o:${event.tool_call_id}` : `${event.type === 'delta' ? 'd' : 'r'}:${event.message_id}`);
+
+/** What a stored event completes, when it is a message or an observation (a catch-up of it is then late). */
+const landedKey = (event: Event): string | undefined =>
+  event.type === 'message' ? `m:${event.id}` : event.type === 'observation' ? `o:${event.tool_call_id}` : undefined;
+
 /**
  * One client of a feed. It replays its own past from Postgres while the feed buffers the live tail for it,
- * then drains the buffer skipping what the replay already sent: no gap, no duplicate at the seam.
+ * then drains the buffer skipping what the replay already sent: no gap, no duplicate at the seam. When it is caught up
+ * on text in flight (`catchUp`), the live pieces it already has in full are dropped and those it has in part trimmed,
+ * by their `offset`.
  */
 export class Subscriber {
   readonly #onEvent: (event: StreamEvent) => void;
@@ -23,7 +32,13 @@ export class Subscriber {
   position: number;
   isReplaying = true;
   isClosed = false;
+  /** Called with each stored event that arrives while the catch-up is awaited. */
+  onStoredWhileReplaying: ((event: Event) => void) | undefined;
   #buffer: StreamEvent[] = [];
+  /** Messages and observations stored and sent (or buffered) before the catch-up: theirs would come too late. */
+  readonly #landed = new Set<string>();
+  /** In-flight text the catch-up covered, by piece key: how far (end offset). */
+  readonly #covered = new Map<string, number>();
 
   constructor(after: number, onEvent: (event: StreamEvent) => void, onEnd: (error?: unknown) => void) {
     this.position = after;
@@ -34,8 +49,10 @@ export class Subscriber {
   /** From the feed: held back while replaying. */
   push(event: StreamEvent): void {
     if (this.isClosed) return;
-    if (this.isReplaying) this.#buffer.push(event);
-    else this.send(event);
+    if (this.isReplaying) {
+      this.#buffer.push(event);
+      if ('seq' in event) this.#noteLanded(event);
+    } else this.send(event);
   }
 
   /** Sends a stored event once and in order (anything at or before `position` was sent already); deltas always. */
@@ -44,14 +61,56 @@ export class Subscriber {
     if ('seq' in event) {
       if (event.seq <= this.position) return;
       this.position = event.seq;
+      if (this.isReplaying) this.#noteLanded(event);
+    } else if (this.#covered.size > 0 && (event.type === 'delta' || event.type === 'reasoning_delta' || event.type === 'output')) {
+      const trimmed = this.#uncovered(event);
+      if (!trimmed) return;
+      event = trimmed;
     }
     this.#onEvent(event);
+  }
+
+  /**
+   * Sends the `catch_up` events of what was in flight (call while replaying, before `finishReplay`), but none of a
+   * message or observation already stored; what they cover is dropped from the live pieces that follow.
+   */
+  sendCatchUp(events: readonly CatchUpEvent[]): void {
+    if (this.isClosed) return;
+    for (const event of events) {
+      if (event.message_id !== undefined) {
+        if (this.#landed.has(`m:${event.message_id}`)) continue;
+        this.#covered.set(`d:${event.message_id}`, event.content.length);
+        this.#covered.set(`r:${event.message_id}`, event.reasoning_content?.length ?? 0);
+      } else if (event.tool_call_id !== undefined) {
+        if (this.#landed.has(`o:${event.tool_call_id}`)) continue;
+        this.#covered.set(`o:${event.tool_call_id}`, (event.offset ?? 0) + event.content.length);
+      }
+      this.#onEvent(event);
+    }
+  }
+
+  #noteLanded(event: Event): void {
+    const key = landedKey(event);
+    if (key) this.#landed.add(key);
+    this.onStoredWhileReplaying?.(event);
+  }
+
+  /** The part of a live piece the catch-up did not cover (trimmed by its offset), or undefined when it covered it all. */
+  #uncovered(event: EphemeralEvent): EphemeralEvent | undefined {
+    const covered = this.#covered.get(pieceKey(event));
+    if (covered === undefined || event.offset === undefined) return event;
+    const end = event.offset + event.content.length;
+    if (end <= covered) return undefined;
+    if (event.offset >= covered) return event;
+    return { ...event, content: event.content.slice(covered - event.offset), offset: covered };
   }
 
   finishReplay(): void {
     const buffered = this.#buffer;
     this.#buffer = [];
     this.isReplaying = false;
+    this.onStoredWhileReplaying = undefined;
+    this.#landed.clear();
     for (const event of buffered) this.send(event);
   }
 

@@ -1,4 +1,4 @@
-import type { StreamEvent } from '@metisai/sdk/schemas';
+import type { CatchUpEvent, StreamEvent } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
 import type { PgListener } from '../db/pg-listener.ts';
 import { ConversationFeed, READ_PAGE_SIZE, Subscriber, type EventSource } from './conversation-feed.ts';
@@ -18,6 +18,11 @@ export interface SubscribeOptions {
   onEvent: (event: StreamEvent) => void;
   /** The bus closed, or the replay failed (with the error). Not called after `close()`. */
   onEnd: (error?: unknown) => void;
+  /**
+   * Asked once the replay is done, before anything live is sent: the `catch_up` events of the text in flight (see
+   * `Subscriber.sendCatchUp`). `signal` aborts when the run ends meanwhile (nothing is in flight then).
+   */
+  catchUp?: (signal: AbortSignal) => Promise<CatchUpEvent[]>;
 }
 
 export interface Subscription {
@@ -87,7 +92,7 @@ export class EventBus {
         this.#feeds.delete(conversationId);
       }
     };
-    const ready = this.#replay(feed, subscriber).catch((error: unknown) => {
+    const ready = this.#replay(feed, subscriber, options.catchUp).catch((error: unknown) => {
       this.#log.warn({ err: error, conversation_id: conversationId }, 'event replay failed');
       close();
       subscriber.end(error);
@@ -134,14 +139,28 @@ export class EventBus {
     return feed;
   }
 
-  /** The subscriber's own past up to (at least) the feed's position, then the tail the feed buffered meanwhile. */
-  async #replay(feed: ConversationFeed, subscriber: Subscriber): Promise<void> {
+  /**
+   * The subscriber's own past up to (at least) the feed's position, then what is in flight (`catchUp`), then the tail
+   * the feed buffered meanwhile.
+   */
+  async #replay(feed: ConversationFeed, subscriber: Subscriber, catchUp: SubscribeOptions['catchUp']): Promise<void> {
     await feed.ready;
     for (;;) {
       if (subscriber.isClosed) return;
       const events = await this.#source.readAfter(feed.conversationId, subscriber.position, READ_PAGE_SIZE);
       for (const event of events) subscriber.send(event);
       if (events.length < READ_PAGE_SIZE) break;
+    }
+    if (catchUp && !subscriber.isClosed) {
+      const runEnded = new AbortController();
+      subscriber.onStoredWhileReplaying = (event) => {
+        if (event.type === 'state' && event.state !== 'running') runEnded.abort();
+      };
+      const events = await catchUp(runEnded.signal).catch((error: unknown) => {
+        this.#log.warn({ err: error, conversation_id: feed.conversationId }, 'catch-up failed; streaming without it');
+        return [];
+      });
+      subscriber.sendCatchUp(events);
     }
     subscriber.finishReplay();
   }

@@ -14,10 +14,11 @@ export const encodeEventNotice = (conversationId: string, seq: number) => JSON.s
 
 /**
  * The delta as JSON, split into as many deltas (same `message_id`, in order) as it takes for each payload to
- * fit in a NOTIFY. Splits fall between code points, never inside a surrogate pair.
+ * fit in a NOTIFY. Splits fall between code points, never inside a surrogate pair; a delta with an `offset` gives each
+ * piece its own (the first piece keeps the delta's).
  */
 export function encodeEphemeralNotices(delta: EphemeralEvent): string[] {
-  const budget = MAX_NOTICE_BYTES - Buffer.byteLength(JSON.stringify({ ...delta, content: '' }));
+  const budget = MAX_NOTICE_BYTES - Buffer.byteLength(JSON.stringify({ ...delta, content: '', ...(delta.offset === undefined ? {} : { offset: 1e15 }) }));
   if (Buffer.byteLength(JSON.stringify(delta.content)) - 2 <= budget) return [JSON.stringify(delta)];
   const chunks: string[] = [];
   let chunk = '';
@@ -33,7 +34,12 @@ export function encodeEphemeralNotices(delta: EphemeralEvent): string[] {
     bytes += cost;
   }
   chunks.push(chunk);
-  return chunks.map((content) => JSON.stringify({ ...delta, content }));
+  let offset = delta.offset;
+  return chunks.map((content) => {
+    const piece = JSON.stringify({ ...delta, content, ...(offset === undefined ? {} : { offset }) });
+    if (offset !== undefined) offset += content.length;
+    return piece;
+  });
 }
 
 /** Parses a payload from the channel; anything else (another version, a stray NOTIFY) is undefined. */

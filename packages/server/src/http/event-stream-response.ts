@@ -1,4 +1,4 @@
-import type { StreamEndCode, StreamEndEvent } from '@metisai/sdk/schemas';
+import type { CatchUpEvent, StreamEndCode, StreamEndEvent } from '@metisai/sdk/schemas';
 import type { AppContext } from './app-state.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import { SseStream } from '../events/sse-stream.ts';
@@ -17,6 +17,8 @@ export interface StreamEventsOptions {
   isStillAuthorized: () => Promise<boolean>;
   /** Called once when the stream is over, however it ended. */
   onClose?: () => void;
+  /** What the conversation's run has in flight, sent (`catch_up`) after the replay and before anything live. */
+  catchUp?: (signal: AbortSignal) => Promise<CatchUpEvent[]>;
 }
 
 /** Longest `setTimeout` delay Node accepts; later expiries are caught by the max age first. */
@@ -26,8 +28,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * Answers the request with a server-sent events stream of the conversation: headers go out at once, events are
  * written unbuffered, and the subscription ends when the client goes away, the bus closes (server shutdown), or the
  * server ends the stream with a final `stream_end` event: its credentials were revoked (`token_revoked`, through the
- * registry), its token expired (`token_expired`), or it reached `maxAgeSeconds` (`stream_max_age`). Call it after
- * every check that can fail: from here on the status is 200.
+ * registry), a visitor token went stale (`token_stale`: its agent's embed policy changed), its token expired
+ * (`token_expired`), or it reached `maxAgeSeconds` (`stream_max_age`). After the replay, `catchUp` sends what is in
+ * flight before the live events. Call it after every check that can fail: from here on the status is 200.
  */
 export function streamEvents(ctx: AppContext, bus: EventBus, options: StreamEventsOptions): void {
   const socket = ctx.req.socket;
@@ -61,6 +64,7 @@ export function streamEvents(ctx: AppContext, bus: EventBus, options: StreamEven
       if (error) ctx.state.log.warn({ err: error }, 'event stream ended by an error');
       sse.end();
     },
+    ...(options.catchUp ? { catchUp: options.catchUp } : {}),
   });
   const forget = options.registry.add({ principal, end });
   const maxAgeMs = options.maxAgeSeconds * 1000;
@@ -80,7 +84,9 @@ export function streamEvents(ctx: AppContext, bus: EventBus, options: StreamEven
   options.registry.track(
     options.isStillAuthorized().then(
       (isAuthorized) => {
-        if (!isAuthorized) end('token_revoked', 'The credentials of this stream were revoked');
+        if (isAuthorized) return;
+        if (principal.kind === 'visitor') end('token_stale', "The agent's embed policy changed; open a new visitor session");
+        else end('token_revoked', 'The credentials of this stream were revoked');
       },
       (error: unknown) => ctx.state.log.warn({ err: error }, 'could not recheck the credentials of an event stream'),
     ),

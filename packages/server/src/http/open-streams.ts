@@ -8,13 +8,22 @@ export interface OpenStream {
   end(code: StreamEndCode, message: string): void;
 }
 
-/** Which open streams a revocation ends. */
+/**
+ * Which open streams a revocation ends: a session's, an API key's, a user's (all but one session's; with no exception —
+ * the account is going — their agents' visitors' too), or the visitors' of an agent whose tokens predate its embed
+ * policy `generation`.
+ */
 export type RevokedCredentials =
   | { kind: 'session'; sessionId: string }
   | { kind: 'api_key'; apiKeyId: string }
-  | { kind: 'user'; userId: string; exceptSessionId: string | null };
+  | { kind: 'user'; userId: string; exceptSessionId: string | null }
+  | { kind: 'embed_generation'; agentId: string; generation: number };
 
 const matches = (principal: Principal, revoked: RevokedCredentials): boolean => {
+  if (principal.kind === 'visitor') {
+    if (revoked.kind === 'embed_generation') return principal.agentId === revoked.agentId && principal.generation < revoked.generation;
+    return revoked.kind === 'user' && revoked.exceptSessionId === null && principal.userId === revoked.userId;
+  }
   switch (revoked.kind) {
     case 'session':
       return principal.sessionId === revoked.sessionId;
@@ -22,6 +31,8 @@ const matches = (principal: Principal, revoked: RevokedCredentials): boolean => 
       return principal.apiKeyId === revoked.apiKeyId;
     case 'user':
       return principal.userId === revoked.userId && (revoked.exceptSessionId === null || principal.sessionId !== revoked.exceptSessionId);
+    case 'embed_generation':
+      return false;
   }
 };
 
@@ -55,13 +66,17 @@ export class OpenStreams {
     while (this.#cleanups.size > 0) await Promise.allSettled([...this.#cleanups]);
   }
 
-  /** Ends every stream opened with the revoked credentials; answers how many. */
+  /**
+   * Ends every stream opened with the revoked credentials (`token_revoked`; `token_stale` for visitors' streams whose
+   * agent's policy changed); answers how many.
+   */
   revoke(revoked: RevokedCredentials): number {
     let count = 0;
     for (const stream of [...this.#streams]) {
       if (!matches(stream.principal, revoked)) continue;
       this.#streams.delete(stream);
-      stream.end('token_revoked', 'The credentials of this stream were revoked');
+      if (revoked.kind === 'embed_generation') stream.end('token_stale', "The agent's embed policy changed; open a new visitor session");
+      else stream.end('token_revoked', 'The credentials of this stream were revoked');
       count += 1;
     }
     return count;

@@ -97,7 +97,9 @@ export function buildOpenApi(endpoints: Endpoint[], version: string) {
           description:
             'A session JWT from /auth/login or an API key (metis_…). Key scopes: `read` (GET routes, LLM tests), `run` (read + conversations, ' +
             'messages, stop, confirm, files), `manage` (run + agents, settings, secrets), `embed:mint` (only minting embed tokens). ' +
-            'API keys, sessions, the password and the account need a session. Each operation names its scope in `x-required-scope`.',
+            'API keys, sessions, the password and the account need a session. A visitor token of an embedded agent (from `POST /embed/sessions`, ' +
+            'or minted by an app with `embed:mint`) reaches the `/embed/…` routes only, from the origin it was minted for. ' +
+            'Each operation names its scope in `x-required-scope`.',
         },
       },
     },

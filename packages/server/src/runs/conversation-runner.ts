@@ -12,17 +12,22 @@ import {
   runEnds,
   type TokenUsage,
 } from '../agent/index.ts';
+import { answerCatchUp } from '../control/catch-up.ts';
 import type { ControlChannel } from '../control/control-channel.ts';
 import type { Orm } from '../db/orm.ts';
 import { AgentEntity, ConversationEntity, type Conversation } from '../entities/index.ts';
-import { ConflictError, LlmNotConfiguredError } from '../errors.ts';
+import { ConflictError, LlmNotConfiguredError, QuotaExceededError } from '../errors.ts';
 import { appendEvent, appendEvents, listEvents, publishEphemeral } from '../events/event-log.ts';
 import { agentRefusal } from '../services/agents.ts';
 import type { ConversationRuns } from '../services/conversations.ts';
+import type { EmbedQuotaService } from '../services/embed-quotas.ts';
 import type { QuotaService } from '../services/quotas.ts';
 import type { RunSettingsService } from '../services/run-settings.ts';
 import type { UsageService } from '../services/usage.ts';
+import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
+import type { ConfirmationTimeouts } from './confirmation-timeouts.ts';
 import type { ConversationSandboxes } from './conversation-sandboxes.ts';
+import { InFlightText } from './in-flight-text.ts';
 import type { RunLock } from './run-lock.ts';
 
 export interface ConversationRunnerDeps {
@@ -37,6 +42,12 @@ export interface ConversationRunnerDeps {
   usage: UsageService;
   /** Concurrent runs, events per conversation and workspace size. */
   quotas: QuotaService;
+  /** Visitors' messages and tokens (conversations of embedded agents). */
+  embedQuotas: EmbedQuotaService;
+  /** Rejects visitors' actions left unconfirmed too long. */
+  confirmations: ConfirmationTimeouts;
+  /** The sandbox manager itself, for the visitors' sandbox limits checked before a message is stored. */
+  sandboxManager: SandboxManager;
   /** Told of every LLM call of a run and its tokens, by the provider's base URL (the server's metrics). */
   llmCalls?: LlmCallObserver;
 }
@@ -52,6 +63,8 @@ interface ActiveRun {
   userId: string;
   /** Known once the run's settings are resolved (at once for a run that waits for its agent). */
   agentId: string | null;
+  /** What the run streamed that is not stored yet, for streams that open mid-answer (`catch_up`). */
+  inFlight: InFlightText;
   done: Promise<void>;
 }
 
@@ -87,6 +100,7 @@ export class ConversationRunner implements ConversationRuns {
     this.#unsubscribe = [
       deps.control.on('stop_conversation', ({ conversation_id }) => this.#abort(conversation_id, 'user_stop')),
       deps.control.on('agent_status', ({ agent_id }) => this.#wake(agent_id)),
+      deps.control.on('catch_up_request', ({ conversation_id, request_id }) => this.#answerCatchUp(conversation_id, request_id)),
       // Messages sent while the LISTEN connection was down are lost: every waiting run looks again.
       deps.control.onReconnect(() => {
         for (const agentId of this.#waiting.keys()) this.#wake(agentId);
@@ -99,9 +113,26 @@ export class ConversationRunner implements ConversationRuns {
    * state's reason is `waiting_for_agent` and the run waits for it. 409 `conversation_busy` while a run goes on — but a
    * message to a conversation whose run still waits for its agent joins that run. 429 `quota_exceeded` when the user
    * runs the most conversations allowed at once, the log holds the most events allowed, or the workspace measured over
-   * its limit.
+   * its limit — for a visitor's conversation, instead of the runs, when a quota of its agent's embed policy is reached
+   * (messages, tokens, sandboxes; with `Retry-After`).
    */
-  async postMessage(em: EntityManager, conversation: Conversation, content: string): Promise<EventJson> {
+  async postMessage(em: EntityManager, conversation: Conversation, content: string, attachments?: { path: string }[]): Promise<EventJson> {
+    const message = { type: 'message' as const, role: 'user' as const, content, ...(attachments && attachments.length > 0 ? { attachments } : {}) };
+    const visitor = await this.#deps.runSettings.visitorLimits(em, conversation);
+    if (visitor) {
+      const refusal = await this.#deps.sandboxManager.visitorSandboxRefusal(
+        {
+          agentId: visitor.agentId,
+          visitorId: visitor.visitorId,
+          maxPerVisitor: visitor.quotas.visitor_sandboxes,
+          maxPerAgent: visitor.quotas.agent_sandboxes,
+        },
+        conversation.id,
+        conversation.sandboxId ?? null,
+      );
+      // Sandboxes stop after the agent's idle timeout: by then one is free again.
+      if (refusal) throw new QuotaExceededError(refusal.quota, refusal.limit, refusal.current, refusal.message, visitor.idleTimeoutSeconds);
+    }
     try {
       return await this.#deps.runLock.withRunLock(conversation.id, async (held) => {
         // Read under the lock: the caller's copy may predate the end of the previous run. Still `running` with the lock
@@ -112,17 +143,18 @@ export class ConversationRunner implements ConversationRuns {
         const stale = current.state === 'running' ? runEnds.runEndEvents(runEnds.interrupted()) : [];
         // Read again under the lock too: the agent's start may have ended since the caller looked.
         const waitFor = conversation.agentId ? await this.#waitsForAgent(em, conversation.agentId) : null;
-        const stored = await this.#startRunning(em, conversation, [
-          ...stale,
-          { type: 'message', role: 'user', content },
-          { type: 'state', state: 'running', reason: waitFor ? WAITING_FOR_AGENT : null },
-        ]);
+        const stored = await this.#startRunning(
+          em,
+          conversation,
+          [...stale, message, { type: 'state', state: 'running', reason: waitFor ? WAITING_FOR_AGENT : null }],
+          true,
+        );
         held.keepUntil(this.#start(conversation, undefined, waitFor));
         return stored.at(-2)!;
       });
     } catch (error) {
       if (!(error instanceof ConflictError && error.code === ErrorCode.conversationBusy)) throw error;
-      const queued = await this.#queueBehindWaitingRun(em, conversation.id, content);
+      const queued = await this.#queueBehindWaitingRun(em, conversation, message);
       if (!queued) throw error;
       return queued;
     }
@@ -141,7 +173,7 @@ export class ConversationRunner implements ConversationRuns {
       // Checked again under the lock: a concurrent confirm may have resumed (and ended) the run meanwhile.
       const state = await this.#currentState(em, conversation.id);
       if (state !== 'awaiting_confirmation') throw nothingTo('confirm', state);
-      await this.#startRunning(em, conversation, [{ type: 'state', state: 'running', reason: approve ? 'user_approve' : 'user_reject' }]);
+      await this.#startRunning(em, conversation, [{ type: 'state', state: 'running', reason: approve ? 'user_approve' : 'user_reject' }], false);
       held.keepUntil(this.#start(conversation, approve ? 'approve' : 'reject', null));
     });
   }
@@ -178,7 +210,7 @@ export class ConversationRunner implements ConversationRuns {
   }
 
   /** The conversation was deleted: its run stops (here or wherever it runs) and its sandbox and workspace go. */
-  async forget(conversation: Conversation): Promise<void> {
+  async forget(conversation: Pick<Conversation, 'id' | 'state' | 'sandboxId' | 'workspace'>): Promise<void> {
     const active = this.#active.get(conversation.id);
     if (active) {
       active.controller.abort('user_stop' satisfies RunAbortReason);
@@ -203,14 +235,30 @@ export class ConversationRunner implements ConversationRuns {
     return active !== undefined;
   }
 
+  /** Another process opens a stream of a conversation: if its run is here, tell what it has in flight. */
+  #answerCatchUp(conversationId: string, requestId: string): void {
+    const active = this.#active.get(conversationId);
+    if (!active) return;
+    answerCatchUp(this.#deps.control, conversationId, requestId, active.inFlight.pieces()).catch((error: unknown) =>
+      this.#deps.logger.warn({ err: error, conversationId }, 'catch-up not answered'),
+    );
+  }
+
   /**
    * Appends the events that put the conversation in `running`, in one transaction with the check that the user runs
-   * fewer conversations than allowed (under their `runs` lock, so two processes cannot both take the last place).
+   * fewer conversations than allowed (under their `runs` lock, so two processes cannot both take the last place). A
+   * visitor's conversation counts against its agent's embed quotas instead, and a visitor's message (`isMessage`) is
+   * admitted and counted there.
    */
-  #startRunning(em: EntityManager, conversation: Conversation, inputs: Parameters<typeof appendEvents>[2]): Promise<EventJson[]> {
+  #startRunning(em: EntityManager, conversation: Conversation, inputs: Parameters<typeof appendEvents>[2], isMessage: boolean): Promise<EventJson[]> {
     return em.transactional(async (tx) => {
-      await this.#deps.quotas.lock(tx, 'runs', conversation.userId);
-      await this.#deps.quotas.checkRunCount(tx, conversation.userId, conversation.id);
+      const visitor = await this.#deps.runSettings.visitorLimits(tx, conversation);
+      if (visitor) {
+        if (isMessage) await this.#deps.embedQuotas.admitMessage(tx, visitor);
+      } else {
+        await this.#deps.quotas.lock(tx, 'runs', conversation.userId);
+        await this.#deps.quotas.checkRunCount(tx, conversation.userId, conversation.id);
+      }
       return appendEvents(tx, conversation.id, inputs);
     });
   }
@@ -221,7 +269,13 @@ export class ConversationRunner implements ConversationRuns {
    */
   #start(conversation: Conversation, decision: ConfirmationDecision | undefined, waitFor: string | null): Promise<void> {
     const conversationId = conversation.id;
-    const entry: ActiveRun = { controller: new AbortController(), userId: conversation.userId, agentId: waitFor, done: Promise.resolve() };
+    const entry: ActiveRun = {
+      controller: new AbortController(),
+      userId: conversation.userId,
+      agentId: waitFor,
+      inFlight: new InFlightText(),
+      done: Promise.resolve(),
+    };
     this.#active.set(conversationId, entry);
     entry.done = this.#run(conversationId, decision, entry, waitFor)
       .catch((error: unknown) => this.#deps.logger.error({ err: error, conversationId }, 'run crashed'))
@@ -266,8 +320,12 @@ export class ConversationRunner implements ConversationRuns {
     let output: Promise<void> = Promise.resolve();
     let acquired: Sandbox | undefined;
     let recorded = used();
+    const visitor = settings.visitor;
+    // A visitor's run stops once it used the tokens its agent still allows today (the visitor's or all visitors').
+    let visitorTokensLeft = visitor ? await this.#deps.embedQuotas.tokensLeft(em, visitor) : Number.POSITIVE_INFINITY;
+    let result: Awaited<ReturnType<typeof runConversation>> | undefined;
     try {
-      await runConversation({
+      result = await runConversation({
         llm: settings.llm,
         systemPrompt: settings.systemPrompt,
         maxIterations: settings.maxIterations,
@@ -278,35 +336,47 @@ export class ConversationRunner implements ConversationRuns {
         history,
         decision,
         signal: entry.controller.signal,
-        emitter: this.#emitter(conversationId, entry.controller),
+        emitter: this.#emitter(conversationId, entry.controller, entry.inFlight),
         sandbox: async () => {
           // Read again: a file upload may have created the conversation's sandbox since the run started.
           const current = await em.fork().findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['userId', 'sandboxId', 'workspace'] });
-          const sandbox = await this.#deps.sandboxes.acquire(current, { ...settings, env: settings.secrets });
+          const sandbox = await this.#deps.sandboxes.acquire(current, { ...settings, env: settings.secrets, visitor: settings.visitor });
           acquired = sandbox;
           return sandbox;
         },
         // A long command's output streams live while it runs (the observation stores it whole at the end).
         // Chained, so chunks are announced in order.
         onCommandOutput: (toolCallId, chunk) => {
+          // Its place in the whole output is taken now, in the order chunks come.
+          const offset = entry.inFlight.add('output', toolCallId, chunk);
           output = output
-            .then(() => publishEphemeral(em, { type: 'output', conversation_id: conversationId, tool_call_id: toolCallId, content: chunk }))
+            .then(() => publishEphemeral(em, { type: 'output', conversation_id: conversationId, tool_call_id: toolCallId, content: chunk, offset }))
             .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'command output not published'));
         },
         onLlmCall: (outcome) => this.#deps.llmCalls?.call(settings.llm.baseURL, outcome),
         onUsage: (usage) => {
           this.#deps.llmCalls?.tokens(settings.llm.baseURL, usage);
           // The budget is checked against the conversation's recorded total: the run stops once it is reached.
-          recorded += usage.prompt_tokens + usage.completion_tokens;
+          const tokens = usage.prompt_tokens + usage.completion_tokens;
+          recorded += tokens;
           if (budget !== undefined && recorded >= budget) entry.controller.abort('budget' satisfies RunAbortReason);
-          return this.#deps.usage
-            .record(em.fork(), conversationId, settings.llm.model, usage)
-            .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'usage not recorded'));
+          visitorTokensLeft -= tokens;
+          if (visitorTokensLeft <= 0 && !entry.controller.signal.aborted) entry.controller.abort('visitor_tokens' satisfies RunAbortReason);
+          const recordings = [this.#deps.usage.record(em.fork(), conversationId, settings.llm.model, usage)];
+          if (visitor) recordings.push(this.#deps.embedQuotas.recordTokens(em.fork(), visitor.agentId, visitor.visitorId, tokens));
+          return Promise.all(recordings).then(
+            () => undefined,
+            (error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'usage not recorded'),
+          );
         },
       });
     } finally {
       if (acquired && entry.controller.signal.reason !== 'interrupted') await this.#measureWorkspace(em, conversationId, acquired);
       if (acquired) this.#deps.sandboxes.release(conversationId, settings.idleTimeoutSeconds);
+    }
+    // Only the owner may confirm a visitor's action: unanswered, it is rejected after the policy's timeout.
+    if (visitor && result?.state === 'awaiting_confirmation') {
+      this.#deps.confirmations.schedule(conversationId, Date.now() + visitor.confirmationTimeoutSeconds * 1000);
     }
   }
 
@@ -335,12 +405,14 @@ export class ConversationRunner implements ConversationRuns {
    * Once the log holds `QUOTA_EVENTS_PER_CONVERSATION` events the run is aborted: it ends cleanly with
    * `quota_exceeded`, writing only what ends it (the running command's observation, the error and the final state).
    */
-  #emitter(conversationId: string, controller: AbortController): AgentEmitter {
+  #emitter(conversationId: string, controller: AbortController, inFlight: InFlightText): AgentEmitter {
     const em = this.#deps.orm.em.fork();
     const limit = this.#deps.quotas.limits.eventsPerConversation;
     return {
       emit: async (input) => {
         const event = await appendEvent(em, conversationId, input);
+        // The loop stores nothing while a reply or a command streams: what streamed is in this event, or abandoned.
+        inFlight.clear();
         if (event.seq >= limit && !controller.signal.aborted) {
           this.#deps.logger.warn(
             { security_event: 'quota_exceeded', conversation_id: conversationId, quota: 'events', limit, current: event.seq },
@@ -350,8 +422,14 @@ export class ConversationRunner implements ConversationRuns {
         }
         return event;
       },
-      emitDelta: (delta) => publishEphemeral(em, { type: 'delta', conversation_id: conversationId, ...delta }),
-      emitReasoningDelta: (delta) => publishEphemeral(em, { type: 'reasoning_delta', conversation_id: conversationId, ...delta }),
+      emitDelta: (delta) => {
+        const offset = inFlight.add('delta', delta.message_id, delta.content);
+        return publishEphemeral(em, { type: 'delta', conversation_id: conversationId, ...delta, offset });
+      },
+      emitReasoningDelta: (delta) => {
+        const offset = inFlight.add('reasoning_delta', delta.message_id, delta.content);
+        return publishEphemeral(em, { type: 'reasoning_delta', conversation_id: conversationId, ...delta, offset });
+      },
     };
   }
 
@@ -429,7 +507,12 @@ export class ConversationRunner implements ConversationRuns {
    * stores its next `state` event under the same lock before it reads its history, so a message is either in that
    * history or refused (`conversation_busy`). Answers the stored message, or null when no run waits.
    */
-  async #queueBehindWaitingRun(em: EntityManager, conversationId: string, content: string): Promise<EventJson | null> {
+  async #queueBehindWaitingRun(
+    em: EntityManager,
+    conversation: Conversation,
+    message: Extract<Parameters<typeof appendEvent>[2], { type: 'message' }>,
+  ): Promise<EventJson | null> {
+    const conversationId = conversation.id;
     return em.fork().transactional(async (tx) => {
       const [row] = await tx.execute<{ state: string }[]>('select state from conversations where id = ? for update', [conversationId]);
       if (row?.state !== 'running') return null;
@@ -439,7 +522,10 @@ export class ConversationRunner implements ConversationRuns {
       );
       if (last?.reason !== WAITING_FOR_AGENT) return null;
       this.#deps.quotas.checkEventCount(await tx.findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['lastSeq'] }));
-      return appendEvent(tx, conversationId, { type: 'message', role: 'user', content });
+      // A visitor's message counts against its agent's embed quotas, joining a run or not.
+      const visitor = await this.#deps.runSettings.visitorLimits(tx, conversation);
+      if (visitor) await this.#deps.embedQuotas.admitMessage(tx, visitor);
+      return appendEvent(tx, conversationId, message);
     });
   }
 

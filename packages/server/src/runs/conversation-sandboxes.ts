@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.ts';
 import { type Conversation, ConversationEntity, WorkspaceBaselineFileEntity } from '../entities/index.ts';
 import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
-import type { RunSettingsService } from '../services/run-settings.ts';
+import type { RunSettingsService, VisitorRunLimits } from '../services/run-settings.ts';
 import type { ConversationWorkspaces, WorkspaceHandle } from '../services/workspaces.ts';
 import { snapshotWorkspace } from '../workspaces/workspace-changes.ts';
 import { conversationBusy, type RunLock } from './run-lock.ts';
@@ -25,6 +25,8 @@ export interface ConversationSandboxSettings {
   idleTimeoutSeconds: number;
   /** A run's secrets, exported each time; a file operation exports nothing (the next run does). */
   env?: Record<string, string>;
+  /** A visitor's conversation: its sandbox counts against these limits (its agent's embed policy). */
+  visitor?: VisitorRunLimits | null;
 }
 
 /** Rows of a baseline written per insert. */
@@ -55,6 +57,14 @@ export class ConversationSandboxes implements ConversationWorkspaces {
       image: settings.sandboxImage,
       network: settings.network,
       env: settings.env,
+      visitor: settings.visitor
+        ? {
+            agentId: settings.visitor.agentId,
+            visitorId: settings.visitor.visitorId,
+            maxPerVisitor: settings.visitor.quotas.visitor_sandboxes,
+            maxPerAgent: settings.visitor.quotas.agent_sandboxes,
+          }
+        : undefined,
       prepare: (made) => this.#takeBaseline(conversation.id, made),
     });
     if (sandbox.id !== conversation.sandboxId || sandbox.workspace !== conversation.workspace) {

@@ -58,6 +58,22 @@ export interface SandboxRequest {
    * other `acquire` of the conversation gets it: e.g. to take a baseline of its files before anyone writes.
    */
   prepare?: (sandbox: Sandbox) => Promise<void>;
+  /**
+   * A visitor's conversation: its sandbox is labelled with the agent and the visitor, counts against the agent's embed
+   * quotas (`maxPerVisitor`, `maxPerAgent` running at once) instead of the owner's, and never comes from a warm pool
+   * (whose sandboxes are made and counted for the owner).
+   */
+  visitor?: VisitorSandboxLimits | undefined;
+}
+
+/** Limits of a visitor's sandboxes (the agent's `embed.policy.quotas`). */
+export interface VisitorSandboxLimits {
+  agentId: string;
+  visitorId: string;
+  /** `visitor_sandboxes`: running sandboxes of this visitor. */
+  maxPerVisitor: number;
+  /** `agent_sandboxes`: running sandboxes of all the agent's visitors. */
+  maxPerAgent: number;
 }
 
 interface LiveSandbox {
@@ -67,8 +83,10 @@ interface LiveSandbox {
   /** Runs and file operations holding it; the idle timer runs only at 0. */
   holders: number;
   idle: NodeJS.Timeout | null;
-  /** When its last holder let go (ms since the epoch): idle ones are stopped oldest first to make room at the quota. */
+  /** When its last holder let go (ms since the epoch): idle ones are stopped oldest first to make room at a quota. */
   idleSince: number;
+  /** A visitor's sandbox: its agent and visitor (for its quotas). */
+  visitor: { agentId: string; visitorId: string } | null;
 }
 
 /** An agent's warm pool, whose user it counts against, and what its sandboxes were made with: only a request for the same gets one. */
@@ -82,6 +100,9 @@ interface WarmPool {
 const OWNER_PREFIX = 'metisai:';
 /** Label of every sandbox made for a user (their conversations' and their agents' pools). */
 export const USER_LABEL = 'metisai.account';
+/** Labels of a visitor's sandbox: the embedded agent and the visitor (such sandboxes do not count against the owner). */
+export const EMBED_AGENT_LABEL = 'metisai.embed.agent';
+export const EMBED_VISITOR_LABEL = 'metisai.embed.visitor';
 /** Longest wait for the user's sandbox lock (another process creating one of theirs). */
 const USER_LOCK_WAIT_MS = 60_000;
 export const instanceLock = (instanceId: string) => `instance:${instanceId}`;
@@ -158,36 +179,48 @@ export class SandboxManager {
         `This conversation's files are in a sandbox of the ${other} driver, and this server runs the ${this.#options.driver.name} driver: start the server with SANDBOX_DRIVER=${other} to reach them`,
       );
     }
+    // A visitor's sandbox counts against its agent's embed quotas, a user's own against theirs.
+    const within = <T>(exceptId: string | undefined, start: () => Promise<T>) =>
+      request.visitor ? this.#withinVisitorQuota(request.visitor, exceptId, start) : this.#withinQuota(request.userId, exceptId, start);
     if (request.sandboxId) {
       const sandboxId = request.sandboxId;
       // Starting a stopped sandbox adds one to the user's running ones: counted like a new one.
-      sandbox = await this.#withinQuota(request.userId, sandboxId, () => this.#options.driver.connect(sandboxId, { network: request.network })).catch(
-        (error: unknown) => {
-          if (error instanceof QuotaExceededError) throw error;
-          this.#options.logger.warn({ err: error, sandboxId: request.sandboxId }, 'stored sandbox is gone; creating a new one');
-          return null;
-        },
-      );
+      sandbox = await within(sandboxId, () => this.#options.driver.connect(sandboxId, { network: request.network })).catch((error: unknown) => {
+        if (error instanceof QuotaExceededError) throw error;
+        this.#options.logger.warn({ err: error, sandboxId: request.sandboxId }, 'stored sandbox is gone; creating a new one');
+        return null;
+      });
       if (sandbox && request.env) await sandbox.setEnv(request.env);
     }
-    const warm = request.agentId && !request.workspace ? this.#pools.get(request.agentId) : undefined;
+    const warm = request.agentId && !request.workspace && !request.visitor ? this.#pools.get(request.agentId) : undefined;
     const pool = warm && warm.image === request.image && warm.network === request.network ? warm.pool : undefined;
     const env = request.env ?? {};
     sandbox ??= pool
       ? await pool.acquire({ env })
-      : await this.#create(request.userId, {
-          image: request.image,
-          network: request.network,
-          env,
-          conversationId: request.conversationId,
-          workspace: request.workspace ?? request.conversationId,
-        });
+      : await this.#create(
+          request.userId,
+          {
+            image: request.image,
+            network: request.network,
+            env,
+            conversationId: request.conversationId,
+            workspace: request.workspace ?? request.conversationId,
+          },
+          request.visitor,
+        );
     try {
       await request.prepare?.(sandbox);
     } catch (error) {
       this.#options.logger.warn({ err: error, conversationId: request.conversationId }, 'preparing the sandbox failed');
     }
-    this.#live.set(request.conversationId, { sandbox, userId: request.userId, holders: 1, idle: null, idleSince: 0 });
+    this.#live.set(request.conversationId, {
+      sandbox,
+      userId: request.userId,
+      holders: 1,
+      idle: null,
+      idleSince: 0,
+      visitor: request.visitor ? { agentId: request.visitor.agentId, visitorId: request.visitor.visitorId } : null,
+    });
     return sandbox;
   }
 
@@ -287,9 +320,31 @@ export class SandboxManager {
     await entry?.pool.close();
   }
 
-  /** The user's started sandboxes as the driver lists them (every process's), except `exceptId`. */
+  /** The user's started sandboxes as the driver lists them (every process's), except `exceptId` and their visitors'. */
   async countRunning(userId: string, exceptId?: string): Promise<number> {
-    return (await this.#ofUser(userId)).filter((info) => info.state === 'running' && info.id !== exceptId).length;
+    return (await this.#ofUser(userId)).filter((info) => info.state === 'running' && info.id !== exceptId && !info.labels[EMBED_AGENT_LABEL]).length;
+  }
+
+  /** Running sandboxes of an embedded agent's visitors (every process's), except `exceptId`: all of them, and the visitor's. */
+  async countVisitorSandboxes(agentId: string, visitorId: string, exceptId?: string, listed?: SandboxInfo[]): Promise<{ agent: number; visitor: number }> {
+    const running = (listed ?? (await this.#options.driver.list())).filter(
+      (info) => info.state === 'running' && info.id !== exceptId && info.labels[EMBED_AGENT_LABEL] === agentId,
+    );
+    return { agent: running.length, visitor: running.filter((info) => info.labels[EMBED_VISITOR_LABEL] === visitorId).length };
+  }
+
+  /**
+   * Why a visitor's conversation could not get a sandbox now (its own one not running and the visitor's or agent's
+   * running sandboxes at their limit, even after stopping the idle ones this process holds for them), or null. A check
+   * ahead of the run (the run's own acquisition is what enforces).
+   */
+  async visitorSandboxRefusal(limits: VisitorSandboxLimits, conversationId: string, sandboxId: string | null): Promise<QuotaExceededError | null> {
+    if (this.#live.has(conversationId)) return null;
+    const listed = await this.#options.driver.list();
+    if (sandboxId && listed.some((info) => info.id === sandboxId && info.state === 'running')) return null;
+    const refusal = this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId, undefined, listed));
+    if (!refusal || (await this.#makeRoomForVisitor(limits, refusal)) === 0) return refusal;
+    return this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId));
   }
 
   /**
@@ -348,17 +403,97 @@ export class SandboxManager {
     await Promise.all([...this.#pools.keys()].map((agentId) => this.closePool(agentId)));
   }
 
+  /** A new sandbox of the user's (or, with `visitor`, of a visitor of theirs: labelled so, counted against its limits). */
   async #create(
     userId: string,
     options: { image: string | undefined; network: NetworkPolicy; env: Record<string, string>; conversationId: string | undefined; workspace?: string },
+    visitor?: VisitorSandboxLimits,
   ): Promise<Sandbox> {
     // Before the quota's lock, which a build of minutes must not hold.
     await this.prepareImage();
-    return this.#withinQuota(userId, undefined, () =>
-      this.#options.driver.create({ ...options, labels: { [USER_LABEL]: userId } }).catch((error: unknown) => {
+    const labels: Record<string, string> = { [USER_LABEL]: userId };
+    if (visitor) Object.assign(labels, { [EMBED_AGENT_LABEL]: visitor.agentId, [EMBED_VISITOR_LABEL]: visitor.visitorId });
+    const create = () =>
+      this.#options.driver.create({ ...options, labels }).catch((error: unknown) => {
         throw this.#explainMissingImage(error);
-      }),
+      });
+    return visitor ? this.#withinVisitorQuota(visitor, undefined, create) : this.#withinQuota(userId, undefined, create);
+  }
+
+  #visitorRefusal(limits: VisitorSandboxLimits, counts: { agent: number; visitor: number }): QuotaExceededError | null {
+    if (counts.visitor >= limits.maxPerVisitor) {
+      return new QuotaExceededError(
+        'visitor_sandboxes',
+        limits.maxPerVisitor,
+        counts.visitor,
+        `You have ${counts.visitor} running sandboxes, the most this agent allows one visitor`,
+      );
+    }
+    if (counts.agent >= limits.maxPerAgent) {
+      return new QuotaExceededError(
+        'agent_sandboxes',
+        limits.maxPerAgent,
+        counts.agent,
+        `This agent's visitors have ${counts.agent} running sandboxes, the most it allows`,
+      );
+    }
+    return null;
+  }
+
+  /**
+   * A visitor (or the agent's visitors) at their limit: makes room by stopping the idle sandboxes of theirs this
+   * process holds (see `#stopIdle`), as many as the limit is exceeded by. Answers how many were stopped.
+   */
+  #makeRoomForVisitor(limits: VisitorSandboxLimits, refusal: QuotaExceededError): Promise<number> {
+    return this.#stopIdle(
+      (live) => live.visitor?.agentId === limits.agentId && (refusal.quota !== 'visitor_sandboxes' || live.visitor.visitorId === limits.visitorId),
+      refusal.current - refusal.limit + 1,
+      { agent_id: limits.agentId, visitor_id: limits.visitorId, quota: refusal.quota },
     );
+  }
+
+  /**
+   * Runs `start` (which starts one sandbox of a visitor) only when the visitor and the agent's visitors have fewer
+   * running than their limits, others than `exceptId` (after stopping the idle ones held here, if need be): counted and
+   * started under the agent's advisory lock. Throws `QuotaExceededError` (`visitor_sandboxes`, `agent_sandboxes`).
+   */
+  async #withinVisitorQuota<T>(limits: VisitorSandboxLimits, exceptId: string | undefined, start: () => Promise<T>): Promise<T> {
+    return this.#underLock(`quota:embed-sandboxes:${limits.agentId}`, async () => {
+      let refusal = this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId, exceptId));
+      if (refusal && (await this.#makeRoomForVisitor(limits, refusal)) > 0) {
+        refusal = this.#visitorRefusal(limits, await this.countVisitorSandboxes(limits.agentId, limits.visitorId, exceptId));
+      }
+      if (refusal) {
+        this.#options.logger.warn(
+          {
+            security_event: 'quota_exceeded',
+            agent_id: limits.agentId,
+            visitor_id: limits.visitorId,
+            quota: refusal.quota,
+            limit: refusal.limit,
+            current: refusal.current,
+          },
+          'security: quota_exceeded',
+        );
+        throw refusal;
+      }
+      return start();
+    });
+  }
+
+  /** Runs `work` holding the advisory lock `name` (waiting for it at most a minute). */
+  async #underLock<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const { locks } = this.#options;
+    const deadline = Date.now() + USER_LOCK_WAIT_MS;
+    while (!(await locks.tryAcquire(name))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the lock ${name}`);
+      await sleep(25);
+    }
+    try {
+      return await work();
+    } finally {
+      await locks.release(name);
+    }
   }
 
   /** The driver's own image, missing, and nobody here builds it (`SANDBOX_IMAGE_BUILD=off`): the error says how to get it. */
@@ -374,21 +509,22 @@ export class SandboxManager {
   }
 
   /**
-   * Makes room at the user's quota: stops up to `count` of the user's sandboxes this process holds that nobody uses
-   * (waiting out their idle timeout), the longest idle first. Their files stay; the next run or file operation of their
-   * conversation starts them again. Answers how many were stopped.
+   * Makes room at a quota — a user's own sandboxes, or an embedded agent's visitors' — with one rule for both: stops up
+   * to `count` of the sandboxes this process holds that nobody uses (waiting out their idle timeout) and that count
+   * against it (`counts`), the longest idle first. Their files stay; the next run or file operation of their conversation
+   * starts them again. Answers how many were stopped.
    */
-  async #stopIdle(userId: string, count: number): Promise<number> {
+  async #stopIdle(counts: (live: LiveSandbox) => boolean, count: number, log: Record<string, unknown>): Promise<number> {
     const idle = [...this.#live]
-      .filter(([, live]) => live.userId === userId && live.holders === 0 && live.idle !== null)
+      .filter(([, live]) => live.holders === 0 && live.idle !== null && counts(live))
       .sort(([, a], [, b]) => a.idleSince - b.idleSince)
-      .slice(0, count);
+      .slice(0, Math.max(0, count));
     for (const [conversationId, live] of idle) {
       clearTimeout(live.idle!);
       this.#live.delete(conversationId);
       await live.sandbox.stop().catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'idle sandbox did not stop'));
     }
-    if (idle.length > 0) this.#options.logger.info({ user_id: userId, stopped: idle.length }, 'stopped idle sandboxes to make room at the sandbox quota');
+    if (idle.length > 0) this.#options.logger.info({ ...log, stopped: idle.length }, 'stopped idle sandboxes to make room at the sandbox quota');
     return idle.length;
   }
 
@@ -402,16 +538,14 @@ export class SandboxManager {
    * both take the last place. Throws `QuotaExceededError` (quota `sandboxes`).
    */
   async #withinQuota<T>(userId: string, exceptId: string | undefined, start: () => Promise<T>): Promise<T> {
-    const { locks, maxPerUser } = this.#options;
-    const name = `quota:sandboxes:${userId}`;
-    const deadline = Date.now() + USER_LOCK_WAIT_MS;
-    while (!(await locks.tryAcquire(name))) {
-      if (Date.now() > deadline) throw new Error("timed out waiting for the user's sandbox lock");
-      await sleep(25);
-    }
-    try {
+    const { maxPerUser } = this.#options;
+    return this.#underLock(`quota:sandboxes:${userId}`, async () => {
       let current = await this.countRunning(userId, exceptId);
-      if (current >= maxPerUser && (await this.#stopIdle(userId, current - maxPerUser + 1)) > 0) current = await this.countRunning(userId, exceptId);
+      // A visitor's sandbox counts against its agent's embed quotas, not here (see `countRunning`).
+      const own = (live: LiveSandbox) => live.userId === userId && live.visitor === null;
+      if (current >= maxPerUser && (await this.#stopIdle(own, current - maxPerUser + 1, { user_id: userId, quota: 'sandboxes' })) > 0) {
+        current = await this.countRunning(userId, exceptId);
+      }
       if (current >= maxPerUser) {
         this.#options.logger.warn(
           { security_event: 'quota_exceeded', user_id: userId, quota: 'sandboxes', limit: maxPerUser, current },
@@ -424,9 +558,7 @@ export class SandboxManager {
           `You have ${current} running sandboxes (warm pools included), the most this server allows`,
         );
       }
-      return await start();
-    } finally {
-      await locks.release(name);
-    }
+      return start();
+    });
   }
 }

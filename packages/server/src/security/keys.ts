@@ -6,6 +6,8 @@ import path from 'node:path';
 export interface Keys {
   /** A KeyObject: jsonwebtoken would otherwise build one from the bytes on every verification. */
   jwtSigning: KeyObject;
+  /** Signs visitor tokens of embedded agents: a key of their own, so no visitor token can pass for a session's. */
+  embedSigning: KeyObject;
   secretEncryption: Buffer;
   /** HMAC key of signed download URLs. */
   downloadSigning: Buffer;
@@ -16,6 +18,7 @@ const derive = (secretKey: string, info: string) =>
 
 export const deriveKeys = (secretKey: string): Keys => ({
   jwtSigning: createSecretKey(derive(secretKey, 'metisai/jwt-signing/v1')),
+  embedSigning: createSecretKey(derive(secretKey, 'metisai/embed-signing/v1')),
   secretEncryption: derive(secretKey, 'metisai/secret-encryption/v1'),
   downloadSigning: derive(secretKey, 'metisai/download-urls/v1'),
 });

@@ -21,7 +21,14 @@ export type SecurityEvent =
   | 'rate_limited'
   | 'quota_exceeded'
   | 'stream_revoked'
-  | 'egress_refused';
+  | 'egress_refused'
+  | 'publishable_key_created'
+  | 'publishable_key_updated'
+  | 'publishable_key_rotated'
+  | 'publishable_key_revoked'
+  | 'visitor_created'
+  | 'embed_token_minted'
+  | 'origin_refused';
 
 /** Events that tell of a refusal or an attack are warnings; the rest are information. */
 const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
@@ -32,6 +39,7 @@ const WARNINGS: ReadonlySet<SecurityEvent> = new Set([
   'rate_limited',
   'quota_exceeded',
   'egress_refused',
+  'origin_refused',
 ]);
 
 /** Logs `event` as `{ security_event, …fields }` on `log` (a request's logger carries its `request_id`). */

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { type AccountDeleteParams, ErrorCode } from '@metisai/sdk/schemas';
 import { ApiKeyEntity, IdempotencyKeyEntity, SessionEntity, UserEntity } from '../entities/index.ts';
 import { InvalidRequestError } from '../errors.ts';
-import type { Principal } from '../security/principal.ts';
+import type { UserPrincipal } from '../security/principal.ts';
 import { logSecurityEvent } from '../security/security-events.ts';
 import type { AgentService } from './agents.ts';
 import type { AuthService } from './auth.ts';
@@ -41,7 +41,7 @@ export class AccountService {
    * every sandbox and workspace of the user removed, then its idempotency rows, then the user row — the database
    * cascades to everything else it owned.
    */
-  async delete(em: EntityManager, principal: Principal, params: AccountDeleteParams, meta: RequestMeta): Promise<void> {
+  async delete(em: EntityManager, principal: UserPrincipal, params: AccountDeleteParams, meta: RequestMeta): Promise<void> {
     const userId = principal.userId;
     const user = await em.findOneOrFail(UserEntity, { id: userId });
     if (!(await this.#deps.auth.verifyPassword(user, params.password))) {

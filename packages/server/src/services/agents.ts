@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import {
+  EmbedConfigSchema,
   ErrorCode,
   type Agent as AgentJson,
   type AgentConfig,
@@ -22,14 +23,16 @@ import type { EgressGuard } from '../security/egress-guard.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import type { AgentLifecycle, ReportStartProgress } from './agent-lifecycle.ts';
 import { assertBaseUrlAllowed } from './llm-endpoint.ts';
+import { bumpEmbedGeneration } from './publishable-keys.ts';
 import type { QuotaService } from './quotas.ts';
+import type { RevocationChannel } from './revocations.ts';
 
 export const toAgentJson = (agent: Agent): AgentJson => ({
   id: agent.id,
   name: agent.name,
   description: agent.description ?? null,
   // Configs stored before a field existed get its default.
-  config: { ...agent.config, network: agent.config.network ?? 'egress' },
+  config: { ...agent.config, network: agent.config.network ?? 'egress', embed: agent.config.embed ?? EmbedConfigSchema.parse({}) },
   status: agent.status,
   status_message: agent.statusMessage ?? null,
   status_detail: agent.statusDetail ?? null,
@@ -69,6 +72,8 @@ export interface AgentPolicy {
   allowedImages: readonly string[];
   /** The per-user limits (agents, warm-pool size, idle timeout, …). */
   quotas: QuotaService;
+  /** Turning embedding off or deleting the agent ends its visitors' tokens in every process. */
+  revocations: RevocationChannel;
 }
 
 /** The caller's agents: CRUD, and start/stop transitions whose work (`AgentLifecycle`) finishes in the background. */
@@ -149,10 +154,15 @@ export class AgentService {
   async update(em: EntityManager, userId: string, id: string, params: z.output<typeof AgentUpdateParamsSchema>): Promise<AgentJson> {
     if (params.config !== undefined) this.#checkConfig(params.config);
     const agent = await this.getOwned(em, userId, id);
+    const wasEmbeddable = agent.config.embed?.enabled === true;
     if (params.name !== undefined) agent.name = params.name;
     if (params.description !== undefined) agent.description = params.description;
     if (params.config !== undefined) agent.config = params.config;
     await em.flush();
+    // Embedding turned off: every visitor token of the agent stops working now, not when it expires.
+    if (wasEmbeddable && agent.config.embed?.enabled !== true) {
+      agent.embedGeneration = await bumpEmbedGeneration(em, this.#policy.revocations, agent.id);
+    }
     return toAgentJson(agent);
   }
 
@@ -165,6 +175,7 @@ export class AgentService {
     agent.deletedAt = new Date();
     await em.flush();
     await this.#settled(id);
+    await bumpEmbedGeneration(em, this.#policy.revocations, agent.id);
   }
 
   start(em: EntityManager, userId: string, id: string): Promise<AgentStatusResponse> {

@@ -8,7 +8,7 @@ import type { TokenBuckets } from '../db/token-buckets.ts';
 import { ApiKeyEntity, SessionEntity, UserEntity, type Session, type User } from '../entities/index.ts';
 import { AuthenticationError, ConflictError, InvalidRequestError, NotFoundError, PermissionDeniedError, RateLimitedError } from '../errors.ts';
 import { isCommonPassword } from '../security/common-passwords.ts';
-import type { Principal } from '../security/principal.ts';
+import type { UserPrincipal } from '../security/principal.ts';
 import type { Keys } from '../security/keys.ts';
 import { logSecurityEvent } from '../security/security-events.ts';
 import { uuid7 } from '../security/uuid7.ts';
@@ -134,7 +134,7 @@ export class AuthService {
   }
 
   /** Revokes the calling session (a session-only operation: the route refuses API keys). */
-  async logout(em: EntityManager, principal: Principal, meta: RequestMeta): Promise<void> {
+  async logout(em: EntityManager, principal: UserPrincipal, meta: RequestMeta): Promise<void> {
     if (!principal.sessionId) {
       throw new InvalidRequestError(ErrorCode.notASession, 'This request was authenticated with an API key; delete the key through /api/v1/api-keys instead');
     }
@@ -147,7 +147,7 @@ export class AuthService {
    * Changes the password, then revokes every other session and deletes every API key of the user (a key minted by
    * whoever held the old password must not outlive it); the calling session keeps working.
    */
-  async changePassword(em: EntityManager, principal: Principal, params: PasswordChangeParams, meta: RequestMeta): Promise<void> {
+  async changePassword(em: EntityManager, principal: UserPrincipal, params: PasswordChangeParams, meta: RequestMeta): Promise<void> {
     const user = await em.findOneOrFail(UserEntity, { id: principal.userId });
     if (!(await this.verifyPassword(user, params.current_password))) {
       logSecurityEvent(meta.log, 'login_failed', { user_id: user.id, ip: meta.ip, during: 'password_change' });
@@ -177,18 +177,18 @@ export class AuthService {
     return matches && !isTooLong;
   }
 
-  async profile(em: EntityManager, principal: Principal) {
+  async profile(em: EntityManager, principal: UserPrincipal) {
     return toUserJson(await em.findOneOrFail(UserEntity, { id: principal.userId }));
   }
 
   /** The user's live sessions (not revoked, not expired), newest first; `current` marks the caller's. */
-  async listSessions(em: EntityManager, principal: Principal): Promise<SessionJson[]> {
+  async listSessions(em: EntityManager, principal: UserPrincipal): Promise<SessionJson[]> {
     const sessions = await em.find(SessionEntity, { userId: principal.userId, revokedAt: null, expiresAt: { $gt: new Date() } }, { orderBy: { id: 'desc' } });
     return sessions.map((session) => toSessionJson(session, principal.sessionId));
   }
 
   /** Revokes one live session of the user (the caller's own included); 404 when there is none by that id. */
-  async revokeSession(em: EntityManager, principal: Principal, sessionId: string, meta: RequestMeta): Promise<void> {
+  async revokeSession(em: EntityManager, principal: UserPrincipal, sessionId: string, meta: RequestMeta): Promise<void> {
     const revoked = await em.nativeUpdate(
       SessionEntity,
       { id: sessionId, userId: principal.userId, revokedAt: null, expiresAt: { $gt: new Date() } },
@@ -200,7 +200,7 @@ export class AuthService {
   }
 
   /** Revokes every session of the user but the caller's (the user's API keys stay). */
-  async revokeOtherSessions(em: EntityManager, principal: Principal, meta: RequestMeta): Promise<void> {
+  async revokeOtherSessions(em: EntityManager, principal: UserPrincipal, meta: RequestMeta): Promise<void> {
     const revoked = await em.execute<{ id: string }[]>(
       'update sessions set revoked_at = now() where user_id = ? and revoked_at is null and id is distinct from ? returning id',
       [principal.userId, principal.sessionId],

@@ -13,13 +13,16 @@ import { ApiKeyService } from './api-keys.ts';
 import { AuthService } from './auth.ts';
 import { ConversationTransferService } from './conversation-transfer.ts';
 import { type ConversationRuns, ConversationService } from './conversations.ts';
+import { EmbedQuotaService } from './embed-quotas.ts';
 import { LlmTestService } from './llm-test.ts';
 import { QuotaService } from './quotas.ts';
 import type { RevocationChannel } from './revocations.ts';
 import { RunSettingsService } from './run-settings.ts';
 import { SecretService } from './secrets.ts';
+import { PublishableKeyService } from './publishable-keys.ts';
 import { SettingsService } from './settings.ts';
 import { UsageService } from './usage.ts';
+import { VisitorService } from './visitors.ts';
 import { WorkspaceService } from './workspace-files.ts';
 import type { ConversationWorkspaces } from './workspaces.ts';
 
@@ -40,6 +43,9 @@ export interface Services {
   quotas: QuotaService;
   /** The shared rate limits (the auth middleware's per-user and failed-credential limits too). */
   buckets: TokenBuckets;
+  publishableKeys: PublishableKeyService;
+  visitors: VisitorService;
+  embedQuotas: EmbedQuotaService;
 }
 
 /** The leaf services: what the run machinery needs before the rest can be built (see server.ts). */
@@ -51,6 +57,8 @@ export interface CoreServices {
   runSettings: RunSettingsService;
   usage: UsageService;
   quotas: QuotaService;
+  /** Visitors' messages, tokens and streams (embedded agents). */
+  embedQuotas: EmbedQuotaService;
 }
 
 /**
@@ -67,14 +75,32 @@ export function createCoreServices(config: Config, keys: Keys): CoreServices {
   const settings = new SettingsService(keys, egress);
   const secrets = new SecretService(keys);
   const quotas = new QuotaService(config.quotas);
-  return { egress, settings, secrets, runSettings: new RunSettingsService(config, settings, secrets, egress), usage: new UsageService(), quotas };
+  return {
+    egress,
+    settings,
+    secrets,
+    runSettings: new RunSettingsService(config, settings, secrets, egress),
+    usage: new UsageService(),
+    quotas,
+    embedQuotas: new EmbedQuotaService({ streamsPerVisitor: config.quotas.streamsPerVisitor }),
+  };
 }
+
+/**
+ * Why visitors cannot be served with this sandbox driver, or null: the local driver isolates nothing, so embedding
+ * on it needs `ALLOW_UNSAFE_LOCAL_SANDBOX=true`.
+ */
+export const embedUnavailableOn = (driver: 'docker' | 'local' | null, config: Config): string | null =>
+  driver === 'local' && !config.allowUnsafeLocalSandbox
+    ? 'This server runs sandboxes with the local driver, which isolates nothing: embedding needs Docker (or ALLOW_UNSAFE_LOCAL_SANDBOX=true)'
+    : null;
 
 /**
  * The services built on the core ones: `lifecycle` is what starting and stopping an agent does, `runs` what runs
  * conversations, `workspaces` what opens their files, and `sandboxes` what removes an account's sandboxes (`null`: an app
  * without a runner, see `ConversationService`); `runs` also hears when an agent's start or stop is over; `revocations`
- * carries revoked credentials to every process (the control channel).
+ * carries revoked credentials to every process (the control channel); `sandboxDriver` names the driver sandboxes run on
+ * (null: none yet), asked when visitors come.
  */
 export function createServices(deps: {
   config: Config;
@@ -86,6 +112,7 @@ export function createServices(deps: {
   runs: ConversationRuns | null;
   sandboxes: AccountSandboxes | null;
   revocations: RevocationChannel;
+  sandboxDriver: () => 'docker' | 'local' | null;
   /** Guards agent transitions, so that recovery can end those a dead process left (absent: no guard, no recovery). */
   locks?: AdvisoryLocks;
   /** Conversations' workspaces (`null` with `runs`: an app without a runner). */
@@ -96,7 +123,7 @@ export function createServices(deps: {
     deps.orm,
     deps.lifecycle,
     deps.logger,
-    { egress: deps.core.egress, allowedImages: deps.config.sandboxAllowedImages, quotas: deps.core.quotas },
+    { egress: deps.core.egress, allowedImages: deps.config.sandboxAllowedImages, quotas: deps.core.quotas, revocations: deps.revocations },
     { listener: deps.runs, locks: deps.locks },
   );
   const conversations = new ConversationService(agents, deps.runs);
@@ -115,5 +142,15 @@ export function createServices(deps: {
     llmTest: new LlmTestService(deps.core.runSettings),
     quotas: deps.core.quotas,
     buckets,
+    publishableKeys: new PublishableKeyService(deps.revocations),
+    visitors: new VisitorService({
+      keys: deps.keys,
+      buckets,
+      sessionTtlSeconds: deps.config.embed.sessionTtlSeconds,
+      newVisitorsPerIp: deps.config.rateLimit.embedVisitorsPerIp,
+      windowSeconds: deps.config.rateLimit.windowSeconds,
+      embedUnavailable: () => embedUnavailableOn(deps.sandboxDriver(), deps.config),
+    }),
+    embedQuotas: deps.core.embedQuotas,
   };
 }

@@ -44,6 +44,15 @@ export class QuotaService {
         `warm_pool_size may be at most ${this.limits.maxWarmPoolSize} on this server`,
       );
     }
+    const embedSandboxes = config.embed?.policy.quotas.agent_sandboxes;
+    if (embedSandboxes !== undefined && embedSandboxes > this.limits.maxEmbedSandboxesPerAgent) {
+      throw new QuotaExceededError(
+        'embed_sandboxes',
+        this.limits.maxEmbedSandboxesPerAgent,
+        embedSandboxes,
+        `embed.policy.quotas.agent_sandboxes may be at most ${this.limits.maxEmbedSandboxesPerAgent} on this server`,
+      );
+    }
   }
 
   /** Room for one more agent (deleted ones do not count). Call inside the transaction that creates it, after `lock(tx, 'agents', …)`. */
@@ -54,9 +63,12 @@ export class QuotaService {
     }
   }
 
-  /** Room for one more run: conversations of the user in `running`, other than `conversationId`. Call under `lock(tx, 'runs', …)`. */
+  /**
+   * Room for one more run: the user's own conversations in `running` (visitors' count against their agent's embed
+   * quotas instead), other than `conversationId`. Call under `lock(tx, 'runs', …)`.
+   */
   async checkRunCount(tx: EntityManager, userId: string, conversationId: string): Promise<void> {
-    const current = await tx.count(ConversationEntity, { userId, state: 'running', id: { $ne: conversationId } });
+    const current = await tx.count(ConversationEntity, { userId, visitorId: null, state: 'running', id: { $ne: conversationId } });
     if (current >= this.limits.runs) {
       throw new QuotaExceededError('runs', this.limits.runs, current, `${current} of your conversations are running, the most this server allows at once`);
     }
@@ -88,14 +100,15 @@ export class QuotaService {
   }
 
   /**
-   * Registers an open event stream of the user, or refuses when they have `limit` open. A row of a process that died
-   * counts until `expiresAt` (the stream's maximum age). Answers the row's id, for `closeStream`.
+   * Registers an open event stream of the user, or refuses when they have `limit` open (their agents' visitors' streams
+   * are not theirs). A row of a process that died counts until `expiresAt` (the stream's maximum age). Answers the
+   * row's id, for `closeStream`.
    */
   async openStream(em: EntityManager, userId: string, expiresAt: Date): Promise<string> {
     return em.transactional(async (tx) => {
       await this.lock(tx, 'streams', userId);
-      await tx.execute('delete from open_streams where user_id = ? and expires_at <= now()', [userId]);
-      const [row] = await tx.execute<{ count: string }[]>('select count(*) as count from open_streams where user_id = ?', [userId]);
+      await tx.execute('delete from open_streams where user_id = ? and visitor_id is null and expires_at <= now()', [userId]);
+      const [row] = await tx.execute<{ count: string }[]>('select count(*) as count from open_streams where user_id = ? and visitor_id is null', [userId]);
       const current = Number(row?.count ?? 0);
       if (current >= this.limits.streams) {
         throw new QuotaExceededError('streams', this.limits.streams, current, `You have ${current} open event streams, the most this server allows`);

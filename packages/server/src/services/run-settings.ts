@@ -1,5 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ALL_TOOLS, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_ITERATIONS, type AgentConfig, type NetworkPolicy } from '@metisai/sdk/schemas';
+import {
+  ALL_TOOLS,
+  DEFAULT_IDLE_TIMEOUT_SECONDS,
+  DEFAULT_MAX_ITERATIONS,
+  EmbedPolicySchema,
+  type AgentConfig,
+  type EmbedQuotas,
+  type NetworkPolicy,
+} from '@metisai/sdk/schemas';
 import type { LlmSettings } from '../agent/index.ts';
 import type { Config } from '../config.ts';
 import { AgentEntity, type Conversation } from '../entities/index.ts';
@@ -27,6 +35,16 @@ export interface RunSettings {
   /** The agent's `max_budget_tokens`: tokens the conversation may use in all. */
   maxBudgetTokens: number | undefined;
   agentId: string | null;
+  /** A visitor's conversation: what its agent's embed policy limits (tools, secrets and network above are the policy's already). */
+  visitor: VisitorRunLimits | null;
+}
+
+/** What a visitor's run counts against and how long a confirmation may wait (the agent's `embed.policy`). */
+export interface VisitorRunLimits {
+  visitorId: string;
+  agentId: string;
+  quotas: EmbedQuotas;
+  confirmationTimeoutSeconds: number;
 }
 
 /** What a conversation's sandbox is made with, outside a run (a file upload before the first message). */
@@ -35,6 +53,8 @@ export interface SandboxSettings {
   network: NetworkPolicy;
   idleTimeoutSeconds: number;
   agentId: string | null;
+  /** A visitor's conversation: its sandbox counts against these limits (the agent's `embed.policy`). */
+  visitor: VisitorRunLimits | null;
 }
 
 /** Values that replace the saved ones for one call (`POST /settings/llm-test` takes them in its body). */
@@ -95,37 +115,87 @@ export class RunSettingsService {
     return (await this.#settings.llmApiKey(em, userId)) ?? undefined;
   }
 
-  /** The sandbox settings of `conversation` (its agent's), without resolving an LLM or revealing secrets. */
-  async resolveSandbox(em: EntityManager, conversation: Conversation): Promise<SandboxSettings> {
-    const agent = conversation.agentId ? await em.findOne(AgentEntity, { id: conversation.agentId }) : null;
+  /**
+   * The embed policy's limits of a visitor's conversation (null for a user's own): what its agent's config says, or
+   * the policy's defaults for configs saved before embedding existed.
+   */
+  async visitorLimits(
+    em: EntityManager,
+    conversation: Pick<Conversation, 'visitorId' | 'agentId'>,
+  ): Promise<(VisitorRunLimits & { idleTimeoutSeconds: number }) | null> {
+    if (!conversation.visitorId || !conversation.agentId) return null;
+    const agent = await em.findOne(AgentEntity, { id: conversation.agentId }, { fields: ['config'], disableIdentityMap: true });
+    const policy = agent?.config.embed?.policy ?? EmbedPolicySchema.parse({});
     return {
-      sandboxImage: agent?.config.sandbox_image,
-      network: agent?.config.network ?? 'egress',
+      visitorId: conversation.visitorId,
+      agentId: conversation.agentId,
+      quotas: policy.quotas,
+      confirmationTimeoutSeconds: policy.confirmation_timeout_seconds,
       idleTimeoutSeconds: agent?.config.idle_timeout_seconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
-      agentId: agent?.id ?? null,
     };
   }
 
-  /** Settings of one run of `conversation`. Throws `LlmNotConfiguredError` when no LLM endpoint resolves. */
+  /**
+   * The sandbox settings of `conversation` (its agent's), without resolving an LLM or revealing secrets. A visitor's
+   * conversation gets its agent's embed policy's network and the visitor's sandbox limits.
+   */
+  async resolveSandbox(em: EntityManager, conversation: Conversation): Promise<SandboxSettings> {
+    const agent = conversation.agentId ? await em.findOne(AgentEntity, { id: conversation.agentId }) : null;
+    const policy = conversation.visitorId && agent ? (agent.config.embed?.policy ?? EmbedPolicySchema.parse({})) : null;
+    return {
+      sandboxImage: agent?.config.sandbox_image,
+      network: policy ? policy.network : (agent?.config.network ?? 'egress'),
+      idleTimeoutSeconds: agent?.config.idle_timeout_seconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
+      agentId: agent?.id ?? null,
+      visitor:
+        policy && agent && conversation.visitorId
+          ? { visitorId: conversation.visitorId, agentId: agent.id, quotas: policy.quotas, confirmationTimeoutSeconds: policy.confirmation_timeout_seconds }
+          : null,
+    };
+  }
+
+  /**
+   * Settings of one run of `conversation`. A visitor's conversation runs under its agent's embed policy: the tools
+   * both the policy and the agent allow, only the secrets both name, the policy's network (default `none`). Throws
+   * `LlmNotConfiguredError` when no LLM endpoint resolves.
+   */
   async resolve(em: EntityManager, conversation: Conversation): Promise<RunSettings> {
     const agent = conversation.agentId ? await em.findOne(AgentEntity, { id: conversation.agentId }) : null;
     const config = agent?.config ?? null;
     const user = await this.#settings.get(em, conversation.userId);
-    const secretNames = config?.secrets ?? [];
+    const tools = config?.tools ?? [...ALL_TOOLS];
+    let secretNames = config?.secrets ?? [];
+    let network: NetworkPolicy = config?.network ?? 'egress';
+    let allowedTools = tools;
+    let visitor: VisitorRunLimits | null = null;
+    if (conversation.visitorId && agent) {
+      // Configs saved before embedding existed have no policy: its defaults (the safe ones) apply.
+      const policy = config?.embed?.policy ?? EmbedPolicySchema.parse({});
+      allowedTools = tools.filter((tool) => policy.tools.includes(tool));
+      secretNames = secretNames.filter((name) => policy.secrets.includes(name));
+      network = policy.network;
+      visitor = {
+        visitorId: conversation.visitorId,
+        agentId: agent.id,
+        quotas: policy.quotas,
+        confirmationTimeoutSeconds: policy.confirmation_timeout_seconds,
+      };
+    }
     const revealed = secretNames.length > 0 ? await this.#secrets.reveal(em, conversation.userId, secretNames) : new Map<string, string>();
     return {
       llm: await this.resolveLlm(em, conversation.userId, config),
       systemPrompt: config?.system_prompt,
       maxIterations: config?.max_iterations ?? user.max_iterations ?? DEFAULT_MAX_ITERATIONS,
-      tools: config?.tools ?? [...ALL_TOOLS],
+      tools: allowedTools,
       confirmationMode: config?.confirmation_mode ?? user.confirmation_mode,
       textToolCalls: config?.text_tool_calls ?? true,
       secrets: Object.fromEntries(revealed),
       sandboxImage: config?.sandbox_image,
-      network: config?.network ?? 'egress',
+      network,
       idleTimeoutSeconds: config?.idle_timeout_seconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
       maxBudgetTokens: config?.max_budget_tokens,
       agentId: agent?.id ?? null,
+      visitor,
     };
   }
 }

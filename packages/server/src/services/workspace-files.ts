@@ -19,7 +19,7 @@ import { DOWNLOAD_URL_TTL_SECONDS, type DownloadGrant, signDownload, verifyDownl
 import { computeChanges } from '../workspaces/workspace-changes.ts';
 import { insideWorkspace, invalidPath, inWorkdir, toWorkspacePath } from '../workspaces/workspace-path.ts';
 import { agentRefusal } from './agents.ts';
-import type { ConversationService } from './conversations.ts';
+import type { ConversationOwner, ConversationService } from './conversations.ts';
 import type { ConversationWorkspaces, WorkspaceHandle } from './workspaces.ts';
 
 /** A file (or archive) on its way down: the route streams `body` with these headers. */
@@ -128,7 +128,7 @@ export class WorkspaceService {
    */
   async upload(
     em: EntityManager,
-    userId: string,
+    userId: ConversationOwner,
     id: string,
     rawPath: string,
     body: NodeJS.ReadableStream,
@@ -145,6 +145,33 @@ export class WorkspaceService {
       } catch (error) {
         throw fileError(error, 'path', relative);
       }
+    });
+  }
+
+  /**
+   * The workspace paths of a message's attachments, checked: each must name an existing file (not a directory) inside
+   * the conversation's workspace; else a 400 naming `attachments.<i>.path`. Answers them normalised (relative to the
+   * root), without duplicates.
+   */
+  async checkAttachments(em: EntityManager, owner: ConversationOwner, id: string, attachments: readonly { path: string }[]): Promise<{ path: string }[]> {
+    const relatives = attachments.map((attachment, index) => toWorkspacePath(attachment.path, `attachments.${index}.path`));
+    if (relatives.length === 0) return [];
+    const missing = (index: number, message: string) =>
+      new InvalidRequestError(ErrorCode.validation, `attachments.${index}.path: ${message}`, { details: [{ path: `attachments.${index}.path`, message }] });
+    return this.#withExisting(em, owner, id, null as { path: string }[] | null, async (workspace) => {
+      for (const [index, relative] of relatives.entries()) {
+        const field = `attachments.${index}.path`;
+        if (relative === '') throw missing(index, 'is the workspace root, not a file');
+        const { path } = await this.#at(workspace, relative, field, { follow: true });
+        const info = await workspace.files.lstat(path).catch(() => null);
+        if (!info) throw missing(index, `no such file in the workspace: ${relative}`);
+        if (info.kind !== 'file') throw missing(index, `is not a file: ${relative}`);
+      }
+      return [...new Set(relatives)].map((path) => ({ path }));
+    }).then((checked) => {
+      // No sandbox yet: the workspace is empty, so no attachment can exist.
+      if (checked === null) throw missing(0, `no such file in the workspace: ${relatives[0]}`);
+      return checked;
     });
   }
 
@@ -228,7 +255,7 @@ export class WorkspaceService {
   }
 
   /** What differs from the conversation's baseline (see `computeChanges`); nothing before it has a sandbox. */
-  async changes(em: EntityManager, userId: string, id: string): Promise<Changes> {
+  async changes(em: EntityManager, userId: ConversationOwner, id: string): Promise<Changes> {
     const workspace = await this.#open(em, userId, id, { create: false });
     if (!workspace) return { baseline: null, data: [], truncated: false };
     try {
@@ -289,7 +316,7 @@ export class WorkspaceService {
    * The conversation's workspace, opened. `create` (uploads, mkdir) and `write` (delete, move) change files: refused with
    * 409 `agent_deleted` when the conversation's agent was deleted (the conversation is read-only; reads stay possible).
    */
-  async #open(em: EntityManager, userId: string, id: string, options: { create: boolean; write?: boolean }): Promise<WorkspaceHandle | null> {
+  async #open(em: EntityManager, userId: ConversationOwner, id: string, options: { create: boolean; write?: boolean }): Promise<WorkspaceHandle | null> {
     const conversation = await this.#conversations.getOwned(em, userId, id);
     if ((options.create || options.write) && conversation.agentId) {
       const refusal = await agentRefusal(em, conversation.agentId, AGENT_STATUSES);
@@ -308,7 +335,7 @@ export class WorkspaceService {
   }
 
   /** Runs `fn` on the open workspace and releases it; `empty` when the conversation has no sandbox yet. */
-  async #withExisting<T>(em: EntityManager, userId: string, id: string, empty: T, fn: (workspace: WorkspaceHandle) => Promise<T>): Promise<T> {
+  async #withExisting<T>(em: EntityManager, userId: ConversationOwner, id: string, empty: T, fn: (workspace: WorkspaceHandle) => Promise<T>): Promise<T> {
     const workspace = await this.#open(em, userId, id, { create: false });
     if (!workspace) return empty;
     try {
@@ -319,7 +346,7 @@ export class WorkspaceService {
   }
 
   /** Runs `fn` on the workspace, creating the conversation's sandbox when it has none, and releases it. */
-  async #withCreated<T>(em: EntityManager, userId: string, id: string, fn: (workspace: WorkspaceHandle) => Promise<T>): Promise<T> {
+  async #withCreated<T>(em: EntityManager, userId: ConversationOwner, id: string, fn: (workspace: WorkspaceHandle) => Promise<T>): Promise<T> {
     const workspace = await this.#open(em, userId, id, { create: true });
     if (!workspace) throw new Error('opening a workspace with create: true answered none');
     try {

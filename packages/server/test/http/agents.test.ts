@@ -41,6 +41,25 @@ class GatedRuntime implements AgentLifecycle {
   }
 }
 
+/** Embedding: off, with the safe policy (no secrets, no network, every tool the agent has, quotas). */
+const DEFAULT_EMBED = {
+  enabled: false,
+  policy: {
+    tools: ['execute_bash', 'str_replace_editor', 'think', 'finish'],
+    network: 'none',
+    secrets: [],
+    confirmation_timeout_seconds: 300,
+    quotas: {
+      visitor_messages_per_hour: 30,
+      visitor_tokens_per_day: 200_000,
+      visitor_sandboxes: 1,
+      agent_messages_per_hour: 600,
+      agent_tokens_per_day: 5_000_000,
+      agent_sandboxes: 5,
+    },
+  },
+};
+
 const DEFAULT_CONFIG = {
   tools: ['execute_bash', 'str_replace_editor', 'think', 'finish'],
   secrets: [],
@@ -48,6 +67,7 @@ const DEFAULT_CONFIG = {
   idle_timeout_seconds: 900,
   text_tool_calls: true,
   network: 'egress',
+  embed: DEFAULT_EMBED,
 };
 
 let server: ApiServer;
@@ -108,6 +128,24 @@ describe('create, read, update', () => {
       llm_timeout_seconds: 900.5,
       text_tool_calls: false,
       network: 'none',
+      embed: {
+        enabled: true,
+        retention_days: 30,
+        policy: {
+          tools: ['think'],
+          network: 'egress',
+          secrets: ['GITHUB_TOKEN'],
+          confirmation_timeout_seconds: 60,
+          quotas: {
+            visitor_messages_per_hour: 5,
+            visitor_tokens_per_day: 1000,
+            visitor_sandboxes: 2,
+            agent_messages_per_hour: 50,
+            agent_tokens_per_day: 100_000,
+            agent_sandboxes: 3,
+          },
+        },
+      },
     };
     const agent = await createAgent(alice, { name: 'Full', config });
     expect(agent.config).toEqual(config);

@@ -33,6 +33,7 @@ describe('conversations', () => {
     expect(reply.body).toEqual({
       id: expect.any(String),
       agent_id: null,
+      visitor_id: null,
       title: 'First',
       state: 'idle',
       last_seq: 0,

@@ -90,6 +90,24 @@ describe('OpenAPI', () => {
     'get /conversations/{id}/archive',
     'get /conversations/{id}/changes',
     'get /downloads',
+    'get /agents/{id}/publishable-keys',
+    'post /agents/{id}/publishable-keys',
+    'get /agents/{id}/publishable-keys/{key_id}',
+    'put /agents/{id}/publishable-keys/{key_id}',
+    'post /agents/{id}/publishable-keys/{key_id}/rotate',
+    'delete /agents/{id}/publishable-keys/{key_id}',
+    'post /agents/{id}/embed-tokens',
+    'post /embed/sessions',
+    'get /embed/conversations',
+    'post /embed/conversations',
+    'get /embed/conversations/{id}',
+    'delete /embed/conversations/{id}',
+    'get /embed/conversations/{id}/messages',
+    'post /embed/conversations/{id}/messages',
+    'get /embed/conversations/{id}/events',
+    'post /embed/conversations/{id}/stop',
+    'put /embed/conversations/{id}/files/content',
+    'get /embed/conversations/{id}/changes',
   ];
 
   test('is OpenAPI 3.1 with the server version', () => {
@@ -116,13 +134,16 @@ describe('OpenAPI', () => {
     for (const route of ROUTES) {
       const [method, path] = route.split(' ') as [string, string];
       const operation = doc.paths[`/api/v1${path}`]![method]! as Record<string, any>;
-      // Public operations (register, login, server-info, signed downloads) declare no credentials and no scope.
-      if (['post /auth/register', 'post /auth/login'].includes(route) || (Array.isArray(operation.security) && operation.security.length === 0)) {
+      // Public operations (register, login, a visitor session, server-info, signed downloads) declare no credentials and no scope.
+      if (
+        ['post /auth/register', 'post /auth/login', 'post /embed/sessions'].includes(route) ||
+        (Array.isArray(operation.security) && operation.security.length === 0)
+      ) {
         expect(operation['x-required-scope'], route).toBeUndefined();
         continue;
       }
-      expect(['read', 'run', 'manage', 'embed:mint', 'session'], route).toContain(operation['x-required-scope']);
-      expect(operation.description, route).toMatch(/^Needs a session/);
+      expect(['read', 'run', 'manage', 'embed:mint', 'session', 'visitor'], route).toContain(operation['x-required-scope']);
+      expect(operation.description, route).toMatch(operation['x-required-scope'] === 'visitor' ? /^Needs a visitor token/ : /^Needs a session/);
       scopes[route] = operation['x-required-scope'];
     }
     expect(scopes).toMatchObject({
@@ -137,6 +158,9 @@ describe('OpenAPI', () => {
       'get /auth/sessions': 'session',
       'delete /auth/profile': 'session',
       'put /auth/password': 'session',
+      'post /agents/{id}/publishable-keys': 'manage',
+      'post /agents/{id}/embed-tokens': 'embed:mint',
+      'post /embed/conversations/{id}/messages': 'visitor',
     });
   });
 
@@ -155,11 +179,17 @@ describe('OpenAPI', () => {
     expect(body('put /settings')!.properties).toHaveProperty('llm_api_key');
     expect(body('post /secrets')!.properties.name).toHaveProperty('pattern');
     for (const route of ROUTES.filter((r) => r.startsWith('post ') || r.startsWith('put '))) {
-      if (route === 'put /conversations/{id}/files/content') continue;
+      if (route === 'put /conversations/{id}/files/content' || route === 'put /embed/conversations/{id}/files/content') continue;
       if (
-        ['post /auth/logout', 'post /agents/{id}/start', 'post /agents/{id}/stop', 'post /conversations/{id}/stop', 'post /agents/{id}/llm-test'].includes(
-          route,
-        )
+        [
+          'post /auth/logout',
+          'post /agents/{id}/start',
+          'post /agents/{id}/stop',
+          'post /conversations/{id}/stop',
+          'post /agents/{id}/llm-test',
+          'post /agents/{id}/publishable-keys/{key_id}/rotate',
+          'post /embed/conversations/{id}/stop',
+        ].includes(route)
       )
         continue;
       expect(body(route), route).toBeDefined();

@@ -112,9 +112,17 @@ describe('configuration', () => {
       maxWarmPoolSize: 3,
       workspaceBytes: 5 * 1024 ** 3,
       eventsPerConversation: 20_000,
+      streamsPerVisitor: 5,
+      maxEmbedSandboxesPerAgent: 10,
     });
     expect(loadConfig({}).sseMaxAgeSeconds).toBe(3600);
     expect(loadConfig({ QUOTA_AGENTS_PER_USER: '7', SSE_MAX_AGE_SECONDS: '0.5' })).toMatchObject({ quotas: { agents: 7 }, sseMaxAgeSeconds: 0.5 });
+  });
+
+  test('embedding settings have defaults, and a visitor session lasts at most 15 minutes', () => {
+    expect(loadConfig({})).toMatchObject({ embed: { sessionTtlSeconds: 900, sweepSeconds: 300 }, rateLimit: { embedVisitorsPerIp: 20 } });
+    expect(loadConfig({ EMBED_SESSION_TTL_SECONDS: '120', EMBED_SWEEP_SECONDS: '0.5' }).embed).toEqual({ sessionTtlSeconds: 120, sweepSeconds: 0.5 });
+    expect(() => loadConfig({ EMBED_SESSION_TTL_SECONDS: '901' })).toThrow(/EMBED_SESSION_TTL_SECONDS/);
   });
 
   test('a strong production key is accepted', () => {

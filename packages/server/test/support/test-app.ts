@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createOrm } from '../../src/db/orm.ts';
 import { PgListener } from '../../src/db/pg-listener.ts';
 import { EventBus, ormEventSource } from '../../src/events/index.ts';
+import { CatchUpRequests } from '../../src/control/catch-up.ts';
 import { ControlChannel } from '../../src/control/control-channel.ts';
 import { OpenStreams } from '../../src/http/open-streams.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -43,11 +44,13 @@ export async function startTestApp(options: { env?: Record<string, string>; data
     runs: null,
     sandboxes: null,
     revocations: control,
+    sandboxDriver: () => config.sandboxDriver ?? null,
     workspaces: null,
     version: VERSION,
   });
   const streams = new OpenStreams();
-  const app = createApp({ config, orm, keys, logger, services, events, control, streams, version: VERSION, sandboxDriver: null });
+  const catchUp = new CatchUpRequests(control, logger);
+  const app = createApp({ config, orm, keys, logger, services, events, control, streams, catchUp, version: VERSION, sandboxDriver: null });
   const server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -60,6 +63,7 @@ export async function startTestApp(options: { env?: Record<string, string>; data
     databaseUrl,
     async close() {
       await events.close();
+      catchUp.close();
       await streams.drain();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -355,6 +355,39 @@ describe('during a run', () => {
   });
 });
 
+describe('attachments', () => {
+  test("a message's attachments point the agent to uploaded files: stored normalised, shown to the model; a missing one is 400 naming it", async () => {
+    const id = await newConversation();
+    const refusedEarly = await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'read', attachments: [{ path: 'report.csv' }] });
+    expect(refusedEarly.status).toBe(400);
+    expect(refusedEarly.body.error.details).toEqual([expect.objectContaining({ path: 'attachments.0.path' })]);
+    expect((await ws.upload(id, 'report.csv', 'a,b\n')).status).toBe(201);
+    const refused = await rt.http.post(`/api/v1/conversations/${id}/messages`, {
+      content: 'read',
+      attachments: [{ path: 'report.csv' }, { path: 'nope.csv' }],
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details[0].path).toBe('attachments.1.path');
+    expect((await rt.http.post(`/api/v1/conversations/${id}/messages`, { content: 'read', attachments: [{ path: '' }] })).status).toBe(400);
+
+    rt.llm.setScript(scripted([() => turns.text('seen')]));
+    const before = rt.llm.requests.length;
+    const posted = await rt.http.post(`/api/v1/conversations/${id}/messages`, {
+      content: 'read',
+      attachments: [{ path: '/workspace/report.csv' }, { path: 'report.csv' }],
+    });
+    expect(posted.status).toBe(202);
+    expect(posted.body.attachments).toEqual([{ path: 'report.csv' }]);
+    await waitForState(rt.http, id, ['idle', 'finished']);
+    const messages = rt.llm.requests[before]!.body.messages as { role: string; content: string }[];
+    expect(messages.filter((message) => message.role === 'user').map((message) => message.content)).toEqual([
+      'read\n\n[Attached files, in the workspace: report.csv]',
+    ]);
+    const stored = (await eventsOf(rt.http, id)).filter((event) => event.type === 'message' && event.role === 'user');
+    expect(stored).toEqual([expect.objectContaining({ content: 'read', attachments: [{ path: 'report.csv' }] })]);
+  });
+});
+
 describe('changes', () => {
   test('uploads and agent edits show as added, modified and deleted with diffs; .git and ignored files are left out', async () => {
     const id = await newConversation();

@@ -1,4 +1,4 @@
-import { ERROR_CODES, EVENT_ERROR_CODES, STATE_REASONS } from '@metisai/sdk';
+import { ERROR_CODES, EVENT_ERROR_CODES, STATE_REASONS } from '@metisai/sdk/schemas';
 import { describe, expect, test } from 'vitest';
 import { CATALOGS, errorText, LANGUAGES, resolveLanguage } from './messages.ts';
 

@@ -30,12 +30,13 @@ test('the tarball holds the builds, their declarations and source maps, and noth
   expect(files).toEqual(expect.arrayContaining(['package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']));
   expect(files).toEqual(expect.arrayContaining(['dist/schemas/index.js', 'dist/schemas/index.cjs', 'dist/schemas/index.d.ts', 'dist/schemas/index.d.cts']));
   expect(files).toEqual(expect.arrayContaining(['dist/files.js', 'dist/files.cjs', 'dist/files.d.ts', 'dist/files.d.cts']));
+  expect(files).toEqual(expect.arrayContaining(['dist/embed.js', 'dist/embed.cjs', 'dist/embed.d.ts', 'dist/embed.d.cts']));
   expect(files.filter((file) => /(^|\/)(src|test|scripts)\/|\.test\.|tsconfig|vitest/.test(file))).toEqual([]);
   for (const file of files.filter((f) => /\.(c?js)$/.test(f))) expect(files, `${file}.map`).toContain(`${file}.map`);
 });
 
 const script = (kind: 'esm' | 'cjs') => `
-${kind === 'esm' ? "import { MetisClient, NotFoundError, AgentSchema } from '@metisai/sdk';" : "const { MetisClient, NotFoundError, AgentSchema } = require('@metisai/sdk');"}
+${kind === 'esm' ? "import { MetisClient, NotFoundError } from '@metisai/sdk';\nimport { AgentSchema } from '@metisai/sdk/schemas';" : "const { MetisClient, NotFoundError } = require('@metisai/sdk');\nconst { AgentSchema } = require('@metisai/sdk/schemas');"}
 (async () => {
   const client = new MetisClient({ baseUrl: process.argv[2] });
   const { user } = await client.auth.register({ email: '${kind}-' + Date.now() + '@example.com', password: 'consumer password' });
@@ -57,7 +58,7 @@ test.each(['esm', 'cjs'] as const)('the %s build imports and talks to a real ser
 test('the types resolve for TypeScript consumers of both builds', async () => {
   await writeFile(
     path.join(dir, 'typed.mts'),
-    "import { MetisClient, type Agent } from '@metisai/sdk';\nimport type { Event } from '@metisai/sdk/schemas';\nimport { Files, type FileDownload } from '@metisai/sdk/files';\nconst client: MetisClient = new MetisClient({ baseUrl: 'http://x' });\nexport const download = (id: string): Promise<FileDownload> => new Files(client).download(id, 'a.txt');\nexport const names = async (): Promise<string[]> => { const agents: Agent[] = []; for await (const agent of client.agents.list()) agents.push(agent); return agents.map((a) => a.name); };\nexport type Kinds = Event['type'];\n",
+    "import { MetisClient, type Agent } from '@metisai/sdk';\nimport type { Event } from '@metisai/sdk/schemas';\nimport { Files, type FileDownload } from '@metisai/sdk/files';\nconst client: MetisClient = new MetisClient({ baseUrl: 'http://x' });\nexport const download = (id: string): Promise<FileDownload> => new Files(client).download(id, 'a.txt');\nexport const names = async (): Promise<string[]> => { const agents: Agent[] = []; for await (const agent of client.agents.list()) agents.push(agent); return agents.map((a) => a.name); };\nexport type Kinds = Event['type'];\nimport { VisitorClient, visitorTokenProvider } from '@metisai/sdk/embed';\nexport const visitor = new VisitorClient({ baseUrl: 'http://x', token: visitorTokenProvider({ baseUrl: 'http://x', publishableKey: 'pk_x' }) });\nexport const conversations = (): Promise<string[]> => visitor.embed.conversations.list().then((page) => page.data.map((c) => c.id));\n",
   );
   await writeFile(
     path.join(dir, 'typed.cts'),

@@ -41,11 +41,15 @@ export class Conversations extends APIResource {
   /** `…/{id}/events` as JSON pages. */
   readonly events: Events;
 
+  /** `/conversations`, or `/embed/conversations` for a visitor's (see `VisitorConversations`). */
+  readonly #prefix: string;
+
   /** @internal */
-  constructor(client: ApiClient) {
+  constructor(client: ApiClient, prefix = '/conversations') {
     super(client);
-    this.messages = new Messages(client);
-    this.events = new Events(client);
+    this.#prefix = prefix;
+    this.messages = new Messages(client, prefix);
+    this.events = new Events(client, prefix);
   }
 
   /**
@@ -53,7 +57,7 @@ export class Conversations extends APIResource {
    * (`GET …/changes`); `.git/` and ignored files are left out.
    */
   changes(conversationId: string, options?: RequestOptions): Promise<Changes> {
-    return this.client.get(path`/conversations/${conversationId}/changes`, ChangesSchema, options);
+    return this.client.get(this.#prefix + path`/${conversationId}/changes`, ChangesSchema, options);
   }
 
   /** The conversation and every stored event as a `metisai.conversation/1` document (`GET …/export`). */
@@ -69,32 +73,36 @@ export class Conversations extends APIResource {
     return this.client.request({ ...options, method: 'post', path: '/conversations/import', query, body: document, schema: ConversationSchema });
   }
 
-  /** Your conversations, newest first (`GET /conversations`); `agent_id` filters by agent. */
+  /** Your conversations, newest first (`GET /conversations`); `agent_id` filters by agent, `visitor_id` by one of its visitors. */
   list(params: Omit<ConversationListParams, 'after'> & { after?: string } = {}, options?: RequestOptions): PagePromise<Conversation> {
     return new PagePromise(
-      (after) => this.client.get('/conversations', ConversationPageSchema, { ...options, query: { limit: params.limit, agent_id: params.agent_id, after } }),
+      (after) =>
+        this.client.get(this.#prefix, ConversationPageSchema, {
+          ...options,
+          query: { limit: params.limit, agent_id: params.agent_id, visitor_id: params.visitor_id, after },
+        }),
       params.after,
     );
   }
 
   /** One conversation with its `state` and token `usage` (`GET /conversations/{id}`). */
   get(conversationId: string, options?: RequestOptions): Promise<Conversation> {
-    return this.client.get(path`/conversations/${conversationId}`, ConversationSchema, options);
+    return this.client.get(this.#prefix + path`/${conversationId}`, ConversationSchema, options);
   }
 
   /** Starts a conversation (`POST /conversations`), with one of your agents (`agent_id`) or with your settings. */
   create(params: ConversationCreateParams = {}, options?: RequestOptions): Promise<Conversation> {
-    return this.client.request({ ...options, method: 'post', path: '/conversations', body: params, schema: ConversationSchema });
+    return this.client.request({ ...options, method: 'post', path: this.#prefix, body: params, schema: ConversationSchema });
   }
 
   /** Renames a conversation (`PUT /conversations/{id}`). */
   update(conversationId: string, params: ConversationUpdateParams, options?: RequestOptions): Promise<Conversation> {
-    return this.client.request({ ...options, method: 'put', path: path`/conversations/${conversationId}`, body: params, schema: ConversationSchema });
+    return this.client.request({ ...options, method: 'put', path: this.#prefix + path`/${conversationId}`, body: params, schema: ConversationSchema });
   }
 
   /** Deletes a conversation with its events (`DELETE /conversations/{id}`). */
   delete(conversationId: string, options?: RequestOptions): Promise<void> {
-    return this.client.request({ ...options, method: 'delete', path: path`/conversations/${conversationId}` });
+    return this.client.request({ ...options, method: 'delete', path: this.#prefix + path`/${conversationId}` });
   }
 
   /**
@@ -102,7 +110,7 @@ export class Conversations extends APIResource {
    * interrupted; the run ends with `state` `stopped`. Nothing running is a `ConflictError` (`conversation_not_running`).
    */
   stop(conversationId: string, options?: RequestOptions): Promise<Conversation> {
-    return this.client.request({ ...options, method: 'post', path: path`/conversations/${conversationId}/stop`, schema: ConversationSchema });
+    return this.client.request({ ...options, method: 'post', path: this.#prefix + path`/${conversationId}/stop`, schema: ConversationSchema });
   }
 
   /**
@@ -110,7 +118,7 @@ export class Conversations extends APIResource {
    * resumes. Nothing waiting is a `ConflictError` (`not_awaiting_confirmation`).
    */
   confirm(conversationId: string, params: { approve: boolean }, options?: RequestOptions): Promise<Conversation> {
-    return this.client.request({ ...options, method: 'post', path: path`/conversations/${conversationId}/confirm`, body: params, schema: ConversationSchema });
+    return this.client.request({ ...options, method: 'post', path: this.#prefix + path`/${conversationId}/confirm`, body: params, schema: ConversationSchema });
   }
 
   /**
@@ -132,14 +140,15 @@ export class Conversations extends APIResource {
       (lastEventId, signal) =>
         this.client.fetchResponse({
           method: 'get',
-          path: path`/conversations/${conversationId}/events`,
+          path: this.#prefix + path`/${conversationId}/events`,
           headers: { Accept: 'text/event-stream', ...(lastEventId === undefined ? {} : { 'Last-Event-ID': String(lastEventId) }), ...headers },
           signal,
           timeoutMs,
           // The stream reconnects on its own, with its own backoff.
           maxRetries: 0,
         }),
-      streamOptions,
+      // A token provider renews an expired token: the stream reopens on the new one.
+      { renewsCredentials: this.client.hasTokenProvider, ...streamOptions },
     );
   }
 
@@ -155,7 +164,7 @@ export class Conversations extends APIResource {
    * ```
    */
   run(conversationId: string, content: string, options: RunOptions = {}): RunStream {
-    const { onDelta, onEvent, signal, idempotencyKey } = options;
+    const { onDelta, onEvent, signal, idempotencyKey, attachments } = options;
     // `abort()` of the RunStream ends it quietly; the caller's `signal` ends it with an AbortError.
     const closer = new AbortController();
     const combined = signal ? AbortSignal.any([signal, closer.signal]) : closer.signal;
@@ -172,7 +181,8 @@ export class Conversations extends APIResource {
         let postedSeq: number;
         try {
           await stream.connected;
-          postedSeq = (await this.messages.create(conversationId, { content }, { signal: combined, idempotencyKey })).seq;
+          postedSeq = (await this.messages.create(conversationId, attachments ? { content, attachments } : { content }, { signal: combined, idempotencyKey }))
+            .seq;
         } catch (error) {
           stream.abort();
           await pending.catch(() => {});

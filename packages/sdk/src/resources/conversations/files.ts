@@ -1,3 +1,4 @@
+import type { ApiClient } from '../../core/api-client.ts';
 import { MetisError } from '../../core/errors.ts';
 import { PagePromise } from '../../core/pagination.ts';
 import type { RequestOptions } from '../../core/request-options.ts';
@@ -166,33 +167,7 @@ export class Files extends APIResource {
    * A stream is sent once (no retry).
    */
   async upload(conversationId: string, filePath: string, input: UploadData, options: UploadOptions = {}): Promise<FileEntry> {
-    const { size, onProgress, ...request } = options;
-    const data = typeof input === 'string' ? new TextEncoder().encode(input) : input;
-    const route = path`/conversations/${conversationId}/files/content`;
-    const what = `PUT ${route}`;
-    const streamed = isStream(data);
-    const total = size ?? (data instanceof Blob ? data.size : streamed ? undefined : (data as ArrayBuffer | ArrayBufferView).byteLength);
-    if (total === undefined) throw new TypeError('upload: give `size` for a stream (the server needs Content-Length)');
-    if (onProgress && !streamed && typeof XMLHttpRequest !== 'undefined') {
-      return this.#xhrUpload(route, filePath, data as XMLHttpRequestBodyInit, total, onProgress, request);
-    }
-    let body: BodyInit = streamed ? (data instanceof ReadableStream ? data : fromIterable(data)) : (data as BodyInit);
-    if (onProgress) body = (body instanceof ReadableStream ? body : new Blob([body as BlobPart]).stream()).pipeThrough(counting(total, onProgress));
-    const response = await this.client.fetchResponse({
-      ...request,
-      method: 'put',
-      path: route,
-      query: { path: filePath },
-      rawBody: body,
-      headers: {
-        'Content-Type': 'application/octet-stream',
-        ...(body instanceof ReadableStream ? { 'Content-Length': String(total) } : {}),
-        ...request.headers,
-      },
-      maxRetries: body instanceof ReadableStream ? 0 : request.maxRetries,
-      timeoutMs: request.timeoutMs ?? 0,
-    });
-    return validate(FileEntrySchema, await response.json(), what, response.status, response.headers);
+    return uploadTo(this.client, path`/conversations/${conversationId}/files/content`, filePath, input, options);
   }
 
   /** Deletes a file, a symlink (not its target) or a directory with everything in it (`DELETE …/files`). */
@@ -235,42 +210,89 @@ export class Files extends APIResource {
     const response = await this.client.fetchResponse({ ...request, method: 'get', path: route, query, headers: { Accept: '*/*', ...request.headers } });
     return toDownload(response, onProgress);
   }
+}
 
-  /** The upload through `XMLHttpRequest`, whose `upload.onprogress` is how a browser reports upload progress. */
-  async #xhrUpload(
-    route: string,
-    filePath: string,
-    data: XMLHttpRequestBodyInit,
-    total: number,
-    onProgress: (progress: TransferProgress) => void,
-    request: RequestOptions,
-  ): Promise<FileEntry> {
-    const headers = { ...(await this.client.requestHeaders()), 'Content-Type': 'application/octet-stream', ...request.headers };
-    const xhr = new XMLHttpRequest();
-    const done = new Promise<void>((resolve, reject) => {
-      xhr.onload = () => resolve();
-      xhr.onerror = () => reject(new MetisError({ code: 'connection_error', message: 'Connection error during the upload' }));
-      xhr.onabort = () => reject(new MetisError({ code: 'aborted', message: 'Upload aborted', cause: request.signal?.reason }));
-    });
-    xhr.upload.onprogress = (event) => onProgress({ transferredBytes: event.loaded, totalBytes: total });
-    request.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
-    xhr.open('PUT', `${this.client.apiUrl}${route}?${new URLSearchParams({ path: filePath })}`);
-    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
-    xhr.send(data);
-    await done;
-    // What errors read: the request id and when to retry.
-    const responseHeaders = new Headers();
-    for (const name of ['x-request-id', 'retry-after']) {
-      const value = xhr.getResponseHeader(name);
-      if (value !== null) responseHeaders.set(name, value);
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(xhr.responseText);
-    } catch {
-      parsed = undefined;
-    }
-    if (xhr.status < 200 || xhr.status >= 300) throw MetisError.fromResponse(xhr.status, parsed, responseHeaders);
-    return validate(FileEntrySchema, parsed, `PUT ${route}`, xhr.status, responseHeaders);
+/**
+ * `PUT /api/v1/embed/conversations/{id}/files/content`: a visitor uploads a file into one of its conversations'
+ * workspace, e.g. to attach it to a message (`messages.create(id, { content, attachments: [{ path }] })`). Built on a
+ * `VisitorClient` (`@metisai/sdk/embed`): `new VisitorFiles(visitorClient)`. Visitors upload only; the changes are
+ * `embed.conversations.changes()`.
+ */
+export class VisitorFiles extends APIResource {
+  /** As `Files.upload`, into one of the visitor's conversations (another's is a `NotFoundError`). */
+  upload(conversationId: string, filePath: string, input: UploadData, options: UploadOptions = {}): Promise<FileEntry> {
+    return uploadTo(this.client, path`/embed/conversations/${conversationId}/files/content`, filePath, input, options);
   }
+}
+
+/**
+ * Uploads one file to `route` (a `PUT …/files/content`): parents are created, an existing file is replaced. Over the
+ * server's limit is a `BadRequestError` (413, `limit_bytes` in `body`). A stream is sent once (no retry).
+ */
+async function uploadTo(client: ApiClient, route: string, filePath: string, input: UploadData, options: UploadOptions): Promise<FileEntry> {
+  const { size, onProgress, ...request } = options;
+  const data = typeof input === 'string' ? new TextEncoder().encode(input) : input;
+  const what = `PUT ${route}`;
+  const streamed = isStream(data);
+  const total = size ?? (data instanceof Blob ? data.size : streamed ? undefined : (data as ArrayBuffer | ArrayBufferView).byteLength);
+  if (total === undefined) throw new TypeError('upload: give `size` for a stream (the server needs Content-Length)');
+  if (onProgress && !streamed && typeof XMLHttpRequest !== 'undefined') {
+    return xhrUpload(client, route, filePath, data as XMLHttpRequestBodyInit, total, onProgress, request);
+  }
+  let body: BodyInit = streamed ? (data instanceof ReadableStream ? data : fromIterable(data)) : (data as BodyInit);
+  if (onProgress) body = (body instanceof ReadableStream ? body : new Blob([body as BlobPart]).stream()).pipeThrough(counting(total, onProgress));
+  const response = await client.fetchResponse({
+    ...request,
+    method: 'put',
+    path: route,
+    query: { path: filePath },
+    rawBody: body,
+    headers: {
+      'Content-Type': 'application/octet-stream',
+      ...(body instanceof ReadableStream ? { 'Content-Length': String(total) } : {}),
+      ...request.headers,
+    },
+    maxRetries: body instanceof ReadableStream ? 0 : request.maxRetries,
+    timeoutMs: request.timeoutMs ?? 0,
+  });
+  return validate(FileEntrySchema, await response.json(), what, response.status, response.headers);
+}
+
+/** The upload through `XMLHttpRequest`, whose `upload.onprogress` is how a browser reports upload progress. */
+async function xhrUpload(
+  client: ApiClient,
+  route: string,
+  filePath: string,
+  data: XMLHttpRequestBodyInit,
+  total: number,
+  onProgress: (progress: TransferProgress) => void,
+  request: RequestOptions,
+): Promise<FileEntry> {
+  const headers = { ...(await client.requestHeaders()), 'Content-Type': 'application/octet-stream', ...request.headers };
+  const xhr = new XMLHttpRequest();
+  const done = new Promise<void>((resolve, reject) => {
+    xhr.onload = () => resolve();
+    xhr.onerror = () => reject(new MetisError({ code: 'connection_error', message: 'Connection error during the upload' }));
+    xhr.onabort = () => reject(new MetisError({ code: 'aborted', message: 'Upload aborted', cause: request.signal?.reason }));
+  });
+  xhr.upload.onprogress = (event) => onProgress({ transferredBytes: event.loaded, totalBytes: total });
+  request.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+  xhr.open('PUT', `${client.apiUrl}${route}?${new URLSearchParams({ path: filePath })}`);
+  for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+  xhr.send(data);
+  await done;
+  // What errors read: the request id and when to retry.
+  const responseHeaders = new Headers();
+  for (const name of ['x-request-id', 'retry-after']) {
+    const value = xhr.getResponseHeader(name);
+    if (value !== null) responseHeaders.set(name, value);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(xhr.responseText);
+  } catch {
+    parsed = undefined;
+  }
+  if (xhr.status < 200 || xhr.status >= 300) throw MetisError.fromResponse(xhr.status, parsed, responseHeaders);
+  return validate(FileEntrySchema, parsed, `PUT ${route}`, xhr.status, responseHeaders);
 }

@@ -5,6 +5,7 @@ import { LlmTimeouts } from './004-llm-timeouts.ts';
 import { Tenancy } from './005-tenancy.ts';
 import { AgentStartProgress } from './006-agent-start-progress.ts';
 import { Workspaces } from './007-workspaces.ts';
+import { Embedding } from './008-embedding.ts';
 
 /** Every migration, in order. Listed here (not discovered from files) so sources and bundles behave alike. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   { name: '005-tenancy', class: Tenancy },
   { name: '006-agent-start-progress', class: AgentStartProgress },
   { name: '007-workspaces', class: Workspaces },
+  { name: '008-embedding', class: Embedding },
 ];

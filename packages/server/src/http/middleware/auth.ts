@@ -10,11 +10,18 @@ import type { ApiKeyService } from '../../services/api-keys.ts';
 import { API_KEY_PREFIX } from '../../services/api-keys.ts';
 import type { AuthService } from '../../services/auth.ts';
 import { JWT_ALGORITHM, JWT_ISSUER } from '../../services/tokens.ts';
+import type { VisitorService } from '../../services/visitors.ts';
+import { looksLikeVisitorToken, verifyVisitorToken } from '../../security/embed-tokens.ts';
+import { allowEmbedOrigin } from './embed-cors.ts';
 
 export interface AuthOptions {
   jwtKey: KeyObject;
+  /** Verifies visitor tokens (their own key and `aud`). */
+  embedKey: KeyObject;
   auth: AuthService;
   apiKeys: ApiKeyService;
+  /** Checks a visitor token against the agent's current embed policy. */
+  visitors: VisitorService;
   /** The shared rate limits (Postgres). */
   buckets: TokenBuckets;
   /** Requests per user and window; 0 = no limit. */
@@ -30,9 +37,12 @@ const isStatus401 = (error: unknown) => (error as { status?: number }).status ==
 
 /**
  * `Authorization: Bearer <token>` where the token is a session JWT (koa-jwt, HS256 only, issuer and expiry
- * checked, session not revoked) or an API key (`metis_…`). Sets `ctx.state.principal`. Failed checks (a bad, expired
- * or revoked token, an unknown key) are counted per client IP in Postgres: past `failedPerIp` in a window the IP gets
- * 429 before its credentials are even looked at, in every process. Authenticated requests are limited per user.
+ * checked, no `aud`, session not revoked), an API key (`metis_…`), or a visitor token (its own key, `aud`
+ * `metisai:embed`: see `security/embed-tokens.ts`; it must come from the `Origin` it was minted for — else 403
+ * `origin_required` / `origin_not_allowed` — and at the agent's current policy generation — else 401 `token_stale`).
+ * Sets `ctx.state.principal`. Failed checks (a bad, expired or revoked token, an unknown key) are counted per client
+ * IP in Postgres: past `failedPerIp` in a window the IP gets 429 before its credentials are even looked at, in every
+ * process. Authenticated requests are limited per user (per visitor for visitor tokens).
  */
 export function authenticate(options: AuthOptions): Middleware<AppState> {
   const jwt = koaJwt({
@@ -40,8 +50,9 @@ export function authenticate(options: AuthOptions): Middleware<AppState> {
     algorithms: [JWT_ALGORITHM],
     issuer: JWT_ISSUER,
     isRevoked: async (ctx, decoded) => {
-      const { sub, jti } = decoded as { sub?: string; jti?: string };
-      if (!sub || !jti) return true;
+      const { sub, jti, aud } = decoded as { sub?: string; jti?: string; aud?: unknown };
+      // Session tokens carry no audience: a token with one (a visitor's, whatever its key) is never a session.
+      if (!sub || !jti || aud !== undefined) return true;
       return !(await options.auth.isSessionActive((ctx.state as AppState).em, jti, sub));
     },
   }) as unknown as Middleware<AppState>;
@@ -58,7 +69,7 @@ export function authenticate(options: AuthOptions): Middleware<AppState> {
   };
 
   /** Counts a failed credential check of this IP; answers 429 instead of 401 once its bucket is empty. */
-  const failed = async (ctx: AppContext, kind: 'api_key' | 'token', error: unknown): Promise<never> => {
+  const failed = async (ctx: AppContext, kind: 'api_key' | 'token' | 'visitor_token', error: unknown): Promise<never> => {
     logSecurityEvent(ctx.state.log, 'auth_failed', { credential: kind, ip: ctx.ip, path: ctx.path });
     const verdict = await options.buckets.take(ctx.state.em, `auth-failed:ip:${ctx.ip}`, window);
     if (!verdict.allowed) {
@@ -77,6 +88,7 @@ export function authenticate(options: AuthOptions): Middleware<AppState> {
       const key = await options.apiKeys.authenticate(ctx.state.em, token);
       if (!key) return failed(ctx, 'api_key', Object.assign(new Error('invalid API key'), { status: 401 }));
       ctx.state.principal = {
+        kind: 'user',
         userId: key.userId,
         sessionId: null,
         apiKeyId: key.id,
@@ -86,12 +98,30 @@ export function authenticate(options: AuthOptions): Middleware<AppState> {
       };
       return next();
     }
+    if (token && looksLikeVisitorToken(token)) {
+      const claims = verifyVisitorToken(options.embedKey, token);
+      if (!claims) return failed(ctx, 'visitor_token', Object.assign(new Error('invalid visitor token'), { status: 401 }));
+      // Replayed from another page: refused before anything is looked up.
+      options.visitors.checkOrigin(ctx.get('Origin'), claims.origin);
+      const ownerId = await options.visitors.authenticate(ctx.state.em, claims);
+      allowEmbedOrigin(ctx, claims.origin);
+      ctx.state.principal = { kind: 'visitor', userId: ownerId, ...claims };
+      return next();
+    }
     let isAuthenticated = false;
     try {
       await jwt(ctx, async () => {
         isAuthenticated = true;
         const { sub, jti, exp } = ctx.state.user! as { sub: string; jti: string; exp?: number };
-        ctx.state.principal = { userId: sub, sessionId: jti, apiKeyId: null, scopes: null, agentIds: null, expiresAt: exp ? new Date(exp * 1000) : null };
+        ctx.state.principal = {
+          kind: 'user',
+          userId: sub,
+          sessionId: jti,
+          apiKeyId: null,
+          scopes: null,
+          agentIds: null,
+          expiresAt: exp ? new Date(exp * 1000) : null,
+        };
         await next();
       });
     } catch (error) {
@@ -103,12 +133,15 @@ export function authenticate(options: AuthOptions): Middleware<AppState> {
 
   const perUser: Middleware<AppState> = async (ctx, next) => {
     if (options.perUserLimit > 0) {
-      const verdict = await options.buckets.take(ctx.state.em, `api:user:${ctx.state.principal.userId}`, {
+      const principal = ctx.state.principal;
+      // A visitor's requests are not the owner's: each visitor has a bucket of its own.
+      const bucket = principal.kind === 'visitor' ? `api:visitor:${principal.visitorId}` : `api:user:${principal.userId}`;
+      const verdict = await options.buckets.take(ctx.state.em, bucket, {
         capacity: options.perUserLimit,
         windowSeconds: options.windowSeconds,
       });
       if (!verdict.allowed) {
-        logSecurityEvent(ctx.state.log, 'rate_limited', { limit: 'api:user', user_id: ctx.state.principal.userId });
+        logSecurityEvent(ctx.state.log, 'rate_limited', { limit: bucket.split(':').slice(0, 2).join(':'), user_id: principal.userId });
         throw new RateLimitedError(verdict.retryAfterSeconds);
       }
     }

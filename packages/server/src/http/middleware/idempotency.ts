@@ -14,8 +14,8 @@ const TTL_MS = 24 * 3600 * 1000;
 /**
  * `Idempotency-Key` on POST: the first request runs and its answer (unless a 5xx) is stored;
  * a retry with the same key and body gets that answer again and does nothing twice.
- * Keys are scoped to the caller's credential — the session or API key, not just the user — (or the client IP before
- * login) and the route: an answer that minted a key or a token is replayed only to the credential that asked for it.
+ * Keys are scoped to the caller's credential — the session or API key, not just the user; a visitor — (or the client
+ * IP before login) and the route: an answer that minted a key or a token is replayed only to the credential that asked for it.
  */
 export const idempotency = (encryptionKey: Buffer): Middleware<AppState> => {
   let lastSweep = 0;
@@ -33,7 +33,14 @@ export const idempotency = (encryptionKey: Buffer): Middleware<AppState> => {
       await em.nativeDelete(IdempotencyKeyEntity, { createdAt: { $lt: new Date(Date.now() - TTL_MS) } });
     }
     const principal = ctx.state.principal as AppState['principal'] | undefined;
-    const caller = principal ? `${principal.userId}:${principal.sessionId ? `session:${principal.sessionId}` : `key:${principal.apiKeyId}`}` : `ip:${ctx.ip}`;
+    const credential = !principal
+      ? undefined
+      : principal.kind === 'visitor'
+        ? `visitor:${principal.visitorId}`
+        : principal.sessionId
+          ? `session:${principal.sessionId}`
+          : `key:${principal.apiKeyId}`;
+    const caller = principal ? `${principal.userId}:${credential}` : `ip:${ctx.ip}`;
     const scope = `${caller} POST ${ctx.path}`;
     // The body as sent: re-serialising the parsed one could overflow the stack on deeply nested JSON.
     const requestHash = createHash('sha256')

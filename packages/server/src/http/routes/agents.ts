@@ -11,6 +11,7 @@ import {
 import { endpoint } from '../endpoint.ts';
 import type { RouteDeps } from './deps.ts';
 import { toAgentJson } from '../../services/agents.ts';
+import { userPrincipal } from '../../security/principal.ts';
 
 const notFound = { description: 'No such agent (or not yours)', schema: ErrorBodySchema };
 const invalidTransition = { description: 'Not allowed from the current status (`invalid_transition`, with `current_status`)', schema: ErrorBodySchema };
@@ -28,7 +29,7 @@ export const agentEndpoints = ({ services }: RouteDeps) => {
       query: ListParamsSchema,
       responses: { 200: { description: 'A page of agents', schema: pageOf(AgentSchema) } },
       handler: async (ctx, { query }) => {
-        ctx.body = await agents.list(ctx.state.em, ctx.state.principal.userId, query, ctx.state.principal.agentIds);
+        ctx.body = await agents.list(ctx.state.em, ctx.state.principal.userId, query, userPrincipal(ctx.state.principal).agentIds);
       },
     }),
     endpoint({

@@ -11,6 +11,7 @@ import {
 import { endpoint } from '../endpoint.ts';
 import { requestMeta } from '../request-meta.ts';
 import type { RouteDeps } from './deps.ts';
+import { userPrincipal } from '../../security/principal.ts';
 
 const sessionOnly = { description: 'Called with an API key (`insufficient_scope`): this needs a session', schema: ErrorBodySchema };
 
@@ -58,7 +59,7 @@ export const authEndpoints = ({ services }: RouteDeps) => [
     scope: 'session',
     responses: { 204: { description: 'The token no longer works' }, 403: sessionOnly },
     handler: async (ctx) => {
-      await services.auth.logout(ctx.state.em, ctx.state.principal, requestMeta(ctx));
+      await services.auth.logout(ctx.state.em, userPrincipal(userPrincipal(ctx.state.principal)), requestMeta(ctx));
       ctx.status = 204;
     },
   }),
@@ -71,7 +72,7 @@ export const authEndpoints = ({ services }: RouteDeps) => [
     agentAccess: 'any',
     responses: { 200: { description: 'The user', schema: UserSchema } },
     handler: async (ctx) => {
-      ctx.body = await services.auth.profile(ctx.state.em, ctx.state.principal);
+      ctx.body = await services.auth.profile(ctx.state.em, userPrincipal(ctx.state.principal));
     },
   }),
   endpoint({
@@ -87,7 +88,7 @@ export const authEndpoints = ({ services }: RouteDeps) => [
       403: sessionOnly,
     },
     handler: async (ctx, { body }) => {
-      await services.auth.changePassword(ctx.state.em, ctx.state.principal, body, requestMeta(ctx));
+      await services.auth.changePassword(ctx.state.em, userPrincipal(userPrincipal(ctx.state.principal)), body, requestMeta(ctx));
       ctx.status = 204;
     },
   }),
@@ -104,7 +105,7 @@ export const authEndpoints = ({ services }: RouteDeps) => [
       403: sessionOnly,
     },
     handler: async (ctx, { body }) => {
-      await services.accounts.delete(ctx.state.em, ctx.state.principal, body, requestMeta(ctx));
+      await services.accounts.delete(ctx.state.em, userPrincipal(userPrincipal(ctx.state.principal)), body, requestMeta(ctx));
       ctx.status = 204;
     },
   }),
@@ -116,7 +117,7 @@ export const authEndpoints = ({ services }: RouteDeps) => [
     scope: 'session',
     responses: { 200: { description: 'The sessions', schema: SessionListSchema }, 403: sessionOnly },
     handler: async (ctx) => {
-      ctx.body = { data: await services.auth.listSessions(ctx.state.em, ctx.state.principal) };
+      ctx.body = { data: await services.auth.listSessions(ctx.state.em, userPrincipal(ctx.state.principal)) };
     },
   }),
   endpoint({
@@ -127,7 +128,7 @@ export const authEndpoints = ({ services }: RouteDeps) => [
     scope: 'session',
     responses: { 204: { description: 'Ended' }, 403: sessionOnly, 404: { description: 'No such live session of yours', schema: ErrorBodySchema } },
     handler: async (ctx, { params }) => {
-      await services.auth.revokeSession(ctx.state.em, ctx.state.principal, params.id!, requestMeta(ctx));
+      await services.auth.revokeSession(ctx.state.em, userPrincipal(userPrincipal(ctx.state.principal)), params.id!, requestMeta(ctx));
       ctx.status = 204;
     },
   }),
@@ -139,7 +140,7 @@ export const authEndpoints = ({ services }: RouteDeps) => [
     scope: 'session',
     responses: { 204: { description: 'Ended' }, 403: sessionOnly },
     handler: async (ctx) => {
-      await services.auth.revokeOtherSessions(ctx.state.em, ctx.state.principal, requestMeta(ctx));
+      await services.auth.revokeOtherSessions(ctx.state.em, userPrincipal(userPrincipal(ctx.state.principal)), requestMeta(ctx));
       ctx.status = 204;
     },
   }),

@@ -5,7 +5,6 @@ import {
   DownloadUrlParamsSchema,
   DownloadUrlSchema,
   ErrorBodySchema,
-  ErrorCode,
   FileEntrySchema,
   FileListParamsSchema,
   FileMkdirParamsSchema,
@@ -13,10 +12,10 @@ import {
   FilePathParamsSchema,
   pageOf,
 } from '@metisai/sdk/schemas';
-import { InvalidRequestError, LengthRequiredError, PayloadTooLargeError } from '../../errors.ts';
 import type { Download } from '../../services/workspace-files.ts';
 import type { AppContext } from '../app-state.ts';
 import { endpoint } from '../endpoint.ts';
+import { receiveUpload } from '../file-upload.ts';
 import type { RouteDeps } from './deps.ts';
 
 const notFound = { description: 'No such conversation (or not yours), or nothing at `path`', schema: ErrorBodySchema };
@@ -42,23 +41,6 @@ function sendDownload(ctx: AppContext, download: Download): void {
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('Cache-Control', 'private, no-store');
   if (download.sizeBytes !== undefined) ctx.length = download.sizeBytes;
-}
-
-/** `Content-Length` of an upload: required (411), at most the upload limit (413 with `limit_bytes`). */
-function uploadLength(ctx: AppContext, limitBytes: number): number {
-  const header = ctx.get('Content-Length');
-  if (!/^\d+$/.test(header)) {
-    throw new LengthRequiredError(ErrorCode.lengthRequired, 'Send the file with a Content-Length header (chunked uploads are not taken)', {
-      details: [{ path: 'Content-Length', message: 'is required' }],
-    });
-  }
-  const size = Number(header);
-  if (size > limitBytes) {
-    throw new PayloadTooLargeError(ErrorCode.payloadTooLarge, `The file is larger than the upload limit of ${limitBytes} bytes`, {
-      extra: { limit_bytes: limitBytes },
-    });
-  }
-  return size;
 }
 
 export const fileEndpoints = ({ services: { workspace }, config }: RouteDeps) => [
@@ -119,19 +101,7 @@ export const fileEndpoints = ({ services: { workspace }, config }: RouteDeps) =>
       413: { description: '`payload_too_large`, with `limit_bytes`', schema: ErrorBodySchema },
     },
     handler: async (ctx, { query, params }) => {
-      const size = uploadLength(ctx, config.uploadLimitBytes);
-      try {
-        const { entry, isCreated } = await workspace.upload(ctx.state.em, ctx.state.principal.userId, params.id!, query.path, ctx.req, size);
-        ctx.status = isCreated ? 201 : 200;
-        ctx.body = entry;
-      } catch (error) {
-        if (!ctx.req.complete && ctx.req.destroyed) {
-          throw new InvalidRequestError(ErrorCode.validation, 'The upload ended before Content-Length bytes arrived; nothing was written', {
-            details: [{ path: 'Content-Length', message: 'more than the body' }],
-          });
-        }
-        throw error;
-      }
+      await receiveUpload(ctx, workspace, ctx.state.principal.userId, params.id!, query.path, config.uploadLimitBytes);
     },
   }),
   endpoint({

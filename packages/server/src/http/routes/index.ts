@@ -13,6 +13,8 @@ import { parseInput } from '../validate.ts';
 import { agentEndpoints } from './agents.ts';
 import { authEndpoints } from './auth.ts';
 import { conversationEndpoints } from './conversations.ts';
+import { embedEndpoints } from './embed.ts';
+import { publishableKeyEndpoints } from './publishable-keys.ts';
 import { fileEndpoints } from './files.ts';
 import { serverInfoEndpoints } from './server-info.ts';
 import type { RouteDeps } from './deps.ts';
@@ -32,14 +34,20 @@ export const apiEndpoints = (deps: RouteDeps): Endpoint[] => [
   ...settingsEndpoints(deps),
   ...secretEndpoints(deps),
   ...apiKeyEndpoints(deps),
+  ...publishableKeyEndpoints(deps),
+  ...embedEndpoints(deps),
 ];
+
+/** What a path parameter names, for its 404: `/conversations/:id` → `conversation`, `:key_id` → `key`. */
+const resourceOf = (path: string, param: string) =>
+  param === 'id' ? (new RegExp(`/([\\w-]+?)s?/:${param}(/|$)`).exec(path)?.[1] ?? 'resource') : param.replace(/_id$/, '');
 
 /** Path ids must be UUIDs: anything else is a 404, like a missing resource (checked before anything reads them). */
 const validIds =
   (spec: Endpoint): Middleware<AppState> =>
   async (ctx, next) => {
     const params = (ctx as unknown as { params: Record<string, string> }).params ?? {};
-    for (const [name, value] of Object.entries(params)) if (!UUID.test(value)) throw new NotFoundError(name === 'id' ? spec.tag.replace(/s$/, '') : name);
+    for (const [name, value] of Object.entries(params)) if (!UUID.test(value)) throw new NotFoundError(resourceOf(spec.path, name));
     await next();
   };
 
@@ -65,7 +73,7 @@ const authorize =
     const refuse = (error: InsufficientScopeError) => {
       logSecurityEvent(ctx.state.log, 'scope_denied', {
         user_id: principal.userId,
-        api_key_id: principal.apiKeyId,
+        ...(principal.kind === 'visitor' ? { visitor_id: principal.visitorId } : { api_key_id: principal.apiKeyId }),
         route: `${spec.method.toUpperCase()} ${spec.path}`,
         required_scope: spec.scope,
       });
@@ -75,13 +83,17 @@ const authorize =
       refuse(
         new InsufficientScopeError(
           spec.scope!,
-          spec.scope === 'session'
-            ? 'This operation needs a session (log in); API keys may not do it'
-            : `This API key lacks the scope this operation needs (${spec.scope})`,
+          principal.kind === 'visitor'
+            ? 'A visitor token reaches the /embed routes only'
+            : spec.scope === 'visitor'
+              ? 'This operation needs a visitor token (POST /embed/sessions, or one minted by an app)'
+              : spec.scope === 'session'
+                ? 'This operation needs a session (log in); API keys may not do it'
+                : `This API key lacks the scope this operation needs (${spec.scope})`,
         ),
       );
     }
-    const agentIds = principal.agentIds;
+    const agentIds = principal.kind === 'user' ? principal.agentIds : null;
     if (agentIds) {
       const params = (ctx as unknown as { params: Record<string, string> }).params ?? {};
       switch (spec.agentAccess) {
