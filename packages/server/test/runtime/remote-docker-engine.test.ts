@@ -9,8 +9,16 @@ import { canStartSecondEngine, startSecondEngine, type SecondEngine } from '../s
 import { eventsOf, startRuntime, waitForState, type Runtime } from './runtime-harness.ts';
 
 const IMAGE = 'debian:bookworm-slim';
-const reason = hasDocker ? await canStartSecondEngine() : 'no Docker engine answers';
-if (reason && process.env.CI) throw new Error(`CI is set but the remote-engine test cannot run: ${reason}`);
+// Opt-in (METIS_TEST_SECOND_ENGINE=1) until the second dockerd runs in its own network namespace: on this machine the
+// host's docker0 bridge went missing right after it ran (02:01 and again during a full `npm test`), and the first
+// engine's builds and default-bridge containers failed ("could not find bridge docker0") until docker0 was back.
+const reason =
+  process.env.METIS_TEST_SECOND_ENGINE !== '1'
+    ? "METIS_TEST_SECOND_ENGINE is not 1 (the second dockerd may remove the host's docker0 bridge)"
+    : hasDocker
+      ? await canStartSecondEngine()
+      : 'no Docker engine answers';
+if (reason && process.env.CI && process.env.METIS_TEST_SECOND_ENGINE === '1') throw new Error(`CI is set but the remote-engine test cannot run: ${reason}`);
 if (reason) console.warn(`[remote engine] skipping sandboxes on a second Docker engine over TLS: ${reason}`);
 
 const sandboxIdOf = async (databaseUrl: string, conversationId: string): Promise<string> => {
