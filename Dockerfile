@@ -31,8 +31,9 @@ RUN if [ -n "$EXTRA_CA_CERTS" ]; then printf '%s\n' "$EXTRA_CA_CERTS" > /tmp/ext
  && rm -rf /root/.npm \
  && rm -f /tmp/extra-ca.pem
 
-# --- widget: the browser build of <metis-chat> (esbuild bundles Lit, marked and the lean SDK), served by the
-#     server at /widget/<version>/. Only the widget's dependencies, dev ones included (esbuild).
+# --- widget: the browser builds of <metis-chat> (esbuild bundles Lit, marked and the lean SDK), served by the
+#     server at /widget/<version>/, and of the web console (dist/console/), served at /. Only the widget's
+#     dependencies, dev ones included (esbuild).
 FROM ${NODE_IMAGE} AS widget
 LABEL org.metisai.build-stage=widget
 ARG EXTRA_CA_CERTS=""

@@ -1,9 +1,12 @@
 /**
  * Serves index.html (a plain page embedding `<metis-chat>`) under a strict CSP, on http://127.0.0.1:8080.
  *
+ * The page embeds the agent for anonymous visitors (`publishable-key`): the agent has embedding on, and its publishable
+ * key allows this page's origin.
+ *
  *   npm run example:embed                      offline: starts a MetisAI server and a scripted LLM here
- *   METIS_URL=http://localhost:8000 METIS_EMAIL=… METIS_PASSWORD=… METIS_AGENT_ID=… npm run example:embed
- *                                              against your server (its CORS_ORIGINS must include this page's origin)
+ *   METIS_URL=http://localhost:8000 METIS_AGENT_ID=… METIS_PUBLISHABLE_KEY=pk_… npm run example:embed
+ *                                              against your server (the key must allow http://127.0.0.1:8080)
  */
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -33,17 +36,20 @@ async function startOffline() {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'metis-embed-example-'));
   await chmod(dataDir, 0o755);
   const server = await startServer({
-    config: loadConfig({ ...process.env, METIS_DATA_DIR: dataDir, PORT: '0', CORS_ORIGINS: PAGE_ORIGIN, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }),
+    // Without Docker the sandboxes are local: embedding there needs the explicit acknowledgement (a demo on a laptop).
+    config: loadConfig({ ALLOW_UNSAFE_LOCAL_SANDBOX: 'true', ...process.env, METIS_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }),
   });
   const client = new MetisClient({ baseUrl: server.url });
-  const { access_token: token } = await client.auth.register({ email: 'embed@example.com', password: 'embed example password' });
+  await client.auth.register({ email: 'embed@example.com', password: 'embed example password' });
   await client.settings.update({ llm_model: 'scripted', llm_base_url: llm.url, llm_api_key: 'none' });
-  const agent = await client.agents.create({ name: 'Example agent' });
+  // Embedding on, for visitors. `egress`: the local driver cannot cut the network; on a real site keep the default `none`.
+  const agent = await client.agents.create({ name: 'Example agent', config: { embed: { enabled: true, policy: { network: 'egress' } } } });
+  const { key } = await client.agents.publishableKeys.create(agent.id, { allowed_origins: [PAGE_ORIGIN] });
   await client.agents.start(agent.id);
   while ((await client.agents.get(agent.id)).status !== 'running') await new Promise((resolve) => setTimeout(resolve, 100));
   return {
     url: server.url,
-    token,
+    publishableKey: key,
     agentId: agent.id,
     async close() {
       await server.close();
@@ -53,21 +59,19 @@ async function startOffline() {
   };
 }
 
-/** Your running server: logs in as the agent's owner. */
-async function useExisting(url: string) {
-  const client = new MetisClient({ baseUrl: url });
-  const { access_token: token } = await client.auth.login({ email: process.env.METIS_EMAIL!, password: process.env.METIS_PASSWORD! });
-  return { url, token, agentId: process.env.METIS_AGENT_ID!, close: async () => {} };
+/** Your running server: an agent with embedding on, and its publishable key for this page's origin. */
+function useExisting(url: string) {
+  return { url, publishableKey: process.env.METIS_PUBLISHABLE_KEY!, agentId: process.env.METIS_AGENT_ID!, close: async () => {} };
 }
 
-const metis = process.env.METIS_URL ? await useExisting(process.env.METIS_URL) : await startOffline();
+const metis = process.env.METIS_URL ? useExisting(process.env.METIS_URL) : await startOffline();
 const csp = `default-src 'none'; script-src 'self' ${metis.url}; style-src 'self'; connect-src ${metis.url}; img-src 'self'`;
 const template = await readFile(path.join(here, '..', 'index.html'), 'utf8');
 const page = template
   .replaceAll('{{METIS_URL}}', metis.url)
   .replaceAll('{{WIDGET_VERSION}}', widgetVersion)
   .replaceAll('{{AGENT_ID}}', metis.agentId)
-  .replaceAll('{{TOKEN}}', metis.token)
+  .replaceAll('{{PUBLISHABLE_KEY}}', metis.publishableKey)
   .replaceAll('{{CSP}}', csp);
 const css =
   'body { margin: 0; font: 18px/1.6 Georgia, serif; background: #fbf8f1; color: #222; } main { max-width: 40rem; margin: 3rem auto; padding: 0 1rem; }';

@@ -7,6 +7,8 @@ import { Conversations } from './resources/conversations/conversations.ts';
 import { Secrets } from './resources/secrets.ts';
 import { ServerInfoResource } from './resources/server-info.ts';
 import { Settings } from './resources/settings.ts';
+import { Usage } from './resources/usage.ts';
+import { Approvals } from './resources/approvals.ts';
 
 export { toTransportError, type ClientOptions, type TokenProvider } from './core/api-client.ts';
 
@@ -31,6 +33,10 @@ export class MetisClient extends ApiClient {
   readonly secrets: Secrets;
   /** `/api-keys`: long-lived keys for server-to-server use. */
   readonly apiKeys: ApiKeys;
+  /** `/usage`: tokens used per day. */
+  readonly usage: Usage;
+  /** `/approvals`: actions waiting for your approval across conversations. */
+  readonly approvals: Approvals;
   /** `/server-info`: what the server offers (limits, sandbox, registration), without credentials. */
   readonly serverInfo: ServerInfoResource;
 
@@ -42,6 +48,8 @@ export class MetisClient extends ApiClient {
     this.settings = new Settings(this);
     this.secrets = new Secrets(this);
     this.apiKeys = new ApiKeys(this);
+    this.usage = new Usage(this);
+    this.approvals = new Approvals(this);
     this.serverInfo = new ServerInfoResource(this);
   }
 }

@@ -47,6 +47,8 @@ export { ServerInfoResource } from './resources/server-info.ts';
 export { Settings as SettingsResource } from './resources/settings.ts';
 export { Secrets } from './resources/secrets.ts';
 export { ApiKeys } from './resources/api-keys.ts';
+export { Usage as UsageResource } from './resources/usage.ts';
+export { Approvals } from './resources/approvals.ts';
 // Types only: the zod schemas and constants (`ErrorCode`, `AgentSchema`, …) are at `@metisai/sdk/schemas`, so that a
 // bundle keeps only the schemas the client itself uses (the main entry's 30 KB budget).
 export type * from './schemas/index.ts';

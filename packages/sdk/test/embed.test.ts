@@ -139,14 +139,16 @@ describe('the visitor client (@metisai/sdk/embed)', () => {
     const { fetch, requests } = fakeFetch((request) => {
       if (request.method === 'PUT') return json(entry, 201);
       if (request.url.pathname.endsWith('/changes')) return json({ baseline: null, data: [], truncated: false });
-      const body = JSON.parse(request.body) as { content: string; attachments?: unknown };
-      return json({ id: ID(8), seq: 1, conversation_id: ID(2), created_at: AT, type: 'message', role: 'user', ...body }, 202);
+      // The server answers each attachment with its size and media type.
+      const body = JSON.parse(request.body) as { content: string; attachments?: { path: string }[] };
+      const attachments = body.attachments?.map((file) => ({ ...file, size: 5, type: 'text/plain' }));
+      return json({ id: ID(8), seq: 1, conversation_id: ID(2), created_at: AT, type: 'message', role: 'user', ...body, attachments }, 202);
     });
     const client = new VisitorClient({ baseUrl: 'http://metis.test', token: 'visitor-token', fetch });
     expect(await new VisitorFiles(client).upload(ID(2), 'notes.txt', 'hello')).toEqual(entry);
     expect(await client.embed.conversations.changes(ID(2))).toEqual({ baseline: null, data: [], truncated: false });
     const message = await client.embed.conversations.messages.create(ID(2), { content: 'read it', attachments: [{ path: 'notes.txt' }] });
-    expect(message.attachments).toEqual([{ path: 'notes.txt' }]);
+    expect(message.attachments).toEqual([{ path: 'notes.txt', size: 5, type: 'text/plain' }]);
     const base = `/api/v1/embed/conversations/${ID(2)}`;
     expect(requests.map((request) => `${request.method} ${request.url.pathname}${request.url.search}`)).toEqual([
       `PUT ${base}/files/content?path=notes.txt`,

@@ -46,8 +46,8 @@ const newerConversation = {
 
 const stored = (seq: number) => ({ id: ID(10 + seq), seq, conversation_id: ID(2), created_at: AT });
 const newerEvents = [
-  { ...stored(1), type: 'message', role: 'user', content: 'hi', attachments: [{ path: 'a.txt' }] },
-  { ...stored(2), type: 'workspace', phase: 'cloning', received_bytes: 100 },
+  { ...stored(1), type: 'message', role: 'user', content: 'hi', attachments: [{ path: 'a.txt', size: 1, type: 'text/plain', pages: 1 }] },
+  { ...stored(2), type: 'snapshot', phase: 'taken', snapshot_id: 's1' },
   { ...stored(3), type: 'state', state: 'running', reason: 'waiting_for_review' },
   { ...stored(4), type: 'error', code: 'text_tool_call', message: 'a tool call written as text was run' },
   { ...stored(5), type: 'message', role: 'assistant', content: 'x', finish_reason: 'length', reasoning: 'because' },
@@ -126,7 +126,7 @@ describe('responses of a newer server', () => {
       seen.push(event);
       if (seen.length === frames.length) break;
     }
-    expect(seen.map((event) => event.type)).toEqual(['message', 'workspace', 'state', 'error', 'message', 'reasoning_delta']);
+    expect(seen.map((event) => event.type)).toEqual(['message', 'snapshot', 'state', 'error', 'message', 'reasoning_delta']);
   });
 });
 

@@ -21,6 +21,7 @@ import { requestBody } from './http/middleware/request-body.ts';
 import { requestId } from './http/middleware/request-id.ts';
 import { apiEndpoints, apiRouter, healthRouter } from './http/routes/index.ts';
 import { widgetRouter } from './http/routes/widget.ts';
+import { consoleRouter } from './http/routes/console.ts';
 import { findWidgetBuild, type WidgetBuild } from './http/widget-build.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { Keys } from './security/keys.ts';
@@ -40,7 +41,10 @@ export interface AppDeps {
   /** Asks the process running a conversation for its text in flight, when a stream opens. */
   catchUp: CatchUpRequests;
   version: string;
-  /** The built widget served at `/widget/<version>/…`; default: the `@metisai/widget` package's `dist/`. `null`: none. */
+  /**
+   * The built widget served at `/widget/<version>/…` and the console served at `/`; default: the `@metisai/widget`
+   * package's `dist/`. `null`: none.
+   */
   widget?: WidgetBuild | null;
   /** Where agents' commands run; `null` for an app without a runner. */
   sandboxDriver: SandboxDriverName | null;
@@ -95,7 +99,9 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     }),
   );
   const health = healthRouter(routeDeps);
-  const widget = widgetRouter(deps.widget === undefined ? findWidgetBuild() : (deps.widget ?? undefined), { isImmutable: config.env !== 'development' });
+  const build = deps.widget === undefined ? findWidgetBuild() : (deps.widget ?? undefined);
+  const widget = widgetRouter(build, { isImmutable: config.env !== 'development' });
+  const web = consoleRouter(build?.consoleDir);
   if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app
     .use(requestId(logger))
@@ -121,6 +127,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     .use(health.routes())
     .use(widget.routes())
     .use(api.routes())
-    .use(api.allowedMethods());
+    .use(api.allowedMethods())
+    .use(web.routes());
   return app;
 }

@@ -113,6 +113,10 @@ const EnvSchema = z.object({
   UPLOAD_LIMIT_BYTES: int(100 * 1024 * 1024, 1, 1024 ** 4),
   /** Largest conversation import document (`POST /conversations/import`), parsed in memory. */
   IMPORT_LIMIT_BYTES: int(50 * 1024 * 1024, 1024, 1024 ** 3),
+  /** A repository clone may receive, and check out, at most this many bytes (each). */
+  CLONE_LIMIT_BYTES: int(256 * 1024 * 1024, 1024, 1024 ** 4),
+  /** A repository clone taking longer ends as `repository_unreachable`. */
+  CLONE_TIMEOUT_SECONDS: seconds(600, 0.1, 24 * 3600),
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 3600),
   /** Login attempts per IP and window. */
   RATE_LIMIT_LOGIN_PER_IP: int(30, 1, 1_000_000),
@@ -228,6 +232,13 @@ export interface Config {
   uploadLimitBytes: number;
   /** `IMPORT_LIMIT_BYTES`: largest import document. */
   importLimitBytes: number;
+  /** Repository clones into new conversations (`POST /conversations` with `repository`). */
+  clone: {
+    /** `CLONE_LIMIT_BYTES`: most bytes received, and most bytes checked out. */
+    limitBytes: number;
+    /** `CLONE_TIMEOUT_SECONDS`, in milliseconds. */
+    timeoutMs: number;
+  };
   rateLimit: {
     windowSeconds: number;
     loginPerIp: number;
@@ -405,6 +416,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     uploadLimitBytes: env.UPLOAD_LIMIT_BYTES,
     importLimitBytes: env.IMPORT_LIMIT_BYTES,
+    clone: { limitBytes: env.CLONE_LIMIT_BYTES, timeoutMs: Math.round(env.CLONE_TIMEOUT_SECONDS * 1000) },
     rateLimit: {
       windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
       loginPerIp: env.RATE_LIMIT_LOGIN_PER_IP,

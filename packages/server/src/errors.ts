@@ -123,8 +123,9 @@ export class QuotaExceededError extends DomainError {
 /** The LLM endpoint cannot be resolved: `message` names what to set and where. A run ends with this code. */
 export class LlmNotConfiguredError extends InvalidRequestError {
   override name = 'LlmNotConfiguredError';
-  constructor(message: string) {
-    super(ErrorCode.llmNotConfigured, message);
+  /** `field`: the setting to fill in (`llm_model`, `llm_api_key`), sent as the error's `field`. */
+  constructor(message: string, field?: string) {
+    super(ErrorCode.llmNotConfigured, message, field ? { details: [{ path: field, message: 'is not set' }] } : {});
   }
 }
 

@@ -23,6 +23,7 @@ import { startMetricsServer } from './metrics/metrics-server.ts';
 import { AccountSandboxRemoval } from './runs/account-sandbox-removal.ts';
 import { ConfirmationTimeouts } from './runs/confirmation-timeouts.ts';
 import { ConversationRunner } from './runs/conversation-runner.ts';
+import { RepositorySetup } from './runs/repository-setup.ts';
 import { ConversationSandboxes } from './runs/conversation-sandboxes.ts';
 import { EmbedSweep } from './runs/embed-sweep.ts';
 import { PooledAgentLifecycle } from './runs/pooled-agent-lifecycle.ts';
@@ -186,6 +187,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const confirmations = new ConfirmationTimeouts({ orm, logger: runsLogger, runLock });
     closers.push('confirmation timeouts', () => confirmations.close());
     const conversationSandboxes = new ConversationSandboxes({ orm, logger: runsLogger, sandboxes, runLock, runSettings: core.runSettings });
+    const repositories = new RepositorySetup({
+      orm,
+      logger: runsLogger,
+      sandboxes: conversationSandboxes,
+      runSettings: core.runSettings,
+      secrets: core.secrets,
+      egress: core.egress,
+      limits: config.clone,
+    });
     const runner = new ConversationRunner({
       orm,
       logger: runsLogger,
@@ -199,6 +209,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       embedQuotas: core.embedQuotas,
       confirmations,
       sandboxManager: sandboxes,
+      repositories,
     });
     closers.push('runs', () => runner.close());
     const recovery = new RunRecovery({ orm, logger: runsLogger, runLock, runner, control });

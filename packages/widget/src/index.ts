@@ -7,7 +7,7 @@
  * <metis-chat server="https://metis.example.com" agent="…"></metis-chat>
  * ```
  */
-import './jitless.ts';
+import './shared/jitless.ts';
 import { MetisChat } from './metis-chat/metis-chat.ts';
 
 export { MetisChat } from './metis-chat/metis-chat.ts';
@@ -19,6 +19,6 @@ export {
   MetisRunEndEvent,
   MetisRunStartEvent,
 } from './metis-chat/events.ts';
-export type { ChatConnection, ChatStream } from './connection/chat-connection.ts';
+export type { ChatConnection, ChatStream } from './shared/connection/chat-connection.ts';
 
 if (!customElements.get('metis-chat')) customElements.define('metis-chat', MetisChat);

@@ -5,10 +5,10 @@ import { expect, test } from 'vitest';
 
 const WIDGET_DIR = fileURLToPath(new URL('..', import.meta.url));
 
-test('the IIFE with Lit, the lean SDK and marked stays under the 65 KB (min+gzip) budget', { timeout: 120_000 }, async () => {
+test('the IIFE with Lit, the lean SDK and marked stays under the 67 KB (min+gzip) budget', { timeout: 120_000 }, async () => {
   const { stdout } = await promisify(execFile)(process.execPath, ['scripts/size.mjs'], { cwd: WIDGET_DIR });
-  const [, size] = /budget: ([\d.]+) KB of 65\.0 KB/.exec(stdout) ?? [];
+  const [, size] = /budget: ([\d.]+) KB of 67\.0 KB/.exec(stdout) ?? [];
   // Lit alone is ~6 KB, marked's lexer ~12 KB: below 30 KB something is missing from the bundle.
   expect(Number(size)).toBeGreaterThan(30);
-  expect(Number(size)).toBeLessThanOrEqual(65);
+  expect(Number(size)).toBeLessThanOrEqual(67);
 });

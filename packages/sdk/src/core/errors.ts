@@ -6,6 +6,8 @@ export interface MetisErrorInit {
   code: string;
   message: string;
   details?: ErrorDetail[] | undefined;
+  /** The one field at fault (the body's `field`), e.g. `llm_base_url` or `config.max_iterations`. */
+  field?: string | undefined;
   requestId?: string | undefined;
   /** The parsed error body (`{ error: {…} }`) when the server sent one. */
   body?: unknown;
@@ -25,6 +27,8 @@ export class MetisError extends Error {
   readonly code: string;
   /** Per-field problems of a `validation_error`. */
   readonly details: ErrorDetail[] | undefined;
+  /** The one field at fault when the server names one (`error.field`): a form shows the error next to it. */
+  readonly field: string | undefined;
   /** `request_id` of the error body, else the `X-Request-Id` header: quote it when reporting a problem. */
   readonly requestId: string | undefined;
   /** The raw error body, with any extra fields (`current_status`, `allowed_from`…). */
@@ -37,6 +41,7 @@ export class MetisError extends Error {
     this.status = init.status;
     this.code = init.code;
     this.details = init.details;
+    this.field = init.field;
     this.requestId = init.requestId;
     this.body = init.body;
     this.headers = init.headers;
@@ -51,6 +56,7 @@ export class MetisError extends Error {
       code: str(error?.code) ?? `http_${status}`,
       message: str(error?.message) ?? `HTTP ${status}`,
       details: Array.isArray(error?.details) ? (error.details as ErrorDetail[]) : undefined,
+      field: str(error?.field),
       requestId: str(error?.request_id) ?? headers?.get('x-request-id') ?? undefined,
       body,
       headers,

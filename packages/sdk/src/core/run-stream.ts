@@ -1,4 +1,5 @@
 import type { StateEvent, StreamEvent, DeltaEvent } from '../schemas/event.ts';
+import type { AttachmentParams } from '../schemas/workspace.ts';
 import { AbortError } from './errors.ts';
 import type { ConversationStreamEvent } from './event-stream.ts';
 
@@ -12,8 +13,8 @@ export interface RunOptions {
   signal?: AbortSignal | undefined;
   /** `Idempotency-Key` of the message POST. */
   idempotencyKey?: string | undefined;
-  /** Workspace files the message points the agent to (uploaded first; each must exist as a file). */
-  attachments?: { path: string }[] | undefined;
+  /** Workspace files the message names (upload them first): `attachments` of the message POST. */
+  attachments?: AttachmentParams[] | undefined;
 }
 
 /** A run ends when the conversation leaves `running`: `finished`, `idle`, `awaiting_confirmation`, `stopped` or `error`. */

@@ -2,7 +2,7 @@ import { PagePromise } from '../core/pagination.ts';
 import type { RequestOptions } from '../core/request-options.ts';
 import { path } from '../internal/path.ts';
 import { pageOf, type ListParams } from '../schemas/common.ts';
-import { SecretSchema, type Secret, type SecretCreateParams } from '../schemas/settings.ts';
+import { SecretSchema, type Secret, type SecretCreateParams, type SecretUpdateParams } from '../schemas/settings.ts';
 import { APIResource } from './resource.ts';
 
 const SecretPageSchema = pageOf(SecretSchema);
@@ -17,6 +17,14 @@ export class Secrets extends APIResource {
   /** Stores a secret (`POST /secrets`). A name in use is a `ConflictError` (`secret_exists`). */
   create(params: SecretCreateParams, options?: RequestOptions): Promise<Secret> {
     return this.client.request({ ...options, method: 'post', path: '/secrets', body: params, schema: SecretSchema });
+  }
+
+  /**
+   * Replaces a secret's value, and its description when given (`PUT /secrets/{id}`); the name stays. Agents get the new
+   * value in the sandboxes they start from now on.
+   */
+  update(secretId: string, params: SecretUpdateParams, options?: RequestOptions): Promise<Secret> {
+    return this.client.request({ ...options, method: 'put', path: path`/secrets/${secretId}`, body: params, schema: SecretSchema });
   }
 
   /** Deletes a secret (`DELETE /secrets/{id}`). */

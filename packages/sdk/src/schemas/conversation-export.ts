@@ -9,8 +9,10 @@ import {
   MessageRoleSchema,
   REASONING_FIELDS,
   StateReasonSchema,
+  WORKSPACE_EVENT_FIELDS,
+  WORKSPACE_PHASES,
 } from './event.ts';
-import { ChangedFileSchema } from './workspace.ts';
+import { ChangedFileSchema, WorkspaceFileSchema } from './workspace.ts';
 
 /** `format` of a conversation export; a later layout gets a new number. */
 export const CONVERSATION_EXPORT_FORMAT = 'metisai.conversation/1';
@@ -46,7 +48,7 @@ const ImportedEventSchema = z.discriminatedUnion('type', [
     reasoning_content: z.optional(text),
     reasoning_field: z.optional(z.enum(REASONING_FIELDS)),
     provider_fields: z.optional(z.record(z.string(), z.unknown())),
-    attachments: z.optional(z.array(z.object({ path: z.string().check(z.maxLength(4096)) })).check(z.maxLength(20))),
+    attachments: z.optional(z.array(WorkspaceFileSchema)),
   }),
   z.object({
     ...when,
@@ -69,6 +71,12 @@ const ImportedEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ ...when, type: z.literal('state'), state: ConversationStateSchema, reason: z.optional(z.nullable(StateReasonSchema)) }),
   z.object({ ...when, type: z.literal('error'), code: EventErrorCodeSchema, message: text }),
+  z.object({
+    ...when,
+    type: z.literal('workspace'),
+    phase: z.enum(WORKSPACE_PHASES),
+    ...WORKSPACE_EVENT_FIELDS,
+  }),
 ]);
 
 /**

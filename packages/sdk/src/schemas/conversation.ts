@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
-import { IdSchema, openEnum, TimestampSchema } from './common.ts';
+import { EnvNameSchema, IdSchema, openEnum, TimestampSchema } from './common.ts';
 import { CONVERSATION_STATES } from './event.ts';
-import { WorkspacePathSchema } from './workspace.ts';
+import { AttachmentParamsSchema, RepositorySchema } from './workspace.ts';
 
 export const UsageSchema = z.object({
   prompt_tokens: z.number(),
@@ -22,6 +22,8 @@ export const ConversationSchema = z.object({
   /** `seq` of the last stored event (0 when none): stream with `after: last_seq` to get only what comes next. */
   last_seq: z.number(),
   usage: UsageSchema,
+  /** The repository the conversation was started from (`repository` of the create call); absent: none. */
+  repository: z.optional(RepositorySchema),
   created_at: TimestampSchema,
   updated_at: TimestampSchema,
 });
@@ -29,9 +31,34 @@ export type Conversation = z.infer<typeof ConversationSchema>;
 
 const TitleSchema = z.nullable(z.string().check(z.trim(), z.maxLength(200)));
 
+/**
+ * A git repository to clone into a new conversation's workspace. The server clones it (never the sandbox), `depth`
+ * commits deep (default 1), without submodules or LFS files; `token_secret` names one of your secrets whose value is
+ * sent as the password of HTTP Basic authentication, and nowhere else.
+ */
+export const RepositoryParamsSchema = z.strictObject({
+  /**
+   * An absolute `https:` (or `http:`) URL without credentials (`https://user:token@…`: name a secret in `token_secret`
+   * instead), query or fragment. Whether the server may connect to its host is the server's to say (`egress_refused`).
+   */
+  url: z.url({ protocol: /^https?$/, error: 'must be an https:// URL' }).check(
+    z.maxLength(2048),
+    z.refine((url) => !/^https?:\/\/[^/]*@|[?#]/i.test(url), 'must have no credentials (use token_secret), query or fragment'),
+  ),
+  /** A branch or tag; default: the remote's default branch. */
+  ref: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+  /** The name of one of your secrets holding an access token for the repository's host. */
+  token_secret: z.optional(EnvNameSchema),
+  /** Commits of history to fetch (default 1). */
+  depth: z.optional(z.number().check(z.int(), z.gte(1))),
+});
+export type RepositoryParams = z.input<typeof RepositoryParamsSchema>;
+
 export const ConversationCreateParamsSchema = z.strictObject({
   agent_id: z.optional(z.nullable(IdSchema)),
   title: z.optional(TitleSchema),
+  /** Clone this repository into the workspace first: the conversation is `running` (`waiting_for_workspace`) meanwhile. */
+  repository: z.optional(RepositoryParamsSchema),
 });
 export type ConversationCreateParams = z.input<typeof ConversationCreateParamsSchema>;
 
@@ -40,12 +67,15 @@ export const ConversationUpdateParamsSchema = z.strictObject({
 });
 export type ConversationUpdateParams = z.input<typeof ConversationUpdateParamsSchema>;
 
+/** `GET /conversations`: `agent_id`, `state` and `q` (words of the title, case-insensitive) filter; all given must hold. */
 export const ConversationListParamsSchema = z.strictObject({
   limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))),
   after: z.optional(IdSchema),
   agent_id: z.optional(IdSchema),
   /** Only the conversations of this visitor of one of your agents. */
   visitor_id: z.optional(IdSchema),
+  state: z.optional(z.enum(CONVERSATION_STATES)),
+  q: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),
 });
 export type ConversationListParams = z.output<typeof ConversationListParamsSchema>;
 
@@ -53,7 +83,7 @@ export type ConversationListParams = z.output<typeof ConversationListParamsSchem
  * Files of the conversation's workspace a message points the agent to (uploaded first, with `PUT …/files/content`):
  * each must exist, as a file. The agent reads them in its sandbox; the message keeps the list.
  */
-export const MessageAttachmentsSchema = z.array(z.strictObject({ path: WorkspacePathSchema.check(z.minLength(1, 'is required')) })).check(z.maxLength(20));
+export const MessageAttachmentsSchema = z.array(AttachmentParamsSchema).check(z.maxLength(20));
 
 export const MessageCreateParamsSchema = z.strictObject({
   content: z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(100_000)),

@@ -7,11 +7,16 @@ export const ErrorDetailSchema = z.object({
 });
 export type ErrorDetail = z.infer<typeof ErrorDetailSchema>;
 
-/** The body of every error response. Extra fields (e.g. `current_status`) may stand beside `code`. */
+/**
+ * The body of every error response. Extra fields (e.g. `current_status`) may stand beside `code`. `field` names the one
+ * field at fault (dotted, as in `details`) when every detail concerns the same field, so a form can show the error next
+ * to it.
+ */
 export const ErrorBodySchema = z.object({
   error: z.looseObject({
     code: z.string(),
     message: z.string(),
+    field: z.optional(z.string()),
     details: z.optional(z.array(ErrorDetailSchema)),
     request_id: z.optional(z.string()),
   }),

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { IdSchema, openEnum, TimestampSchema } from './common.ts';
-import { ChangedFileSchema } from './workspace.ts';
+import { ChangedFileSchema, InstructionFileSchema, RepositorySchema, WorkspaceFileSchema } from './workspace.ts';
 
 /** Where a conversation's run stands. */
 export const CONVERSATION_STATES = ['idle', 'running', 'awaiting_confirmation', 'finished', 'stopped', 'error'] as const;
@@ -9,10 +9,12 @@ export type ConversationState = z.infer<typeof ConversationStateSchema>;
 
 /**
  * Why a conversation entered its state (`reason` of a `state` event). A run starts `running` with `null` (a user
- * message), `user_approve` or `user_reject` (a confirmation), or `waiting_for_agent` (a message sent while the agent
+ * message), `user_approve` or `user_reject` (a confirmation), `waiting_for_agent` (a message sent while the agent
  * is starting: it waits, with any message sent meanwhile, and a second `running` with `null` follows when the agent
- * runs and the run begins). It ends:
- * - `idle`: `awaiting_user` (the model answered without a tool call);
+ * runs and the run begins), or `waiting_for_workspace` (the conversation's repository is being cloned: messages sent
+ * meanwhile wait for it the same way). It ends:
+ * - `idle`: `awaiting_user` (the model answered without a tool call), `workspace_ready` (the repository is cloned and
+ *   no message waited for it);
  * - `awaiting_confirmation`: `confirmation_required`;
  * - `finished`: `finish` (the model called `finish`);
  * - `stopped`: `user_stop`;
@@ -20,7 +22,9 @@ export type ConversationState = z.infer<typeof ConversationStateSchema>;
  *   `llm_error`, `llm_timeout`, `llm_context_length`, `llm_not_configured`, `egress_refused` (the LLM's address is one
  *   the server does not connect to for users), `sandbox_error`, `agent_start_failed` (messages that waited for the
  *   agent, whose start failed), `internal_error`, `budget` — the conversation used the agent's `max_budget_tokens` — and
- *   `quota_exceeded` — a per-user limit of the server);
+ *   `quota_exceeded` — a per-user limit of the server); or `clone_failed`: the conversation's repository could not be
+ *   cloned, and the error event before it says why (`repository_not_found`, `repository_auth_failed`,
+ *   `repository_unreachable`, `repository_ref_not_found`, `repository_too_large`, `egress_refused`);
  * - `idle`: also `confirmation_timeout` (a visitor's conversation whose action the owner did not confirm in time: the
  *   action was rejected).
  * Newer servers may add reasons: responses accept any string (see `openEnum`).
@@ -29,7 +33,9 @@ export const STATE_REASONS = [
   'user_approve',
   'user_reject',
   'waiting_for_agent',
+  'waiting_for_workspace',
   'awaiting_user',
+  'workspace_ready',
   'confirmation_required',
   'finish',
   'user_stop',
@@ -48,6 +54,7 @@ export const STATE_REASONS = [
   'budget',
   'quota_exceeded',
   'confirmation_timeout',
+  'clone_failed',
 ] as const;
 export const StateReasonSchema = z.enum(STATE_REASONS);
 export type StateReason = z.infer<typeof StateReasonSchema>;
@@ -56,7 +63,14 @@ export type StateReason = z.infer<typeof StateReasonSchema>;
  * Codes of `error` events. Those a run survives: `llm_retry` (a transient LLM failure, retried),
  * `llm_context_condensed` (the history was too long; older outputs were condensed) and `text_tool_call` (the model
  * wrote a tool call as text; it ran as if native). Every other code ends the run, and the final `state` event carries
- * it as its `reason`.
+ * it as its `reason` — except the `repository_*` codes (and an `egress_refused` of a clone), which end a conversation's
+ * setup with the reason `clone_failed`:
+ * - `repository_not_found`: no repository at the URL (404);
+ * - `repository_auth_failed`: the server asked for credentials and had none, or refused the token (401, 403);
+ * - `repository_unreachable`: no answer (DNS, connection, TLS), a server error, or the clone took longer than the
+ *   server's clone timeout;
+ * - `repository_ref_not_found`: the repository has no branch or tag `ref`;
+ * - `repository_too_large`: more than the server's `CLONE_LIMIT_BYTES` were received or checked out.
  */
 export const EVENT_ERROR_CODES = [
   'llm_retry',
@@ -76,6 +90,11 @@ export const EVENT_ERROR_CODES = [
   'internal_error',
   'budget',
   'quota_exceeded',
+  'repository_not_found',
+  'repository_auth_failed',
+  'repository_unreachable',
+  'repository_ref_not_found',
+  'repository_too_large',
 ] as const;
 export const EventErrorCodeSchema = z.enum(EVENT_ERROR_CODES);
 export type EventErrorCode = z.infer<typeof EventErrorCodeSchema>;
@@ -114,6 +133,7 @@ export type ReasoningField = (typeof REASONING_FIELDS)[number];
  * reasoning models, the reasoning kept apart from the answer (`reasoning_content`, arrived in `reasoning_field`).
  * `provider_fields` holds opaque fields a provider wants back with the turn (OpenRouter's `reasoning_details`).
  * An assistant turn that only called tools has a message with empty `content` when the model reasoned before it.
+ * A user message may name workspace files (`attachments`); the model reads a line per file after the text.
  */
 export const MessageEventSchema = z.object({
   ...stored,
@@ -124,8 +144,8 @@ export const MessageEventSchema = z.object({
   reasoning_content: z.optional(z.string()),
   reasoning_field: z.optional(openEnum(REASONING_FIELDS)),
   provider_fields: z.optional(z.record(z.string(), z.unknown())),
-  /** A user message's attached files: paths in the conversation's workspace (relative to its root). */
-  attachments: z.optional(z.array(z.object({ path: z.string() }))),
+  /** Of a user message: workspace files it names (`attachments` of the request), with their size and type. */
+  attachments: z.optional(z.array(WorkspaceFileSchema)),
 });
 export type MessageEvent = z.infer<typeof MessageEventSchema>;
 
@@ -179,13 +199,59 @@ export const ErrorEventSchema = z.object({
 });
 export type ErrorEvent = z.infer<typeof ErrorEventSchema>;
 
+/**
+ * What a `workspace` event reports: a repository being cloned (`cloning`, repeated with progress), cloned (`ready`,
+ * with the commit) or not (`failed`); the repository instructions a run loaded (`instructions`, when they changed);
+ * files uploaded (`uploaded`).
+ */
+export const WORKSPACE_PHASES = ['cloning', 'ready', 'failed', 'instructions', 'uploaded'] as const;
+export type WorkspacePhase = (typeof WORKSPACE_PHASES)[number];
+
+/** The fields of a `workspace` event besides its `phase` (an import takes them as they are). */
+export const WORKSPACE_EVENT_FIELDS = {
+  repository: z.optional(RepositorySchema),
+  /** Objects received so far (`cloning`, `ready`). */
+  received_objects: z.optional(z.number()),
+  /** Bytes received from the remote so far. */
+  received_bytes: z.optional(z.number()),
+  instructions: z.optional(z.array(InstructionFileSchema)),
+  files: z.optional(z.array(WorkspaceFileSchema)),
+  message: z.optional(z.string()),
+};
+
+/**
+ * Something happened to the conversation's workspace outside the agent's actions:
+ * - `cloning`: the repository's clone started, or went on (`received_objects`, `received_bytes`; at
+ *   most one such event every two seconds);
+ * - `ready`: cloned and copied into the workspace; `repository.commit` is the checked-out commit (the baseline of
+ *   `GET …/changes`), with the totals received;
+ * - `failed`: the clone failed or was stopped (`message`; the `error` event that follows has the code);
+ * - `instructions`: what a run loaded from `AGENTS.md` / `.openhands/microagents/repo.md` into the system prompt, stored
+ *   when it differs from the last such event (an empty list: none any more);
+ * - `uploaded`: files the user uploaded (`files`).
+ */
+export const WorkspaceEventSchema = z.object({
+  ...stored,
+  type: z.literal('workspace'),
+  phase: openEnum(WORKSPACE_PHASES),
+  ...WORKSPACE_EVENT_FIELDS,
+});
+export type WorkspaceEvent = z.infer<typeof WorkspaceEventSchema>;
+
 /** A stored step of a conversation. */
-export const EventSchema = z.discriminatedUnion('type', [MessageEventSchema, ActionEventSchema, ObservationEventSchema, StateEventSchema, ErrorEventSchema]);
+export const EventSchema = z.discriminatedUnion('type', [
+  MessageEventSchema,
+  ActionEventSchema,
+  ObservationEventSchema,
+  StateEventSchema,
+  ErrorEventSchema,
+  WorkspaceEventSchema,
+]);
 export type Event = z.infer<typeof EventSchema>;
 export type EventType = Event['type'];
 
 /** Types of stored events this SDK version knows. */
-export const STORED_EVENT_TYPES: readonly EventType[] = ['message', 'action', 'observation', 'state', 'error'];
+export const STORED_EVENT_TYPES: readonly EventType[] = ['message', 'action', 'observation', 'state', 'error', 'workspace'];
 
 /**
  * A stored event of a type this SDK version does not know (a newer server's): only the fields every stored event has
@@ -297,6 +363,7 @@ export const StreamEventSchema = z.discriminatedUnion('type', [
   ObservationEventSchema,
   StateEventSchema,
   ErrorEventSchema,
+  WorkspaceEventSchema,
   DeltaEventSchema,
   ReasoningDeltaEventSchema,
   OutputEventSchema,

@@ -6,6 +6,8 @@ export * from './event.ts';
 export * from './conversation.ts';
 export * from './settings.ts';
 export * from './health.ts';
+export * from './usage.ts';
+export * from './approval.ts';
 export * from './workspace.ts';
 export * from './conversation-export.ts';
 export * from './embed.ts';

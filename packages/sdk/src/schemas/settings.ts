@@ -71,8 +71,11 @@ export const LlmTestResultSchema = z.object({
   base_url: z.nullable(z.string()),
   latency_ms: z.number(),
   /**
-   * The provider's complaint when `ok` is false (its HTTP status when it answered). `field`: the setting at fault when
-   * the server refused the call itself (`egress_refused`): `llm_base_url`, or `config.llm_base_url` of the agent.
+   * The provider's complaint when `ok` is false (its HTTP status when it answered). `field`: the setting at fault, when
+   * one is: the base URL (`llm_base_url`, or `config.llm_base_url` of the agent) when the server refused the call
+   * (`egress_refused`) or nothing answered there (`llm_unreachable`, `llm_timeout`); the key (`llm_api_key`,
+   * `config.llm_api_key_secret`) on `llm_auth`; the model (`llm_model`, `config.llm_model`) on `llm_model_not_found`.
+   * Absent when the server's own setting was used.
    */
   error: z.nullable(z.object({ status: z.nullable(z.number()), code: openEnum(LLM_ERROR_CODES), message: z.string(), field: z.optional(z.string()) })),
 });
@@ -94,6 +97,13 @@ export const SecretCreateParamsSchema = z.strictObject({
   description: z.optional(z.nullable(z.string().check(z.maxLength(500)))),
 });
 export type SecretCreateParams = z.input<typeof SecretCreateParamsSchema>;
+
+/** `PUT /secrets/{id}`: a new value (agents get it in their next sandbox), and optionally a new description. The name stays. */
+export const SecretUpdateParamsSchema = z.strictObject({
+  value: z.string().check(z.minLength(1), z.maxLength(65_536)),
+  description: z.optional(z.nullable(z.string().check(z.maxLength(500)))),
+});
+export type SecretUpdateParams = z.input<typeof SecretUpdateParamsSchema>;
 
 /**
  * What an API key may do. `read`: GET routes and LLM tests; `run`: `read` plus conversations, messages, stop, confirm

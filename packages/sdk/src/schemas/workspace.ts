@@ -76,6 +76,56 @@ export const DownloadUrlSchema = z.object({
 });
 export type DownloadUrl = z.infer<typeof DownloadUrlSchema>;
 
+/**
+ * A workspace file as a message or a `workspace` event names it: its path (relative to the workspace root), its size
+ * and its media type (from the extension, `application/octet-stream` when unknown).
+ */
+export const WorkspaceFileSchema = z.object({
+  path: z.string(),
+  /** Bytes. */
+  size: z.number(),
+  /** Media type from the extension (`application/pdf`, `text/markdown`, …). */
+  type: z.string(),
+});
+export type WorkspaceFile = z.infer<typeof WorkspaceFileSchema>;
+
+/** One file named by `attachments` of `POST …/messages`: it must exist in the workspace (upload it first). */
+export const AttachmentParamsSchema = z.strictObject({ path: WorkspacePathSchema.check(z.minLength(1, 'is required')) });
+export type AttachmentParams = z.input<typeof AttachmentParamsSchema>;
+
+/** What a conversation's repository is doing: being cloned, cloned (`ready`), or its clone failed or was stopped. */
+export const REPOSITORY_STATUSES = ['cloning', 'ready', 'failed'] as const;
+export type RepositoryStatus = (typeof REPOSITORY_STATUSES)[number];
+
+/**
+ * The repository a conversation started from, as responses and events show it: never a credential (the token stays a
+ * secret's name on the server, and URLs with credentials are refused).
+ */
+export const RepositorySchema = z.object({
+  /** The clone URL (`https://…`, without credentials). */
+  url: z.string(),
+  /** The branch or tag asked for; `null`: the remote's default branch. */
+  ref: z.nullable(z.string()),
+  /** Commits of history fetched (1: only the tip). */
+  depth: z.number(),
+  /** The commit checked out (the baseline of `GET …/changes`); `null` until the clone is done. */
+  commit: z.nullable(z.string()),
+  status: openEnum(REPOSITORY_STATUSES),
+});
+export type Repository = z.infer<typeof RepositorySchema>;
+
+/** A file of the repository's instructions for agents (`AGENTS.md`, `.openhands/microagents/repo.md`) a run loaded. */
+export const InstructionFileSchema = z.object({
+  path: z.string(),
+  /** Bytes of the whole file. */
+  size: z.number(),
+  /** Only its first 16 KiB were loaded. */
+  truncated: z.boolean(),
+  /** SHA-256 (hex) of what was loaded. */
+  sha256: z.string(),
+});
+export type InstructionFile = z.infer<typeof InstructionFileSchema>;
+
 export const FILE_CHANGE_STATUSES = ['added', 'modified', 'deleted'] as const;
 export type FileChangeStatus = (typeof FILE_CHANGE_STATUSES)[number];
 

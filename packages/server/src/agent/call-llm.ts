@@ -55,7 +55,7 @@ export async function callLlm(run: RunContext, systemPrompt: string): Promise<Ll
     const reasoning = run.masker.stream();
     const messages: ChatCompletionMessageParam[] = run.masker.maskDeep([
       { role: 'system', content: systemPrompt },
-      ...toChatMessages(run.events, run.condenseBefore),
+      ...toChatMessages(run.events, run.condenseBefore, run.sandbox.workdir),
     ]);
     try {
       const request = {

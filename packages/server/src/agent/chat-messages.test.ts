@@ -1,6 +1,6 @@
 import type { Event } from '@metisai/sdk/schemas';
 import { describe, expect, test } from 'vitest';
-import { CONDENSED_OUTPUT, toChatMessages } from './chat-messages.ts';
+import { CONDENSED_OUTPUT, formatSize, toChatMessages } from './chat-messages.ts';
 
 let seq = 0;
 const stored = (event: Record<string, unknown>): Event =>
@@ -82,5 +82,35 @@ describe('toChatMessages', () => {
     const messages = toChatMessages(events, 4);
     expect(messages[1]).toMatchObject({ content: '<think>hmm</think>\nok' });
     expect(messages[2]).toMatchObject({ content: CONDENSED_OUTPUT });
+  });
+});
+
+describe('attachments in a user message', () => {
+  test('each attached file is named after the text with its path in the sandbox, size and type; workspace events are not sent', () => {
+    const events = [
+      stored({ type: 'workspace', phase: 'uploaded', files: [{ path: 'report.pdf', size: 2048, type: 'application/pdf' }] }),
+      stored({
+        type: 'message',
+        role: 'user',
+        content: 'read these',
+        attachments: [
+          { path: 'report.pdf', size: 2048, type: 'application/pdf' },
+          { path: 'data/big.bin', size: 5 * 1024 * 1024 + 1, type: 'application/octet-stream' },
+          { path: 'one.txt', size: 1, type: 'text/plain' },
+        ],
+      }),
+    ];
+    expect(toChatMessages(events, 0, '/workspace')).toEqual([
+      {
+        role: 'user',
+        content:
+          'read these\n\n[attached: /workspace/report.pdf, 2 KB, application/pdf]\n[attached: /workspace/data/big.bin, 5 MB, application/octet-stream]\n' +
+          '[attached: /workspace/one.txt, 1 byte, text/plain]',
+      },
+    ]);
+  });
+
+  test('sizes as people read them', () => {
+    expect([0, 1023, 1024, 1536, 150 * 1024, 1024 ** 3 * 3.25].map(formatSize)).toEqual(['0 bytes', '1023 bytes', '1 KB', '1.5 KB', '150 KB', '3.3 GB']);
   });
 });

@@ -1,9 +1,35 @@
 import type { ActionEvent, Event, MessageEvent } from '@metisai/sdk/schemas';
 import type { ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { posix } from 'node:path';
 import { observationsOf } from './history.ts';
 import { derivedToolCallId, isPortableToolCallId } from './tool-call-ids.ts';
 
 export const CONDENSED_OUTPUT = '[output condensed]';
+
+/** A size as people read it: `512 bytes`, `12.3 KB`, `4.1 MB` (units of 1024). */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 100 ? Math.round(value) : Number(value.toFixed(1))} ${units[unit]}`;
+}
+
+/**
+ * A user message as the model reads it: its text, then one line per attached workspace file, with its absolute path in
+ * the sandbox (`workdir` + the workspace path), size and type — `[attached: /workspace/report.pdf, 12 KB, application/pdf]`.
+ */
+export function userMessageText(message: MessageEvent, workdir: string): string {
+  const attachments = message.attachments ?? [];
+  if (attachments.length === 0) return message.content;
+  const lines = attachments.map((file) => `[attached: ${workdir ? posix.join(workdir, file.path) : file.path}, ${formatSize(file.size)}, ${file.type}]`);
+  return `${message.content}\n\n${lines.join('\n')}`;
+}
+
 const NO_RESULT = 'This action has no result.';
 
 /** The ids sent for each action: its own when unique and portable, else one derived from the event (older logs). */
@@ -34,12 +60,6 @@ function assistantWithCalls(message: MessageEvent | null, calls: ChatCompletionM
   return { role: 'assistant', content, tool_calls: calls, ...extra } as ChatCompletionMessageParam;
 }
 
-/** A user message as the model reads it: its text, then the workspace files the user attached, if any. */
-export function withAttachments(message: MessageEvent): string {
-  const paths = message.attachments?.map((attachment) => attachment.path) ?? [];
-  return paths.length === 0 ? message.content : `${message.content}\n\n[Attached files, in the workspace: ${paths.join(', ')}]`;
-}
-
 /**
  * Rebuilds the OpenAI messages of a conversation from its stored events: user and assistant messages,
  * actions as the assistant's `tool_calls` (an assistant message right before them shares their message, with its
@@ -47,9 +67,10 @@ export function withAttachments(message: MessageEvent): string {
  * that observation was stored (a rejection may come after a later user message). Results pair with their calls by
  * order (`observationsOf`), and every call goes out with an id unique in the history, in the portable form (see
  * `isPortableToolCallId`): logs stored before ids were the server's own may repeat a provider's `call_0`.
- * Observations stored before `condenseBefore` are replaced by a short note.
+ * Observations stored before `condenseBefore` are replaced by a short note. A user message's attachments are named in
+ * its text, with their paths under `workdir` (see `userMessageText`).
  */
-export function toChatMessages(events: readonly Event[], condenseBefore = 0): ChatCompletionMessageParam[] {
+export function toChatMessages(events: readonly Event[], condenseBefore = 0, workdir = ''): ChatCompletionMessageParam[] {
   const observations = observationsOf(events);
   const actions = events.filter((event): event is ActionEvent => event.type === 'action');
   const ids = wireIds(actions);
@@ -82,7 +103,7 @@ export function toChatMessages(events: readonly Event[], condenseBefore = 0): Ch
       closeTurn(); // the next action belongs to a new reply
     } else if (event.type === 'message') {
       closeTurn();
-      if (event.role === 'user') messages.push({ role: 'user', content: withAttachments(event) });
+      if (event.role === 'user') messages.push({ role: 'user', content: userMessageText(event, workdir) });
       else text = event;
     }
   }

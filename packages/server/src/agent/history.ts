@@ -6,12 +6,15 @@ export function currentTask(events: readonly Event[]): readonly Event[] {
   return events.slice(last + 1);
 }
 
-/** Indexes of events that start an LLM reply: an assistant message or an action not preceded by one of the same reply. */
+/**
+ * Indexes of events that start an LLM reply: an assistant message or an action not preceded by one of the same reply.
+ * `state`, `error` and `workspace` events (which may fall between a reply's parts) are passed over.
+ */
 export function replyStarts(events: readonly Event[]): number[] {
   const starts: number[] = [];
   let previous: Event | undefined;
   events.forEach((event, index) => {
-    if (event.type === 'state' || event.type === 'error') return;
+    if (event.type === 'state' || event.type === 'error' || event.type === 'workspace') return;
     const isReply = (event.type === 'message' && event.role === 'assistant') || event.type === 'action';
     const continues = event.type === 'action' && (previous?.type === 'action' || (previous?.type === 'message' && previous.role === 'assistant'));
     if (isReply && !continues) starts.push(index);

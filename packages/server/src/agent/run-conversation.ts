@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_ITERATIONS } from '@metisai/sdk/schemas';
 import { executePendingActions } from './execute-pending-actions.ts';
 import { currentTask, replyStarts } from './history.ts';
+import { instructionsChanged, loadRepositoryInstructions } from './repository-instructions.ts';
 import { RunContext } from './run-context.ts';
 import { aborted, awaitingUser, internalError, maxIterationsReached, type RunEnd, sandboxFailure, stuck } from './run-ends.ts';
 import type { RunConversationOptions, RunResult } from './run-options.ts';
@@ -32,11 +33,17 @@ async function loop(run: RunContext): Promise<RunEnd> {
     return sandboxFailure(err);
   }
   const maxIterations = run.options.maxIterations ?? DEFAULT_MAX_ITERATIONS;
+  // The repository's instructions are read again at every run start; a change is told to the user once.
+  const instructions = await loadRepositoryInstructions(run.sandbox.files, run.sandbox.workdir);
+  if (instructionsChanged(run.events, instructions)) {
+    await run.emit({ type: 'workspace', phase: 'instructions', instructions: instructions.map(({ content: _, ...file }) => file) });
+  }
   const systemPrompt = buildSystemPrompt({
     workdir: run.sandbox.workdir,
     tools: run.tools,
     secretNames: Object.keys(run.options.secrets ?? {}),
     agentPrompt: run.options.systemPrompt,
+    repositoryInstructions: instructions,
   });
   let iterations = replyStarts(currentTask(run.events)).length;
   let end = await executePendingActions(run, run.options.decision);

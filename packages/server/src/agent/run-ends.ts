@@ -2,7 +2,8 @@ import type { ConversationState, EventErrorCode, StateReason } from '@metisai/sd
 
 /**
  * How a run ended: the `state` and `reason` of its final `state` event, and the `error` event stored just before it
- * when the run failed (its `code` then equals `reason`). Every run end is built here, by the functions below.
+ * when the run failed (its `code` then equals `reason`, except for a failed clone: `clone_failed`). Every run end is
+ * built here, by the functions below.
  */
 export interface RunEnd {
   state: ConversationState;
@@ -83,6 +84,19 @@ export function sandboxFailure(err: unknown): RunEnd {
  */
 export const agentStartFailed = (statusMessage: string | null): RunEnd =>
   failed('agent_start_failed', `The agent could not start, so the waiting messages were not answered: ${statusMessage ?? 'no reason was given'}`);
+
+/**
+ * The conversation's repository could not be cloned into its workspace: the setup ends in `error` with the reason
+ * `clone_failed`, and the error event says why (`code`: `repository_not_found`, `repository_auth_failed`,
+ * `repository_unreachable`, `repository_ref_not_found`, `repository_too_large`, `egress_refused`).
+ */
+export const cloneFailed = (
+  code: Extract<
+    EventErrorCode,
+    'repository_not_found' | 'repository_auth_failed' | 'repository_unreachable' | 'repository_ref_not_found' | 'repository_too_large' | 'egress_refused'
+  >,
+  message: string,
+): RunEnd => ({ state: 'error', reason: 'clone_failed', error: { code, message } });
 
 /** A bug or an infrastructure failure outside the sandbox and the LLM. */
 export const internalError = (err: unknown): RunEnd => failed('internal_error', describe(err));

@@ -36,6 +36,10 @@ export interface LlmSettings {
    * (the user's settings, or llm-test's body) or `config.llm_base_url` (the agent's). Absent: the server's own.
    */
   baseUrlField?: string;
+  /** The setting `model` came from (`llm_model`, `config.llm_model`), for the same purpose; absent: the server's. */
+  modelField?: string;
+  /** The setting the key came from (`llm_api_key`, `config.llm_api_key_secret`); absent: the server's, or none. */
+  apiKeyField?: string;
   /**
    * The `fetch` every request of the call goes through: the server passes its egress guard's (`EgressGuard.fetch`),
    * which checks addresses when they connect and never follows redirects. Default: the global `fetch`, redirects

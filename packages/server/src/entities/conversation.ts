@@ -1,5 +1,18 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { ConversationState } from '@metisai/sdk/schemas';
+import type { ConversationState, RepositoryStatus } from '@metisai/sdk/schemas';
+
+/**
+ * The repository a conversation was started from (`conversations.repository`): what was asked, the name of the secret
+ * holding its token (never the token), and how its clone went. `commit` is set once it is cloned.
+ */
+export interface StoredRepository {
+  url: string;
+  ref: string | null;
+  depth: number;
+  token_secret: string | null;
+  status: RepositoryStatus;
+  commit: string | null;
+}
 
 export const ConversationEntity = defineEntity({
   name: 'Conversation',
@@ -27,6 +40,8 @@ export const ConversationEntity = defineEntity({
     /** Size of the workspace in bytes at its last measurement (after a run), null before the first. */
     workspaceBytes: p.bigint('number').nullable(),
     workspaceMeasuredAt: p.datetime().nullable(),
+    /** The repository cloned into its workspace when it was created; `null`: none. */
+    repository: p.json<StoredRepository>().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p
       .datetime()

@@ -29,7 +29,7 @@ export {
 };
 export type { Agent } from './agent.ts';
 export type { ApiKey } from './api-key.ts';
-export type { Conversation } from './conversation.ts';
+export type { Conversation, StoredRepository } from './conversation.ts';
 export type { Event } from './event.ts';
 export type { LlmCall } from './llm-call.ts';
 export type { PublishableKey } from './publishable-key.ts';

@@ -65,6 +65,12 @@ export class EventBus {
     return this.#feeds.size;
   }
 
+  /** Open subscriptions (SSE streams) of one conversation in this process. */
+  subscribersOf(conversationId: string): number {
+    return this.#feeds.get(conversationId)?.subscribers.size ?? 0;
+  }
+
+  /** Open subscriptions (SSE streams) of every conversation in this process. */
   get subscriberCount(): number {
     let count = 0;
     for (const feed of this.#feeds.values()) count += feed.subscribers.size;

@@ -1,4 +1,4 @@
-import type { ConversationState, Event, EventType, StateReason } from '@metisai/sdk/schemas';
+import type { ConversationState, Event, EventType, StateReason, WorkspacePhase } from '@metisai/sdk/schemas';
 
 type StoredFields = 'id' | 'seq' | 'conversation_id' | 'created_at';
 
@@ -11,5 +11,7 @@ type StoredFields = 'id' | 'seq' | 'conversation_id' | 'created_at';
 export type EventInput = {
   [T in EventType]: T extends 'state'
     ? { type: 'state'; state: ConversationState; reason?: StateReason | null; id?: string }
-    : Omit<Extract<Event, { type: T }>, StoredFields> & { id?: string };
+    : T extends 'workspace'
+      ? Omit<Extract<Event, { type: 'workspace' }>, StoredFields | 'phase'> & { phase: WorkspacePhase; id?: string }
+      : Omit<Extract<Event, { type: T }>, StoredFields> & { id?: string };
 }[EventType];

@@ -1,4 +1,4 @@
-import { ErrorCode, type ErrorBody } from '@metisai/sdk/schemas';
+import { ErrorCode, type ErrorBody, type ErrorDetail } from '@metisai/sdk/schemas';
 import {
   AuthenticationError,
   ConflictError,
@@ -45,8 +45,15 @@ export interface ErrorResponse {
   headers: Record<string, string>;
 }
 
+/** The one field every detail concerns (`details[].path`), or undefined when there are none or several. */
+export function fieldAtFault(details: readonly ErrorDetail[] | undefined): string | undefined {
+  const paths = new Set((details ?? []).map((detail) => detail.path).filter((path) => path !== ''));
+  return paths.size === 1 ? [...paths][0] : undefined;
+}
+
 /**
- * Maps anything thrown to a status, headers and the error body `{ error: { code, message, details?, request_id, … } }`.
+ * Maps anything thrown to a status, headers and the error body `{ error: { code, message, field?, details?, request_id, … } }`
+ * (`field`: see `fieldAtFault`).
  * Domain errors by class; koa-jwt (401), the body parser (a `SyntaxError` with status 400: malformed JSON; 413: too
  * large) and other `http-errors` by class and status — never by their message. Anything else is a 500 whose message
  * reveals nothing.
@@ -59,11 +66,12 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   });
   if (error instanceof DomainError) {
     const status = STATUS_OF.find(([kind]) => error instanceof kind)?.[1] ?? 500;
+    const field = fieldAtFault(error.details);
     return response(
       status,
       error.code,
       error.message,
-      { ...error.extra, ...(error.details ? { details: error.details } : {}) },
+      { ...error.extra, ...(field === undefined ? {} : { field }), ...(error.details ? { details: error.details } : {}) },
       error.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.retryAfterSeconds) },
     );
   }

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Sandbox } from '@metisai/sandbox';
-import { ErrorCode, type Event as EventJson } from '@metisai/sdk/schemas';
+import { ErrorCode, type Event as EventJson, type WorkspaceFile } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
 import {
   type AgentEmitter,
@@ -17,9 +17,10 @@ import type { ControlChannel } from '../control/control-channel.ts';
 import type { Orm } from '../db/orm.ts';
 import { AgentEntity, ConversationEntity, type Conversation } from '../entities/index.ts';
 import { ConflictError, LlmNotConfiguredError, QuotaExceededError } from '../errors.ts';
+import type { EventInput } from '../events/event-input.ts';
 import { appendEvent, appendEvents, listEvents, publishEphemeral } from '../events/event-log.ts';
 import { agentRefusal } from '../services/agents.ts';
-import type { ConversationRuns } from '../services/conversations.ts';
+import { type ConversationRuns, repositoryJson } from '../services/conversations.ts';
 import type { EmbedQuotaService } from '../services/embed-quotas.ts';
 import type { QuotaService } from '../services/quotas.ts';
 import type { RunSettingsService } from '../services/run-settings.ts';
@@ -28,6 +29,7 @@ import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
 import type { ConfirmationTimeouts } from './confirmation-timeouts.ts';
 import type { ConversationSandboxes } from './conversation-sandboxes.ts';
 import { InFlightText } from './in-flight-text.ts';
+import { abandonedCloneEvents, type RepositorySetup } from './repository-setup.ts';
 import type { RunLock } from './run-lock.ts';
 
 export interface ConversationRunnerDeps {
@@ -48,6 +50,8 @@ export interface ConversationRunnerDeps {
   confirmations: ConfirmationTimeouts;
   /** The sandbox manager itself, for the visitors' sandbox limits checked before a message is stored. */
   sandboxManager: SandboxManager;
+  /** Clones a new conversation's repository into its workspace. */
+  repositories: RepositorySetup;
   /** Told of every LLM call of a run and its tokens, by the provider's base URL (the server's metrics). */
   llmCalls?: LlmCallObserver;
 }
@@ -70,6 +74,17 @@ interface ActiveRun {
 
 /** The reason of the `state: running` event of messages that wait for their agent to start. */
 const WAITING_FOR_AGENT = 'waiting_for_agent';
+/** The reason of the `state: running` event of a conversation whose repository is being cloned. */
+const WAITING_FOR_WORKSPACE = 'waiting_for_workspace';
+/** Reasons of a run that messages join (stored under the conversation's row lock, see `#queueBehindWaitingRun`). */
+const JOINABLE: readonly (string | null | undefined)[] = [WAITING_FOR_AGENT, WAITING_FOR_WORKSPACE];
+
+/** What a run waits for before it reads its history: its repository's clone, then its agent's start. */
+interface RunWaits {
+  workspace: boolean;
+  /** The agent whose start the run waits for. */
+  agentId: string | null;
+}
 
 const nothingTo = (what: 'confirm' | 'stop', state: string | undefined) =>
   new ConflictError(
@@ -87,6 +102,11 @@ const nothingTo = (what: 'confirm' | 'stop', state: string | undefined) =>
  * its run holds the run lock and waits until the agent's start is over (the control channel's `agent_status`, sent by
  * whichever process finished it), then stores `state: running` and runs — or ends `agent_start_failed` when the start
  * failed, `user_stop` when the agent was stopped. Messages sent meanwhile join the waiting run, in order.
+ *
+ * A conversation created with a repository starts the same way, as a run that waits for its workspace
+ * (`waiting_for_workspace`): it clones the repository (`RepositorySetup`) while messages sent meanwhile join it, then
+ * runs them (after the agent's start, if it is starting), or ends `idle` / `workspace_ready` when none came. A stop
+ * cancels the clone; a failed clone ends the run `error` / `clone_failed`.
  */
 export class ConversationRunner implements ConversationRuns {
   readonly #deps: ConversationRunnerDeps;
@@ -116,8 +136,8 @@ export class ConversationRunner implements ConversationRuns {
    * its limit — for a visitor's conversation, instead of the runs, when a quota of its agent's embed policy is reached
    * (messages, tokens, sandboxes; with `Retry-After`).
    */
-  async postMessage(em: EntityManager, conversation: Conversation, content: string, attachments?: { path: string }[]): Promise<EventJson> {
-    const message = { type: 'message' as const, role: 'user' as const, content, ...(attachments && attachments.length > 0 ? { attachments } : {}) };
+  async postMessage(em: EntityManager, conversation: Conversation, content: string, attachments?: WorkspaceFile[]): Promise<EventJson> {
+    const message = { type: 'message' as const, role: 'user' as const, content, ...(attachments?.length ? { attachments } : {}) };
     const visitor = await this.#deps.runSettings.visitorLimits(em, conversation);
     if (visitor) {
       const refusal = await this.#deps.sandboxManager.visitorSandboxRefusal(
@@ -140,7 +160,8 @@ export class ConversationRunner implements ConversationRuns {
         const current = await this.#current(em, conversation.id);
         this.#deps.quotas.checkEventCount(current);
         this.#deps.quotas.checkWorkspace(current);
-        const stale = current.state === 'running' ? runEnds.runEndEvents(runEnds.interrupted()) : [];
+        const stale =
+          current.state === 'running' ? [...(await abandonedCloneEvents(em.fork(), conversation.id)), ...runEnds.runEndEvents(runEnds.interrupted())] : [];
         // Read again under the lock too: the agent's start may have ended since the caller looked.
         const waitFor = conversation.agentId ? await this.#waitsForAgent(em, conversation.agentId) : null;
         const stored = await this.#startRunning(
@@ -149,7 +170,7 @@ export class ConversationRunner implements ConversationRuns {
           [...stale, message, { type: 'state', state: 'running', reason: waitFor ? WAITING_FOR_AGENT : null }],
           true,
         );
-        held.keepUntil(this.#start(conversation, undefined, waitFor));
+        held.keepUntil(this.#start(conversation, undefined, { workspace: false, agentId: waitFor }));
         return stored.at(-2)!;
       });
     } catch (error) {
@@ -158,6 +179,28 @@ export class ConversationRunner implements ConversationRuns {
       if (!queued) throw error;
       return queued;
     }
+  }
+
+  /**
+   * Starts cloning the new conversation's repository (`conversations.repository`, status `cloning`): stores a
+   * `workspace` / `cloning` event and `state: running` / `waiting_for_workspace` (counted as one of the user's running
+   * conversations: 429 `quota_exceeded` past the limit), then clones in the background, in this process.
+   */
+  async setUpRepository(em: EntityManager, conversation: Conversation): Promise<void> {
+    const repository = conversation.repository;
+    if (!repository) return;
+    await this.#deps.runLock.withRunLock(conversation.id, async (held) => {
+      await this.#startRunning(
+        em,
+        conversation,
+        [
+          { type: 'workspace', phase: 'cloning', repository: repositoryJson(repository), received_objects: 0, received_bytes: 0 },
+          { type: 'state', state: 'running', reason: WAITING_FOR_WORKSPACE },
+        ],
+        false,
+      );
+      held.keepUntil(this.#start(conversation, undefined, { workspace: true, agentId: null }));
+    });
   }
 
   /** An agent's start or stop is over: runs waiting for it, here and in every other process, look at its status. */
@@ -174,7 +217,7 @@ export class ConversationRunner implements ConversationRuns {
       const state = await this.#currentState(em, conversation.id);
       if (state !== 'awaiting_confirmation') throw nothingTo('confirm', state);
       await this.#startRunning(em, conversation, [{ type: 'state', state: 'running', reason: approve ? 'user_approve' : 'user_reject' }], false);
-      held.keepUntil(this.#start(conversation, approve ? 'approve' : 'reject', null));
+      held.keepUntil(this.#start(conversation, approve ? 'approve' : 'reject', { workspace: false, agentId: null }));
     });
   }
 
@@ -264,27 +307,43 @@ export class ConversationRunner implements ConversationRuns {
   }
 
   /**
-   * Starts the run in the background; resolves when it is over (the caller's lock is released then). `waitFor`: the
-   * agent whose start the run waits for first.
+   * Starts the run in the background; resolves when it is over (the caller's lock is released then). `waits`: what the
+   * run waits for first (its repository's clone, its agent's start).
    */
-  #start(conversation: Conversation, decision: ConfirmationDecision | undefined, waitFor: string | null): Promise<void> {
+  #start(conversation: Conversation, decision: ConfirmationDecision | undefined, waits: RunWaits): Promise<void> {
     const conversationId = conversation.id;
     const entry: ActiveRun = {
       controller: new AbortController(),
       userId: conversation.userId,
-      agentId: waitFor,
+      agentId: waits.agentId,
       inFlight: new InFlightText(),
       done: Promise.resolve(),
     };
     this.#active.set(conversationId, entry);
-    entry.done = this.#run(conversationId, decision, entry, waitFor)
+    entry.done = this.#run(conversationId, decision, entry, waits)
       .catch((error: unknown) => this.#deps.logger.error({ err: error, conversationId }, 'run crashed'))
       .finally(() => this.#active.delete(conversationId));
     return entry.done;
   }
 
-  async #run(conversationId: string, decision: ConfirmationDecision | undefined, entry: ActiveRun, waitFor: string | null): Promise<void> {
+  async #run(conversationId: string, decision: ConfirmationDecision | undefined, entry: ActiveRun, waits: RunWaits): Promise<void> {
     const em = this.#deps.orm.em.fork();
+    let waitFor = waits.agentId;
+    if (waits.workspace) {
+      const end = await this.#deps.repositories.run(conversationId, entry.controller.signal);
+      if (!this.#deps.runLock.isHeldHere(conversationId)) {
+        this.#deps.logger.warn({ conversationId }, 'lost the run lock while cloning the repository; the run is left to recovery');
+        return;
+      }
+      if (end) {
+        if (await em.fork().count(ConversationEntity, { id: conversationId })) await appendEvents(em, conversationId, runEnds.runEndEvents(end));
+        return;
+      }
+      const next = await this.#afterWorkspace(em, conversationId);
+      if (next === 'idle') return;
+      waitFor = next === 'run' ? null : next;
+      entry.agentId = waitFor;
+    }
     if (waitFor) {
       const end = await this.#waitForAgent(waitFor, entry.controller.signal);
       if (!this.#deps.runLock.isHeldHere(conversationId)) {
@@ -496,22 +555,47 @@ export class ConversationRunner implements ConversationRuns {
     });
   }
 
+  /**
+   * The repository is in the workspace: under the conversation's row lock (see `#queueBehindWaitingRun`), ends the run
+   * `idle` / `workspace_ready` when no message came meanwhile (`'idle'`); else answers what the run does with them:
+   * `'run'` (stored `state: running`, reason null: the agent runs, or the conversation has none), or the agent to wait
+   * for (stored `waiting_for_agent` when it is starting; a stopped or failed agent ends the run in `#waitForAgent`).
+   */
+  async #afterWorkspace(em: EntityManager, conversationId: string): Promise<'idle' | 'run' | string> {
+    return em.fork().transactional(async (tx) => {
+      const [row] = await tx.execute<{ agent_id: string | null }[]>('select agent_id from conversations where id = ? for update', [conversationId]);
+      const [messages] = await tx.execute<{ count: string }[]>(
+        `select count(*) as count from events where conversation_id = ? and type = 'message' and payload->>'role' = 'user'`,
+        [conversationId],
+      );
+      if (Number(messages?.count ?? 0) === 0) {
+        await appendEvent(tx, conversationId, { type: 'state', state: 'idle', reason: 'workspace_ready' });
+        return 'idle';
+      }
+      const agentId = row?.agent_id ?? null;
+      const agent = agentId ? await tx.findOne(AgentEntity, { id: agentId }, { fields: ['status', 'deletedAt'] }) : null;
+      if (!agentId || (agent?.status === 'running' && !agent.deletedAt)) {
+        await appendEvent(tx, conversationId, { type: 'state', state: 'running', reason: null });
+        return 'run';
+      }
+      if (agent?.status === 'starting') await appendEvent(tx, conversationId, { type: 'state', state: 'running', reason: WAITING_FOR_AGENT });
+      return agentId;
+    });
+  }
+
   /** Makes the runs waiting for `agentId` in this process look at its status again. */
   #wake(agentId: string): void {
     for (const look of this.#waiting.get(agentId) ?? []) look();
   }
 
   /**
-   * Stores `content` as one more message of the run that waits for its agent (the conversation is `running` and its
-   * last `state` event says `waiting_for_agent`), under the conversation's row lock: the run, when the agent runs,
-   * stores its next `state` event under the same lock before it reads its history, so a message is either in that
-   * history or refused (`conversation_busy`). Answers the stored message, or null when no run waits.
+   * Stores `message` as one more message of the run that waits for its agent or its workspace (the conversation is
+   * `running` and its last `state` event says `waiting_for_agent` or `waiting_for_workspace`), under the conversation's
+   * row lock: the run, when it may go on, stores its next `state` event under the same lock before it reads its
+   * history, so a message is either in that history or refused (`conversation_busy`). Answers the stored message, or
+   * null when no run waits.
    */
-  async #queueBehindWaitingRun(
-    em: EntityManager,
-    conversation: Conversation,
-    message: Extract<Parameters<typeof appendEvent>[2], { type: 'message' }>,
-  ): Promise<EventJson | null> {
+  async #queueBehindWaitingRun(em: EntityManager, conversation: Conversation, message: EventInput): Promise<EventJson | null> {
     const conversationId = conversation.id;
     return em.fork().transactional(async (tx) => {
       const [row] = await tx.execute<{ state: string }[]>('select state from conversations where id = ? for update', [conversationId]);
@@ -520,7 +604,7 @@ export class ConversationRunner implements ConversationRuns {
         `select payload->>'reason' as reason from events where conversation_id = ? and type = 'state' order by seq desc limit 1`,
         [conversationId],
       );
-      if (last?.reason !== WAITING_FOR_AGENT) return null;
+      if (!JOINABLE.includes(last?.reason)) return null;
       this.#deps.quotas.checkEventCount(await tx.findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['lastSeq'] }));
       // A visitor's message counts against its agent's embed quotas, joining a run or not.
       const visitor = await this.#deps.runSettings.visitorLimits(tx, conversation);

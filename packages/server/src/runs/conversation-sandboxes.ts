@@ -1,10 +1,12 @@
 import type { NetworkPolicy, Sandbox } from '@metisai/sandbox';
+import type { Event as EventJson } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.ts';
 import { type Conversation, ConversationEntity, WorkspaceBaselineFileEntity } from '../entities/index.ts';
+import { appendEvent } from '../events/event-log.ts';
 import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
 import type { RunSettingsService, VisitorRunLimits } from '../services/run-settings.ts';
-import type { ConversationWorkspaces, WorkspaceHandle } from '../services/workspaces.ts';
+import type { ConversationWorkspaces, WorkspaceHandle, WorkspaceStepInput } from '../services/workspaces.ts';
 import { snapshotWorkspace } from '../workspaces/workspace-changes.ts';
 import { conversationBusy, type RunLock } from './run-lock.ts';
 
@@ -35,7 +37,8 @@ const BASELINE_BATCH = 200;
 /**
  * A conversation's sandbox as runs and the workspace routes get it: acquired through the sandbox manager (one per
  * conversation and process, serialised), its id and workspace stored on the conversation, and its baseline (what
- * `GET …/changes` compares against) taken once, when the conversation's first sandbox comes up, before anyone writes.
+ * `GET …/changes` compares against) taken once, when the conversation's first sandbox comes up, before anyone writes —
+ * or, for a conversation whose repository is being cloned, right after the clone is copied in (`takeBaseline`).
  * File operations take the run lock only to start or create a sandbox that no process holds, so they work during a
  * run too (in this process through the manager, in another through `attachFiles`).
  */
@@ -80,6 +83,18 @@ export class ConversationSandboxes implements ConversationWorkspaces {
   /** The conversation is deleted: its sandbox and its workspace go (its baseline rows go with the conversation row). */
   remove(conversation: Pick<Conversation, 'id' | 'sandboxId' | 'workspace'>): Promise<void> {
     return this.#deps.sandboxes.remove(conversation.id, conversation.sandboxId ?? null, conversation.workspace ?? null);
+  }
+
+  recordStep(conversationId: string, _workspace: WorkspaceHandle, input: WorkspaceStepInput): Promise<EventJson> {
+    return appendEvent(this.#deps.orm.em.fork(), conversationId, input);
+  }
+
+  /**
+   * Takes the baseline now when the conversation has none (see `#takeBaseline`): after a repository is copied into a
+   * workspace that came up while it was being cloned.
+   */
+  takeBaseline(conversationId: string, sandbox: Sandbox): Promise<void> {
+    return this.#takeBaseline(conversationId, sandbox);
   }
 
   async open(conversation: Conversation, options: { create: boolean }): Promise<WorkspaceHandle | null> {
@@ -130,13 +145,18 @@ export class ConversationSandboxes implements ConversationWorkspaces {
 
   /**
    * Claims the conversation's baseline (one process, once: `baseline_at` is set only where it is null) and stores a
-   * snapshot of the workspace as it is now. A failure leaves an empty baseline: every file then counts as added.
+   * snapshot of the workspace as it is now. Not while its repository is being cloned (the conversation `running` with
+   * the repository's status `cloning`): the clone takes it once the repository is copied in, so the cloned commit is
+   * the baseline. A failure leaves an empty baseline: every file then counts as added.
    */
   async #takeBaseline(conversationId: string, sandbox: Sandbox): Promise<void> {
     const em = this.#deps.orm.em.fork();
-    const claimed = await em.execute<{ id: string }[]>('update conversations set baseline_at = now() where id = ? and baseline_at is null returning id', [
-      conversationId,
-    ]);
+    const claimed = await em.execute<{ id: string }[]>(
+      `update conversations set baseline_at = now()
+        where id = ? and baseline_at is null and not (state = 'running' and coalesce(repository->>'status', '') = 'cloning')
+        returning id`,
+      [conversationId],
+    );
     if (claimed.length === 0) return;
     try {
       const root = await sandbox.files.realpath(sandbox.workdir);

@@ -5,6 +5,7 @@ import type { Orm } from '../db/orm.ts';
 import { ConversationEntity } from '../entities/index.ts';
 import { appendEvents } from '../events/event-log.ts';
 import type { ConversationRunner } from './conversation-runner.ts';
+import { abandonedCloneEvents } from './repository-setup.ts';
 import type { RunLock } from './run-lock.ts';
 
 export interface RunRecoveryDeps {
@@ -30,7 +31,7 @@ export class RunRecovery {
 
   /**
    * Conversations left `running` whose run lock is free (the process that ran them is gone) end as `error` /
-   * `interrupted`. Answers their ids.
+   * `interrupted` (a repository clone they were making, as `failed`). Answers their ids.
    */
   async recoverInterrupted(): Promise<string[]> {
     const em = this.#deps.orm.em.fork();
@@ -39,7 +40,10 @@ export class RunRecovery {
       const attempt = await this.#deps.runLock.tryWithRunLock(id, async () => {
         // Checked under the lock: the run may have ended between the query and the lock.
         const current = await em.fork().findOne(ConversationEntity, { id }, { fields: ['state'] });
-        if (current?.state === 'running') await appendEvents(em, id, runEnds.runEndEvents(runEnds.interrupted()));
+        if (current?.state === 'running') {
+          // A clone the dead process was making is marked failed first, so the workspace takes writes and a baseline again.
+          await appendEvents(em, id, [...(await abandonedCloneEvents(em.fork(), id)), ...runEnds.runEndEvents(runEnds.interrupted())]);
+        }
         return current?.state === 'running';
       });
       if (attempt.taken && attempt.result) recovered.push(id);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { entryForUrl, type EgressPolicy, isHostAllowed, parseEgressAllowList, refusedRange } from './egress-policy.ts';
+import { allowsPlainHttp, entryForUrl, type EgressPolicy, isHostAllowed, parseEgressAllowList, refusedRange } from './egress-policy.ts';
 
 const strict: EgressPolicy = { allowPrivate: false, allowed: [] };
 const laptop: EgressPolicy = { allowPrivate: true, allowed: [] };
@@ -70,5 +70,33 @@ describe('EGRESS_ALLOWED_HOSTS', () => {
   test("the server's LLM_BASE_URL becomes its host and port", () => {
     expect(entryForUrl('http://LocalHost:11434/v1')).toEqual({ kind: 'host', host: 'localhost', port: 11434 });
     expect(entryForUrl('https://llm.example/v1')).toEqual({ kind: 'host', host: 'llm.example', port: 443 });
+  });
+});
+
+describe('plain http (a clone that may carry a token)', () => {
+  const plain = (policy: EgressPolicy, url: string) => allowsPlainHttp(policy, new URL(url));
+
+  test('a public host is never reached over plain http, whatever the policy', () => {
+    for (const policy of [strict, laptop]) {
+      expect(plain(policy, 'http://github.com/acme/app.git')).toBe(false);
+      expect(plain(policy, 'http://8.8.8.8/acme/app.git')).toBe(false);
+    }
+  });
+
+  test('private addresses and localhost only where private egress is allowed; metadata never', () => {
+    for (const url of ['http://127.0.0.1:8080/r.git', 'http://localhost/r.git', 'http://10.1.2.3/r.git', 'http://[::1]:9/r.git']) {
+      expect(plain(laptop, url)).toBe(true);
+      expect(plain(strict, url)).toBe(false);
+    }
+    expect(plain(laptop, 'http://169.254.169.254/r.git')).toBe(false);
+  });
+
+  test('hosts and ranges of EGRESS_ALLOWED_HOSTS may be reached over plain http', () => {
+    const policy: EgressPolicy = { allowPrivate: false, allowed: parseEgressAllowList('git.internal, 10.9.0.0/16, mirror.example:8080') };
+    expect(plain(policy, 'http://git.internal/r.git')).toBe(true);
+    expect(plain(policy, 'http://10.9.1.1/r.git')).toBe(true);
+    expect(plain(policy, 'http://mirror.example:8080/r.git')).toBe(true);
+    expect(plain(policy, 'http://mirror.example/r.git')).toBe(false);
+    expect(plain(policy, 'http://10.8.1.1/r.git')).toBe(false);
   });
 });

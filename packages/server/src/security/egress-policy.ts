@@ -109,3 +109,18 @@ export function refusedRange(policy: EgressPolicy, address: string): RefusedRang
   if (range === 'unicast') return null;
   return policy.allowPrivate ? null : range;
 }
+
+/**
+ * Whether a plain `http:` URL may be used for something that carries credentials (a git clone): only when its host
+ * stays where the operator opened the guard for — an `EGRESS_ALLOWED_HOSTS` entry (host, or a range holding an IP
+ * written in the URL), or, with `allowPrivate`, `localhost` or a non-public IP written in the URL. A public host over
+ * plain HTTP is refused: HTTPS is the only way there.
+ */
+export function allowsPlainHttp(policy: EgressPolicy, url: URL): boolean {
+  const { host, port } = endpointOf(url);
+  if (isHostAllowed(policy, host, port)) return true;
+  if (host === 'localhost') return policy.allowPrivate;
+  if (!ipaddr.isValid(host)) return false;
+  const isPublic = refusedRange({ allowPrivate: false, allowed: [] }, host) === null;
+  return !isPublic && refusedRange(policy, host) === null;
+}

@@ -41,6 +41,8 @@ export interface Services {
   apiKeys: ApiKeyService;
   llmTest: LlmTestService;
   quotas: QuotaService;
+  /** Token usage per day (`GET /usage`). */
+  usage: UsageService;
   /** The shared rate limits (the auth middleware's per-user and failed-credential limits too). */
   buckets: TokenBuckets;
   publishableKeys: PublishableKeyService;
@@ -126,7 +128,7 @@ export function createServices(deps: {
     { egress: deps.core.egress, allowedImages: deps.config.sandboxAllowedImages, quotas: deps.core.quotas, revocations: deps.revocations },
     { listener: deps.runs, locks: deps.locks },
   );
-  const conversations = new ConversationService(agents, deps.runs);
+  const conversations = new ConversationService(agents, deps.runs, deps.core.egress);
   const buckets = new TokenBuckets();
   const auth = new AuthService({ config: deps.config, keys: deps.keys, buckets, revocations: deps.revocations });
   return {
@@ -141,6 +143,7 @@ export function createServices(deps: {
     apiKeys: new ApiKeyService(deps.revocations),
     llmTest: new LlmTestService(deps.core.runSettings),
     quotas: deps.core.quotas,
+    usage: deps.core.usage,
     buckets,
     publishableKeys: new PublishableKeyService(deps.revocations),
     visitors: new VisitorService({

@@ -28,7 +28,23 @@ describe('which URL', () => {
       model: 'gpt-4.1-mini',
       baseURL: OPENAI_BASE_URL,
       apiKey: 'sk-user',
+      modelField: 'llm_model',
+      apiKeyField: 'llm_api_key',
     });
+  });
+
+  test('the settings each value came from are named (for the field a failed test points at)', () => {
+    const agentLevel = chooseLlmEndpoint(
+      levels({ agent: { model: 'a', baseUrl: 'http://a/v1' }, user: { model: 'u', apiKey: 'sk', apiKeyField: 'config.llm_api_key_secret' }, server: SERVER }),
+    );
+    expect(agentLevel).toMatchObject({ modelField: 'config.llm_model', baseUrlField: 'config.llm_base_url', apiKeyField: 'config.llm_api_key_secret' });
+    const overrides = chooseLlmEndpoint(
+      levels({ overrides: { llm_model: 'o', llm_base_url: 'http://o/v1', llm_api_key: 'sk-o' }, agent: { model: 'a' }, server: SERVER }),
+    );
+    expect(overrides).toMatchObject({ modelField: 'llm_model', baseUrlField: 'llm_base_url', apiKeyField: 'llm_api_key' });
+    const server = chooseLlmEndpoint(levels({ server: SERVER }));
+    expect(server.modelField).toBeUndefined();
+    expect(server.apiKeyField).toBeUndefined();
   });
 });
 

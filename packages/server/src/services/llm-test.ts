@@ -30,6 +30,25 @@ export class LlmTestService {
 }
 
 /**
+ * The setting a failed test points at, when one user setting is the likely culprit: the base URL when nothing answered
+ * there, the key when it was refused, the model when the endpoint does not know it. Absent: the server's own setting,
+ * or no single one.
+ */
+function fieldOf(code: string, llm: LlmSettings): string | undefined {
+  switch (code) {
+    case 'llm_unreachable':
+    case 'llm_timeout':
+      return llm.baseUrlField;
+    case 'llm_auth':
+      return llm.apiKeyField;
+    case 'llm_model_not_found':
+      return llm.modelField;
+    default:
+      return undefined;
+  }
+}
+
+/**
  * A short streamed call to the endpoint, shaped like a run's (same client, same `stream: true` request, no
  * `max_tokens`, which reasoning models refuse or spend on thinking): reading stops at the first chunk. Answers whether
  * the key, URL and model work, or the provider's complaint, classified and described like a run's (masked, capped).
@@ -61,6 +80,8 @@ export async function testLlm(llm: LlmSettings, timeoutMs = LLM_TEST_TIMEOUT_MS)
       return result({ status: null, code: 'egress_refused', message, ...(llm.baseUrlField ? { field: llm.baseUrlField } : {}) });
     }
     const status = error instanceof APIError && error.status !== undefined ? error.status : error instanceof LlmStreamError ? (error.status ?? null) : null;
-    return result({ status, code: classifyLlmError(error), message: describeLlmError(error, (text) => masker.mask(text)) });
+    const code = classifyLlmError(error);
+    const field = fieldOf(code, llm);
+    return result({ status, code, message: describeLlmError(error, (text) => masker.mask(text)), ...(field ? { field } : {}) });
   }
 }

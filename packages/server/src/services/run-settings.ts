@@ -95,7 +95,12 @@ export class RunSettingsService {
     const endpoint = chooseLlmEndpoint({
       overrides,
       agent: { model: agentConfig?.llm_model, baseUrl: agentConfig?.llm_base_url },
-      user: { model: user.llm_model ?? undefined, baseUrl: user.llm_base_url ?? undefined, apiKey: userKey },
+      user: {
+        model: user.llm_model ?? undefined,
+        baseUrl: user.llm_base_url ?? undefined,
+        apiKey: userKey,
+        apiKeyField: agentConfig?.llm_api_key_secret ? 'config.llm_api_key_secret' : 'llm_api_key',
+      },
       server: this.#config.llm,
     });
     const server = this.#config.llm;

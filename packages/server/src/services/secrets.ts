@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ErrorCode, type ListParams, type Page, type Secret as SecretJson, type SecretCreateParams } from '@metisai/sdk/schemas';
+import { ErrorCode, type ListParams, type Page, type Secret as SecretJson, type SecretCreateParams, type SecretUpdateParams } from '@metisai/sdk/schemas';
 import { SecretEntity, type Secret } from '../entities/index.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { decrypt, encrypt } from '../security/cipher.ts';
@@ -47,6 +47,17 @@ export class SecretService {
       }
       throw error;
     }
+    return toSecretJson(secret);
+  }
+
+  /** Replaces a secret's value (and its description when given); the name, and so the encryption's binding, stays. */
+  async update(em: EntityManager, userId: string, id: string, params: SecretUpdateParams): Promise<SecretJson> {
+    const secret = await em.findOne(SecretEntity, { id, userId });
+    if (!secret) throw new NotFoundError('secret');
+    secret.valueEncrypted = encrypt(this.#keys.secretEncryption, params.value, aad(userId, secret.name));
+    if (params.description !== undefined) secret.description = params.description;
+    secret.updatedAt = new Date();
+    await em.flush();
     return toSecretJson(secret);
   }
 

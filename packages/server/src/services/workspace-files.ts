@@ -12,10 +12,20 @@ import {
   SandboxNotFoundError,
   SandboxNotRunningError,
 } from '@metisai/sandbox';
-import { AGENT_STATUSES, type Changes, type DownloadUrl, ErrorCode, type FileEntry, type Page } from '@metisai/sdk/schemas';
+import {
+  AGENT_STATUSES,
+  type AttachmentParams,
+  type Changes,
+  type DownloadUrl,
+  ErrorCode,
+  type FileEntry,
+  type Page,
+  type WorkspaceFile,
+} from '@metisai/sdk/schemas';
 import { type Conversation, ConversationEntity } from '../entities/index.ts';
 import { AuthenticationError, ConflictError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import { DOWNLOAD_URL_TTL_SECONDS, type DownloadGrant, signDownload, verifyDownload } from '../security/download-tokens.ts';
+import { mediaTypeOf } from '../workspaces/media-type.ts';
 import { computeChanges } from '../workspaces/workspace-changes.ts';
 import { insideWorkspace, invalidPath, inWorkdir, toWorkspacePath } from '../workspaces/workspace-path.ts';
 import { agentRefusal } from './agents.ts';
@@ -61,6 +71,15 @@ function fileError(error: unknown, field: string, relative: string): unknown {
   }
   return error;
 }
+
+/** How a workspace is opened: `create` its sandbox when it has none; `write`: refused while its repository is cloned. */
+interface OpenOptions {
+  create: boolean;
+  write?: boolean;
+}
+
+/** The conversation's repository is being cloned: the workspace takes no writes until it is in (409, retry). */
+const isCloning = (conversation: Conversation) => conversation.state === 'running' && conversation.repository?.status === 'cloning';
 
 /** What `#at` resolved: the sandbox path of a workspace path, checked to stay in the workspace. */
 interface Located {
@@ -123,8 +142,9 @@ export class WorkspaceService {
 
   /**
    * Streams `body` (exactly `sizeBytes`) into the file at `path`, creating the sandbox (before the first message) and
-   * missing parents; written under a temporary name and renamed, so a failed upload leaves nothing. Answers the entry and
-   * whether the file is new.
+   * missing parents; written under a temporary name and renamed, so a failed upload leaves nothing. Recorded as a
+   * `workspace` / `uploaded` event. Answers the entry and whether the file is new. 409 `conversation_busy` while the
+   * conversation's repository is being cloned.
    */
   async upload(
     em: EntityManager,
@@ -138,40 +158,17 @@ export class WorkspaceService {
     if (relative === '') throw fileError(new IsDirectoryError(''), 'path', relative);
     return this.#withCreated(em, userId, id, async (workspace) => {
       const { path } = await this.#at(workspace, relative, 'path', { follow: true });
+      let written: { entry: FileEntry; isCreated: boolean };
       try {
         const before = await workspace.files.lstat(path);
         const info = await workspace.files.writeFileStream(path, body, { sizeBytes });
-        return { entry: toEntry(relative, { ...info, name: posix.basename(relative) }), isCreated: before === null };
+        written = { entry: toEntry(relative, { ...info, name: posix.basename(relative) }), isCreated: before === null };
       } catch (error) {
         throw fileError(error, 'path', relative);
       }
-    });
-  }
-
-  /**
-   * The workspace paths of a message's attachments, checked: each must name an existing file (not a directory) inside
-   * the conversation's workspace; else a 400 naming `attachments.<i>.path`. Answers them normalised (relative to the
-   * root), without duplicates.
-   */
-  async checkAttachments(em: EntityManager, owner: ConversationOwner, id: string, attachments: readonly { path: string }[]): Promise<{ path: string }[]> {
-    const relatives = attachments.map((attachment, index) => toWorkspacePath(attachment.path, `attachments.${index}.path`));
-    if (relatives.length === 0) return [];
-    const missing = (index: number, message: string) =>
-      new InvalidRequestError(ErrorCode.validation, `attachments.${index}.path: ${message}`, { details: [{ path: `attachments.${index}.path`, message }] });
-    return this.#withExisting(em, owner, id, null as { path: string }[] | null, async (workspace) => {
-      for (const [index, relative] of relatives.entries()) {
-        const field = `attachments.${index}.path`;
-        if (relative === '') throw missing(index, 'is the workspace root, not a file');
-        const { path } = await this.#at(workspace, relative, field, { follow: true });
-        const info = await workspace.files.lstat(path).catch(() => null);
-        if (!info) throw missing(index, `no such file in the workspace: ${relative}`);
-        if (info.kind !== 'file') throw missing(index, `is not a file: ${relative}`);
-      }
-      return [...new Set(relatives)].map((path) => ({ path }));
-    }).then((checked) => {
-      // No sandbox yet: the workspace is empty, so no attachment can exist.
-      if (checked === null) throw missing(0, `no such file in the workspace: ${relatives[0]}`);
-      return checked;
+      const file = { path: relative, size: written.entry.size, type: mediaTypeOf(relative) };
+      await this.#workspaces!.recordStep(id, workspace, { type: 'workspace', phase: 'uploaded', files: [file] });
+      return written;
     });
   }
 
@@ -287,6 +284,38 @@ export class WorkspaceService {
     }
   }
 
+  /**
+   * The workspace files a message names (`attachments`), with their size and media type. Each must be a file (or a
+   * link to one) inside the workspace: 400 naming `attachments.<i>.path` otherwise (`validation_error` when nothing is
+   * there, `is_a_directory`, `invalid_path`). Answers them normalised (relative to the root), each once.
+   */
+  async describeAttachments(em: EntityManager, userId: ConversationOwner, id: string, attachments: readonly AttachmentParams[]): Promise<WorkspaceFile[]> {
+    const relatives = attachments.map((attachment, index) => toWorkspacePath(attachment.path, `attachments.${index}.path`));
+    const missing = (index: number) =>
+      new InvalidRequestError(ErrorCode.validation, `attachments.${index}.path: no such file in the workspace: ${shown(relatives[index]!)} (upload it first)`, {
+        details: [{ path: `attachments.${index}.path`, message: 'no such file in the workspace (upload it first)' }],
+      });
+    if (relatives.length === 0) return [];
+    const workspace = await this.#open(em, userId, id, { create: false });
+    if (!workspace) throw missing(0);
+    try {
+      const described: WorkspaceFile[] = [];
+      for (const [index, relative] of relatives.entries()) {
+        const field = `attachments.${index}.path`;
+        if (relative === '') throw fileError(new IsDirectoryError(''), field, relative);
+        const { path } = await this.#at(workspace, relative, field, { follow: true });
+        const info = await workspace.files.lstat(path);
+        if (!info) throw missing(index);
+        if (info.kind === 'directory') throw fileError(new IsDirectoryError(path), field, relative);
+        // Normalised paths, each once (`/workspace/a.csv` and `a.csv` are one file).
+        if (!described.some((file) => file.path === relative)) described.push({ path: relative, size: info.sizeBytes, type: mediaTypeOf(relative) });
+      }
+      return described;
+    } finally {
+      workspace.release();
+    }
+  }
+
   /** A signed URL (valid 5 minutes, bound to the user) that downloads a file, or with `isArchive` a directory's `.tar.gz`. */
   async createDownloadUrl(em: EntityManager, userId: string, id: string, params: { path?: string; archive?: boolean }, baseUrl: string): Promise<DownloadUrl> {
     await this.#conversations.getOwned(em, userId, id);
@@ -311,12 +340,13 @@ export class WorkspaceService {
       : this.download(em, grant.userId, grant.conversationId, grant.path);
   }
 
-  /** Opens the caller's conversation's workspace (`null`: no sandbox yet and `create` false). */
   /**
-   * The conversation's workspace, opened. `create` (uploads, mkdir) and `write` (delete, move) change files: refused with
-   * 409 `agent_deleted` when the conversation's agent was deleted (the conversation is read-only; reads stay possible).
+   * Opens the caller's conversation's workspace (`null`: no sandbox yet and `create` false). `create` (uploads, mkdir)
+   * and `write` (delete, move) change files: refused with 409 `agent_deleted` when the conversation's agent was deleted
+   * (the conversation is read-only; reads stay possible), and with 409 `conversation_busy` (`write`) while its
+   * repository is being cloned.
    */
-  async #open(em: EntityManager, userId: ConversationOwner, id: string, options: { create: boolean; write?: boolean }): Promise<WorkspaceHandle | null> {
+  async #open(em: EntityManager, userId: ConversationOwner, id: string, options: OpenOptions): Promise<WorkspaceHandle | null> {
     const conversation = await this.#conversations.getOwned(em, userId, id);
     if ((options.create || options.write) && conversation.agentId) {
       const refusal = await agentRefusal(em, conversation.agentId, AGENT_STATUSES);
@@ -325,10 +355,15 @@ export class WorkspaceService {
     return this.#workspaceOf(conversation, options);
   }
 
-  async #workspaceOf(conversation: Conversation, options: { create: boolean }): Promise<WorkspaceHandle | null> {
+  async #workspaceOf(conversation: Conversation, options: OpenOptions): Promise<WorkspaceHandle | null> {
     if (!this.#workspaces) throw new Error('this app was built without a runner');
+    if (options.write && isCloning(conversation)) {
+      throw new ConflictError(ErrorCode.conversationBusy, "The conversation's repository is being cloned; change its files once it is in", {
+        retryAfterSeconds: 2,
+      });
+    }
     try {
-      return await this.#workspaces.open(conversation, options);
+      return await this.#workspaces.open(conversation, { create: options.create });
     } catch (error) {
       throw fileError(error, 'path', '');
     }
@@ -345,9 +380,9 @@ export class WorkspaceService {
     }
   }
 
-  /** Runs `fn` on the workspace, creating the conversation's sandbox when it has none, and releases it. */
+  /** Runs `fn` on the workspace (to write), creating the conversation's sandbox when it has none, and releases it. */
   async #withCreated<T>(em: EntityManager, userId: ConversationOwner, id: string, fn: (workspace: WorkspaceHandle) => Promise<T>): Promise<T> {
-    const workspace = await this.#open(em, userId, id, { create: true });
+    const workspace = await this.#open(em, userId, id, { create: true, write: true });
     if (!workspace) throw new Error('opening a workspace with create: true answered none');
     try {
       return await fn(workspace);

@@ -1,5 +1,10 @@
 import type { SandboxFiles } from '@metisai/sandbox';
+import type { Event as EventJson } from '@metisai/sdk/schemas';
 import type { Conversation } from '../entities/index.ts';
+import type { EventInput } from '../events/event-input.ts';
+
+/** A `workspace` event as a step that changed the workspace outside the agent's actions records it (a clone, an upload). */
+export type WorkspaceStepInput = Extract<EventInput, { type: 'workspace' }>;
 
 /** A conversation's workspace files, held open for one operation. */
 export interface WorkspaceHandle {
@@ -22,4 +27,10 @@ export interface ConversationWorkspaces {
    * sandbox yet.
    */
   open(conversation: Conversation, options: { create: boolean }): Promise<WorkspaceHandle | null>;
+  /**
+   * Records a step that changed the workspace outside the agent's actions — the repository copied in (`ready`), files
+   * uploaded (`uploaded`) — as a `workspace` event, while `workspace` is still held: the one place such steps go
+   * through, so that whatever must follow each of them (a snapshot) is added here. Answers the stored event.
+   */
+  recordStep(conversationId: string, workspace: WorkspaceHandle, input: WorkspaceStepInput): Promise<EventJson>;
 }

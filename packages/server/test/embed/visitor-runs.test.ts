@@ -197,7 +197,7 @@ describe("a visitor's files", () => {
     expect(posted.body).toMatchObject({ type: 'message', role: 'user', content: 'summarise my file', attachments: [{ path: 'data/notes.txt' }] });
     await eventually(async () => (await visitor.client.get(`/api/v1/embed/conversations/${conversation}`)).body.state === 'finished', 30_000);
     const userMessage = (rt.llm.requests[before]!.body.messages as { role: string; content: string }[]).findLast((message) => message.role === 'user')!;
-    expect(userMessage.content).toBe('summarise my file\n\n[Attached files, in the workspace: data/notes.txt]');
+    expect(userMessage.content).toMatch(/^summarise my file\n\n\[attached: \/.+\/data\/notes\.txt, 14 bytes, text\/plain\]$/);
     const events = await visitorEvents(visitor.client, conversation);
     expect(events.find((event) => event.type === 'observation')!.content).toMatch(/^visitor notes\n/);
 

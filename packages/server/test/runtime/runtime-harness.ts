@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startScriptedLlm, type ChatRequest, type ScriptedLlm, type Turn } from '@metisai/scripted-llm';
 import { Http, eventually, registerUser } from '../support/http.ts';
+import type { Logger } from 'pino';
 import type { AgentLifecycle } from '../../src/services/agent-lifecycle.ts';
 import { startTestServer } from '../support/test-server.ts';
 
@@ -28,7 +29,7 @@ export type Server = Awaited<ReturnType<typeof startTestServer>>;
 
 /** A real server (runtime: the given driver) and a scripted LLM; a user whose settings point at that LLM. */
 export async function startRuntime(
-  options: { driver?: 'local' | 'docker'; env?: Record<string, string>; databaseUrl?: string; agentLifecycle?: AgentLifecycle } = {},
+  options: { driver?: 'local' | 'docker'; env?: Record<string, string>; databaseUrl?: string; agentLifecycle?: AgentLifecycle; logger?: Logger } = {},
 ) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'metis-runtime-'));
   await chmod(dataDir, 0o755);
@@ -36,6 +37,7 @@ export async function startRuntime(
   const server = await startTestServer({
     databaseUrl: options.databaseUrl,
     agentLifecycle: options.agentLifecycle,
+    logger: options.logger,
     env: { SANDBOX_DRIVER: options.driver ?? 'local', METIS_DATA_DIR: dataDir, ...options.env },
   });
   const user = await registerUser(new Http(server.url), 'runner');

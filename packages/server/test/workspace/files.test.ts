@@ -377,14 +377,14 @@ describe('attachments', () => {
       attachments: [{ path: '/workspace/report.csv' }, { path: 'report.csv' }],
     });
     expect(posted.status).toBe(202);
-    expect(posted.body.attachments).toEqual([{ path: 'report.csv' }]);
+    expect(posted.body.attachments).toEqual([{ path: 'report.csv', size: 4, type: 'text/csv' }]);
     await waitForState(rt.http, id, ['idle', 'finished']);
     const messages = rt.llm.requests[before]!.body.messages as { role: string; content: string }[];
     expect(messages.filter((message) => message.role === 'user').map((message) => message.content)).toEqual([
-      'read\n\n[Attached files, in the workspace: report.csv]',
+      expect.stringMatching(/^read\n\n\[attached: \/.+\/report\.csv, 4 bytes, text\/csv\]$/),
     ]);
     const stored = (await eventsOf(rt.http, id)).filter((event) => event.type === 'message' && event.role === 'user');
-    expect(stored).toEqual([expect.objectContaining({ content: 'read', attachments: [{ path: 'report.csv' }] })]);
+    expect(stored).toEqual([expect.objectContaining({ content: 'read', attachments: [{ path: 'report.csv', size: 4, type: 'text/csv' }] })]);
   });
 });
 

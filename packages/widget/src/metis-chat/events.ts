@@ -12,7 +12,7 @@ export class MetisReadyEvent extends Event {
 
 /**
  * `metis-error`: something failed. `code` is stable (the server's `error.code`, an event's code, or the widget's own:
- * `missing_server`, `missing_credentials`, `api_key_refused`, `visitor_mode_unavailable`, `agent_offline`,
+ * `missing_server`, `missing_credentials`, `api_key_refused`, `visitor_session_failed`, `agent_offline`,
  * `connection_error`…); `isFatal` when the widget shows its error state and does nothing more.
  */
 export class MetisErrorEvent extends Event {

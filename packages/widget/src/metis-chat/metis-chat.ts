@@ -1,15 +1,13 @@
 import { html, LitElement, nothing, svg, type PropertyValues, type TemplateResult } from 'lit';
-import { guard } from 'lit/directives/guard.js';
-import { live } from 'lit/directives/live.js';
-import { repeat } from 'lit/directives/repeat.js';
 import type { TokenProvider } from '@metisai/sdk/lean';
-import { ChatSession } from '../chat/chat-session.ts';
-import type { ToolItem } from '../chat/transcript.ts';
-import { CATALOGS, errorText, resolveLanguage, type Catalog, type Language } from '../i18n/messages.ts';
-import type { MarkdownContext } from '../markdown/render-markdown.ts';
+import { ChatSession } from '../shared/chat/chat-session.ts';
+import { CATALOGS, errorText, resolveLanguage, type Catalog, type Language } from '../shared/i18n/messages.ts';
+import type { MarkdownContext } from '../shared/markdown/render-markdown.ts';
 import { MetisConversationChangeEvent, MetisErrorEvent, MetisMessageEvent, MetisReadyEvent, MetisRunEndEvent, MetisRunStartEvent } from './events.ts';
-import { renderItem, type ItemContext } from './render-item.ts';
-import { styleProperties } from './style-properties.ts';
+import type { ItemContext } from '../shared/message-list/item-context.ts';
+import { renderMessageList } from '../shared/message-list/message-list.ts';
+import { renderApproval, renderComposer, renderNotice, renderRunStatus } from '../shared/composer/composer.ts';
+import { styleProperties } from '../shared/style-properties.ts';
 import { styles } from './metis-chat.styles.ts';
 
 /** Below this width (px) the launcher's panel takes the whole screen, following `visualViewport`. */
@@ -38,22 +36,20 @@ const ICON_CHAT = 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2
 const ICON_CLOSE = 'M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12 19 17.6 17.6 19 12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z';
 const ICON_LIST = 'M4 6h16v2H4zm0 5h16v2H4zm0 5h16v2H4z';
 const ICON_NEW = 'M11 5h2v6h6v2h-6v6h-2v-6H5v-2h6z';
-const ICON_SEND = 'M3 20.5 21 12 3 3.5v6.6l12 1.9-12 1.9z';
-const ICON_STOP = 'M7 7h10v10H7z';
-const ICON_DOWN = 'M11 4h2v12l5-5 1.4 1.4L12 19.8l-7.4-7.4L6 11l5 5z';
 
 /**
  * `<metis-chat>`: one MetisAI agent in any page. It streams the agent's answers (markdown, rendered without HTML
  * parsing), shows its tool steps with live output and diffs, and resumes its stream after a reload, a network drop
  * or the page returning from the background.
  *
- * Owner mode: `token` (a session JWT) or `tokenProvider`. Visitor mode (`publishable-key`) needs the server's
- * embedding support and shows an error until a server offers it.
+ * Owner mode: `token` (a session JWT) or `tokenProvider`: the user's own conversations; the owner approves steps.
+ * Visitor mode: `publishable-key` (and `agent`): an anonymous visitor of the page, in a session the server mints for
+ * the page's origin; the visitor is kept in `localStorage`, and sees "waiting for the owner's approval" instead.
  *
  * @attr server - the MetisAI server's root URL (required)
  * @attr agent - the agent's id
  * @attr conversation - a conversation to open (else the last one, kept in `localStorage`)
- * @attr publishable-key - visitor mode (not supported by servers yet)
+ * @attr publishable-key - visitor mode: the agent's publishable key (`pk_…`) for this page's origin
  * @attr token - a session token (never an API key)
  * @attr mode - `launcher` (default: a button opening a panel) or `inline`
  * @attr open - the launcher's panel is open
@@ -399,52 +395,33 @@ export class MetisChat extends LitElement {
     const session = this.#session;
     const transcript = session?.transcript;
     const items = transcript?.items ?? [];
-    const isRunning = session?.isRunActive ?? false;
-    const isStreaming = transcript?.activeItem?.kind === 'assistant';
-    const context = this.#itemContext(catalog);
-    return html`<div class="log-wrap">
-        <div class="log" part="log" role="log" aria-label=${catalog.title} aria-busy=${isStreaming ? 'true' : 'false'} tabindex="0" @scroll=${this.#handleScroll}>
-          ${
-            session?.hasEarlier
-              ? html`<button type="button" class="load-earlier" part="load-earlier" ?disabled=${session.isLoadingEarlier} @click=${this.#handleLoadEarlier}>
-                ${catalog.loadEarlier}
-              </button>`
-              : nothing
-          }
-          ${items.length === 0 && session?.isReady ? this.#renderGreeting(catalog) : nothing}
-          ${repeat(
-            items,
-            (item) => item.key,
-            (item) => guard([item, context.markdown.key], () => renderItem(item, context)),
-          )}
-        </div>
-        ${
-          this.isAtBottom
-            ? nothing
-            : html`<button type="button" class="jump" part="jump-button" @click=${this.#handleJump}>${icon(ICON_DOWN)}<span>${catalog.jumpToLatest}</span></button>`
-        }
-      </div>
+    return html`${renderMessageList({
+      items,
+      context: this.#itemContext(catalog),
+      label: catalog.title,
+      isBusy: transcript?.activeItem?.kind === 'assistant',
+      hasEarlier: session?.hasEarlier,
+      isLoadingEarlier: session?.isLoadingEarlier,
+      onLoadEarlier: this.#handleLoadEarlier,
+      before: items.length === 0 && session?.isReady ? this.#renderGreeting(catalog) : nothing,
+      isAwayFromBottom: !this.isAtBottom,
+      onJump: this.#handleJump,
+      onScroll: this.#handleScroll,
+    })}
       <div class="sr-only" role="status">${this.announcement}</div>
-      ${this.#renderStatus(catalog)} ${this.#renderNotice(catalog)} ${this.#renderApproval(catalog)}
-      <form class="composer" part="composer" @submit=${this.#handleSubmit}>
-        <textarea
-          part="input"
-          rows="1"
-          aria-label=${catalog.inputLabel}
-          placeholder=${this.placeholder ?? catalog.placeholder}
-          .value=${live(this.draft)}
-          ?disabled=${!session?.isReady || session.isAgentOffline}
-          @input=${this.#handleInput}
-          @keydown=${this.#handleInputKeydown}
-        ></textarea>
-        ${
-          isRunning
-            ? html`<button type="button" class="stop" part="stop-button" aria-label=${catalog.stop} @click=${this.#handleStop}>${icon(ICON_STOP)}</button>`
-            : html`<button type="submit" class="send" part="send-button" aria-label=${catalog.send} ?disabled=${!session?.isReady || this.draft.trim() === ''}>
-              ${icon(ICON_SEND)}
-            </button>`
-        }
-      </form>`;
+      ${renderRunStatus(session, catalog)} ${renderNotice(session, catalog, this.#handleRetry)} ${renderApproval(session, catalog)}
+      ${renderComposer({
+        catalog,
+        draft: this.draft,
+        placeholder: this.placeholder ?? catalog.placeholder,
+        isDisabled: !session?.isReady || session.isAgentOffline,
+        isRunning: session?.isRunActive ?? false,
+        onInput: (text) => {
+          this.draft = text;
+        },
+        onSubmit: () => this.#submit(),
+        onStop: this.#handleStop,
+      })}`;
   }
 
   #renderGreeting(catalog: Catalog): TemplateResult | typeof nothing {
@@ -462,57 +439,6 @@ export class MetisChat extends LitElement {
     </div>`;
   }
 
-  #renderStatus(catalog: Catalog): TemplateResult {
-    const session = this.#session;
-    const text = this.#statusText(catalog);
-    return html`<div class="status" part="status" data-state=${session?.transcript.state ?? ''} aria-live="off">
-      ${text ? html`<span class=${session?.isRunActive ? 'working' : ''}>${text}</span>` : nothing}
-    </div>`;
-  }
-
-  #statusText(catalog: Catalog): string {
-    const session = this.#session;
-    if (!session) return '';
-    if (!session.isOnline) return catalog.networkOffline;
-    if (session.isAgentOffline) return catalog.offline;
-    if (session.streamStatus === 'retrying') return catalog.reconnecting;
-    const transcript = session.transcript;
-    if (transcript.state === 'awaiting_confirmation') return catalog.waitingApproval;
-    if (session.isRunActive) {
-      const active = transcript.activeItem;
-      if (active?.kind === 'assistant') return catalog.writing;
-      if (active?.kind === 'tool')
-        return active.tool === 'execute_bash' ? catalog.runningCommand : active.tool === 'str_replace_editor' ? catalog.editingFile : catalog.thinking;
-      return catalog.thinking;
-    }
-    if (transcript.state === 'stopped') return catalog.stopped;
-    return '';
-  }
-
-  #renderNotice(catalog: Catalog): TemplateResult | typeof nothing {
-    const notice = this.#session?.notice;
-    if (!notice) return nothing;
-    const canRetry = this.#session!.transcript.lastUserMessage !== undefined && !this.#session!.isRunActive;
-    return html`<div class="notice" part="error" role="alert" data-code=${notice.code}>
-      <span>${errorText(catalog, notice.code)}</span>
-      ${canRetry ? html`<button type="button" class="text-button" part="retry-button" @click=${this.#handleRetry}>${catalog.retry}</button>` : nothing}
-    </div>`;
-  }
-
-  #renderApproval(catalog: Catalog): TemplateResult | typeof nothing {
-    const session = this.#session;
-    if (!session || session.transcript.state !== 'awaiting_confirmation' || !session.connection?.canConfirm) return nothing;
-    const pending = session.transcript.items.findLast((item): item is ToolItem => item.kind === 'tool' && !item.observation);
-    return html`<div class="approval" part="approval" role="group" aria-label=${catalog.waitingApproval} @keydown=${this.#handleApprovalKeydown}>
-      <p>${catalog.approvalPrompt} ${pending ? html`<code>${String(pending.args.command ?? pending.tool)}</code>` : nothing}</p>
-      <p class="muted">${catalog.approvalHint}</p>
-      <div class="approval-buttons">
-        <button type="button" class="primary" part="approve-button" @click=${() => this.#session?.confirm(true)}>${catalog.approve}</button>
-        <button type="button" class="secondary" part="reject-button" @click=${() => this.#session?.confirm(false)}>${catalog.reject}</button>
-      </div>
-    </div>`;
-  }
-
   // --- handlers
 
   #handleLauncherClick = () => {
@@ -525,30 +451,6 @@ export class MetisChat extends LitElement {
       event.preventDefault();
       this.close();
     }
-  };
-
-  #handleApprovalKeydown = (event: KeyboardEvent) => {
-    if (event.key === 'Enter' || event.key === 'Escape') {
-      event.preventDefault();
-      event.stopPropagation();
-      void this.#session?.confirm(event.key === 'Enter');
-    }
-  };
-
-  #handleInput = (event: InputEvent) => {
-    this.draft = (event.target as HTMLTextAreaElement).value;
-  };
-
-  #handleInputKeydown = (event: KeyboardEvent) => {
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      this.#submit();
-    }
-  };
-
-  #handleSubmit = (event: SubmitEvent) => {
-    event.preventDefault();
-    this.#submit();
   };
 
   #submit(): void {
@@ -702,7 +604,7 @@ export class MetisChat extends LitElement {
     if (this.#markdownContext?.key !== key) {
       this.#markdownContext = { imageHosts, copyLabel: catalog.copy, imageBlocked: catalog.imageBlocked, onCopy: this.#handleCopy, key };
     }
-    return { catalog, markdown: this.#markdownContext };
+    return { catalog, markdown: this.#markdownContext, runState: this.#session?.transcript.state };
   }
 
   #syncViewport(): void {

@@ -249,7 +249,8 @@ describe.skipIf(!hasChromium)('<metis-chat> in owner mode', () => {
     await eventually(async () => (await lastAnswer(page)).includes('Sentence 5 '), 20_000, 'some text');
     const conversationId = await conversationOf(page);
     await page.reload();
-    // Until the message is stored, the widget shows no partial text picked up mid-stream (no catch-up yet).
+    // Whatever shows before the message is stored is the answer from its beginning (the server's catch-up), never a
+    // piece picked up mid-stream.
     const texts = new Set<string>();
     await eventually(
       async () => {
@@ -268,21 +269,21 @@ describe.skipIf(!hasChromium)('<metis-chat> in owner mode', () => {
   });
 
   test('offline closes the stream on the server; online resumes it and the transcript catches up', async () => {
-    // The streams of earlier tests' closed pages end on the server in their own time: count from none.
-    await eventually(() => stack.server.events.subscriberCount === 0, 10_000, "earlier tests' streams to close");
     const { context, page } = await stack.newPage();
     await page.goto(inlinePage('offline'));
     await send(page, 'slow answer while offline');
     const answer = page.locator('metis-chat [part~="message-assistant"]').last();
     await eventually(async () => (await lastAnswer(page)).includes('Sentence 2 '), 20_000, 'some text');
-    expect(stack.server.events.subscriberCount).toBe(1);
-    await context.setOffline(true);
-    await eventually(() => stack.server.events.subscriberCount === 0, 10_000, 'the server to see the stream close');
-    await eventually(async () => (await page.locator('metis-chat [part~="status"]').innerText()).includes('offline'), 5_000, 'the offline line');
+    // Counted for this conversation only: earlier tests' closed pages end their streams on the server in their own time.
     const conversationId = await conversationOf(page);
+    const streams = () => stack.server.events.subscribersOf(conversationId);
+    expect(streams()).toBe(1);
+    await context.setOffline(true);
+    await eventually(() => streams() === 0, 10_000, 'the server to see the stream close');
+    await eventually(async () => (await page.locator('metis-chat [part~="status"]').innerText()).includes('offline'), 5_000, 'the offline line');
     await eventually(async () => (await stack.client.conversations.get(conversationId)).state === 'idle', 30_000, 'the run to end offline');
     await context.setOffline(false);
-    await eventually(() => stack.server.events.subscriberCount === 1, 10_000, 'the stream to reopen');
+    await eventually(() => streams() === 1, 10_000, 'the stream to reopen');
     await expectServerTranscript(page, conversationId);
     await context.close();
   });

@@ -211,7 +211,8 @@ describe.skipIf(!hasChromium)('<metis-chat> navigation', () => {
 
   test.each([
     ['an API key as token', { token: 'metis_0123456789abcdef' }, 'api_key_refused', 'cannot be used in a web page'],
-    ['a publishable key (visitor mode)', { 'publishable-key': 'pk_test_123' }, 'visitor_mode_unavailable', 'does not support publishable keys'],
+    // The server answers an unknown key without CORS headers: the page only learns that no session opened.
+    ['an unknown publishable key (visitor mode)', { 'publishable-key': 'pk_test_123' }, 'visitor_session_failed', 'could not start on this website'],
     ['no credentials', {}, 'missing_credentials', 'no credentials'],
     ['an expired or revoked token', { token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl' }, 'unauthorized', 'not signed in'],
   ])('%s: the error state, a metis-error event and a console error', async (_name, attributes, code, text) => {

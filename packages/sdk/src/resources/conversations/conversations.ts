@@ -79,7 +79,7 @@ export class Conversations extends APIResource {
       (after) =>
         this.client.get(this.#prefix, ConversationPageSchema, {
           ...options,
-          query: { limit: params.limit, agent_id: params.agent_id, visitor_id: params.visitor_id, after },
+          query: { limit: params.limit, agent_id: params.agent_id, visitor_id: params.visitor_id, state: params.state, q: params.q, after },
         }),
       params.after,
     );
@@ -90,7 +90,15 @@ export class Conversations extends APIResource {
     return this.client.get(this.#prefix + path`/${conversationId}`, ConversationSchema, options);
   }
 
-  /** Starts a conversation (`POST /conversations`), with one of your agents (`agent_id`) or with your settings. */
+  /**
+   * Starts a conversation (`POST /conversations`), with one of your agents (`agent_id`) or with your settings. With
+   * `repository`, the server clones it into the workspace first: the conversation answers `running`
+   * (`waiting_for_workspace`), `workspace` events show the clone's progress, and a message sent meanwhile waits for it.
+   *
+   * ```ts
+   * const conversation = await client.conversations.create({ agent_id, repository: { url: 'https://github.com/acme/app.git', token_secret: 'GITHUB_TOKEN' } });
+   * ```
+   */
   create(params: ConversationCreateParams = {}, options?: RequestOptions): Promise<Conversation> {
     return this.client.request({ ...options, method: 'post', path: this.#prefix, body: params, schema: ConversationSchema });
   }

@@ -31,6 +31,9 @@ export class Messages extends APIResource {
   /**
    * Sends a message (`POST …/messages`); answers the stored message event (202) and the run starts. A run already
    * going is a `ConflictError` (`conversation_busy`), as is an agent that is not running (`agent_not_running`).
+   * `attachments` name workspace files uploaded before (`[{ path: 'report.pdf' }]`): the event lists them with their
+   * size and type, and the model is told they are there; a path that does not exist is a `BadRequestError` naming
+   * `attachments.<i>.path`.
    * To follow the run, use `conversations.run()`.
    */
   create(conversationId: string, params: MessageCreateParams, options?: RequestOptions): Promise<MessageEvent> {

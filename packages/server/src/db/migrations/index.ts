@@ -6,6 +6,7 @@ import { Tenancy } from './005-tenancy.ts';
 import { AgentStartProgress } from './006-agent-start-progress.ts';
 import { Workspaces } from './007-workspaces.ts';
 import { Embedding } from './008-embedding.ts';
+import { Repositories } from './009-repositories.ts';
 
 /** Every migration, in order. Listed here (not discovered from files) so sources and bundles behave alike. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   { name: '006-agent-start-progress', class: AgentStartProgress },
   { name: '007-workspaces', class: Workspaces },
   { name: '008-embedding', class: Embedding },
+  { name: '009-repositories', class: Repositories },
 ];

@@ -103,8 +103,10 @@ export function authenticate(options: AuthOptions): Middleware<AppState> {
       if (!claims) return failed(ctx, 'visitor_token', Object.assign(new Error('invalid visitor token'), { status: 401 }));
       // Replayed from another page: refused before anything is looked up.
       options.visitors.checkOrigin(ctx.get('Origin'), claims.origin);
-      const ownerId = await options.visitors.authenticate(ctx.state.em, claims);
+      // The page of the token's origin may read what follows, a 401 `token_stale` included: without it a browser sees
+      // a CORS failure, not the 401 that tells its client to open a new visitor session.
       allowEmbedOrigin(ctx, claims.origin);
+      const ownerId = await options.visitors.authenticate(ctx.state.em, claims);
       ctx.state.principal = { kind: 'visitor', userId: ownerId, ...claims };
       return next();
     }

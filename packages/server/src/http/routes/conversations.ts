@@ -30,7 +30,7 @@ export const conversationEndpoints = (deps: RouteDeps) => {
       method: 'get',
       path: '/conversations',
       tag: 'conversations',
-      summary: "List your conversations, newest first (your agents' visitors' included); `agent_id` and `visitor_id` filter",
+      summary: "List your conversations, newest first (your agents' visitors' included); `agent_id`, `visitor_id`, `state` and `q` (words of the title) filter",
       scope: 'read',
       agentAccess: 'filtered',
       query: ConversationListParamsSchema,
@@ -43,13 +43,22 @@ export const conversationEndpoints = (deps: RouteDeps) => {
       method: 'post',
       path: '/conversations',
       tag: 'conversations',
-      summary: 'Start a conversation, with one of your agents or with your settings',
+      summary:
+        'Start a conversation, with one of your agents or with your settings; with `repository`, the server clones it into the workspace first ' +
+        '(`state: running`, reason `waiting_for_workspace`; `workspace` events show the progress)',
       scope: 'run',
       agentAccess: 'body',
       body: ConversationCreateParamsSchema,
       responses: {
         201: { description: 'Created', schema: ConversationSchema },
+        400: {
+          description:
+            '`validation_error` or `egress_refused` naming the field: a repository URL with credentials, a query, a scheme other than https ' +
+            '(http only for hosts this server allows) or an address the server does not connect to; a `token_secret` naming no secret of yours',
+          schema: ErrorBodySchema,
+        },
         404: { description: 'No such agent (or not yours)', schema: ErrorBodySchema },
+        429: { description: 'A quota (`quota_exceeded`): a clone counts as a running conversation', schema: ErrorBodySchema },
       },
       handler: async (ctx, { body }) => {
         ctx.status = 201;
@@ -131,7 +140,7 @@ export const conversationEndpoints = (deps: RouteDeps) => {
       },
       handler: async (ctx, { body, params }) => {
         const userId = ctx.state.principal.userId;
-        const attachments = body.attachments?.length ? await workspace.checkAttachments(ctx.state.em, userId, params.id!, body.attachments) : undefined;
+        const attachments = body.attachments?.length ? await workspace.describeAttachments(ctx.state.em, userId, params.id!, body.attachments) : undefined;
         ctx.status = 202;
         ctx.body = await conversations.postMessage(ctx.state.em, userId, params.id!, body.content, attachments);
       },

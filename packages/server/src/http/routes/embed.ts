@@ -153,7 +153,7 @@ export const embedEndpoints = (deps: RouteDeps) => {
       },
       handler: async (ctx, { body, params }) => {
         const owner = ownerOf(ctx);
-        const attachments = body.attachments?.length ? await workspace.checkAttachments(ctx.state.em, owner, params.id!, body.attachments) : undefined;
+        const attachments = body.attachments?.length ? await workspace.describeAttachments(ctx.state.em, owner, params.id!, body.attachments) : undefined;
         ctx.status = 202;
         ctx.body = await conversations.postMessage(ctx.state.em, owner, params.id!, body.content, attachments);
       },

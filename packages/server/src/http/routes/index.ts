@@ -21,6 +21,8 @@ import type { RouteDeps } from './deps.ts';
 import { apiKeyEndpoints } from './api-keys.ts';
 import { secretEndpoints } from './secrets.ts';
 import { settingsEndpoints } from './settings.ts';
+import { usageEndpoints } from './usage.ts';
+import { approvalEndpoints } from './approvals.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -36,6 +38,8 @@ export const apiEndpoints = (deps: RouteDeps): Endpoint[] => [
   ...apiKeyEndpoints(deps),
   ...publishableKeyEndpoints(deps),
   ...embedEndpoints(deps),
+  ...usageEndpoints(deps),
+  ...approvalEndpoints(deps),
 ];
 
 /** What a path parameter names, for its 404: `/conversations/:id` → `conversation`, `:key_id` → `key`. */

@@ -1,4 +1,4 @@
-import { ErrorBodySchema, ListParamsSchema, pageOf, SecretCreateParamsSchema, SecretSchema } from '@metisai/sdk/schemas';
+import { ErrorBodySchema, ListParamsSchema, pageOf, SecretCreateParamsSchema, SecretSchema, SecretUpdateParamsSchema } from '@metisai/sdk/schemas';
 import { endpoint } from '../endpoint.ts';
 import type { RouteDeps } from './deps.ts';
 
@@ -29,6 +29,18 @@ export const secretEndpoints = ({ services: { secrets } }: RouteDeps) => [
     handler: async (ctx, { body }) => {
       ctx.status = 201;
       ctx.body = await secrets.create(ctx.state.em, ctx.state.principal.userId, body);
+    },
+  }),
+  endpoint({
+    method: 'put',
+    path: '/secrets/:id',
+    tag: 'secrets',
+    summary: 'Replace a secret’s value (and its description when given); agents get the new value in the sandboxes they start next',
+    scope: 'manage',
+    body: SecretUpdateParamsSchema,
+    responses: { 200: { description: 'Replaced', schema: SecretSchema }, 404: { description: 'No such secret', schema: ErrorBodySchema } },
+    handler: async (ctx, { body, params }) => {
+      ctx.body = await secrets.update(ctx.state.em, ctx.state.principal.userId, params.id!, body);
     },
   }),
   endpoint({

@@ -1,0 +1,10 @@
+import type { Catalog } from '../i18n/messages.ts';
+import type { MarkdownContext } from '../markdown/render-markdown.ts';
+
+/** What rendering a transcript item needs from the element (`<metis-chat>`, the console's conversation view). */
+export interface ItemContext {
+  catalog: Catalog;
+  markdown: MarkdownContext;
+  /** The conversation's state: a step without observation waits for approval in `awaiting_confirmation`, else runs. */
+  runState?: string;
+}
