@@ -3,8 +3,8 @@
 # Writes the snippets templates/metisai.conf.template includes, then watches the certificate for renewals.
 #   listen-tls.conf   nginx >= 1.25.1: `listen 443 ssl;` + `http2 on;`; older (Debian's 1.22): `listen 443 ssl http2;`.
 #                     [::] listeners only when the container has IPv6 (as the official image's 10-listen-on-ipv6 does).
-#   body.conf         client_max_body_size = the larger of UPLOAD_LIMIT_BYTES and IMPORT_LIMIT_BYTES, the server's
-#                     limits (compose passes the same variables to both services: one source).
+#   body.conf         client_max_body_size = the largest of UPLOAD_LIMIT_BYTES, IMPORT_LIMIT_BYTES and BODY_LIMIT_BYTES,
+#                     the server's limits (compose passes the same variables to both services: one source).
 #   reload            every 60 s, `nginx -s reload` when fullchain.pem or privkey.pem changed (an ACME renewal).
 set -eu
 dir=/etc/nginx/metisai
@@ -26,9 +26,11 @@ echo "$0: nginx $version, IPv6 $ipv6"
 
 upload="${UPLOAD_LIMIT_BYTES:-104857600}"
 import="${IMPORT_LIMIT_BYTES:-52428800}"
-case "$upload$import" in *[!0-9]*) echo "$0: UPLOAD_LIMIT_BYTES and IMPORT_LIMIT_BYTES must be byte counts" >&2; exit 1 ;; esac
+body="${BODY_LIMIT_BYTES:-1048576}"
+case "$upload$import$body" in *[!0-9]*) echo "$0: UPLOAD_LIMIT_BYTES, IMPORT_LIMIT_BYTES and BODY_LIMIT_BYTES must be byte counts" >&2; exit 1 ;; esac
 limit="$upload"
 [ "$import" -gt "$limit" ] && limit="$import"
+[ "$body" -gt "$limit" ] && limit="$body"
 echo "client_max_body_size $limit;" > "$dir/body.conf"
 echo "$0: client_max_body_size $limit"
 

@@ -76,7 +76,7 @@ const optionalString = z.pipe(
   z.transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim())),
 );
 
-const EnvSchema = z.object({
+export const EnvSchema = z.object({
   NODE_ENV: z._default(z.enum(['development', 'production', 'test']), 'development'),
   DATABASE_URL: z.optional(z.string().check(z.regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'))),
   METIS_DATA_DIR: z._default(z.string().check(z.minLength(1)), path.join(projectRoot(), '.metisai')),
