@@ -46,6 +46,8 @@ else
   echo "compose-smoke: neither 'docker compose' nor 'docker-compose' is available" >&2; exit 1
 fi
 compose() { "${compose_cmd[@]}" --env-file "$env_file" "$@"; }
+# The same file is the server's env_file (docker-compose.yml: `env_file: ${ENV_FILE:-.env}`).
+export ENV_FILE="$env_file"
 # scripts/cleanup, backup and restore call compose themselves: the same command, env file and project.
 export COMPOSE="${compose_cmd[*]} --env-file $env_file"
 export DOCKER SANDBOX_NETWORK="$COMPOSE_PROJECT_NAME-sandboxes"
@@ -138,6 +140,12 @@ SANDBOX_NETWORK=$SANDBOX_NETWORK
 EGRESS_ALLOWED_HOSTS=scripted-llm:9999
 SCRIPTED_LLM_SCRIPT=$work/script.json
 ENV
+# Settings that docker-compose.yml does not name reach the server through its env_file (checked below), and the upload
+# limit reaches both the server and nginx (client_max_body_size).
+cat >> "$env_file" <<ENV
+QUOTA_AGENTS_PER_USER=1
+UPLOAD_LIMIT_BYTES=6000000
+ENV
 # The scripted LLM: a command in the sandbox, then an answer streamed in 300 ms steps.
 proof="smoke-$(date +%s)-$RANDOM"
 answer="The sandbox wrote the proof file; it holds the word we asked for, and this sentence streams in small steps."
@@ -215,6 +223,7 @@ closed="$(https -o - -w ' %{http_code}' -X POST "$base/api/v1/auth/register" -H 
 [[ "$closed" == *registration_closed*" 403" ]] || fail "registration is not closed: $closed"
 too_large="$(head -c 110000000 /dev/zero | https -o - -w ' %{http_code}' -X PUT "$base/api/v1/conversations/00000000-0000-0000-0000-000000000000/files/content?path=big" --data-binary @- -H 'content-type: application/octet-stream' || true)"
 [[ "$too_large" == *payload_too_large*" 413" ]] || fail "a body over the limit does not get the JSON 413: $too_large"
+[ "$(https -f "$base/api/v1/server-info" | json upload_limit_bytes)" = 6000000 ] || fail "UPLOAD_LIMIT_BYTES did not reach the server"
 
 step "log in, set the LLM, create and start an agent"
 token="$(api POST /api/v1/auth/login "{\"email\":\"$email\",\"password\":\"$password\"}" | json access_token)"
@@ -233,6 +242,9 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 [ "$status" = running ] || fail "agent not running: $status"
+# QUOTA_AGENTS_PER_USER=1 came through the env file only.
+second="$(https -o - -w ' %{http_code}' -X POST "$base/api/v1/agents" -H 'content-type: application/json' -H "authorization: Bearer $token" -d '{"name":"second","config":{}}')"
+[[ "$second" == *'"quota":"agents"'*" 429" ]] || fail "QUOTA_AGENTS_PER_USER=1 from the env file is not in force: $second"
 
 step "conversation: command in a sandbox, deltas through nginx"
 conversation="$(api POST /api/v1/conversations "{\"agent_id\":\"$agent\"}" | json id)"
@@ -269,6 +281,17 @@ node -e '
 ' "$work/sse.log" || fail "event stream through nginx"
 file="$(https -f "$base/api/v1/conversations/$conversation/files/content?path=proof.txt" -H "authorization: Bearer $token")"
 [ "$file" = "$proof" ] || fail "proof.txt holds '$file', expected '$proof'"
+# Uploads up to the server's limit pass nginx; one byte more is the server's own 413 (with its limit), not nginx's.
+upload() { # <bytes>
+  head -c "$1" /dev/urandom > "$work/upload.bin"
+  https -o - -w ' %{http_code}' -X PUT "$base/api/v1/conversations/$conversation/files/content?path=upload.bin" \
+    -H "authorization: Bearer $token" -H 'content-type: application/octet-stream' --data-binary @"$work/upload.bin" || true
+}
+at_limit="$(upload 6000000)"
+[[ "$at_limit" == *" 20"[01] ]] || fail "an upload of UPLOAD_LIMIT_BYTES does not pass nginx: $at_limit"
+over_limit="$(upload 6000001)"
+[[ "$over_limit" == *'"limit_bytes":6000000'*" 413" ]] || fail "an upload over UPLOAD_LIMIT_BYTES is not the server's 413: $over_limit"
+rm -f "$work/upload.bin"
 
 step "metrics on the server's own port, inside the compose network"
 metrics="$(compose exec -T server node -e 'fetch("http://127.0.0.1:9464/metrics").then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 1); }, () => process.exit(1))')"
@@ -284,6 +307,20 @@ widget_headers="$(https -D - -o "$work/widget.js" "$base/widget/$widget_version/
 grep -qi '^content-type: \(text\|application\)/javascript' <<<"$widget_headers" || fail "widget content-type: $widget_headers"
 grep -qi '^cache-control: public, max-age=31536000, immutable' <<<"$widget_headers" || fail "widget cache-control: $widget_headers"
 grep -qi '^access-control-allow-origin: \*' <<<"$widget_headers" || fail "widget CORS: $widget_headers"
+grep -qi '^cross-origin-resource-policy: cross-origin' <<<"$widget_headers" || fail "widget CORP: $widget_headers"
+grep -qi '^strict-transport-security: ' <<<"$widget_headers" || fail "widget without nginx's headers: $widget_headers"
+
+step "console (/login, sign in, dashboard) in Chromium through nginx"
+if [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+  node tests/compose-e2e/test/support/console-in-chromium.ts "$base" "$email" "$password" "$work" || fail "the console through nginx"
+  # Kept for a look: the screenshots of the sign-in page and the dashboard.
+  mkdir -p "${SMOKE_SCREENSHOTS:-/tmp/metisai-smoke-screenshots}"
+  cp "$work"/console-*.png "${SMOKE_SCREENSHOTS:-/tmp/metisai-smoke-screenshots}/"
+elif [ -n "${CI:-}" ]; then
+  fail "no Chromium at ${CHROMIUM_PATH:-/usr/bin/chromium} (CI is set; .ci/run installs Debian's chromium)"
+else
+  log "skipping the console check: no Chromium at ${CHROMIUM_PATH:-/usr/bin/chromium} (apt-get install chromium)"
+fi
 grep -q 'metis-chat' "$work/widget.js" || fail "the widget script does not define metis-chat"
 
 rows() { compose exec -T postgres psql -U metisai -d metisai -tAc "select (select count(*) from events), (select count(*) from conversations), (select count(*) from users)" | tr -d '[:space:]'; }
