@@ -3,8 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import pino from 'pino';
 import { migrations } from '../../src/db/migrations/index.ts';
-import { Http } from '../support/http.ts';
+import { createOrm } from '../../src/db/orm.ts';
+import { Http, registerUser } from '../support/http.ts';
 import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
 import { TEST_SECRET_KEY } from '../support/test-server.ts';
 
@@ -117,5 +119,53 @@ describe('commands of the entry point', () => {
     const unknown = await runCommand(['frobnicate'], env());
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('usage: metisai');
+  });
+});
+
+describe('an upgrade with a migration', () => {
+  let database: { url: string; drop: () => Promise<void> };
+  const servers: ServerProcess[] = [];
+  const env = () => ({ DATABASE_URL: database.url, SECRET_KEY: TEST_SECRET_KEY, SANDBOX_DRIVER: 'local', ALLOW_REGISTRATION: 'true', LOG_LEVEL: 'info' });
+
+  beforeAll(async () => {
+    database = await emptyDatabase();
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    await database.drop();
+  });
+
+  test('a database one migration behind, with users and agents, is migrated by the new server at start and served', { timeout: 120_000 }, async () => {
+    // The data, made through the API.
+    const first = await startServerProcess(env(), { timeoutMs: 60_000 });
+    servers.push(first);
+    const { http, email, password } = await registerUser(new Http(first.url), 'upgrade');
+    const agent = await http.post('/api/v1/agents', { name: 'kept across the upgrade', config: {} });
+    expect(agent.status).toBe(201);
+    expect(await first.stop()).toBe(0);
+
+    // The previous release's schema: the newest migration reverted (its `down`), as a database the previous image left.
+    const last = migrations.at(-1)!.name;
+    const orm = await createOrm({ databaseUrl: database.url, logger: pino({ level: 'silent' }) });
+    try {
+      expect((await orm.migrator.down()).map((migration) => migration.name)).toEqual([last]);
+    } finally {
+      await orm.close();
+    }
+    const behind = await query<{ name: string }>(database.url, 'select name from schema_migrations order by id');
+    expect(behind.map((row) => row.name)).toEqual(migrations.slice(0, -1).map((migration) => migration.name));
+
+    // The new server applies that one migration when it starts, and serves the data made before.
+    const upgraded = await startServerProcess(env(), { timeoutMs: 60_000 });
+    servers.push(upgraded);
+    expect(upgraded.output()).toContain(`"migrations":["${last}"]`);
+    const after = await query<{ name: string }>(database.url, 'select name from schema_migrations order by id');
+    expect(after.map((row) => row.name)).toEqual(migrations.map((migration) => migration.name));
+    const login = await new Http(upgraded.url).post('/api/v1/auth/login', { email, password });
+    expect(login.status).toBe(200);
+    const agents = await new Http(upgraded.url, login.body.access_token).get('/api/v1/agents');
+    expect(agents.status).toBe(200);
+    expect(agents.body.data.map((item: { id: string; name: string }) => [item.id, item.name])).toEqual([[agent.body.id, 'kept across the upgrade']]);
+    expect(upgraded.output()).not.toMatch(/"level":(50|60)/);
   });
 });
