@@ -96,6 +96,7 @@ cleanup() {
   compose down -v --remove-orphans >/dev/null 2>&1 || true
   if [ -n "$installation" ]; then scripts/cleanup --installation "$installation" >/dev/null 2>&1 || true; fi
   [ -n "${sse_pid:-}" ] && kill "$sse_pid" 2>/dev/null
+  "$DOCKER" rm -f "$COMPOSE_PROJECT_NAME-nginx-other" >/dev/null 2>&1 || true
   if [ "${SMOKE_KEEP_WORKDIR:-}" = 1 ]; then log "work dir kept: $work"; else rm -rf "$work"; fi
   table
   [ "$status" -eq 0 ] && log "PASS" || log "FAIL (exit $status)"
@@ -121,7 +122,18 @@ base_image() { # <real image> <stand-in name> <stand-in dir>
 NODE_IMAGE="${NODE_IMAGE:-$(base_image node:24-bookworm-slim metisai/node24-standin deploy/standins/node24)}"
 POSTGRES_IMAGE="${POSTGRES_IMAGE:-$(base_image postgres:18 metisai/postgres-standin deploy/standins/postgres)}"
 NGINX_IMAGE="${NGINX_IMAGE:-$(base_image nginx:1.28 metisai/nginx-standin deploy/standins/nginx)}"
-log "NODE_IMAGE=$NODE_IMAGE POSTGRES_IMAGE=$POSTGRES_IMAGE NGINX_IMAGE=$NGINX_IMAGE"
+# nginx's TLS listen lines differ before and from 1.25.1 (deploy/nginx/docker-entrypoint.d/40-metisai.sh): the
+# configuration is also checked on an nginx of the other generation, the stand-in built from Debian's bookworm (1.22)
+# or unstable (current) suite.
+nginx_version="$("$DOCKER" run --rm --entrypoint nginx "$NGINX_IMAGE" -v 2>&1 | sed -n 's|.*nginx/\([0-9.]*\).*|\1|p')"
+if printf '%s\n1.25.0\n' "$nginx_version" | sort -V -C; then other_suite=sid; else other_suite=bookworm; fi
+other_nginx_hash="$(cd deploy/standins/nginx && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)"
+OTHER_NGINX_IMAGE="metisai/nginx-standin:$other_nginx_hash-$other_suite"
+if ! "$DOCKER" image inspect "$OTHER_NGINX_IMAGE" >/dev/null 2>&1; then
+  log "building $OTHER_NGINX_IMAGE (Debian $other_suite's nginx)"
+  DOCKER_BUILDKIT=0 "$DOCKER" build -q --build-arg DEBIAN_SUITE="$([ "$other_suite" = sid ] && echo sid)" -t "$OTHER_NGINX_IMAGE" deploy/standins/nginx >/dev/null
+fi
+log "NODE_IMAGE=$NODE_IMAGE POSTGRES_IMAGE=$POSTGRES_IMAGE NGINX_IMAGE=$NGINX_IMAGE (nginx $nginx_version); the other nginx: $OTHER_NGINX_IMAGE"
 
 # --- the two commands of the README --------------------------------------------------------------------------------
 step "scripts/init-env"
@@ -322,6 +334,34 @@ else
   log "skipping the console check: no Chromium at ${CHROMIUM_PATH:-/usr/bin/chromium} (apt-get install chromium)"
 fi
 grep -q 'metis-chat' "$work/widget.js" || fail "the widget script does not define metis-chat"
+
+step "the nginx config on the other nginx generation: HTTP/2, JSON 502 and 429, HTML 502"
+# The same templates, entrypoint script, pages and certificate, on the compose network, with an upstream port nothing
+# listens on: the server is unreachable, so /api/ answers nginx's JSON 502 and other paths its page.
+other="$COMPOSE_PROJECT_NAME-nginx-other"
+"$DOCKER" run -d --name "$other" --network "${COMPOSE_PROJECT_NAME}_default" -p 127.0.0.1::443 \
+  -e METIS_SERVER_NAME=_ -e METIS_UPSTREAM=server:8001 -e METIS_AUTH_RATE=5r/s -e METIS_AUTH_BURST=20 \
+  -e METIS_EMBED_RATE=10r/s -e METIS_EMBED_BURST=40 \
+  -v "$repo/deploy/nginx/templates:/etc/nginx/templates:ro" \
+  -v "$repo/deploy/nginx/docker-entrypoint.d/40-metisai.sh:/docker-entrypoint.d/40-metisai.sh:ro" \
+  -v "$repo/deploy/nginx/static:/etc/nginx/metisai/static:ro" \
+  -v "${COMPOSE_PROJECT_NAME}_tls:/etc/metisai/tls:ro" "$OTHER_NGINX_IMAGE" >/dev/null
+other_port="$("$DOCKER" port "$other" 443 | head -n 1 | sed 's/.*://')"
+for _ in $(seq 1 60); do https -o /dev/null "https://localhost:$other_port/readyz" 2>/dev/null && break; sleep 0.5; done
+other_version="$("$DOCKER" exec "$other" nginx -v 2>&1 | sed -n 's|.*nginx/\([0-9.]*\).*|\1|p')"
+[ "$other_version" != "$nginx_version" ] || fail "the other nginx is the same version ($other_version)"
+bad_gateway="$(https -o - -w ' %{http_code} HTTP/%{http_version}' "https://localhost:$other_port/api/v1/agents")"
+[[ "$bad_gateway" == '{"error":{"code":"bad_gateway",'*" 502 HTTP/2" ]] || fail "nginx $other_version: /api/ without a server: $bad_gateway"
+page="$(https -D - -o - "https://localhost:$other_port/login")"
+grep -qi '^content-type: text/html' <<<"$page" && grep -q ' 502' <<<"$page" || fail "nginx $other_version: /login without a server: $page"
+# limit_req on /api/v1/auth/ (5 r/s, burst 20, per address): 40 sign-ins at once, and those beyond the burst get
+# nginx's JSON 429 (the others its 502: no server behind it).
+codes="$(https -o /dev/null -w '%{http_code}\n' -X POST -H 'content-type: application/json' -d '{}' $(for _ in $(seq 1 40); do printf 'https://localhost:%s/api/v1/auth/login ' "$other_port"; done) | sort | uniq -c | tr '\n' ' ')"
+[[ "$codes" == *" 429 "* ]] || fail "nginx $other_version: no 429 from limit_req on /api/v1/auth/: $codes"
+limited="$(https -o - -w ' %{http_code}' -X POST -H 'content-type: application/json' -d '{}' "https://localhost:$other_port/api/v1/auth/login")"
+[[ "$limited" == '{"error":{"code":"rate_limited",'*" 429" ]] || fail "nginx $other_version: the 429 is not the API's JSON: $limited"
+log "nginx $other_version: $("$DOCKER" exec "$other" cat /etc/nginx/metisai/listen-tls.conf | tr '\n' ' '); 40 sign-ins at once: $codes"
+"$DOCKER" rm -f "$other" >/dev/null
 
 rows() { compose exec -T postgres psql -U metisai -d metisai -tAc "select (select count(*) from events), (select count(*) from conversations), (select count(*) from users)" | tr -d '[:space:]'; }
 check_data() { # the conversation's events and workspace file, through nginx
