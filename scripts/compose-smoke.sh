@@ -354,13 +354,24 @@ bad_gateway="$(https -o - -w ' %{http_code} HTTP/%{http_version}' "https://local
 [[ "$bad_gateway" == '{"error":{"code":"bad_gateway",'*" 502 HTTP/2" ]] || fail "nginx $other_version: /api/ without a server: $bad_gateway"
 page="$(https -D - -o - "https://localhost:$other_port/login")"
 grep -qi '^content-type: text/html' <<<"$page" && grep -q ' 502' <<<"$page" || fail "nginx $other_version: /login without a server: $page"
-# limit_req on /api/v1/auth/ (5 r/s, burst 20, per address): 40 sign-ins at once, and those beyond the burst get
-# nginx's JSON 429 (the others its 502: no server behind it).
-codes="$(https -o /dev/null -w '%{http_code}\n' -X POST -H 'content-type: application/json' -d '{}' $(for _ in $(seq 1 40); do printf 'https://localhost:%s/api/v1/auth/login ' "$other_port"; done) | sort | uniq -c | tr '\n' ' ')"
-[[ "$codes" == *" 429 "* ]] || fail "nginx $other_version: no 429 from limit_req on /api/v1/auth/: $codes"
-limited="$(https -o - -w ' %{http_code}' -X POST -H 'content-type: application/json' -d '{}' "https://localhost:$other_port/api/v1/auth/login")"
-[[ "$limited" == '{"error":{"code":"rate_limited",'*" 429" ]] || fail "nginx $other_version: the 429 is not the API's JSON: $limited"
-log "nginx $other_version: $("$DOCKER" exec "$other" cat /etc/nginx/metisai/listen-tls.conf | tr '\n' ' '); 40 sign-ins at once: $codes"
+# limit_req per address on /api/v1/auth/ (5 r/s, burst 20) and /api/v1/embed/sessions (10 r/s, burst 40): requests
+# beyond the burst, sent at once, get nginx's JSON 429 (the others its 502: no server behind it).
+flood() { # <path> <requests>: prints "<count> x <status>, …" and checks that at least 10 were refused, in JSON
+  local requests=() i codes refused
+  for i in $(seq 1 "$2"); do requests+=(-o "$work/flood-$i.json" "https://localhost:$other_port$1"); done
+  # In parallel (HTTP/2 streams of one connection): they arrive together, however loaded the machine is. (curl's
+  # parallel mode draws a progress meter on stderr despite -s.)
+  codes="$(https -Z --parallel-max "$2" -w '%{http_code}\n' -X POST -H 'content-type: application/json' -d '{}' "${requests[@]}" 2>/dev/null | sort | uniq -c | awk '{ printf "%s x %s, ", $1, $2 }')"
+  refused="$(grep -o '[0-9]* x 429' <<<"$codes" | cut -d' ' -f1)"
+  [ "${refused:-0}" -ge 10 ] || fail >&2 "nginx $other_version: too few 429s from limit_req on $1: $codes"
+  [ "$(grep -l '^{"error":{"code":"rate_limited",' "$work"/flood-*.json | wc -l)" = "$refused" ] \
+    || fail >&2 "nginx $other_version: a 429 on $1 is not the API's JSON: $(cat "$work"/flood-*.json | sort | uniq -c)"
+  rm -f "$work"/flood-*.json
+  echo "$codes"
+}
+auth_codes="$(flood /api/v1/auth/login 40)"
+embed_codes="$(flood /api/v1/embed/sessions 60)"
+log "nginx $other_version: $("$DOCKER" exec "$other" cat /etc/nginx/metisai/listen-tls.conf | tr '\n' ' '); 40 sign-ins at once: $auth_codes 60 embed sessions at once: $embed_codes"
 "$DOCKER" rm -f "$other" >/dev/null
 
 rows() { compose exec -T postgres psql -U metisai -d metisai -tAc "select (select count(*) from events), (select count(*) from conversations), (select count(*) from users)" | tr -d '[:space:]'; }
