@@ -226,7 +226,10 @@ export class ConversationRunner implements ConversationRuns {
    * is asked through the control channel; a conversation waiting for confirmation just stops waiting.
    */
   async stop(em: EntityManager, conversation: Conversation): Promise<void> {
-    if (this.#abort(conversation.id, 'user_stop')) return;
+    // A run whose end is already stored (the state read says so) may not have left `#active` yet: nothing to stop then
+    // (a second stop answered 202 instead of conversation_not_running in that moment).
+    const isLive = conversation.state === 'running' || conversation.state === 'awaiting_confirmation';
+    if (isLive && this.#abort(conversation.id, 'user_stop')) return;
     if (conversation.state === 'running' && (await this.#deps.runLock.isHeldElsewhere(conversation.id))) {
       await this.#deps.control.send({ kind: 'stop_conversation', conversation_id: conversation.id });
       return;
