@@ -31,6 +31,9 @@ export type Conversation = z.infer<typeof ConversationSchema>;
 
 const TitleSchema = z.nullable(z.string().check(z.trim(), z.maxLength(200)));
 
+/** The deepest `repository.depth`: git's servers parse `deepen <n>` as a 32-bit signed integer and refuse more. */
+export const MAX_CLONE_DEPTH = 2_147_483_647;
+
 /**
  * A git repository to clone into a new conversation's workspace. The server clones it (never the sandbox), `depth`
  * commits deep (default 1), without submodules or LFS files; `token_secret` names one of your secrets whose value is
@@ -49,8 +52,8 @@ export const RepositoryParamsSchema = z.strictObject({
   ref: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
   /** The name of one of your secrets holding an access token for the repository's host. */
   token_secret: z.optional(EnvNameSchema),
-  /** Commits of history to fetch (default 1). */
-  depth: z.optional(z.number().check(z.int(), z.gte(1))),
+  /** Commits of history to fetch (default 1); at most 2147483647, the largest `deepen` git's servers take. */
+  depth: z.optional(z.number().check(z.int(), z.gte(1), z.lte(MAX_CLONE_DEPTH))),
 });
 export type RepositoryParams = z.input<typeof RepositoryParamsSchema>;
 

@@ -6,13 +6,15 @@ const isLoopbackHost = (hostname: string) => hostname === 'localhost' || hostnam
 /**
  * Why `value` is not a web origin a publishable key may allow, or undefined when it is one: exactly
  * `scheme://host[:port]` as browsers send it in `Origin` (lower case, no path, no trailing slash, no default port),
- * `https`, or `http` only for `localhost` and loopback addresses.
+ * `https`, or `http` only for `localhost` and loopback addresses; no wildcards (`https://*.example.com`).
  */
 export function originProblem(value: string): string | undefined {
   if (!URL.canParse(value)) return 'must be an origin such as https://app.example.com';
   const url = new URL(value);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an http(s) origin';
   if (url.origin !== value) return `must be written exactly as browsers send it: ${url.origin}`;
+  // URL parsing takes `*` in a host name, but no browser sends one: `https://*.example.com` would allow nothing.
+  if (url.hostname.includes('*')) return 'must name one exact origin: wildcards are not allowed (list each origin)';
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) return 'must use https (plain http is allowed for localhost and loopback addresses only)';
   return undefined;
 }

@@ -200,6 +200,14 @@ function describeCloneFailure(error: unknown, options: CloneOptions, hasSentToke
   if (code === 'NotFoundError' && options.ref) {
     return new CloneError('repository_ref_not_found', `repository.ref: the repository has no branch or tag "${options.ref}"`);
   }
+  if (code === 'NotFoundError') {
+    // No ref asked for, and the remote's HEAD leads to no commit: an empty repository (isomorphic-git then looks for
+    // `refs/heads/master`), or a HEAD naming a branch that does not exist.
+    return new CloneError(
+      'repository_ref_not_found',
+      `repository.ref: ${options.url} has no default branch to check out (the repository is empty, or its HEAD names no branch): push a commit first, or name a branch or tag in repository.ref`,
+    );
+  }
   if (error instanceof TypeError && error.message === 'fetch failed') {
     const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
     const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : 'no connection';

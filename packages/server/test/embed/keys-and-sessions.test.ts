@@ -66,6 +66,7 @@ describe('publishable keys', () => {
     ['http://shop.example.com', 'plain http outside loopback'],
     ['ftp://shop.example.com', 'another scheme'],
     ['*', 'a wildcard'],
+    ['https://*.example.com', 'a wildcard subdomain'],
     ['null', 'the opaque origin'],
   ])('an origin with %s is refused (%s)', async (origin) => {
     const agentId = await embeddableAgent(owner.http);

@@ -21,6 +21,8 @@ export interface RepositoryContent {
   tags?: string[];
   /** Commits before the last one (history for `depth`), each changing `history.txt`. */
   earlierCommits?: number;
+  /** The branch the bare repository's HEAD names (default `main`); a missing one leaves HEAD leading nowhere. */
+  head?: string;
 }
 
 export interface GitServer {
@@ -30,6 +32,8 @@ export interface GitServer {
   urlOf(name: string): string;
   /** Creates `<name>.git` with `content` pushed to it; answers the commit of `main`'s tip. */
   createRepository(name: string, content: RepositoryContent): Promise<string>;
+  /** Creates `<name>.git` without any commit, as a newly made repository on GitHub is. */
+  createEmptyRepository(name: string): Promise<void>;
   /** Every request served, in order (method, path and query, whether it carried `Authorization`). */
   requests: Array<{ method: string; url: string; hasAuth: boolean }>;
   /** Makes every response body wait `ms` before each chunk it sends (a slow remote); 0: none. */
@@ -174,10 +178,14 @@ export async function startGitServer(options: { auth?: { password: string } } = 
           await git(work, 'push', bare, branch);
           await git(work, 'checkout', 'main');
         }
+        if (content.head) await git(bare, 'symbolic-ref', 'HEAD', `refs/heads/${content.head}`);
         return stdout.trim();
       } finally {
         await rm(work, { recursive: true, force: true });
       }
+    },
+    async createEmptyRepository(name) {
+      await git(root, 'init', '--bare', '--initial-branch=main', path.join(root, `${name}.git`));
     },
     slowDown(ms) {
       chunkDelayMs = ms;

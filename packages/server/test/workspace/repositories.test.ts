@@ -46,6 +46,8 @@ beforeAll(async () => {
     tags: ['v1.0'],
   });
   await privateGit.createRepository('secret-app', { files: { 'README.md': '# private\n' } });
+  await git.createEmptyRepository('empty');
+  await git.createRepository('headless', { files: { 'README.md': '# headless\n' }, head: 'gone' });
   expect((await rt.http.post('/api/v1/secrets', { name: 'GIT_TOKEN', value: TOKEN })).status).toBe(201);
   expect((await rt.http.post('/api/v1/secrets', { name: 'WRONG_TOKEN', value: 'not-the-token' })).status).toBe(201);
 }, 60_000);
@@ -202,6 +204,8 @@ describe('clone on create', () => {
     ['a refused token', () => ({ url: privateGit.urlOf('secret-app'), token_secret: 'WRONG_TOKEN' }), 'repository_auth_failed', /refused the token/],
     ['a missing repository', () => ({ url: git.urlOf('nothing-here') }), 'repository_not_found', /has no repository/],
     ['a missing ref', () => ({ url: git.urlOf('app'), ref: 'no-such-branch' }), 'repository_ref_not_found', /no branch or tag "no-such-branch"/],
+    ['an empty repository', () => ({ url: git.urlOf('empty') }), 'repository_ref_not_found', /no default branch.*empty/],
+    ['a repository whose HEAD names no branch', () => ({ url: git.urlOf('headless') }), 'repository_ref_not_found', /no default branch/],
   ])('%s: the setup ends error / clone_failed with the error event', async (_what, repository, code, message) => {
     const reply = await create(repository());
     expect(reply.status).toBe(201);
@@ -296,6 +300,7 @@ describe('bad repositories are refused before anything is created', () => {
     [{ url: 'http://example.com/a.git' }, 'repository.url', /https/],
     [{ url: 'https://example.com/a.git', token_secret: 'NO_SUCH_SECRET' }, 'repository.token_secret', /no secret/],
     [{ url: 'https://example.com/a.git', depth: 0 }, 'repository.depth', /./],
+    [{ url: 'https://example.com/a.git', depth: 2 ** 31 }, 'repository.depth', /<=2147483647/],
   ])('%j → 400 naming %s', async (repository, field, message) => {
     const before = (await rt.http.get('/api/v1/conversations?limit=100')).body.data.length;
     const reply = await create(repository);
