@@ -36,6 +36,7 @@ import { deriveKeys, loadOrCreateSecretKey } from './security/keys.ts';
 import { uuid7 } from './security/uuid7.ts';
 import type { AgentLifecycle } from './services/agent-lifecycle.ts';
 import { createCoreServices, createServices } from './services/index.ts';
+import { WorkspaceSnapshots } from './services/workspace-snapshots.ts';
 import { VERSION } from './version.ts';
 
 /** The steps of a start, in the order they run (see `docs/architecture.md`). */
@@ -184,9 +185,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // Prometheus metrics (METRICS_PORT): gauges read their sources when scraped; nothing is measured without it.
     const metrics = config.metrics ? new Metrics(await metricsSources(orm, driver, installationId, streams), logger.child({ component: 'metrics' })) : null;
 
+    const snapshots = new WorkspaceSnapshots({ orm, logger: runsLogger });
     const confirmations = new ConfirmationTimeouts({ orm, logger: runsLogger, runLock });
     closers.push('confirmation timeouts', () => confirmations.close());
-    const conversationSandboxes = new ConversationSandboxes({ orm, logger: runsLogger, sandboxes, runLock, runSettings: core.runSettings });
+    const conversationSandboxes = new ConversationSandboxes({ orm, logger: runsLogger, sandboxes, runLock, runSettings: core.runSettings, snapshots });
     const repositories = new RepositorySetup({
       orm,
       logger: runsLogger,
@@ -206,6 +208,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       usage: core.usage,
       quotas: core.quotas,
       llmCalls: metrics?.llmCalls,
+      snapshots,
       embedQuotas: core.embedQuotas,
       confirmations,
       sandboxManager: sandboxes,
@@ -237,6 +240,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       sandboxDriver: () => sandboxes.driver,
       locks,
       workspaces: conversationSandboxes,
+      snapshots,
       version: VERSION,
     });
     closers.push('agent transitions', () => services.agents.drain());
@@ -326,6 +330,9 @@ async function metricsSources(orm: Orm, driver: SandboxDriver, installationId: s
   };
 }
 
+/** While the HTTP server closes, how often connections whose last response ended since are closed. */
+const CLOSE_SWEEP_MS = 50;
+
 /** Listens on the configured host and port; `close()` stops taking requests and waits for the open ones. */
 async function listen(app: Koa<never>, config: Config): Promise<{ port: number; close: () => Promise<void> }> {
   const server = await new Promise<Server>((resolve, reject) => {
@@ -348,7 +355,14 @@ async function listen(app: Koa<never>, config: Config): Promise<{ port: number; 
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // A response still being sent (a download) keeps its connection open, and a keep-alive connection stays open
+        // once that response is over: Node closes only the connections idle when close() is called, and the rest would
+        // keep close() waiting for keepAliveTimeout (65 s). Each one is closed as soon as its response is done.
+        const sweep = setInterval(() => server.closeIdleConnections(), CLOSE_SWEEP_MS);
+        server.close(() => {
+          clearInterval(sweep);
+          resolve();
+        });
         server.closeIdleConnections();
         for (const socket of unused) socket.destroy();
       }),

@@ -27,6 +27,7 @@ import type { RunSettingsService } from '../services/run-settings.ts';
 import type { UsageService } from '../services/usage.ts';
 import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
 import type { ConfirmationTimeouts } from './confirmation-timeouts.ts';
+import type { WorkspaceSnapshots } from '../services/workspace-snapshots.ts';
 import type { ConversationSandboxes } from './conversation-sandboxes.ts';
 import { InFlightText } from './in-flight-text.ts';
 import { abandonedCloneEvents, type RepositorySetup } from './repository-setup.ts';
@@ -44,6 +45,8 @@ export interface ConversationRunnerDeps {
   usage: UsageService;
   /** Concurrent runs, events per conversation and workspace size. */
   quotas: QuotaService;
+  /** Where runs record their workspace after each file-changing step (forks restore from it). */
+  snapshots: WorkspaceSnapshots;
   /** Visitors' messages and tokens (conversations of embedded agents). */
   embedQuotas: EmbedQuotaService;
   /** Rejects visitors' actions left unconfirmed too long. */
@@ -159,7 +162,7 @@ export class ConversationRunner implements ConversationRuns {
         // free means the process that ran it died.
         const current = await this.#current(em, conversation.id);
         this.#deps.quotas.checkEventCount(current);
-        this.#deps.quotas.checkWorkspace(current);
+        this.#deps.quotas.checkWorkspace(current, await this.#deps.snapshots.bytesOf(em.fork(), conversation.id));
         const stale =
           current.state === 'running' ? [...(await abandonedCloneEvents(em.fork(), conversation.id)), ...runEnds.runEndEvents(runEnds.interrupted())] : [];
         // Read again under the lock too: the agent's start may have ended since the caller looked.
@@ -399,6 +402,7 @@ export class ConversationRunner implements ConversationRuns {
         decision,
         signal: entry.controller.signal,
         emitter: this.#emitter(conversationId, entry.controller, entry.inFlight),
+        snapshots: this.#deps.snapshots.forRun({ id: conversationId, userId: conversation.userId }),
         sandbox: async () => {
           // Read again: a file upload may have created the conversation's sandbox since the run started.
           const current = await em.fork().findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['userId', 'sandboxId', 'workspace'] });
