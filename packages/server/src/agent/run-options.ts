@@ -1,5 +1,5 @@
 import type { Sandbox } from '@metisai/sandbox';
-import type { ConversationState, Event, ToolName } from '@metisai/sdk/schemas';
+import type { ConversationState, Event, LlmErrorCode, ToolName } from '@metisai/sdk/schemas';
 import type { EventInput } from '../events/event-input.ts';
 import type { RunEnd } from './run-ends.ts';
 import type { StepListing } from './step-changes.ts';
@@ -62,6 +62,9 @@ export interface LlmSettings {
   idleTimeoutMs?: number;
 }
 
+/** How one LLM call ended: `ok`, or the class of its failure. */
+export type LlmCallOutcome = 'ok' | LlmErrorCode;
+
 export interface TokenUsage {
   prompt_tokens: number;
   completion_tokens: number;
@@ -118,6 +121,12 @@ export interface RunConversationOptions {
    * before its final state, so usage is recorded by then. It must not reject (a failure to record is the caller's to log).
    */
   onUsage?: (usage: TokenUsage) => Promise<void>;
+  /**
+   * Called after every LLM call (each attempt, retries included) with its outcome: `ok`, or the failure's class (the
+   * SDK's `LLM_ERROR_CODES`, as `classifyLlmError` reads it). Calls the run aborted (a stop) are not reported. Synchronous
+   * and must not throw: the server counts calls per provider with it (`metrics/`).
+   */
+  onLlmCall?: (outcome: LlmCallOutcome) => void;
   /** Raw output chunks (ANSI included, secrets masked) of a command while it runs. */
   onCommandOutput?: (toolCallId: string, chunk: string) => void;
   /** Workspace snapshots after file-changing steps (absent: none are taken). */

@@ -2,7 +2,16 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Sandbox } from '@metisai/sandbox';
 import { ErrorCode, type Event as EventJson, type WorkspaceFile } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
-import { type AgentEmitter, type ConfirmationDecision, type RunAbortReason, type RunEnd, runConversation, runEnds } from '../agent/index.ts';
+import {
+  type AgentEmitter,
+  type ConfirmationDecision,
+  type LlmCallOutcome,
+  type RunAbortReason,
+  type RunEnd,
+  runConversation,
+  runEnds,
+  type TokenUsage,
+} from '../agent/index.ts';
 import { answerCatchUp } from '../control/catch-up.ts';
 import type { ControlChannel } from '../control/control-channel.ts';
 import type { Orm } from '../db/orm.ts';
@@ -46,6 +55,14 @@ export interface ConversationRunnerDeps {
   sandboxManager: SandboxManager;
   /** Clones a new conversation's repository into its workspace. */
   repositories: RepositorySetup;
+  /** Told of every LLM call of a run and its tokens, by the provider's base URL (the server's metrics). */
+  llmCalls?: LlmCallObserver;
+}
+
+/** Sees every LLM call of the runs (`baseUrl` is the provider's, with `/v1`). Must not throw. */
+export interface LlmCallObserver {
+  call(baseUrl: string, outcome: LlmCallOutcome): void;
+  tokens(baseUrl: string, usage: TokenUsage): void;
 }
 
 interface ActiveRun {
@@ -212,7 +229,10 @@ export class ConversationRunner implements ConversationRuns {
    * is asked through the control channel; a conversation waiting for confirmation just stops waiting.
    */
   async stop(em: EntityManager, conversation: Conversation): Promise<void> {
-    if (this.#abort(conversation.id, 'user_stop')) return;
+    // A run whose end is already stored (the state read says so) may not have left `#active` yet: nothing to stop then
+    // (a second stop answered 202 instead of conversation_not_running in that moment).
+    const isLive = conversation.state === 'running' || conversation.state === 'awaiting_confirmation';
+    if (isLive && this.#abort(conversation.id, 'user_stop')) return;
     if (conversation.state === 'running' && (await this.#deps.runLock.isHeldElsewhere(conversation.id))) {
       await this.#deps.control.send({ kind: 'stop_conversation', conversation_id: conversation.id });
       return;
@@ -399,7 +419,9 @@ export class ConversationRunner implements ConversationRuns {
             .then(() => publishEphemeral(em, { type: 'output', conversation_id: conversationId, tool_call_id: toolCallId, content: chunk, offset }))
             .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'command output not published'));
         },
+        onLlmCall: (outcome) => this.#deps.llmCalls?.call(settings.llm.baseURL, outcome),
         onUsage: (usage) => {
+          this.#deps.llmCalls?.tokens(settings.llm.baseURL, usage);
           // The budget is checked against the conversation's recorded total: the run stops once it is reached.
           const tokens = usage.prompt_tokens + usage.completion_tokens;
           recorded += tokens;
