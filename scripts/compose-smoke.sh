@@ -1,35 +1,56 @@
 #!/usr/bin/env bash
-# Smoke test of the docker compose deployment (docker-compose.yml + Dockerfile):
-#   build, start postgres + server (after the one-shot sandbox-image service), wait for health,
-#   register -> login -> create agent -> /readyz,
-#   run the migrate command, check that a weak SECRET_KEY is refused, then remove everything.
-# It runs as its own compose project (metisai-smoke, port 18000) so a real deployment is untouched.
-# When node:24-bookworm-slim / postgres:17 are absent and cannot be pulled, it builds the
-# stand-ins of deploy/standins/ (for machines without registry access) from debian:bookworm-slim.
+# End-to-end test of the docker compose deployment, run as a self-hoster would (README: scripts/init-env, then
+# `docker compose up -d --build`), with the unchanged docker-compose.yml plus deploy/smoke/compose.scripted-llm.yml
+# (the scripted LLM as a service). Through nginx over TLS with HTTP/2 only:
+#   up --build -> health -> create-user -> HTTP->HTTPS redirect, HSTS, /metrics refused, registration closed ->
+#   log in, set the LLM, create and start an agent -> a conversation whose scripted LLM runs a real command in a real
+#   sandbox container, its event stream read through the proxy with each delta timestamped on arrival (deltas are
+#   produced 300 ms apart: they must not arrive bunched) -> the widget script with its headers -> restart the stack:
+#   rows and workspace file still there -> scripts/backup -> scripts/cleanup + down -v -> scripts/restore (it checks
+#   rows and workspace checksums) -> the data is back through the API -> scripts/cleanup + down -v: nothing left.
+# Prints a table of steps with seconds. Its own compose project (metisai-smoke-<random>), free host ports (or the
+# SMOKE_*_PORT given), sandbox network and env file (in a temp dir): a deployment on the same host, or another run of
+# this test, is untouched.
+# Images are kept (the build cache of the next run); containers, volumes and networks of this run are removed.
+# When node:24-bookworm-slim, postgres:18 or nginx:1.28 can neither be found nor pulled, it builds the stand-ins of
+# deploy/standins/ (machines without registry access), tagged by the hash of their files so they are built once.
 #
-# Env: DOCKER (docker CLI, default docker), METIS_PORT (18000), NODE_IMAGE, POSTGRES_IMAGE,
-#      EXTRA_CA_CERTS (PEM to trust in builds; default: the host's /usr/local/share/ca-certificates/*.crt).
+# Env: DOCKER (docker CLI, default docker), SMOKE_HTTP_PORT, SMOKE_HTTPS_PORT (default: free ports), NODE_IMAGE,
+#      POSTGRES_IMAGE, NGINX_IMAGE, EXTRA_CA_CERTS (PEM to trust in builds; default: the host's
+#      /usr/local/share/ca-certificates/*.crt), SMOKE_KEEP_WORKDIR=1 (keep the temp dir: env file, backup, logs).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+repo="$(pwd)"
 DOCKER="${DOCKER:-docker}"
-export COMPOSE_PROJECT_NAME=metisai-smoke
-export METIS_PORT="${METIS_PORT:-18000}"
-export SERVER_IMAGE=metisai/server:smoke
-export SECRET_KEY="$(openssl rand -hex 32)"
-export POSTGRES_PASSWORD="$(openssl rand -hex 16)"
-export DOCKER_GID="${DOCKER_GID:-$(stat -c %g /var/run/docker.sock 2>/dev/null || echo 0)}"
-BASE="http://127.0.0.1:${METIS_PORT}"
+export COMPOSE_PROJECT_NAME="metisai-smoke-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
+export COMPOSE_FILE="docker-compose.yml:deploy/smoke/compose.scripted-llm.yml"
+work="$(mktemp -d /tmp/metisai-smoke.XXXXXX)"
+chmod 755 "$work"
+env_file="$work/env"
 
 if "$DOCKER" compose version >/dev/null 2>&1; then
-  compose() { "$DOCKER" compose "$@"; }
+  compose_cmd=("$DOCKER" compose)
 elif command -v docker-compose >/dev/null; then
-  compose() { docker-compose "$@"; }
-  # docker-compose v1 builds through the engine API unless told to call `docker build`.
-  export COMPOSE_DOCKER_CLI_BUILD="${COMPOSE_DOCKER_CLI_BUILD:-0}"
+  compose_cmd=(docker-compose)
+  # docker-compose 1.29 builds through the engine API (the classic builder) unless told to call `docker build`. With a
+  # CLI that has BuildKit (built in before Docker 23, else the buildx plugin), `docker build` shares the cache of
+  # scripts/ensure-docker.sh's sandbox image build: a fresh CI machine then does not build that image twice.
+  cli_major="$("$DOCKER" version -f '{{.Client.Version}}' 2>/dev/null | cut -d. -f1)"
+  if "$DOCKER" buildx version >/dev/null 2>&1 || { [ -n "$cli_major" ] && [ "$cli_major" -lt 23 ] 2>/dev/null; }; then
+    export COMPOSE_DOCKER_CLI_BUILD="${COMPOSE_DOCKER_CLI_BUILD:-1}" DOCKER_BUILDKIT="${DOCKER_BUILDKIT:-1}"
+  else
+    export COMPOSE_DOCKER_CLI_BUILD="${COMPOSE_DOCKER_CLI_BUILD:-0}"
+  fi
 else
   echo "compose-smoke: neither 'docker compose' nor 'docker-compose' is available" >&2; exit 1
 fi
+compose() { "${compose_cmd[@]}" --env-file "$env_file" "$@"; }
+# The same file is the server's env_file (docker-compose.yml: `env_file: ${ENV_FILE:-.env}`).
+export ENV_FILE="$env_file"
+# scripts/cleanup, backup and restore call compose themselves: the same command, env file and project.
+export COMPOSE="${compose_cmd[*]} --env-file $env_file"
+export DOCKER SANDBOX_NETWORK="$COMPOSE_PROJECT_NAME-sandboxes"
 
 if [ -z "${EXTRA_CA_CERTS+x}" ] && compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
   EXTRA_CA_CERTS="$(cat /usr/local/share/ca-certificates/*.crt)"
@@ -40,113 +61,377 @@ export EXTRA_CA_CERTS="${EXTRA_CA_CERTS:-}"
 log() { printf '[%s] %s\n' "$(date +%T)" "$*"; }
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+fail() { log "FAIL: $*"; exit 1; }
 
+# The table of steps: `step <name>` ends the previous step and starts the next.
+steps=()
+step_name=""
+step_start=""
+run_start="$(now)"
+step() {
+  local t
+  t="$(now)"
+  [ -z "$step_name" ] || steps+=("$(printf '%-52s %7s' "$step_name" "$(secs "$step_start" "$t")")")
+  step_name="$1"
+  step_start="$t"
+  [ -z "$1" ] || log "-- $1"
+}
+table() {
+  printf '\n%-52s %7s\n' "step" "seconds"
+  local row
+  for row in "${steps[@]}"; do printf '%s\n' "$row"; done
+  printf '%-52s %7s\n\n' "total" "$(secs "$run_start" "$(now)")"
+}
+
+installation=""
 cleanup() {
   local status=$?
+  step ""
   if [ "$status" -ne 0 ]; then
-    log "FAILED; server logs:"
-    compose logs --no-color --tail=80 server 2>/dev/null || true
+    log "FAILED; logs:"
+    compose logs --no-color --tail=60 server nginx scripted-llm 2>/dev/null || true
   fi
-  # Sandboxes are containers of the host's engine, outside the compose project: remove this installation's.
-  if [ -n "${installation:-}" ]; then
-    "$DOCKER" ps -aq --filter label=metisai.managed=true --format '{{.ID}} {{.Label "metisai.owner"}}' \
-      | awk -v p="metisai:$installation:" 'index($2, p) == 1 { print $1 }' | xargs -r "$DOCKER" rm -f >/dev/null 2>&1 || true
-  fi
+  # Sandboxes, their volumes and network are the engine's, outside the compose project.
+  if [ -n "$installation" ]; then scripts/cleanup --installation "$installation" >/dev/null 2>&1 || true; fi
   compose down -v --remove-orphans >/dev/null 2>&1 || true
-  "$DOCKER" image rm "$SERVER_IMAGE" >/dev/null 2>&1 || true
-  # The classic builder keeps the build stages as untagged images.
-  "$DOCKER" image prune -f --filter label=org.metisai.build-stage >/dev/null 2>&1 || true
+  if [ -n "$installation" ]; then scripts/cleanup --installation "$installation" >/dev/null 2>&1 || true; fi
+  [ -n "${sse_pid:-}" ] && kill "$sse_pid" 2>/dev/null
+  "$DOCKER" rm -f "$COMPOSE_PROJECT_NAME-nginx-other" >/dev/null 2>&1 || true
+  if [ "${SMOKE_KEEP_WORKDIR:-}" = 1 ]; then log "work dir kept: $work"; else rm -rf "$work"; fi
+  table
+  [ "$status" -eq 0 ] && log "PASS" || log "FAIL (exit $status)"
   exit "$status"
 }
 trap cleanup EXIT
 
+# --- images ------------------------------------------------------------------------------------------------------
+step "base images (real or stand-in)"
 # A base image: the real one if present or pullable, else the stand-in built from debian:bookworm-slim.
-base_image() { # <real image> <stand-in tag> <stand-in dir>
-  if "$DOCKER" image inspect "$1" >/dev/null 2>&1 || timeout 120 "$DOCKER" pull -q "$1" >/dev/null 2>&1; then
+base_image() { # <real image> <stand-in name> <stand-in dir>
+  if "$DOCKER" image inspect "$1" >/dev/null 2>&1 || timeout 60 "$DOCKER" pull -q "$1" >/dev/null 2>&1; then
     echo "$1"; return
   fi
-  if "$DOCKER" image inspect "$2" >/dev/null 2>&1; then
-    log "$1 is not available: using the existing stand-in $2" >&2
-    echo "$2"; return
+  local hash
+  hash="$(cd "$3" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)"
+  if ! "$DOCKER" image inspect "$2:$hash" >/dev/null 2>&1; then
+    log "$1 is not available: building the stand-in $2:$hash from $3" >&2
+    DOCKER_BUILDKIT=0 "$DOCKER" build -q --build-arg EXTRA_CA_CERTS -t "$2:$hash" "$3" >&2
   fi
-  log "$1 is not available: building the stand-in $2 from $3" >&2
-  "$DOCKER" build -q --build-arg EXTRA_CA_CERTS -t "$2" "$3" >&2
-  echo "$2"
+  echo "$2:$hash"
 }
-export NODE_IMAGE="${NODE_IMAGE:-$(base_image node:24-bookworm-slim metisai/node24-standin deploy/standins/node24)}"
-export POSTGRES_IMAGE="${POSTGRES_IMAGE:-$(base_image postgres:17 metisai/postgres-standin deploy/standins/postgres)}"
-log "NODE_IMAGE=$NODE_IMAGE POSTGRES_IMAGE=$POSTGRES_IMAGE port=$METIS_PORT"
-
-t0=$(now)
-compose build server
-t_built=$(now)
-log "build: $(secs "$t0" "$t_built") s"
-compose up -d
-server_id="$(compose ps -q server)"
-deadline=$(( $(date +%s) + 180 ))
-while :; do
-  read -r state restarts < <("$DOCKER" inspect -f '{{.State.Health.Status}} {{.RestartCount}}' "$server_id" 2>/dev/null || echo "gone 0")
-  [ "$state" = healthy ] && break
-  if [ "$state" = unhealthy ] || [ "$restarts" -gt 0 ] || [ "$(date +%s)" -gt "$deadline" ]; then
-    log "server not healthy (state: $state, restarts: $restarts)"; exit 1
-  fi
-  sleep 0.5
-done
-t_healthy=$(now)
-log "up -> server healthy: $(secs "$t_built" "$t_healthy") s"
-
-# The one-shot sandbox-image service built (or found) the sandbox image and exited 0 before the server started.
-sandbox_image_exit="$("$DOCKER" inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$(compose ps -q sandbox-image)")"
-[ "$sandbox_image_exit" = "exited 0" ] || { log "sandbox-image service: $sandbox_image_exit (expected: exited 0)"; exit 1; }
-log "sandbox-image service: $sandbox_image_exit ($("$DOCKER" image inspect -f '{{.Id}}' metisai/sandbox:latest | cut -c8-19))"
-
-json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=process.argv[1].split(".").reduce((o,k)=>o?.[k],JSON.parse(s));if(v===undefined){console.error("missing "+process.argv[1]+" in "+s);process.exit(1)}console.log(v)})' "$1"; }
-# node may be missing on the host: fall back to the server image's.
-command -v node >/dev/null || json() { "$DOCKER" run --rm -i --entrypoint node "$SERVER_IMAGE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=process.argv[1].split(".").reduce((o,k)=>o?.[k],JSON.parse(s));if(v===undefined){console.error("missing "+process.argv[1]+" in "+s);process.exit(1)}console.log(v)})' "$1"; }
-post() { curl -fsS "$BASE$1" -H 'content-type: application/json' ${3:+-H "authorization: Bearer $3"} -d "$2"; }
-
-email="smoke-$(date +%s)@example.com"
-post /api/v1/auth/register "{\"email\":\"$email\",\"password\":\"a long smoke password\"}" | json user.id >/dev/null
-log "register: ok ($email)"
-token="$(post /api/v1/auth/login "{\"email\":\"$email\",\"password\":\"a long smoke password\"}" | json access_token)"
-log "login: ok"
-agent="$(post /api/v1/agents '{"name":"smoke","config":{"llm_model":"gpt-4.1-mini"}}' "$token" | json id)"
-log "create agent: ok ($agent)"
-ready="$(curl -fsS "$BASE/readyz")"
-echo "$ready" | json checks.database | grep -qx ok
-log "readyz: $ready"
-
-# The Docker runtime through the mounted socket: starting the agent warms a sandbox container.
-installation="$(compose exec -T postgres psql -U metisai -d metisai -tAc 'select id from installation limit 1' | tr -d '[:space:]')"
-sandboxes() {
-  "$DOCKER" ps -q --filter label=metisai.managed=true --format '{{.ID}} {{.Label "metisai.owner"}}' \
-    | awk -v p="metisai:$installation:" 'index($2, p) == 1 { print $1 }'
-}
-post "/api/v1/agents/$agent/start" '{}' "$token" >/dev/null
-for _ in $(seq 1 120); do
-  status="$(curl -fsS "$BASE/api/v1/agents/$agent" -H "authorization: Bearer $token" | json status)"
-  [ "$status" = running ] && [ -n "$(sandboxes)" ] && break
-  [ "$status" = error ] && { log "agent start failed"; curl -sS "$BASE/api/v1/agents/$agent" -H "authorization: Bearer $token"; exit 1; }
-  sleep 0.5
-done
-sandbox="$(sandboxes | head -1)"
-[ -n "$sandbox" ] || { log "no sandbox container appeared (agent status: $status)"; exit 1; }
-log "agent start: $status, sandbox container $sandbox ($("$DOCKER" inspect -f '{{.Config.Image}}' "$sandbox")) on the host engine"
-post "/api/v1/agents/$agent/stop" '{}' "$token" >/dev/null
-for _ in $(seq 1 60); do [ -z "$(sandboxes)" ] && break; sleep 0.5; done
-[ -z "$(sandboxes)" ] || { log "the sandbox was not removed when the agent stopped"; exit 1; }
-log "agent stop: sandbox removed"
-
-compose run --rm --no-deps server npm run migrate >/dev/null
-log "npm run migrate (upgrade path): ok"
-
-set +e
-weak="$(compose run --rm --no-deps -e SECRET_KEY=your-secret-key-here server 2>&1)"
-code=$?
-set -e
-if [ "$code" -eq 0 ] || ! grep -q 'SECRET_KEY: is too weak for production' <<<"$weak"; then
-  log "a weak SECRET_KEY was not refused (exit $code): $weak"; exit 1
+NODE_IMAGE="${NODE_IMAGE:-$(base_image node:24-bookworm-slim metisai/node24-standin deploy/standins/node24)}"
+POSTGRES_IMAGE="${POSTGRES_IMAGE:-$(base_image postgres:18 metisai/postgres-standin deploy/standins/postgres)}"
+NGINX_IMAGE="${NGINX_IMAGE:-$(base_image nginx:1.28 metisai/nginx-standin deploy/standins/nginx)}"
+# nginx's TLS listen lines differ before and from 1.25.1 (deploy/nginx/docker-entrypoint.d/40-metisai.sh): the
+# configuration is also checked on an nginx of the other generation, the stand-in built from Debian's bookworm (1.22)
+# or unstable (current) suite.
+nginx_version="$("$DOCKER" run --rm --entrypoint nginx "$NGINX_IMAGE" -v 2>&1 | sed -n 's|.*nginx/\([0-9.]*\).*|\1|p')"
+if printf '%s\n1.25.0\n' "$nginx_version" | sort -V -C; then other_suite=sid; else other_suite=bookworm; fi
+other_nginx_hash="$(cd deploy/standins/nginx && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)"
+OTHER_NGINX_IMAGE="metisai/nginx-standin:$other_nginx_hash-$other_suite"
+if ! "$DOCKER" image inspect "$OTHER_NGINX_IMAGE" >/dev/null 2>&1; then
+  log "building $OTHER_NGINX_IMAGE (Debian $other_suite's nginx)"
+  DOCKER_BUILDKIT=0 "$DOCKER" build -q --build-arg DEBIAN_SUITE="$([ "$other_suite" = sid ] && echo sid)" -t "$OTHER_NGINX_IMAGE" deploy/standins/nginx >/dev/null
 fi
-log "weak SECRET_KEY refused (exit $code): $(grep -m1 'SECRET_KEY' <<<"$weak")"
+log "NODE_IMAGE=$NODE_IMAGE POSTGRES_IMAGE=$POSTGRES_IMAGE NGINX_IMAGE=$NGINX_IMAGE (nginx $nginx_version); the other nginx: $OTHER_NGINX_IMAGE"
 
-log "PASS (build $(secs "$t0" "$t_built") s, healthy after $(secs "$t_built" "$t_healthy") s)"
+# --- the two commands of the README --------------------------------------------------------------------------------
+step "scripts/init-env"
+scripts/init-env --file "$env_file" --public-url "https://localhost" >/dev/null
+grep -q '^SECRET_KEY=[0-9a-f]\{64\}$' "$env_file" || fail "init-env wrote no SECRET_KEY"
+grep -q '^POSTGRES_PASSWORD=[0-9a-f]\{48\}$' "$env_file" || fail "init-env wrote no POSTGRES_PASSWORD"
+# What differs from a real host: ports, images, the sandbox network, and the scripted LLM allowed through egress.
+cat >> "$env_file" <<ENV
+HTTP_PORT=${SMOKE_HTTP_PORT:-0}
+HTTPS_PORT=${SMOKE_HTTPS_PORT:-0}
+SERVER_IMAGE=metisai/server:smoke
+NODE_IMAGE=$NODE_IMAGE
+POSTGRES_IMAGE=$POSTGRES_IMAGE
+NGINX_IMAGE=$NGINX_IMAGE
+SANDBOX_NETWORK=$SANDBOX_NETWORK
+EGRESS_ALLOWED_HOSTS=scripted-llm:9999
+SCRIPTED_LLM_SCRIPT=$work/script.json
+ENV
+# Settings that docker-compose.yml does not name reach the server through its env_file (checked below), and the upload
+# limit reaches both the server and nginx (client_max_body_size).
+cat >> "$env_file" <<ENV
+QUOTA_AGENTS_PER_USER=1
+UPLOAD_LIMIT_BYTES=6000000
+ENV
+# The scripted LLM: a command in the sandbox, then an answer streamed in 300 ms steps.
+proof="smoke-$(date +%s)-$RANDOM"
+answer="The sandbox wrote the proof file; it holds the word we asked for, and this sentence streams in small steps."
+cat > "$work/script.json" <<JSON
+[
+  { "toolCalls": [{ "name": "execute_bash", "arguments": { "command": "echo $proof > proof.txt && cat proof.txt && hostname" } }], "chunkDelayMs": 0 },
+  { "content": "$answer", "chunkDelayMs": 300 }
+]
+JSON
+chmod 644 "$work/script.json" "$env_file"
+
+step "docker compose up -d --build"
+old_server_image="$("$DOCKER" image inspect -f '{{.Id}}' metisai/server:smoke 2>/dev/null || true)"
+compose up -d --build >"$work/up.log" 2>&1 || { tail -n 40 "$work/up.log"; fail "up --build failed"; }
+new_server_image="$("$DOCKER" image inspect -f '{{.Id}}' metisai/server:smoke)"
+# The previous build of this test's server image is replaced: remove it (the build stages stay, as cache).
+if [ -n "$old_server_image" ] && [ "$old_server_image" != "$new_server_image" ]; then "$DOCKER" image rm "$old_server_image" >/dev/null 2>&1 || true; fi
+# The first build stage copies the whole source tree: its image is new with every edit and is no cache worth keeping
+# (the stages after it are cached by the manifests they copy). Untagged ones of earlier runs are removed.
+"$DOCKER" image prune -f --filter label=org.metisai.build-stage=manifests >/dev/null 2>&1 || true
+
+step "health (postgres, server, nginx; one-shots exited 0)"
+wait_healthy() {
+  local deadline=$(( $(date +%s) + 180 )) service id state
+  for service in postgres server nginx; do
+    while :; do
+      id="$(compose ps -q "$service")"
+      state="$("$DOCKER" inspect -f '{{.State.Health.Status}} {{.RestartCount}}' "$id" 2>/dev/null || echo "gone 0")"
+      [ "${state% *}" = healthy ] && break
+      [ "${state% *}" != unhealthy ] && [ "${state#* }" = 0 ] && [ "$(date +%s)" -le "$deadline" ] || fail "$service not healthy ($state)"
+      sleep 0.5
+    done
+  done
+  for service in sandbox-image tls-init; do
+    state="$("$DOCKER" inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$(compose ps -q "$service")")"
+    [ "$state" = "exited 0" ] || fail "one-shot $service: $state (expected: exited 0)"
+  done
+}
+wait_healthy
+# Port 0 publishes on a free port: the ones the engine picked (again after each up).
+find_ports() {
+  http_port="$(compose port nginx 80 | sed 's/.*://')"
+  https_port="$(compose port nginx 443 | sed 's/.*://')"
+  base="https://localhost:$https_port"
+}
+find_ports
+published="$("$DOCKER" ps --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" --format '{{.Names}} {{.Ports}}' | grep -- '->' || true)"
+[ "$(wc -l <<<"$published")" = 1 ] && grep -q nginx <<<"$published" || fail "only nginx may publish ports: $published"
+# The self-signed certificate tls-init made: what this test trusts (a new one after down -v).
+fetch_certificate() { compose exec -T nginx cat /etc/metisai/tls/fullchain.pem > "$work/ca.pem"; }
+fetch_certificate
+openssl x509 -in "$work/ca.pem" -noout -ext subjectAltName | grep -q 'DNS:localhost' || fail "self-signed certificate without localhost"
+installation="$(compose exec -T postgres psql -U metisai -d metisai -tAc 'select id from installation limit 1' | tr -d '[:space:]')"
+
+json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=process.argv[1].split(".").reduce((o,k)=>o?.[k],JSON.parse(s));if(v===undefined){console.error("missing "+process.argv[1]+" in "+s);process.exit(1)}console.log(typeof v==="object"?JSON.stringify(v):v)})' "$1"; }
+https() { curl -sS --http2 --cacert "$work/ca.pem" "$@"; }
+api() { # <method> <path> [json body]; with $token when set
+  https -f -X "$1" "$base$2" -H 'content-type: application/json' ${token:+-H "authorization: Bearer $token"} ${3:+-d "$3"}
+}
+
+step "create-user (entry point command)"
+email="admin-$RANDOM@example.com"
+password="a long smoke password $RANDOM"
+printf '%s\n' "$password" | compose run --rm -T server create-user --email "$email" --password-stdin >"$work/create-user.log" 2>&1 \
+  || { cat "$work/create-user.log"; fail "create-user failed"; }
+
+step "nginx: HTTP/2, TLS, redirect, HSTS, /metrics, closed registration"
+[ "$(https -o /dev/null -w '%{http_version}' "$base/readyz")" = 2 ] || fail "nginx does not answer with HTTP/2"
+headers="$(https -D - -o /dev/null "$base/readyz")"
+grep -qi '^strict-transport-security: max-age=' <<<"$headers" || fail "no HSTS header: $headers"
+redirect="$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://localhost:$http_port/api/v1/agents")"
+[ "$redirect" = "301 https://localhost/api/v1/agents" ] || fail "port 80 does not redirect to HTTPS: $redirect"
+[ "$(https -o /dev/null -w '%{http_code}' "$base/metrics")" = 404 ] || fail "/metrics answers through nginx"
+closed="$(https -o - -w ' %{http_code}' -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' -d "{\"email\":\"x$RANDOM@example.com\",\"password\":\"another long password\"}")"
+[[ "$closed" == *registration_closed*" 403" ]] || fail "registration is not closed: $closed"
+too_large="$(head -c 110000000 /dev/zero | https -o - -w ' %{http_code}' -X PUT "$base/api/v1/conversations/00000000-0000-0000-0000-000000000000/files/content?path=big" --data-binary @- -H 'content-type: application/octet-stream' || true)"
+[[ "$too_large" == *payload_too_large*" 413" ]] || fail "a body over the limit does not get the JSON 413: $too_large"
+[ "$(https -f "$base/api/v1/server-info" | json upload_limit_bytes)" = 6000000 ] || fail "UPLOAD_LIMIT_BYTES did not reach the server"
+
+step "log in, set the LLM, create and start an agent"
+token="$(api POST /api/v1/auth/login "{\"email\":\"$email\",\"password\":\"$password\"}" | json access_token)"
+# TRUST_PROXY=1 and nginx's X-Forwarded-For: the login's address is the peer nginx saw, not nginx's own.
+nginx_ip="$("$DOCKER" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(compose ps -q nginx)")"
+session_ip="$(api GET /api/v1/auth/sessions | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).data.find(x=>x.current)?.ip ?? ""))')"
+[ -n "$session_ip" ] && [ "$session_ip" != "$nginx_ip" ] || fail "the session's address is '$session_ip' (nginx is $nginx_ip)"
+log "client address seen by the server: $session_ip (nginx: $nginx_ip)"
+api PUT /api/v1/settings '{"llm_model":"scripted","llm_base_url":"http://scripted-llm:9999/v1"}' >/dev/null
+agent="$(api POST /api/v1/agents '{"name":"smoke","config":{}}' | json id)"
+api POST "/api/v1/agents/$agent/start" '{}' >/dev/null
+for _ in $(seq 1 240); do
+  status="$(api GET "/api/v1/agents/$agent" | json status)"
+  [ "$status" = running ] && break
+  [ "$status" = error ] && fail "agent start failed: $(api GET "/api/v1/agents/$agent")"
+  sleep 0.5
+done
+[ "$status" = running ] || fail "agent not running: $status"
+# QUOTA_AGENTS_PER_USER=1 came through the env file only.
+second="$(https -o - -w ' %{http_code}' -X POST "$base/api/v1/agents" -H 'content-type: application/json' -H "authorization: Bearer $token" -d '{"name":"second","config":{}}')"
+[[ "$second" == *'"quota":"agents"'*" 429" ]] || fail "QUOTA_AGENTS_PER_USER=1 from the env file is not in force: $second"
+
+step "conversation: command in a sandbox, deltas through nginx"
+conversation="$(api POST /api/v1/conversations "{\"agent_id\":\"$agent\"}" | json id)"
+# The event stream over HTTP/2 through nginx; each line stamped when it arrives.
+# `exec` in a subshell: $! is curl's own pid (a function would leave curl running as its child).
+(exec curl -sS --http2 --cacert "$work/ca.pem" -N -H "authorization: Bearer $token" -H 'accept: text/event-stream' \
+  "$base/api/v1/conversations/$conversation/events") > >(while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done > "$work/sse.log") &
+sse_pid=$!
+for _ in $(seq 1 40); do grep -q . "$work/sse.log" 2>/dev/null && break; sleep 0.25; done
+api POST "/api/v1/conversations/$conversation/messages" '{"content":"write the proof file"}' >/dev/null
+for _ in $(seq 1 240); do
+  grep -q '"type":"state","state":"\(idle\|finished\|error\)"\|"state":"\(idle\|finished\|error\)".*"type":"state"' "$work/sse.log" && break
+  sleep 0.5
+done
+kill "$sse_pid" 2>/dev/null || true
+wait "$sse_pid" 2>/dev/null || true
+sse_pid=""
+events="$(api GET "/api/v1/conversations/$conversation/events?limit=200")"
+grep -q "$proof" <<<"$events" || fail "the command's output is not among the events: $events"
+sandbox_host="$(node -e 'const b=JSON.parse(require("fs").readFileSync(0,"utf8"));const items=b.items??b.events??b.data??b;const o=items.find(e=>e.type==="observation");const text=JSON.stringify(o);const m=/smoke-[0-9]+-[0-9]+\\n([0-9a-f]{12})/.exec(text);console.log(m?m[1]:"")' <<<"$events")"
+[ -n "$sandbox_host" ] && "$DOCKER" ps -q --no-trunc | grep -q "^$sandbox_host" || fail "the command did not run in a sandbox container of this engine (hostname '$sandbox_host')"
+sandbox_networks="$("$DOCKER" inspect -f '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}' "$sandbox_host")"
+[[ " $sandbox_networks " != *" ${COMPOSE_PROJECT_NAME}_default "* ]] || fail "the sandbox joined the compose network: $sandbox_networks"
+log "sandbox ${sandbox_host:0:12} ran the command; its networks: ${sandbox_networks:-none}"
+# Deltas: produced 300 ms apart; through a buffering proxy they would arrive together.
+node -e '
+  const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n");
+  const times = lines.filter((l) => / data: \{"type":"delta"/.test(l)).map((l) => Number(l.split(" ")[0]));
+  if (times.length < 8) { console.error(`only ${times.length} deltas arrived`); process.exit(1); }
+  const gaps = times.slice(1).map((t, i) => t - times[i]);
+  const spread = gaps.filter((g) => g >= 0.15).length;
+  console.log(`deltas: ${times.length}, ${(times.at(-1) - times[0]).toFixed(1)} s from first to last, ${spread} of ${gaps.length} gaps >= 150 ms`);
+  if (spread < gaps.length * 0.8) { console.error("deltas arrived bunched: the proxy buffers the stream"); process.exit(1); }
+' "$work/sse.log" || fail "event stream through nginx"
+file="$(https -f "$base/api/v1/conversations/$conversation/files/content?path=proof.txt" -H "authorization: Bearer $token")"
+[ "$file" = "$proof" ] || fail "proof.txt holds '$file', expected '$proof'"
+# Uploads up to the server's limit pass nginx; one byte more is the server's own 413 (with its limit), not nginx's.
+upload() { # <bytes>
+  head -c "$1" /dev/urandom > "$work/upload.bin"
+  https -o - -w ' %{http_code}' -X PUT "$base/api/v1/conversations/$conversation/files/content?path=upload.bin" \
+    -H "authorization: Bearer $token" -H 'content-type: application/octet-stream' --data-binary @"$work/upload.bin" || true
+}
+at_limit="$(upload 6000000)"
+[[ "$at_limit" == *" 20"[01] ]] || fail "an upload of UPLOAD_LIMIT_BYTES does not pass nginx: $at_limit"
+over_limit="$(upload 6000001)"
+[[ "$over_limit" == *'"limit_bytes":6000000'*" 413" ]] || fail "an upload over UPLOAD_LIMIT_BYTES is not the server's 413: $over_limit"
+rm -f "$work/upload.bin"
+
+step "metrics on the server's own port, inside the compose network"
+metrics="$(compose exec -T server node -e 'fetch("http://127.0.0.1:9464/metrics").then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 1); }, () => process.exit(1))')"
+for name in metisai_http_request_duration_seconds_count metisai_runs metisai_sandboxes metisai_llm_calls_total metisai_llm_tokens_total \
+  metisai_open_event_streams metisai_db_pool_connections nodejs_eventloop_lag_seconds; do
+  grep -q "^$name" <<<"$metrics" || fail "metric $name missing from server:9464/metrics"
+done
+grep -q '^metisai_llm_calls_total{provider="scripted-llm:9999",outcome="ok"} 2$' <<<"$metrics" || fail "LLM calls not counted: $(grep llm_calls <<<"$metrics")"
+
+step "widget script through nginx"
+widget_version="$(node -p 'require("./packages/widget/package.json").version')"
+widget_headers="$(https -D - -o "$work/widget.js" "$base/widget/$widget_version/metis-chat.iife.js")"
+grep -qi '^content-type: \(text\|application\)/javascript' <<<"$widget_headers" || fail "widget content-type: $widget_headers"
+grep -qi '^cache-control: public, max-age=31536000, immutable' <<<"$widget_headers" || fail "widget cache-control: $widget_headers"
+grep -qi '^access-control-allow-origin: \*' <<<"$widget_headers" || fail "widget CORS: $widget_headers"
+grep -qi '^cross-origin-resource-policy: cross-origin' <<<"$widget_headers" || fail "widget CORP: $widget_headers"
+grep -qi '^strict-transport-security: ' <<<"$widget_headers" || fail "widget without nginx's headers: $widget_headers"
+
+step "console (/login, sign in, dashboard) in Chromium through nginx"
+if [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+  node tests/compose-e2e/test/support/console-in-chromium.ts "$base" "$email" "$password" "$work" || fail "the console through nginx"
+  # Kept for a look: the screenshots of the sign-in page and the dashboard.
+  mkdir -p "${SMOKE_SCREENSHOTS:-/tmp/metisai-smoke-screenshots}"
+  cp "$work"/console-*.png "${SMOKE_SCREENSHOTS:-/tmp/metisai-smoke-screenshots}/"
+elif [ -n "${CI:-}" ]; then
+  fail "no Chromium at ${CHROMIUM_PATH:-/usr/bin/chromium} (CI is set; .ci/run installs Debian's chromium)"
+else
+  log "skipping the console check: no Chromium at ${CHROMIUM_PATH:-/usr/bin/chromium} (apt-get install chromium)"
+fi
+grep -q 'metis-chat' "$work/widget.js" || fail "the widget script does not define metis-chat"
+
+step "the nginx config on the other nginx generation: HTTP/2, JSON 502 and 429, HTML 502"
+# The same templates, entrypoint script, pages and certificate, on the compose network, with an upstream port nothing
+# listens on: the server is unreachable, so /api/ answers nginx's JSON 502 and other paths its page.
+other="$COMPOSE_PROJECT_NAME-nginx-other"
+"$DOCKER" run -d --name "$other" --network "${COMPOSE_PROJECT_NAME}_default" -p 127.0.0.1::443 \
+  -e METIS_SERVER_NAME=_ -e METIS_UPSTREAM=server:8001 -e METIS_AUTH_RATE=5r/s -e METIS_AUTH_BURST=20 \
+  -e METIS_EMBED_RATE=10r/s -e METIS_EMBED_BURST=40 \
+  -v "$repo/deploy/nginx/templates:/etc/nginx/templates:ro" \
+  -v "$repo/deploy/nginx/docker-entrypoint.d/40-metisai.sh:/docker-entrypoint.d/40-metisai.sh:ro" \
+  -v "$repo/deploy/nginx/static:/etc/nginx/metisai/static:ro" \
+  -v "${COMPOSE_PROJECT_NAME}_tls:/etc/metisai/tls:ro" "$OTHER_NGINX_IMAGE" >/dev/null
+other_port="$("$DOCKER" port "$other" 443 | head -n 1 | sed 's/.*://')"
+for _ in $(seq 1 60); do https -o /dev/null "https://localhost:$other_port/readyz" 2>/dev/null && break; sleep 0.5; done
+other_version="$("$DOCKER" exec "$other" nginx -v 2>&1 | sed -n 's|.*nginx/\([0-9.]*\).*|\1|p')"
+[ "$other_version" != "$nginx_version" ] || fail "the other nginx is the same version ($other_version)"
+bad_gateway="$(https -o - -w ' %{http_code} HTTP/%{http_version}' "https://localhost:$other_port/api/v1/agents")"
+[[ "$bad_gateway" == '{"error":{"code":"bad_gateway",'*" 502 HTTP/2" ]] || fail "nginx $other_version: /api/ without a server: $bad_gateway"
+page="$(https -D - -o - "https://localhost:$other_port/login")"
+grep -qi '^content-type: text/html' <<<"$page" && grep -q ' 502' <<<"$page" || fail "nginx $other_version: /login without a server: $page"
+# limit_req per address on /api/v1/auth/ (5 r/s, burst 20) and /api/v1/embed/sessions (10 r/s, burst 40): requests
+# beyond the burst, sent at once, get nginx's JSON 429 (the others its 502: no server behind it).
+flood() { # <path> <requests>: prints "<count> x <status>, …" and checks that at least 10 were refused, in JSON
+  local requests=() i codes refused
+  for i in $(seq 1 "$2"); do requests+=(-o "$work/flood-$i.json" "https://localhost:$other_port$1"); done
+  # In parallel (HTTP/2 streams of one connection): they arrive together, however loaded the machine is. (curl's
+  # parallel mode draws a progress meter on stderr despite -s.)
+  codes="$(https -Z --parallel-max "$2" -w '%{http_code}\n' -X POST -H 'content-type: application/json' -d '{}' "${requests[@]}" 2>/dev/null | sort | uniq -c | awk '{ printf "%s x %s, ", $1, $2 }')"
+  refused="$(grep -o '[0-9]* x 429' <<<"$codes" | cut -d' ' -f1)"
+  [ "${refused:-0}" -ge 10 ] || fail >&2 "nginx $other_version: too few 429s from limit_req on $1: $codes"
+  [ "$(grep -l '^{"error":{"code":"rate_limited",' "$work"/flood-*.json | wc -l)" = "$refused" ] \
+    || fail >&2 "nginx $other_version: a 429 on $1 is not the API's JSON: $(cat "$work"/flood-*.json | sort | uniq -c)"
+  rm -f "$work"/flood-*.json
+  echo "$codes"
+}
+auth_codes="$(flood /api/v1/auth/login 40)"
+embed_codes="$(flood /api/v1/embed/sessions 60)"
+log "nginx $other_version: $("$DOCKER" exec "$other" cat /etc/nginx/metisai/listen-tls.conf | tr '\n' ' '); 40 sign-ins at once: $auth_codes 60 embed sessions at once: $embed_codes"
+"$DOCKER" rm -f "$other" >/dev/null
+
+rows() { compose exec -T postgres psql -U metisai -d metisai -tAc "select (select count(*) from events), (select count(*) from conversations), (select count(*) from users)" | tr -d '[:space:]'; }
+check_data() { # the conversation's events and workspace file, through nginx
+  token="$(api POST /api/v1/auth/login "{\"email\":\"$email\",\"password\":\"$password\"}" | json access_token)"
+  local again
+  again="$(api GET "/api/v1/conversations/$conversation/events?limit=200")"
+  grep -q "$proof" <<<"$again" || fail "$1: the conversation's events are gone"
+  for _ in $(seq 1 3); do
+    code=0
+    file="$(https -f "$base/api/v1/conversations/$conversation/files/content?path=proof.txt" -H "authorization: Bearer $token")" || code=$?
+    [ "$code" = 0 ] && [ "$file" = "$proof" ] && break
+    log "$1: reading proof.txt failed once (curl exit $code, read '$file'); nginx's errors and the server's warnings:"
+    compose logs --no-color --tail=40 nginx server 2>/dev/null | grep -E '\[(error|warn)\]|"level":(40|50)' | tail -n 6 || true
+    sleep 2
+  done
+  [ "$file" = "$proof" ] || fail "$1: proof.txt holds '$file'"
+}
+rows_before="$(rows)"
+
+step "restart the stack: rows and workspace file kept"
+compose down >/dev/null 2>&1
+compose up -d >/dev/null 2>&1
+wait_healthy
+find_ports
+[ "$(rows)" = "$rows_before" ] || fail "rows after restart: $(rows), before: $rows_before"
+check_data "after restart"
+
+step "scripts/backup"
+scripts/backup "$work/backup"
+grep -q "^metisai-ws-" "$work/backup/volumes.txt" || fail "the backup holds no workspace volume"
+
+step "scripts/cleanup + down -v: nothing of ours left"
+leftovers() {
+  "$DOCKER" ps -aq --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME"
+  "$DOCKER" volume ls -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME"
+  "$DOCKER" network ls -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME"
+  "$DOCKER" ps -a --filter label=metisai.managed=true --format '{{.ID}} {{.Label "metisai.owner"}}' | awk -v p="metisai:$installation:" 'index($2, p) == 1'
+  "$DOCKER" volume ls --filter label=metisai.managed=true --format '{{.Name}} {{.Label "metisai.owner"}}' | awk -v p="metisai:$installation:" 'index($2, p) == 1'
+  "$DOCKER" network ls --format '{{.ID}} {{.Name}}' | awk -v n="$SANDBOX_NETWORK" '$2 == n' 
+}
+scripts/cleanup --installation "$installation"
+compose down -v --remove-orphans >/dev/null 2>&1
+scripts/cleanup --installation "$installation" >/dev/null
+left="$(leftovers)"
+[ -z "$left" ] || fail "left after down -v + cleanup: $left"
+
+step "scripts/restore (checks rows and workspace checksums)"
+compose up -d postgres >/dev/null 2>&1
+scripts/restore "$work/backup"
+wait_healthy
+find_ports
+fetch_certificate
+[ "$(rows)" = "$rows_before" ] || fail "rows after restore: $(rows), before: $rows_before"
+check_data "after restore"
+
+step "scripts/cleanup + down -v: nothing of ours left"
+scripts/cleanup --installation "$installation"
+compose down -v --remove-orphans >/dev/null 2>&1
+scripts/cleanup --installation "$installation" >/dev/null
+left="$(leftovers)"
+[ -z "$left" ] || fail "left at the end: $left"
+installation=""

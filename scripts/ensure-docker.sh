@@ -16,6 +16,7 @@
 #                   sandbox tests run on it as their stock image)
 #   DEBIAN_MIRROR   mirror for debootstrap (default http://deb.debian.org/debian)
 #   DOCKERD_LOG     dockerd log file (default /var/log/metisai-dockerd.log)
+#   DOCKER          docker CLI to use (default /usr/bin/docker when present, else docker on PATH)
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,10 +32,19 @@ if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then sudo_cmd=(sudo); fi
 fi
 
-# Debian's 20.10 client speaks BuildKit; a newer client without buildx would fall back
-# to the legacy builder. Either works for our Dockerfile, BuildKit is faster.
+# The docker CLI: $DOCKER when set, else Debian's /usr/bin/docker when present, else the one on PATH.
 docker_cli() {
-  if [ -x /usr/bin/docker ]; then /usr/bin/docker "$@"; else docker "$@"; fi
+  if [ -n "${DOCKER:-}" ]; then "$DOCKER" "$@"; elif [ -x /usr/bin/docker ]; then /usr/bin/docker "$@"; else docker "$@"; fi
+}
+
+# 1 when `docker build` can use BuildKit: clients before 23.0 (Debian 12's 20.10) have it built in, later ones only with
+# the buildx plugin (Debian's docker.io >= 23 ships without it: DOCKER_BUILDKIT=1 then fails with "BuildKit is enabled
+# but the buildx component is missing or broken"); 0 (the classic builder) otherwise. Both build our Dockerfiles.
+buildkit_setting() {
+  local major
+  if docker_cli buildx version >/dev/null 2>&1; then echo 1; return; fi
+  major="$(docker_cli version -f '{{.Client.Version}}' 2>/dev/null | cut -d. -f1)"
+  if [ -n "$major" ] && [ "$major" -lt 23 ] 2>/dev/null; then echo 1; else echo 0; fi
 }
 
 engine_answers() { docker_cli info >/dev/null 2>&1; }
@@ -90,8 +100,9 @@ fi
 if docker_cli image inspect "$sandbox_image" >/dev/null 2>&1; then
   log "$sandbox_image present"
 else
-  log "building $sandbox_image from packages/sandbox/Dockerfile"
-  DOCKER_BUILDKIT=1 docker_cli build -q \
+  buildkit="$(buildkit_setting)"
+  log "building $sandbox_image from packages/sandbox/Dockerfile (DOCKER_BUILDKIT=$buildkit)"
+  DOCKER_BUILDKIT="$buildkit" docker_cli build -q \
     --build-arg "BASE_IMAGE=$base_image" \
     -t "$sandbox_image" \
     -f "$repo_root/packages/sandbox/Dockerfile" \

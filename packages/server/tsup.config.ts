@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 // `npm start` runs the TypeScript sources; this build is what a published package ships.
 export default defineConfig([
   {
-    entry: { main: 'src/main.ts', 'cli/migrate': 'src/cli/migrate.ts', index: 'src/index.ts' },
+    entry: { main: 'src/main.ts', index: 'src/index.ts' },
     format: ['esm'],
     platform: 'node',
     target: 'node22',

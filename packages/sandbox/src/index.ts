@@ -40,6 +40,7 @@ export type {
 export type { ImageBuildProgress } from './docker/build-log.ts';
 export { createSandboxDriver, type SandboxDriverConfig } from './create-sandbox-driver.ts';
 export { dockerDriver, type DockerDriverOptions } from './docker/docker-driver.ts';
+export type { DockerEngineOptions } from './docker/docker-client.ts';
 export type { SandboxLimits } from './docker/container-config.ts';
 export { assertImageAllowed, DEFAULT_SANDBOX_IMAGE } from './docker/sandbox-image.ts';
 export type { SandboxNetworkOptions } from './docker/sandbox-network.ts';

@@ -46,6 +46,13 @@ export interface FileInfo {
 export interface TreeEntry extends FileInfo {
   /** Path relative to the walked directory, `/`-separated, without a leading `./`. */
   path: string;
+  /** A symlink's target as stored in the link (`readlink`, not resolved); absent for other kinds. */
+  linkTarget?: string;
+  /**
+   * The entry's inode number (`find -printf %i`, `lstat`'s `ino`): with size, mtime and mode, what tells a file that
+   * was replaced (`mv`, `cp -p`) from the same file.
+   */
+  inode: number;
 }
 
 export interface WalkOptions {

@@ -11,7 +11,6 @@
  * The Docker rows are added when an engine answers and metisai/sandbox:latest (or SANDBOX_IMAGE) exists.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dockerDriver, localDriver, type Sandbox } from '@metisai/sandbox';
@@ -21,7 +20,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/server.ts';
 import { json, percentile } from './child-process.ts';
-import { readSseBlocks } from './sse-blocks.ts';
+import { actionTimes } from './action-times.ts';
 
 const STEPS = Number(process.env.BENCH_AGENT_STEPS ?? 100);
 const IMAGE = process.env.SANDBOX_IMAGE ?? 'metisai/sandbox:latest';
@@ -38,27 +37,6 @@ const figures = (values: number[]): Figures => ({
   p99: percentile(values, 99),
   mean: values.reduce((sum, value) => sum + value, 0) / values.length,
 });
-
-/** Resolves with the receipt time of every `action` event of the stream, once `count` have arrived. */
-function actionTimes(url: string, token: string, count: number): { ready: Promise<void>; done: Promise<number[]>; close(): void } {
-  const times: number[] = [];
-  let request: http.ClientRequest;
-  let ready!: () => void;
-  const readyPromise = new Promise<void>((resolve) => (ready = resolve));
-  const done = new Promise<number[]>((resolve, reject) => {
-    request = http.get(url, { headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` } }, (response) => {
-      if (response.statusCode !== 200) return reject(new Error(`SSE: ${response.statusCode}`));
-      ready();
-      readSseBlocks(response, (block, at) => {
-        if (/^event: action$/m.test(block)) times.push(at);
-        if (/^event: state$/m.test(block) && /"state":"(error|idle|stopped)"/.test(block)) reject(new Error(`the run ended early: ${block}`));
-        if (times.length === count) resolve(times);
-      });
-    });
-    request.on('error', reject);
-  });
-  return { ready: readyPromise, done, close: () => request.destroy() };
-}
 
 /** One run of STEPS `execute_bash` steps (after a warm-up run that creates the sandbox); answers the step times. */
 async function agentSteps(driver: 'local' | 'docker', databaseUrl: string, dataDir: string): Promise<number[]> {

@@ -10,6 +10,7 @@ import type { Orm } from './db/orm.ts';
 import type { EventBus } from './events/index.ts';
 import type { AppState } from './http/app-state.ts';
 import { accessLog } from './http/middleware/access-log.ts';
+import { httpMetrics } from './http/middleware/http-metrics.ts';
 import { authenticate } from './http/middleware/auth.ts';
 import { embedCors, isEmbedPath } from './http/middleware/embed-cors.ts';
 import { noStore } from './http/middleware/no-store.ts';
@@ -22,6 +23,7 @@ import { apiEndpoints, apiRouter, healthRouter } from './http/routes/index.ts';
 import { widgetRouter } from './http/routes/widget.ts';
 import { consoleRouter } from './http/routes/console.ts';
 import { findWidgetBuild, type WidgetBuild } from './http/widget-build.ts';
+import type { Metrics } from './metrics/metrics.ts';
 import type { Keys } from './security/keys.ts';
 import type { Services } from './services/index.ts';
 
@@ -46,6 +48,8 @@ export interface AppDeps {
   widget?: WidgetBuild | null;
   /** Where agents' commands run; `null` for an app without a runner. */
   sandboxDriver: SandboxDriverName | null;
+  /** Request durations go there (`METRICS_PORT`); null or absent: not measured. */
+  metrics?: Metrics | null;
 }
 
 const corsOrigin = (allowed: string[]) => (ctx: Koa.Context) => {
@@ -98,6 +102,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   const build = deps.widget === undefined ? findWidgetBuild() : (deps.widget ?? undefined);
   const widget = widgetRouter(build, { isImmutable: config.env !== 'development' });
   const web = consoleRouter(build?.consoleDir);
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app
     .use(requestId(logger))
     .use(accessLog())

@@ -76,7 +76,7 @@ const optionalString = z.pipe(
   z.transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim())),
 );
 
-const EnvSchema = z.object({
+export const EnvSchema = z.object({
   NODE_ENV: z._default(z.enum(['development', 'production', 'test']), 'development'),
   DATABASE_URL: z.optional(z.string().check(z.regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'))),
   METIS_DATA_DIR: z._default(z.string().check(z.minLength(1)), path.join(projectRoot(), '.metisai')),
@@ -156,6 +156,30 @@ const EnvSchema = z.object({
   LLM_IDLE_TIMEOUT_SECONDS: seconds(DEFAULT_LLM_IDLE_TIMEOUT_SECONDS, 0.1, 24 * 3600),
   /** One whole LLM call (headers and stream) may take this long. */
   LLM_TIMEOUT_SECONDS: seconds(DEFAULT_LLM_TIMEOUT_SECONDS, 0.1, 24 * 3600),
+  /** The Docker engine of sandboxes: `unix:///path` or `tcp://host:port` (Docker's own variable; default the local socket). */
+  DOCKER_HOST: z.pipe(
+    optionalString,
+    z.optional(z.string().check(z.regex(/^(unix:\/\/\/.+|tcp:\/\/[^/]+)$/, 'must be unix:///path/to/docker.sock or tcp://host:port'))),
+  ),
+  /** TLS to a `tcp://` engine, its certificate checked (Docker's own variable: any non-empty value but 0/false turns it on). */
+  DOCKER_TLS_VERIFY: z.pipe(
+    z.optional(z.string()),
+    z.transform((value) => value !== undefined && value.trim() !== '' && !['0', 'false', 'no', 'off'].includes(value.trim().toLowerCase())),
+  ),
+  /** Directory of ca.pem, cert.pem and key.pem for DOCKER_TLS_VERIFY (Docker's own variable; default ~/.docker). */
+  DOCKER_CERT_PATH: optionalString,
+  /** Port of the Prometheus `/metrics` listener (a second HTTP server); unset: no metrics listener. */
+  METRICS_PORT: z.pipe(
+    optionalString,
+    z.pipe(
+      z.optional(z.string().check(z.regex(/^\d+$/, 'must be a port number such as 9464 (empty: no metrics listener)'))),
+      z.transform((value) => (value === undefined ? undefined : Number(value))),
+    ),
+  ),
+  /** Interface of the metrics listener (default: HOST). */
+  METRICS_HOST: optionalString,
+  /** The address browsers reach this server at (https://metis.example.com), for links and embed snippets it writes. */
+  PUBLIC_URL: optionalString,
   LOG_LEVEL: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
 });
 
@@ -247,6 +271,12 @@ export interface Config {
     timeoutSeconds: number;
   };
   logLevel: Env['LOG_LEVEL'];
+  /** The Docker engine of sandboxes (`DOCKER_HOST`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`); `host` absent: the local socket. */
+  docker: { host: string | undefined; tlsVerify: boolean; certPath: string | undefined };
+  /** The Prometheus listener (`METRICS_PORT`, `METRICS_HOST`); null: none. */
+  metrics: { port: number; host: string } | null;
+  /** `PUBLIC_URL` without a trailing slash: the origin (and path) browsers use; absent: the one each request came to. */
+  publicUrl: string | undefined;
 }
 
 /** Per-user limits, the same in every process (counted in Postgres). */
@@ -325,6 +355,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   for (const [name, value] of [['LLM_BASE_URL', env.LLM_BASE_URL]] as const) {
     if (value !== undefined && !URL.canParse(value)) throw new ConfigError(name, 'must be a URL such as https://api.openai.com/v1');
+  }
+  if (env.DOCKER_TLS_VERIFY && !env.DOCKER_HOST?.startsWith('tcp://')) {
+    throw new ConfigError('DOCKER_TLS_VERIFY', 'applies to a tcp:// engine: set DOCKER_HOST=tcp://host:2376 as well');
+  }
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT > 65535) throw new ConfigError('METRICS_PORT', 'must be a port number (0-65535)');
+  if (env.PUBLIC_URL !== undefined && !/^https?:\/\/[^/]+/.test(env.PUBLIC_URL)) {
+    throw new ConfigError('PUBLIC_URL', 'must be the URL browsers reach this server at, such as https://metis.example.com');
   }
   const sandboxDockerfile = env.SANDBOX_DOCKERFILE === undefined ? undefined : path.resolve(env.SANDBOX_DOCKERFILE);
   if (sandboxDockerfile !== undefined && !statSync(sandboxDockerfile, { throwIfNoEntry: false })?.isFile()) {
@@ -412,5 +449,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       timeoutSeconds: env.LLM_TIMEOUT_SECONDS,
     },
     logLevel: env.LOG_LEVEL,
+    docker: { host: env.DOCKER_HOST, tlsVerify: env.DOCKER_TLS_VERIFY, certPath: env.DOCKER_CERT_PATH },
+    metrics: env.METRICS_PORT === undefined ? null : { port: env.METRICS_PORT, host: env.METRICS_HOST ?? env.HOST },
+    publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
   };
 }

@@ -1,41 +1,46 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig } from './config.ts';
-import { startServer } from './server.ts';
+import { CREATE_USER_USAGE, runCreateUser } from './cli/create-user.ts';
+import { runMigrate } from './cli/migrate.ts';
+import { runServe } from './cli/serve.ts';
 
-/** `npm start`: configuration from the environment; SIGTERM/SIGINT shut down gracefully. */
-async function main() {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`MetisAI cannot start: invalid configuration. ${error.message}`);
+const USAGE = `usage: metisai [command]
+  serve          run the server (the default)
+  migrate        apply pending database migrations and exit
+  ${CREATE_USER_USAGE}`;
+
+/**
+ * The server's entry point (`npm start`, the image's entrypoint): dispatches on its first argument — `serve` (the
+ * default), `migrate`, `create-user`. An unknown command prints the usage and exits 2.
+ */
+async function main(argv: string[]): Promise<void> {
+  const [command = 'serve', ...args] = argv;
+  switch (command) {
+    case 'serve':
+      return runServe();
+    case 'migrate':
+      process.exit(await runMigrate());
+      break;
+    case 'create-user':
+      process.exit(
+        await runCreateUser(args, {
+          stdin: process.stdin,
+          stdout: (line) => process.stdout.write(`${line}\n`),
+          stderr: (line) => process.stderr.write(`${line}\n`),
+        }),
+      );
+      break;
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+    default:
+      console.error(`unknown command "${command}"\n${USAGE}`);
       process.exit(2);
-    }
-    throw error;
   }
-  const server = await startServer({ config });
-  let signalled = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (signalled) return;
-    signalled = true;
-    server.logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 15_000);
-    force.unref();
-    const exit = (code: number) => server.logger.flush(() => process.exit(code));
-    server.close().then(
-      () => exit(0),
-      (error: unknown) => {
-        server.logger.error({ err: error }, 'shutdown failed');
-        exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
 }
 
-main().catch((error: unknown) => {
-  console.error('MetisAI failed to start:', error instanceof Error ? error.message : error);
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error('MetisAI failed:', error instanceof Error ? error.message : error);
   process.exit(1);
 });

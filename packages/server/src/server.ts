@@ -1,7 +1,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import path from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
-import { createSandboxDriver } from '@metisai/sandbox';
+import { createSandboxDriver, type SandboxDriver } from '@metisai/sandbox';
+import type pg from 'pg';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
@@ -17,6 +18,8 @@ import { ConversationEntity } from './entities/index.ts';
 import { EventBus, ormEventSource } from './events/index.ts';
 import { OpenStreams } from './http/open-streams.ts';
 import { createLogger } from './logger.ts';
+import { Metrics, type MetricsSources } from './metrics/metrics.ts';
+import { startMetricsServer } from './metrics/metrics-server.ts';
 import { AccountSandboxRemoval } from './runs/account-sandbox-removal.ts';
 import { ConfirmationTimeouts } from './runs/confirmation-timeouts.ts';
 import { ConversationRunner } from './runs/conversation-runner.ts';
@@ -33,6 +36,7 @@ import { deriveKeys, loadOrCreateSecretKey } from './security/keys.ts';
 import { uuid7 } from './security/uuid7.ts';
 import type { AgentLifecycle } from './services/agent-lifecycle.ts';
 import { createCoreServices, createServices } from './services/index.ts';
+import { WorkspaceSnapshots } from './services/workspace-snapshots.ts';
 import { VERSION } from './version.ts';
 
 /** The steps of a start, in the order they run (see `docs/architecture.md`). */
@@ -59,6 +63,8 @@ export interface RunningServer {
   logger: Logger;
   /** Live conversation events of this process (its feeds on the LISTEN connection). */
   events: EventBus;
+  /** `http://host:port/metrics` when `METRICS_PORT` is set. */
+  metricsUrl: string | undefined;
   /** Stops taking requests, waits for open ones and background work, closes the database (and the embedded one). */
   close(): Promise<void>;
 }
@@ -117,7 +123,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
     const orm = await createOrm({ databaseUrl, logger });
     closers.push('orm', () => orm.close());
-    const applied = await migrate(orm);
+    const applied = await migrate(orm, databaseUrl);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     const installationId = await readInstallationId(orm);
     await step('orm');
@@ -144,10 +150,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // (metisai/sandbox:latest, or SANDBOX_IMAGE with SANDBOX_DOCKERFILE) is never built lazily on `create` nor pulled:
     // the image builder makes it (SANDBOX_IMAGE_BUILD), once across replicas, or it must exist.
     const driver = createSandboxDriver({
-      driver: await detectSandboxDriver(config.sandboxDriver, config.isLaptopMode, logger),
+      driver: await detectSandboxDriver(config.sandboxDriver, config.isLaptopMode, logger, config.docker),
       owner: sandboxOwner(instanceId),
       onLog: (line) => runsLogger.info({ sandbox: line }, 'sandbox'),
       docker: {
+        engine: config.docker,
         image: config.sandboxImage,
         allowedImages: config.sandboxAllowedImages,
         dockerfile: config.sandboxDockerfile,
@@ -174,9 +181,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
 
+    const streams = new OpenStreams();
+    // Prometheus metrics (METRICS_PORT): gauges read their sources when scraped; nothing is measured without it.
+    const metrics = config.metrics ? new Metrics(await metricsSources(orm, driver, installationId, streams), logger.child({ component: 'metrics' })) : null;
+
+    const snapshots = new WorkspaceSnapshots({ orm, logger: runsLogger });
     const confirmations = new ConfirmationTimeouts({ orm, logger: runsLogger, runLock });
     closers.push('confirmation timeouts', () => confirmations.close());
-    const conversationSandboxes = new ConversationSandboxes({ orm, logger: runsLogger, sandboxes, runLock, runSettings: core.runSettings });
+    const conversationSandboxes = new ConversationSandboxes({ orm, logger: runsLogger, sandboxes, runLock, runSettings: core.runSettings, snapshots });
     const repositories = new RepositorySetup({
       orm,
       logger: runsLogger,
@@ -195,6 +207,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       runSettings: core.runSettings,
       usage: core.usage,
       quotas: core.quotas,
+      llmCalls: metrics?.llmCalls,
+      snapshots,
       embedQuotas: core.embedQuotas,
       confirmations,
       sandboxManager: sandboxes,
@@ -226,13 +240,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       sandboxDriver: () => sandboxes.driver,
       locks,
       workspaces: conversationSandboxes,
+      snapshots,
       version: VERSION,
     });
     closers.push('agent transitions', () => services.agents.drain());
-    const streams = new OpenStreams();
     const catchUp = new CatchUpRequests(control, logger);
     closers.push('catch-up requests', () => catchUp.close());
-    const app = createApp({ config, orm, keys, logger, services, events, control, streams, catchUp, version: VERSION, sandboxDriver: driver.name });
+    const app = createApp({ config, orm, keys, logger, services, events, control, streams, catchUp, version: VERSION, sandboxDriver: driver.name, metrics });
     await step('app');
 
     await recovery.recoverInterrupted();
@@ -269,6 +283,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       await streams.drain();
       await server.close();
     });
+    let metricsUrl: string | undefined;
+    if (metrics && config.metrics) {
+      const metricsServer = await startMetricsServer(metrics, config.metrics);
+      closers.push('metrics', () => metricsServer.close());
+      const host = config.metrics.host.includes(':') ? `[${config.metrics.host}]` : config.metrics.host;
+      metricsUrl = `http://${host}:${metricsServer.port}/metrics`;
+      logger.info({ url: metricsUrl }, 'metrics listening');
+    }
     await step('listen');
     logger.info({ url, version: VERSION, database: config.databaseUrl ? 'DATABASE_URL' : 'embedded' }, 'MetisAI server listening');
 
@@ -277,12 +299,39 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       (closing ??= closers.closeAll().then(() => {
         logger.info('MetisAI server stopped');
       }));
-    return { url, port: server.port, config, orm, logger, events, close };
+    return { url, port: server.port, config, orm, logger, events, metricsUrl, close };
   } catch (error) {
     await closers.closeAll();
     throw error;
   }
 }
+
+/** What the metrics' gauges read: run states from the database, this installation's sandboxes from the engine, open streams, the pool. */
+async function metricsSources(orm: Orm, driver: SandboxDriver, installationId: string, streams: OpenStreams): Promise<MetricsSources> {
+  const ownerPrefix = sandboxOwner(`${installationId}:`);
+  const pool = (await orm.em.getConnection().getNativeClient()) as pg.Pool;
+  return {
+    async runsByState() {
+      const rows = await orm.em
+        .fork()
+        .getConnection()
+        .execute<{ state: string; count: string }[]>('select state, count(*) as count from conversations group by state');
+      return Object.fromEntries(rows.map((row) => [row.state, Number(row.count)]));
+    },
+    async sandboxesByState() {
+      const counts: Record<string, number> = {};
+      for (const info of await driver.list()) {
+        if (info.owner?.startsWith(ownerPrefix)) counts[info.state] = (counts[info.state] ?? 0) + 1;
+      }
+      return counts;
+    },
+    openStreams: () => streams.size,
+    pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 }),
+  };
+}
+
+/** While the HTTP server closes, how often connections whose last response ended since are closed. */
+const CLOSE_SWEEP_MS = 50;
 
 /** Listens on the configured host and port; `close()` stops taking requests and waits for the open ones. */
 async function listen(app: Koa<never>, config: Config): Promise<{ port: number; close: () => Promise<void> }> {
@@ -306,7 +355,14 @@ async function listen(app: Koa<never>, config: Config): Promise<{ port: number; 
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // A response still being sent (a download) keeps its connection open, and a keep-alive connection stays open
+        // once that response is over: Node closes only the connections idle when close() is called, and the rest would
+        // keep close() waiting for keepAliveTimeout (65 s). Each one is closed as soon as its response is done.
+        const sweep = setInterval(() => server.closeIdleConnections(), CLOSE_SWEEP_MS);
+        server.close(() => {
+          clearInterval(sweep);
+          resolve();
+        });
         server.closeIdleConnections();
         for (const socket of unused) socket.destroy();
       }),

@@ -157,3 +157,35 @@ describe('changes, export and import', () => {
     expect((bad as MetisError).details?.map((detail) => detail.path)).toContain('format');
   });
 });
+
+describe('client.conversations.fork', () => {
+  test('forks at a step with the files of that step; beyond last_seq and pruned steps are typed errors', async () => {
+    const { client } = await stack.user('fork');
+    const files = new Files(client);
+    stack.llm.setScript([
+      turns.toolCall('execute_bash', { command: 'printf v1 > app.txt' }),
+      turns.toolCall('execute_bash', { command: 'printf v2 > app.txt' }),
+      turns.toolCall('finish', { message: 'done' }),
+    ]);
+    const { id } = await client.conversations.create({ title: 'to fork' });
+    expect(await client.conversations.run(id, 'write').finalState()).toMatchObject({ state: 'finished' });
+    const observations = (await client.conversations.events.list(id, { limit: 100 })).data.filter((event) => event.type === 'observation');
+    const first = observations[0]!.seq;
+
+    const forked = await client.conversations.fork(id, { at_seq: first });
+    expect(forked).toMatchObject({ title: 'to fork', state: 'idle', last_seq: first, forked_from: { conversation_id: id, seq: first } });
+    expect(await (await files.download(forked.id, 'app.txt')).text()).toBe('v1');
+    const latest = await client.conversations.fork(id);
+    expect(await (await files.download(latest.id, 'app.txt')).text()).toBe('v2');
+    expect((await client.conversations.get(id)).forked_from).toBeNull();
+
+    const beyond = await client.conversations.fork(id, { at_seq: 10_000 }).catch((error: unknown) => error);
+    expect(beyond).toBeInstanceOf(BadRequestError);
+    expect((beyond as MetisError).details?.map((detail) => detail.path)).toEqual(['at_seq']);
+
+    await client.conversations.pruneSnapshots(id, { before_seq: observations[1]!.seq });
+    const pruned = await client.conversations.fork(id, { at_seq: first }).catch((error: unknown) => error);
+    expect(pruned).toBeInstanceOf(ConflictError);
+    expect((pruned as MetisError).code).toBe('snapshot_unavailable');
+  });
+});

@@ -14,7 +14,7 @@ import {
 import type { ImageBuildProgress } from './build-log.ts';
 import { DEFAULT_LIMITS, type SandboxLimits } from './container-config.ts';
 import { DOCKER_WORKDIR, infoFromLabels, toState } from './container-info.ts';
-import { assertDockerAvailable, createDockerClient, statusOf } from './docker-client.ts';
+import { assertDockerAvailable, createDockerClient, type DockerEngineOptions, statusOf } from './docker-client.ts';
 import { DockerFiles } from './docker-files.ts';
 import { DockerSandbox, removeVolume } from './docker-sandbox.ts';
 import { SANDBOX_LABELS, WORKSPACE_NAME } from './sandbox-labels.ts';
@@ -37,8 +37,13 @@ const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const DOCKER_ID_PATTERN = /^metisai-[0-9a-f]{12}$/;
 
 export interface DockerDriverOptions extends SandboxDriverOptions {
-  /** A dockerode client; default: one for `DOCKER_HOST`, else the local socket (as dockerode reads it). */
+  /** A dockerode client; default: one for `engine`. */
   docker?: Docker;
+  /**
+   * The engine to use when no `docker` client is given: its address and TLS (`DOCKER_HOST`, `DOCKER_TLS_VERIFY`,
+   * `DOCKER_CERT_PATH` as the Docker CLI reads them). Default: dockerode's (those variables, else the local socket).
+   */
+  engine?: DockerEngineOptions;
   /** Image of sandboxes whose `create` names none: any image with bash (default `metisai/sandbox:latest`). */
   image?: string;
   /**
@@ -76,7 +81,7 @@ export interface DockerDriverOptions extends SandboxDriverOptions {
  * the firewall is required).
  */
 export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
-  const docker = options.docker ?? createDockerClient();
+  const docker = options.docker ?? createDockerClient(options.engine);
   const owner = options.owner ?? DEFAULT_OWNER;
   const defaultImage = options.image ?? DEFAULT_SANDBOX_IMAGE;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -103,11 +108,11 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
         image: normalizeImageName(defaultImage),
         matches: (image) => normalizeImageName(image) === normalizeImageName(defaultImage),
         async exists() {
-          await assertDockerAvailable(docker);
+          await assertDockerAvailable(docker, options.engine);
           return imageExists(docker, defaultImage);
         },
         async build(progress) {
-          await assertDockerAvailable(docker);
+          await assertDockerAvailable(docker, options.engine);
           await build(progress);
         },
       }
@@ -140,7 +145,7 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
           `Invalid workspace name "${create.workspace}": letters, digits, _, . and - (at most 100), starting with a letter or digit`,
         );
       }
-      await assertDockerAvailable(docker);
+      await assertDockerAvailable(docker, options.engine);
       const isDefault = normalizeImageName(image) === normalizeImageName(defaultImage);
       if (!isDefault) await assertRegistryReachable(image, options.allowedImages);
       await ensureImage(docker, image, { onLog: options.onLog, build: canBuild && isDefault ? buildDefault : undefined, pull: !(isDefault && ownImage) });
@@ -163,12 +168,12 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
 
     async connect(id: string, connect: ConnectSandboxOptions = {}): Promise<Sandbox> {
       if (!CONTAINER_NAME.test(id)) throw new SandboxNotFoundError(id);
-      await assertDockerAvailable(docker);
+      await assertDockerAvailable(docker, options.engine);
       return DockerSandbox.connect(id, { docker, shell: options.shell, network: connect.network, sandboxNetwork });
     },
 
     async list(filter: SandboxListFilter = {}): Promise<SandboxInfo[]> {
-      await assertDockerAvailable(docker);
+      await assertDockerAvailable(docker, options.engine);
       const label = [`${SANDBOX_LABELS.managed}=true`];
       if (filter.owner) label.push(`${SANDBOX_LABELS.owner}=${filter.owner}`);
       const containers = await docker.listContainers({ all: true, filters: { label } });
@@ -185,7 +190,7 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
 
     async remove(id: string): Promise<void> {
       if (!CONTAINER_NAME.test(id)) return;
-      await assertDockerAvailable(docker);
+      await assertDockerAvailable(docker, options.engine);
       const container = docker.getContainer(id);
       let labels: Record<string, string>;
       try {
@@ -204,7 +209,7 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
 
     async attachFiles(id: string): Promise<AttachedFiles> {
       if (!CONTAINER_NAME.test(id)) throw new SandboxNotFoundError(id);
-      await assertDockerAvailable(docker);
+      await assertDockerAvailable(docker, options.engine);
       const container = docker.getContainer(id);
       let labels: Record<string, string>;
       try {
@@ -226,7 +231,7 @@ export function dockerDriver(options: DockerDriverOptions = {}): SandboxDriver {
 
     async removeWorkspace(workspace: string): Promise<void> {
       if (!WORKSPACE_NAME.test(workspace)) return;
-      await assertDockerAvailable(docker);
+      await assertDockerAvailable(docker, options.engine);
       await removeVolume(docker, workspace);
     },
   };

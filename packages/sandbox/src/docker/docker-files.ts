@@ -56,12 +56,12 @@ const READ_DIR_SCRIPT = `[[ -e $1 ]] || exit 3; [[ -d $1 ]] || exit 4; cd -- "$1
 shopt -s dotglob nullglob
 for f in *; do if [[ -d $f ]]; then t=directory; elif [[ -f $f ]]; then t=file; else t=other; fi; printf '%s\\t%s\\0' "$t" "$f"; done`;
 
-// Entries of a directory (`list`, with `-maxdepth 1`) or a tree (`walk`) as the sandbox user: five NUL-terminated fields
-// per entry (type letter, size, mtime in seconds, octal mode, name or relative path). `find -H` follows the starting
+// Entries of a directory (`list`, with `-maxdepth 1`) or a tree (`walk`) as the sandbox user: six NUL-terminated fields
+// per entry (type letter, size, mtime in seconds, octal mode, name or relative path, a symlink's target or nothing). `find -H` follows the starting
 // point when it is a link, nothing else; `$2…` are directory names to prune. Exit 3: missing, 4: not a directory.
 const FIND_SCRIPT = `dir=$1; depth=$2; shift 2
 [[ -e $dir || -L $dir ]] || exit 3; [[ -d $dir ]] || exit 4
-fields='%y\\0%s\\0%T@\\0%m\\0%P\\0'
+fields='%y\\0%s\\0%T@\\0%m\\0%i\\0%P\\0%l\\0'
 limit=(); [[ $depth == 1 ]] && limit=(-maxdepth 1)
 names=(); for name in "$@"; do names+=(-o -name "$name"); done
 if (( \${#names[@]} )); then find -H "$dir" -mindepth 1 "\${limit[@]}" \\( -type d \\( "\${names[@]:1}" \\) -prune \\) -o -printf "$fields"
@@ -73,15 +73,18 @@ const FIND_KINDS: Record<string, EntryKind> = { f: 'file', d: 'directory', l: 's
 function parseFind(output: Buffer): TreeEntry[] {
   const fields = output.toString('utf8').split('\0');
   const entries: TreeEntry[] = [];
-  for (let i = 0; i + 5 <= fields.length; i += 5) {
-    const [type, size, mtime, mode, path] = fields.slice(i, i + 5) as [string, string, string, string, string];
+  for (let i = 0; i + 7 <= fields.length; i += 7) {
+    const [type, size, mtime, mode, inode, path, target] = fields.slice(i, i + 7) as [string, string, string, string, string, string, string];
+    const kind = FIND_KINDS[type] ?? 'other';
     entries.push({
       path,
       name: posix.basename(path),
-      kind: FIND_KINDS[type] ?? 'other',
+      kind,
       sizeBytes: Number(size),
       mtimeMs: Math.round(Number(mtime) * 1000),
       mode: Number.parseInt(mode, 8),
+      inode: Number(inode),
+      ...(kind === 'symlink' ? { linkTarget: target } : {}),
     });
   }
   return entries;
@@ -208,7 +211,7 @@ export class DockerFiles implements SandboxFiles {
   }
 
   async list(path: string): Promise<FileInfo[]> {
-    return (await this.find(absolute(path), 1, [])).map(({ path: _path, ...info }) => info);
+    return (await this.find(absolute(path), 1, [])).map(({ path: _path, linkTarget: _target, inode: _inode, ...info }) => info);
   }
 
   walk(path: string, options: WalkOptions = {}): Promise<TreeEntry[]> {

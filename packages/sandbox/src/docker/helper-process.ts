@@ -1,14 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { type Duplex, PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ExecResult } from './exec-command.ts';
 
-// Runs each request's script with its arguments, output to a file, then answers "<exit code> <bytes>\n" and the output:
-// a length prefix, so any bytes (NULs included) come back intact.
-const LOOP = `while IFS= read -r -d '' script && IFS= read -r -d '' count; do
+// Runs each request's script with its arguments in a subshell (no exec of another bash, no temporary file: each costs a
+// process), then writes "<end marker> <exit code>\n" after its output. The marker is random per request, so any bytes
+// (NULs included) come back intact before it.
+const LOOP = `while IFS= read -r -d '' script && IFS= read -r -d '' marker && IFS= read -r -d '' count; do
 args=(); for ((i = 0; i < count; i++)); do IFS= read -r -d '' arg; args+=("$arg"); done
-out=$(mktemp) || exit 1
-bash -c "$script" helper "\${args[@]}" >"$out" 2>/dev/null </dev/null; code=$?
-printf '%d %d\\n' "$code" "$(stat -c %s "$out")"; cat "$out"; rm -f "$out"
+( set -- "\${args[@]}"; eval "$script" ) 2>/dev/null </dev/null; code=$?
+printf '%s %d\\n' "$marker" "$code"
 done`;
 
 interface Pending {
@@ -28,10 +29,12 @@ export class HelperProcess {
   #stream: Duplex | null = null;
   #starting: Promise<Duplex> | null = null;
   #queue: Promise<unknown> = Promise.resolve();
-  /** What arrived of the current answer: its header once read, and the bytes after it. */
-  #header: { code: number; size: number } | null = null;
+  /** What arrived of the current answer, and the marker that ends it. */
   #chunks: Buffer[] = [];
   #length = 0;
+  /** The last bytes received, kept to find a marker split across chunks. */
+  #tail: Buffer = Buffer.alloc(0);
+  #marker: Buffer | null = null;
   #pending: Pending | null = null;
 
   constructor(container: Docker.Container, user: string) {
@@ -57,7 +60,12 @@ export class HelperProcess {
     const stream = this.#stream ?? (await (this.#starting ??= this.#start().finally(() => (this.#starting = null))));
     return new Promise<ExecResult>((resolve, reject) => {
       this.#pending = { resolve, reject };
-      const fields = [script, String(args.length), ...args];
+      const marker = `__metis_helper_end_${randomBytes(16).toString('hex')}__`;
+      this.#marker = Buffer.from(`${marker} `, 'latin1');
+      this.#chunks = [];
+      this.#length = 0;
+      this.#tail = Buffer.alloc(0);
+      const fields = [script, marker, String(args.length), ...args];
       stream.write(Buffer.concat(fields.map((field) => Buffer.from(`${field}\0`, 'utf8'))));
     });
   }
@@ -70,9 +78,10 @@ export class HelperProcess {
     stdout.on('data', (chunk: Buffer) => this.#take(chunk));
     const gone = () => {
       if (this.#stream === stream) this.#stream = null;
-      this.#header = null;
+      this.#marker = null;
       this.#chunks = [];
       this.#length = 0;
+      this.#tail = Buffer.alloc(0);
       const pending = this.#pending;
       this.#pending = null;
       pending?.reject(new Error('the helper process ended'));
@@ -84,32 +93,30 @@ export class HelperProcess {
     return stream;
   }
 
-  /** Collects an answer (`<code> <size>\n` then `size` bytes) without copying it more than twice. */
+  /** Collects an answer (its output, then `<marker> <code>\n`) without copying it more than twice. */
   #take(chunk: Buffer): void {
+    const marker = this.#marker;
+    if (!marker) return;
     this.#chunks.push(chunk);
     this.#length += chunk.length;
-    for (;;) {
-      if (!this.#header) {
-        const joined = Buffer.concat(this.#chunks, this.#length);
-        const newline = joined.indexOf(10);
-        this.#chunks = [joined];
-        if (newline < 0) return;
-        const [code, size] = joined.subarray(0, newline).toString('latin1').split(' ').map(Number) as [number, number];
-        this.#header = { code, size };
-        this.#chunks = [joined.subarray(newline + 1)];
-        this.#length = joined.length - newline - 1;
-      }
-      if (this.#length < this.#header.size) return;
-      const all = Buffer.concat(this.#chunks, this.#length);
-      const { code, size } = this.#header;
-      const rest = all.subarray(size);
-      this.#header = null;
-      this.#chunks = rest.length > 0 ? [rest] : [];
-      this.#length = rest.length;
-      const pending = this.#pending;
-      this.#pending = null;
-      pending?.resolve({ exitCode: code, stdout: Buffer.from(all.subarray(0, size)), stderr: Buffer.alloc(0) });
-      if (rest.length === 0) return;
+    // Only the bytes that could hold the marker's start and its line are searched again: the previous tail and the chunk.
+    const window = Buffer.concat([this.#tail, chunk]);
+    const at = window.indexOf(marker);
+    const newline = at < 0 ? -1 : window.indexOf(10, at + marker.length);
+    if (newline < 0) {
+      this.#tail = window.subarray(Math.max(0, window.length - marker.length - 16));
+      return;
     }
+    const windowStart = this.#length - window.length;
+    const all = Buffer.concat(this.#chunks, this.#length);
+    const code = Number(window.subarray(at + marker.length, newline).toString('latin1'));
+    const output = Buffer.from(all.subarray(0, windowStart + at));
+    this.#marker = null;
+    this.#chunks = [];
+    this.#length = 0;
+    this.#tail = Buffer.alloc(0);
+    const pending = this.#pending;
+    this.#pending = null;
+    pending?.resolve({ exitCode: code, stdout: output, stderr: Buffer.alloc(0) });
   }
 }

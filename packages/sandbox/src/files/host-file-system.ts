@@ -154,10 +154,22 @@ export class HostFileSystem implements SandboxFiles {
     const prune = new Set(options.prune ?? []);
     const entries: TreeEntry[] = [];
     const visit = async (dir: string, prefix: string): Promise<void> => {
-      for (const info of await this.list(dir).catch((err: unknown) => (prefix === '' ? Promise.reject(err) : []))) {
+      const names = prefix === '' ? await this.#names(dir) : await readdir(dir).catch(() => [] as string[]);
+      const stats = await Promise.all(
+        names.map((name) =>
+          lstat(join(dir, name)).then(
+            (s) => [name, s] as const,
+            () => null,
+          ),
+        ),
+      );
+      for (const found of stats) {
+        if (!found) continue;
+        const info = infoOf(found[0], found[1]);
         if (info.kind === 'directory' && prune.has(info.name)) continue;
         const relative = prefix + info.name;
-        entries.push({ ...info, path: relative });
+        const linkTarget = info.kind === 'symlink' ? await readlink(join(dir, info.name)).catch(() => undefined) : undefined;
+        entries.push({ ...info, path: relative, inode: found[1].ino, ...(linkTarget === undefined ? {} : { linkTarget }) });
         if (info.kind === 'directory') await visit(join(dir, info.name), `${relative}/`);
       }
     };

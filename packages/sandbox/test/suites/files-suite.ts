@@ -130,6 +130,18 @@ export function filesSuite(getSandbox: () => Sandbox): void {
     const paths = (await box.files.walk(dir, { prune: ['.git'] })).map((entry) => `${entry.path}:${entry.kind}`).sort();
     expect(paths).toEqual(['README:file', 'alias:symlink', 'src/lib/x.ts:file', 'src/lib:directory', 'src:directory', 'vendor:directory']);
     expect((await box.files.walk(dir)).some((entry) => entry.path === '.git/HEAD')).toBe(true);
+    // A symlink carries its target as stored (not resolved); other entries carry none.
+    const walked = await box.files.walk(dir, { prune: ['.git'] });
+    expect(walked.find((entry) => entry.path === 'alias')?.linkTarget).toBe('src');
+    expect(walked.find((entry) => entry.path === 'README')).not.toHaveProperty('linkTarget');
+    expect((await box.files.list(dir)).find((entry) => entry.name === 'alias')).not.toHaveProperty('linkTarget');
+    // Inode numbers: a file replaced by another (same size and mtime) is told apart; list() has none.
+    const inodeOf = async (name: string) => (await box.files.walk(dir)).find((entry) => entry.path === name)?.inode;
+    const before = await inodeOf('README');
+    expect(typeof before).toBe('number');
+    await outputOf(box, `cp -p ${dir}/README ${dir}/R2 && mv ${dir}/R2 ${dir}/README`);
+    expect(await inodeOf('README')).not.toBe(before);
+    expect((await box.files.list(dir)).find((entry) => entry.name === 'README')).not.toHaveProperty('inode');
   });
 
   test('walk carries thousands of entries whole', async () => {

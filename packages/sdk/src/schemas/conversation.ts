@@ -22,12 +22,32 @@ export const ConversationSchema = z.object({
   /** `seq` of the last stored event (0 when none): stream with `after: last_seq` to get only what comes next. */
   last_seq: z.number(),
   usage: UsageSchema,
+  /**
+   * Where a fork came from (`POST …/fork`): the conversation and the `seq` its events and workspace were copied at;
+   * `null` for a conversation that is not a fork (absent from servers before forks).
+   */
+  forked_from: z.optional(z.nullable(z.object({ conversation_id: IdSchema, seq: z.number() }))),
   /** The repository the conversation was started from (`repository` of the create call); absent: none. */
   repository: z.optional(RepositorySchema),
   created_at: TimestampSchema,
   updated_at: TimestampSchema,
 });
 export type Conversation = z.infer<typeof ConversationSchema>;
+
+/**
+ * `POST /conversations/{id}/fork`: `at_seq` is the step to fork at (default: the last completed step). A `seq` inside
+ * a step (an action without its observation yet) snaps back to the last completed step; beyond `last_seq` is refused.
+ */
+export const ConversationForkParamsSchema = z.strictObject({
+  at_seq: z.optional(z.number().check(z.int(), z.gte(0))),
+});
+export type ConversationForkParams = z.input<typeof ConversationForkParamsSchema>;
+
+/** `DELETE /conversations/{id}/snapshots?before_seq=`: snapshots needed by no step at or after `before_seq` are deleted. */
+export const SnapshotPruneParamsSchema = z.strictObject({
+  before_seq: z.coerce.number().check(z.int(), z.gte(1)),
+});
+export type SnapshotPruneParams = z.input<typeof SnapshotPruneParamsSchema>;
 
 const TitleSchema = z.nullable(z.string().check(z.trim(), z.maxLength(200)));
 
@@ -70,13 +90,18 @@ export const ConversationUpdateParamsSchema = z.strictObject({
 });
 export type ConversationUpdateParams = z.input<typeof ConversationUpdateParamsSchema>;
 
-/** `GET /conversations`: `agent_id`, `state` and `q` (words of the title, case-insensitive) filter; all given must hold. */
+/**
+ * `GET /conversations`: `agent_id`, `visitor_id`, `visitors`, `state` and `q` (words of the title, case-insensitive)
+ * filter; all given must hold.
+ */
 export const ConversationListParamsSchema = z.strictObject({
   limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))),
   after: z.optional(IdSchema),
   agent_id: z.optional(IdSchema),
   /** Only the conversations of this visitor of one of your agents. */
   visitor_id: z.optional(IdSchema),
+  /** `only`: the conversations of your agents' visitors (any visitor); `none`: your own only. Absent: both. */
+  visitors: z.optional(z.enum(['only', 'none'])),
   state: z.optional(z.enum(CONVERSATION_STATES)),
   q: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),
 });

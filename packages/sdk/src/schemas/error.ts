@@ -54,6 +54,8 @@ export const ErrorCode = {
   conversationBusy: 'conversation_busy',
   conversationNotRunning: 'conversation_not_running',
   notAwaitingConfirmation: 'not_awaiting_confirmation',
+  /** A fork asks for a step whose workspace snapshot is not kept (pruned, or it could not be taken). */
+  snapshotUnavailable: 'snapshot_unavailable',
   llmNotConfigured: 'llm_not_configured',
   /** An address the server does not connect to for users (loopback, private, metadata, …), e.g. in `llm_base_url`. */
   egressRefused: 'egress_refused',

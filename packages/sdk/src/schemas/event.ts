@@ -67,8 +67,8 @@ export type StateReason = z.infer<typeof StateReasonSchema>;
  * setup with the reason `clone_failed`:
  * - `repository_not_found`: no repository at the URL (404);
  * - `repository_auth_failed`: the server asked for credentials and had none, or refused the token (401, 403);
- * - `repository_unreachable`: no answer (DNS, connection, TLS), a server error, or the clone took longer than the
- *   server's clone timeout;
+ * - `repository_unreachable`: no answer (DNS, connection, TLS), a server error, an answer that could not be cloned
+ *   (a broken pack, a failed checkout), or the clone took longer than the server's clone timeout;
  * - `repository_ref_not_found`: the repository has no branch or tag `ref`;
  * - `repository_too_large`: more than the server's `CLONE_LIMIT_BYTES` were received or checked out.
  */

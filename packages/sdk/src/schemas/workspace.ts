@@ -186,5 +186,7 @@ export const ServerInfoSchema = z.object({
   sandbox_driver: z.nullable(openEnum(['docker', 'local'])),
   /** Images (or `*` patterns) agents may name as `sandbox_image` (`["*"]`: any); `null` from servers that had no policy. */
   sandbox_allowed_images: z.nullable(z.array(z.string())),
+  /** The address browsers reach the server at (`PUBLIC_URL`), for embed snippets and links; `null` when not set. */
+  public_url: z.optional(z.nullable(z.string())),
 });
 export type ServerInfo = z.infer<typeof ServerInfoSchema>;

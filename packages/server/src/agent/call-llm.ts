@@ -72,11 +72,13 @@ export async function callLlm(run: RunContext, systemPrompt: string): Promise<Ll
       });
       await run.emitReasoningDelta(messageId, reasoning.flush());
       await run.emitDelta(messageId, text.flush());
+      run.options.onLlmCall?.('ok');
       if (reply.usage) run.addUsage(reply.usage);
       return { reply, messageId };
     } catch (err) {
       if (err instanceof LlmAbortedError && run.stopReason === 'user_stop') await keepPartial(run, messageId, err.partial);
       if (run.isStopped || isAbortError(err)) return { end: aborted(run.stopReason) };
+      run.options.onLlmCall?.(classifyLlmError(err));
       const refusal = egressRefusalOf(err);
       if (refusal) return failure('egress_refused', mask(describeEgressRefusal(refusal, llm)));
       if (isAuthError(err)) return failure('llm_auth', describeAuthError(err, mask));

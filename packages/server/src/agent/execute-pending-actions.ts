@@ -3,7 +3,8 @@ import { executeToolCall, type ToolOutcome } from './execute-tool-call.ts';
 import { hasUserMessageAfter, pendingActions } from './pending-actions.ts';
 import type { RunContext } from './run-context.ts';
 import { aborted, awaitingConfirmation, finished, type RunEnd, sandboxFailure } from './run-ends.ts';
-import type { ConfirmationDecision } from './run-options.ts';
+import { type ConfirmationDecision, FILE_CHANGING_TOOLS, SNAPSHOT_WAIT_MS } from './run-options.ts';
+import { takeStepListing } from './step-changes.ts';
 
 export const REJECTED = 'The user rejected this action, so it was not executed.';
 export const OVERTAKEN = 'The user sent a new message before this action ran, so it was not executed.';
@@ -47,13 +48,16 @@ export async function executePendingActions(run: RunContext, decision?: Confirma
 
 async function execute(run: RunContext, action: ActionEvent): Promise<RunEnd | null> {
   let outcome: ToolOutcome;
+  // The previous step's snapshot (taken while the LLM answered) is stored before this action changes anything.
+  await run.options.snapshots?.settled(SNAPSHOT_WAIT_MS);
   try {
     outcome = await executeToolCall(run, action);
   } catch (err) {
     await run.observe(action, { content: `ERROR: the sandbox failed: ${err instanceof Error ? err.message : String(err)}` });
     return sandboxFailure(err);
   }
-  await run.observe(action, outcome);
+  const observation = await run.observe(action, outcome);
+  if (FILE_CHANGING_TOOLS.has(action.tool)) run.options.snapshots?.record(run.sandbox, observation.seq, takeStepListing(run));
   if (outcome.finishMessage === undefined) return null;
   await run.emit({ type: 'message', role: 'assistant', content: outcome.finishMessage });
   return finished();

@@ -4,6 +4,7 @@ export type {
   AgentEmitter,
   AgentEventInput,
   ConfirmationDecision,
+  LlmCallOutcome,
   LlmSettings,
   RunConversationOptions,
   RunResult,

@@ -4,7 +4,14 @@ import type OpenAI from 'openai';
 import { uuid7 } from '../security/uuid7.ts';
 import { createLlmClient } from './llm-client.ts';
 import { type RunEnd, runEndEvents } from './run-ends.ts';
-import type { AgentEventInput, RunConversationOptions, RunResult, TokenUsage } from './run-options.ts';
+import {
+  type AgentEventInput,
+  type RunConversationOptions,
+  type RunResult,
+  SNAPSHOT_WAIT_MS,
+  STOPPED_SNAPSHOT_WAIT_MS,
+  type TokenUsage,
+} from './run-options.ts';
 import { SecretMasker } from './secret-masker.ts';
 import { type StepChanges, watchWorkspace } from './step-changes.ts';
 import { newToolCallId } from './tool-call-ids.ts';
@@ -115,9 +122,11 @@ export class RunContext {
     if (this.options.onUsage) this.#recordings.push(this.options.onUsage(usage));
   }
 
-  /** Waits for the usage recordings, then stores the error event (if the run failed) and the final state event. */
+  /** Waits for the usage recordings and the workspace snapshots, then stores the error event (if the run failed) and the final state event. */
   async end(end: RunEnd): Promise<RunResult> {
     await Promise.all(this.#recordings.splice(0));
+    // A fork of the finished run finds every step's workspace snapshot stored.
+    await this.options.snapshots?.settled(this.isStopped ? STOPPED_SNAPSHOT_WAIT_MS : SNAPSHOT_WAIT_MS);
     for (const event of runEndEvents(end)) await this.emit(event);
     return { state: end.state, reason: end.reason, usage: { ...this.usage } };
   }

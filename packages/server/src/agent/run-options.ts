@@ -1,7 +1,8 @@
 import type { Sandbox } from '@metisai/sandbox';
-import type { ConversationState, Event, ToolName } from '@metisai/sdk/schemas';
+import type { ConversationState, Event, LlmErrorCode, ToolName } from '@metisai/sdk/schemas';
 import type { EventInput } from '../events/event-input.ts';
 import type { RunEnd } from './run-ends.ts';
+import type { StepListing } from './step-changes.ts';
 
 /**
  * An event as the loop hands it to the emitter. `id` is set on assistant messages, so the stored message's `id`
@@ -61,12 +62,36 @@ export interface LlmSettings {
   idleTimeoutMs?: number;
 }
 
+/** How one LLM call ended: `ok`, or the class of its failure. */
+export type LlmCallOutcome = 'ok' | LlmErrorCode;
+
 export interface TokenUsage {
   prompt_tokens: number;
   completion_tokens: number;
 }
 
 export type ConfirmationDecision = 'approve' | 'reject';
+
+/** Tools whose steps can change the workspace's files: a workspace snapshot follows each of their observations. */
+export const FILE_CHANGING_TOOLS: ReadonlySet<string> = new Set(['execute_bash', 'str_replace_editor']);
+
+/**
+ * Where a run records its workspace after each step that can change files (every `execute_bash` and
+ * `str_replace_editor` observation): `record` starts a snapshot and returns at once (it overlaps the next LLM call),
+ * from `listing` when the step listed the workspace already (a bash step, for its changed files), else listing it;
+ * `settled` resolves once every snapshot started so far is stored, or after `maxWaitMs` (then it goes on in the
+ * background). The loop waits for `settled` before the next action runs and before the run's final state (a stopped
+ * run briefly: a stop must not be kept waiting). Neither rejects.
+ */
+export interface StepSnapshots {
+  record(sandbox: Sandbox, seq: number, listing?: StepListing): void;
+  settled(maxWaitMs: number): Promise<void>;
+}
+
+/** Longest wait for the previous step's snapshot before an action runs, or before a run's final state. */
+export const SNAPSHOT_WAIT_MS = 60_000;
+/** Longest wait for the snapshots of a stopped run before its final state. */
+export const STOPPED_SNAPSHOT_WAIT_MS = 2_000;
 
 export interface RunConversationOptions {
   llm: LlmSettings;
@@ -96,8 +121,16 @@ export interface RunConversationOptions {
    * before its final state, so usage is recorded by then. It must not reject (a failure to record is the caller's to log).
    */
   onUsage?: (usage: TokenUsage) => Promise<void>;
+  /**
+   * Called after every LLM call (each attempt, retries included) with its outcome: `ok`, or the failure's class (the
+   * SDK's `LLM_ERROR_CODES`, as `classifyLlmError` reads it). Calls the run aborted (a stop) are not reported. Synchronous
+   * and must not throw: the server counts calls per provider with it (`metrics/`).
+   */
+  onLlmCall?: (outcome: LlmCallOutcome) => void;
   /** Raw output chunks (ANSI included, secrets masked) of a command while it runs. */
   onCommandOutput?: (toolCallId: string, chunk: string) => void;
+  /** Workspace snapshots after file-changing steps (absent: none are taken). */
+  snapshots?: StepSnapshots;
   /** Id of assistant messages (default UUIDv7). */
   newId?: () => string;
 }

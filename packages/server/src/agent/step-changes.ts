@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
-import type { EditorParams, Sandbox } from '@metisai/sandbox';
+import type { EditorParams, Sandbox, TreeEntry } from '@metisai/sandbox';
 import type { ChangedFile } from '@metisai/sdk/schemas';
 import { isBinary, unifiedDiff } from '../workspaces/unified-diff.ts';
-import { compareTrees, type TreeFile, workspaceTree } from '../workspaces/workspace-tree.ts';
+import { compareTrees, type TreeFile, workspaceTree, workspaceTreeOf } from '../workspaces/workspace-tree.ts';
 
 /** What a step's observation carries about the files it changed (stored with it). */
 export interface StepChanges {
@@ -22,6 +22,26 @@ const EDITS: ReadonlySet<EditorParams['command']> = new Set(['create', 'str_repl
 
 /** The workspace listing each run last saw (what its next bash step is compared against), per run. */
 const lastSeen = new WeakMap<object, { root: string; tree: Map<string, TreeFile> }>();
+
+/** A whole listing of a workspace (`walk`, nothing pruned) as a bash step took it, for that step's snapshot. */
+export interface StepListing {
+  /** The workspace root, resolved (`realpath`). */
+  root: string;
+  entries: readonly TreeEntry[];
+}
+
+/** The listing the run's last bash step took, until `takeStepListing` hands it on. */
+const stepListings = new WeakMap<object, StepListing>();
+
+/**
+ * The listing of the workspace the run's last bash step took (`runWithChangedFiles`), once: the step's snapshot reads it
+ * instead of listing the workspace again. `undefined` after an editor step, or when that listing failed.
+ */
+export function takeStepListing(run: object): StepListing | undefined {
+  const listing = stepListings.get(run);
+  stepListings.delete(run);
+  return listing;
+}
 
 /** A path for diff headers: relative to the workspace when inside it, else absolute without its leading `/`. */
 const diffPath = (root: string, path: string) => (path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path.replace(/^\/+/, ''));
@@ -88,17 +108,22 @@ export async function watchWorkspace(run: object, sandbox: Sandbox): Promise<voi
 
 /**
  * Runs an `execute_bash` call and lists the workspace files that changed meanwhile, by comparing listings (path, size,
- * modification time; `.git/` and ignored files left out): the one taken as the run started (`watchWorkspace`) or after
+ * modification time; `.git/` and ignored files left out; the listing after the step is kept for its snapshot,
+ * `takeStepListing`): the one taken as the run started (`watchWorkspace`) or after
  * the previous bash step (updated by editor edits), and one taken after this step. Nothing is listed between the
  * action and its command, so a stop is never kept waiting; files changed between steps by something else (an upload,
  * a background job) count for the next bash step.
  */
 export async function runWithChangedFiles<T>(run: object, sandbox: Sandbox, execute: () => Promise<T>): Promise<T & StepChanges> {
+  stepListings.delete(run);
   const result = await execute();
   const seen = lastSeen.get(run);
   try {
     const root = seen?.root ?? (await sandbox.files.realpath(sandbox.workdir));
-    const tree = await workspaceTree(sandbox.files, root);
+    // One whole listing: the changed files come from it here, and the step's snapshot from it next (`takeStepListing`).
+    const entries = await sandbox.files.walk(root);
+    stepListings.set(run, { root, entries });
+    const tree = await workspaceTreeOf(sandbox.files, root, entries);
     lastSeen.set(run, { root, tree });
     const changed = seen ? compareTrees(seen.tree, tree) : [];
     if (changed.length === 0) return result as T & StepChanges;

@@ -1,18 +1,20 @@
-#!/usr/bin/env node
 import { loadConfig } from '../config.ts';
-import { startEmbeddedPostgres } from '../db/embedded-postgres.ts';
-import { createOrm, migrate } from '../db/orm.ts';
 import { createLogger } from '../logger.ts';
+import { openCommandDatabase } from './database.ts';
 
-/** `npm run migrate`: applies pending migrations to DATABASE_URL (or the embedded database) and exits. */
-const config = loadConfig();
-const logger = createLogger(config.logLevel);
-const embedded = config.databaseUrl ? null : await startEmbeddedPostgres(config.dataDir, logger);
-const orm = await createOrm({ databaseUrl: config.databaseUrl ?? embedded!.url, logger });
-try {
-  const applied = await migrate(orm);
-  logger.info({ migrations: applied }, applied.length ? 'migrations applied' : 'database already up to date');
-} finally {
-  await orm.close();
-  await embedded?.stop();
+/**
+ * `metisai migrate` (`npm run migrate`): applies pending migrations to `DATABASE_URL` (or the embedded database) under
+ * the migration lock, logs what it applied and resolves with exit code 0.
+ */
+export async function runMigrate(): Promise<number> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const database = await openCommandDatabase(config, logger);
+  try {
+    logger.info({ migrations: database.applied }, database.applied.length ? 'migrations applied' : 'database already up to date');
+  } finally {
+    await database.close();
+  }
+  await new Promise<void>((resolve) => logger.flush(() => resolve()));
+  return 0;
 }

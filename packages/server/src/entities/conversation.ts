@@ -30,6 +30,9 @@ export const ConversationEntity = defineEntity({
     workspace: p.text().nullable(),
     /** When the baseline of its changes was taken (its first sandbox's creation); `null` before. */
     baselineAt: p.datetime().nullable(),
+    /** The conversation this one was forked from (it may be deleted since), and the `seq` it was forked at. */
+    forkedFromId: p.uuid().nullable(),
+    forkedFromSeq: p.integer().nullable(),
     state: p.text().$type<ConversationState>(),
     /** The last allocated event `seq`. */
     lastSeq: p.integer(),

@@ -166,8 +166,16 @@ export async function cloneRepository(options: CloneOptions): Promise<CloneResul
   }
 }
 
-/** What a failure of isomorphic-git (or of the network under it) means for the user, as a `CloneError` when it says. */
-function describeCloneFailure(error: unknown, options: CloneOptions, hasSentToken: boolean): unknown {
+/** Whether `error` is one of isomorphic-git's own errors (each of its `Errors` classes). */
+const isGitError = (error: unknown): error is Error & { code: string } =>
+  Object.values(git.Errors).some((ErrorClass) => typeof ErrorClass === 'function' && error instanceof ErrorClass);
+
+/**
+ * What a failure of isomorphic-git (or of the network under it) means for the user, as a `CloneError` when it says.
+ * Any other error of isomorphic-git (its errors carry a string `code`: a pack or a checkout that failed) is the remote's
+ * answer that could not be cloned, `repository_unreachable`; only what is not git's (a full disk) is answered as it is.
+ */
+export function describeCloneFailure(error: unknown, options: Pick<CloneOptions, 'url' | 'ref' | 'token'>, hasSentToken: boolean): unknown {
   if (error instanceof CloneError) return error;
   const refusal = egressRefusalOf(error);
   if (refusal) return new CloneError('egress_refused', `repository.url: ${refusal.message}`, { cause: error });
@@ -212,6 +220,9 @@ function describeCloneFailure(error: unknown, options: CloneOptions, hasSentToke
     const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
     const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : 'no connection';
     return new CloneError('repository_unreachable', `${where} cannot be reached (${detail})`, { cause: error });
+  }
+  if (isGitError(error)) {
+    return new CloneError('repository_unreachable', `${where}: what the server sent could not be cloned (${code}: ${error.message})`, { cause: error });
   }
   return error;
 }

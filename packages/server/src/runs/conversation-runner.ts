@@ -2,7 +2,16 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Sandbox } from '@metisai/sandbox';
 import { ErrorCode, type Event as EventJson, type WorkspaceFile } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
-import { type AgentEmitter, type ConfirmationDecision, type RunAbortReason, type RunEnd, runConversation, runEnds } from '../agent/index.ts';
+import {
+  type AgentEmitter,
+  type ConfirmationDecision,
+  type LlmCallOutcome,
+  type RunAbortReason,
+  type RunEnd,
+  runConversation,
+  runEnds,
+  type TokenUsage,
+} from '../agent/index.ts';
 import { answerCatchUp } from '../control/catch-up.ts';
 import type { ControlChannel } from '../control/control-channel.ts';
 import type { Orm } from '../db/orm.ts';
@@ -18,6 +27,7 @@ import type { RunSettingsService } from '../services/run-settings.ts';
 import type { UsageService } from '../services/usage.ts';
 import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
 import type { ConfirmationTimeouts } from './confirmation-timeouts.ts';
+import type { WorkspaceSnapshots } from '../services/workspace-snapshots.ts';
 import type { ConversationSandboxes } from './conversation-sandboxes.ts';
 import { InFlightText } from './in-flight-text.ts';
 import { abandonedCloneEvents, type RepositorySetup } from './repository-setup.ts';
@@ -35,6 +45,8 @@ export interface ConversationRunnerDeps {
   usage: UsageService;
   /** Concurrent runs, events per conversation and workspace size. */
   quotas: QuotaService;
+  /** Where runs record their workspace after each file-changing step (forks restore from it). */
+  snapshots: WorkspaceSnapshots;
   /** Visitors' messages and tokens (conversations of embedded agents). */
   embedQuotas: EmbedQuotaService;
   /** Rejects visitors' actions left unconfirmed too long. */
@@ -43,6 +55,14 @@ export interface ConversationRunnerDeps {
   sandboxManager: SandboxManager;
   /** Clones a new conversation's repository into its workspace. */
   repositories: RepositorySetup;
+  /** Told of every LLM call of a run and its tokens, by the provider's base URL (the server's metrics). */
+  llmCalls?: LlmCallObserver;
+}
+
+/** Sees every LLM call of the runs (`baseUrl` is the provider's, with `/v1`). Must not throw. */
+export interface LlmCallObserver {
+  call(baseUrl: string, outcome: LlmCallOutcome): void;
+  tokens(baseUrl: string, usage: TokenUsage): void;
 }
 
 interface ActiveRun {
@@ -142,7 +162,7 @@ export class ConversationRunner implements ConversationRuns {
         // free means the process that ran it died.
         const current = await this.#current(em, conversation.id);
         this.#deps.quotas.checkEventCount(current);
-        this.#deps.quotas.checkWorkspace(current);
+        this.#deps.quotas.checkWorkspace(current, await this.#deps.snapshots.bytesOf(em.fork(), conversation.id));
         const stale =
           current.state === 'running' ? [...(await abandonedCloneEvents(em.fork(), conversation.id)), ...runEnds.runEndEvents(runEnds.interrupted())] : [];
         // Read again under the lock too: the agent's start may have ended since the caller looked.
@@ -209,7 +229,10 @@ export class ConversationRunner implements ConversationRuns {
    * is asked through the control channel; a conversation waiting for confirmation just stops waiting.
    */
   async stop(em: EntityManager, conversation: Conversation): Promise<void> {
-    if (this.#abort(conversation.id, 'user_stop')) return;
+    // A run whose end is already stored (the state read says so) may not have left `#active` yet: nothing to stop then
+    // (a second stop answered 202 instead of conversation_not_running in that moment).
+    const isLive = conversation.state === 'running' || conversation.state === 'awaiting_confirmation';
+    if (isLive && this.#abort(conversation.id, 'user_stop')) return;
     if (conversation.state === 'running' && (await this.#deps.runLock.isHeldElsewhere(conversation.id))) {
       await this.#deps.control.send({ kind: 'stop_conversation', conversation_id: conversation.id });
       return;
@@ -379,6 +402,7 @@ export class ConversationRunner implements ConversationRuns {
         decision,
         signal: entry.controller.signal,
         emitter: this.#emitter(conversationId, entry.controller, entry.inFlight),
+        snapshots: this.#deps.snapshots.forRun({ id: conversationId, userId: conversation.userId }),
         sandbox: async () => {
           // Read again: a file upload may have created the conversation's sandbox since the run started.
           const current = await em.fork().findOneOrFail(ConversationEntity, { id: conversationId }, { fields: ['userId', 'sandboxId', 'workspace'] });
@@ -395,7 +419,9 @@ export class ConversationRunner implements ConversationRuns {
             .then(() => publishEphemeral(em, { type: 'output', conversation_id: conversationId, tool_call_id: toolCallId, content: chunk, offset }))
             .catch((error: unknown) => this.#deps.logger.warn({ err: error, conversationId }, 'command output not published'));
         },
+        onLlmCall: (outcome) => this.#deps.llmCalls?.call(settings.llm.baseURL, outcome),
         onUsage: (usage) => {
+          this.#deps.llmCalls?.tokens(settings.llm.baseURL, usage);
           // The budget is checked against the conversation's recorded total: the run stops once it is reached.
           const tokens = usage.prompt_tokens + usage.completion_tokens;
           recorded += tokens;

@@ -1,4 +1,4 @@
-import type { NetworkPolicy, Sandbox } from '@metisai/sandbox';
+import type { NetworkPolicy, Sandbox, SandboxFiles } from '@metisai/sandbox';
 import type { Event as EventJson } from '@metisai/sdk/schemas';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.ts';
@@ -7,6 +7,7 @@ import { appendEvent } from '../events/event-log.ts';
 import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
 import type { RunSettingsService, VisitorRunLimits } from '../services/run-settings.ts';
 import type { ConversationWorkspaces, WorkspaceHandle, WorkspaceStepInput } from '../services/workspaces.ts';
+import type { WorkspaceSnapshots } from '../services/workspace-snapshots.ts';
 import { snapshotWorkspace } from '../workspaces/workspace-changes.ts';
 import { conversationBusy, type RunLock } from './run-lock.ts';
 
@@ -16,6 +17,8 @@ export interface ConversationSandboxesDeps {
   sandboxes: SandboxManager;
   runLock: RunLock;
   runSettings: RunSettingsService;
+  /** Forks' workspaces are restored from it; file operations that change files record a snapshot into it. */
+  snapshots: WorkspaceSnapshots;
 }
 
 /** What a sandbox is acquired with for a conversation. */
@@ -68,12 +71,36 @@ export class ConversationSandboxes implements ConversationWorkspaces {
             maxPerAgent: settings.visitor.quotas.agent_sandboxes,
           }
         : undefined,
-      prepare: (made) => this.#takeBaseline(conversation.id, made),
+      prepare: async (made) => {
+        await this.#restoreFork(conversation, made).catch((error: unknown) =>
+          this.#deps.logger.warn({ err: error, conversationId: conversation.id }, "restoring the fork's workspace failed; retried once"),
+        );
+        await this.#takeBaseline(conversation.id, made);
+      },
     });
     if (sandbox.id !== conversation.sandboxId || sandbox.workspace !== conversation.workspace) {
       await this.#deps.orm.em.fork().nativeUpdate(ConversationEntity, { id: conversation.id }, { sandboxId: sandbox.id, workspace: sandbox.workspace });
     }
+    try {
+      // Restored when the sandbox came up; a restore that failed there is tried once more, and the sandbox refused after.
+      await this.#restoreFork(conversation, sandbox);
+    } catch (error) {
+      this.release(conversation.id, settings.idleTimeoutSeconds);
+      throw error;
+    }
     return sandbox;
+  }
+
+  /**
+   * A fork's workspace, not restored yet (`restore_seq` set), is made exactly the snapshot at its fork point; then
+   * `restore_seq` is cleared. Nothing to do for other conversations.
+   */
+  async #restoreFork(conversation: Pick<Conversation, 'id' | 'userId'>, sandbox: Sandbox): Promise<void> {
+    const em = this.#deps.orm.em.fork();
+    const [row] = await em.execute<{ restore_seq: number | null }[]>('select restore_seq from conversations where id = ?', [conversation.id]);
+    if (row?.restore_seq === null || row?.restore_seq === undefined) return;
+    await this.#deps.snapshots.restore({ id: conversation.id, userId: conversation.userId }, sandbox.files, sandbox.workdir, row.restore_seq);
+    await em.execute('update conversations set restore_seq = null where id = ? and restore_seq = ?', [conversation.id, row.restore_seq]);
   }
 
   release(conversationId: string, idleTimeoutSeconds: number): void {
@@ -85,16 +112,22 @@ export class ConversationSandboxes implements ConversationWorkspaces {
     return this.#deps.sandboxes.remove(conversation.id, conversation.sandboxId ?? null, conversation.workspace ?? null);
   }
 
-  recordStep(conversationId: string, _workspace: WorkspaceHandle, input: WorkspaceStepInput): Promise<EventJson> {
-    return appendEvent(this.#deps.orm.em.fork(), conversationId, input);
+  /** Stores the step's event, then the workspace snapshot at its `seq` (a clone and an upload are snapshot points). */
+  async recordStep(conversationId: string, workspace: WorkspaceHandle, input: WorkspaceStepInput): Promise<EventJson> {
+    const em = this.#deps.orm.em.fork();
+    const event = await appendEvent(em, conversationId, input);
+    const [row] = await em.execute<{ user_id: string }[]>('select user_id from conversations where id = ?', [conversationId]);
+    if (row) await this.#deps.snapshots.capture({ id: conversationId, userId: row.user_id }, workspace.files, workspace.workdir, event.seq);
+    return event;
   }
 
   /**
    * Takes the baseline now when the conversation has none (see `#takeBaseline`): after a repository is copied into a
-   * workspace that came up while it was being cloned.
+   * workspace that came up while it was being cloned — called while the conversation's repository still says
+   * `cloning`, so no upload (refused while cloning) can slip in between the copy and the baseline.
    */
   takeBaseline(conversationId: string, sandbox: Sandbox): Promise<void> {
-    return this.#takeBaseline(conversationId, sandbox);
+    return this.#takeBaseline(conversationId, sandbox, { cloned: true });
   }
 
   async open(conversation: Conversation, options: { create: boolean }): Promise<WorkspaceHandle | null> {
@@ -111,10 +144,16 @@ export class ConversationSandboxes implements ConversationWorkspaces {
           throw conversationBusy();
         }
         const attached = await sandboxes.attachFiles(sandboxId);
-        return { files: attached.files, workdir: attached.workdir, release: () => undefined };
+        return {
+          files: attached.files,
+          workdir: attached.workdir,
+          release: () => undefined,
+          recordChange: () => this.#recordChange(conversation, attached.files, attached.workdir),
+        };
       }
       const fresh = await this.#reload(id);
-      if (!fresh.sandboxId && !options.create) return null;
+      // A fork whose workspace is still to be restored has files before its first sandbox: it is created to show them.
+      if (!fresh.sandboxId && !options.create && !(await this.#restorePending(id))) return null;
       // Nobody runs it: start or create it here, under the lock, so no other process starts a run on it meanwhile.
       const taken = await runLock.tryWithRunLock(id, () => this.#openHere(fresh));
       if (taken.taken) return taken.result;
@@ -131,12 +170,28 @@ export class ConversationSandboxes implements ConversationWorkspaces {
     return {
       files: sandbox.files,
       workdir: sandbox.workdir,
+      recordChange: () => this.#recordChange(conversation, sandbox.files, sandbox.workdir),
       release: () => {
         if (isReleased) return;
         isReleased = true;
         this.release(conversation.id, settings.idleTimeoutSeconds);
       },
     };
+  }
+
+  /** A file operation changed the workspace: it is recorded as the state from the conversation's current last `seq` on. */
+  async #recordChange(owner: Pick<Conversation, 'id' | 'userId'>, files: SandboxFiles, workdir: string): Promise<void> {
+    try {
+      const [row] = await this.#deps.orm.em.fork().execute<{ last_seq: number }[]>('select last_seq from conversations where id = ?', [owner.id]);
+      if (row) await this.#deps.snapshots.capture({ id: owner.id, userId: owner.userId }, files, workdir, row.last_seq);
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, conversationId: owner.id }, 'workspace snapshot after a file operation failed');
+    }
+  }
+
+  async #restorePending(id: string): Promise<boolean> {
+    const [row] = await this.#deps.orm.em.fork().execute<{ restore_seq: number | null }[]>('select restore_seq from conversations where id = ?', [id]);
+    return row !== undefined && row.restore_seq !== null;
   }
 
   #reload(id: string): Promise<Conversation> {
@@ -147,14 +202,14 @@ export class ConversationSandboxes implements ConversationWorkspaces {
    * Claims the conversation's baseline (one process, once: `baseline_at` is set only where it is null) and stores a
    * snapshot of the workspace as it is now. Not while its repository is being cloned (the conversation `running` with
    * the repository's status `cloning`): the clone takes it once the repository is copied in, so the cloned commit is
-   * the baseline. A failure leaves an empty baseline: every file then counts as added.
+   * the baseline (`cloned`: the clone's own call, made before the repository's status leaves `cloning`). A failure
+   * leaves an empty baseline: every file then counts as added.
    */
-  async #takeBaseline(conversationId: string, sandbox: Sandbox): Promise<void> {
+  async #takeBaseline(conversationId: string, sandbox: Sandbox, { cloned = false } = {}): Promise<void> {
     const em = this.#deps.orm.em.fork();
+    const whileCloning = cloned ? '' : ` and not (state = 'running' and coalesce(repository->>'status', '') = 'cloning')`;
     const claimed = await em.execute<{ id: string }[]>(
-      `update conversations set baseline_at = now()
-        where id = ? and baseline_at is null and not (state = 'running' and coalesce(repository->>'status', '') = 'cloning')
-        returning id`,
+      `update conversations set baseline_at = now() where id = ? and baseline_at is null${whileCloning} returning id`,
       [conversationId],
     );
     if (claimed.length === 0) return;

@@ -164,9 +164,10 @@ export class RepositorySetup {
       } catch (error) {
         return runEnds.sandboxFailure(error);
       }
+      // The baseline before the row says `ready`: uploads are refused until then, so none lands in the baseline.
+      await this.#deps.sandboxes.takeBaseline(conversationId, sandbox);
       const ready: StoredRepository = { ...repository, status: 'ready', commit: cloned.commit };
       await em.fork().nativeUpdate(ConversationEntity, { id: conversationId }, { repository: ready });
-      await this.#deps.sandboxes.takeBaseline(conversationId, sandbox);
       const handle = { files: sandbox.files, workdir: sandbox.workdir, release: () => undefined };
       await this.#deps.sandboxes.recordStep(conversationId, handle, {
         type: 'workspace',

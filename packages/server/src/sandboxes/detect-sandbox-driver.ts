@@ -1,15 +1,15 @@
-import { dockerDriver, type SandboxDriverName } from '@metisai/sandbox';
+import { type DockerEngineOptions, dockerDriver, type SandboxDriverName } from '@metisai/sandbox';
 import type { Logger } from 'pino';
 
 /** How long an engine may take to answer before it counts as absent. */
 const PROBE_TIMEOUT_MS = 2000;
 
-/** Whether a Docker engine answers (at `DOCKER_HOST` or the local socket) within 2 s; the error when not. */
-async function probeDocker(): Promise<Error | null> {
+/** Whether a Docker engine answers (at `engine`, else the local socket) within 2 s; the error when not. */
+async function probeDocker(engine: DockerEngineOptions): Promise<Error | null> {
   try {
     // Listing sandboxes is the driver's cheapest call that needs the engine; it throws when none answers.
     await Promise.race([
-      dockerDriver().list({ owner: 'metisai:engine-probe' }),
+      dockerDriver({ engine }).list({ owner: 'metisai:engine-probe' }),
       new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS).unref()),
     ]);
     return null;
@@ -26,12 +26,17 @@ async function probeDocker(): Promise<Error | null> {
  * - otherwise, in laptop mode only, `local`, with a loud warning (commands then run on this host);
  * - otherwise still `docker`: agents cannot start until an engine answers (they end in `error` saying so), and the
  *   server says so now, at start.
- * A `docker` choice whose engine does not answer is logged as an error either way. Answers a name, not a driver: the
+ * `engine` is where Docker is (`DOCKER_HOST`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`). A `docker` choice whose engine does not answer is logged as an error either way. Answers a name, not a driver: the
  * caller builds the driver once with `createSandboxDriver`.
  */
-export async function detectSandboxDriver(requested: SandboxDriverName | undefined, isLaptopMode: boolean, logger: Logger): Promise<SandboxDriverName> {
+export async function detectSandboxDriver(
+  requested: SandboxDriverName | undefined,
+  isLaptopMode: boolean,
+  logger: Logger,
+  engine: DockerEngineOptions = {},
+): Promise<SandboxDriverName> {
   if (requested === 'local') return 'local';
-  const failure = await probeDocker();
+  const failure = await probeDocker(engine);
   if (!failure) return 'docker';
   if (!requested && isLaptopMode) {
     logger.warn(

@@ -98,6 +98,9 @@ interface WarmPool {
 }
 
 const OWNER_PREFIX = 'metisai:';
+/** How long deleting an account waits for its sandboxes to be gone from the engine (other processes remove theirs too). */
+const USER_REMOVAL_WAIT_MS = 30_000;
+
 /** Label of every sandbox made for a user (their conversations' and their agents' pools). */
 export const USER_LABEL = 'metisai.account';
 /** Labels of a visitor's sandbox: the embedded agent and the visitor (such sandboxes do not count against the owner). */
@@ -350,7 +353,9 @@ export class SandboxManager {
   /**
    * Removes every sandbox of the user this process holds (live ones and pools, their idle timers dropped), then every
    * other sandbox the driver lists with the user's label (started by any process, running or stopped), with their
-   * files. Answers the ids removed.
+   * files. Another process may be removing some of them at the same time (its pools, on `remove_user_sandboxes`):
+   * answers once the driver lists none of the user's sandboxes, or after `USER_REMOVAL_WAIT_MS` with a warning for
+   * those left. Answers the ids removed.
    */
   async removeUser(userId: string): Promise<string[]> {
     const removed: string[] = [];
@@ -360,11 +365,23 @@ export class SandboxManager {
       removed.push(live.sandbox.id);
     }
     for (const [agentId, entry] of [...this.#pools]) if (entry.userId === userId) await this.closePool(agentId);
-    for (const info of await this.#ofUser(userId)) {
-      await this.#options.driver.remove(info.id).then(
-        () => removed.push(info.id),
-        (error: unknown) => this.#options.logger.warn({ err: error, sandboxId: info.id }, 'sandbox of a deleted account not removed'),
-      );
+    const deadline = Date.now() + USER_REMOVAL_WAIT_MS;
+    let left = await this.#ofUser(userId);
+    while (left.length > 0) {
+      for (const info of left) {
+        // A removal already under way elsewhere fails here; the next listing tells whether it went.
+        await this.#options.driver.remove(info.id).then(
+          () => removed.push(info.id),
+          (error: unknown) => this.#options.logger.debug({ err: error, sandboxId: info.id }, 'sandbox of a deleted account not removed (yet)'),
+        );
+      }
+      left = await this.#ofUser(userId);
+      if (left.length === 0) break;
+      if (Date.now() >= deadline) {
+        this.#options.logger.warn({ userId, left: left.map((info) => info.id) }, 'sandboxes of a deleted account not removed');
+        break;
+      }
+      await sleep(200);
     }
     return removed;
   }

@@ -44,6 +44,38 @@ async function assertUncommon(password: string, field: string): Promise<void> {
   }
 }
 
+const findByEmail = (em: EntityManager, email: string) => em.findOne(UserEntity, { [raw('lower(email)')]: email.toLowerCase() });
+
+const emailTaken = () =>
+  new ConflictError(ErrorCode.emailTaken, 'An account with this email already exists', {
+    details: [{ path: 'email', message: 'is already registered' }],
+  });
+
+/**
+ * Creates an account (the rules of registration, without its gate and rate limit): `params` already passed
+ * `RegisterParamsSchema` (length, 72 bytes); a common password is a 400 `validation` on `password`, an email already
+ * registered (case-insensitive) a 409 `email_taken`. The password is hashed with bcrypt at `bcryptCost`. Used by
+ * `POST /auth/register` and by the `create-user` command (the first account of a server with registration closed).
+ */
+export async function createAccount(em: EntityManager, params: RegisterParams, bcryptCost: number): Promise<User> {
+  await assertUncommon(params.password, 'password');
+  const email = params.email.trim();
+  if (await findByEmail(em, email)) throw emailTaken();
+  const user = em.create(UserEntity, {
+    id: uuid7(),
+    email,
+    passwordHash: await bcrypt.hash(params.password, bcryptCost),
+    name: params.name ? params.name : null,
+  });
+  try {
+    await em.flush();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw emailTaken();
+    throw error;
+  }
+  return user;
+}
+
 export interface AuthServiceDeps {
   config: Config;
   keys: Keys;
@@ -74,21 +106,7 @@ export class AuthService {
     }
     const { windowSeconds, registerPerIp } = this.#deps.config.rateLimit;
     await this.#limit(em, `register:ip:${meta.ip}`, registerPerIp, windowSeconds, meta);
-    await assertUncommon(params.password, 'password');
-    const email = params.email.trim();
-    if (await this.#findByEmail(em, email)) throw this.#emailTaken();
-    const user = em.create(UserEntity, {
-      id: uuid7(),
-      email,
-      passwordHash: await bcrypt.hash(params.password, this.#deps.config.bcryptCost),
-      name: params.name ? params.name : null,
-    });
-    try {
-      await em.flush();
-    } catch (error) {
-      if (isUniqueViolation(error)) throw this.#emailTaken();
-      throw error;
-    }
+    const user = await createAccount(em, params, this.#deps.config.bcryptCost);
     logSecurityEvent(meta.log, 'registered', { user_id: user.id, ip: meta.ip });
     return this.#issueToken(em, user, meta);
   }
@@ -225,13 +243,7 @@ export class AuthService {
   }
 
   #findByEmail(em: EntityManager, email: string) {
-    return em.findOne(UserEntity, { [raw('lower(email)')]: email.toLowerCase() });
-  }
-
-  #emailTaken() {
-    return new ConflictError(ErrorCode.emailTaken, 'An account with this email already exists', {
-      details: [{ path: 'email', message: 'is already registered' }],
-    });
+    return findByEmail(em, email);
   }
 
   async #limit(em: EntityManager, key: string, capacity: number, windowSeconds: number, meta: RequestMeta): Promise<void> {

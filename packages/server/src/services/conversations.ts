@@ -50,6 +50,10 @@ export interface ConversationRuns {
   agentSettled(agentId: string): Promise<void>;
 }
 
+/** What deleting a conversation needs from the snapshot store: its blobs that nothing else uses are freed. */
+export interface SnapshotGarbage {
+  collectGarbage(em: EntityManager, userId: string): Promise<void>;
+}
 /** The repository as events and responses show it (no token, no secret name). */
 export const repositoryJson = (repository: StoredRepository): Repository => ({
   url: repository.url,
@@ -74,6 +78,7 @@ export const toConversationJson = (conversation: Conversation): ConversationJson
     total_tokens: conversation.promptTokens + conversation.completionTokens,
     llm_calls: conversation.llmCalls,
   },
+  forked_from: conversation.forkedFromId ? { conversation_id: conversation.forkedFromId, seq: conversation.forkedFromSeq ?? 0 } : null,
   // Only a conversation started from a repository has the field: others answer as before.
   ...(conversation.repository ? { repository: repositoryJson(conversation.repository) } : {}),
   created_at: conversation.createdAt.toISOString(),
@@ -100,16 +105,21 @@ export class ConversationService {
   readonly #agents: AgentService;
   readonly #runs: ConversationRuns | null;
   readonly #egress: EgressGuard;
+  readonly #snapshots: SnapshotGarbage | null;
 
-  /** `egress`: the guard clones go through, whose policy decides which repository URLs are taken. */
-  constructor(agents: AgentService, runs: ConversationRuns | null, egress: EgressGuard) {
+  /**
+   * `egress`: the guard clones go through, whose policy decides which repository URLs are taken; `snapshots`: the
+   * snapshot store whose unused blobs a deletion frees (none in route tests).
+   */
+  constructor(agents: AgentService, runs: ConversationRuns | null, egress: EgressGuard, snapshots: SnapshotGarbage | null = null) {
     this.#agents = agents;
     this.#runs = runs;
+    this.#snapshots = snapshots;
     this.#egress = egress;
   }
 
   /**
-   * A page of the owner's conversations, filtered by `agent_id`, `visitor_id`, `state` and `q` (every word of it in the
+   * A page of the owner's conversations, filtered by `agent_id`, `visitor_id`, `visitors` (`only`: visitors' conversations, `none`: the owner's own), `state` and `q` (every word of it in the
    * title, case-insensitive); `agentIds` (an API key's restriction) keeps only those of these agents.
    */
   async list(
@@ -127,7 +137,7 @@ export class ConversationService {
     const where: FilterQuery<Conversation> = {
       ...ownedBy(owner),
       ...agentFilter,
-      ...(params.visitor_id ? { visitorId: params.visitor_id } : {}),
+      ...(params.visitor_id ? { visitorId: params.visitor_id } : params.visitors ? { visitorId: params.visitors === 'only' ? { $ne: null } : null } : {}),
       ...(params.state ? { state: params.state } : {}),
       ...(words.length > 0 ? { $and: words.map((word) => ({ title: { $ilike: `%${escapeLike(word)}%` } })) } : {}),
     };
@@ -260,6 +270,8 @@ export class ConversationService {
     const conversation = await this.getOwned(em, owner, id);
     await em.remove(conversation).flush();
     await this.#runs?.forget(conversation);
+    // Its snapshot rows went with it; blobs no other snapshot of the user shares go now.
+    await this.#snapshots?.collectGarbage(em.fork(), userOf(owner));
   }
 
   async listMessages(em: EntityManager, owner: ConversationOwner, id: string, params: EventListParams): Promise<Page<EventJson>> {

@@ -11,6 +11,7 @@ import type { AgentLifecycle } from './agent-lifecycle.ts';
 import { AgentService } from './agents.ts';
 import { ApiKeyService } from './api-keys.ts';
 import { AuthService } from './auth.ts';
+import { ConversationForkService } from './conversation-fork.ts';
 import { ConversationTransferService } from './conversation-transfer.ts';
 import { type ConversationRuns, ConversationService } from './conversations.ts';
 import { EmbedQuotaService } from './embed-quotas.ts';
@@ -25,6 +26,7 @@ import { UsageService } from './usage.ts';
 import { VisitorService } from './visitors.ts';
 import { WorkspaceService } from './workspace-files.ts';
 import type { ConversationWorkspaces } from './workspaces.ts';
+import { WorkspaceSnapshots } from './workspace-snapshots.ts';
 
 /** The services the routes call. Each takes the request's EntityManager and the caller's id, and throws domain errors. */
 export interface Services {
@@ -36,6 +38,10 @@ export interface Services {
   workspace: WorkspaceService;
   /** Conversations exported and imported as documents. */
   transfer: ConversationTransferService;
+  /** Conversations forked at a step, with their workspace as it was then. */
+  fork: ConversationForkService;
+  /** Workspace snapshots (pruning; the runner records them). */
+  snapshots: WorkspaceSnapshots;
   settings: SettingsService;
   secrets: SecretService;
   apiKeys: ApiKeyService;
@@ -119,6 +125,8 @@ export function createServices(deps: {
   locks?: AdvisoryLocks;
   /** Conversations' workspaces (`null` with `runs`: an app without a runner). */
   workspaces: ConversationWorkspaces | null;
+  /** The snapshot store the runner records into (default: one of this app's own). */
+  snapshots?: WorkspaceSnapshots;
   version: string;
 }): Services {
   const agents = new AgentService(
@@ -128,7 +136,8 @@ export function createServices(deps: {
     { egress: deps.core.egress, allowedImages: deps.config.sandboxAllowedImages, quotas: deps.core.quotas, revocations: deps.revocations },
     { listener: deps.runs, locks: deps.locks },
   );
-  const conversations = new ConversationService(agents, deps.runs, deps.core.egress);
+  const snapshots = deps.snapshots ?? new WorkspaceSnapshots({ orm: deps.orm, logger: deps.logger });
+  const conversations = new ConversationService(agents, deps.runs, deps.core.egress, snapshots);
   const buckets = new TokenBuckets();
   const auth = new AuthService({ config: deps.config, keys: deps.keys, buckets, revocations: deps.revocations });
   return {
@@ -138,6 +147,8 @@ export function createServices(deps: {
     conversations,
     workspace: new WorkspaceService(conversations, deps.workspaces, deps.keys.downloadSigning),
     transfer: new ConversationTransferService(conversations, agents, deps.version),
+    fork: new ConversationForkService(conversations, snapshots),
+    snapshots,
     settings: deps.core.settings,
     secrets: deps.core.secrets,
     apiKeys: new ApiKeyService(deps.revocations),

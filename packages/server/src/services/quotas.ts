@@ -86,15 +86,18 @@ export class QuotaService {
     }
   }
 
-  /** The workspace's last measured size is within the limit. */
-  checkWorkspace(conversation: Pick<Conversation, 'workspaceBytes'>): void {
-    const bytes = conversation.workspaceBytes ?? 0;
+  /**
+   * The workspace's last measured size, plus the bytes its snapshots added to the snapshot store (`snapshotBytes`), is
+   * within the limit.
+   */
+  checkWorkspace(conversation: Pick<Conversation, 'workspaceBytes'>, snapshotBytes = 0): void {
+    const bytes = (conversation.workspaceBytes ?? 0) + snapshotBytes;
     if (bytes > this.limits.workspaceBytes) {
       throw new QuotaExceededError(
         'workspace_bytes',
         this.limits.workspaceBytes,
         bytes,
-        `The workspace of this conversation holds ${bytes} bytes (measured after its last run), over the ${this.limits.workspaceBytes} bytes this server allows; start a new conversation, or delete this one to free it`,
+        `The workspace of this conversation and its snapshots hold ${bytes} bytes (measured after its last run), over the ${this.limits.workspaceBytes} bytes this server allows; prune its snapshots (DELETE …/snapshots?before_seq=), start a new conversation, or delete this one to free it`,
       );
     }
   }

@@ -182,6 +182,7 @@ export class WorkspaceService {
       const { path } = await this.#at(workspace, relative, 'path', { follow: false });
       if (!(await workspace.files.lstat(path))) throw new NotFoundError('file', `No such file or directory: ${relative}`);
       await workspace.files.remove(path, { recursive: true }).catch((error: unknown) => Promise.reject(fileError(error, 'path', relative)));
+      await workspace.recordChange?.();
     } finally {
       workspace.release();
     }
@@ -201,6 +202,7 @@ export class WorkspaceService {
       const target = await this.#at(workspace, to, 'to', { follow: false });
       if (!(await workspace.files.lstat(source.path))) throw new NotFoundError('file', `No such file or directory: ${from}`);
       await workspace.files.move(source.path, target.path).catch((error: unknown) => Promise.reject(fileError(error, 'to', to)));
+      await workspace.recordChange?.();
       const info = await workspace.files.lstat(target.path);
       if (!info) throw new NotFoundError('file', `No such file or directory: ${to}`);
       return toEntry(to, info);
@@ -216,6 +218,7 @@ export class WorkspaceService {
       const { path } = await this.#at(workspace, relative, 'path', { follow: true });
       const before = await workspace.files.lstat(path);
       await workspace.files.mkdir(path).catch((error: unknown) => Promise.reject(fileError(error, 'path', relative)));
+      if (before === null) await workspace.recordChange?.();
       const info = await workspace.files.lstat(path);
       if (!info) throw new NotFoundError('file', `No such file or directory: ${shown(relative)}`);
       return { entry: toEntry(relative, { ...info, name: relative === '' ? 'workspace' : posix.basename(relative) }), isCreated: before === null };

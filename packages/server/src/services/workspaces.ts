@@ -13,6 +13,11 @@ export interface WorkspaceHandle {
   workdir: string;
   /** The operation is over (a download once its stream ended): the sandbox may stop when idle again. Idempotent. */
   release(): void;
+  /**
+   * The operation changed files (an upload, a delete, a move, a mkdir): a workspace snapshot records them, as the state
+   * from the conversation's last event on. Call before `release`; never rejects.
+   */
+  recordChange?(): Promise<void>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { EntryKind, SandboxFiles } from '@metisai/sandbox';
+import type { EntryKind, SandboxFiles, TreeEntry } from '@metisai/sandbox';
 import type { ChangedFile } from '@metisai/sdk/schemas';
 import ignore, { type Ignore } from 'ignore';
 
@@ -15,21 +15,56 @@ export interface TreeFile {
 /** `.gitignore` files longer than this are not read (their rules do not apply). */
 const MAX_GITIGNORE_BYTES = 1024 * 1024;
 
+/** A `.gitignore` read before, kept while its stat data stay the same (a bash step does not read it again). */
+interface CachedRules {
+  sizeBytes: number;
+  mtimeMs: number;
+  inode: number;
+  rules: Ignore | null;
+}
+
+/** `.gitignore` rules read per `SandboxFiles` and path (what `workspaceTreeOf` reuses across steps). */
+const ruleCache = new WeakMap<SandboxFiles, Map<string, CachedRules>>();
+
+/** Whether `entry` lies in a `.git` directory, or is one (what `walk(root, { prune: ['.git'] })` leaves out). */
+const inGitDir = (entry: TreeEntry): boolean =>
+  (entry.kind === 'directory' && entry.name === '.git') || entry.path.startsWith('.git/') || entry.path.includes('/.git/');
+
 /**
  * The files under `root` that count as the workspace's content, by path: `.git` directories are not entered, and what
  * `.gitignore` files ignore is left out, as git does for untracked files (rules of deeper files override shallower
  * ones, `!` re-includes, nothing under an ignored directory comes back). Directories are not listed.
  */
 export async function workspaceTree(files: SandboxFiles, root: string): Promise<Map<string, TreeFile>> {
-  const entries = (await files.walk(root, { prune: ['.git'] })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return workspaceTreeOf(files, root, await files.walk(root, { prune: ['.git'] }));
+}
+
+/**
+ * `workspaceTree` from a listing of `root` taken already (`walk`, pruned or not: `.git` directories are left out here
+ * too), so that one listing serves both a step's changed files and its workspace snapshot. `.gitignore` files are read
+ * only when their stat data changed since this `files` last read them.
+ */
+export async function workspaceTreeOf(files: SandboxFiles, root: string, listing: readonly TreeEntry[]): Promise<Map<string, TreeFile>> {
+  const entries = listing.filter((entry) => !inGitDir(entry)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  let cache = ruleCache.get(files);
+  if (!cache) {
+    cache = new Map();
+    ruleCache.set(files, cache);
+  }
   const rules = new Map<string, Ignore>();
   for (const entry of entries) {
     if (entry.name !== '.gitignore' || entry.kind !== 'file' || entry.sizeBytes > MAX_GITIGNORE_BYTES) continue;
-    const text = await files.readFile(posix.join(root, entry.path)).then(
-      (bytes) => new TextDecoder().decode(bytes),
-      () => null,
-    );
-    if (text !== null) rules.set(posix.dirname(entry.path) === '.' ? '' : posix.dirname(entry.path), ignore().add(text));
+    const key = posix.join(root, entry.path);
+    let cached = cache.get(key);
+    if (!cached || cached.sizeBytes !== entry.sizeBytes || cached.mtimeMs !== entry.mtimeMs || cached.inode !== entry.inode) {
+      const text = await files.readFile(key).then(
+        (bytes) => new TextDecoder().decode(bytes),
+        () => null,
+      );
+      cached = { sizeBytes: entry.sizeBytes, mtimeMs: entry.mtimeMs, inode: entry.inode, rules: text === null ? null : ignore().add(text) };
+      cache.set(key, cached);
+    }
+    if (cached.rules) rules.set(posix.dirname(entry.path) === '.' ? '' : posix.dirname(entry.path), cached.rules);
   }
   const ignoredDirs = new Set<string>();
   const tree = new Map<string, TreeFile>();

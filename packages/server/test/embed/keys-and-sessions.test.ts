@@ -431,7 +431,7 @@ describe('server-minted tokens', () => {
 });
 
 describe('owners see their visitors', () => {
-  test("the owner's list filters by agent_id and visitor_id; the owner reads and deletes a visitor's conversation", async () => {
+  test("the owner's list filters by agent_id, visitor_id and visitors; the owner reads and deletes a visitor's conversation", async () => {
     const agentId = await embeddableAgent(owner.http);
     const { key } = await publishableKey(owner.http, agentId);
     const a = await newVisitor(server.url, key);
@@ -442,6 +442,11 @@ describe('owners see their visitors', () => {
     expect(await list(`agent_id=${agentId}`)).toEqual([ofB, ofA]);
     expect(await list(`visitor_id=${a.visitor.id}`)).toEqual([ofA]);
     expect(await list(`agent_id=${agentId}&visitor_id=${b.visitor.id}`)).toEqual([ofB]);
+    // `visitors`: any visitor's conversations, or the owner's own only.
+    const own = (await owner.http.post('/api/v1/conversations', { agent_id: agentId })).body.id;
+    expect(await list(`agent_id=${agentId}&visitors=only`)).toEqual([ofB, ofA]);
+    expect(await list(`agent_id=${agentId}&visitors=none`)).toEqual([own]);
+    expect((await owner.http.get('/api/v1/conversations?visitors=some')).body.error).toMatchObject({ code: 'validation_error' });
     expect((await owner.http.get(`/api/v1/conversations/${ofA}`)).body).toMatchObject({ visitor_id: a.visitor.id, agent_id: agentId });
     expect((await owner.http.delete(`/api/v1/conversations/${ofA}`)).status).toBe(204);
     expect((await a.client.get(`/api/v1/embed/conversations/${ofA}`)).status).toBe(404);

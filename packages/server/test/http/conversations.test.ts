@@ -38,6 +38,7 @@ describe('conversations', () => {
       state: 'idle',
       last_seq: 0,
       usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, llm_calls: 0 },
+      forked_from: null,
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });

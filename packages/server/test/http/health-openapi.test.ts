@@ -83,6 +83,8 @@ describe('OpenAPI', () => {
     'get /server-info',
     'get /conversations/{id}/export',
     'post /conversations/import',
+    'post /conversations/{id}/fork',
+    'delete /conversations/{id}/snapshots',
     'get /conversations/{id}/files',
     'delete /conversations/{id}/files',
     'get /conversations/{id}/files/content',

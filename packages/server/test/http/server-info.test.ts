@@ -22,6 +22,7 @@ test('GET /server-info is public and says what the server offers', async () => {
     sandbox_driver: null,
     // Without SANDBOX_ALLOWED_IMAGES, the default image alone.
     sandbox_allowed_images: ['metisai/sandbox:latest'],
+    public_url: null,
   });
 });
 
@@ -34,10 +35,12 @@ test('it follows the configuration', async () => {
       UPLOAD_LIMIT_BYTES: '1000',
       IMPORT_LIMIT_BYTES: '2048',
       SANDBOX_ALLOWED_IMAGES: 'python:*, metisai/sandbox:*',
+      PUBLIC_URL: 'https://metis.example.com/',
     },
   });
   servers.push(server);
   expect((await new Http(server.url).get('/api/v1/server-info')).body).toMatchObject({
+    public_url: 'https://metis.example.com',
     registration_open: false,
     llm_configured: true,
     upload_limit_bytes: 1000,

@@ -30,8 +30,33 @@ describe('configuration', () => {
     [{ SSE_MAX_AGE_SECONDS: '0' }, 'SSE_MAX_AGE_SECONDS'],
     [{ QUOTA_MAX_WARM_POOL_SIZE: '11' }, 'QUOTA_MAX_WARM_POOL_SIZE'],
     [{ QUOTA_RUNS_PER_USER: 'many' }, 'QUOTA_RUNS_PER_USER'],
+    [{ DOCKER_HOST: 'http://docker.internal:2376' }, 'DOCKER_HOST'],
+    [{ DOCKER_TLS_VERIFY: '1' }, 'DOCKER_TLS_VERIFY'],
+    [{ DOCKER_HOST: 'unix:///var/run/docker.sock', DOCKER_TLS_VERIFY: '1' }, 'DOCKER_TLS_VERIFY'],
+    [{ METRICS_PORT: 'nine' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '70000' }, 'METRICS_PORT'],
+    [{ PUBLIC_URL: 'metis.example.com' }, 'PUBLIC_URL'],
   ])('%j is refused naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
+  });
+
+  test('the Docker engine, the metrics listener and the public URL', () => {
+    expect(loadConfig({})).toMatchObject({ docker: { host: undefined, tlsVerify: false }, metrics: null, publicUrl: undefined });
+    expect(loadConfig({ METRICS_PORT: '' }).metrics).toBeNull();
+    expect(loadConfig({ METRICS_PORT: '9464', HOST: '0.0.0.0' }).metrics).toEqual({ port: 9464, host: '0.0.0.0' });
+    expect(loadConfig({ DOCKER_HOST: 'tcp://10.0.0.5:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/certs' }).docker).toEqual({
+      host: 'tcp://10.0.0.5:2376',
+      tlsVerify: true,
+      certPath: '/certs',
+    });
+    // docker-compose.yml passes every variable, empty when .env has none: an empty DOCKER_HOST is the local socket.
+    expect(loadConfig({ DOCKER_HOST: '', DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '', PUBLIC_URL: '' })).toMatchObject({
+      docker: { host: undefined, tlsVerify: false, certPath: undefined },
+      publicUrl: undefined,
+    });
+    // Docker's reading: an empty DOCKER_TLS_VERIFY is off.
+    expect(loadConfig({ DOCKER_HOST: 'tcp://10.0.0.5:2375', DOCKER_TLS_VERIFY: '' }).docker.tlsVerify).toBe(false);
+    expect(loadConfig({ PUBLIC_URL: 'https://metis.example.com/' }).publicUrl).toBe('https://metis.example.com');
   });
 
   test('defaults follow the seed', () => {

@@ -22,7 +22,7 @@ test('migration 005-tenancy gives existing API keys the manage scope and no agen
     await em.execute(
       `insert into api_keys (id, user_id, name, prefix, key_hash, created_at) values ('0192a000-0000-7000-8000-000000000002', '0192a000-0000-7000-8000-000000000001', 'old', 'metis_abc', 'hash', now())`,
     );
-    expect(await migrate(orm)).toContain('005-tenancy');
+    expect(await migrate(orm, url.toString())).toContain('005-tenancy');
     const [key] = await orm.em.fork().execute<{ scopes: string[]; agent_ids: string[] | null }[]>('select scopes, agent_ids from api_keys');
     expect(key).toEqual({ scopes: ['manage'], agent_ids: null });
   } finally {

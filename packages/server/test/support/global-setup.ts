@@ -44,7 +44,7 @@ export default async function setup(project: TestProject) {
   const templateUrl = new URL(adminUrl);
   templateUrl.pathname = `/${TEMPLATE}`;
   const orm = await createOrm({ databaseUrl: templateUrl.toString(), logger });
-  await migrate(orm);
+  await migrate(orm, templateUrl.toString());
   await orm.close();
   project.provide('pgAdminUrl', adminUrl);
   project.provide('pgTemplate', TEMPLATE);

@@ -114,6 +114,15 @@ describe('clone on create', () => {
     expect(output).toContain(`${tip}\n1\nstatus-end\n${url}\n-rwxr-xr-x\nREADME.md`);
     const after = (await rt.http.get(`/api/v1/conversations/${id}/changes`)).body;
     expect(after.data).toEqual([expect.objectContaining({ path: 'README.md', status: 'modified' })]);
+
+    // The clone is a snapshot point: a fork at its `ready` event has the files as cloned (README.md not yet changed).
+    const fork = await rt.http.post(`/api/v1/conversations/${id}/fork`, { at_seq: ready.seq });
+    expect(fork.status).toBe(201);
+    expect(fork.body).toMatchObject({ forked_from: { conversation_id: id, seq: ready.seq }, repository: { url, status: 'ready', commit: tip } });
+    const readme = (await ws.download(id, 'README.md')).text;
+    expect(readme.endsWith('changed\n')).toBe(true);
+    expect((await ws.download(fork.body.id, 'README.md')).text).toBe(readme.slice(0, -'changed\n'.length));
+    expect((await ws.list(fork.body.id)).body.data.map((entry: { name: string }) => entry.name)).toEqual(expect.arrayContaining(['.git', 'src']));
   });
 
   test('a branch or a tag as ref, and depth', async () => {
@@ -288,6 +297,15 @@ describe('clone on create', () => {
       phase: 'uploaded',
       files: [{ path: 'data/report.csv', size: 4, type: 'text/csv' }],
     });
+  });
+  test('an upload made as soon as the conversation says ready is a change, never part of the cloned baseline', async () => {
+    const id = (await create({ url: git.urlOf('app') })).body.id as string;
+    // A client polling the conversation uploads the moment its repository says `ready`.
+    await eventually(async () => (await rt.http.get(`/api/v1/conversations/${id}`)).body.repository.status === 'ready', 60_000);
+    expect((await ws.upload(id, 'late.txt', 'late\n')).status).toBe(201);
+    await settled(id);
+    const changes = (await rt.http.get(`/api/v1/conversations/${id}/changes`)).body;
+    expect(changes.data).toEqual([expect.objectContaining({ path: 'late.txt', status: 'added' })]);
   });
 });
 

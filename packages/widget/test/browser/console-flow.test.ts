@@ -5,7 +5,9 @@ import { turns } from '@metisai/scripted-llm';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startTestServer } from '../../../server/test/support/test-server.ts';
+import { Files } from '@metisai/sdk/files';
 import {
+  CONSOLE_OUTPUT_DIR,
   eventually,
   hasChromium,
   headingState,
@@ -60,6 +62,11 @@ beforeAll(async () => {
         const commands = ['echo alpha-one', 'echo beta-two', 'echo alpha-three'];
         if (results.length < commands.length) return turns.toolCall('execute_bash', { command: commands[results.length]! });
         return turns.text('Three commands ran.');
+      }
+      if (text.startsWith('versions')) {
+        const versions = ['v1', 'v2', 'v3'];
+        if (results.length < versions.length) return turns.toolCall('execute_bash', { command: `printf ${versions[results.length]} > app.txt` });
+        return turns.text('Three versions written.');
       }
       if (text.startsWith('slow')) return turns.text(SLOW_ANSWER, { chunkDelayMs: 40 });
       return turns.text(`echo: ${text}`);
@@ -447,6 +454,43 @@ describe.skipIf(!hasChromium)('the console, end to end', () => {
     await inPage(page, '#import-file').setInputFiles(file);
     await page.waitForURL((url) => /\/conversations\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(conversation.id));
     await expect.poll(() => inPage(page, '[part~="message-user"]').first().textContent()).toContain('hello files');
+  }, 120_000);
+
+  test("fork at an earlier step: the forked conversation's files are those of that step", async () => {
+    const user = await stack.apiUser('forker');
+    const agentId = await stack.runningAgent(user.client, 'versions');
+    const conversation = await user.client.conversations.create({ agent_id: agentId, title: 'Three versions' });
+    for await (const event of user.client.conversations.run(conversation.id, 'versions please')) void event;
+    const files = new Files(user.client);
+    expect(await (await files.download(conversation.id, 'app.txt')).text()).toBe('v3');
+    const observations: number[] = [];
+    for await (const event of user.client.conversations.events.list(conversation.id, { limit: 1000 }))
+      if (event.type === 'observation') observations.push(event.seq);
+    expect(observations).toHaveLength(3);
+    const { page, errors } = await stack.newPage({ token: user.token });
+    await page.goto(`${stack.server.url}/conversations/${conversation.id}`);
+    // The first step's button: after it, app.txt held v1.
+    const button = inPage(page, `[data-action="fork"][data-seq="${observations[0]}"]`);
+    await expect.poll(() => button.count(), { timeout: 30_000 }).toBe(1);
+    expect(await button.textContent()).toContain(`step ${observations[0]}`);
+    await button.hover();
+    await page.screenshot({ path: path.join(CONSOLE_OUTPUT_DIR, 'fork-from-here.png') });
+    await button.click();
+    await page.waitForURL((url) => /\/conversations\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(conversation.id), { timeout: 30_000 });
+    const forkId = new URL(page.url()).pathname.split('/').at(-1)!;
+    await expect.poll(() => inPage(page, '[data-forked-from]').textContent(), { timeout: 20_000 }).toContain(`step ${observations[0]}`);
+    const fork = await user.client.conversations.get(forkId);
+    expect(fork).toMatchObject({ title: 'Three versions', state: 'idle', forked_from: { conversation_id: conversation.id, seq: observations[0] } });
+    // The fork shows its transcript up to that step: one command, not three.
+    await expect.poll(() => inPage(page, '[data-action="fork"]').count(), { timeout: 20_000 }).toBe(2);
+    // Its files are those of that step (restored when its workspace first opens), in the files pane and downloaded.
+    await inPage(page, '[data-pane="files"]').click();
+    await expect.poll(() => inPage(page, 'metis-files-pane [data-file="app.txt"]').count(), { timeout: 30_000 }).toBe(1);
+    await page.screenshot({ path: path.join(CONSOLE_OUTPUT_DIR, 'fork-opened.png') });
+    expect(await (await files.download(forkId, 'app.txt')).text()).toBe('v1');
+    // The original is untouched.
+    expect(await (await files.download(conversation.id, 'app.txt')).text()).toBe('v3');
+    expect(errors).toEqual([]);
   }, 120_000);
 
   test('the work view: rename; the terminal searched (next, previous, Enter) and copied whole; the pane shown survives a reload', async () => {

@@ -2,10 +2,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { turns } from '@metisai/scripted-llm';
-import type { MetisClient } from '@metisai/sdk';
+import type { AgentConfigInput, MetisClient } from '@metisai/sdk';
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { newVisitor } from '../../../server/test/embed/embed-helpers.ts';
 import {
   CONSOLE_OUTPUT_DIR,
   eventually,
@@ -29,10 +30,13 @@ let owner: { client: MetisClient; token: string; email: string };
 let agentId: string;
 let conversationId: string;
 let waitingId: string;
+let repositoryId: string;
 
 beforeAll(async () => {
   if (!hasChromium) return;
   stack = await startConsoleStack({
+    // The Embed tab's visitor conversation: embedding on the local driver needs the explicit switch.
+    env: { ALLOW_UNSAFE_LOCAL_SANDBOX: 'true' },
     script: (request) => {
       const text = lastUserText(request);
       const results = toolResultsOf(request);
@@ -58,6 +62,39 @@ beforeAll(async () => {
   for await (const event of owner.client.conversations.run(waitingId, 'careful cleanup')) void event;
   await owner.client.secrets.create({ name: 'GITHUB_TOKEN', value: 'ghp_secret_value', description: 'for pushes' });
   await owner.client.apiKeys.create({ name: 'CI', scopes: ['read', 'run'], agent_ids: [agentId] });
+  // The agent embedded, with a key and a visitor's conversation (one step) for its Embed tab.
+  const agent = await owner.client.agents.get(agentId);
+  await owner.client.agents.update(agentId, {
+    config: { ...(agent.config as AgentConfigInput), embed: { enabled: true, policy: { network: 'egress' }, retention_days: 30 } },
+  });
+  const site = 'https://shop.example.com';
+  const key = await owner.client.agents.publishableKeys.create(agentId, { allowed_origins: [site, 'http://localhost:8080'] });
+  const visitor = await newVisitor(stack.server.url, key.key, site);
+  const visited = (await visitor.client.post('/api/v1/embed/conversations', { title: 'A visitor asks' })).body.id as string;
+  expect((await visitor.client.post(`/api/v1/embed/conversations/${visited}/messages`, { content: 'build it for a visitor' })).status).toBe(202);
+  await eventually(async () => (await owner.client.conversations.get(visited)).state === 'idle', 30_000, 'the visitor’s run to end');
+  // A conversation started from a repository (imported: its workspace events as a clone writes them, one failed).
+  const repository = { url: 'https://git.example.com/team/site.git', ref: null, depth: 1, commit: null, status: 'cloning' } as const;
+  repositoryId = (
+    await owner.client.conversations.import({
+      format: 'metisai.conversation/1',
+      conversation: { agent_id: agentId, title: 'From the repository' },
+      events: [
+        { type: 'workspace', phase: 'cloning', repository, received_objects: 0, received_bytes: 0 },
+        { type: 'workspace', phase: 'cloning', repository, received_objects: 1_204, received_bytes: 2_400_000 },
+        {
+          type: 'workspace',
+          phase: 'ready',
+          repository: { ...repository, status: 'ready', commit: '8c90d6a402dc5be1a3b1f0e2a4c6d8e0f1a2b3c4' },
+          received_objects: 2_410,
+          received_bytes: 4_812_000,
+        },
+        { type: 'workspace', phase: 'instructions', instructions: [{ path: 'AGENTS.md', size: 120, truncated: false, sha256: 'a'.repeat(64) }] },
+        { type: 'message', role: 'user', content: 'What does the readme say?' },
+        { type: 'message', role: 'assistant', content: 'It describes the site.' },
+      ],
+    })
+  ).id;
 }, 180_000);
 afterEach(async () => {
   for (const context of stack?.browser.contexts() ?? []) await context.close();
@@ -71,9 +108,11 @@ const pages = () => [
   { name: 'dashboard', path: '/', heading: 'Dashboard' },
   { name: 'agents', path: '/agents', heading: 'Agents' },
   { name: 'agent', path: `/agents/${agentId}`, heading: 'Site builder' },
+  { name: 'agent-embed', path: `/agents/${agentId}/embed`, heading: 'Site builder' },
   { name: 'conversations', path: '/conversations', heading: 'Conversations' },
   { name: 'conversation', path: `/conversations/${conversationId}`, heading: 'Build the site' },
   { name: 'conversation-approval', path: `/conversations/${waitingId}`, heading: 'Clean the build' },
+  { name: 'conversation-repository', path: `/conversations/${repositoryId}`, heading: 'From the repository' },
   { name: 'approvals', path: '/approvals', heading: 'Approvals' },
   { name: 'settings-llm', path: '/settings/llm', heading: 'Settings' },
   { name: 'settings-secrets', path: '/settings/secrets', heading: 'Settings' },
@@ -100,6 +139,7 @@ describe.skipIf(!hasChromium)('how the server serves the console', () => {
       '/register',
       '/agents',
       `/agents/${agentId}`,
+      `/agents/${agentId}/embed`,
       '/conversations',
       `/conversations/${conversationId}`,
       '/settings',
@@ -206,7 +246,7 @@ describe.skipIf(!hasChromium)('every page', () => {
       requests = [];
       await page.goto(`${stack.server.url}${entry.path}`);
       await settled(page, entry.heading);
-      if (entry.name === 'conversation' || entry.name === 'conversation-approval')
+      if (entry.name.startsWith('conversation-') || entry.name === 'conversation')
         await eventually(() => requests.some((request) => request.endsWith('/events')), 10_000, `the event stream (requests: ${requests.join(', ')})`);
       // Until nothing more is asked for half a second (a stream's follow-up requests belong to its page).
       for (let last = -1; last !== requests.length; ) {
@@ -222,10 +262,13 @@ describe.skipIf(!hasChromium)('every page', () => {
       dashboard: 8,
       agents: 2,
       agent: 4,
+      // The profile, the agent, its publishable keys, its visitors' conversations (the preview loads when asked for).
+      'agent-embed': 4,
       conversations: 3,
-      // With GET /server-info: the composer shows the upload limit by the field.
+      // With GET /server-info: the composer knows the upload limit.
       conversation: 8,
       'conversation-approval': 8,
+      'conversation-repository': 8,
       approvals: 2,
       'settings-llm': 2,
       'settings-secrets': 2,

@@ -304,14 +304,12 @@ export const shownItems = (page: Page, id = 'chat'): Promise<ShownItem[]> =>
 
 /**
  * The seqs the widget should show for a conversation's stored events: user messages, assistant messages with text or
- * reasoning, one item per tool call (at its action), run errors, unknown types. State events and uploads (shown on the
- * message that attaches them) show as no item.
+ * reasoning, one item per tool call (at its action), run errors, unknown types. State events show as no item.
  */
 export function expectedSeqs(events: readonly Event[]): number[] {
   const seqs: number[] = [];
   for (const event of events) {
     if (event.type === 'state' || event.type === 'observation') continue;
-    if (event.type === 'workspace' && event.phase === 'uploaded') continue;
     if (event.type === 'message' && event.role === 'assistant' && event.content === '' && !event.reasoning_content) continue;
     seqs.push(event.seq);
   }

@@ -8,6 +8,7 @@ import {
   ConversationSchema,
   type Conversation,
   type ConversationCreateParams,
+  type ConversationForkParams,
   type ConversationListParams,
   type ConversationUpdateParams,
 } from '../../schemas/conversation.ts';
@@ -79,7 +80,15 @@ export class Conversations extends APIResource {
       (after) =>
         this.client.get(this.#prefix, ConversationPageSchema, {
           ...options,
-          query: { limit: params.limit, agent_id: params.agent_id, visitor_id: params.visitor_id, state: params.state, q: params.q, after },
+          query: {
+            limit: params.limit,
+            agent_id: params.agent_id,
+            visitor_id: params.visitor_id,
+            visitors: params.visitors,
+            state: params.state,
+            q: params.q,
+            after,
+          },
         }),
       params.after,
     );
@@ -101,6 +110,25 @@ export class Conversations extends APIResource {
    */
   create(params: ConversationCreateParams = {}, options?: RequestOptions): Promise<Conversation> {
     return this.client.request({ ...options, method: 'post', path: this.#prefix, body: params, schema: ConversationSchema });
+  }
+
+  /**
+   * A new conversation forked from this one at a step (`POST /conversations/{id}/fork`): same agent, copies of the
+   * events up to `at_seq` (new ids, same `seq`s) and the workspace's files exactly as they were then; it starts `idle`
+   * and names its origin in `forked_from`. Default `at_seq`: the last completed step; a `seq` inside a step snaps back
+   * to the last completed one. Beyond `last_seq` is a `BadRequestError` (`validation_error` naming `at_seq`); a step
+   * whose snapshot was pruned is a `ConflictError` (`snapshot_unavailable`). The original is untouched, also while it runs.
+   */
+  fork(conversationId: string, params: ConversationForkParams = {}, options?: RequestOptions): Promise<Conversation> {
+    return this.client.request({ ...options, method: 'post', path: path`/conversations/${conversationId}/fork`, body: params, schema: ConversationSchema });
+  }
+
+  /**
+   * Deletes the workspace snapshots that no step at or after `before_seq` needs (`DELETE …/snapshots?before_seq=`),
+   * freeing their share of your workspace quota; forks before `before_seq` are refused afterwards (`snapshot_unavailable`).
+   */
+  pruneSnapshots(conversationId: string, params: { before_seq: number }, options?: RequestOptions): Promise<void> {
+    return this.client.request({ ...options, method: 'delete', path: path`/conversations/${conversationId}/snapshots`, query: params });
   }
 
   /** Renames a conversation (`PUT /conversations/{id}`). */

@@ -7,6 +7,7 @@ import { AgentStartProgress } from './006-agent-start-progress.ts';
 import { Workspaces } from './007-workspaces.ts';
 import { Embedding } from './008-embedding.ts';
 import { Repositories } from './009-repositories.ts';
+import { Snapshots } from './010-snapshots.ts';
 
 /** Every migration, in order. Listed here (not discovered from files) so sources and bundles behave alike. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   { name: '007-workspaces', class: Workspaces },
   { name: '008-embedding', class: Embedding },
   { name: '009-repositories', class: Repositories },
+  { name: '010-snapshots', class: Snapshots },
 ];

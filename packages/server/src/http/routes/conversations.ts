@@ -4,6 +4,7 @@ import {
   ConversationImportParamsSchema,
   ConversationImportQuerySchema,
   ConversationCreateParamsSchema,
+  ConversationForkParamsSchema,
   ConversationListParamsSchema,
   ConversationSchema,
   ConversationUpdateParamsSchema,
@@ -13,6 +14,7 @@ import {
   MessageCreateParamsSchema,
   MessageEventSchema,
   pageOf,
+  SnapshotPruneParamsSchema,
   StreamEventSchema,
 } from '@metisai/sdk/schemas';
 import { lastEventId, streamConversation, streamRowExpiry } from '../conversation-stream.ts';
@@ -24,13 +26,14 @@ import { userPrincipal } from '../../security/principal.ts';
 const notFound = { description: 'No such conversation (or not yours)', schema: ErrorBodySchema };
 
 export const conversationEndpoints = (deps: RouteDeps) => {
-  const { conversations, quotas, auth, apiKeys, transfer, workspace } = deps.services;
+  const { conversations, quotas, auth, apiKeys, transfer, workspace, fork } = deps.services;
   return [
     endpoint({
       method: 'get',
       path: '/conversations',
       tag: 'conversations',
-      summary: "List your conversations, newest first (your agents' visitors' included); `agent_id`, `visitor_id`, `state` and `q` (words of the title) filter",
+      summary:
+        "List your conversations, newest first (your agents' visitors' included); `agent_id`, `visitor_id`, `visitors` (`only`: visitors' conversations, `none`: your own), `state` and `q` (words of the title) filter",
       scope: 'read',
       agentAccess: 'filtered',
       query: ConversationListParamsSchema,
@@ -217,6 +220,54 @@ export const conversationEndpoints = (deps: RouteDeps) => {
       handler: async (ctx, { body, params }) => {
         ctx.status = 202;
         ctx.body = await conversations.confirm(ctx.state.em, ctx.state.principal.userId, params.id!, body.approve);
+      },
+    }),
+    endpoint({
+      method: 'post',
+      path: '/conversations/:id/fork',
+      tag: 'conversations',
+      summary:
+        'Fork the conversation at a step: a new conversation (same agent, `forked_from`) with copies of the events up to `at_seq` ' +
+        '(new ids, same `seq`s) and the workspace exactly as it was then; it starts `idle`. Default `at_seq`: the last completed ' +
+        'step; a `seq` inside a step (an action without its observation) snaps back to the last completed one. A running ' +
+        'conversation is forked at its last completed step without disturbing the run; the original is untouched',
+      scope: 'run',
+      agentAccess: 'conversation',
+      body: ConversationForkParamsSchema,
+      responses: {
+        201: { description: 'The fork', schema: ConversationSchema },
+        400: { description: "`at_seq` beyond the conversation's `last_seq` (`validation_error` naming `at_seq`)", schema: ErrorBodySchema },
+        404: notFound,
+        409: {
+          description:
+            'The workspace at that step is not kept (`snapshot_unavailable`: pruned, or not recorded), or a running ' +
+            "conversation's snapshot of it is not stored yet (`conversation_busy`, retry)",
+          schema: ErrorBodySchema,
+        },
+      },
+      handler: async (ctx, { body, params }) => {
+        ctx.status = 201;
+        ctx.body = await fork.fork(ctx.state.em, ctx.state.principal.userId, params.id!, body.at_seq);
+      },
+    }),
+    endpoint({
+      method: 'delete',
+      path: '/conversations/:id/snapshots',
+      tag: 'conversations',
+      summary:
+        "Prune the conversation's workspace snapshots before `before_seq` (the one still in force at `before_seq` is kept): " +
+        'their bytes leave your workspace quota, and forks at a step before `before_seq` are refused (`snapshot_unavailable`) from then on',
+      scope: 'run',
+      agentAccess: 'conversation',
+      query: SnapshotPruneParamsSchema,
+      responses: {
+        204: { description: 'Pruned' },
+        400: { description: '`before_seq` missing or not a whole number ≥ 1', schema: ErrorBodySchema },
+        404: notFound,
+      },
+      handler: async (ctx, { query, params }) => {
+        await fork.prune(ctx.state.em, ctx.state.principal.userId, params.id!, query.before_seq);
+        ctx.status = 204;
       },
     }),
     endpoint({

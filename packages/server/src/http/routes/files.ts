@@ -184,7 +184,13 @@ export const fileEndpoints = ({ services: { workspace }, config }: RouteDeps) =>
     responses: { 200: { description: 'The URL', schema: DownloadUrlSchema }, 400: badPath, 404: notFound },
     handler: async (ctx, { body, params }) => {
       // This server's own URL as the client reached it (behind a proxy: X-Forwarded-Proto/-Host when TRUST_PROXY is set).
-      ctx.body = await workspace.createDownloadUrl(ctx.state.em, ctx.state.principal.userId, params.id!, body, `${ctx.protocol}://${ctx.host}`);
+      ctx.body = await workspace.createDownloadUrl(
+        ctx.state.em,
+        ctx.state.principal.userId,
+        params.id!,
+        body,
+        config.publicUrl ?? `${ctx.protocol}://${ctx.host}`,
+      );
     },
   }),
   endpoint({

@@ -26,6 +26,7 @@ export const serverInfoEndpoints = ({ config, version, sandboxDriver }: RouteDep
         import_limit_bytes: config.importLimitBytes,
         sandbox_driver: sandboxDriver,
         sandbox_allowed_images: config.sandboxAllowedImages,
+        public_url: config.publicUrl ?? null,
       } satisfies ServerInfo;
     },
   }),

@@ -6,7 +6,18 @@ export interface RouteMatch {
   isPublic: boolean;
 }
 
-export type PageName = 'login' | 'register' | 'dashboard' | 'agents' | 'agent' | 'conversations' | 'conversation' | 'settings' | 'approvals' | 'not-found';
+export type PageName =
+  | 'login'
+  | 'register'
+  | 'dashboard'
+  | 'agents'
+  | 'agent'
+  | 'agent-embed'
+  | 'conversations'
+  | 'conversation'
+  | 'settings'
+  | 'approvals'
+  | 'not-found';
 
 const ROUTES: ReadonlyArray<[RegExp, PageName, Record<string, string>?]> = [
   [/^\/login$/, 'login'],
@@ -14,6 +25,7 @@ const ROUTES: ReadonlyArray<[RegExp, PageName, Record<string, string>?]> = [
   [/^\/$/, 'dashboard'],
   [/^\/agents$/, 'agents'],
   [/^\/agents\/(?<id>[^/]+)$/, 'agent', { tab: 'config' }],
+  [/^\/agents\/(?<id>[^/]+)\/embed$/, 'agent-embed', { tab: 'embed' }],
   [/^\/conversations$/, 'conversations'],
   [/^\/conversations\/(?<id>[^/]+)$/, 'conversation'],
   [/^\/settings(?:\/(?<tab>[^/]+))?$/, 'settings'],
@@ -40,6 +52,7 @@ export const PAGES: Record<PageName, { tag: string; load: () => Promise<unknown>
   dashboard: { tag: 'metis-dashboard-page', load: () => import('../pages/dashboard-page.ts') },
   agents: { tag: 'metis-agents-page', load: () => import('../pages/agents-page.ts') },
   agent: { tag: 'metis-agent-page', load: () => import('../pages/agent-page.ts') },
+  'agent-embed': { tag: 'metis-agent-embed-page', load: () => import('../pages/agent-embed-page.ts') },
   conversations: { tag: 'metis-conversations-page', load: () => import('../pages/conversations-page.ts') },
   conversation: { tag: 'metis-conversation-page', load: () => import('../pages/conversation-page.ts') },
   settings: { tag: 'metis-settings-page', load: () => import('../pages/settings-page.ts') },

@@ -1,4 +1,5 @@
 import type { Language } from '../../shared/i18n/messages.ts';
+import { embedEn, embedZh, repositoryEn, repositoryZh, type EmbedCatalog, type RepositoryCatalog } from './embed-messages.ts';
 
 /**
  * The console's words, in English and Chinese. The transcript's words and every error code's sentence come from the
@@ -208,12 +209,22 @@ export interface ConsoleCatalog {
   tooLarge: (name: string) => string;
   exportConversation: string;
   importConversation: string;
+  /** A step's "fork from here" button, and what screen readers hear after it (the step's `seq`). */
+  forkFromHere: string;
+  forkFromHereAt: (seq: number) => string;
+  /** The head of a fork: where it came from (the link's text is the original's step). */
+  forkedFrom: string;
+  forkedFromStep: (seq: number) => string;
   allowedImages: (list: string) => string;
   /**
    * The first start's image build (`status_detail` of phase `building_image`): the image, the step of steps and its
    * Dockerfile instruction when the builder numbers them, else the lines of output so far.
    */
   buildingImage: (build: { image: string; step: number | null; steps: number | null; instruction: string | null; logLines: number | null }) => string;
+  /** An agent's Embed tab and visitors. */
+  embed: EmbedCatalog;
+  /** New conversations from a git repository, and the `workspace` events. */
+  repository: RepositoryCatalog;
 }
 
 const en: ConsoleCatalog = {
@@ -439,6 +450,10 @@ const en: ConsoleCatalog = {
   noFiles: 'No files here.',
   tooLarge: (name) => `${name} is larger than this server takes.`,
   exportConversation: 'Export',
+  forkFromHere: 'Fork from here',
+  forkFromHereAt: (seq) => `: a new conversation from step ${seq}, with the files as they were then`,
+  forkedFrom: 'Forked from',
+  forkedFromStep: (seq) => `step ${seq} of the original`,
   importConversation: 'Import',
   allowedImages: (list) => `This server allows: ${list}.`,
   buildingImage: ({ image, step, steps, instruction, logLines }) =>
@@ -449,6 +464,8 @@ const en: ConsoleCatalog = {
         ? `: ${logLines} lines of output so far`
         : '') +
     '.',
+  embed: embedEn,
+  repository: repositoryEn,
 };
 
 const zh: ConsoleCatalog = {
@@ -674,6 +691,10 @@ const zh: ConsoleCatalog = {
   noFiles: '此处没有文件。',
   tooLarge: (name) => `${name} 超出了此服务器允许的大小。`,
   exportConversation: '导出',
+  forkFromHere: '从这里分叉',
+  forkFromHereAt: (seq) => `：从第 ${seq} 步开始的新对话，文件保持当时的样子`,
+  forkedFrom: '分叉自',
+  forkedFromStep: (seq) => `原对话第 ${seq} 步`,
   importConversation: '导入',
   allowedImages: (list) => `此服务器允许：${list}。`,
   buildingImage: ({ image, step, steps, instruction, logLines }) =>
@@ -684,6 +705,8 @@ const zh: ConsoleCatalog = {
         ? `：已输出 ${logLines} 行`
         : '') +
     '。',
+  embed: embedZh,
+  repository: repositoryZh,
 };
 
 /** The console's catalogs, by language (the same languages as the shared catalog). */

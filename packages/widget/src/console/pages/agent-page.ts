@@ -2,6 +2,7 @@ import { css, html, nothing, type TemplateResult } from 'lit';
 import { type Agent, type AgentConfigInput, type Secret } from '@metisai/sdk';
 import { ALL_TOOLS, NETWORK_POLICIES } from '@metisai/sdk/schemas';
 import { ConsolePage } from '../app/console-page.ts';
+import { renderAgentTabs } from '../parts/agent-tabs.ts';
 import { FormErrors } from '../parts/form-errors.ts';
 import { consoleStyles } from '../styles/console.styles.ts';
 
@@ -33,8 +34,8 @@ const KNOWN_FIELDS = ['name', 'description', ...CONFIG_FIELDS.map((field) => `co
 /**
  * `/agents/:id`: an agent's typed configuration (the API key as a secret picker with an inline "new secret"), its
  * status with start and stop (polled while it moves), a new conversation, and delete with confirmation. Field errors
- * of the API show next to their fields. Publishable keys for `<metis-chat>` are managed through the API
- * (`/agents/{id}/publishable-keys`) until the console has an Embed tab.
+ * of the API show next to their fields. Embedding (`config.embed`, publishable keys) is the Embed tab's
+ * (`/agents/:id/embed`); saving here keeps it as it is.
  */
 export class AgentPage extends ConsolePage {
   static override styles = [
@@ -144,7 +145,7 @@ export class AgentPage extends ConsolePage {
           <h1>${agent.name}</h1>
           <button type="button" class="button danger" data-action="delete-agent" @click=${this.#handleDeleteAsk}>${text.delete}</button>
         </div>
-        ${this.#renderStatus(agent)}
+        ${renderAgentTabs(text, agent.id, 'config')} ${this.#renderStatus(agent)}
         ${this.#renderForm(agent)}
         <dialog id="delete-dialog" aria-labelledby="delete-heading">
           <h2 id="delete-heading">${text.deleteConfirm(agent.name)}</h2>
@@ -368,6 +369,8 @@ export class AgentPage extends ConsolePage {
       llm_timeout_seconds: num('llm_timeout_seconds'),
       llm_idle_timeout_seconds: num('llm_idle_timeout_seconds'),
       text_tool_calls: data.get('text_tool_calls') !== null,
+      // The Embed tab edits it: `PUT` replaces the whole config, so it is sent back unchanged.
+      embed: this.agent?.config.embed,
     };
     for (const key of Object.keys(config)) if (config[key] === undefined) delete config[key];
     return config as AgentConfigInput;

@@ -2,7 +2,7 @@ import { css, html, nothing, type PropertyValues, type TemplateResult } from 'li
 import { virtualize } from '@lit-labs/virtualizer/virtualize.js';
 import type { Agent, Conversation } from '@metisai/sdk';
 import { ChatSession } from '../../shared/chat/chat-session.ts';
-import type { ToolItem } from '../../shared/chat/transcript.ts';
+import type { ToolItem, TranscriptItem } from '../../shared/chat/transcript.ts';
 import { composerStyles } from '../../shared/composer/composer.styles.ts';
 import { renderApproval, renderComposer, renderNotice, renderOffline, renderRunStatus, sessionAttachments } from '../../shared/composer/composer.ts';
 import type { MarkdownContext } from '../../shared/markdown/render-markdown.ts';
@@ -16,17 +16,34 @@ import { copyText } from '../parts/format.ts';
 import '../parts/changes-pane.ts';
 import '../parts/files-pane.ts';
 import '../parts/terminal-pane.ts';
+import { renderWorkspaceEvent, workspaceEventStyles } from '../parts/workspace-event.ts';
 import { consoleStyles } from '../styles/console.styles.ts';
 
 /** Stored events per page of history: the whole log is loaded in pages this size, newest first. */
 const HISTORY_PAGE_SIZE = 1000;
 const BOTTOM_SLACK_PX = 32;
 
-/** Only the visible items are rendered (`@lit-labs/virtualizer`): transcripts of 10,000 events stay responsive. */
-const virtualLayout: ItemLayout = (items, render) =>
-  html`<div class="virtual-items">
-    ${virtualize({ items: [...items], keyFunction: (item) => item.key, renderItem: (item) => html`<div class="virtual-item">${render(item)}</div>` })}
-  </div>`;
+/**
+ * Only the visible items are rendered (`@lit-labs/virtualizer`): transcripts of 10,000 events stay responsive. `after`
+ * adds the console's own controls under an item.
+ */
+const virtualLayout =
+  (after: (item: TranscriptItem) => unknown): ItemLayout =>
+  (items, render) =>
+    html`<div class="virtual-items">
+      ${virtualize({
+        items: [...items],
+        keyFunction: (item) => item.key,
+        renderItem: (item) => html`<div class="virtual-item">${render(item)}${after(item)}</div>`,
+      })}
+    </div>`;
+
+/**
+ * The `seq` a "fork from here" on `item` forks at: a stored message's own, a tool step's observation (the step done,
+ * with the files it left); `undefined` for what is not stored yet or still running.
+ */
+const forkSeqOf = (item: TranscriptItem): number | undefined =>
+  item.kind === 'tool' ? item.observation?.seq : item.kind === 'user' || item.kind === 'assistant' ? item.seq : undefined;
 
 /**
  * `/conversations/:id`: the work view. The chat (the shared message list, virtualized, and the shared composer with
@@ -38,6 +55,7 @@ export class ConversationPage extends ConsolePage {
     ...consoleStyles,
     messageListStyles,
     composerStyles,
+    workspaceEventStyles,
     css`
       .work {
         display: grid;
@@ -76,6 +94,35 @@ export class ConversationPage extends ConsolePage {
       }
       .log {
         gap: 0;
+      }
+      /*
+       * In the gap under its item, on its side, shown while the item is pointed at or the button has focus. Out of the
+       * flow: items keep their heights, which the virtualizer measures (taller items made a 10,000-event log scroll
+       * to its top too slowly).
+       */
+      .virtual-item {
+        position: relative;
+      }
+      .virtual-item > .fork {
+        position: absolute;
+        bottom: 0;
+        left: 0;
+        z-index: 1;
+        transform: translateY(calc(50% - 6px));
+        opacity: 0;
+      }
+      .virtual-item > .fork.end {
+        left: auto;
+        right: 0;
+      }
+      .virtual-item:hover > .fork,
+      .virtual-item > .fork:focus-visible {
+        opacity: 1;
+      }
+      /* Above the next item, which the button reaches into. */
+      .virtual-item:hover,
+      .virtual-item:focus-within {
+        z-index: 2;
       }
       .pane-tabs {
         display: flex;
@@ -145,6 +192,7 @@ export class ConversationPage extends ConsolePage {
     pane: { state: true },
     revision: { state: true },
     uploadLimitBytes: { state: true },
+    isForking: { state: true },
   };
   declare conversation: Conversation | undefined;
   declare agent: Agent | undefined;
@@ -158,6 +206,8 @@ export class ConversationPage extends ConsolePage {
   /** Bumped when a run ends: the changes and files panes load again. */
   declare revision: number;
   declare uploadLimitBytes: number | undefined;
+  /** A fork is being made (its buttons wait). */
+  declare isForking: boolean;
   /** Panes shown at least once (rendered from then on, so they keep their state; loaded only when first shown). */
   #openedPanes = new Set<string>(['terminal']);
 
@@ -175,6 +225,7 @@ export class ConversationPage extends ConsolePage {
     this.announcement = '';
     this.pane = 'terminal';
     this.revision = 0;
+    this.isForking = false;
   }
 
   get pageTitle(): string {
@@ -257,7 +308,7 @@ export class ConversationPage extends ConsolePage {
           if (this.draft === '') this.draft = text;
         },
       },
-      { historyPageSize: HISTORY_PAGE_SIZE },
+      { historyPageSize: HISTORY_PAGE_SIZE, remember: false },
     );
     this.#session = session;
     session.setPageVisible(document.visibilityState !== 'hidden');
@@ -326,7 +377,14 @@ export class ConversationPage extends ConsolePage {
         key,
       };
     }
-    return { catalog, markdown: this.#markdown, runState: this.#session?.transcript.state };
+    const words = this.app.text.repository;
+    const language = this.app.language;
+    return {
+      catalog,
+      markdown: this.#markdown,
+      runState: this.#session?.transcript.state,
+      renderWorkspace: (item) => renderWorkspaceEvent(item, words, language),
+    };
   }
 
   override render(): TemplateResult {
@@ -367,6 +425,12 @@ export class ConversationPage extends ConsolePage {
               : nothing
           }
           <button type="button" class="button small" data-action="export" @click=${this.#handleExport}>${text.exportConversation}</button>
+          ${
+            conversation.forked_from
+              ? html`<span class="hint" data-forked-from>${text.forkedFrom}
+                <a href=${`/conversations/${conversation.forked_from.conversation_id}`}>${text.forkedFromStep(conversation.forked_from.seq)}</a></span>`
+              : nothing
+          }
         </div>
         <div class="head-error">${this.errors.general ? this.errors.alert() : nothing}</div>
         <section class="chat" aria-label=${catalog.title}>
@@ -375,7 +439,7 @@ export class ConversationPage extends ConsolePage {
             context: this.#itemContext(),
             label: catalog.title,
             isBusy: transcript?.activeItem?.kind === 'assistant',
-            layout: virtualLayout,
+            layout: virtualLayout(this.#renderForkButton),
             isAwayFromBottom: !this.isAtBottom,
             onJump: this.#handleJump,
             onScroll: this.#handleScroll,
@@ -490,6 +554,36 @@ export class ConversationPage extends ConsolePage {
     const next = panes[(panes.indexOf(this.pane) + step + panes.length) % panes.length]!;
     this.#showPane(next);
     void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`#tab-${next}`)?.focus());
+  };
+
+  /** Under each stored message and finished step: fork the conversation there (`POST …/fork`) and open the fork. */
+  #renderForkButton = (item: TranscriptItem): unknown => {
+    const seq = forkSeqOf(item);
+    if (seq === undefined) return nothing;
+    const text = this.app.text;
+    return html`<button
+      type="button"
+      class=${item.kind === 'user' ? 'button small fork end' : 'button small fork'}
+      data-action="fork"
+      data-seq=${seq}
+      ?disabled=${this.isForking}
+      @click=${() => void this.#handleFork(seq)}
+    >
+      ${text.forkFromHere}<span class="sr-only">${text.forkFromHereAt(seq)}</span>
+    </button>`;
+  };
+
+  #handleFork = async (seq: number) => {
+    if (this.isForking) return;
+    this.isForking = true;
+    try {
+      const fork = await this.app.client.conversations.fork(this.params.id!, { at_seq: seq });
+      this.app.navigate(`/conversations/${fork.id}`);
+    } catch (error) {
+      this.errors = FormErrors.from(error, this.app.catalog, []);
+    } finally {
+      this.isForking = false;
+    }
   };
 
   /** The conversation as an export document (`GET …/export`), saved as a JSON file. */

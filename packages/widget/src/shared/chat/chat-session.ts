@@ -157,11 +157,22 @@ export class ChatSession {
 
   readonly #pageSize: number;
 
-  /** `options.historyPageSize`: stored events per page of history (default `HISTORY_PAGE_SIZE`, at most 1000). */
-  constructor(settings: ConnectionSettings & { conversation: string | undefined }, callbacks: SessionCallbacks, options: { historyPageSize?: number } = {}) {
+  readonly #remembers: boolean;
+
+  /**
+   * `options.historyPageSize`: stored events per page of history (default `HISTORY_PAGE_SIZE`, at most 1000);
+   * `options.remember: false`: the conversation is not kept in `localStorage` (the console's conversation view, which
+   * shares its origin with `<metis-chat>` previews).
+   */
+  constructor(
+    settings: ConnectionSettings & { conversation: string | undefined },
+    callbacks: SessionCallbacks,
+    options: { historyPageSize?: number; remember?: boolean } = {},
+  ) {
     this.#settings = settings;
     this.#callbacks = callbacks;
     this.#pageSize = Math.min(1000, options.historyPageSize ?? HISTORY_PAGE_SIZE);
+    this.#remembers = options.remember !== false;
   }
 
   /** Whether the agent refuses messages now (stopped, starting, error, deleted), or the server cannot be reached. */
@@ -194,12 +205,12 @@ export class ChatSession {
       this.connection = createConnection(this.#settings);
       const identity = await this.connection.identity();
       if (generation !== this.#generation) return;
-      this.#storageKey = `metis-chat:v1:${this.#settings.server}|${this.#settings.agentId ?? '-'}|${identity}`;
+      if (this.#remembers) this.#storageKey = `metis-chat:v1:${this.#settings.server}|${this.#settings.agentId ?? '-'}|${identity}`;
       this.#unreachableFailures = 0;
       this.unavailable = undefined;
       await this.#readAgent();
       if (generation !== this.#generation) return;
-      const conversationId = this.#settings.conversation || storage()?.getItem(this.#storageKey) || null;
+      const conversationId = this.#settings.conversation || (this.#storageKey && storage()?.getItem(this.#storageKey)) || null;
       if (conversationId) await this.#open(conversationId, generation);
       if (generation !== this.#generation) return;
       this.isReady = true;

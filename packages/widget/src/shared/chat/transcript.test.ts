@@ -29,10 +29,14 @@ const view = (transcript: Transcript) =>
         return `tool:${item.observation ? item.observation.content : `${item.liveOutput} (running)`}`;
       case 'error':
         return `error:${item.code}`;
+      case 'workspace':
+        return `workspace:${item.phase}@${item.seq}`;
       case 'unknown':
         return `unknown:${item.type}`;
     }
   });
+const workspace = (seq: number, phase: string, extra: object = {}): StoredEvent =>
+  ({ type: 'workspace', seq, id: id(), conversation_id, created_at: at(seq), phase, ...extra }) as StoredEvent;
 
 /** A transcript on a live connection. */
 const live = () => {
@@ -43,6 +47,21 @@ const live = () => {
 };
 
 describe('Transcript', () => {
+  test("a clone's progress, then its end, is one item that keeps its place; other workspace events are items of their own", () => {
+    const transcript = live();
+    transcript.applyStored(workspace(1, 'cloning', { received_objects: 0 }));
+    transcript.applyStored(state(2, 'running', 'waiting_for_workspace'));
+    transcript.applyStored(user(3, 'hi'));
+    const first = transcript.items[0];
+    transcript.applyStored(workspace(4, 'cloning', { received_objects: 12 }));
+    expect(view(transcript)).toEqual(['workspace:cloning@4', 'user:hi']);
+    expect(transcript.items[0]).not.toBe(first);
+    expect(transcript.items[0]?.key).toBe(first?.key);
+    transcript.applyStored(workspace(5, 'failed', { message: 'not found' }));
+    transcript.applyStored(workspace(6, 'uploaded', { files: [] }));
+    expect(view(transcript)).toEqual(['workspace:failed@5', 'user:hi', 'workspace:uploaded@6']);
+  });
+
   test('deltas stream a message in place; the stored message replaces them; a duplicate stored event is ignored', () => {
     const transcript = live();
     const messageId = id();
@@ -184,7 +203,7 @@ describe('attachments', () => {
   const workspace = (seq: number, phase: string, extra: object = {}): StoredEvent =>
     ({ type: 'workspace', seq, id: id(), conversation_id, created_at: at(seq), phase, ...extra }) as StoredEvent;
 
-  test('a user message keeps its files; the uploads it names are no items; other workspace events show', () => {
+  test('a user message keeps its files (the uploads are workspace items of their own)', () => {
     const transcript = new Transcript();
     const pending = transcript.addPendingUser('read it', [file]);
     expect(transcript.items[0]).toMatchObject({ kind: 'user', isPending: true, attachments: [file] });
@@ -194,8 +213,8 @@ describe('attachments', () => {
       workspace(3, 'instructions', { instructions: [] }),
     ]);
     transcript.settleUser(pending);
-    expect(view(transcript)).toEqual(['user:read it', 'unknown:workspace']);
-    expect(transcript.items[0]).toMatchObject({ seq: 2, attachments: [file] });
+    expect(transcript.items.map((item) => item.kind)).toEqual(['workspace', 'user', 'workspace']);
+    expect(transcript.items[1]).toMatchObject({ seq: 2, attachments: [file] });
     expect(transcript.lastSeq).toBe(3);
     // Retry sends the text and its files again.
     expect(transcript.lastUserItem).toMatchObject({ content: 'read it', attachments: [file] });

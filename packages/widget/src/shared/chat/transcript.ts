@@ -63,7 +63,20 @@ export interface UnknownItem {
   event: Record<string, unknown>;
 }
 
-export type TranscriptItem = UserItem | AssistantItem | ToolItem | ErrorItem | UnknownItem;
+/**
+ * A `workspace` event: a repository's clone (its `cloning` progress, then `ready` or `failed`, is one item that each
+ * event replaces, keeping its place), instructions loaded, files uploaded. `event` is the latest event as it came.
+ */
+export interface WorkspaceItem {
+  kind: 'workspace';
+  key: string;
+  seq: number;
+  type: 'workspace';
+  phase: string;
+  event: Record<string, unknown>;
+}
+
+export type TranscriptItem = UserItem | AssistantItem | ToolItem | ErrorItem | WorkspaceItem | UnknownItem;
 
 /** A stored event as the widget receives it: a known type, or any other type with the common fields. */
 export type StoredEvent = { type: string; seq: number; id: string; created_at?: string };
@@ -457,11 +470,22 @@ export class Transcript {
         this.#insertStored({ kind: 'error', key: `seq:${error.seq}`, seq: error.seq, code: error.code, message: error.message });
         return;
       }
-      case 'workspace':
-        // An upload (`uploaded`) shows on the message that names the file; other workspace events as they came.
-        if ((event as { phase?: unknown }).phase === 'uploaded') return;
-        this.#insertStored({ kind: 'unknown', key: `seq:${event.seq}`, seq: event.seq, type: event.type, event: event as unknown as Record<string, unknown> });
+      case 'workspace': {
+        const phase = String((event as { phase?: unknown }).phase);
+        const isClone = phase === 'cloning' || phase === 'ready' || phase === 'failed';
+        const item: WorkspaceItem = {
+          kind: 'workspace',
+          key: isClone ? 'workspace:clone' : `seq:${event.seq}`,
+          seq: event.seq,
+          type: 'workspace',
+          phase,
+          event: event as unknown as Record<string, unknown>,
+        };
+        const index = isClone ? this.items.findIndex((existing) => existing.key === item.key) : -1;
+        if (index >= 0) this.items = this.items.with(index, item);
+        else this.#insertStored(item);
         return;
+      }
       default:
         this.#insertStored({ kind: 'unknown', key: `seq:${event.seq}`, seq: event.seq, type: event.type, event: event as unknown as Record<string, unknown> });
     }

@@ -74,7 +74,8 @@ export class OwnerConnection extends ConversationsConnection implements ChatConn
   }
 
   async listConversations() {
-    const page = await this.#conversations.list({ agent_id: this.#agentId, limit: 50 });
+    // The owner's own: their agents' visitors' conversations are the console's to show.
+    const page = await this.#conversations.list({ agent_id: this.#agentId, visitors: 'none', limit: 50 });
     return page.data;
   }
 

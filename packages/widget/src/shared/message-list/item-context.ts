@@ -1,3 +1,5 @@
+import type { TemplateResult } from 'lit';
+import type { WorkspaceItem } from '../chat/transcript.ts';
 import type { Catalog } from '../i18n/messages.ts';
 import type { MarkdownContext } from '../markdown/render-markdown.ts';
 
@@ -7,4 +9,6 @@ export interface ItemContext {
   markdown: MarkdownContext;
   /** The conversation's state: a step without observation waits for approval in `awaiting_confirmation`, else runs. */
   runState?: string;
+  /** How a `workspace` event shows (the console's clone progress); absent: as an event of an unknown type. */
+  renderWorkspace?: (item: WorkspaceItem) => TemplateResult;
 }

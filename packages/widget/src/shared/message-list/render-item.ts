@@ -1,5 +1,5 @@
 import { html, nothing, type TemplateResult } from 'lit';
-import type { AssistantItem, TranscriptItem, UnknownItem, UserItem } from '../chat/transcript.ts';
+import type { AssistantItem, TranscriptItem, UnknownItem, UserItem, WorkspaceItem } from '../chat/transcript.ts';
 import { renderToolStep } from './tool-step.ts';
 import { formatBytes } from '../i18n/format-bytes.ts';
 import { errorText } from '../i18n/messages.ts';
@@ -8,7 +8,10 @@ import type { ItemContext } from './item-context.ts';
 
 export type { ItemContext } from './item-context.ts';
 
-/** One transcript item: a message, a tool step, a run error, or an event of a type this widget does not know. */
+/**
+ * One transcript item: a message, a tool step, a run error, a workspace event (`context.renderWorkspace`, else as it
+ * came), or an event of a type this widget does not know.
+ */
 export function renderItem(item: TranscriptItem, context: ItemContext): TemplateResult | typeof nothing {
   switch (item.kind) {
     case 'user':
@@ -25,6 +28,9 @@ export function renderItem(item: TranscriptItem, context: ItemContext): Template
       return html`<div class="run-error ${item.code === 'llm_retry' ? 'transient' : ''}" part="run-error" data-seq=${item.seq} data-code=${item.code}>
         ${errorText(context.catalog, item.code)}
       </div>`;
+    case 'workspace':
+      // The console tells what happened; elsewhere the event shows as it came.
+      return context.renderWorkspace?.(item) ?? renderUnknown(item, context);
     case 'unknown':
       return renderUnknown(item, context);
   }
@@ -65,7 +71,7 @@ function renderAssistant(item: AssistantItem, context: ItemContext): TemplateRes
   </div>`;
 }
 
-function renderUnknown(item: UnknownItem, context: ItemContext): TemplateResult {
+function renderUnknown(item: UnknownItem | WorkspaceItem, context: ItemContext): TemplateResult {
   return html`<details class="unknown" part="unknown-event" data-seq=${item.seq} data-type=${item.type}>
     <summary>${context.catalog.unknownEvent(item.type)}</summary>
     <pre class="terminal" tabindex="0">${JSON.stringify(item.event, null, 2)}</pre>

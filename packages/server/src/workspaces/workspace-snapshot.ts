@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { SandboxFileNotFoundError, type SandboxFiles, type TreeEntry } from '@metisai/sandbox';
+import { extract } from 'tar-stream';
+
+/**
+ * One entry of a workspace snapshot's manifest: what is at `path` (relative to the workspace root, `/`-separated), as
+ * `lstat` sees it. Files carry the sha256 of their bytes (hex), symlinks their target as stored in the link.
+ * Sockets, fifos and devices are not recorded.
+ */
+export interface ManifestEntry {
+  path: string;
+  kind: 'file' | 'directory' | 'symlink';
+  /** Permission bits (`0o755`, …). */
+  mode: number;
+  sizeBytes: number;
+  /** Modification time in milliseconds since the epoch: with `sizeBytes`, what decides whether a file is read again. */
+  mtimeMs: number;
+  /** Files: sha256 of the content, lowercase hex. */
+  sha256?: string;
+  /** Symlinks: the target as stored in the link (not resolved). */
+  target?: string;
+  /** The inode number when it was recorded (absent in manifests of older servers): a replaced file is read again. */
+  inode?: number;
+}
+
+/** A workspace recorded once: its manifest (sorted by path, byte order) and the bytes of the files read for it. */
+export interface CapturedManifest {
+  manifest: ManifestEntry[];
+  /** Bytes of the files this capture read, by sha256 (files whose size and mtime equal the previous manifest's are not read). */
+  contents: Map<string, Uint8Array>;
+  /** Nothing differs from the previous manifest (paths, kinds, modes, sizes, mtimes, link targets): no new snapshot is needed. */
+  isUnchanged: boolean;
+}
+
+/** Above this many files to read, the whole workspace is read as one tar stream (one request) instead of file by file. */
+export const ARCHIVE_READ_THRESHOLD = 32;
+
+const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/** Manifests as stored: gzip of their JSON. */
+export const encodeManifest = (manifest: readonly ManifestEntry[]): Buffer => gzipSync(Buffer.from(JSON.stringify(manifest), 'utf8'));
+export const decodeManifest = (stored: Uint8Array): ManifestEntry[] => JSON.parse(gunzipSync(stored).toString('utf8')) as ManifestEntry[];
+
+const recordable = (entry: TreeEntry): entry is TreeEntry & { kind: ManifestEntry['kind'] } =>
+  entry.kind === 'file' || entry.kind === 'directory' || entry.kind === 'symlink';
+
+/** Whether `entry` is recorded as `previous` records it (directories' mtimes aside: they move with every entry made or removed). */
+const sameEntry = (entry: ManifestEntry, previous: ManifestEntry | undefined): boolean =>
+  previous !== undefined &&
+  previous.kind === entry.kind &&
+  previous.mode === entry.mode &&
+  (entry.kind === 'directory' ||
+    (previous.sizeBytes === entry.sizeBytes &&
+      previous.mtimeMs === entry.mtimeMs &&
+      (previous.inode === undefined || entry.inode === undefined || previous.inode === entry.inode))) &&
+  previous.target === entry.target;
+
+/**
+ * Records the workspace at `root`: one listing (`walk`, symlinks not followed, nothing pruned; or `listing`, such a
+ * listing of `root` taken already — a bash step's, shared with its changed-files list), and the bytes of every file that
+ * is new or whose stat data (size, mtime, mode, inode) differ from `previous` (the last manifest of the conversation, by
+ * path), read file by file, or as one tar stream of the workspace when there are more than `ARCHIVE_READ_THRESHOLD`.
+ * Nothing is hashed when nothing differs. A file that disappears between the listing and the read is left out. Throws
+ * what the sandbox's file API throws for the root.
+ */
+export async function captureManifest(
+  files: SandboxFiles,
+  root: string,
+  previous: ReadonlyMap<string, ManifestEntry> | null,
+  listing?: readonly TreeEntry[],
+): Promise<CapturedManifest> {
+  const listed = (listing ?? (await files.walk(root))).filter(recordable).sort((a, b) => byteOrder(a.path, b.path));
+  const manifest: ManifestEntry[] = [];
+  const toRead = new Map<string, ManifestEntry>();
+  let isUnchanged = previous !== null && previous.size === listed.length;
+  for (const item of listed) {
+    const entry: ManifestEntry = { path: item.path, kind: item.kind, mode: item.mode & 0o7777, sizeBytes: item.sizeBytes, mtimeMs: item.mtimeMs };
+    if (item.kind !== 'directory' && item.inode !== undefined) entry.inode = item.inode;
+    if (item.kind === 'symlink') entry.target = item.linkTarget ?? '';
+    const before = previous?.get(item.path);
+    const same = sameEntry(entry, before);
+    if (!same) isUnchanged = false;
+    if (item.kind === 'file') {
+      if (same && before?.sha256) entry.sha256 = before.sha256;
+      else toRead.set(item.path, entry);
+    }
+    manifest.push(entry);
+  }
+  if (isUnchanged) return { manifest, contents: new Map(), isUnchanged: true };
+  const contents = new Map<string, Uint8Array>();
+  const gone = new Set<string>();
+  const take = (entry: ManifestEntry, bytes: Uint8Array) => {
+    entry.sha256 = sha256Hex(bytes);
+    entry.sizeBytes = bytes.byteLength;
+    contents.set(entry.sha256, bytes);
+  };
+  if (toRead.size > ARCHIVE_READ_THRESHOLD) {
+    await readThroughArchive(files, root, toRead, take);
+    for (const path of toRead.keys()) if (!toRead.get(path)!.sha256) gone.add(path);
+  } else {
+    for (const [path, entry] of toRead) {
+      try {
+        take(entry, await files.readFile(`${root}/${path}`));
+      } catch (error) {
+        if (!(error instanceof SandboxFileNotFoundError)) throw error;
+        gone.add(path);
+      }
+    }
+  }
+  return { manifest: gone.size > 0 ? manifest.filter((entry) => !gone.has(entry.path)) : manifest, contents, isUnchanged: false };
+}
+
+/** Reads the files of `wanted` (by path) out of one tar stream of the workspace (entries start with the root's name). */
+async function readThroughArchive(
+  files: SandboxFiles,
+  root: string,
+  wanted: ReadonlyMap<string, ManifestEntry>,
+  take: (entry: ManifestEntry, bytes: Uint8Array) => void,
+): Promise<void> {
+  const source = await files.archive(root);
+  const parser = extract();
+  source.on('error', (error) => parser.destroy(error));
+  (source instanceof Readable ? source : Readable.from(source)).pipe(parser);
+  try {
+    for await (const item of parser) {
+      const name = item.header.name.replace(/\/+$/, '');
+      const slash = name.indexOf('/');
+      const path = slash < 0 ? '' : name.slice(slash + 1);
+      const entry = item.header.type === 'file' || item.header.type === 'contiguous-file' ? wanted.get(path) : undefined;
+      if (!entry) {
+        item.resume();
+        continue;
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of item) chunks.push(chunk as Buffer);
+      take(entry, Buffer.concat(chunks));
+    }
+  } finally {
+    parser.destroy();
+    source.destroy();
+  }
+}
+
+/**
+ * What to delete from a workspace listed as `current` so that writing `manifest` over it leaves exactly the manifest:
+ * entries the manifest does not have, or has as another kind (or as a symlink to another target). Only the topmost
+ * path of a deleted tree is named (delete recursively).
+ */
+export function entriesToRemove(current: readonly TreeEntry[], manifest: readonly ManifestEntry[]): string[] {
+  const wanted = new Map(manifest.map((entry) => [entry.path, entry]));
+  const removed: string[] = [];
+  for (const item of [...current].sort((a, b) => byteOrder(a.path, b.path))) {
+    if (removed.some((path) => item.path.startsWith(`${path}/`))) continue;
+    const entry = wanted.get(item.path);
+    const keep = entry !== undefined && entry.kind === item.kind && (entry.kind !== 'symlink' || entry.target === item.linkTarget);
+    if (!keep) removed.push(item.path);
+  }
+  return removed;
+}
