@@ -113,7 +113,7 @@ describe.skipIf(!hasChromium)('<metis-chat> attachments (owner mode)', () => {
     ]);
     const answer = events.findLast((event) => event.type === 'message' && event.role === 'assistant');
     expect(answer?.type === 'message' && answer.content).toMatch(/\[attached: \S+\/uploads\/data\.bin, 3(\.0)? MB, application\/octet-stream\]/);
-    // The composer is empty again; the message shows its files (the uploads' workspace events are items of their own).
+    // The composer is empty again; the message shows its files (the uploads' workspace events are no items of their own).
     expect(await attachments(page)).toEqual([]);
     const shownFiles = () => page.locator('metis-chat [part~="message-user"] [part~="message-attachment"]').allInnerTexts();
     expect((await shownFiles()).map((text) => text.replace(/\s+/g, ' '))).toEqual(['data.bin 3 MB', 'notes.txt 120 B']);

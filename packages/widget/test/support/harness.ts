@@ -310,6 +310,8 @@ export function expectedSeqs(events: readonly Event[]): number[] {
   const seqs: number[] = [];
   for (const event of events) {
     if (event.type === 'state' || event.type === 'observation') continue;
+    // Uploads are shown by the message that names their files.
+    if (event.type === 'workspace' && event.phase === 'uploaded') continue;
     if (event.type === 'message' && event.role === 'assistant' && event.content === '' && !event.reasoning_content) continue;
     seqs.push(event.seq);
   }

@@ -29,8 +29,9 @@ export function renderItem(item: TranscriptItem, context: ItemContext): Template
         ${errorText(context.catalog, item.code)}
       </div>`;
     case 'workspace':
-      // The console tells what happened; elsewhere the event shows as it came.
-      return context.renderWorkspace?.(item) ?? renderUnknown(item, context);
+      // The console tells what happened. Elsewhere an upload is shown by the message that names its files (the
+      // composer uploads only to send them), and any other phase shows as it came.
+      return context.renderWorkspace?.(item) ?? (item.phase === 'uploaded' ? nothing : renderUnknown(item, context));
     case 'unknown':
       return renderUnknown(item, context);
   }
