@@ -13,6 +13,8 @@ export interface AppState {
   principal: Principal;
   /** The decoded JWT, set by koa-jwt. */
   user?: { sub: string; jti: string };
+  /** The `code` of the error body this request was answered with (set by `errorBody`, logged by `accessLog`). */
+  errorCode?: string;
 }
 
 export type AppContext = ParameterizedContext<AppState>;

@@ -61,6 +61,10 @@ test('passwords, tokens, API keys, secret values and LLM keys never reach the lo
   expect(accessLines.length).toBe(sent);
   expect(accessLines.every((line) => line.request_id)).toBe(true);
   expect(accessLines.some((line) => line.path === '/api/v1/secrets' && line.status === 201)).toBe(true);
+  // A refused request's line names the error body's code (so refusals can be told apart from the log alone).
+  const conflicts = accessLines.filter((line) => line.path === '/api/v1/secrets' && line.status === 409);
+  expect(conflicts.map((line) => (line as { code?: string }).code)).toEqual(['secret_exists']);
+  expect(accessLines.find((line) => line.path === '/api/v1/secrets' && line.status === 201)).not.toHaveProperty('code');
   expect(log).toContain('agent transition failed');
   // ...and nothing that would let a reader of the log in.
   for (const [name, value] of Object.entries({ password, newPassword, failedPassword, secretValue, llmKey, apiKey, token, registerToken })) {

@@ -303,9 +303,11 @@ describe.skipIf(!hasChromium)('a new conversation from a git repository', () => 
     await page.waitForURL(/\/conversations\/[0-9a-f-]{36}$/);
     await expect.poll(() => inPage(page, '[part~="workspace-event"]').getAttribute('data-phase'), { timeout: 30_000 }).toBe('failed');
     const failure = inPage(page, '[part~="run-error"][data-code="repository_not_found"]');
-    await expect.poll(() => failure.innerText(), { timeout: 20_000 }).toBe('The repository was not found.');
+    // The translated sentence, then (for the owner) the server's own words naming the field at fault.
+    await expect.poll(() => failure.innerText(), { timeout: 20_000 }).toMatch(/^The repository was not found\.\n.*repository\.url: /);
+    expect(await failure.locator('.run-error-message').innerText()).toContain(git.urlOf('missing'));
     await page.locator('metis-console header select').first().selectOption('zh');
-    await expect.poll(() => failure.innerText()).toBe('找不到该代码仓库。');
+    await expect.poll(() => failure.innerText()).toMatch(/^找不到该代码仓库。\n.*repository\.url: /);
     expect(await inPage(page, '[part~="workspace-event"]').innerText()).toContain('克隆');
     await page.screenshot({ path: path.join(CONSOLE_OUTPUT_DIR, 'flow-repository-failed-zh-light.png') });
   }, 120_000);

@@ -26,6 +26,7 @@ export const errorBody = (): Middleware<AppState> => async (ctx: AppContext, nex
         current: error.current,
       });
     }
+    ctx.state.errorCode = response.body.error.code;
     ctx.status = response.status;
     ctx.set(response.headers);
     ctx.body = response.body;

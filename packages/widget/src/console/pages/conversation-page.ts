@@ -384,6 +384,8 @@ export class ConversationPage extends ConsolePage {
       markdown: this.#markdown,
       runState: this.#session?.transcript.state,
       renderWorkspace: (item) => renderWorkspaceEvent(item, words, language),
+      // The owner sees why a run failed in the server's words too (a sandbox the driver refused, a model's error).
+      showErrorMessages: true,
     };
   }
 

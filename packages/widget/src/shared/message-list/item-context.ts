@@ -11,4 +11,6 @@ export interface ItemContext {
   runState?: string;
   /** How a `workspace` event shows (the console's clone progress); absent: as an event of an unknown type. */
   renderWorkspace?: (item: WorkspaceItem) => TemplateResult;
+  /** Whether a run error shows the server's own message under its translated sentence (the console: the agent's owner). */
+  showErrorMessages?: boolean;
 }

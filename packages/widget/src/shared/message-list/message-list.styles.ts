@@ -289,6 +289,11 @@ export const messageListStyles = css`
     color: var(--_danger);
     font-size: 14px;
   }
+  .run-error-message {
+    margin-top: 2px;
+    color: var(--_muted);
+    white-space: pre-wrap;
+  }
   .run-error.transient {
     border-left-color: var(--_border);
     color: var(--_muted);

@@ -26,7 +26,7 @@ export function renderItem(item: TranscriptItem, context: ItemContext): Template
       return renderToolStep(item, context);
     case 'error':
       return html`<div class="run-error ${item.code === 'llm_retry' ? 'transient' : ''}" part="run-error" data-seq=${item.seq} data-code=${item.code}>
-        ${errorText(context.catalog, item.code)}
+        ${errorText(context.catalog, item.code)}${context.showErrorMessages && item.message ? html`<div class="run-error-message">${item.message}</div>` : nothing}
       </div>`;
     case 'workspace':
       // The console tells what happened. Elsewhere an upload is shown by the message that names its files (the
