@@ -243,7 +243,9 @@ const pageStyles = css`
   }
   .badge {
     display: inline-block;
-    padding: 1px 8px;
+    padding: 0 7px;
+    /* A neutral badge (finished, idle, stopped) sits on the same surface as its card: the border shows its shape. */
+    border: 1px solid var(--_border);
     border-radius: 10px;
     background: var(--_surface);
     color: var(--_fg);
