@@ -10,17 +10,15 @@
  * DATABASE_URL uses that server instead of an embedded PostgreSQL. BENCH_AGENT_STEPS (100) changes the run's length.
  * The Docker rows are added when an engine answers and metisai/sandbox:latest (or SANDBOX_IMAGE) exists.
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dockerDriver, localDriver, type Sandbox } from '@metisai/sandbox';
 import { startScriptedLlm, turns } from '@metisai/scripted-llm';
 import { loadConfig } from '../src/config.ts';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/server.ts';
 import { json, percentile } from './child-process.ts';
 import { actionTimes } from './action-times.ts';
+import { openBenchDatabase } from './bench-database.ts';
 
 const STEPS = Number(process.env.BENCH_AGENT_STEPS ?? 100);
 const IMAGE = process.env.SANDBOX_IMAGE ?? 'metisai/sandbox:latest';
@@ -133,16 +131,9 @@ const dockerAnswers = async () => {
   }
 };
 
-const dataDir = await mkdtemp(path.join(tmpdir(), 'metis-bench-steps-'));
-await chmod(dataDir, 0o755);
-let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | null = null;
+const bench = await openBenchDatabase('steps', logger, progress);
+const { dataDir, databaseUrl } = bench;
 try {
-  let databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    progress('starting PostgreSQL');
-    embedded = await startEmbeddedPostgres(path.join(dataDir, 'pg'), logger);
-    databaseUrl = embedded.url;
-  }
   const rows: { driver: string; steps: number[]; step: Figures; sandbox: Figures }[] = [];
   const drivers: ('local' | 'docker')[] = ['local'];
   if (await dockerAnswers()) drivers.push('docker');
@@ -175,6 +166,5 @@ try {
   const local = rows[0]!;
   console.log(`\ngoal: p50 < 15 ms per step (local): ${local.step.p50 < 15 ? 'met' : 'NOT met'} (${local.step.p50.toFixed(1)} ms)`);
 } finally {
-  await embedded?.stop();
-  await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+  await bench.close();
 }

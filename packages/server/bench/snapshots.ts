@@ -13,19 +13,17 @@
  *
  * DATABASE_URL uses that server instead of an embedded PostgreSQL. BENCH_SNAPSHOT_STEPS (50) changes the run lengths.
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dockerDriver, localDriver } from '@metisai/sandbox';
 import { startScriptedLlm, turns } from '@metisai/scripted-llm';
 import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { createOrm } from '../src/db/orm.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/server.ts';
 import { WorkspaceSnapshots } from '../src/services/workspace-snapshots.ts';
 import { actionTimes } from './action-times.ts';
+import { openBenchDatabase } from './bench-database.ts';
 import { json, percentile } from './child-process.ts';
 
 const STEPS = Number(process.env.BENCH_SNAPSHOT_STEPS ?? 50);
@@ -37,16 +35,9 @@ const progress = (message: string) => console.error(`[snapshots] ${message}`);
 const logger = createLogger('warn');
 const ms = (values: number[]) => `p50 ${percentile(values, 50).toFixed(1)} ms, p90 ${percentile(values, 90).toFixed(1)} ms`;
 
-const dataDir = await mkdtemp(path.join(tmpdir(), 'metis-bench-snapshots-'));
-await chmod(dataDir, 0o755);
-let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | null = null;
+const bench = await openBenchDatabase('snapshots', logger, progress);
+const { dataDir, databaseUrl } = bench;
 try {
-  let databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    progress('starting PostgreSQL');
-    embedded = await startEmbeddedPostgres(path.join(dataDir, 'pg'), logger);
-    databaseUrl = embedded.url;
-  }
   const llm = await startScriptedLlm({ script: [] });
   const config = loadConfig({
     NODE_ENV: 'production',
@@ -227,6 +218,5 @@ try {
     await llm.close();
   }
 } finally {
-  await embedded?.stop();
-  await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+  await bench.close();
 }
