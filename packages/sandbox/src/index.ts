@@ -6,6 +6,8 @@ export type {
   EntryKind,
   FileInfo,
   RemoveOptions,
+  ScanOptions,
+  ScanResult,
   TreeEntry,
   WalkOptions,
   WriteStreamOptions,

@@ -53,11 +53,40 @@ export interface TreeEntry extends FileInfo {
    * was replaced (`mv`, `cp -p`) from the same file.
    */
   inode: number;
+  /**
+   * Last status change (`ctime`), in milliseconds since the epoch on the sandbox's clock: moves with every change of
+   * content, mode, name or link count, and cannot be set back by the sandbox user (`touch -d`, `cp -p` and `tar x` set
+   * `mtime` only).
+   */
+  ctimeMs: number;
 }
 
 export interface WalkOptions {
   /** Directory names that are listed nowhere and not entered, at any depth (e.g. `['.git']`). */
   prune?: readonly string[];
+}
+
+export interface ScanOptions {
+  /**
+   * List only what changed after this instant (milliseconds since the epoch, the sandbox's clock; a former scan's
+   * `clockMs`, less a margin for the kernel's coarse file timestamps): every entry whose `ctimeMs` is later, and every
+   * entry directly inside a directory whose `ctimeMs` is later (an entry made, removed or renamed in a directory moves
+   * its `ctime`). Absent: every entry.
+   */
+  changedAfterMs?: number;
+}
+
+/** What `scan` answers. */
+export interface ScanResult {
+  /** The sandbox's clock as the scan started, in milliseconds since the epoch. */
+  clockMs: number;
+  /** The entries listed (see `ScanOptions`), as `walk` reports them; order unspecified. */
+  entries: TreeEntry[];
+  /**
+   * Directories whose every direct entry is in `entries` (relative paths as in `entries`; `''` for the scanned directory
+   * itself): without `changedAfterMs`, every directory.
+   */
+  listedDirectories: string[];
 }
 
 export interface WriteStreamOptions {
@@ -112,6 +141,13 @@ export interface SandboxFiles {
   list(path: string): Promise<FileInfo[]>;
   /** Every entry under `path`, recursively (symlinks are not followed); order unspecified. Same errors as `list`. */
   walk(path: string, options?: WalkOptions): Promise<TreeEntry[]>;
+  /**
+   * A listing of `path` (symlinks not followed) for keeping a copy of a tree up to date at little cost: with
+   * `changedAfterMs`, only what changed after it (see `ScanOptions`). Directories moved in from elsewhere keep the
+   * `ctime` of their entries: the caller walks a directory it did not know before that is not in `listedDirectories`.
+   * Same errors as `list`.
+   */
+  scan(path: string, options?: ScanOptions): Promise<ScanResult>;
   /** Deletes what is at `path`; nothing happens when it is already gone. */
   remove(path: string, options?: RemoveOptions): Promise<void>;
   /**

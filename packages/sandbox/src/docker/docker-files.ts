@@ -18,9 +18,22 @@ import { packDirectory } from '../files/pack-directory.ts';
 import { resolveRealPath } from '../files/real-path.ts';
 import { buildTar, readFirstTarEntry, type TarOwner } from '../files/tar-archive.ts';
 import { firstTarEntryStream } from '../files/tar-entry-stream.ts';
-import type { DirEntry, EntryKind, FileInfo, FileKind, FileStat, RemoveOptions, SandboxFiles, TreeEntry, WalkOptions, WriteStreamOptions } from '../sandbox.ts';
+import type {
+  DirEntry,
+  EntryKind,
+  FileInfo,
+  FileKind,
+  FileStat,
+  RemoveOptions,
+  SandboxFiles,
+  ScanOptions,
+  ScanResult,
+  TreeEntry,
+  WalkOptions,
+  WriteStreamOptions,
+} from '../sandbox.ts';
 import { statusOf } from './docker-client.ts';
-import { execCommand } from './exec-command.ts';
+import { type ExecResult, execCommand } from './exec-command.ts';
 import type { HelperProcess } from './helper-process.ts';
 
 /** What `HEAD /containers/{id}/archive` reports (Go's `os.FileMode` in `mode`, `mtime` in RFC 3339 to the second). */
@@ -56,39 +69,87 @@ const READ_DIR_SCRIPT = `[[ -e $1 ]] || exit 3; [[ -d $1 ]] || exit 4; cd -- "$1
 shopt -s dotglob nullglob
 for f in *; do if [[ -d $f ]]; then t=directory; elif [[ -f $f ]]; then t=file; else t=other; fi; printf '%s\\t%s\\0' "$t" "$f"; done`;
 
-// Entries of a directory (`list`, with `-maxdepth 1`) or a tree (`walk`) as the sandbox user: six NUL-terminated fields
-// per entry (type letter, size, mtime in seconds, octal mode, name or relative path, a symlink's target or nothing). `find -H` follows the starting
-// point when it is a link, nothing else; `$2…` are directory names to prune. Exit 3: missing, 4: not a directory.
+// Entries of a directory (`list`, with `-maxdepth 1`) or a tree (`walk`) as the sandbox user: eight NUL-terminated
+// fields per entry (type letter, size, mtime and ctime in seconds, octal mode, inode, name or relative path, a symlink's
+// target or nothing). `find -H` follows the starting point when it is a link, nothing else; `$2…` are directory names to
+// prune. Exit 3: missing, 4: not a directory.
 const FIND_SCRIPT = `dir=$1; depth=$2; shift 2
 [[ -e $dir || -L $dir ]] || exit 3; [[ -d $dir ]] || exit 4
-fields='%y\\0%s\\0%T@\\0%m\\0%i\\0%P\\0%l\\0'
+fields='%y\\0%s\\0%T@\\0%C@\\0%m\\0%i\\0%P\\0%l\\0'
 limit=(); [[ $depth == 1 ]] && limit=(-maxdepth 1)
 names=(); for name in "$@"; do names+=(-o -name "$name"); done
 if (( \${#names[@]} )); then find -H "$dir" -mindepth 1 "\${limit[@]}" \\( -type d \\( "\${names[@]:1}" \\) -prune \\) -o -printf "$fields"
 else find -H "$dir" -mindepth 1 "\${limit[@]}" -printf "$fields"; fi`;
 
+// `scan` as the sandbox user: the clock first (one field, seconds), then entries as FIND_SCRIPT prints them but with
+// paths from `./` (the root itself is `.`). With $2 (seconds): the entries whose ctime is later, a separator record
+// (type `S`), then every entry directly inside the directories among them. One walk of the tree: while find prints the
+// changed entries (onto the output, reopened through /dev/fd when it is a pipe), it hands the changed directories' names
+// to `mapfile`. Exit 3: missing, 4: not a directory.
+const SCAN_SCRIPT = `dir=$1; since=$2
+[[ -e $dir || -L $dir ]] || exit 3; [[ -d $dir ]] || exit 4; cd -- "$dir" || exit 3
+clock=$EPOCHREALTIME; [[ -n $clock ]] || clock=$(date +%s.%N)
+printf '%s\\0' "$clock"
+fields='%y\\0%s\\0%T@\\0%C@\\0%m\\0%i\\0%p\\0%l\\0'
+if [[ -z $since ]]; then find . -printf "$fields"; exit; fi
+if [[ -p /dev/fd/1 ]]; then exec 3>&1; mapfile -d '' dirs < <(find . -newerct "@$since" -fprintf /dev/fd/3 "$fields" -type d -print0)
+else find . -newerct "@$since" -printf "$fields"; mapfile -d '' dirs < <(find . -newerct "@$since" -type d -print0); fi
+printf 'S\\0\\0\\0\\0\\0\\0\\0\\0'
+(( \${#dirs[@]} )) && find "\${dirs[@]}" -mindepth 1 -maxdepth 1 -printf "$fields"
+exit 0`;
+
 const FIND_KINDS: Record<string, EntryKind> = { f: 'file', d: 'directory', l: 'symlink' };
+
+/** One entry of `FIND_SCRIPT`'s or `SCAN_SCRIPT`'s output (its eight fields). */
+function entryOf(fields: readonly string[], at: number, path: string): TreeEntry {
+  const kind = FIND_KINDS[fields[at]!] ?? 'other';
+  return {
+    path,
+    name: posix.basename(path),
+    kind,
+    sizeBytes: Number(fields[at + 1]),
+    mtimeMs: Math.round(Number(fields[at + 2]) * 1000),
+    ctimeMs: Number(fields[at + 3]) * 1000,
+    mode: Number.parseInt(fields[at + 4]!, 8),
+    inode: Number(fields[at + 5]),
+    ...(kind === 'symlink' ? { linkTarget: fields[at + 7]! } : {}),
+  };
+}
 
 /** Parses `FIND_SCRIPT`'s output. */
 function parseFind(output: Buffer): TreeEntry[] {
   const fields = output.toString('utf8').split('\0');
   const entries: TreeEntry[] = [];
-  for (let i = 0; i + 7 <= fields.length; i += 7) {
-    const [type, size, mtime, mode, inode, path, target] = fields.slice(i, i + 7) as [string, string, string, string, string, string, string];
-    const kind = FIND_KINDS[type] ?? 'other';
-    entries.push({
-      path,
-      name: posix.basename(path),
-      kind,
-      sizeBytes: Number(size),
-      mtimeMs: Math.round(Number(mtime) * 1000),
-      mode: Number.parseInt(mode, 8),
-      inode: Number(inode),
-      ...(kind === 'symlink' ? { linkTarget: target } : {}),
-    });
-  }
+  for (let i = 0; i + 8 <= fields.length; i += 8) entries.push(entryOf(fields, i, fields[i + 6]!));
   return entries;
 }
+
+/** Parses `SCAN_SCRIPT`'s output; `changedOnly`: it was given a time (changed entries, a separator, directories' entries). */
+function parseScan(output: Buffer, changedOnly: boolean): ScanResult {
+  const fields = output.toString('utf8').split('\0');
+  const clockMs = Number(fields[0]) * 1000;
+  const entries = new Map<string, TreeEntry>();
+  const listedDirectories: string[] = [];
+  let afterSeparator = false;
+  for (let i = 1; i + 8 <= fields.length; i += 8) {
+    if (fields[i] === 'S') {
+      afterSeparator = true;
+      continue;
+    }
+    const raw = fields[i + 6]!;
+    const path = raw === '.' ? '' : raw.startsWith('./') ? raw.slice(2) : raw;
+    const isDirectory = fields[i] === 'd';
+    if (isDirectory && (!changedOnly || !afterSeparator)) listedDirectories.push(path);
+    if (path !== '' && !entries.has(path)) entries.set(path, entryOf(fields, i, path));
+  }
+  if (!Number.isFinite(clockMs)) throw new SandboxError('The sandbox sent no clock with its listing');
+  return { clockMs, entries: [...entries.values()], listedDirectories };
+}
+
+// The first $2 bytes of the regular file $1 (links followed), as the sandbox user. Exit 3: not a readable regular file.
+const READ_SCRIPT = `[[ -f $1 && -r $1 ]] || exit 3; head -c "$2" -- "$1"`;
+/** Largest file `readFile` takes through the helper process. */
+const HELPER_READ_MAX_BYTES = 256 * 1024;
 
 // Removes what is at $2: a tree when $1 is "r", else a file, link or empty directory.
 const REMOVE_SCRIPT = `if [[ $1 == r ]]; then rm -rf -- "$2"; elif [[ -d $2 && ! -L $2 ]]; then rmdir -- "$2"; else rm -f -- "$2"; fi`;
@@ -146,8 +207,19 @@ export class DockerFiles implements SandboxFiles {
     return firstTarEntryStream(await this.container.getArchive({ path: found.path }));
   }
 
+  /**
+   * A regular file the sandbox user can read, up to `HELPER_READ_MAX_BYTES`, comes through the helper process (one
+   * request, where the archive endpoint takes several); anything else (larger, unreadable by the sandbox user, missing, a
+   * directory, no helper) through the Engine API's archive endpoint, as root.
+   */
   async readFile(path: string): Promise<Uint8Array> {
     const wanted = absolute(path);
+    if (this.helper) {
+      const result = await this.helper.run(READ_SCRIPT, [wanted, String(HELPER_READ_MAX_BYTES + 1)]).catch(() => null);
+      if (result?.exitCode === 0 && result.stdout.byteLength <= HELPER_READ_MAX_BYTES) {
+        return new Uint8Array(result.stdout.buffer, result.stdout.byteOffset, result.stdout.byteLength);
+      }
+    }
     const found = await this.resolve(wanted);
     if (!found) throw new SandboxFileNotFoundError(wanted);
     if (kindOf(found.stat.mode) === 'directory') throw new IsDirectoryError(wanted);
@@ -216,6 +288,20 @@ export class DockerFiles implements SandboxFiles {
 
   walk(path: string, options: WalkOptions = {}): Promise<TreeEntry[]> {
     return this.find(absolute(path), 0, options.prune ?? []);
+  }
+
+  /** `SandboxFiles.scan` through the helper process (one request, one `find` walk of the tree; see `SCAN_SCRIPT`). */
+  async scan(path: string, options: ScanOptions = {}): Promise<ScanResult> {
+    const dir = absolute(path);
+    const since = options.changedAfterMs === undefined ? '' : (options.changedAfterMs / 1000).toFixed(6);
+    const result = await this.runScript(SCAN_SCRIPT, [dir, since], 'scan');
+    if (result.exitCode === 3) throw new SandboxFileNotFoundError(dir);
+    if (result.exitCode === 4) throw new NotDirectoryError(dir);
+    // Exit 1: some entries were unreadable; what was listed is kept (as `walk` does).
+    if (result.exitCode !== 0 && result.exitCode !== 1) {
+      throw new SandboxError(`Cannot list ${dir}: ${result.stderr.toString('utf8').trim() || `exit code ${result.exitCode}`}`);
+    }
+    return parseScan(result.stdout, since !== '');
   }
 
   async move(from: string, to: string): Promise<void> {
@@ -306,16 +392,19 @@ export class DockerFiles implements SandboxFiles {
 
   /** `FIND_SCRIPT` below `dir`: one level (`depth` 1) or all (0). Exit 1 (some entries unreadable) keeps what was listed. */
   private async find(dir: string, depth: 0 | 1, prune: readonly string[]): Promise<TreeEntry[]> {
-    const args = [dir, String(depth), ...prune];
-    const result = this.helper
-      ? await this.helper.run(FIND_SCRIPT, args).catch(() => execCommand(this.container, ['bash', '-c', FIND_SCRIPT, 'find', ...args], { user: this.user }))
-      : await execCommand(this.container, ['bash', '-c', FIND_SCRIPT, 'find', ...args], { user: this.user });
+    const result = await this.runScript(FIND_SCRIPT, [dir, String(depth), ...prune], 'find');
     if (result.exitCode === 3) throw new SandboxFileNotFoundError(dir);
     if (result.exitCode === 4) throw new NotDirectoryError(dir);
     if (result.exitCode !== 0 && result.exitCode !== 1) {
       throw new SandboxError(`Cannot list ${dir}: ${result.stderr.toString('utf8').trim() || `exit code ${result.exitCode}`}`);
     }
     return parseFind(result.stdout);
+  }
+
+  /** Runs a bash script as the sandbox user: through the helper process when there is one (one exec when it fails), else one exec. */
+  private runScript(script: string, args: readonly string[], name: string): Promise<ExecResult> {
+    const exec = () => execCommand(this.container, ['bash', '-c', script, name, ...args], { user: this.user });
+    return this.helper ? this.helper.run(script, args).catch(exec) : exec();
   }
 
   private async rawStat(path: string): Promise<PathStat | null> {

@@ -1,12 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import type { Dirent, Stats } from 'node:fs';
+import { type Dirent, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { chmod, cp, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FileExistsError, IsDirectoryError, NotDirectoryError, SandboxError, SandboxFileNotFoundError } from '../errors.ts';
-import type { DirEntry, FileInfo, FileKind, FileStat, RemoveOptions, SandboxFiles, TreeEntry, WalkOptions, WriteStreamOptions } from '../sandbox.ts';
+import type {
+  DirEntry,
+  FileInfo,
+  FileKind,
+  FileStat,
+  RemoveOptions,
+  SandboxFiles,
+  ScanOptions,
+  ScanResult,
+  TreeEntry,
+  WalkOptions,
+  WriteStreamOptions,
+} from '../sandbox.ts';
 import { packDirectory } from './pack-directory.ts';
 import { resolveRealPath } from './real-path.ts';
 
@@ -19,6 +31,9 @@ const infoOf = (name: string, s: Stats): FileInfo => ({
   mtimeMs: s.mtimeMs,
   mode: s.mode & 0o7777,
 });
+
+/** Longest stretch a `scan` holds the event loop before it lets other work run. */
+const SCAN_SLICE_MS = 4;
 
 const codeOf = (err: unknown) => (err as NodeJS.ErrnoException | null)?.code;
 const isMissing = (err: unknown) => codeOf(err) === 'ENOENT' || codeOf(err) === 'ENOTDIR';
@@ -169,12 +184,66 @@ export class HostFileSystem implements SandboxFiles {
         if (info.kind === 'directory' && prune.has(info.name)) continue;
         const relative = prefix + info.name;
         const linkTarget = info.kind === 'symlink' ? await readlink(join(dir, info.name)).catch(() => undefined) : undefined;
-        entries.push({ ...info, path: relative, inode: found[1].ino, ...(linkTarget === undefined ? {} : { linkTarget }) });
+        entries.push({ ...info, path: relative, inode: found[1].ino, ctimeMs: found[1].ctimeMs, ...(linkTarget === undefined ? {} : { linkTarget }) });
         if (info.kind === 'directory') await visit(join(dir, info.name), `${relative}/`);
       }
     };
     await visit(absolute(path), '');
     return entries;
+  }
+
+  /**
+   * `SandboxFiles.scan`: a walk with synchronous `readdir`/`lstat` calls (a promise per entry costs several times the
+   * system call), which hands the event loop back every `SCAN_SLICE_MS`.
+   */
+  async scan(path: string, options: ScanOptions = {}): Promise<ScanResult> {
+    const root = absolute(path);
+    await this.#names(root);
+    const clockMs = Date.now();
+    const after = options.changedAfterMs;
+    const entries: TreeEntry[] = [];
+    const listedDirectories: string[] = [];
+    const changed = (s: Stats) => after === undefined || s.ctimeMs > after;
+    let sliceStarted = performance.now();
+    const visit = async (dir: string, prefix: string, isListed: boolean): Promise<void> => {
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        return;
+      }
+      for (const name of names) {
+        const full = join(dir, name);
+        const s = lstatSync(full, { throwIfNoEntry: false });
+        if (!s) continue;
+        const relative = prefix + name;
+        const isChanged = changed(s);
+        if (isChanged || isListed) {
+          const info = infoOf(name, s);
+          let linkTarget: string | undefined;
+          if (info.kind === 'symlink') {
+            try {
+              linkTarget = readlinkSync(full);
+            } catch {
+              linkTarget = undefined;
+            }
+          }
+          entries.push({ ...info, path: relative, inode: s.ino, ctimeMs: s.ctimeMs, ...(linkTarget === undefined ? {} : { linkTarget }) });
+        }
+        if (s.isDirectory()) {
+          if (isChanged) listedDirectories.push(relative);
+          if (performance.now() - sliceStarted > SCAN_SLICE_MS) {
+            await new Promise((resolve) => setImmediate(resolve));
+            sliceStarted = performance.now();
+          }
+          await visit(full, `${relative}/`, isChanged);
+        }
+      }
+    };
+    const rootChanged = after === undefined || (lstatSync(root, { throwIfNoEntry: false })?.ctimeMs ?? Number.POSITIVE_INFINITY) > after;
+    if (rootChanged) listedDirectories.push('');
+    await visit(root, '', rootChanged);
+    return { clockMs, entries, listedDirectories };
   }
 
   /** Deletes a file, link or empty directory (any tree with `recursive`); nothing happens when it is already gone. Lets the editor undo a `create`. */
