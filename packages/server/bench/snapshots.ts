@@ -157,17 +157,17 @@ try {
     const fromListingChange: number[] = [];
     for (let i = 0; i < STEPS; i++) {
       let started = performance.now();
-      const entries = await attached.files.walk(root);
+      const { entries, clockMs } = await attached.files.scan(root);
       walks.push(performance.now() - started);
       started = performance.now();
-      await snapshots.capture(owner, attached.files, attached.workdir, seq++, { root, entries });
+      await snapshots.capture(owner, attached.files, attached.workdir, seq++, { root, entries, clockMs });
       fromListingQuiet.push(performance.now() - started);
     }
     for (let i = 0; i < STEPS; i++) {
       await attached.files.writeFile(`${attached.workdir}/d3/f${i + 1}`, new Uint8Array(10_240).fill(i + 1));
-      const entries = await attached.files.walk(root);
+      const { entries, clockMs } = await attached.files.scan(root);
       const started = performance.now();
-      await snapshots.capture(owner, attached.files, attached.workdir, seq++, { root, entries });
+      await snapshots.capture(owner, attached.files, attached.workdir, seq++, { root, entries, clockMs });
       fromListingChange.push(performance.now() - started);
     }
     await orm.close();

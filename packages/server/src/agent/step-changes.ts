@@ -2,7 +2,8 @@ import { posix } from 'node:path';
 import type { EditorParams, Sandbox, TreeEntry } from '@metisai/sandbox';
 import type { ChangedFile } from '@metisai/sdk/schemas';
 import { isBinary, unifiedDiff } from '../workspaces/unified-diff.ts';
-import { compareTrees, type TreeFile, workspaceTree, workspaceTreeOf } from '../workspaces/workspace-tree.ts';
+import { refreshListing, type WorkspaceListing } from '../workspaces/workspace-listing.ts';
+import { compareTrees, type TreeFile, workspaceTreeOf } from '../workspaces/workspace-tree.ts';
 
 /** What a step's observation carries about the files it changed (stored with it). */
 export interface StepChanges {
@@ -20,22 +21,27 @@ export const MAX_CHANGED_FILES = 100;
 
 const EDITS: ReadonlySet<EditorParams['command']> = new Set(['create', 'str_replace', 'insert', 'undo_edit']);
 
-/** The workspace listing each run last saw (what its next bash step is compared against), per run. */
-const lastSeen = new WeakMap<object, { root: string; tree: Map<string, TreeFile> }>();
+/**
+ * What each run last saw of its workspace: the whole listing (kept up to date step by step, see `refreshListing`) and
+ * its files as a bash step's changed files are compared (`workspaceTreeOf`), per run.
+ */
+const lastSeen = new WeakMap<object, { listing: WorkspaceListing; tree: Map<string, TreeFile> }>();
 
-/** A whole listing of a workspace (`walk`, nothing pruned) as a bash step took it, for that step's snapshot. */
+/** A whole listing of a workspace (nothing pruned) as a step took it, for that step's snapshot. */
 export interface StepListing {
   /** The workspace root, resolved (`realpath`). */
   root: string;
   entries: readonly TreeEntry[];
+  /** The sandbox's clock as the listing was brought up to date (milliseconds since the epoch). */
+  clockMs: number;
 }
 
-/** The listing the run's last bash step took, until `takeStepListing` hands it on. */
+/** The listing the run's last file-changing step took, until `takeStepListing` hands it on. */
 const stepListings = new WeakMap<object, StepListing>();
 
 /**
- * The listing of the workspace the run's last bash step took (`runWithChangedFiles`), once: the step's snapshot reads it
- * instead of listing the workspace again. `undefined` after an editor step, or when that listing failed.
+ * The listing of the workspace the run's last bash or editor step took (`runWithChangedFiles`, `editWithDiff`), once:
+ * the step's snapshot reads it instead of listing the workspace again. `undefined` when that listing failed.
  */
 export function takeStepListing(run: object): StepListing | undefined {
   const listing = stepListings.get(run);
@@ -58,10 +64,26 @@ async function textOf(sandbox: Sandbox, path: string): Promise<string | null | u
 }
 
 /**
+ * Brings the run's listing of its workspace up to date (a scan of what changed since the last one, or a whole scan when
+ * there is none), keeps it for the step's snapshot (`takeStepListing`), and answers the files bash steps compare, before
+ * and now (`before` is `undefined` when the run had no listing yet).
+ */
+async function relist(run: object, sandbox: Sandbox): Promise<{ before: Map<string, TreeFile> | undefined; after: Map<string, TreeFile> }> {
+  const seen = lastSeen.get(run);
+  const root = seen?.listing.root ?? (await sandbox.files.realpath(sandbox.workdir));
+  const listing = await refreshListing(sandbox.files, root, seen?.listing);
+  const entries = [...listing.entries.values()];
+  stepListings.set(run, { root, entries, clockMs: listing.clockMs });
+  const tree = await workspaceTreeOf(sandbox.files, root, entries);
+  lastSeen.set(run, { listing, tree });
+  return { before: seen?.tree, after: tree };
+}
+
+/**
  * Runs a `str_replace_editor` call and, for an edit that succeeded, the unified diff of the file from before to after
- * (read through the sandbox's files). The run's last workspace listing learns the edited file, so the next bash step
- * does not report it. Views, refused edits and files that cannot be diffed get no diff; the edit's own result is never
- * affected by a failure here.
+ * (read through the sandbox's files). The run's workspace listing is then brought up to date, so the next bash step
+ * does not report the edited file and the step's snapshot has its listing. Views, refused edits and files that cannot
+ * be diffed get no diff; the edit's own result is never affected by a failure here.
  */
 export async function editWithDiff<T extends { content: string }>(
   run: object,
@@ -69,6 +91,7 @@ export async function editWithDiff<T extends { content: string }>(
   params: EditorParams,
   edit: () => Promise<T>,
 ): Promise<T & StepChanges> {
+  stepListings.delete(run);
   const path = typeof params.path === 'string' && params.path.startsWith('/') ? posix.normalize(params.path) : null;
   if (!path || !EDITS.has(params.command)) return edit();
   const before = await textOf(sandbox, path);
@@ -76,14 +99,8 @@ export async function editWithDiff<T extends { content: string }>(
   // The tool answers a refused edit (nothing changed) with an `ERROR:` text.
   if (result.content.startsWith('ERROR:')) return result;
   try {
-    const seen = lastSeen.get(run);
-    const root = seen?.root ?? (await sandbox.files.realpath(sandbox.workdir));
-    if (seen && path.startsWith(`${root}/`)) {
-      const relative = path.slice(root.length + 1);
-      const info = await sandbox.files.lstat(path);
-      if (info && info.kind !== 'directory') seen.tree.set(relative, { path: relative, kind: info.kind, sizeBytes: info.sizeBytes, mtimeMs: info.mtimeMs });
-      else seen.tree.delete(relative);
-    }
+    const root = lastSeen.get(run)?.listing.root ?? (await sandbox.files.realpath(sandbox.workdir));
+    await relist(run, sandbox).catch(() => undefined);
     const after = await textOf(sandbox, path);
     if (before === undefined || after === undefined) return result;
     const { diff } = unifiedDiff(diffPath(root, path), before, after);
@@ -99,33 +116,27 @@ export async function editWithDiff<T extends { content: string }>(
  */
 export async function watchWorkspace(run: object, sandbox: Sandbox): Promise<void> {
   try {
-    const root = await sandbox.files.realpath(sandbox.workdir);
-    lastSeen.set(run, { root, tree: await workspaceTree(sandbox.files, root) });
+    await relist(run, sandbox);
+    stepListings.delete(run);
   } catch {
     lastSeen.delete(run);
   }
 }
 
 /**
- * Runs an `execute_bash` call and lists the workspace files that changed meanwhile, by comparing listings (path, size,
- * modification time; `.git/` and ignored files left out; the listing after the step is kept for its snapshot,
- * `takeStepListing`): the one taken as the run started (`watchWorkspace`) or after
- * the previous bash step (updated by editor edits), and one taken after this step. Nothing is listed between the
- * action and its command, so a stop is never kept waiting; files changed between steps by something else (an upload,
- * a background job) count for the next bash step.
+ * Runs an `execute_bash` call and lists the workspace files that changed meanwhile, by comparing the run's listing
+ * before and after it (kind, size, mtime, ctime, permission bits, link target; `.git/` and ignored files left out). The
+ * listing is brought up to date by a scan of what changed since the last one (`refreshListing`: entries whose `ctime`
+ * moved, and the entries of directories whose `ctime` moved), and kept for the step's snapshot (`takeStepListing`).
+ * Nothing is listed between the action and its command, so a stop is never kept waiting; files changed between steps
+ * by something else (an upload, a background job) count for the next bash step.
  */
 export async function runWithChangedFiles<T>(run: object, sandbox: Sandbox, execute: () => Promise<T>): Promise<T & StepChanges> {
   stepListings.delete(run);
   const result = await execute();
-  const seen = lastSeen.get(run);
   try {
-    const root = seen?.root ?? (await sandbox.files.realpath(sandbox.workdir));
-    // One whole listing: the changed files come from it here, and the step's snapshot from it next (`takeStepListing`).
-    const entries = await sandbox.files.walk(root);
-    stepListings.set(run, { root, entries });
-    const tree = await workspaceTreeOf(sandbox.files, root, entries);
-    lastSeen.set(run, { root, tree });
-    const changed = seen ? compareTrees(seen.tree, tree) : [];
+    const { before, after } = await relist(run, sandbox);
+    const changed = before ? compareTrees(before, after) : [];
     if (changed.length === 0) return result as T & StepChanges;
     return {
       ...result,

@@ -104,7 +104,7 @@ export class WorkspaceSnapshots {
     try {
       const root = listing?.root ?? (await this.#rootOf(files, workdir));
       const previous = this.#last.get(conversation.id) ?? (await this.#latestManifest(em, conversation.id));
-      const captured = await captureManifest(files, root, previous, listing?.entries);
+      const captured = await captureManifest(files, root, previous, listing);
       if (!captured.isUnchanged) await this.#store(em, conversation, seq, captured);
       this.#remember(conversation.id, captured.manifest);
     } catch (error) {
@@ -247,12 +247,13 @@ export class WorkspaceSnapshots {
     } finally {
       await rm(host, { recursive: true, force: true });
     }
-    // The restored files' mtimes (tar keeps whole seconds) and inodes: recorded so the next snapshot does not read them again.
+    // The restored files' mtimes (tar keeps whole seconds), inodes and ctimes: recorded so the next snapshot does not
+    // read them again (nothing else writes to a workspace being restored: not racy).
     const restored = new Map((await files.walk(root)).map((item) => [item.path, item]));
-    const adjusted = manifest.map((entry) => {
+    const adjusted = manifest.map(({ racy: _racy, ...entry }): ManifestEntry => {
       const now = restored.get(entry.path);
       if (!now || now.kind !== entry.kind || now.sizeBytes !== entry.sizeBytes) return entry;
-      return entry.kind === 'directory' ? { ...entry, mtimeMs: now.mtimeMs } : { ...entry, mtimeMs: now.mtimeMs, inode: now.inode };
+      return entry.kind === 'directory' ? { ...entry, mtimeMs: now.mtimeMs } : { ...entry, mtimeMs: now.mtimeMs, inode: now.inode, ctimeMs: now.ctimeMs };
     });
     await em.execute('update workspace_snapshots set manifest = ? where conversation_id = ? and seq = ?', [
       encodeManifest(adjusted),

@@ -10,6 +10,7 @@ const tree = (path: string, kind: TreeEntry['kind'], linkTarget?: string): TreeE
   mtimeMs: 0,
   mode: 0o644,
   inode: 0,
+  ctimeMs: 0,
   ...(linkTarget === undefined ? {} : { linkTarget }),
 });
 const entry = (path: string, kind: ManifestEntry['kind'], target?: string): ManifestEntry => ({

@@ -23,6 +23,17 @@ export interface ManifestEntry {
   target?: string;
   /** The inode number when it was recorded (absent in manifests of older servers): a replaced file is read again. */
   inode?: number;
+  /**
+   * Status change time when it was recorded (absent in manifests of older servers): a file rewritten with its size and
+   * mtime kept (`touch -d`, `cp -p`, `tar x`) is read again.
+   */
+  ctimeMs?: number;
+  /**
+   * Set when the file's `ctime` fell within `RACY_MS` of the listing's clock: a second write in the same clock tick
+   * would leave its stat data as recorded, so the next snapshot reads it again whatever its stat data say (git's
+   * "racily clean" entries).
+   */
+  racy?: true;
 }
 
 /** A workspace recorded once: its manifest (sorted by path, byte order) and the bytes of the files read for it. */
@@ -30,8 +41,21 @@ export interface CapturedManifest {
   manifest: ManifestEntry[];
   /** Bytes of the files this capture read, by sha256 (files whose size and mtime equal the previous manifest's are not read). */
   contents: Map<string, Uint8Array>;
-  /** Nothing differs from the previous manifest (paths, kinds, modes, sizes, mtimes, link targets): no new snapshot is needed. */
+  /**
+   * Nothing differs from the previous manifest (paths, kinds, modes, sizes, times, link targets; racy files' bytes): no
+   * new snapshot is needed (`manifest` may still differ from it in `racy` marks).
+   */
   isUnchanged: boolean;
+}
+
+/** A file whose `ctime` is this close to a listing's clock is read again by the next snapshot (see `ManifestEntry.racy`). */
+export const RACY_MS = 1000;
+
+/** A whole listing of a workspace with the sandbox's clock as it was taken (`SandboxFiles.scan`, a step's listing). */
+export interface TimedListing {
+  entries: readonly TreeEntry[];
+  /** Milliseconds since the epoch, the sandbox's clock. */
+  clockMs: number;
 }
 
 /** Above this many files to read, the whole workspace is read as one tar stream (one request) instead of file by file. */
@@ -48,7 +72,7 @@ export const decodeManifest = (stored: Uint8Array): ManifestEntry[] => JSON.pars
 const recordable = (entry: TreeEntry): entry is TreeEntry & { kind: ManifestEntry['kind'] } =>
   entry.kind === 'file' || entry.kind === 'directory' || entry.kind === 'symlink';
 
-/** Whether `entry` is recorded as `previous` records it (directories' mtimes aside: they move with every entry made or removed). */
+/** Whether `entry` is recorded as `previous` records it (directories' times aside: they move with every entry made or removed). */
 const sameEntry = (entry: ManifestEntry, previous: ManifestEntry | undefined): boolean =>
   previous !== undefined &&
   previous.kind === entry.kind &&
@@ -56,41 +80,53 @@ const sameEntry = (entry: ManifestEntry, previous: ManifestEntry | undefined): b
   (entry.kind === 'directory' ||
     (previous.sizeBytes === entry.sizeBytes &&
       previous.mtimeMs === entry.mtimeMs &&
-      (previous.inode === undefined || entry.inode === undefined || previous.inode === entry.inode))) &&
+      (previous.inode === undefined || entry.inode === undefined || previous.inode === entry.inode) &&
+      (previous.ctimeMs === undefined || entry.ctimeMs === undefined || previous.ctimeMs === entry.ctimeMs))) &&
   previous.target === entry.target;
 
 /**
- * Records the workspace at `root`: one listing (`walk`, symlinks not followed, nothing pruned; or `listing`, such a
- * listing of `root` taken already — a bash step's, shared with its changed-files list), and the bytes of every file that
- * is new or whose stat data (size, mtime, mode, inode) differ from `previous` (the last manifest of the conversation, by
- * path), read file by file, or as one tar stream of the workspace when there are more than `ARCHIVE_READ_THRESHOLD`.
- * Nothing is hashed when nothing differs. A file that disappears between the listing and the read is left out. Throws
- * what the sandbox's file API throws for the root.
+ * Records the workspace at `root`: one listing (`scan`, symlinks not followed, nothing pruned; or `listing`, such a
+ * listing of `root` taken already — a step's, shared with its changed-files list), and the bytes of every file that is
+ * new, whose stat data (size, mtime, ctime, mode, inode) differ from `previous` (the last manifest of the conversation,
+ * by path), or that `previous` marks `racy`, read file by file, or as one tar stream of the workspace when there are
+ * more than `ARCHIVE_READ_THRESHOLD`. Nothing is hashed when nothing differs. A file that disappears between the
+ * listing and the read is left out. Throws what the sandbox's file API throws for the root.
  */
 export async function captureManifest(
   files: SandboxFiles,
   root: string,
   previous: ReadonlyMap<string, ManifestEntry> | null,
-  listing?: readonly TreeEntry[],
+  listing?: TimedListing,
 ): Promise<CapturedManifest> {
-  const listed = (listing ?? (await files.walk(root))).filter(recordable).sort((a, b) => byteOrder(a.path, b.path));
+  const taken = listing ?? (await files.scan(root));
+  const racyFrom = taken.clockMs - RACY_MS;
+  const listed = taken.entries.filter(recordable).sort((a, b) => byteOrder(a.path, b.path));
   const manifest: ManifestEntry[] = [];
   const toRead = new Map<string, ManifestEntry>();
+  const toVerify = new Map<ManifestEntry, string>();
   let isUnchanged = previous !== null && previous.size === listed.length;
   for (const item of listed) {
     const entry: ManifestEntry = { path: item.path, kind: item.kind, mode: item.mode & 0o7777, sizeBytes: item.sizeBytes, mtimeMs: item.mtimeMs };
     if (item.kind !== 'directory' && item.inode !== undefined) entry.inode = item.inode;
+    if (item.kind !== 'directory' && item.ctimeMs !== undefined) {
+      entry.ctimeMs = item.ctimeMs;
+      if (item.kind === 'file' && item.ctimeMs >= racyFrom) entry.racy = true;
+    }
     if (item.kind === 'symlink') entry.target = item.linkTarget ?? '';
     const before = previous?.get(item.path);
     const same = sameEntry(entry, before);
     if (!same) isUnchanged = false;
     if (item.kind === 'file') {
-      if (same && before?.sha256) entry.sha256 = before.sha256;
-      else toRead.set(item.path, entry);
+      if (same && before?.sha256 && !before.racy) entry.sha256 = before.sha256;
+      else {
+        toRead.set(item.path, entry);
+        // Racy before: only its bytes tell whether it changed.
+        if (same && before?.sha256) toVerify.set(entry, before.sha256);
+      }
     }
     manifest.push(entry);
   }
-  if (isUnchanged) return { manifest, contents: new Map(), isUnchanged: true };
+  if (isUnchanged && toVerify.size === 0) return { manifest, contents: new Map(), isUnchanged: true };
   const contents = new Map<string, Uint8Array>();
   const gone = new Set<string>();
   const take = (entry: ManifestEntry, bytes: Uint8Array) => {
@@ -110,6 +146,9 @@ export async function captureManifest(
         gone.add(path);
       }
     }
+  }
+  if (isUnchanged && gone.size === 0 && [...toVerify].every(([entry, sha256]) => entry.sha256 === sha256)) {
+    return { manifest, contents: new Map(), isUnchanged: true };
   }
   return { manifest: gone.size > 0 ? manifest.filter((entry) => !gone.has(entry.path)) : manifest, contents, isUnchanged: false };
 }

@@ -41,15 +41,29 @@ test('workspaceTree leaves out .git and what .gitignore files ignore, with negat
   expect(tree.get('src/app.ts')).toMatchObject({ kind: 'file', sizeBytes: 1 });
 });
 
-test('compareTrees: added, modified (size or mtime), deleted, sorted by path', () => {
-  const file = (path: string, sizeBytes = 1, mtimeMs = 1): [string, TreeFile] => [path, { path, kind: 'file', sizeBytes, mtimeMs }];
-  const before = new Map([file('a'), file('b'), file('c'), file('d')]);
-  const after = new Map([file('a'), file('b', 2), file('c', 1, 2), file('e')]);
+test('compareTrees: added, modified (size, mtime, ctime, mode or link target), deleted, sorted by path', () => {
+  const file = (path: string, sizeBytes = 1, mtimeMs = 1, more: Partial<TreeFile> = {}): [string, TreeFile] => [
+    path,
+    { path, kind: 'file', sizeBytes, mtimeMs, ctimeMs: 1, mode: 0o644, ...more },
+  ];
+  const before = new Map([file('a'), file('b'), file('c'), file('d'), file('f'), file('g'), file('h', 1, 1, { kind: 'symlink', linkTarget: 'a' })]);
+  const after = new Map([
+    file('a'),
+    file('b', 2),
+    file('c', 1, 2),
+    file('e'),
+    file('f', 1, 1, { ctimeMs: 2 }),
+    file('g', 1, 1, { mode: 0o755 }),
+    file('h', 1, 1, { kind: 'symlink', linkTarget: 'b' }),
+  ]);
   expect(compareTrees(before, after)).toEqual([
     { path: 'b', status: 'modified' },
     { path: 'c', status: 'modified' },
     { path: 'd', status: 'deleted' },
     { path: 'e', status: 'added' },
+    { path: 'f', status: 'modified' },
+    { path: 'g', status: 'modified' },
+    { path: 'h', status: 'modified' },
   ]);
 });
 

@@ -10,6 +10,12 @@ export interface TreeFile {
   kind: Exclude<EntryKind, 'directory'>;
   sizeBytes: number;
   mtimeMs: number;
+  /** Status change time (see `TreeEntry.ctimeMs`): a rewrite that keeps size and mtime (`touch -d`, `cp -p`) still moves it. */
+  ctimeMs: number;
+  /** Permission bits. */
+  mode: number;
+  /** Symlinks: the target as stored in the link. */
+  linkTarget?: string;
 }
 
 /** `.gitignore` files longer than this are not read (their rules do not apply). */
@@ -74,7 +80,15 @@ export async function workspaceTreeOf(files: SandboxFiles, root: string, listing
     if (entry.kind === 'directory') {
       if (isIgnored) ignoredDirs.add(entry.path);
     } else if (!isIgnored) {
-      tree.set(entry.path, { path: entry.path, kind: entry.kind, sizeBytes: entry.sizeBytes, mtimeMs: entry.mtimeMs });
+      tree.set(entry.path, {
+        path: entry.path,
+        kind: entry.kind,
+        sizeBytes: entry.sizeBytes,
+        mtimeMs: entry.mtimeMs,
+        ctimeMs: entry.ctimeMs,
+        mode: entry.mode,
+        ...(entry.linkTarget === undefined ? {} : { linkTarget: entry.linkTarget }),
+      });
     }
   }
   return tree;
@@ -93,16 +107,20 @@ function matches(rules: Map<string, Ignore>, path: string, isDirectory: boolean)
   return isIgnored;
 }
 
+/** Whether a file is listed the same twice: kind, size, times (mtime and ctime), permission bits, link target. */
+const sameFile = (a: TreeFile, b: TreeFile) =>
+  a.kind === b.kind && a.sizeBytes === b.sizeBytes && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.mode === b.mode && a.linkTarget === b.linkTarget;
+
 /**
  * What changed between two listings of one workspace, sorted by path: paths only in `after` are `added`, only in
- * `before` `deleted`, in both with another kind, size or modification time `modified`.
+ * `before` `deleted`, in both with another kind, size, mtime, ctime, permission bits or link target `modified`.
  */
 export function compareTrees(before: ReadonlyMap<string, TreeFile>, after: ReadonlyMap<string, TreeFile>): ChangedFile[] {
   const changed: ChangedFile[] = [];
   for (const [path, now] of after) {
     const then = before.get(path);
     if (!then) changed.push({ path, status: 'added' });
-    else if (then.kind !== now.kind || then.sizeBytes !== now.sizeBytes || then.mtimeMs !== now.mtimeMs) changed.push({ path, status: 'modified' });
+    else if (!sameFile(then, now)) changed.push({ path, status: 'modified' });
   }
   for (const path of before.keys()) if (!after.has(path)) changed.push({ path, status: 'deleted' });
   return changed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -1,0 +1,83 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dockerDriver, localDriver, type Sandbox, type TreeEntry } from '@metisai/sandbox';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { hasDocker, STOCK_IMAGE } from '../../../sandbox/test/helpers/docker-availability.ts';
+import { refreshListing, type WorkspaceListing } from '../../src/workspaces/workspace-listing.ts';
+
+/**
+ * The incremental listing a run keeps of its workspace (`refreshListing`: a scan of what changed since the last one,
+ * applied to the listing before) must equal a whole listing after any change: the ones below are those a listing by
+ * size and mtime misses (old mtimes kept), and those a scan of changed entries alone misses (deletions, directories
+ * moved in with their old entries, a directory replaced by a file).
+ */
+const STEPS: [string, string][] = [
+  [
+    'a tree, a link, an empty directory',
+    'mkdir -p a/b/c e empty && printf 1 > a/f && printf 22 > a/b/g && printf 3 > a/b/c/h && ln -s a/f link && printf x > keep',
+  ],
+  ['a rewrite that keeps an old mtime (touch -d)', 'printf Z > a/f && touch -d 2001-01-01 a/f'],
+  ['the same size and mtime again', 'printf Y > a/f && touch -d 2001-01-01 a/f'],
+  ['cp -p over a file', 'printf Q > q && touch -d 2001-01-01 q && cp -p q a/f'],
+  ['tar x keeping mtimes', 'tar cf /tmp/metis-listing-$$.tar a && printf W > a/b/g2 && tar xf /tmp/metis-listing-$$.tar && rm /tmp/metis-listing-$$.tar'],
+  ['a directory renamed with its tree', 'mv a a2'],
+  ['chmod +x only', 'chmod +x keep'],
+  ['a symlink retargeted', 'ln -sfn keep link'],
+  ['an empty directory removed, another made', 'rmdir empty && mkdir fresh'],
+  ['files deleted and renamed', 'rm a2/b/c/h && mv keep kept'],
+  [
+    'a tree moved in from outside the workspace',
+    'o=$(mktemp -d) && mkdir -p $o/x/y && printf o > $o/x/y/z && touch -d 2001-01-01 $o/x/y/z && mv $o moved && chmod 755 moved',
+  ],
+  ['a directory replaced by a file, a file by a directory', 'rm -rf e && printf e > e && rm kept && mkdir -p kept/in && printf k > kept/in/k'],
+  ['a file changed twice in one step, a tree deleted', 'printf 1 > twice && printf 2 > twice && rm -rf a2'],
+  ['nothing', 'true'],
+];
+
+const comparable = (entries: Iterable<TreeEntry>) =>
+  Object.fromEntries(
+    [...entries]
+      .map(
+        (entry) =>
+          [
+            entry.path,
+            `${entry.kind} ${entry.sizeBytes} ${entry.mtimeMs} ${entry.ctimeMs} ${entry.mode.toString(8)} ${entry.inode} ${entry.linkTarget ?? ''}`,
+          ] as const,
+      )
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+
+for (const driver of ['local', 'docker'] as const) {
+  describe.skipIf(driver === 'docker' && !hasDocker)(`the incremental workspace listing on the ${driver} driver`, () => {
+    let rootDir: string;
+    let sandbox: Sandbox;
+    beforeAll(async () => {
+      rootDir = await mkdtemp(join(tmpdir(), 'metis-listing-'));
+      const made =
+        driver === 'local'
+          ? localDriver({ rootDir, onLog: () => undefined })
+          : dockerDriver({ image: STOCK_IMAGE, allowedImages: [STOCK_IMAGE], buildDefaultImage: false, owner: 'metisai-test-snapshot-cost' });
+      sandbox = await made.create();
+    }, 120_000);
+    afterAll(async () => {
+      await sandbox?.remove();
+      await rm(rootDir, { recursive: true, force: true });
+    });
+
+    test('equals a whole listing after every kind of change', async () => {
+      const root = await sandbox.files.realpath(sandbox.workdir);
+      let listing: WorkspaceListing = await refreshListing(sandbox.files, root);
+      for (const [what, command] of STEPS) {
+        // Every entry older than the next scan's margin (20 ms here) by the time it runs: a scan that listed only the
+        // entries whose ctime moved would miss what lies under a directory moved or replaced.
+        const ran = await sandbox.shell.execute({ command: `cd ${root} && ${command} && sleep 0.1` });
+        expect(ran.exitCode, `${what}: ${ran.output}`).toBe(0);
+        listing = await refreshListing(sandbox.files, root, listing, { marginMs: 20 });
+        const whole = await sandbox.files.scan(root);
+        expect(comparable(listing.entries.values()), what).toEqual(comparable(whole.entries));
+      }
+      expect(Object.keys(comparable(listing.entries.values()))).toEqual(expect.arrayContaining(['moved/x/y/z', 'kept/in/k', 'e', 'fresh', 'twice', 'link']));
+    }, 120_000);
+  });
+}
