@@ -82,20 +82,20 @@ if (( \${#names[@]} )); then find -H "$dir" -mindepth 1 "\${limit[@]}" \\( -type
 else find -H "$dir" -mindepth 1 "\${limit[@]}" -printf "$fields"; fi`;
 
 // `scan` as the sandbox user: the clock first (one field, seconds), then entries as FIND_SCRIPT prints them but with
-// paths from `./` (the root itself is `.`). With $2 (seconds): the entries whose ctime is later, a separator record
-// (type `S`), then every entry directly inside the directories among them. One walk of the tree: while find prints the
-// changed entries (onto the output, reopened through /dev/fd when it is a pipe), it hands the changed directories' names
-// to `mapfile`. Exit 3: missing, 4: not a directory.
+// paths from `./` (the root itself is `.`): every entry, or with $2 (seconds) those whose ctime is later. Exit 3:
+// missing, 4: not a directory; find's own exit status otherwise (1: some entries unreadable).
 const SCAN_SCRIPT = `dir=$1; since=$2
 [[ -e $dir || -L $dir ]] || exit 3; [[ -d $dir ]] || exit 4; cd -- "$dir" || exit 3
 clock=$EPOCHREALTIME; [[ -n $clock ]] || clock=$(date +%s.%N)
 printf '%s\\0' "$clock"
 fields='%y\\0%s\\0%T@\\0%C@\\0%m\\0%i\\0%p\\0%l\\0'
-if [[ -z $since ]]; then find . -printf "$fields"; exit; fi
-if [[ -p /dev/fd/1 ]]; then exec 3>&1; mapfile -d '' dirs < <(find . -newerct "@$since" -fprintf /dev/fd/3 "$fields" -type d -print0)
-else find . -newerct "@$since" -printf "$fields"; mapfile -d '' dirs < <(find . -newerct "@$since" -type d -print0); fi
-printf 'S\\0\\0\\0\\0\\0\\0\\0\\0'
-(( \${#dirs[@]} )) && find "\${dirs[@]}" -mindepth 1 -maxdepth 1 -printf "$fields"
+if [[ -z $since ]]; then find . -printf "$fields"; else find . -newerct "@$since" -printf "$fields"; fi`;
+
+// The entries directly inside the directories $2… (paths from `./`) of $1, as SCAN_SCRIPT prints them; a few hundred
+// per find, so no argument list grows too long. Exit 9: a find failed (1, some entries unreadable, is not a failure).
+const CHILDREN_SCRIPT = `cd -- "$1" || exit 9; shift
+fields='%y\\0%s\\0%T@\\0%C@\\0%m\\0%i\\0%p\\0%l\\0'
+for ((i = 1; i <= $#; i += 200)); do find "\${@:i:200}" -mindepth 1 -maxdepth 1 -printf "$fields"; (( $? > 1 )) && exit 9; done
 exit 0`;
 
 const FIND_KINDS: Record<string, EntryKind> = { f: 'file', d: 'directory', l: 'symlink' };
@@ -124,26 +124,13 @@ function parseFind(output: Buffer): TreeEntry[] {
   return entries;
 }
 
-/** Parses `SCAN_SCRIPT`'s output; `changedOnly`: it was given a time (changed entries, a separator, directories' entries). */
-function parseScan(output: Buffer, changedOnly: boolean): ScanResult {
-  const fields = output.toString('utf8').split('\0');
-  const clockMs = Number(fields[0]) * 1000;
-  const entries = new Map<string, TreeEntry>();
-  const listedDirectories: string[] = [];
-  let afterSeparator = false;
-  for (let i = 1; i + 8 <= fields.length; i += 8) {
-    if (fields[i] === 'S') {
-      afterSeparator = true;
-      continue;
-    }
+/** `SCAN_SCRIPT`'s or `CHILDREN_SCRIPT`'s records (after `skip` leading fields) into `entries`, by path relative to the root. */
+function takeRecords(fields: readonly string[], skip: number, entries: Map<string, TreeEntry>): void {
+  for (let i = skip; i + 8 <= fields.length; i += 8) {
     const raw = fields[i + 6]!;
     const path = raw === '.' ? '' : raw.startsWith('./') ? raw.slice(2) : raw;
-    const isDirectory = fields[i] === 'd';
-    if (isDirectory && (!changedOnly || !afterSeparator)) listedDirectories.push(path);
-    if (path !== '' && !entries.has(path)) entries.set(path, entryOf(fields, i, path));
+    entries.set(path, entryOf(fields, i, path));
   }
-  if (!Number.isFinite(clockMs)) throw new SandboxError('The sandbox sent no clock with its listing');
-  return { clockMs, entries: [...entries.values()], listedDirectories };
 }
 
 // The first $2 bytes of the regular file $1 (links followed), as the sandbox user. Exit 3: not a readable regular file.
@@ -290,7 +277,10 @@ export class DockerFiles implements SandboxFiles {
     return this.find(absolute(path), 0, options.prune ?? []);
   }
 
-  /** `SandboxFiles.scan` through the helper process (one request, one `find` walk of the tree; see `SCAN_SCRIPT`). */
+  /**
+   * `SandboxFiles.scan` through the helper process: one request (one `find` walk of the tree; see `SCAN_SCRIPT`), and
+   * with `changedAfterMs` a second one for the entries of the directories that changed, when any did.
+   */
   async scan(path: string, options: ScanOptions = {}): Promise<ScanResult> {
     const dir = absolute(path);
     const since = options.changedAfterMs === undefined ? '' : (options.changedAfterMs / 1000).toFixed(6);
@@ -301,7 +291,19 @@ export class DockerFiles implements SandboxFiles {
     if (result.exitCode !== 0 && result.exitCode !== 1) {
       throw new SandboxError(`Cannot list ${dir}: ${result.stderr.toString('utf8').trim() || `exit code ${result.exitCode}`}`);
     }
-    return parseScan(result.stdout, since !== '');
+    const fields = result.stdout.toString('utf8').split('\0');
+    const clockMs = Number(fields[0]) * 1000;
+    if (!Number.isFinite(clockMs)) throw new SandboxError(`The sandbox sent no clock with its listing of ${dir}`);
+    const entries = new Map<string, TreeEntry>();
+    takeRecords(fields, 1, entries);
+    const listedDirectories = [...entries.values()].filter((entry) => entry.kind === 'directory').map((entry) => entry.path);
+    entries.delete('');
+    if (since !== '' && listedDirectories.length > 0) {
+      const children = await this.runScript(CHILDREN_SCRIPT, [dir, ...listedDirectories.map((at) => (at === '' ? '.' : `./${at}`))], 'children');
+      if (children.exitCode !== 0) throw new SandboxError(`Cannot list the changed directories of ${dir}: exit code ${children.exitCode}`);
+      takeRecords(children.stdout.toString('utf8').split('\0'), 0, entries);
+    }
+    return { clockMs, entries: [...entries.values()], listedDirectories };
   }
 
   async move(from: string, to: string): Promise<void> {

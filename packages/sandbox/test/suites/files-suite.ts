@@ -144,6 +144,36 @@ export function filesSuite(getSandbox: () => Sandbox): void {
     expect((await box.files.list(dir)).find((entry) => entry.name === 'README')).not.toHaveProperty('inode');
   });
 
+  test('scan lists the whole tree with the clock, or what changed since an instant and the entries of directories that changed', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    await outputOf(box, `mkdir -p ${dir}/a/b ${dir}/c && printf 1 > ${dir}/a/b/f && printf 2 > ${dir}/c/g && printf 3 > ${dir}/top && ln -s top ${dir}/link`);
+    const whole = await box.files.scan(dir);
+    expect(whole.entries.map((entry) => `${entry.path}:${entry.kind}`).sort()).toEqual(
+      (await box.files.walk(dir)).map((entry) => `${entry.path}:${entry.kind}`).sort(),
+    );
+    expect(whole.listedDirectories.sort()).toEqual(['', 'a', 'a/b', 'c']);
+    expect(whole.entries.find((entry) => entry.path === 'link')?.linkTarget).toBe('top');
+    // The sandbox's clock (the host's for both drivers): within a minute of ours.
+    expect(Math.abs(whole.clockMs - Date.now())).toBeLessThan(60_000);
+    const top = whole.entries.find((entry) => entry.path === 'top')!;
+    expect(top.ctimeMs).toBeGreaterThan(whole.clockMs - 60_000);
+    expect(top.ctimeMs).toBeLessThanOrEqual(whole.clockMs);
+
+    // Everything older than the instant asked for: a rewrite keeping the old mtime, a deletion, a new file.
+    await outputOf(box, `sleep 0.1 && printf 9 > ${dir}/a/b/f && touch -d @978307200 ${dir}/a/b/f && rm ${dir}/c/g && touch ${dir}/new`);
+    const changed = await box.files.scan(dir, { changedAfterMs: whole.clockMs + 50 });
+    const paths = changed.entries.map((entry) => entry.path).sort();
+    // a/b/f (ctime moved although its mtime went back), c and the root (an entry removed or made in them) with their
+    // entries (the root's: a, c, link, new, top; c's: none left); a and a/b themselves did not change.
+    expect(paths).toEqual(['a', 'a/b/f', 'c', 'link', 'new', 'top']);
+    expect(changed.listedDirectories.sort()).toEqual(['', 'c']);
+    expect(changed.entries.find((entry) => entry.path === 'a/b/f')).toMatchObject({ sizeBytes: 1, mtimeMs: 978_307_200_000 });
+    expect(changed.clockMs).toBeGreaterThan(whole.clockMs);
+    await expect(box.files.scan(`${dir}/missing`)).rejects.toBeInstanceOf(SandboxFileNotFoundError);
+    await expect(box.files.scan(`${dir}/top`)).rejects.toBeInstanceOf(NotDirectoryError);
+  });
+
   test('walk carries thousands of entries whole', async () => {
     const box = sandbox();
     const dir = scratch();

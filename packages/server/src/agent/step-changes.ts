@@ -25,7 +25,7 @@ const EDITS: ReadonlySet<EditorParams['command']> = new Set(['create', 'str_repl
  * What each run last saw of its workspace: the whole listing (kept up to date step by step, see `refreshListing`) and
  * its files as a bash step's changed files are compared (`workspaceTreeOf`), per run.
  */
-const lastSeen = new WeakMap<object, { listing: WorkspaceListing; tree: Map<string, TreeFile> }>();
+const lastSeen = new WeakMap<object, { sandboxId: string; listing: WorkspaceListing; tree: Map<string, TreeFile> }>();
 
 /** A whole listing of a workspace (nothing pruned) as a step took it, for that step's snapshot. */
 export interface StepListing {
@@ -71,11 +71,12 @@ async function textOf(sandbox: Sandbox, path: string): Promise<string | null | u
 async function relist(run: object, sandbox: Sandbox): Promise<{ before: Map<string, TreeFile> | undefined; after: Map<string, TreeFile> }> {
   const seen = lastSeen.get(run);
   const root = seen?.listing.root ?? (await sandbox.files.realpath(sandbox.workdir));
-  const listing = await refreshListing(sandbox.files, root, seen?.listing);
+  // Another sandbox (its own files, perhaps its own clock): listed whole.
+  const listing = await refreshListing(sandbox.files, root, seen?.sandboxId === sandbox.id ? seen.listing : undefined);
   const entries = [...listing.entries.values()];
   stepListings.set(run, { root, entries, clockMs: listing.clockMs });
   const tree = await workspaceTreeOf(sandbox.files, root, entries);
-  lastSeen.set(run, { listing, tree });
+  lastSeen.set(run, { sandboxId: sandbox.id, listing, tree });
   return { before: seen?.tree, after: tree };
 }
 
