@@ -13,10 +13,11 @@ export interface WorkspaceListing {
 
 /**
  * How far before the previous scan's clock the next scan looks for changes: the kernel stamps `ctime` from a coarse
- * clock (up to a tick, 1–10 ms, behind the clock a scan reads) and some file systems keep whole seconds; a change
- * listed twice costs nothing but its stat data.
+ * clock, up to one tick (1–10 ms) behind the clock a scan reads, so a change made just after a scan started can carry
+ * an earlier time. Ten ticks of the slowest kernel clock; a change listed twice costs only its stat data. (File systems
+ * that keep whole seconds, as FAT or ext4 with 128-byte inodes do, are not covered.)
  */
-export const SCAN_MARGIN_MS = 1000;
+export const SCAN_MARGIN_MS = 100;
 
 const parentOf = (path: string) => {
   const slash = path.lastIndexOf('/');

@@ -48,8 +48,11 @@ export interface CapturedManifest {
   isUnchanged: boolean;
 }
 
-/** A file whose `ctime` is this close to a listing's clock is read again by the next snapshot (see `ManifestEntry.racy`). */
-export const RACY_MS = 1000;
+/**
+ * A file whose `ctime` is this close to a listing's clock is read again by the next snapshot (see `ManifestEntry.racy`):
+ * five ticks of the slowest kernel clock (HZ 100), which stamps file times.
+ */
+export const RACY_MS = 50;
 
 /** A whole listing of a workspace with the sandbox's clock as it was taken (`SandboxFiles.scan`, a step's listing). */
 export interface TimedListing {
