@@ -5,9 +5,13 @@
 #   up --build -> health -> create-user -> HTTP->HTTPS redirect, HSTS, /metrics refused, registration closed ->
 #   log in, set the LLM, create and start an agent -> a conversation whose scripted LLM runs a real command in a real
 #   sandbox container, its event stream read through the proxy with each delta timestamped on arrival (deltas are
-#   produced 300 ms apart: they must not arrive bunched) -> the widget script with its headers -> restart the stack:
-#   rows and workspace file still there -> scripts/backup -> scripts/cleanup + down -v -> scripts/restore (it checks
-#   rows and workspace checksums) -> the data is back through the API -> scripts/cleanup + down -v: nothing left.
+#   produced 300 ms apart: they must not arrive bunched) -> the widget script with its headers -> IPv6 on [::1] ->
+#   nginx's JSON 504 from a hung (paused) server -> two server replicas behind nginx, a certificate renewal with
+#   `nginx -s reload` under an open event stream, a run on one replica streamed through nginx from the other ->
+#   restart the stack: rows and workspace file still there -> scripts/backup -> scripts/cleanup + down -v ->
+#   scripts/restore (it checks rows and workspace checksums) -> the data is back through the API -> scripts/cleanup +
+#   down -v: nothing left -> an upgrade from the previous release's server image to the current one (two replicas
+#   migrate once) and its rollback, in a project of its own.
 # Prints a table of steps with seconds. Its own compose project (metisai-smoke-<random>), free host ports (or the
 # SMOKE_*_PORT given), sandbox network and env file (in a temp dir): a deployment on the same host, or another run of
 # this test, is untouched.
@@ -219,8 +223,8 @@ wait_healthy() {
   done
 }
 wait_healthy
-# Port 0 publishes on a free port: the ones the engine picked (again after each up). An engine that publishes on `::`
-# as well (Docker 20.10 and later, on a host with IPv6) picks another free port there.
+# The host ports nginx is published on (again after each up). An engine that publishes on `::` as well (Docker 20.10
+# and later, on a host with IPv6) lists that binding apart.
 find_ports() {
   http_port="$(compose port nginx 80 | sed 's/.*://')"
   https_port="$(compose port nginx 443 | sed 's/.*://')"
