@@ -16,6 +16,7 @@ import { createOrm, migrate, type Orm } from './db/orm.ts';
 import { PgListener } from './db/pg-listener.ts';
 import { ConversationEntity } from './entities/index.ts';
 import { EventBus, ormEventSource } from './events/index.ts';
+import { answerClientErrors } from './http/client-errors.ts';
 import { OpenStreams } from './http/open-streams.ts';
 import { createLogger } from './logger.ts';
 import { Metrics, type MetricsSources } from './metrics/metrics.ts';
@@ -274,7 +275,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       .catch((error: unknown) => runsLogger.warn({ err: error }, 'reaping orphaned sandboxes failed'));
     await step('recovery');
 
-    const server = await listen(app, config);
+    const server = await listen(app, config, logger);
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
     closers.push('http', async () => {
       // First: open event streams end, so the HTTP server has no long-lived response to wait for; their quota rows
@@ -334,7 +335,7 @@ async function metricsSources(orm: Orm, driver: SandboxDriver, installationId: s
 const CLOSE_SWEEP_MS = 50;
 
 /** Listens on the configured host and port; `close()` stops taking requests and waits for the open ones. */
-async function listen(app: Koa<never>, config: Config): Promise<{ port: number; close: () => Promise<void> }> {
+async function listen(app: Koa<never>, config: Config, logger: Logger): Promise<{ port: number; close: () => Promise<void> }> {
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, config.host, () => resolve(listening));
     listening.once('error', reject);
@@ -343,6 +344,7 @@ async function listen(app: Koa<never>, config: Config): Promise<{ port: number; 
     throw error;
   });
   server.keepAliveTimeout = 65_000;
+  answerClientErrors(server, logger);
   // Connections on which no request came yet (HTTP clients open spares ahead of use) do not count as idle for
   // Node until the headers timeout, so close() would wait for them: it ends them itself.
   const unused = new Set<Socket>();
