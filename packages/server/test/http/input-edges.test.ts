@@ -136,6 +136,32 @@ describe('bodies and fields', () => {
   });
 });
 
+describe('docs/embedding.md, step 1', () => {
+  let server: ApiServer;
+  let alice: Http;
+  beforeAll(async () => {
+    server = await startApiServer();
+    alice = (await registerUser(new Http(server.url), 'embed-docs')).http;
+  });
+  afterAll(() => server.close());
+
+  test('turning embedding on as documented (GET the config, set embed.enabled, PUT it back whole) keeps the rest of it', async () => {
+    const config = { max_iterations: 7, system_prompt: 'keep me', warm_pool_size: 0, tools: ['execute_bash', 'finish'], embed: { retention_days: 30 } };
+    const created = await alice.post('/api/v1/agents', { name: 'docs', config });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const agent = created.body;
+    const read = (await alice.get(`/api/v1/agents/${agent.id}`)).body;
+    // What `jq '{config: (.config | .embed.enabled = true)}'` does.
+    const reply = await alice.put(`/api/v1/agents/${agent.id}`, { config: { ...read.config, embed: { ...read.config.embed, enabled: true } } });
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    expect(reply.body.config).toEqual({ ...read.config, embed: { ...read.config.embed, enabled: true } });
+    expect(reply.body.config).toMatchObject({ ...config, embed: { enabled: true, retention_days: 30 } });
+    // The example the docs showed before: the rest of the config went back to its defaults.
+    const wiped = (await alice.put(`/api/v1/agents/${agent.id}`, { config: { embed: { enabled: true } } })).body.config;
+    expect(wiped.system_prompt).not.toBe('keep me');
+  });
+});
+
 describe("another user's keys", () => {
   let server: ApiServer;
   let alice: Http;
