@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import path from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
-import { createSandboxDriver, type SandboxDriver } from '@metisai/sandbox';
+import { createSandboxDriver, type SandboxDriver, type SandboxDriverConfig } from '@metisai/sandbox';
 import type pg from 'pg';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
@@ -150,8 +150,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // The one sandbox driver of this process, built from the configuration; nothing else branches on it. Its own image
     // (metisai/sandbox:latest, or SANDBOX_IMAGE with SANDBOX_DOCKERFILE) is never built lazily on `create` nor pulled:
     // the image builder makes it (SANDBOX_IMAGE_BUILD), once across replicas, or it must exist.
-    const driver = createSandboxDriver({
-      driver: await detectSandboxDriver(config.sandboxDriver, config.isLaptopMode, logger, config.docker),
+    const driverName = await detectSandboxDriver(config.sandboxDriver, config.isLaptopMode, logger, config.docker);
+    const driverConfig: Omit<SandboxDriverConfig, 'driver'> = {
       owner: sandboxOwner(instanceId),
       onLog: (line) => runsLogger.info({ sandbox: line }, 'sandbox'),
       docker: {
@@ -164,7 +164,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         network: { name: config.sandboxNetwork, firewall: config.isLaptopMode ? 'best-effort' : 'required' },
       },
       local: { rootDir: path.join(config.dataDir, 'sandboxes') },
-    });
+    };
+    const driver = createSandboxDriver({ ...driverConfig, driver: driverName });
     const images =
       config.sandboxImageBuild && driver.imageBuild
         ? new ImageBuilder({ build: driver.imageBuild, locks, orm, logger: logger.child({ component: 'image-build' }) })
@@ -178,6 +179,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       maxPerUser: config.quotas.sandboxes,
       images,
       isRunElsewhere: (conversationId) => runLock.isHeldElsewhere(conversationId),
+      // Only to remove what a deleted conversation made under the other driver; never to run anything.
+      otherDriver: () => createSandboxDriver({ ...driverConfig, driver: driverName === 'docker' ? 'local' : 'docker' }),
     });
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');

@@ -34,6 +34,12 @@ export interface SandboxManagerOptions {
    * then only lets go of the sandbox here instead of stopping it under that run. Default: never.
    */
   isRunElsewhere?: (conversationId: string) => Promise<boolean>;
+  /**
+   * The other driver (Docker for a local server, local for a Docker one), built on first use with the same owner: only
+   * to remove what a conversation made under it (`SANDBOX_DRIVER` changed, or Docker did not answer at a start) when the
+   * conversation is deleted. Absent: such sandboxes and workspaces are left, with a warning naming them.
+   */
+  otherDriver?: () => SandboxDriver;
 }
 
 export interface SandboxRequest {
@@ -284,13 +290,35 @@ export class SandboxManager {
     const live = this.#live.get(conversationId);
     this.#live.delete(conversationId);
     if (live?.idle) clearTimeout(live.idle);
-    const removal = live ? live.sandbox.remove() : sandboxId ? this.#options.driver.remove(sandboxId) : Promise.resolve();
-    await removal.catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'sandbox removal failed'));
-    if (workspace) {
-      await this.#options.driver
-        .removeWorkspace(workspace)
-        .catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'workspace removal failed'));
+    // A sandbox (and its workspace: a Docker volume) the other driver made is removed through that driver.
+    const driver = sandboxId && !this.#options.driver.isOwnId(sandboxId) ? this.#otherDriver() : this.#options.driver;
+    if (!driver) {
+      this.#options.logger.warn(
+        { conversationId, sandboxId, workspace },
+        "the conversation's sandbox and workspace were made by the other sandbox driver, which this server cannot reach: remove them by hand (scripts/cleanup removes every sandbox of the installation)",
+      );
+      return;
     }
+    const removal = live ? live.sandbox.remove() : sandboxId ? driver.remove(sandboxId) : Promise.resolve();
+    await removal.catch((error: unknown) =>
+      this.#options.logger.warn({ err: error, conversationId, sandboxId, driver: driver.name }, 'sandbox removal failed'),
+    );
+    if (workspace) {
+      await driver
+        .removeWorkspace(workspace)
+        .catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId, workspace, driver: driver.name }, 'workspace removal failed'));
+    }
+  }
+
+  #other: SandboxDriver | undefined;
+  /** The other driver (`otherDriver`), built once; undefined when there is none or it cannot be built. */
+  #otherDriver(): SandboxDriver | undefined {
+    try {
+      this.#other ??= this.#options.otherDriver?.();
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, 'the other sandbox driver could not be built');
+    }
+    return this.#other;
   }
 
   /**
