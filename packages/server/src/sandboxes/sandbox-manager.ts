@@ -371,7 +371,8 @@ export class SandboxManager {
    * made it (`POOL_AGENT_LABEL`): one in a process that has not closed its pool yet (it gets `stop_agent` later) or
    * that died, which would count against the user's sandbox quota meanwhile. A sandbox a conversation took is left
    * alone: one this process holds, or one whose id `taken` answers (the conversations' `sandbox_id`). Answers once the
-   * driver lists none waiting, or after `POOL_REMOVAL_WAIT_MS` with a warning; answers the ids this call removed.
+   * driver lists none waiting, or after `POOL_REMOVAL_WAIT_MS` (or when the driver cannot list) with a warning; answers
+   * the ids this call removed.
    */
   async removePool(agentId: string, taken: (sandboxIds: string[]) => Promise<ReadonlySet<string>>): Promise<string[]> {
     await this.closePool(agentId);
@@ -383,18 +384,29 @@ export class SandboxManager {
     };
     const removed: string[] = [];
     const deadline = Date.now() + POOL_REMOVAL_WAIT_MS;
-    for (let left = await waiting(); left.length > 0; left = await waiting()) {
+    // An engine that does not answer does not fail the stop: its pools' processes close them on `stop_agent`.
+    const listed = () =>
+      waiting().catch((error: unknown) => {
+        this.#options.logger.warn({ err: error, agentId }, 'pool sandboxes of a stopped agent could not be listed');
+        return [];
+      });
+    for (let left = await listed(); left.length > 0; left = await listed()) {
       if (Date.now() >= deadline) {
         this.#options.logger.warn({ agentId, left: left.map((info) => info.id) }, 'waiting pool sandboxes of a stopped agent not removed');
         break;
       }
+      let isAnyLeft = false;
       for (const info of left) {
         // The process that made it may be removing it too; the next listing tells whether it went.
         await this.#options.driver.remove(info.id).then(
           () => removed.push(info.id),
-          (error: unknown) => this.#options.logger.debug({ err: error, sandboxId: info.id }, 'pool sandbox of a stopped agent not removed (yet)'),
+          (error: unknown) => {
+            isAnyLeft = true;
+            this.#options.logger.debug({ err: error, sandboxId: info.id }, 'pool sandbox of a stopped agent not removed (yet)');
+          },
         );
       }
+      if (isAnyLeft) await sleep(200);
     }
     if (removed.length > 0) this.#options.logger.info({ agentId, removed }, 'removed waiting pool sandboxes of a stopped agent');
     return removed;
