@@ -124,13 +124,20 @@ describe('stream()', () => {
       stack.llm.setScript(slowTask(2));
       const conversation = await client.conversations.create();
       const events: ConversationStreamEvent[] = [];
-      for await (const event of viaProxy.conversations.run(conversation.id, 'go')) {
+      const reconnects: Array<{ attempt: number; lastEventId: number | undefined }> = [];
+      const run = viaProxy.conversations.run(conversation.id, 'go', { onReconnect: ({ attempt, lastEventId }) => reconnects.push({ attempt, lastEventId }) });
+      for await (const event of run) {
         events.push(event);
         if (event.type === 'action' && events.filter((item) => item.type === 'action').length === 1) proxy.sever();
       }
       const log = (await client.conversations.events.list(conversation.id, { limit: 1000 })).data;
       expect(storedOf(events)).toEqual(log);
       expect(events.at(-1)).toMatchObject({ type: 'state', state: 'finished' });
+      // onReconnect saw the cut, with the seq of the last stored event the run had yielded before it.
+      const firstAction = events.find((event) => event.type === 'action') as { seq: number };
+      expect(reconnects.length).toBeGreaterThanOrEqual(1);
+      expect(reconnects[0]!.attempt).toBe(1);
+      expect(reconnects[0]!.lastEventId).toBeGreaterThanOrEqual(firstAction.seq);
     } finally {
       await proxy.close();
     }

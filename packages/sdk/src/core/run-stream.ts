@@ -1,10 +1,14 @@
 import type { StateEvent, StreamEvent, DeltaEvent } from '../schemas/event.ts';
 import type { AttachmentParams } from '../schemas/workspace.ts';
 import { AbortError } from './errors.ts';
-import type { ConversationStreamEvent } from './event-stream.ts';
+import type { ConversationStreamEvent, EventStreamOptions } from './event-stream.ts';
 
-/** Options of `conversations.run()`. */
-export interface RunOptions {
+/**
+ * Options of `conversations.run()`. The reconnect options are the run's event stream's (see `EventStreamOptions`):
+ * `onReconnect` is called before each reconnect after a lost connection, with the attempt number, the
+ * `Last-Event-ID` the stream resumes from and the error that ended the connection (a UI can show "reconnecting…").
+ */
+export interface RunOptions extends Pick<EventStreamOptions, 'onReconnect' | 'maxReconnects' | 'reconnectBackoff' | 'idleTimeoutMs'> {
   /** Called with each piece of an assistant message as it streams. */
   onDelta?: ((delta: DeltaEvent) => void) | undefined;
   /** Called with every event the run yields (deltas included), before it is yielded. */

@@ -200,7 +200,7 @@ export class Conversations extends APIResource {
    * ```
    */
   run(conversationId: string, content: string, options: RunOptions = {}): RunStream {
-    const { onDelta, onEvent, signal, idempotencyKey, attachments } = options;
+    const { onDelta, onEvent, signal, idempotencyKey, attachments, onReconnect, maxReconnects, reconnectBackoff, idleTimeoutMs } = options;
     // `abort()` of the RunStream ends it quietly; the caller's `signal` ends it with an AbortError.
     const closer = new AbortController();
     const combined = signal ? AbortSignal.any([signal, closer.signal]) : closer.signal;
@@ -208,7 +208,7 @@ export class Conversations extends APIResource {
     const source = async function* (this: Conversations): AsyncGenerator<ConversationStreamEvent, void, undefined> {
       try {
         const after = await this.events.lastSeq(conversationId, { signal: combined });
-        stream = this.stream(conversationId, { after, signal });
+        stream = this.stream(conversationId, { after, signal, onReconnect, maxReconnects, reconnectBackoff, idleTimeoutMs });
         if (closer.signal.aborted) return;
         const iterator = stream[Symbol.asyncIterator]();
         // Start reading (this opens the connection), and post only once the stream is open.
