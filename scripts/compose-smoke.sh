@@ -5,9 +5,13 @@
 #   up --build -> health -> create-user -> HTTP->HTTPS redirect, HSTS, /metrics refused, registration closed ->
 #   log in, set the LLM, create and start an agent -> a conversation whose scripted LLM runs a real command in a real
 #   sandbox container, its event stream read through the proxy with each delta timestamped on arrival (deltas are
-#   produced 300 ms apart: they must not arrive bunched) -> the widget script with its headers -> restart the stack:
-#   rows and workspace file still there -> scripts/backup -> scripts/cleanup + down -v -> scripts/restore (it checks
-#   rows and workspace checksums) -> the data is back through the API -> scripts/cleanup + down -v: nothing left.
+#   produced 300 ms apart: they must not arrive bunched) -> the widget script with its headers -> IPv6 on [::1] ->
+#   nginx's JSON 504 from a hung (paused) server -> two server replicas behind nginx, a certificate renewal with
+#   `nginx -s reload` under an open event stream, a run on one replica streamed through nginx from the other ->
+#   restart the stack: rows and workspace file still there -> scripts/backup -> scripts/cleanup + down -v ->
+#   scripts/restore (it checks rows and workspace checksums) -> the data is back through the API -> scripts/cleanup +
+#   down -v: nothing left -> an upgrade from the previous release's server image to the current one (two replicas
+#   migrate once) and its rollback, in a project of its own.
 # Prints a table of steps with seconds. Its own compose project (metisai-smoke-<random>), free host ports (or the
 # SMOKE_*_PORT given), sandbox network and env file (in a temp dir): a deployment on the same host, or another run of
 # this test, is untouched.
@@ -17,13 +21,14 @@
 #
 # Env: DOCKER (docker CLI, default docker), SMOKE_HTTP_PORT, SMOKE_HTTPS_PORT (default: free ports), NODE_IMAGE,
 #      POSTGRES_IMAGE, NGINX_IMAGE, EXTRA_CA_CERTS (PEM to trust in builds; default: the host's
-#      /usr/local/share/ca-certificates/*.crt), SMOKE_KEEP_WORKDIR=1 (keep the temp dir: env file, backup, logs).
+#      /usr/local/share/ca-certificates/*.crt), SMOKE_KEEP_WORKDIR=1 (keep the temp dir: env file, backup, logs),
+#      SMOKE_PROJECT_PREFIX (default metisai-smoke: the compose projects are <prefix>-<random> and <…>-upgrade).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
 DOCKER="${DOCKER:-docker}"
-export COMPOSE_PROJECT_NAME="metisai-smoke-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
+export COMPOSE_PROJECT_NAME="${SMOKE_PROJECT_PREFIX:-metisai-smoke}-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 export COMPOSE_FILE="docker-compose.yml:deploy/smoke/compose.scripted-llm.yml"
 work="$(mktemp -d /tmp/metisai-smoke.XXXXXX)"
 chmod 755 "$work"
@@ -46,6 +51,8 @@ else
   echo "compose-smoke: neither 'docker compose' nor 'docker-compose' is available" >&2; exit 1
 fi
 compose() { "${compose_cmd[@]}" --env-file "$env_file" "$@"; }
+# The upgrade test's own project: docker-compose.yml alone, its own volumes (SERVER_IMAGE chosen per call).
+upgrade_compose() { COMPOSE_PROJECT_NAME="$COMPOSE_PROJECT_NAME-upgrade" COMPOSE_FILE=docker-compose.yml compose "$@"; }
 # The same file is the server's env_file (docker-compose.yml: `env_file: ${ENV_FILE:-.env}`).
 export ENV_FILE="$env_file"
 # scripts/cleanup, backup and restore call compose themselves: the same command, env file and project.
@@ -91,12 +98,18 @@ cleanup() {
     log "FAILED; logs:"
     compose logs --no-color --tail=60 server nginx scripted-llm 2>/dev/null || true
   fi
+  compose unpause server >/dev/null 2>&1 || true
   # Sandboxes, their volumes and network are the engine's, outside the compose project.
   if [ -n "$installation" ]; then scripts/cleanup --installation "$installation" >/dev/null 2>&1 || true; fi
   compose down -v --remove-orphans >/dev/null 2>&1 || true
   if [ -n "$installation" ]; then scripts/cleanup --installation "$installation" >/dev/null 2>&1 || true; fi
   [ -n "${sse_pid:-}" ] && kill "$sse_pid" 2>/dev/null
-  "$DOCKER" rm -f "$COMPOSE_PROJECT_NAME-nginx-other" >/dev/null 2>&1 || true
+  "$DOCKER" rm -f "$COMPOSE_PROJECT_NAME-nginx-other" "$COMPOSE_PROJECT_NAME-nginx-timeout" >/dev/null 2>&1 || true
+  if [ "$status" -ne 0 ] && [ -n "${upgrade_started:-}" ]; then
+    log "the upgrade project's server logs:"
+    upgrade_compose logs --no-color --tail=40 server 2>/dev/null || true
+  fi
+  [ -z "${upgrade_started:-}" ] || upgrade_compose down -v --remove-orphans >/dev/null 2>&1 || true
   if [ "${SMOKE_KEEP_WORKDIR:-}" = 1 ]; then log "work dir kept: $work"; else rm -rf "$work"; fi
   table
   [ "$status" -eq 0 ] && log "PASS" || log "FAIL (exit $status)"
@@ -140,10 +153,23 @@ step "scripts/init-env"
 scripts/init-env --file "$env_file" --public-url "https://localhost" >/dev/null
 grep -q '^SECRET_KEY=[0-9a-f]\{64\}$' "$env_file" || fail "init-env wrote no SECRET_KEY"
 grep -q '^POSTGRES_PASSWORD=[0-9a-f]\{48\}$' "$env_file" || fail "init-env wrote no POSTGRES_PASSWORD"
+# Host ports free on IPv4 and IPv6 alike. (Not port 0: the engine would pick one free port for 0.0.0.0 and another
+# for ::, and `localhost:<the IPv4 port>`, which Chromium tries on ::1 first, could then reach another service.)
+free_port() {
+  node -e '
+    const net = require("node:net");
+    const server = net.createServer();
+    const print = () => { console.log(server.address().port); server.close(); };
+    server.once("error", () => server.listen(0, "0.0.0.0", print));
+    server.listen({ port: 0, host: "::", ipv6Only: false }, print);'
+}
+smoke_http_port="${SMOKE_HTTP_PORT:-$(free_port)}"
+smoke_https_port="${SMOKE_HTTPS_PORT:-$(free_port)}"
+while [ "$smoke_https_port" = "$smoke_http_port" ]; do smoke_https_port="$(free_port)"; done
 # What differs from a real host: ports, images, the sandbox network, and the scripted LLM allowed through egress.
 cat >> "$env_file" <<ENV
-HTTP_PORT=${SMOKE_HTTP_PORT:-0}
-HTTPS_PORT=${SMOKE_HTTPS_PORT:-0}
+HTTP_PORT=$smoke_http_port
+HTTPS_PORT=$smoke_https_port
 SERVER_IMAGE=metisai/server:smoke
 NODE_IMAGE=$NODE_IMAGE
 POSTGRES_IMAGE=$POSTGRES_IMAGE
@@ -197,11 +223,16 @@ wait_healthy() {
   done
 }
 wait_healthy
-# Port 0 publishes on a free port: the ones the engine picked (again after each up).
+# The host ports nginx is published on (again after each up). An engine that publishes on `::` as well (Docker 20.10
+# and later, on a host with IPv6) lists that binding apart.
 find_ports() {
   http_port="$(compose port nginx 80 | sed 's/.*://')"
   https_port="$(compose port nginx 443 | sed 's/.*://')"
   base="https://localhost:$https_port"
+  local nginx_id
+  nginx_id="$(compose ps -q nginx)"
+  http6_port="$("$DOCKER" port "$nginx_id" 80 | sed -n 's/^\[::\]:\([0-9]*\)$/\1/p' | head -n 1)"
+  https6_port="$("$DOCKER" port "$nginx_id" 443 | sed -n 's/^\[::\]:\([0-9]*\)$/\1/p' | head -n 1)"
 }
 find_ports
 published="$("$DOCKER" ps --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" --format '{{.Names}} {{.Ports}}' | grep -- '->' || true)"
@@ -236,6 +267,31 @@ closed="$(https -o - -w ' %{http_code}' -X POST "$base/api/v1/auth/register" -H 
 too_large="$(head -c 110000000 /dev/zero | https -o - -w ' %{http_code}' -X PUT "$base/api/v1/conversations/00000000-0000-0000-0000-000000000000/files/content?path=big" --data-binary @- -H 'content-type: application/octet-stream' || true)"
 [[ "$too_large" == *payload_too_large*" 413" ]] || fail "a body over the limit does not get the JSON 413: $too_large"
 [ "$(https -f "$base/api/v1/server-info" | json upload_limit_bytes)" = 6000000 ] || fail "UPLOAD_LIMIT_BYTES did not reach the server"
+
+step "IPv6: https://[::1] answers as IPv4 does"
+# nginx's own listeners: `[::]:443` and `[::]:80` are rendered when the container has IPv6; `nginx -t` passes.
+listeners="$(compose exec -T nginx sh -c 'cat /etc/nginx/metisai/listen-tls.conf /etc/nginx/metisai/listen-http.conf' | tr -s '\n' ' ')"
+compose exec -T nginx nginx -t -q || fail "nginx -t fails"
+container_ipv6="$(compose exec -T nginx sh -c 'test -f /proc/net/if_inet6 && echo yes || echo no' | tr -d '[:space:]')"
+if [ "$container_ipv6" = yes ]; then
+  grep -q 'listen \[::\]:443 ssl' <<<"$listeners" && grep -q 'listen \[::\]:80;' <<<"$listeners" || fail "the container has IPv6 but nginx has no [::] listeners: $listeners"
+fi
+log "nginx listens: $listeners(container IPv6: $container_ipv6); published: $("$DOCKER" port "$(compose ps -q nginx)" | tr '\n' ' ')"
+if [ -n "$https6_port" ]; then
+  # The engine's proxy takes the IPv6 connection on the host and forwards it to the container (over IPv4 inside).
+  v4="$(https -o - -w ' %{http_code} HTTP/%{http_version}' "$base/api/v1/server-info")"
+  v6="$(https -6 -g -o - -w ' %{http_code} HTTP/%{http_version}' "https://[::1]:$https6_port/api/v1/server-info")" || fail "no answer over IPv6 on [::1]:$https6_port"
+  [ "$v6" = "$v4" ] && [[ "$v6" == *" 200 HTTP/2" ]] || fail "IPv6 answers '$v6', IPv4 '$v4'"
+  ready6="$(https -6 -g -o /dev/null -w '%{http_code} %{remote_ip}' "https://[::1]:$https6_port/readyz")"
+  [ "$ready6" = "200 ::1" ] || fail "/readyz over IPv6: $ready6"
+  redirect6="$(curl -sS -6 -g -o /dev/null -w '%{http_code} %{redirect_url}' "http://[::1]:$http6_port/api/v1/agents")"
+  [ "$redirect6" = "301 https://[::1]/api/v1/agents" ] || fail "port 80 over IPv6 does not redirect to HTTPS: $redirect6"
+  log "IPv6: [::1]:$https6_port answers as 127.0.0.1:$https_port ($v6); [::1]:$http6_port redirects"
+elif [ "$(cat /proc/sys/net/ipv6/conf/all/disable_ipv6 2>/dev/null || echo 1)" = 0 ] && [ -n "${CI:-}" ]; then
+  fail "the host has IPv6 but the engine published nginx on IPv4 only: $("$DOCKER" port "$(compose ps -q nginx)" | tr '\n' ' ')"
+else
+  log "IPv6 not tested: the engine publishes no [::] port (host IPv6 disabled: $(cat /proc/sys/net/ipv6/conf/all/disable_ipv6 2>/dev/null || echo unknown))"
+fi
 
 step "log in, set the LLM, create and start an agent"
 token="$(api POST /api/v1/auth/login "{\"email\":\"$email\",\"password\":\"$password\"}" | json access_token)"
@@ -324,7 +380,16 @@ grep -qi '^strict-transport-security: ' <<<"$widget_headers" || fail "widget wit
 
 step "console (/login, sign in, dashboard) in Chromium through nginx"
 if [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
-  node tests/compose-e2e/test/support/console-in-chromium.ts "$base" "$email" "$password" "$work" || fail "the console through nginx"
+  # Chromium aborts a load with ERR_NETWORK_CHANGED when the host's interfaces change meanwhile (any container or
+  # network another process starts on this engine): that, and only that, is tried again.
+  for attempt in 1 2 3; do
+    console_ok=""
+    node tests/compose-e2e/test/support/console-in-chromium.ts "$base" "$email" "$password" "$work" >"$work/console.log" 2>&1 && console_ok=1
+    cat "$work/console.log"
+    [ -z "$console_ok" ] && grep -q 'ERR_NETWORK_CHANGED' "$work/console.log" && [ "$attempt" -lt 3 ] || break
+    log "Chromium saw the host's network change (attempt $attempt); again"
+  done
+  [ -n "$console_ok" ] || fail "the console through nginx"
   # Kept for a look: the screenshots of the sign-in page and the dashboard.
   mkdir -p "${SMOKE_SCREENSHOTS:-/tmp/metisai-smoke-screenshots}"
   cp "$work"/console-*.png "${SMOKE_SCREENSHOTS:-/tmp/metisai-smoke-screenshots}/"
@@ -338,16 +403,24 @@ grep -q 'metis-chat' "$work/widget.js" || fail "the widget script does not defin
 step "the nginx config on the other nginx generation: HTTP/2, JSON 502 and 429, HTML 502"
 # The same templates, entrypoint script, pages and certificate, on the compose network, with an upstream port nothing
 # listens on: the server is unreachable, so /api/ answers nginx's JSON 502 and other paths its page.
+# An nginx container with the deployment's templates, entrypoint script, pages and certificate on the compose network,
+# published on a free port of 127.0.0.1: run_nginx <name> <image> <upstream> [docker run options…]; prints the port.
+run_nginx() {
+  local name="$1" image="$2" upstream="$3" port
+  shift 3
+  "$DOCKER" run -d --name "$name" --network "${COMPOSE_PROJECT_NAME}_default" -p 127.0.0.1::443 \
+    -e METIS_SERVER_NAME=_ -e METIS_UPSTREAM="$upstream" -e METIS_AUTH_RATE=5r/s -e METIS_AUTH_BURST=20 \
+    -e METIS_EMBED_RATE=10r/s -e METIS_EMBED_BURST=40 "$@" \
+    -v "$repo/deploy/nginx/templates:/etc/nginx/templates:ro" \
+    -v "$repo/deploy/nginx/docker-entrypoint.d/40-metisai.sh:/docker-entrypoint.d/40-metisai.sh:ro" \
+    -v "$repo/deploy/nginx/static:/etc/nginx/metisai/static:ro" \
+    -v "${COMPOSE_PROJECT_NAME}_tls:/etc/metisai/tls:ro" "$image" >/dev/null
+  port="$("$DOCKER" port "$name" 443 | head -n 1 | sed 's/.*://')"
+  for _ in $(seq 1 60); do https -o /dev/null "https://localhost:$port/_metisai/none" 2>/dev/null && break; sleep 0.5; done
+  echo "$port"
+}
 other="$COMPOSE_PROJECT_NAME-nginx-other"
-"$DOCKER" run -d --name "$other" --network "${COMPOSE_PROJECT_NAME}_default" -p 127.0.0.1::443 \
-  -e METIS_SERVER_NAME=_ -e METIS_UPSTREAM=server:8001 -e METIS_AUTH_RATE=5r/s -e METIS_AUTH_BURST=20 \
-  -e METIS_EMBED_RATE=10r/s -e METIS_EMBED_BURST=40 \
-  -v "$repo/deploy/nginx/templates:/etc/nginx/templates:ro" \
-  -v "$repo/deploy/nginx/docker-entrypoint.d/40-metisai.sh:/docker-entrypoint.d/40-metisai.sh:ro" \
-  -v "$repo/deploy/nginx/static:/etc/nginx/metisai/static:ro" \
-  -v "${COMPOSE_PROJECT_NAME}_tls:/etc/metisai/tls:ro" "$OTHER_NGINX_IMAGE" >/dev/null
-other_port="$("$DOCKER" port "$other" 443 | head -n 1 | sed 's/.*://')"
-for _ in $(seq 1 60); do https -o /dev/null "https://localhost:$other_port/readyz" 2>/dev/null && break; sleep 0.5; done
+other_port="$(run_nginx "$other" "$OTHER_NGINX_IMAGE" server:8001)"
 other_version="$("$DOCKER" exec "$other" nginx -v 2>&1 | sed -n 's|.*nginx/\([0-9.]*\).*|\1|p')"
 [ "$other_version" != "$nginx_version" ] || fail "the other nginx is the same version ($other_version)"
 bad_gateway="$(https -o - -w ' %{http_code} HTTP/%{http_version}' "https://localhost:$other_port/api/v1/agents")"
@@ -373,6 +446,127 @@ auth_codes="$(flood /api/v1/auth/login 40)"
 embed_codes="$(flood /api/v1/embed/sessions 60)"
 log "nginx $other_version: $("$DOCKER" exec "$other" cat /etc/nginx/metisai/listen-tls.conf | tr '\n' ' '); 40 sign-ins at once: $auth_codes 60 embed sessions at once: $embed_codes"
 "$DOCKER" rm -f "$other" >/dev/null
+
+step "nginx: JSON 504 (API) and HTML 504 (console) from a hung server"
+# A server that accepts connections and never answers, as a hung process does: the compose server, paused (its kernel
+# still accepts TCP connections). In front of it, the deployment's nginx with NGINX_PROXY_READ_TIMEOUT's variable set
+# to 3 s (the deployment's own nginx keeps 65 minutes, which event streams need).
+timeout_nginx="$COMPOSE_PROJECT_NAME-nginx-timeout"
+timeout_port="$(run_nginx "$timeout_nginx" "$NGINX_IMAGE" server:8000 -e METIS_PROXY_READ_TIMEOUT=3s)"
+[ "$(https -o /dev/null -w '%{http_code}' "https://localhost:$timeout_port/readyz")" = 200 ] || fail "nginx with a 3 s read timeout: /readyz before the pause"
+compose pause server >/dev/null 2>&1
+started="$(now)"
+gateway_timeout="$(https -D "$work/504.headers" -o - -w ' %{http_code}' -H "authorization: Bearer $token" "https://localhost:$timeout_port/api/v1/agents")"
+waited="$(secs "$started" "$(now)")"
+console_timeout="$(https -D "$work/504-console.headers" -o - -w ' %{http_code}' "https://localhost:$timeout_port/login")"
+compose unpause server >/dev/null 2>&1
+[[ "$gateway_timeout" == '{"error":{"code":"gateway_timeout","message":"'*'"}}'*" 504" ]] || fail "/api/ when the server hangs: $gateway_timeout"
+grep -qi '^content-type: application/json' "$work/504.headers" || fail "the API's 504 is not JSON: $(cat "$work/504.headers")"
+grep -qi '^content-type: text/html' "$work/504-console.headers" && [[ "$console_timeout" == *"<html"*" 504" ]] || fail "/login when the server hangs: $(cat "$work/504-console.headers") $console_timeout"
+awk -v w="$waited" 'BEGIN { exit !(w >= 2.9 && w < 20) }' || fail "the 504 came after $waited s (the read timeout is 3 s)"
+log "after ${waited} s: $(tr -d '\n' <<<"$gateway_timeout"); /login: the HTML page, 504"
+"$DOCKER" rm -f "$timeout_nginx" >/dev/null
+[ "$(https -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] || fail "the server does not answer after its pause"
+
+# --- replicas, certificate renewal ----------------------------------------------------------------------------------
+# The API from inside a server container, bypassing nginx: inside <container> <method> <path> [json body]; the bearer
+# token is $inside_token when set.
+inside() {
+  "$DOCKER" exec -e TOKEN="${inside_token:-}" -e METHOD="$2" -e URL_PATH="$3" -e BODY="${4:-}" "$1" node -e '
+    const headers = { "content-type": "application/json" };
+    if (process.env.TOKEN) headers.authorization = `Bearer ${process.env.TOKEN}`;
+    fetch(`http://127.0.0.1:8000${process.env.URL_PATH}`, { method: process.env.METHOD, headers, body: process.env.BODY || undefined })
+      .then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 1); }, (e) => { console.error(String(e)); process.exit(1); });'
+}
+# One replica's Prometheus metrics (its own port, inside its container).
+replica_metrics() {
+  "$DOCKER" exec "$1" node -e 'fetch("http://127.0.0.1:9464/metrics").then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 1); }, () => process.exit(1))'
+}
+served_server_info() { replica_metrics "$1" | awk '/^metisai_http_request_duration_seconds_count\{/ && /route="\/api\/v1\/server-info"/ { s += $NF } END { print s + 0 }'; }
+open_streams() { replica_metrics "$1" | awk '/^metisai_open_event_streams / { print $2 + 0 }'; }
+llm_calls() { replica_metrics "$1" | awk '/^metisai_llm_calls_total\{/ { s += $NF } END { print s + 0 }'; }
+# Waits until <compose function> has <count> server containers, each healthy or (sooner than the 5 s health check
+# interval) logging that it listens; sets $replicas to their ids.
+wait_replicas() {
+  local deadline=$(( $(date +%s) + 180 )) id ready
+  while :; do
+    mapfile -t replicas < <("$1" ps -q server)
+    ready=0
+    for id in "${replicas[@]}"; do
+      if [ "$("$DOCKER" inspect -f '{{.State.Health.Status}}' "$id" 2>/dev/null)" = healthy ] \
+        || "$DOCKER" logs "$id" 2>/dev/null | grep -q '"msg":"MetisAI server listening"'; then ready=$((ready + 1)); fi
+    done
+    [ "${#replicas[@]}" = "$2" ] && [ "$ready" = "$2" ] && return
+    [ "$(date +%s)" -le "$deadline" ] || fail "$1: $ready of ${#replicas[@]} server containers ready, expected $2"
+    sleep 0.5
+  done
+}
+
+step "replicas: --scale server=2, nginx reaches both (Docker's resolver)"
+compose up -d --no-deps --no-recreate --scale server=2 server >"$work/scale.log" 2>&1 || { cat "$work/scale.log"; fail "scaling to 2 servers failed"; }
+wait_replicas compose 2
+first="${replicas[0]}" second="${replicas[1]}"
+before_first="$(served_server_info "$first")" before_second="$(served_server_info "$second")"
+# nginx re-resolves `server` at most 10 s later (resolver valid=10s) and then spreads requests over both addresses.
+for _ in $(seq 1 30); do
+  for _ in $(seq 1 10); do https -f -o /dev/null "$base/api/v1/server-info" || fail "server-info through nginx with two replicas"; done
+  by_first=$(( $(served_server_info "$first") - before_first )) by_second=$(( $(served_server_info "$second") - before_second ))
+  [ "$by_first" -gt 0 ] && [ "$by_second" -gt 0 ] && break
+  sleep 0.5
+done
+[ "$by_first" -gt 0 ] && [ "$by_second" -gt 0 ] || fail "requests through nginx reached one replica only: $by_first and $by_second"
+log "server-info through nginx answered by ${first:0:12} ($by_first) and ${second:0:12} ($by_second)"
+
+step "certificate renewal: nginx -s reload serves it, an open stream is kept"
+# An event stream through nginx, opened before the reload; read on in the next step.
+(exec curl -sS --http2 --cacert "$work/ca.pem" -N -H "authorization: Bearer $token" -H 'accept: text/event-stream' \
+  "$base/api/v1/conversations/$conversation/events") > >(while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done > "$work/sse2.log") &
+sse_pid=$!
+for _ in $(seq 1 40); do grep -q . "$work/sse2.log" 2>/dev/null && break; sleep 0.25; done
+holder="" other_replica=""
+for _ in $(seq 1 20); do
+  if [ "$(open_streams "$first")" -gt 0 ]; then holder="$first" other_replica="$second"; break; fi
+  if [ "$(open_streams "$second")" -gt 0 ]; then holder="$second" other_replica="$first"; break; fi
+  sleep 0.25
+done
+[ -n "$holder" ] || fail "no replica counts the open event stream"
+served_serial() { openssl s_client -connect "127.0.0.1:$https_port" -servername localhost </dev/null 2>/dev/null | openssl x509 -noout -serial; }
+old_serial="$(served_serial)"
+[ "$old_serial" = "$(openssl x509 -in "$work/ca.pem" -noout -serial)" ] || fail "nginx serves $old_serial, not tls-init's certificate"
+# The renewal: new files where nginx reads them (here tls-init's volume; a TLS_CERT_DIR on a real host), then the
+# reload docs/deployment.md gives. nginx starts new workers with the new certificate; the old ones finish their
+# connections.
+compose run --rm --no-deps -T --entrypoint sh tls-init -c 'rm -f /etc/metisai/tls/fullchain.pem /etc/metisai/tls/privkey.pem && sh /usr/local/bin/init-self-signed.sh' >"$work/renew.log" 2>&1 \
+  || { cat "$work/renew.log"; fail "making a new certificate failed"; }
+new_serial="$(compose exec -T nginx cat /etc/metisai/tls/fullchain.pem | openssl x509 -noout -serial)"
+[ "$new_serial" != "$old_serial" ] || fail "the new certificate has the old serial"
+compose exec -T nginx nginx -s reload >"$work/reload.log" 2>&1 || { cat "$work/reload.log"; fail "nginx -s reload failed"; }
+for _ in $(seq 1 40); do [ "$(served_serial)" = "$new_serial" ] && break; sleep 0.25; done
+[ "$(served_serial)" = "$new_serial" ] || fail "nginx still serves $(served_serial) after the reload (new: $new_serial)"
+fetch_certificate
+[ "$(https -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] || fail "the new certificate is not the one served"
+kill -0 "$sse_pid" 2>/dev/null || fail "the event stream opened before the reload was closed by it"
+log "served serial: ${old_serial#serial=} before, ${new_serial#serial=} after nginx -s reload; the stream opened before it is still open"
+
+step "replicas: a run on the other replica streams through nginx (NOTIFY)"
+# The stream is held by one replica; the message goes straight to the other, which runs the conversation: its events
+# reach the stream only through Postgres' LISTEN/NOTIFY. The stream is the one opened before the reload.
+mark="$(wc -l < "$work/sse2.log")"
+calls_holder="$(llm_calls "$holder")" calls_other="$(llm_calls "$other_replica")"
+inside_token="$token" inside "$other_replica" POST "/api/v1/conversations/$conversation/messages" '{"content":"write the proof file again"}' >/dev/null \
+  || fail "posting a message to the other replica failed"
+for _ in $(seq 1 240); do
+  tail -n "+$((mark + 1))" "$work/sse2.log" | grep -q '"type":"state","state":"\(idle\|finished\|error\)"\|"state":"\(idle\|finished\|error\)".*"type":"state"' && break
+  sleep 0.5
+done
+kill "$sse_pid" 2>/dev/null || true
+wait "$sse_pid" 2>/dev/null || true
+sse_pid=""
+new_deltas="$(tail -n "+$((mark + 1))" "$work/sse2.log" | grep -c ' data: {"type":"delta"' || true)"
+[ "$new_deltas" -ge 8 ] || fail "the stream through nginx got $new_deltas deltas of the run on the other replica"
+[ "$(( $(llm_calls "$other_replica") - calls_other ))" = 2 ] && [ "$(llm_calls "$holder")" = "$calls_holder" ] \
+  || fail "the run did not happen on the other replica (LLM calls: holder $calls_holder -> $(llm_calls "$holder"), other $calls_other -> $(llm_calls "$other_replica"))"
+log "stream on ${holder:0:12}, run on ${other_replica:0:12}: $new_deltas deltas arrived through nginx"
 
 rows() { compose exec -T postgres psql -U metisai -d metisai -tAc "select (select count(*) from events), (select count(*) from conversations), (select count(*) from users)" | tr -d '[:space:]'; }
 check_data() { # the conversation's events and workspace file, through nginx
@@ -435,3 +629,73 @@ scripts/cleanup --installation "$installation" >/dev/null
 left="$(leftovers)"
 [ -z "$left" ] || fail "left at the end: $left"
 installation=""
+
+# --- upgrade between two built images ------------------------------------------------------------------------------
+# The previous release: a fixed commit of main with the deployment as it is now but one migration fewer (001–009;
+# 010-snapshots came after it), built once per machine and kept under its own tag.
+step "the previous release's server image (982d6e5, migrations 001-009)"
+previous_commit=982d6e5977b1a3a8316aba76ebcdd61dedf937d5
+previous_image="metisai/server:smoke-previous-${previous_commit:0:12}"
+if ! "$DOCKER" image inspect "$previous_image" >/dev/null 2>&1; then
+  if ! git cat-file -e "$previous_commit^{commit}" 2>/dev/null; then
+    [ -z "${CI:-}" ] || fail "commit $previous_commit is not in this clone (CI needs the full history)"
+    log "skipping the upgrade test: commit $previous_commit is not in this clone (a shallow clone or no git)"
+    previous_image=""
+  else
+    log "building $previous_image from $previous_commit"
+    git archive "$previous_commit" | DOCKER_BUILDKIT="${DOCKER_BUILDKIT:-0}" "$DOCKER" build -q --build-arg NODE_IMAGE="$NODE_IMAGE" \
+      --build-arg EXTRA_CA_CERTS -t "$previous_image" - >"$work/previous-build.log" 2>&1 || { tail -n 40 "$work/previous-build.log"; fail "building the previous image failed"; }
+  fi
+fi
+
+if [ -n "$previous_image" ]; then
+  step "upgrade: previous image -> current (2 replicas migrate once) -> rollback"
+  upgrade_started=1
+  upgrade_sql() { upgrade_compose exec -T postgres psql -U metisai -d metisai -tAc "$1" | tr -d '\r'; }
+  upgrade_rows() { upgrade_sql "select (select count(*) from users), (select count(*) from agents), (select count(*) from settings)" | tr -d '[:space:]'; }
+  # The previous release, as a host running it has it: its database made by its migrations, an account, an agent.
+  SERVER_IMAGE="$previous_image" upgrade_compose up -d server >"$work/upgrade.log" 2>&1 || { cat "$work/upgrade.log"; fail "starting the previous image failed"; }
+  wait_replicas upgrade_compose 1
+  # create-user in the running container (the image's entry point with that command; `run --rm` would start another).
+  printf '%s\n' "$password" | "$DOCKER" exec -i "${replicas[0]}" node --conditions=@metisai/source packages/server/src/main.ts create-user --email "$email" --password-stdin >>"$work/upgrade.log" 2>&1 \
+    || { cat "$work/upgrade.log"; fail "create-user on the previous image failed"; }
+  inside_token="$(inside "${replicas[0]}" POST /api/v1/auth/login "{\"email\":\"$email\",\"password\":\"$password\"}" | json access_token)"
+  inside "${replicas[0]}" PUT /api/v1/settings '{"llm_model":"before-the-upgrade"}' >/dev/null || fail "settings on the previous image"
+  old_agent="$(inside "${replicas[0]}" POST /api/v1/agents '{"name":"made before the upgrade","config":{}}' | json id)"
+  migrations_before="$(upgrade_sql 'select name from schema_migrations order by id' | tr '\n' ' ')"
+  [[ "$migrations_before" != *010-snapshots* ]] || fail "the previous image's database already has 010-snapshots: $migrations_before"
+  upgrade_rows_before="$(upgrade_rows)"
+  # The upgrade as docs/deployment.md gives it: SERVER_IMAGE names the new image, `up -d`; here with two replicas,
+  # which start together on the old database.
+  SERVER_IMAGE=metisai/server:smoke upgrade_compose up -d --no-deps --scale server=2 server >>"$work/upgrade.log" 2>&1 || { cat "$work/upgrade.log"; fail "the upgrade's up -d failed"; }
+  wait_replicas upgrade_compose 2
+  for id in "${replicas[@]}"; do
+    [ "$("$DOCKER" inspect -f '{{.Config.Image}}' "$id")" = metisai/server:smoke ] || fail "replica ${id:0:12} does not run the current image"
+  done
+  migrations_after="$(upgrade_sql 'select name from schema_migrations order by id' | tr '\n' ' ')"
+  expected_migrations="$(find packages/server/src/db/migrations -name '[0-9][0-9][0-9]-*.ts' ! -name '*.test.ts' | wc -l)"
+  [[ "$migrations_after" == *010-snapshots* ]] && [ "$(wc -w <<<"$migrations_after")" = "$expected_migrations" ] \
+    || fail "after the upgrade: migrations $migrations_after (expected $expected_migrations)"
+  migrated_by=0
+  for id in "${replicas[@]}"; do
+    if "$DOCKER" logs "$id" 2>&1 | grep '"msg":"database migrated"' | grep -q 010-snapshots; then migrated_by=$((migrated_by + 1)); fi
+  done
+  [ "$migrated_by" = 1 ] || fail "$migrated_by replicas applied the migrations (expected exactly one)"
+  [ "$(upgrade_rows)" = "$upgrade_rows_before" ] || fail "rows after the upgrade: $(upgrade_rows), before: $upgrade_rows_before"
+  for id in "${replicas[@]}"; do
+    inside_token="$(inside "$id" POST /api/v1/auth/login "{\"email\":\"$email\",\"password\":\"$password\"}" | json access_token)"
+    [ "$(inside "$id" GET "/api/v1/agents/$old_agent" | json name)" = "made before the upgrade" ] || fail "the agent is not served after the upgrade"
+    [ "$(inside "$id" GET /api/v1/settings | json llm_model)" = before-the-upgrade ] || fail "the settings are not served after the upgrade"
+  done
+  # Rollback: 010 only adds, so the previous image runs on the migrated database (docs/deployment.md).
+  SERVER_IMAGE="$previous_image" upgrade_compose up -d --no-deps --scale server=1 server >>"$work/upgrade.log" 2>&1 || { cat "$work/upgrade.log"; fail "the rollback's up -d failed"; }
+  wait_replicas upgrade_compose 1
+  [ "$("$DOCKER" inspect -f '{{.Config.Image}}' "${replicas[0]}")" = "$previous_image" ] || fail "the rollback did not start the previous image"
+  inside_token="$(inside "${replicas[0]}" POST /api/v1/auth/login "{\"email\":\"$email\",\"password\":\"$password\"}" | json access_token)"
+  [ "$(inside "${replicas[0]}" GET "/api/v1/agents/$old_agent" | json name)" = "made before the upgrade" ] || fail "the agent is not served after the rollback"
+  log "migrations before: ${migrations_before% }; after: $(wc -w <<<"$migrations_after") (one replica of two applied them); rows (users, agents, settings) $upgrade_rows_before kept; the previous image runs again after the rollback"
+  upgrade_compose down -v --remove-orphans >/dev/null 2>&1
+  [ -z "$("$DOCKER" ps -aq --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME-upgrade"; "$DOCKER" volume ls -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME-upgrade")" ] \
+    || fail "the upgrade project left containers or volumes"
+  upgrade_started=""
+fi

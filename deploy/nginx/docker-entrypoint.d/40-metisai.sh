@@ -5,6 +5,9 @@
 #                     [::] listeners only when the container has IPv6 (as the official image's 10-listen-on-ipv6 does).
 #   body.conf         client_max_body_size = the largest of UPLOAD_LIMIT_BYTES, IMPORT_LIMIT_BYTES and BODY_LIMIT_BYTES,
 #                     the server's limits (compose passes the same variables to both services: one source).
+#   timeouts.conf     proxy_read_timeout and proxy_send_timeout = METIS_PROXY_READ_TIMEOUT (default 65m: above the
+#                     server's SSE_MAX_AGE_SECONDS, so event streams are never cut; a server that accepts a request and
+#                     never answers gets nginx's 504 after it).
 #   reload            every 60 s, `nginx -s reload` when fullchain.pem or privkey.pem changed (an ACME renewal).
 set -eu
 dir=/etc/nginx/metisai
@@ -33,6 +36,13 @@ limit="$upload"
 [ "$body" -gt "$limit" ] && limit="$body"
 echo "client_max_body_size $limit;" > "$dir/body.conf"
 echo "$0: client_max_body_size $limit"
+
+timeout="${METIS_PROXY_READ_TIMEOUT:-65m}"
+case "$timeout" in
+  '' | *[!0-9smhd]* | [!0-9]*) echo "$0: METIS_PROXY_READ_TIMEOUT must be an nginx time (65m, 90s, …): '$timeout'" >&2; exit 1 ;;
+esac
+{ echo "proxy_read_timeout $timeout;"; echo "proxy_send_timeout $timeout;"; } > "$dir/timeouts.conf"
+echo "$0: proxy_read_timeout $timeout"
 
 if [ ! -s "$cert" ] || [ ! -s "$key" ]; then
   echo "$0: no certificate at $cert and $key (the tls-init service makes a self-signed one; see docs/deployment.md#tls)" >&2

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import path from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
-import { createSandboxDriver, type SandboxDriver } from '@metisai/sandbox';
+import { createSandboxDriver, type SandboxDriver, type SandboxDriverConfig } from '@metisai/sandbox';
 import type pg from 'pg';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
@@ -16,6 +16,7 @@ import { createOrm, migrate, type Orm } from './db/orm.ts';
 import { PgListener } from './db/pg-listener.ts';
 import { ConversationEntity } from './entities/index.ts';
 import { EventBus, ormEventSource } from './events/index.ts';
+import { answerClientErrors } from './http/client-errors.ts';
 import { OpenStreams } from './http/open-streams.ts';
 import { createLogger } from './logger.ts';
 import { Metrics, type MetricsSources } from './metrics/metrics.ts';
@@ -149,8 +150,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // The one sandbox driver of this process, built from the configuration; nothing else branches on it. Its own image
     // (metisai/sandbox:latest, or SANDBOX_IMAGE with SANDBOX_DOCKERFILE) is never built lazily on `create` nor pulled:
     // the image builder makes it (SANDBOX_IMAGE_BUILD), once across replicas, or it must exist.
-    const driver = createSandboxDriver({
-      driver: await detectSandboxDriver(config.sandboxDriver, config.isLaptopMode, logger, config.docker),
+    const driverName = await detectSandboxDriver(config.sandboxDriver, config.isLaptopMode, logger, config.docker);
+    const driverConfig: Omit<SandboxDriverConfig, 'driver'> = {
       owner: sandboxOwner(instanceId),
       onLog: (line) => runsLogger.info({ sandbox: line }, 'sandbox'),
       docker: {
@@ -163,7 +164,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         network: { name: config.sandboxNetwork, firewall: config.isLaptopMode ? 'best-effort' : 'required' },
       },
       local: { rootDir: path.join(config.dataDir, 'sandboxes') },
-    });
+    };
+    const driver = createSandboxDriver({ ...driverConfig, driver: driverName });
     const images =
       config.sandboxImageBuild && driver.imageBuild
         ? new ImageBuilder({ build: driver.imageBuild, locks, orm, logger: logger.child({ component: 'image-build' }) })
@@ -177,6 +179,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       maxPerUser: config.quotas.sandboxes,
       images,
       isRunElsewhere: (conversationId) => runLock.isHeldElsewhere(conversationId),
+      // Only to remove what a deleted conversation made under the other driver; never to run anything.
+      otherDriver: () => createSandboxDriver({ ...driverConfig, driver: driverName === 'docker' ? 'local' : 'docker' }),
     });
     closers.push('sandboxes', () => sandboxes.close());
     await step('sandboxes');
@@ -274,7 +278,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       .catch((error: unknown) => runsLogger.warn({ err: error }, 'reaping orphaned sandboxes failed'));
     await step('recovery');
 
-    const server = await listen(app, config);
+    const server = await listen(app, config, logger);
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
     closers.push('http', async () => {
       // First: open event streams end, so the HTTP server has no long-lived response to wait for; their quota rows
@@ -334,7 +338,7 @@ async function metricsSources(orm: Orm, driver: SandboxDriver, installationId: s
 const CLOSE_SWEEP_MS = 50;
 
 /** Listens on the configured host and port; `close()` stops taking requests and waits for the open ones. */
-async function listen(app: Koa<never>, config: Config): Promise<{ port: number; close: () => Promise<void> }> {
+async function listen(app: Koa<never>, config: Config, logger: Logger): Promise<{ port: number; close: () => Promise<void> }> {
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, config.host, () => resolve(listening));
     listening.once('error', reject);
@@ -343,6 +347,7 @@ async function listen(app: Koa<never>, config: Config): Promise<{ port: number; 
     throw error;
   });
   server.keepAliveTimeout = 65_000;
+  answerClientErrors(server, logger);
   // Connections on which no request came yet (HTTP clients open spares ahead of use) do not count as idle for
   // Node until the headers timeout, so close() would wait for them: it ends them itself.
   const unused = new Set<Socket>();

@@ -64,7 +64,7 @@ export const RepositoryParamsSchema = z.strictObject({
    * An absolute `https:` (or `http:`) URL without credentials (`https://user:token@…`: name a secret in `token_secret`
    * instead), query or fragment. Whether the server may connect to its host is the server's to say (`egress_refused`).
    */
-  url: z.url({ protocol: /^https?$/, error: 'must be an https:// URL' }).check(
+  url: z.url({ protocol: /^https?$/, error: (issue) => (issue.input === undefined ? 'is required' : 'must be an https:// URL') }).check(
     z.maxLength(2048),
     z.refine((url) => !/^https?:\/\/[^/]*@|[?#]/i.test(url), 'must have no credentials (use token_secret), query or fragment'),
   ),

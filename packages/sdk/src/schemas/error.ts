@@ -32,6 +32,10 @@ export const ErrorCode = {
   badRequest: 'bad_request',
   malformedJson: 'malformed_json',
   payloadTooLarge: 'payload_too_large',
+  /** The request line and headers together are over the server's limit (Node's 16 KiB): a 431. */
+  requestHeaderTooLarge: 'request_header_too_large',
+  /** The request's headers or body did not arrive within the server's timeouts: a 408. */
+  requestTimeout: 'request_timeout',
   lengthRequired: 'length_required',
   unsupportedMediaType: 'unsupported_media_type',
   unauthorized: 'unauthorized',
@@ -86,11 +90,12 @@ export const ERROR_CODES: readonly ErrorCode[] = Object.values(ErrorCode);
 
 /**
  * Limits named by `quota` in a 429 `quota_exceeded` answer (beside `limit` and `current`). Per user, set by the operator
- * (`QUOTA_*`): running sandboxes (warm pools included), agents, concurrent runs, open event streams, an agent's
- * `idle_timeout_seconds` and `warm_pool_size`, a conversation's workspace size in bytes and its number of events. For an
+ * (`QUOTA_*`): running sandboxes (warm pools included), agents, concurrent runs, open event streams, a conversation's
+ * workspace size in bytes and its number of events (`idle_timeout_seconds`, `warm_pool_size` and `embed_sandboxes`:
+ * only from older servers, which answered a config over the operator's caps so; servers now answer a 400
+ * `validation_error` on the field). For an
  * embedded agent's visitors, set by the owner (`embed.policy.quotas`, with `Retry-After`): messages per hour, tokens per
- * UTC day and running sandboxes, per visitor and for all the agent's visitors; and the operator's `visitor_streams` and
- * `embed_sandboxes` (the most `agent_sandboxes` an agent may set).
+ * UTC day and running sandboxes, per visitor and for all the agent's visitors; and the operator's `visitor_streams`.
  */
 export const QUOTAS = [
   'sandboxes',

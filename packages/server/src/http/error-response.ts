@@ -45,9 +45,12 @@ export interface ErrorResponse {
   headers: Record<string, string>;
 }
 
-/** The one field every detail concerns (`details[].path`), or undefined when there are none or several. */
+/**
+ * The one field every detail concerns (`details[].path`), or undefined when there are none or several. `''` is the
+ * request body (or query) as a whole, e.g. a body that is not a JSON object.
+ */
 export function fieldAtFault(details: readonly ErrorDetail[] | undefined): string | undefined {
-  const paths = new Set((details ?? []).map((detail) => detail.path).filter((path) => path !== ''));
+  const paths = new Set((details ?? []).map((detail) => detail.path));
   return paths.size === 1 ? [...paths][0] : undefined;
 }
 

@@ -6,7 +6,18 @@ type Issue = z.core.$ZodIssue;
 
 const dotted = (path: readonly PropertyKey[]) => path.map(String).join('.');
 
-/** zod issues → `details`: one per field, `path` dotted; unknown keys are named one by one. */
+/** What a JSON value is, in words: `an array`, `a string`, `null`, … */
+const jsonKind = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`);
+
+/**
+ * The 400 for a request body that is JSON but not an object (an array, a string, a number, `true`, `null`) where
+ * every route takes an object: a `validation_error` whose one detail, and so `field`, is the body itself — path `''`,
+ * the root, as in `details`' dotted convention.
+ */
+export const bodyNotAnObject = (value: unknown) =>
+  validationError(`Invalid request body: the body must be a JSON object, not ${jsonKind(value)}`, [{ path: '', message: 'must be a JSON object' }]);
+
+/** zod issues → `details`: one per field, `path` dotted (`''`: the value itself); unknown keys are named one by one. */
 export function issuesToDetails(issues: readonly Issue[], root?: string): ErrorDetail[] {
   const prefix = (path: readonly PropertyKey[]) => dotted(root ? [root, ...path] : path);
   return issues.flatMap((issue): ErrorDetail[] => {
@@ -32,10 +43,14 @@ const invalid = (where: 'body' | 'query', details: ErrorDetail[]) => {
   return validationError(`Invalid request ${where}: ${summary}`, details);
 };
 
-/** Parses `input` with `schema` or throws a 400 naming every field at fault. */
+/** Parses `input` with `schema` or throws a 400 naming every field at fault (a body that is not an object: `bodyNotAnObject`). */
 export function parseInput<S extends z.ZodMiniType>(schema: S, input: unknown, where: 'body' | 'query'): z.output<S> {
   const result = schema.safeParse(input);
-  if (!result.success) throw invalid(where, issuesToDetails(result.error.issues));
+  if (!result.success) {
+    const notAnObject = result.error.issues.some((issue) => issue.path.length === 0 && issue.code === 'invalid_type' && issue.expected === 'object');
+    if (where === 'body' && notAnObject) throw bodyNotAnObject(input);
+    throw invalid(where, issuesToDetails(result.error.issues));
+  }
   // Checked on the parsed value, whose depth the schema bounds.
   const unstorable = unstorableStrings(result.data);
   if (unstorable.length > 0) throw invalid(where, unstorable);

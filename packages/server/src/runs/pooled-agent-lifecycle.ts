@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ControlChannel } from '../control/control-channel.ts';
-import type { Agent } from '../entities/index.ts';
+import { type Agent, ConversationEntity } from '../entities/index.ts';
 import { describeImageBuild } from '../sandboxes/image-build.ts';
 import type { SandboxManager } from '../sandboxes/sandbox-manager.ts';
 import { type AgentLifecycle, ConfigCheck, type ReportStartProgress } from '../services/agent-lifecycle.ts';
@@ -9,7 +9,8 @@ import type { RunRecovery } from './run-recovery.ts';
 /**
  * Starting an agent checks its config, waits for its sandbox image when the server builds it (showing the build's
  * progress on the agent) and pre-warms `warm_pool_size` sandboxes for its next conversations (they count against the
- * user's sandbox quota); stopping it stops its runs and removes its pool in every process (`stop_agent`).
+ * user's sandbox quota); stopping it stops its runs and removes its pool in every process (`stop_agent`), and waits
+ * until no waiting pool sandbox of the agent is left in the engine.
  */
 export class PooledAgentLifecycle implements AgentLifecycle {
   readonly #checks = new ConfigCheck();
@@ -50,8 +51,17 @@ export class PooledAgentLifecycle implements AgentLifecycle {
     await this.#sandboxes.warmPool(agent.id, agent.userId, agent.config.warm_pool_size, agent.config.sandbox_image, network);
   }
 
-  async stop(_em: EntityManager, agent: Agent): Promise<void> {
+  /**
+   * Stops the agent's runs in every process (`stop_agent`, on which each process also closes its pool), then removes
+   * its waiting pool sandboxes whichever process made them, and answers once they are gone: the agent is `stopped`
+   * only when they no longer count against the user's sandbox quota (a process slow to close its pool, or dead, would
+   * leave them counting).
+   */
+  async stop(em: EntityManager, agent: Agent): Promise<void> {
     await this.#recovery.stopAgentRunsEverywhere(agent.id);
-    await this.#sandboxes.closePool(agent.id);
+    await this.#sandboxes.removePool(agent.id, async (sandboxIds) => {
+      const taken = await em.fork().find(ConversationEntity, { sandboxId: { $in: sandboxIds } }, { fields: ['sandboxId'] });
+      return new Set(taken.map((conversation) => conversation.sandboxId!));
+    });
   }
 }

@@ -34,6 +34,12 @@ export interface SandboxManagerOptions {
    * then only lets go of the sandbox here instead of stopping it under that run. Default: never.
    */
   isRunElsewhere?: (conversationId: string) => Promise<boolean>;
+  /**
+   * The other driver (Docker for a local server, local for a Docker one), built on first use with the same owner: only
+   * to remove what a conversation made under it (`SANDBOX_DRIVER` changed, or Docker did not answer at a start) when the
+   * conversation is deleted. Absent: such sandboxes and workspaces are left, with a warning naming them.
+   */
+  otherDriver?: () => SandboxDriver;
 }
 
 export interface SandboxRequest {
@@ -106,6 +112,13 @@ export const USER_LABEL = 'metisai.account';
 /** Labels of a visitor's sandbox: the embedded agent and the visitor (such sandboxes do not count against the owner). */
 export const EMBED_AGENT_LABEL = 'metisai.embed.agent';
 export const EMBED_VISITOR_LABEL = 'metisai.embed.visitor';
+/**
+ * Label of a sandbox made for an agent's warm pool: the agent. It stays on the sandbox once a conversation takes it
+ * (labels cannot change), so only the conversations' `sandbox_id` tells a waiting pool sandbox from a taken one.
+ */
+export const POOL_AGENT_LABEL = 'metisai.pool.agent';
+/** How long stopping an agent waits for its waiting pool sandboxes (any process's) to be gone from the engine. */
+const POOL_REMOVAL_WAIT_MS = 30_000;
 /** Longest wait for the user's sandbox lock (another process creating one of theirs). */
 const USER_LOCK_WAIT_MS = 60_000;
 export const instanceLock = (instanceId: string) => `instance:${instanceId}`;
@@ -126,6 +139,8 @@ export class SandboxManager {
   /** The acquisition in progress per conversation: acquisitions of one conversation run one after another. */
   readonly #acquiring = new Map<string, Promise<Sandbox>>();
   readonly #pools = new Map<string, WarmPool>();
+  /** Pools being closed, by agent: a second `closePool` (the `stop_agent` message and the stop itself) waits for it. */
+  readonly #closingPools = new Map<string, Promise<void>>();
 
   constructor(options: SandboxManagerOptions) {
     if (options.driver.owner !== sandboxOwner(options.instanceId)) {
@@ -275,13 +290,35 @@ export class SandboxManager {
     const live = this.#live.get(conversationId);
     this.#live.delete(conversationId);
     if (live?.idle) clearTimeout(live.idle);
-    const removal = live ? live.sandbox.remove() : sandboxId ? this.#options.driver.remove(sandboxId) : Promise.resolve();
-    await removal.catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'sandbox removal failed'));
-    if (workspace) {
-      await this.#options.driver
-        .removeWorkspace(workspace)
-        .catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId }, 'workspace removal failed'));
+    // A sandbox (and its workspace: a Docker volume) the other driver made is removed through that driver.
+    const driver = sandboxId && !this.#options.driver.isOwnId(sandboxId) ? this.#otherDriver() : this.#options.driver;
+    if (!driver) {
+      this.#options.logger.warn(
+        { conversationId, sandboxId, workspace },
+        "the conversation's sandbox and workspace were made by the other sandbox driver, which this server cannot reach: remove them by hand (scripts/cleanup removes every sandbox of the installation)",
+      );
+      return;
     }
+    const removal = live ? live.sandbox.remove() : sandboxId ? driver.remove(sandboxId) : Promise.resolve();
+    await removal.catch((error: unknown) =>
+      this.#options.logger.warn({ err: error, conversationId, sandboxId, driver: driver.name }, 'sandbox removal failed'),
+    );
+    if (workspace) {
+      await driver
+        .removeWorkspace(workspace)
+        .catch((error: unknown) => this.#options.logger.warn({ err: error, conversationId, workspace, driver: driver.name }, 'workspace removal failed'));
+    }
+  }
+
+  #other: SandboxDriver | undefined;
+  /** The other driver (`otherDriver`), built once; undefined when there is none or it cannot be built. */
+  #otherDriver(): SandboxDriver | undefined {
+    try {
+      this.#other ??= this.#options.otherDriver?.();
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, 'the other sandbox driver could not be built');
+    }
+    return this.#other;
   }
 
   /**
@@ -304,7 +341,7 @@ export class SandboxManager {
     if (size <= 0) return;
     const pool = new SandboxPool({
       size,
-      create: () => this.#create(userId, { image, network, env: {}, conversationId: undefined }),
+      create: () => this.#create(userId, { image, network, env: {}, conversationId: undefined }, undefined, { [POOL_AGENT_LABEL]: agentId }),
       onError: (error) => this.#options.logger.warn({ err: error, agentId }, 'warm pool refill failed'),
     });
     this.#pools.set(agentId, { pool, userId, image, network });
@@ -316,11 +353,63 @@ export class SandboxManager {
     }
   }
 
-  /** Removes the agent's warm pool held by this process, if any. */
+  /** Removes the agent's warm pool held by this process, if any; answers once its waiting sandboxes are removed. */
   async closePool(agentId: string): Promise<void> {
     const entry = this.#pools.get(agentId);
     this.#pools.delete(agentId);
-    await entry?.pool.close();
+    if (entry) {
+      const closing = entry.pool.close().finally(() => {
+        if (this.#closingPools.get(agentId) === closing) this.#closingPools.delete(agentId);
+      });
+      this.#closingPools.set(agentId, closing);
+    }
+    await this.#closingPools.get(agentId);
+  }
+
+  /**
+   * Removes the agent's warm pool here, then every waiting pool sandbox of the agent the driver lists, whichever process
+   * made it (`POOL_AGENT_LABEL`): one in a process that has not closed its pool yet (it gets `stop_agent` later) or
+   * that died, which would count against the user's sandbox quota meanwhile. A sandbox a conversation took is left
+   * alone: one this process holds, or one whose id `taken` answers (the conversations' `sandbox_id`). Answers once the
+   * driver lists none waiting, or after `POOL_REMOVAL_WAIT_MS` (or when the driver cannot list) with a warning; answers
+   * the ids this call removed.
+   */
+  async removePool(agentId: string, taken: (sandboxIds: string[]) => Promise<ReadonlySet<string>>): Promise<string[]> {
+    await this.closePool(agentId);
+    const held = () => new Set([...this.#live.values()].map((live) => live.sandbox.id));
+    const waiting = async () => {
+      const pooled = (await this.#options.driver.list()).filter((info) => info.labels[POOL_AGENT_LABEL] === agentId && !held().has(info.id));
+      const claimed = pooled.length > 0 ? await taken(pooled.map((info) => info.id)) : new Set<string>();
+      return pooled.filter((info) => !claimed.has(info.id));
+    };
+    const removed: string[] = [];
+    const deadline = Date.now() + POOL_REMOVAL_WAIT_MS;
+    // An engine that does not answer does not fail the stop: its pools' processes close them on `stop_agent`.
+    const listed = () =>
+      waiting().catch((error: unknown) => {
+        this.#options.logger.warn({ err: error, agentId }, 'pool sandboxes of a stopped agent could not be listed');
+        return [];
+      });
+    for (let left = await listed(); left.length > 0; left = await listed()) {
+      if (Date.now() >= deadline) {
+        this.#options.logger.warn({ agentId, left: left.map((info) => info.id) }, 'waiting pool sandboxes of a stopped agent not removed');
+        break;
+      }
+      let isAnyLeft = false;
+      for (const info of left) {
+        // The process that made it may be removing it too; the next listing tells whether it went.
+        await this.#options.driver.remove(info.id).then(
+          () => removed.push(info.id),
+          (error: unknown) => {
+            isAnyLeft = true;
+            this.#options.logger.debug({ err: error, sandboxId: info.id }, 'pool sandbox of a stopped agent not removed (yet)');
+          },
+        );
+      }
+      if (isAnyLeft) await sleep(200);
+    }
+    if (removed.length > 0) this.#options.logger.info({ agentId, removed }, 'removed waiting pool sandboxes of a stopped agent');
+    return removed;
   }
 
   /** The user's started sandboxes as the driver lists them (every process's), except `exceptId` and their visitors'. */
@@ -420,15 +509,19 @@ export class SandboxManager {
     await Promise.all([...this.#pools.keys()].map((agentId) => this.closePool(agentId)));
   }
 
-  /** A new sandbox of the user's (or, with `visitor`, of a visitor of theirs: labelled so, counted against its limits). */
+  /**
+   * A new sandbox of the user's (or, with `visitor`, of a visitor of theirs: labelled so, counted against its limits),
+   * with `extraLabels` too (a pool's `POOL_AGENT_LABEL`).
+   */
   async #create(
     userId: string,
     options: { image: string | undefined; network: NetworkPolicy; env: Record<string, string>; conversationId: string | undefined; workspace?: string },
     visitor?: VisitorSandboxLimits,
+    extraLabels: Record<string, string> = {},
   ): Promise<Sandbox> {
     // Before the quota's lock, which a build of minutes must not hold.
     await this.prepareImage();
-    const labels: Record<string, string> = { [USER_LABEL]: userId };
+    const labels: Record<string, string> = { ...extraLabels, [USER_LABEL]: userId };
     if (visitor) Object.assign(labels, { [EMBED_AGENT_LABEL]: visitor.agentId, [EMBED_VISITOR_LABEL]: visitor.visitorId });
     const create = () =>
       this.#options.driver.create({ ...options, labels }).catch((error: unknown) => {

@@ -104,6 +104,8 @@ export class PublishableKeyService {
 
   /** Revokes the key; visitor tokens of the agent go stale. */
   async delete(em: EntityManager, userId: string, agentId: string, keyId: string, meta: RequestMeta): Promise<void> {
+    // The agent first, as every other key route does: another user's agent is an agent not found, whatever the key.
+    await this.#agent(em, userId, agentId);
     const removed = await em.nativeDelete(PublishableKeyEntity, { id: keyId, agentId, userId });
     if (removed === 0) throw new NotFoundError('publishable key');
     await bumpEmbedGeneration(em, this.#revocations, agentId);

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { AgentConfig } from '@metisai/sdk/schemas';
+import { type AgentConfig, ErrorCode } from '@metisai/sdk/schemas';
 import type { Quotas } from '../config.ts';
 import { AgentEntity, ConversationEntity, type Conversation } from '../entities/index.ts';
-import { QuotaExceededError } from '../errors.ts';
+import { InvalidRequestError, QuotaExceededError } from '../errors.ts';
 import { uuid7 } from '../security/uuid7.ts';
 
 /** Events a user message adds to a conversation: the message and its `state: running`. */
@@ -10,7 +10,7 @@ const EVENTS_PER_MESSAGE = 2;
 
 /**
  * Per-user quotas counted in Postgres, so they hold across replicas: each check counts under a transaction-scoped
- * advisory lock on `quota:<what>:<user>`, so two processes cannot both take the last unit. Every refusal is a
+ * advisory lock on `quota:<what>:<user>`, so two processes cannot both take the last unit. Every refusal of a count is a
  * `QuotaExceededError` (429 `quota_exceeded` with `quota`, `limit` and `current`). Running sandboxes are counted by
  * the sandbox manager (sandboxes/), which sees the engine; this service covers the rest.
  */
@@ -26,33 +26,32 @@ export class QuotaService {
     await tx.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`quota:${what}:${userId}`]);
   }
 
-  /** An agent config within the operator's maximum idle timeout and warm-pool size. */
+  /**
+   * An agent config within the operator's caps: `idle_timeout_seconds` (`QUOTA_MAX_IDLE_TIMEOUT_SECONDS`),
+   * `warm_pool_size` (`QUOTA_MAX_WARM_POOL_SIZE`) and, when `embed.enabled`, `embed.policy.quotas.agent_sandboxes`
+   * (`QUOTA_MAX_EMBED_SANDBOXES_PER_AGENT`). A value over its cap is a value the server does not take, not a limit
+   * reached: a 400 `validation_error` naming every such field (`config.…`), the cap in each message and, when one field
+   * is at fault, in `limit`.
+   */
   checkAgentConfig(config: AgentConfig): void {
-    if (config.idle_timeout_seconds > this.limits.maxIdleTimeoutSeconds) {
-      throw new QuotaExceededError(
-        'idle_timeout_seconds',
-        this.limits.maxIdleTimeoutSeconds,
-        config.idle_timeout_seconds,
-        `idle_timeout_seconds may be at most ${this.limits.maxIdleTimeoutSeconds} on this server`,
-      );
-    }
-    if (config.warm_pool_size > this.limits.maxWarmPoolSize) {
-      throw new QuotaExceededError(
-        'warm_pool_size',
-        this.limits.maxWarmPoolSize,
-        config.warm_pool_size,
-        `warm_pool_size may be at most ${this.limits.maxWarmPoolSize} on this server`,
-      );
-    }
-    const embedSandboxes = config.embed?.policy.quotas.agent_sandboxes;
-    if (embedSandboxes !== undefined && embedSandboxes > this.limits.maxEmbedSandboxesPerAgent) {
-      throw new QuotaExceededError(
-        'embed_sandboxes',
+    const caps: [string, number | undefined, number, string][] = [
+      ['config.idle_timeout_seconds', config.idle_timeout_seconds, this.limits.maxIdleTimeoutSeconds, 'QUOTA_MAX_IDLE_TIMEOUT_SECONDS'],
+      ['config.warm_pool_size', config.warm_pool_size, this.limits.maxWarmPoolSize, 'QUOTA_MAX_WARM_POOL_SIZE'],
+      // Only while embedding is on, when the value counts: the default (5) over a lower cap must not refuse every agent.
+      [
+        'config.embed.policy.quotas.agent_sandboxes',
+        config.embed?.enabled ? config.embed.policy.quotas.agent_sandboxes : undefined,
         this.limits.maxEmbedSandboxesPerAgent,
-        embedSandboxes,
-        `embed.policy.quotas.agent_sandboxes may be at most ${this.limits.maxEmbedSandboxesPerAgent} on this server`,
-      );
-    }
+        'QUOTA_MAX_EMBED_SANDBOXES_PER_AGENT',
+      ],
+    ];
+    const over = caps.filter(([, value, cap]) => value !== undefined && value > cap);
+    if (over.length === 0) return;
+    const details = over.map(([path, , cap, variable]) => ({ path, message: `may be at most ${cap} on this server (${variable})` }));
+    throw new InvalidRequestError(ErrorCode.validation, `Invalid request body: ${details.map((detail) => `${detail.path}: ${detail.message}`).join('; ')}`, {
+      details,
+      extra: over.length === 1 ? { limit: over[0]![2] } : {},
+    });
   }
 
   /** Room for one more agent (deleted ones do not count). Call inside the transaction that creates it, after `lock(tx, 'agents', …)`. */

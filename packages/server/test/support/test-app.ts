@@ -8,6 +8,7 @@ import { PgListener } from '../../src/db/pg-listener.ts';
 import { EventBus, ormEventSource } from '../../src/events/index.ts';
 import { CatchUpRequests } from '../../src/control/catch-up.ts';
 import { ControlChannel } from '../../src/control/control-channel.ts';
+import { answerClientErrors } from '../../src/http/client-errors.ts';
 import { OpenStreams } from '../../src/http/open-streams.ts';
 import { createLogger } from '../../src/logger.ts';
 import { deriveKeys } from '../../src/security/keys.ts';
@@ -20,7 +21,7 @@ import { createTestDatabase, testEnv } from './test-server.ts';
  * The app over the real database, with no runner: what route tests that run no agent need, without the LISTEN
  * connection, locks, Docker detection and recovery a server starts. Starting an agent only checks its config (or does
  * what `agentLifecycle` does); posting a message to a running agent fails (no runner), so tests that run agents use
- * `startTestServer`. Served by node:http on a free port, like the real server.
+ * `startTestServer`. Served by node:http on a free port, like the real server (whose parser errors get JSON bodies too).
  */
 export async function startTestApp(options: { env?: Record<string, string>; databaseUrl?: string; agentLifecycle?: AgentLifecycle; logger?: Logger } = {}) {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
@@ -52,6 +53,7 @@ export async function startTestApp(options: { env?: Record<string, string>; data
   const catchUp = new CatchUpRequests(control, logger);
   const app = createApp({ config, orm, keys, logger, services, events, control, streams, catchUp, version: VERSION, sandboxDriver: null });
   const server = createServer(app.callback());
+  answerClientErrors(server, logger);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

@@ -29,9 +29,10 @@ describe.skipIf(!hasChromium)('console: attachments in the conversation view', (
     const conversation = await user.client.conversations.create({ agent_id: agentId, title: 'With files' });
     const { page } = await stack.newPage({ token: user.token });
     await page.goto(`${stack.server.url}/conversations/${conversation.id}`);
-    // The limit is the attach button's tooltip here (no line of its own under the field).
+    // The limit: a line under the field (its place kept from the first render), and the attach button's tooltip.
     const attach = composer(page, '[part~="attach-button"]');
     await eventually(async () => (await attach.getAttribute('title')) === 'Attach files (Files up to 1 MB)', 10_000, 'the limit');
+    expect(await composer(page, '[part~="upload-limit"]').innerText()).toBe('Files up to 1 MB');
     await composer(page, 'input[type="file"]').setInputFiles([
       { name: 'table.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n1,2\n') },
       { name: 'too-big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(1024 * 1024 + 1) },

@@ -277,6 +277,9 @@ describe.skipIf(!hasChromium)('a new conversation from a git repository', () => 
     expect(conversation).toMatchObject({ agent_id: agentId, title: 'Read the demo', repository: { url: git.urlOf('demo'), depth: 1, status: 'ready' } });
     expect(await clone.innerText()).toContain(conversation.repository!.commit!.slice(0, 12));
     expect(await clone.innerText()).toMatch(/\d+ objects, [\d.,]+ (B|KiB)/);
+    // The conversation is idle once the workspace is (a state event just after the clone's `ready`): a message sent
+    // before that is kept in the field, as while any run goes on.
+    await expect.poll(() => inPage(page, '[data-conversation-state]').getAttribute('data-state')).toBe('idle');
     await inPage(page, 'textarea').fill('read the readme');
     await inPage(page, 'textarea').press('Enter');
     await expect

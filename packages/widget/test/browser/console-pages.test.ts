@@ -262,8 +262,9 @@ describe.skipIf(!hasChromium)('every page', () => {
       dashboard: 8,
       agents: 2,
       agent: 4,
-      // The profile, the agent, its publishable keys, its visitors' conversations (the preview loads when asked for).
-      'agent-embed': 4,
+      // The profile, the agent, its publishable keys, its visitors' conversations, server-info (the local driver's
+      // warning); the preview loads when asked for.
+      'agent-embed': 5,
       conversations: 3,
       // With GET /server-info: the composer knows the upload limit.
       conversation: 8,
@@ -274,7 +275,8 @@ describe.skipIf(!hasChromium)('every page', () => {
       'settings-secrets': 2,
       'settings-api-keys': 3,
       'settings-account': 2,
-      'not-found': 0,
+      // Signed in, the profile: the 404 keeps the header and its navigation.
+      'not-found': 1,
     });
     expect(await violations(page)).toEqual([]);
     expect(errors).toEqual([]);

@@ -44,6 +44,14 @@ export class MetisConsole extends LitElement implements ConsoleApp {
         flex-direction: column;
         min-height: 100vh;
       }
+      /*
+       * Chinese fonts here have one weight (WenQuanYi Zen Hei is a medium, 500): Chromium draws a bold only for a
+       * weight over the face's by more than 200, so 600 and 700 come out regular. The pages' bold text takes these.
+       */
+      .root:lang(zh) {
+        --_semibold: 800;
+        --_bold: 800;
+      }
       .skip {
         position: absolute;
         left: 8px;
@@ -70,8 +78,20 @@ export class MetisConsole extends LitElement implements ConsoleApp {
       .brand {
         color: var(--_fg);
         font-size: 17px;
-        font-weight: 700;
+        font-weight: var(--_bold, 700);
         text-decoration: none;
+      }
+      /* The navigation, preferences and sign-out; behind the menu button on a phone. */
+      .menu {
+        display: flex;
+        flex: 1;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 8px 16px;
+        min-width: 0;
+      }
+      .bar .menu-button {
+        display: none;
       }
       nav ul {
         display: flex;
@@ -86,7 +106,7 @@ export class MetisConsole extends LitElement implements ConsoleApp {
         padding: 6px 10px;
         border-radius: 8px;
         color: var(--_muted);
-        font-weight: 600;
+        font-weight: var(--_semibold, 600);
         text-decoration: none;
       }
       nav a[aria-current='page'] {
@@ -113,7 +133,7 @@ export class MetisConsole extends LitElement implements ConsoleApp {
         background: var(--_del-bg);
         color: var(--_del);
         font-size: 14px;
-        font-weight: 600;
+        font-weight: var(--_semibold, 600);
       }
       main {
         flex: 1;
@@ -128,9 +148,24 @@ export class MetisConsole extends LitElement implements ConsoleApp {
         header.bar {
           padding: 8px 12px;
         }
+        /* One row (the name and the menu button); the menu opens below it. */
+        .bar .menu-button {
+          display: inline-flex;
+          margin-left: auto;
+        }
+        .menu {
+          display: none;
+          flex-basis: 100%;
+          padding-bottom: 4px;
+        }
+        .menu[data-open] {
+          display: flex;
+        }
         nav {
-          order: 3;
           width: 100%;
+        }
+        .spacer {
+          display: none;
         }
       }
     `,
@@ -146,6 +181,7 @@ export class MetisConsole extends LitElement implements ConsoleApp {
     isUnreachable: { state: true },
     expiryWarning: { state: true },
     announcement: { state: true },
+    isMenuOpen: { state: true },
   };
 
   declare route: RouteMatch;
@@ -157,6 +193,8 @@ export class MetisConsole extends LitElement implements ConsoleApp {
   declare isUnreachable: boolean;
   declare expiryWarning: string;
   declare announcement: string;
+  /** The header's menu is open (a phone's: elsewhere the navigation is always shown). */
+  declare isMenuOpen: boolean;
 
   readonly client: MetisClient;
   readonly origin = location.origin;
@@ -175,6 +213,7 @@ export class MetisConsole extends LitElement implements ConsoleApp {
     this.isUnreachable = false;
     this.expiryWarning = '';
     this.announcement = '';
+    this.isMenuOpen = false;
     this.client = new MetisClient({
       baseUrl: location.origin,
       token: authStore.token,
@@ -277,15 +316,29 @@ export class MetisConsole extends LitElement implements ConsoleApp {
     return html`<header class="bar">
       ${skip}
       <a class="brand" href="/">${text.appName}</a>
-      <nav aria-label=${text.nav.main}>
-        <ul>
-          ${link('/', text.nav.dashboard)} ${link('/agents', text.nav.agents)} ${link('/conversations', text.nav.conversations)}
-          ${link('/approvals', text.nav.approvals)} ${link('/settings', text.nav.settings)}
-        </ul>
-      </nav>
-      <span class="spacer"></span>
-      ${this.#renderPrefs()}
-      <button type="button" class="button small" data-action="sign-out" @click=${this.#handleSignOut}>${text.signOut}</button>
+      <button
+        type="button"
+        class="button small menu-button"
+        data-action="menu"
+        aria-expanded=${this.isMenuOpen ? 'true' : 'false'}
+        aria-controls="menu"
+        @click=${() => {
+          this.isMenuOpen = !this.isMenuOpen;
+        }}
+      >
+        ${text.menu}
+      </button>
+      <div class="menu" id="menu" ?data-open=${this.isMenuOpen}>
+        <nav aria-label=${text.nav.main}>
+          <ul>
+            ${link('/', text.nav.dashboard)} ${link('/agents', text.nav.agents)} ${link('/conversations', text.nav.conversations)}
+            ${link('/approvals', text.nav.approvals)} ${link('/settings', text.nav.settings)}
+          </ul>
+        </nav>
+        <span class="spacer"></span>
+        ${this.#renderPrefs()}
+        <button type="button" class="button small" data-action="sign-out" @click=${this.#handleSignOut}>${text.signOut}</button>
+      </div>
     </header>`;
   }
 
@@ -318,6 +371,7 @@ export class MetisConsole extends LitElement implements ConsoleApp {
       return this.#show();
     }
     this.route = route;
+    this.isMenuOpen = false;
     const entry = PAGES[route.page];
     try {
       await entry.load();
@@ -327,7 +381,8 @@ export class MetisConsole extends LitElement implements ConsoleApp {
       return;
     }
     try {
-      if (!route.isPublic && !this.user) this.user = await this.client.auth.profile();
+      // Signed in, a 404 keeps the shell (the header's navigation): it needs the profile too.
+      if ((!route.isPublic || (route.page === 'not-found' && token)) && !this.user) this.user = await this.client.auth.profile();
     } catch (error) {
       if (navigation !== this.#navigation) return;
       if (error instanceof AuthenticationError) return; // #fetch sent us to sign in

@@ -21,6 +21,8 @@ export interface ConsoleCatalog {
   };
   signIn: string;
   signOut: string;
+  /** The header's button that opens the navigation and preferences on a phone. */
+  menu: string;
   register: string;
   email: string;
   password: string;
@@ -215,6 +217,8 @@ export interface ConsoleCatalog {
   /** The head of a fork: where it came from (the link's text is the original's step). */
   forkedFrom: string;
   forkedFromStep: (seq: number) => string;
+  /** A fork's title as shown: its own (or the original's first message) and the step it was forked at. */
+  forkTitle: (title: string, seq: number) => string;
   allowedImages: (list: string) => string;
   /**
    * The first start's image build (`status_detail` of phase `building_image`): the image, the step of steps and its
@@ -243,6 +247,7 @@ const en: ConsoleCatalog = {
   },
   signIn: 'Sign in',
   signOut: 'Sign out',
+  menu: 'Menu',
   register: 'Create account',
   email: 'Email',
   password: 'Password',
@@ -454,6 +459,7 @@ const en: ConsoleCatalog = {
   forkFromHereAt: (seq) => `: a new conversation from step ${seq}, with the files as they were then`,
   forkedFrom: 'Forked from',
   forkedFromStep: (seq) => `step ${seq} of the original`,
+  forkTitle: (title, seq) => `${title} (fork at step ${seq})`,
   importConversation: 'Import',
   allowedImages: (list) => `This server allows: ${list}.`,
   buildingImage: ({ image, step, steps, instruction, logLines }) =>
@@ -484,6 +490,7 @@ const zh: ConsoleCatalog = {
   },
   signIn: '登录',
   signOut: '退出登录',
+  menu: '菜单',
   register: '注册',
   email: '邮箱',
   password: '密码',
@@ -695,6 +702,7 @@ const zh: ConsoleCatalog = {
   forkFromHereAt: (seq) => `：从第 ${seq} 步开始的新对话，文件保持当时的样子`,
   forkedFrom: '分叉自',
   forkedFromStep: (seq) => `原对话第 ${seq} 步`,
+  forkTitle: (title, seq) => `${title}（分叉自第 ${seq} 步）`,
   importConversation: '导入',
   allowedImages: (list) => `此服务器允许：${list}。`,
   buildingImage: ({ image, step, steps, instruction, logLines }) =>

@@ -29,6 +29,11 @@ export interface EmbedCatalog {
   snippetIntro: string;
   snippetNeedsKey: string;
   snippetDisabled: string;
+  /**
+   * The policy's warning on a server whose sandbox driver is `local` (`server-info`): visitors are refused there
+   * unless the server allows it, and their network must be `egress` (docs/embedding.md).
+   */
+  localDriver: string;
   snippetKey: string;
   policy: string;
   enabled: string;
@@ -118,7 +123,9 @@ export const embedEn: EmbedCatalog = {
   snippet: 'Snippet',
   snippetIntro: 'Paste this into a page on one of the key’s origins.',
   snippetNeedsKey: 'Create a publishable key to get the snippet.',
-  snippetDisabled: 'Embedding is off: the snippet works once you turn it on below.',
+  snippetDisabled: 'Embedding is off: turn it on below (Embedding on, then Save) before you paste this snippet into a page.',
+  localDriver:
+    'This server runs agents on the local driver (no Docker), which isolates nothing: visitors are refused unless the server sets ALLOW_UNSAFE_LOCAL_SANDBOX=true, and it cannot cut their network, so choose “Internet only” below (network: egress); with “No network” their runs fail.',
   snippetKey: 'Key of the snippet',
   policy: 'Embedding, policy and quotas',
   enabled: 'Embedding on',
@@ -186,7 +193,9 @@ export const embedZh: EmbedCatalog = {
   snippet: '代码片段',
   snippetIntro: '把它粘贴到密钥允许的来源上的网页中。',
   snippetNeedsKey: '先创建一个可发布密钥，才能得到代码片段。',
-  snippetDisabled: '嵌入已关闭：在下方开启后代码片段才会生效。',
+  snippetDisabled: '嵌入已关闭：请先在下方开启（勾选“开启嵌入”后保存），再把代码片段粘贴到网页中。',
+  localDriver:
+    '此服务器使用本地驱动（没有 Docker）运行智能体，不做任何隔离：除非服务器设置了 ALLOW_UNSAFE_LOCAL_SANDBOX=true，否则访客会被拒绝；它也无法切断网络，因此请在下方选择“仅公网”（network: egress），选“无网络”时访客的运行会失败。',
   snippetKey: '代码片段使用的密钥',
   policy: '嵌入、策略与配额',
   enabled: '开启嵌入',

@@ -93,6 +93,24 @@ export class AgentEmbedPage extends ConsolePage {
       .more {
         margin: 12px 0 0;
       }
+      /* Embedding off: the snippet is there to read, not to copy yet. */
+      .snippet[aria-disabled='true'] {
+        opacity: 0.5;
+        user-select: none;
+      }
+      .notice:empty {
+        margin: 0;
+      }
+      .notice.ok {
+        padding: 6px 10px;
+      }
+      .warning {
+        padding: 10px 12px;
+        border: 1px solid var(--_danger);
+        border-left-width: 4px;
+        border-radius: 8px;
+        font-size: 14px;
+      }
     `,
   ];
 
@@ -106,6 +124,8 @@ export class AgentEmbedPage extends ConsolePage {
     keyErrors: { state: true },
     editErrors: { state: true },
     notice: { state: true },
+    policyNotice: { state: true },
+    sandboxDriver: { state: true },
     editing: { state: true },
     snippetKey: { state: true },
     pending: { state: true },
@@ -120,7 +140,12 @@ export class AgentEmbedPage extends ConsolePage {
   declare embedErrors: FormErrors;
   declare keyErrors: FormErrors;
   declare editErrors: FormErrors;
+  /** What the keys' last action did (rotated, revoked), shown beside the keys. */
   declare notice: string;
+  /** "Saved." of the policy form, shown beside its button. */
+  declare policyNotice: string;
+  /** `server-info`'s `sandbox_driver` (`undefined` until known). */
+  declare sandboxDriver: string | null | undefined;
   /** The key whose origins are being edited. */
   declare editing: string | undefined;
   /** The key the snippet shows (the newest when unset). */
@@ -139,6 +164,7 @@ export class AgentEmbedPage extends ConsolePage {
     this.keyErrors = FormErrors.none;
     this.editErrors = FormErrors.none;
     this.notice = '';
+    this.policyNotice = '';
     this.isPreviewShown = false;
     this.isBusy = false;
     this.isCopied = false;
@@ -152,7 +178,15 @@ export class AgentEmbedPage extends ConsolePage {
     const agentId = this.params.id!;
     this.loadError = undefined;
     this.notice = '';
+    this.policyNotice = '';
     this.isPreviewShown = false;
+    // The driver decides a warning only: the page shows without it.
+    void this.app.client.serverInfo.get().then(
+      (info) => {
+        this.sandboxDriver = info.sandbox_driver;
+      },
+      () => {},
+    );
     try {
       const [agent, keys, visitors] = await Promise.all([
         this.app.client.agents.get(agentId),
@@ -181,7 +215,6 @@ export class AgentEmbedPage extends ConsolePage {
       <div class="page">
         <h1>${agent.name}</h1>
         ${renderAgentTabs(text, agent.id, 'embed')}
-        ${this.notice ? html`<p class="ok" role="status">${this.notice}</p>` : nothing}
         <p class="hint">${text.embed.intro}</p>
         ${this.#renderKeys()} ${this.#renderSnippet(agent)} ${this.#renderPolicy(agent)} ${this.#renderPreview(agent)} ${this.#renderVisitors()}
         <dialog id="key-dialog" aria-labelledby="key-dialog-heading">
@@ -287,6 +320,7 @@ export class AgentEmbedPage extends ConsolePage {
             </table>
           </div>`
       }
+      <p class="notice ${this.notice ? 'ok' : ''}" role="status" aria-live="polite" data-notice="keys">${this.notice}</p>
       <form class="form" novalidate data-form="new-key" @submit=${this.#handleCreateKey}>
         <h3>${text.embed.newKey}</h3>
         ${this.keyErrors.alert()}
@@ -379,13 +413,14 @@ export class AgentEmbedPage extends ConsolePage {
   #renderSnippet(agent: Agent): TemplateResult {
     const text = this.app.text;
     const key = this.keys.find((entry) => entry.id === this.snippetKey) ?? this.keys[0];
+    const isOff = !agent.config.embed?.enabled;
     return html`<section class="card" aria-labelledby="snippet-heading">
       <h2 id="snippet-heading">${text.embed.snippet}</h2>
       ${
         !key
           ? html`<p class="empty">${text.embed.snippetNeedsKey}</p>`
           : html`<p class="hint">${text.embed.snippetIntro}</p>
-            ${agent.config.embed?.enabled ? nothing : html`<p class="alert" role="status" data-embed-off>${text.embed.snippetDisabled}</p>`}
+            ${isOff ? html`<p class="alert" id="snippet-off" data-embed-off>${text.embed.snippetDisabled}</p>` : nothing}
             ${
               this.keys.length > 1
                 ? html`<div class="field">
@@ -400,14 +435,23 @@ export class AgentEmbedPage extends ConsolePage {
                 </div>`
                 : nothing
             }
-            <pre class="snippet" data-snippet tabindex="0" aria-label=${text.embed.snippet}>${embedSnippet({
+            <pre
+              class="snippet"
+              data-snippet
+              tabindex="0"
+              aria-label=${text.embed.snippet}
+              aria-disabled=${isOff ? 'true' : 'false'}
+              aria-describedby=${isOff ? 'snippet-off' : nothing}
+            >${embedSnippet({
               origin: this.app.origin,
               version: WIDGET_VERSION,
               agentId: agent.id,
               publishableKey: key.key,
             })}</pre>
             <div class="actions">
-              <button type="button" class="button" data-action="copy-snippet" @click=${this.#handleCopy}>${this.isCopied ? text.copied : text.copy}</button>
+              <button type="button" class="button" data-action="copy-snippet" ?disabled=${isOff} @click=${this.#handleCopy}>
+                ${this.isCopied ? text.copied : text.copy}
+              </button>
             </div>`
       }
     </section>`;
@@ -479,9 +523,15 @@ export class AgentEmbedPage extends ConsolePage {
           </div>
           ${errors.field(`${POLICY}.tools`)}
         </fieldset>
+        ${this.sandboxDriver === 'local' ? html`<p class="warning" id="local-driver-warning" data-local-driver>${text.embed.localDriver}</p>` : nothing}
         <div class="field">
             <label for="embed-network">${text.embed.network}</label>
-            <select id="embed-network" name="network" aria-invalid=${errors.invalid(`${POLICY}.network`)} aria-describedby=${errors.describedBy(`${POLICY}.network`)}>
+            <select
+              id="embed-network"
+              name="network"
+              aria-invalid=${errors.invalid(`${POLICY}.network`)}
+              aria-describedby=${errors.describedBy(`${POLICY}.network`, this.sandboxDriver === 'local' ? 'local-driver-warning' : undefined)}
+            >
               ${NETWORK_POLICIES.map((network) => html`<option value=${network} ?selected=${(policy.network ?? 'none') === network}>${text.networks[network]}</option>`)}
             </select>
             ${errors.field(`${POLICY}.network`)}
@@ -528,7 +578,10 @@ export class AgentEmbedPage extends ConsolePage {
             )}
           </div>
         </fieldset>
-        <div class="actions"><button type="submit" class="button primary" data-action="save-embed" ?disabled=${this.isBusy}>${text.save}</button></div>
+        <div class="actions">
+          <button type="submit" class="button primary" data-action="save-embed" ?disabled=${this.isBusy}>${text.save}</button>
+          <span class="notice ${this.policyNotice ? 'ok' : ''}" role="status" aria-live="polite" data-notice="policy">${this.policyNotice}</span>
+        </div>
       </form>
     </section>`;
   }
@@ -564,13 +617,13 @@ export class AgentEmbedPage extends ConsolePage {
     const agent = this.agent;
     if (!agent) return;
     this.isBusy = true;
-    this.notice = '';
+    this.policyNotice = '';
     try {
       // `PUT /agents/{id}` replaces the whole config: the rest of it is sent as it is.
       const config = { ...(agent.config as AgentConfigInput), embed: this.#readEmbed(event.target as HTMLFormElement) };
       this.agent = await this.app.client.agents.update(agent.id, { config });
       this.embedErrors = FormErrors.none;
-      this.notice = this.app.text.saved;
+      this.policyNotice = this.app.text.saved;
     } catch (error) {
       this.embedErrors = FormErrors.from(error, this.app.catalog, EMBED_FIELDS);
       await this.updateComplete;

@@ -11,6 +11,7 @@ import { renderMessageList, type ItemLayout } from '../../shared/message-list/me
 import { messageListStyles } from '../../shared/message-list/message-list.styles.ts';
 import { authStore } from '../app/auth-store.ts';
 import { ConsolePage } from '../app/console-page.ts';
+import { conversationTitle } from '../parts/conversation-title.ts';
 import { FormErrors } from '../parts/form-errors.ts';
 import { copyText } from '../parts/format.ts';
 import '../parts/changes-pane.ts';
@@ -85,30 +86,34 @@ export class ConversationPage extends ConsolePage {
       .virtual-items {
         width: 100%;
       }
-      /* Each item in a column of its own (the virtualizer positions them): the user's messages keep to the right. */
+      /*
+       * Each item in a column of its own (the virtualizer positions them): the user's messages keep to the right. The
+       * gap under an item holds its "fork from here" button (24 px high), so that the button covers neither item.
+       */
       .virtual-item {
         display: flex;
         flex-direction: column;
         width: 100%;
-        padding-bottom: 12px;
+        padding-bottom: 30px;
       }
       .log {
         gap: 0;
       }
       /*
        * In the gap under its item, on its side, shown while the item is pointed at or the button has focus. Out of the
-       * flow: items keep their heights, which the virtualizer measures (taller items made a 10,000-event log scroll
-       * to its top too slowly).
+       * flow: an item's height is the same whether its button shows or not (the virtualizer measures items once).
        */
       .virtual-item {
         position: relative;
       }
       .virtual-item > .fork {
         position: absolute;
-        bottom: 0;
+        bottom: 3px;
         left: 0;
         z-index: 1;
-        transform: translateY(calc(50% - 6px));
+        min-height: 24px;
+        padding: 0 10px;
+        font-size: 12px;
         opacity: 0;
       }
       .virtual-item > .fork.end {
@@ -118,11 +123,6 @@ export class ConversationPage extends ConsolePage {
       .virtual-item:hover > .fork,
       .virtual-item > .fork:focus-visible {
         opacity: 1;
-      }
-      /* Above the next item, which the button reaches into. */
-      .virtual-item:hover,
-      .virtual-item:focus-within {
-        z-index: 2;
       }
       .pane-tabs {
         display: flex;
@@ -138,7 +138,7 @@ export class ConversationPage extends ConsolePage {
         border-bottom: 2px solid transparent;
         background: transparent;
         color: var(--_muted);
-        font-weight: 600;
+        font-weight: var(--_semibold, 600);
       }
       .pane-tabs button[aria-selected='true'] {
         border-bottom-color: var(--_accent);
@@ -212,6 +212,7 @@ export class ConversationPage extends ConsolePage {
   #openedPanes = new Set<string>(['terminal']);
 
   #session: ChatSession | undefined;
+  #titleShown = '';
   #stickToBottom = true;
   #markdown: MarkdownContext | undefined;
   #listeners: Array<[EventTarget, string, EventListener]> = [];
@@ -229,7 +230,13 @@ export class ConversationPage extends ConsolePage {
   }
 
   get pageTitle(): string {
-    return this.conversation?.title || this.app.text.untitled;
+    return this.conversation ? this.#title(this.conversation) : this.app.text.untitled;
+  }
+
+  /** The heading: a fork says so, named by its first message when it has no title (`conversationTitle`). */
+  #title(conversation: Conversation): string {
+    const first = this.#session?.transcript.items.find((item) => item.kind === 'user');
+    return conversationTitle(conversation, this.app.text, first?.kind === 'user' ? first.content : undefined);
   }
 
   /** The shared session (for tests and the shell): its transcript is what the view shows. */
@@ -344,6 +351,11 @@ export class ConversationPage extends ConsolePage {
 
   protected override updated(): void {
     super.updated();
+    // A fork's title waits for its first message (`#title`): the page's title follows the heading.
+    if (this.conversation && this.pageTitle !== this.#titleShown) {
+      this.#titleShown = this.pageTitle;
+      this.app.setTitle(this.#titleShown);
+    }
     const log = this.#log;
     if (log && this.#stickToBottom) {
       log.scrollTop = log.scrollHeight;
@@ -416,7 +428,7 @@ export class ConversationPage extends ConsolePage {
                   this.isRenaming = false;
                 }}>${text.cancel}</button>
               </form>`
-              : html`<h1>${conversation.title || text.untitled}</h1>
+              : html`<h1>${this.#title(conversation)}</h1>
                 <button type="button" class="button small" data-action="rename" @click=${this.#handleRenameOpen}>${text.rename}</button>`
           }
           <span class="badge" data-state=${state} data-conversation-state>${text.states[state] ?? state}</span>
@@ -455,9 +467,9 @@ export class ConversationPage extends ConsolePage {
             placeholder: catalog.placeholder,
             isDisabled: !session?.isReady || session.isAgentOffline || Boolean(session.fatalError),
             isRunning: session?.isRunActive ?? false,
-            // The limit as the attach button's tooltip: a line under the field upsets the virtualized transcript's
-            // scrolling to its first message (seen in the 10,000-event test).
-            attachments: session && { ...sessionAttachments(session)!, isLimitLineShown: false },
+            // The limit's line is there from the first render (its text once server-info answers): a line appearing
+            // later changed the transcript's height and upset its scrolling to the first message (the 10,000-event test).
+            attachments: session && { ...sessionAttachments(session)!, isLimitLineShown: true },
             onInput: (value) => {
               this.draft = value;
             },

@@ -2,6 +2,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import { type Agent, type Conversation, type ConversationCreateParams, type ConversationState, type Secret } from '@metisai/sdk';
 import { CONVERSATION_STATES } from '@metisai/sdk/schemas';
 import { ConsolePage } from '../app/console-page.ts';
+import { conversationTitle } from '../parts/conversation-title.ts';
 import { FormErrors } from '../parts/form-errors.ts';
 import { formatDateTime, formatNumber } from '../parts/format.ts';
 import { consoleStyles } from '../styles/console.styles.ts';
@@ -172,7 +173,7 @@ export class ConversationsPage extends ConsolePage {
                       ${this.conversations.map(
                         (conversation) =>
                           html`<tr data-conversation=${conversation.id}>
-                            <td><a href=${`/conversations/${conversation.id}`}>${conversation.title || text.untitled}</a></td>
+                            <td><a href=${`/conversations/${conversation.id}`}>${conversationTitle(conversation, text)}</a></td>
                             <td data-label=${text.agent}>${agentName(conversation.agent_id)}</td>
                             <td data-label=${embed.visitor}>
                               ${
@@ -191,7 +192,7 @@ export class ConversationsPage extends ConsolePage {
                             <td data-label=${text.updated}>${formatDateTime(language, conversation.updated_at)}</td>
                             <td>
                               <button type="button" class="button small danger" data-action="delete" @click=${() => this.#handleDeleteAsk(conversation)}>
-                                ${text.delete}<span class="sr-only"> ${conversation.title || text.untitled}</span>
+                                ${text.delete}<span class="sr-only"> ${conversationTitle(conversation, text)}</span>
                               </button>
                             </td>
                           </tr>`,

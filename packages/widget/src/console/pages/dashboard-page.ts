@@ -1,6 +1,7 @@
 import { css, html, nothing, svg, type TemplateResult } from 'lit';
 import type { Agent, Approval, Conversation, Health, Settings, UsageList } from '@metisai/sdk';
 import { ConsolePage } from '../app/console-page.ts';
+import { conversationTitle } from '../parts/conversation-title.ts';
 import { formatDateTime, formatNumber } from '../parts/format.ts';
 import { consoleStyles } from '../styles/console.styles.ts';
 
@@ -26,6 +27,10 @@ export class DashboardPage extends ConsolePage {
   static override styles = [
     ...consoleStyles,
     css`
+      /* The grid under it is not a card: the cards' own gap (.card + .card) leaves it none. */
+      .checklist {
+        margin-bottom: 16px;
+      }
       .checklist ol {
         margin: 0;
         padding-left: 22px;
@@ -106,7 +111,7 @@ export class DashboardPage extends ConsolePage {
     const agentName = (id: string | null) => data.agents?.find((agent) => agent.id === id)?.name ?? text.noAgent;
     const conversationItem = (conversation: Conversation) =>
       html`<li>
-        <a class="grow" href=${`/conversations/${conversation.id}`}>${conversation.title || text.untitled}</a>
+        <a class="grow" href=${`/conversations/${conversation.id}`}>${conversationTitle(conversation, text)}</a>
         <span class="hint">${agentName(conversation.agent_id)}</span>
         <span class="badge" data-state=${conversation.state}>${text.states[conversation.state] ?? conversation.state}</span>
       </li>`;

@@ -20,7 +20,7 @@ export class LoginPage extends ConsolePage {
       .brand {
         margin: 0 0 6px;
         color: var(--_muted);
-        font-weight: 700;
+        font-weight: var(--_bold, 700);
       }
       form.form {
         max-width: none;

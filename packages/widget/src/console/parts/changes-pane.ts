@@ -43,7 +43,7 @@ export class ChangesPane extends LitElement {
         min-width: 70px;
         font-family: var(--_font);
         font-size: 12px;
-        font-weight: 700;
+        font-weight: var(--_bold, 700);
       }
       .status[data-status='added'] {
         color: var(--_add);

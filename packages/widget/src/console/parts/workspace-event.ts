@@ -87,7 +87,7 @@ export const workspaceEventStyles = css`
     border-left-color: var(--_add);
   }
   .workspace-event .what {
-    font-weight: 600;
+    font-weight: var(--_semibold, 600);
   }
   .workspace-event .detail {
     color: var(--_muted);

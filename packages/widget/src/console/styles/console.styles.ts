@@ -43,6 +43,15 @@ const pageStyles = css`
     margin: 0 0 8px;
     font-size: 15px;
   }
+  /* Bold as the shell's language draws it (800 in Chinese, whose fonts here have no bold face: see metis-console). */
+  h1,
+  h2,
+  h3,
+  th,
+  strong,
+  b {
+    font-weight: var(--_bold, 700);
+  }
   p {
     margin: 0 0 10px;
   }
@@ -125,7 +134,7 @@ const pageStyles = css`
     background: var(--_bg);
     color: var(--_fg);
     font-size: 14px;
-    font-weight: 600;
+    font-weight: var(--_semibold, 600);
     text-decoration: none;
     white-space: nowrap;
   }
@@ -165,7 +174,7 @@ const pageStyles = css`
   .field > label,
   .label {
     font-size: 14px;
-    font-weight: 600;
+    font-weight: var(--_semibold, 600);
   }
   .hint {
     color: var(--_muted);
@@ -174,7 +183,7 @@ const pageStyles = css`
   .field-error {
     color: var(--_danger);
     font-size: 13px;
-    font-weight: 600;
+    font-weight: var(--_semibold, 600);
   }
   input,
   select,
@@ -213,7 +222,7 @@ const pageStyles = css`
   legend {
     padding: 0 4px;
     font-size: 14px;
-    font-weight: 600;
+    font-weight: var(--_semibold, 600);
   }
   .check {
     display: flex;
@@ -250,7 +259,7 @@ const pageStyles = css`
     background: var(--_surface);
     color: var(--_fg);
     font-size: 12px;
-    font-weight: 600;
+    font-weight: var(--_semibold, 600);
     white-space: nowrap;
   }
   /* Badge colours chosen for 4.5:1 contrast at 12px in both themes. */
@@ -299,7 +308,7 @@ const pageStyles = css`
   th {
     color: var(--_muted);
     font-size: 13px;
-    font-weight: 600;
+    font-weight: var(--_semibold, 600);
   }
   .tabs {
     display: flex;
@@ -315,7 +324,7 @@ const pageStyles = css`
     padding: 8px 12px;
     border-bottom: 2px solid transparent;
     color: var(--_muted);
-    font-weight: 600;
+    font-weight: var(--_semibold, 600);
     text-decoration: none;
   }
   .tabs a[aria-current='page'] {
@@ -392,10 +401,10 @@ const pageStyles = css`
       content: attr(data-label);
       color: var(--_muted);
       font-size: 13px;
-      font-weight: 600;
+      font-weight: var(--_semibold, 600);
     }
     table.stack td:first-child {
-      font-weight: 600;
+      font-weight: var(--_semibold, 600);
     }
   }
 `;

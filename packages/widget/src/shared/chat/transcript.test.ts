@@ -93,6 +93,32 @@ describe('Transcript', () => {
     expect(view(transcript)).toEqual(['user:hi', 'error:llm_retry', 'assistant:Attempt two']);
   });
 
+  test("retries show as one line, the latest, and the run's error replaces them", () => {
+    const transcript = live();
+    const retry = (seq: number, n: number) =>
+      ({ type: 'error', seq, id: id(), conversation_id, code: 'llm_retry', message: `Connection error; retry ${n} of 3` }) as StoredEvent;
+    transcript.applyStored(user(1, 'hi'));
+    transcript.applyStored(retry(2, 1));
+    transcript.applyStored(retry(3, 2));
+    expect(transcript.items.map((item) => (item.kind === 'error' ? item.message : item.kind))).toEqual(['user', 'Connection error; retry 2 of 3']);
+    transcript.applyStored(retry(4, 3));
+    transcript.applyStored({
+      type: 'error',
+      seq: 5,
+      id: id(),
+      conversation_id,
+      code: 'llm_unreachable',
+      message: 'Connection error (after 3 retries)',
+    } as StoredEvent);
+    expect(view(transcript)).toEqual(['user:hi', 'error:llm_unreachable']);
+    // A retry that succeeded stays (the answer follows it); the next run's retries are lines of their own.
+    transcript.applyStored(user(6, 'again'));
+    transcript.applyStored(retry(7, 1));
+    transcript.applyStored(assistant(8, id(), 'Hello'));
+    transcript.applyStored(retry(9, 1));
+    expect(view(transcript)).toEqual(['user:hi', 'error:llm_unreachable', 'user:again', 'error:llm_retry', 'assistant:Hello', 'error:llm_retry']);
+  });
+
   test('live output grows a tool step until its observation replaces it', () => {
     const transcript = live();
     transcript.applyStored(user(1, 'count'));

@@ -467,7 +467,13 @@ export class Transcript {
         const error = event as unknown as ErrorEvent;
         // A failed attempt (`llm_retry`): its deltas will not be stored.
         this.#dropStaleStreams();
-        this.#insertStored({ kind: 'error', key: `seq:${error.seq}`, seq: error.seq, code: error.code, message: error.message });
+        const item: ErrorItem = { kind: 'error', key: `seq:${error.seq}`, seq: error.seq, code: error.code, message: error.message };
+        // A retry replaces the retry before it, and the run's error its retries (it says how many there were): a
+        // failing endpoint shows one line, not one per attempt.
+        const last = this.items.findLastIndex((existing) => existing.seq !== undefined);
+        const previous = this.items[last];
+        if (previous?.kind === 'error' && previous.code === 'llm_retry') this.items = this.items.with(last, item);
+        else this.#insertStored(item);
         return;
       }
       case 'workspace': {

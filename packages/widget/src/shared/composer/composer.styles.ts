@@ -70,7 +70,7 @@ export const composerStyles = css`
   .secondary {
     padding: 6px 14px;
     border-radius: 8px;
-    font-weight: 600;
+    font-weight: var(--_semibold, 600);
   }
   .primary {
     border: 1px solid var(--_accent);
@@ -121,7 +121,7 @@ export const composerStyles = css`
     border-radius: 10px;
     background: var(--_bg);
     color: var(--_accent);
-    font-weight: 600;
+    font-weight: var(--_semibold, 600);
     pointer-events: none;
   }
   .composer-row {

@@ -22,8 +22,9 @@ export interface ComposerAttachments {
   onFiles: (files: File[]) => void;
   onRemove: (id: string) => void;
   /**
-   * Whether the limit gets a line of its own under the field (default); otherwise it is the attach button's tooltip
-   * (the console's virtualized transcript keeps its height).
+   * The limit's line under the field (it is the attach button's tooltip too): by default shown once the limit is
+   * known; `true`, there from the first render, empty until then (a virtualized list above keeps its height: the
+   * console's); `false`, none.
    */
   isLimitLineShown?: boolean;
 }
@@ -92,6 +93,7 @@ export function renderComposer(options: ComposerOptions): TemplateResult {
     takeFiles(event.clipboardData.files);
   };
   const limit = attachments?.limitBytes === undefined ? undefined : formatBytes(attachments.limitBytes, catalog.locale);
+  const hasLimitLine = attachments && attachments.isLimitLineShown !== false && (limit || attachments.isLimitLineShown);
   return html`<form
     class="composer"
     part="composer"
@@ -115,7 +117,7 @@ export function renderComposer(options: ComposerOptions): TemplateResult {
               multiple
               class="sr-only"
               aria-label=${catalog.attachFiles}
-              aria-describedby=${limit && attachments.isLimitLineShown !== false ? 'upload-limit' : nothing}
+              aria-describedby=${hasLimitLine ? 'upload-limit' : nothing}
               ?disabled=${!canAttach}
               @change=${(event: Event) => {
                 const input = event.target as HTMLInputElement;
@@ -151,7 +153,7 @@ export function renderComposer(options: ComposerOptions): TemplateResult {
           </button>`
       }
     </div>
-    ${limit && attachments && attachments.isLimitLineShown !== false ? html`<p class="upload-limit" part="upload-limit" id="upload-limit">${catalog.uploadLimit(limit)}</p>` : nothing}
+    ${hasLimitLine ? html`<p class="upload-limit" part="upload-limit" id="upload-limit">${limit ? catalog.uploadLimit(limit) : ''}</p>` : nothing}
   </form>`;
 }
 

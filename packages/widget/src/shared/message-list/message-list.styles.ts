@@ -185,7 +185,7 @@ export const messageListStyles = css`
     background: transparent;
     color: var(--_accent);
     font-size: 13px;
-    font-weight: 600;
+    font-weight: var(--_semibold, 600);
   }
   pre {
     margin: 0;
@@ -231,7 +231,7 @@ export const messageListStyles = css`
   }
   .tool-kind {
     flex: none;
-    font-weight: 600;
+    font-weight: var(--_semibold, 600);
   }
   .tool-title {
     flex: 1;
