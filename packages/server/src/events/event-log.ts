@@ -5,7 +5,7 @@ import { EventEntity, type Event } from '../entities/index.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import type { EventInput } from './event-input.ts';
 import { toJsonbValue } from './json-text.ts';
-import { EVENTS_CHANNEL, encodeEphemeralNotices, encodeEventNotice } from './notice.ts';
+import { EVENT_NOTICE_SQL, EVENTS_CHANNEL, encodeEphemeralNotices } from './notice.ts';
 
 export type { EventInput } from './event-input.ts';
 
@@ -20,34 +20,45 @@ export const toEventJson = (event: Event): EventJson =>
   }) as EventJson;
 
 /**
- * Appends events to a conversation's log, in order, in one transaction, and announces each to every process's live
- * streams. Each `seq` comes from the update of the conversation row in the same transaction as the insert (a row lock
- * held to commit), so events commit in `seq` order and a live reader never skips a late commit. A `state` event also
- * sets `conversations.state` in that update: it is the only writer of that column, so the state a client reads always
+ * Appends events to a conversation's log, in order, and announces each to every process's live streams. Each `seq`
+ * comes from the update of the conversation row in the same transaction as the insert (a row lock held to commit), so
+ * events commit in `seq` order and a live reader never skips a late commit. A `state` event also sets
+ * `conversations.state` in that update: it is the only writer of that column, so the state a client reads always
  * equals the last stored `state` event. The NOTIFYs are part of the transaction: Postgres delivers them at commit
- * (of the outermost transaction, when `em` is already in one), never for rolled-back events.
+ * (of the outermost transaction, when `em` is already in one), never for rolled-back events. Several events are
+ * stored in one transaction; one event is one statement (its own transaction when `em` is in none).
  * Throws when the conversation does not exist.
  */
 export async function appendEvents(em: EntityManager, conversationId: string, inputs: readonly EventInput[]): Promise<EventJson[]> {
+  if (inputs.length === 1) return [await appendOne(em, conversationId, inputs[0]!)];
   return em.transactional(async (tx) => {
     const stored: EventJson[] = [];
-    for (const input of inputs) {
-      const { type, id, ...payload } = toJsonbValue(input); // Postgres refuses NUL and lone surrogates in jsonb.
-      const state = type === 'state' ? (payload as { state: ConversationState }).state : undefined;
-      const [row] = await tx.execute<{ last_seq: number }[]>(
-        state === undefined
-          ? 'update conversations set last_seq = last_seq + 1, updated_at = now() where id = ? returning last_seq'
-          : 'update conversations set last_seq = last_seq + 1, state = ?, updated_at = now() where id = ? returning last_seq',
-        state === undefined ? [conversationId] : [state, conversationId],
-      );
-      if (!row) throw new Error(`conversation ${conversationId} does not exist`);
-      const event = tx.create(EventEntity, { id: id ?? uuid7(), conversationId, seq: row.last_seq, type, payload: payload as Record<string, unknown> });
-      await tx.flush();
-      await tx.execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, encodeEventNotice(conversationId, row.last_seq)]);
-      stored.push(toEventJson(event));
-    }
+    for (const input of inputs) stored.push(await appendOne(tx, conversationId, input));
     return stored;
   });
+}
+
+/**
+ * Stores one event in one statement (one round trip: a step's events are on the agent loop's critical path): the
+ * conversation's `last_seq` moved (and its `state`, for a `state` event), the row inserted with that `seq`, and the
+ * NOTIFY sent. The row never enters an entity manager's unit of work, so a run's long-lived entity manager does not
+ * collect its events and no later flush diffs them (that made a step's server time grow with the run).
+ */
+async function appendOne(em: EntityManager, conversationId: string, input: EventInput): Promise<EventJson> {
+  const { type, id, ...payload } = toJsonbValue(input); // Postgres refuses NUL and lone surrogates in jsonb.
+  const state = type === 'state' ? (payload as { state: ConversationState }).state : null;
+  const event = { id: id ?? uuid7(), conversationId, type, payload: payload as Record<string, unknown>, createdAt: new Date() };
+  const [row] = await em.execute<{ seq: number }[]>(
+    `with moved as (
+       update conversations set last_seq = last_seq + 1, state = coalesce(?::text, state), updated_at = now() where id = ? returning last_seq
+     ), stored as (
+       insert into events (id, conversation_id, seq, type, payload, created_at) select ?, ?, last_seq, ?, ?::jsonb, ? from moved returning seq
+     )
+     select seq, pg_notify(?, ${EVENT_NOTICE_SQL}) from stored`,
+    [state, conversationId, event.id, conversationId, type, JSON.stringify(payload), event.createdAt, EVENTS_CHANNEL, conversationId],
+  );
+  if (!row) throw new Error(`conversation ${conversationId} does not exist`);
+  return toEventJson({ ...event, seq: row.seq } as Event);
 }
 
 /** `appendEvents` of one event; answers it stored. */

@@ -9,8 +9,12 @@ export const MAX_NOTICE_BYTES = 7900;
 /** What a NOTIFY on the events channel says: a stored event was committed, or an ephemeral event streams by. */
 export type Notice = { kind: 'event'; conversationId: string; seq: number } | { kind: 'ephemeral'; conversationId: string; event: EphemeralEvent };
 
-/** `{"conversation_id":"…","seq":12}`: subscribers read the row itself. */
-export const encodeEventNotice = (conversationId: string, seq: number) => JSON.stringify({ conversation_id: conversationId, seq });
+/**
+ * The notice of a stored event is `{"conversation_id": "…", "seq": 12}` (subscribers read the row itself). It is built
+ * in SQL by `appendEvents`, in the statement that stores the event, where the `seq` is known: `EVENT_NOTICE_SQL`, with
+ * the conversation id as its one parameter and `seq` a column of the statement.
+ */
+export const EVENT_NOTICE_SQL = "json_build_object('conversation_id', ?::text, 'seq', seq)::text";
 
 /**
  * The delta as JSON, split into as many deltas (same `message_id`, in order) as it takes for each payload to
