@@ -78,13 +78,7 @@ export class HelperProcess {
     stdout.on('data', (chunk: Buffer) => this.#take(chunk));
     const gone = () => {
       if (this.#stream === stream) this.#stream = null;
-      this.#marker = null;
-      this.#chunks = [];
-      this.#length = 0;
-      this.#tail = Buffer.alloc(0);
-      const pending = this.#pending;
-      this.#pending = null;
-      pending?.reject(new Error('the helper process ended'));
+      this.#release()?.reject(new Error('the helper process ended'));
     };
     stream.on('end', gone);
     stream.on('close', gone);
@@ -111,12 +105,17 @@ export class HelperProcess {
     const all = Buffer.concat(this.#chunks, this.#length);
     const code = Number(window.subarray(at + marker.length, newline).toString('latin1'));
     const output = Buffer.from(all.subarray(0, windowStart + at));
+    this.#release()?.resolve({ exitCode: code, stdout: output, stderr: Buffer.alloc(0) });
+  }
+
+  /** Drops the answer being collected and hands back the request that waited for it (`null` when none did). */
+  #release(): Pending | null {
     this.#marker = null;
     this.#chunks = [];
     this.#length = 0;
     this.#tail = Buffer.alloc(0);
     const pending = this.#pending;
     this.#pending = null;
-    pending?.resolve({ exitCode: code, stdout: output, stderr: Buffer.alloc(0) });
+    return pending;
   }
 }
