@@ -4,22 +4,7 @@ import { hasDocker, STOCK_IMAGE } from '../../../sandbox/test/helpers/docker-ava
 import { eventually } from '../support/http.ts';
 import { eventsOf, scripted, startRuntime, waitForState, type Runtime } from '../runtime/runtime-harness.ts';
 import { WorkspaceClient } from './workspace-client.ts';
-
-/**
- * Prints the workspace as a sha256 manifest between markers: every entry with its kind, permission bits and path; files
- * with the sha256 of their bytes, symlinks with their target. Empty directories, the executable bit, links and deleted
- * files all show. It reads and writes nothing in the workspace.
- */
-const MANIFEST = `echo '<<manifest'; find . -mindepth 1 \\( -type f -printf '%y %m %p ' -exec sh -c 'sha256sum < "$1" | cut -d" " -f1' _ {} \\; \\) -o \\( ! -type f -printf '%y %m %p %l\\n' \\) | LC_ALL=C sort; echo 'manifest>>'`;
-
-const manifestIn = (content: string): string => {
-  const match = /<<manifest\n([\s\S]*?)manifest>>/.exec(content);
-  if (!match) throw new Error(`no manifest in: ${content}`);
-  return match[1]!;
-};
-
-const bash = (command: string) => () => turns.toolCall('execute_bash', { command });
-const finish = () => turns.toolCall('finish', { message: 'done' });
+import { bash, finish, MANIFEST, manifestIn } from './workspace-manifest.ts';
 
 for (const driver of ['local', 'docker'] as const) {
   describe.skipIf(driver === 'docker' && !hasDocker)(`forks on the ${driver} driver`, () => {

@@ -1,10 +1,10 @@
 import { rm } from 'node:fs/promises';
-import { turns } from '@metisai/scripted-llm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { hasDocker, STOCK_IMAGE } from '../../../sandbox/test/helpers/docker-availability.ts';
 import { Http } from '../support/http.ts';
 import { startTestServer } from '../support/test-server.ts';
 import { eventsOf, type Runtime, scripted, startRuntime, waitForState } from '../runtime/runtime-harness.ts';
+import { bash, finish, MANIFEST, manifestIn } from './workspace-manifest.ts';
 
 /**
  * A step's changed files and its snapshot come from a listing kept up to date by scans of what changed (entries whose
@@ -12,18 +12,6 @@ import { eventsOf, type Runtime, scripted, startRuntime, waitForState } from '..
  * changes a scan of changed entries alone cannot see — deletions, a directory renamed with its tree — must show in
  * both, whatever the driver, and after a server restart.
  */
-
-/** The workspace as the agent itself prints it: kind, permission bits, path; sha256 of files, targets of links. */
-const MANIFEST = `echo '<<manifest'; find . -mindepth 1 \\( -type f -printf '%y %m %p ' -exec sh -c 'sha256sum < "$1" | cut -d" " -f1' _ {} \\; \\) -o \\( ! -type f -printf '%y %m %p %l\\n' \\) | LC_ALL=C sort; echo 'manifest>>'`;
-
-const manifestIn = (content: string): string => {
-  const match = /<<manifest\n([\s\S]*?)manifest>>/.exec(content);
-  if (!match) throw new Error(`no manifest in: ${content}`);
-  return match[1]!;
-};
-
-const bash = (command: string) => () => turns.toolCall('execute_bash', { command });
-const finish = () => turns.toolCall('finish', { message: 'done' });
 
 /** Each step's command, what its changed files must be (sorted by path), and what its manifest must show. */
 const STEPS: { command: string; changed: [string, string][]; shows: string[] }[] = [
