@@ -4,7 +4,7 @@ import { ALL_TOOLS, EmbedQuotasSchema, NETWORK_POLICIES } from '@metisai/sdk/sch
 import packageJson from '../../../package.json' with { type: 'json' };
 import { authStore } from '../app/auth-store.ts';
 import { ConsolePage } from '../app/console-page.ts';
-import { renderAgentTabs } from '../parts/agent-tabs.ts';
+import { renderAgentPageLoading, renderAgentTabs } from '../parts/agent-tabs.ts';
 import { embedSnippet } from '../parts/embed-snippet.ts';
 import { FormErrors } from '../parts/form-errors.ts';
 import { copyText, formatDateTime, formatNumber } from '../parts/format.ts';
@@ -207,9 +207,7 @@ export class AgentEmbedPage extends ConsolePage {
     const text = this.app.text;
     const agent = this.agent;
     if (!agent) {
-      return html`<div class="root">
-        <div class="page"><h1>${text.embed.embedTab}</h1>${this.loadError ? this.loadError.alert() : html`<p>${text.loading}</p>`}</div>
-      </div>`;
+      return renderAgentPageLoading(text, text.embed.embedTab, this.loadError);
     }
     return html`<div class="root">
       <div class="page">

@@ -2,7 +2,7 @@ import { css, html, nothing, type TemplateResult } from 'lit';
 import { type Agent, type AgentConfigInput, type Secret } from '@metisai/sdk';
 import { ALL_TOOLS, NETWORK_POLICIES } from '@metisai/sdk/schemas';
 import { ConsolePage } from '../app/console-page.ts';
-import { renderAgentTabs } from '../parts/agent-tabs.ts';
+import { renderAgentPageLoading, renderAgentTabs } from '../parts/agent-tabs.ts';
 import { FormErrors } from '../parts/form-errors.ts';
 import { consoleStyles } from '../styles/console.styles.ts';
 
@@ -135,9 +135,7 @@ export class AgentPage extends ConsolePage {
     const text = this.app.text;
     const agent = this.agent;
     if (!agent) {
-      return html`<div class="root">
-        <div class="page"><h1>${text.titles.agents}</h1>${this.loadError ? this.loadError.alert() : html`<p>${text.loading}</p>`}</div>
-      </div>`;
+      return renderAgentPageLoading(text, text.titles.agents, this.loadError);
     }
     return html`<div class="root">
       <div class="page">

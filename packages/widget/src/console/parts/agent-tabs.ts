@@ -1,5 +1,6 @@
 import { html, type TemplateResult } from 'lit';
 import type { ConsoleCatalog } from '../i18n/console-messages.ts';
+import type { FormErrors } from './form-errors.ts';
 
 /** The tabs of an agent's pages: its configuration (`/agents/:id`) and its embedding (`/agents/:id/embed`). */
 export function renderAgentTabs(text: ConsoleCatalog, agentId: string, current: 'config' | 'embed'): TemplateResult {
@@ -10,4 +11,11 @@ export function renderAgentTabs(text: ConsoleCatalog, agentId: string, current: 
       ${tab('config', `/agents/${agentId}`, text.embed.configTab)} ${tab('embed', `/agents/${agentId}/embed`, text.embed.embedTab)}
     </ul>
   </nav>`;
+}
+
+/** An agent's page before its agent is loaded: `heading`, then the load's error (when it failed) or "Loading…". */
+export function renderAgentPageLoading(text: ConsoleCatalog, heading: string, loadError: FormErrors | undefined): TemplateResult {
+  return html`<div class="root">
+    <div class="page"><h1>${heading}</h1>${loadError ? loadError.alert() : html`<p>${text.loading}</p>`}</div>
+  </div>`;
 }
