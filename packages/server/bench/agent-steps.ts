@@ -13,12 +13,11 @@
 import path from 'node:path';
 import { dockerDriver, localDriver, type Sandbox } from '@metisai/sandbox';
 import { startScriptedLlm, turns } from '@metisai/scripted-llm';
-import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/server.ts';
 import { json, percentile } from './child-process.ts';
 import { actionTimes } from './action-times.ts';
-import { openBenchDatabase } from './bench-database.ts';
+import { benchServerConfig, openBenchDatabase } from './bench-database.ts';
 
 const STEPS = Number(process.env.BENCH_AGENT_STEPS ?? 100);
 const IMAGE = process.env.SANDBOX_IMAGE ?? 'metisai/sandbox:latest';
@@ -39,22 +38,7 @@ const figures = (values: number[]): Figures => ({
 /** One run of STEPS `execute_bash` steps (after a warm-up run that creates the sandbox); answers the step times. */
 async function agentSteps(driver: 'local' | 'docker', databaseUrl: string, dataDir: string): Promise<number[]> {
   const llm = await startScriptedLlm({ script: [] });
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl,
-    METIS_DATA_DIR: dataDir,
-    SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    SANDBOX_DRIVER: driver,
-    // Not laptop mode (production): the local driver and the scripted LLM on 127.0.0.1 must be allowed by name.
-    ALLOW_UNSAFE_LOCAL_SANDBOX: 'true',
-    EGRESS_ALLOWED_HOSTS: '127.0.0.1',
-    SANDBOX_IMAGE: IMAGE,
-    RATE_LIMIT_API_PER_USER: '0',
-    BCRYPT_COST: '4',
-  });
+  const config = benchServerConfig({ databaseUrl, dataDir }, driver, IMAGE);
   const server = await startServer({ config, logger });
   try {
     const base = `${server.url}/api/v1`;

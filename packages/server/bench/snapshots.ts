@@ -17,13 +17,12 @@ import path from 'node:path';
 import { dockerDriver, localDriver } from '@metisai/sandbox';
 import { startScriptedLlm, turns } from '@metisai/scripted-llm';
 import pg from 'pg';
-import { loadConfig } from '../src/config.ts';
 import { createOrm } from '../src/db/orm.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/server.ts';
 import { WorkspaceSnapshots } from '../src/services/workspace-snapshots.ts';
 import { actionTimes } from './action-times.ts';
-import { openBenchDatabase } from './bench-database.ts';
+import { benchServerConfig, openBenchDatabase } from './bench-database.ts';
 import { json, percentile } from './child-process.ts';
 
 const STEPS = Number(process.env.BENCH_SNAPSHOT_STEPS ?? 50);
@@ -39,21 +38,7 @@ const bench = await openBenchDatabase('snapshots', logger, progress);
 const { dataDir, databaseUrl } = bench;
 try {
   const llm = await startScriptedLlm({ script: [] });
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl,
-    METIS_DATA_DIR: dataDir,
-    SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    SANDBOX_DRIVER: DRIVER,
-    ALLOW_UNSAFE_LOCAL_SANDBOX: 'true',
-    EGRESS_ALLOWED_HOSTS: '127.0.0.1',
-    SANDBOX_IMAGE: IMAGE,
-    RATE_LIMIT_API_PER_USER: '0',
-    BCRYPT_COST: '4',
-  });
+  const config = benchServerConfig(bench, DRIVER, IMAGE);
   const server = await startServer({ config, logger });
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
