@@ -1,6 +1,7 @@
 // The public surface: the driver factories, the pool, the image policy check, errors and types. Everything else is internal
 // (test/exports.test.ts pins the runtime list).
 export type {
+  ChangeWatch,
   DirEntry,
   Editor,
   EntryKind,
@@ -28,6 +29,9 @@ export type {
   SandboxState,
   Shell,
   ShellOptions,
+  StartedWatch,
+  WatchedChanges,
+  WatchOptions,
 } from './sandbox.ts';
 export type {
   AttachedFiles,

@@ -89,6 +89,45 @@ export interface ScanResult {
   listedDirectories: string[];
 }
 
+/** What a `ChangeWatch` reports: like a `scan` with `changedAfterMs`, plus the paths it saw disappear. */
+export interface WatchedChanges extends ScanResult {
+  /**
+   * Paths (relative, as in `entries`) that no longer exist; everything that was under a removed directory is gone with
+   * it. A path may be removed and then listed again in `entries` (made anew since): `entries` wins.
+   */
+  removedPaths: string[];
+}
+
+/**
+ * A directory watched through the kernel's change notifications (Linux inotify, one watch per directory), so that a
+ * listing of it can be kept up to date without walking it: `changes()` lstat's only the paths events named. Made by
+ * `SandboxFiles.watch`; `close()` it when done (each directory holds one of the user's inotify watches).
+ */
+export interface ChangeWatch {
+  /**
+   * What changed under the directory since the watch started (`start`'s listing) or since the previous call, for
+   * `applyScan`-style merging: changed or new entries (a new directory with everything in it, each listed in
+   * `listedDirectories`) and `removedPaths`. `clockMs` is the host's clock as the events were collected. `null` when
+   * the watch can no longer tell (a notification queue that may have overflowed, a watch that could not be added, the
+   * directory itself replaced or gone): the caller lists the directory whole, and the watch is closed.
+   */
+  changes(): Promise<WatchedChanges | null>;
+  /** Stops watching (idempotent). */
+  close(): void;
+}
+
+/** A started `ChangeWatch` and the whole listing of its directory taken after its first watch was in place. */
+export interface StartedWatch {
+  watch: ChangeWatch;
+  /** Every entry under the directory, as `scan(path)` without options answers. */
+  listing: ScanResult;
+}
+
+export interface WatchOptions {
+  /** Most directories to watch (one inotify watch each); a larger tree is not watched (`watch` answers `null`). */
+  maxDirectories?: number;
+}
+
 export interface WriteStreamOptions {
   /**
    * Exact length of the source in bytes, known up front (the Docker driver writes it into a tar header before the
@@ -148,6 +187,14 @@ export interface SandboxFiles {
    * Same errors as `list`.
    */
   scan(path: string, options?: ScanOptions): Promise<ScanResult>;
+  /**
+   * Starts watching the directory `path` for changes through the kernel (see `ChangeWatch`), and lists it whole.
+   * `null` when this driver cannot watch it from this process: on Docker, the workspace volume's directory on the
+   * engine's host must be readable here (a server on the engine's host, as root); the local driver always can, up to
+   * `maxDirectories`. Optional: drivers without it are scanned. Throws `SandboxFileNotFoundError` or
+   * `NotDirectoryError` as `list` does.
+   */
+  watch?(path: string, options?: WatchOptions): Promise<StartedWatch | null>;
   /** Deletes what is at `path`; nothing happens when it is already gone. */
   remove(path: string, options?: RemoveOptions): Promise<void>;
   /**

@@ -14,9 +14,10 @@
  * DATABASE_URL uses that server instead of an embedded PostgreSQL. BENCH_SNAPSHOT_STEPS (50) changes the run lengths.
  */
 import path from 'node:path';
-import { dockerDriver, localDriver } from '@metisai/sandbox';
+import { dockerDriver, localDriver, type Sandbox } from '@metisai/sandbox';
 import { startScriptedLlm, turns } from '@metisai/scripted-llm';
 import pg from 'pg';
+import { forgetWorkspace, runWithChangedFiles, takeStepListing, watchWorkspace } from '../src/agent/step-changes.ts';
 import { createOrm } from '../src/db/orm.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/server.ts';
@@ -133,28 +134,34 @@ try {
       await snapshots.capture(owner, attached.files, attached.workdir, seq++);
       captureChange.push(performance.now() - started);
     }
-    // As a bash step takes it: the step lists the workspace once (its changed files need that listing anyway), and
-    // the snapshot works from that listing: what the snapshot adds. The listing here goes through `attachFiles` (on
-    // Docker one `docker exec` each, where a run's sandbox uses its helper process).
-    const root = await attached.files.realpath(attached.workdir);
-    const walks: number[] = [];
+    // As a bash step takes it: the run keeps its listing of the workspace up to date (through change notifications
+    // where the files offer them: on Docker when the volume's directory is readable here; else a scan of changes), its
+    // changed files come from it, and the snapshot works from that listing: what the snapshot adds.
+    const probe = await attached.files.watch?.(await attached.files.realpath(attached.workdir));
+    const watched = probe != null;
+    probe?.watch.close();
+    const run = {};
+    const sandboxView = { id: sandboxId, workdir: attached.workdir, files: attached.files } as unknown as Sandbox;
+    await watchWorkspace(run, sandboxView);
+    const relists: number[] = [];
     const fromListingQuiet: number[] = [];
     const fromListingChange: number[] = [];
     for (let i = 0; i < STEPS; i++) {
       let started = performance.now();
-      const { entries, clockMs } = await attached.files.scan(root);
-      walks.push(performance.now() - started);
+      await runWithChangedFiles(run, sandboxView, async () => ({}));
+      relists.push(performance.now() - started);
       started = performance.now();
-      await snapshots.capture(owner, attached.files, attached.workdir, seq++, { root, entries, clockMs });
+      await snapshots.capture(owner, attached.files, attached.workdir, seq++, takeStepListing(run));
       fromListingQuiet.push(performance.now() - started);
     }
     for (let i = 0; i < STEPS; i++) {
       await attached.files.writeFile(`${attached.workdir}/d3/f${i + 1}`, new Uint8Array(10_240).fill(i + 1));
-      const { entries, clockMs } = await attached.files.scan(root);
+      await runWithChangedFiles(run, sandboxView, async () => ({}));
       const started = performance.now();
-      await snapshots.capture(owner, attached.files, attached.workdir, seq++, { root, entries, clockMs });
+      await snapshots.capture(owner, attached.files, attached.workdir, seq++, takeStepListing(run));
       fromListingChange.push(performance.now() - started);
     }
+    forgetWorkspace(run);
     await orm.close();
 
     progress(`${DRIVER}: forks`);
@@ -187,7 +194,7 @@ try {
     console.log(`| step beyond an LLM answering in ${LLM_DELAY_MS} ms, one 10 KiB file changed | ${beyond(changingSlow)} |`);
     console.log(`| snapshot alone, nothing changed | ${ms(captureQuiet)} |`);
     console.log(`| snapshot alone, one 10 KiB file changed | ${ms(captureChange)} |`);
-    console.log(`| a listing of the 1,010 entries (attachFiles: on Docker one docker exec) | ${ms(walks)} |`);
+    console.log(`| the run's listing brought up to date, nothing changed (${watched ? 'change notifications' : 'scan of changes'}) | ${ms(relists)} |`);
     console.log(`| snapshot from the step's listing, nothing changed (what a step adds) | ${ms(fromListingQuiet)} |`);
     console.log(`| snapshot from the step's listing, one 10 KiB file changed | ${ms(fromListingChange)} |`);
     console.log(`| store growth per step, nothing changed | ${per(afterQuiet, first)} |`);

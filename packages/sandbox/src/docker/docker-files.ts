@@ -1,3 +1,4 @@
+import { lstatSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +14,7 @@ import {
   SymlinkLoopError,
 } from '../errors.ts';
 import { extractToDirectory } from '../files/extract-directory.ts';
+import { type InspectedEntry, type TreeInspector, watchHostDirectory } from '../files/host-directory-watch.ts';
 import { byteCounter, uploadTempName } from '../files/host-file-system.ts';
 import { packDirectory } from '../files/pack-directory.ts';
 import { resolveRealPath } from '../files/real-path.ts';
@@ -28,8 +30,10 @@ import type {
   SandboxFiles,
   ScanOptions,
   ScanResult,
+  StartedWatch,
   TreeEntry,
   WalkOptions,
+  WatchOptions,
   WriteStreamOptions,
 } from '../sandbox.ts';
 import { statusOf } from './docker-client.ts';
@@ -98,7 +102,28 @@ fields='%y\\0%s\\0%T@\\0%C@\\0%m\\0%i\\0%p\\0%l\\0'
 for ((i = 1; i <= $#; i += 200)); do find "\${@:i:200}" -mindepth 1 -maxdepth 1 -printf "$fields"; (( $? > 1 )) && exit 9; done
 exit 0`;
 
+// What a watch asks (see `watch`), as the sandbox user from the watched directory $1: for the paths $2… (from `./`;
+// the root is `.`), each entry itself (`stat`) or with the entries directly inside it (`list`), as SCAN_SCRIPT prints
+// them plus the link count (nine fields). A path where nothing is prints nothing. Exit 3: $1 missing, 4: not a
+// directory, 9: a find failed (1, some entries missing or unreadable, is not a failure).
+const INSPECT_SCRIPT = `[[ -e $1 || -L $1 ]] || exit 3; [[ -d $1 ]] || exit 4; cd -- "$1" || exit 9; depth=$2; shift 2
+fields='%y\\0%s\\0%T@\\0%C@\\0%m\\0%i\\0%p\\0%l\\0%n\\0'
+for ((i = 1; i <= $#; i += 200)); do find -P "\${@:i:200}" -maxdepth "$depth" -printf "$fields"; (( $? > 1 )) && exit 9; done
+exit 0`;
+
 const FIND_KINDS: Record<string, EntryKind> = { f: 'file', d: 'directory', l: 'symlink' };
+
+/**
+ * Milliseconds since the epoch from find's `%T@`/`%C@` (seconds with up to ten decimals), computed as Node computes
+ * `Stats.mtimeMs` from the kernel's seconds and nanoseconds (`sec * 1000 + nsec / 1e6`): the same entry lstat'ed on
+ * the host (a watched volume, see `watch`) and listed here gives the same number, to the last bit.
+ */
+export function findTimeMs(field: string): number {
+  const dot = field.indexOf('.');
+  if (dot < 0) return Number(field) * 1000;
+  const nanoseconds = Number(field.slice(dot + 1, dot + 10).padEnd(9, '0'));
+  return Number(field.slice(0, dot)) * 1000 + nanoseconds / 1e6;
+}
 
 /** One entry of `FIND_SCRIPT`'s or `SCAN_SCRIPT`'s output (its eight fields). */
 function entryOf(fields: readonly string[], at: number, path: string): TreeEntry {
@@ -108,12 +133,24 @@ function entryOf(fields: readonly string[], at: number, path: string): TreeEntry
     name: posix.basename(path),
     kind,
     sizeBytes: Number(fields[at + 1]),
-    mtimeMs: Math.round(Number(fields[at + 2]) * 1000),
-    ctimeMs: Number(fields[at + 3]) * 1000,
+    mtimeMs: findTimeMs(fields[at + 2]!),
+    ctimeMs: findTimeMs(fields[at + 3]!),
     mode: Number.parseInt(fields[at + 4]!, 8),
     inode: Number(fields[at + 5]),
     ...(kind === 'symlink' ? { linkTarget: fields[at + 7]! } : {}),
   };
+}
+
+/** `INSPECT_SCRIPT`'s records (nine fields each), paths relative to the watched directory. */
+function inspectedRecords(output: Buffer): InspectedEntry[] {
+  const fields = output.toString('utf8').split('\0');
+  const entries: InspectedEntry[] = [];
+  for (let i = 0; i + 9 <= fields.length; i += 9) {
+    const raw = fields[i + 6]!;
+    const path = raw === '.' ? '' : raw.startsWith('./') ? raw.slice(2) : raw;
+    entries.push({ ...entryOf(fields, i, path), links: Number(fields[i + 8]) });
+  }
+  return entries;
 }
 
 /** Parses `FIND_SCRIPT`'s output. */
@@ -156,6 +193,8 @@ export class DockerFiles implements SandboxFiles {
   private readonly user: string;
   private readonly owner: TarOwner;
   private readonly helper: HelperProcess | undefined;
+  /** The container's mounts, once asked for (`watch`). */
+  private mounts: Promise<{ Type?: string; Source?: string; Destination?: string }[]> | undefined;
 
   /** `helper`: a long-lived process for listings (`list`, `walk`), which an agent's every bash step runs; else one exec each. */
   constructor(container: Docker.Container, options: { user: string; owner: TarOwner; helper?: HelperProcess }) {
@@ -304,6 +343,71 @@ export class DockerFiles implements SandboxFiles {
       takeRecords(children.stdout.toString('utf8').split('\0'), 0, entries);
     }
     return { clockMs, entries: [...entries.values()], listedDirectories };
+  }
+
+  /**
+   * `SandboxFiles.watch` from the engine's host: the directory of the container's mount that holds `path` (the
+   * workspace volume's `_data`) is watched with inotify there, when this process can read it and it is the directory
+   * the sandbox sees at `path` (same inode and ctime). What the events name is then looked at through the helper
+   * process, as the sandbox user, in the sandbox's view: nothing on the host is read through a link the agent made.
+   * `null` otherwise (a remote engine, a server in a container without the engine's volumes, not root): the caller
+   * scans through the helper.
+   */
+  async watch(path: string, options?: WatchOptions): Promise<StartedWatch | null> {
+    const dir = absolute(path);
+    const inspector = this.treeInspector(dir);
+    const seen = (await inspector.stat([''])).get('');
+    if (!seen) throw new SandboxFileNotFoundError(dir);
+    const host = await this.hostDirectoryOf(dir).catch(() => null);
+    if (!host) return null;
+    let here: Stats;
+    try {
+      here = lstatSync(host);
+    } catch {
+      // Missing here (another host's engine) or not readable (a server that is not root).
+      return null;
+    }
+    if (!here.isDirectory() || seen.inode !== here.ino || seen.ctimeMs !== here.ctimeMs) return null;
+    return watchHostDirectory(host, inspector, options);
+  }
+
+  /** Where `dir` (absolute, resolved) lies on the engine's host: under the `Source` of the container's mount that holds it. */
+  private async hostDirectoryOf(dir: string): Promise<string | null> {
+    this.mounts ??= this.container.inspect().then((info) => (info.Mounts ?? []) as { Type?: string; Source?: string; Destination?: string }[]);
+    const mount = (await this.mounts)
+      .filter((at) => (at.Type === 'volume' || at.Type === 'bind') && at.Source && at.Destination)
+      .sort((a, b) => b.Destination!.length - a.Destination!.length)
+      .find((at) => dir === at.Destination || dir.startsWith(`${at.Destination}/`));
+    return mount ? `${mount.Source}${dir.slice(mount.Destination!.length)}` : null;
+  }
+
+  /** A watch's `TreeInspector` of the sandbox directory `dir`: `INSPECT_SCRIPT` through the helper process. */
+  private treeInspector(dir: string): TreeInspector {
+    const ask = async (paths: readonly string[], depth: 0 | 1) => {
+      const result = await this.runScript(INSPECT_SCRIPT, [dir, String(depth), ...paths.map((at) => (at === '' ? '.' : `./${at}`))], 'inspect');
+      if (result.exitCode === 3) throw new SandboxFileNotFoundError(dir);
+      if (result.exitCode === 4) throw new NotDirectoryError(dir);
+      if (result.exitCode !== 0) throw new SandboxError(`Cannot look at ${dir}: ${result.stderr.toString('utf8').trim() || `exit code ${result.exitCode}`}`);
+      return inspectedRecords(result.stdout);
+    };
+    return {
+      async stat(paths) {
+        return new Map((await ask(paths, 0)).map((entry) => [entry.path, entry]));
+      },
+      async list(dirs) {
+        const asked = new Set(dirs);
+        const found = new Map<string, InspectedEntry[]>();
+        const records = await ask(dirs, 1);
+        // Each directory's own record comes first (depth 0): only a directory gets a listing.
+        for (const entry of records) if (asked.has(entry.path) && entry.kind === 'directory') found.set(entry.path, []);
+        for (const entry of records) {
+          if (asked.has(entry.path)) continue;
+          const slash = entry.path.lastIndexOf('/');
+          found.get(slash < 0 ? '' : entry.path.slice(0, slash))?.push(entry);
+        }
+        return found;
+      },
+    };
   }
 
   async move(from: string, to: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Dirent, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { chmod, cp, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
@@ -9,28 +9,21 @@ import { FileExistsError, IsDirectoryError, NotDirectoryError, SandboxError, San
 import type {
   DirEntry,
   FileInfo,
-  FileKind,
   FileStat,
   RemoveOptions,
   SandboxFiles,
   ScanOptions,
   ScanResult,
+  StartedWatch,
   TreeEntry,
+  WatchOptions,
   WalkOptions,
   WriteStreamOptions,
 } from '../sandbox.ts';
+import { hostTreeInspector, watchHostDirectory } from './host-directory-watch.ts';
+import { infoOf, kindOf, treeEntryOf } from './host-tree-entry.ts';
 import { packDirectory } from './pack-directory.ts';
 import { resolveRealPath } from './real-path.ts';
-
-const kindOf = (s: Stats | Dirent): FileKind => (s.isFile() ? 'file' : s.isDirectory() ? 'directory' : 'other');
-
-const infoOf = (name: string, s: Stats): FileInfo => ({
-  name,
-  kind: s.isSymbolicLink() ? 'symlink' : kindOf(s),
-  sizeBytes: s.size,
-  mtimeMs: s.mtimeMs,
-  mode: s.mode & 0o7777,
-});
 
 /** Longest stretch a `scan` holds the event loop before it lets other work run. */
 const SCAN_SLICE_MS = 4;
@@ -218,18 +211,7 @@ export class HostFileSystem implements SandboxFiles {
         if (!s) continue;
         const relative = prefix + name;
         const isChanged = changed(s);
-        if (isChanged || isListed) {
-          const info = infoOf(name, s);
-          let linkTarget: string | undefined;
-          if (info.kind === 'symlink') {
-            try {
-              linkTarget = readlinkSync(full);
-            } catch {
-              linkTarget = undefined;
-            }
-          }
-          entries.push({ ...info, path: relative, inode: s.ino, ctimeMs: s.ctimeMs, ...(linkTarget === undefined ? {} : { linkTarget }) });
-        }
+        if (isChanged || isListed) entries.push(treeEntryOf(full, relative, name, s));
         if (s.isDirectory()) {
           if (isChanged) listedDirectories.push(relative);
           if (performance.now() - sliceStarted > SCAN_SLICE_MS) {
@@ -244,6 +226,13 @@ export class HostFileSystem implements SandboxFiles {
     if (rootChanged) listedDirectories.push('');
     await visit(root, '', rootChanged);
     return { clockMs, entries, listedDirectories };
+  }
+
+  /** `SandboxFiles.watch`: inotify on the directory itself, looked at with `lstat`/`readdir` here. */
+  async watch(path: string, options?: WatchOptions): Promise<StartedWatch | null> {
+    const root = absolute(path);
+    await this.#names(root);
+    return watchHostDirectory(root, hostTreeInspector(root), options);
   }
 
   /** Deletes a file, link or empty directory (any tree with `recursive`); nothing happens when it is already gone. Lets the editor undo a `create`. */

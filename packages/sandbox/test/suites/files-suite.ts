@@ -8,7 +8,7 @@ import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
 import { expect, test } from 'vitest';
-import { FileExistsError, IsDirectoryError, NotDirectoryError, type Sandbox, SandboxFileNotFoundError } from '../../src/index.ts';
+import { FileExistsError, IsDirectoryError, NotDirectoryError, type Sandbox, SandboxFileNotFoundError, type TreeEntry } from '../../src/index.ts';
 import { outputOf } from '../helpers/run-command.ts';
 
 const MIB = 1024 * 1024;
@@ -172,6 +172,45 @@ export function filesSuite(getSandbox: () => Sandbox): void {
     expect(changed.clockMs).toBeGreaterThan(whole.clockMs);
     await expect(box.files.scan(`${dir}/missing`)).rejects.toBeInstanceOf(SandboxFileNotFoundError);
     await expect(box.files.scan(`${dir}/top`)).rejects.toBeInstanceOf(NotDirectoryError);
+  });
+
+  test('watch lists the tree as scan does, then reports only what changed, as the sandbox sees it', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    await outputOf(box, `mkdir -p ${dir}/a/b ${dir}/c && printf 1 > ${dir}/a/b/f && printf 2 > ${dir}/c/g && printf 3 > ${dir}/top && ln -s top ${dir}/link`);
+    // Both drivers can here: the local one always, Docker because these tests run as root on the engine's host.
+    const started = await box.files.watch!(dir);
+    expect(started).not.toBeNull();
+    const { watch, listing } = started!;
+    try {
+      const stat = (entry: TreeEntry) =>
+        `${entry.path} ${entry.kind} ${entry.sizeBytes} ${entry.mtimeMs} ${entry.ctimeMs} ${entry.mode} ${entry.inode} ${entry.linkTarget ?? ''}`;
+      expect(listing.entries.map(stat).sort()).toEqual((await box.files.scan(dir)).entries.map(stat).sort());
+      expect(listing.listedDirectories.sort()).toEqual(['', 'a', 'a/b', 'c']);
+      expect(await watch.changes()).toMatchObject({ entries: [], listedDirectories: [], removedPaths: [] });
+
+      await outputOf(
+        box,
+        `printf 9 > ${dir}/a/b/f && rm ${dir}/c/g && mkdir -p ${dir}/n/m && printf x > ${dir}/n/m/x && rm -rf ${dir}/link && mkdir ${dir}/link`,
+      );
+      const changes = (await watch.changes())!;
+      const paths = changes.entries.map((entry) => entry.path);
+      expect(paths).toEqual(expect.arrayContaining(['a/b/f', 'n', 'n/m', 'n/m/x', 'link']));
+      expect(paths).not.toContain('top');
+      expect(changes.removedPaths).toEqual(['c/g']);
+      expect(changes.listedDirectories.sort()).toEqual(['link', 'n', 'n/m']);
+      expect(changes.entries.find((entry) => entry.path === 'a/b/f')).toMatchObject({ kind: 'file', sizeBytes: 1 });
+      // What each entry is, is what the sandbox sees (a scan now), to the last bit.
+      const now = new Map((await box.files.scan(dir)).entries.map((entry) => [entry.path, stat(entry)]));
+      for (const entry of changes.entries) expect(stat(entry)).toBe(now.get(entry.path));
+    } finally {
+      watch.close();
+    }
+    expect(await watch.changes()).toBeNull();
+    // A tree with more directories than allowed is not watched.
+    expect(await box.files.watch!(dir, { maxDirectories: 2 })).toBeNull();
+    await expect(box.files.watch!(`${dir}/missing`)).rejects.toBeInstanceOf(SandboxFileNotFoundError);
+    await expect(box.files.watch!(`${dir}/top`)).rejects.toBeInstanceOf(NotDirectoryError);
   });
 
   test('walk carries thousands of entries whole', async () => {

@@ -13,7 +13,7 @@ import {
   type TokenUsage,
 } from './run-options.ts';
 import { SecretMasker } from './secret-masker.ts';
-import { type StepChanges, watchWorkspace } from './step-changes.ts';
+import { forgetWorkspace, type StepChanges, watchWorkspace } from './step-changes.ts';
 import { newToolCallId } from './tool-call-ids.ts';
 import { toolsFor, type AgentTool } from './tools/index.ts';
 
@@ -124,6 +124,7 @@ export class RunContext {
 
   /** Waits for the usage recordings and the workspace snapshots, then stores the error event (if the run failed) and the final state event. */
   async end(end: RunEnd): Promise<RunResult> {
+    forgetWorkspace(this);
     await Promise.all(this.#recordings.splice(0));
     // A fork of the finished run finds every step's workspace snapshot stored.
     await this.options.snapshots?.settled(this.isStopped ? STOPPED_SNAPSHOT_WAIT_MS : SNAPSHOT_WAIT_MS);

@@ -25,7 +25,7 @@ const EDITS: ReadonlySet<EditorParams['command']> = new Set(['create', 'str_repl
  * What each run last saw of its workspace: the whole listing (kept up to date step by step, see `refreshListing`) and
  * its files as a bash step's changed files are compared (`workspaceTreeOf`), per run.
  */
-const lastSeen = new WeakMap<object, { sandboxId: string; listing: WorkspaceListing; tree: Map<string, TreeFile> }>();
+const lastSeen = new WeakMap<object, { sandboxId: string; listing: WorkspaceListing; list: readonly TreeEntry[]; tree: Map<string, TreeFile> }>();
 
 /** A whole listing of a workspace (nothing pruned) as a step took it, for that step's snapshot. */
 export interface StepListing {
@@ -34,6 +34,8 @@ export interface StepListing {
   entries: readonly TreeEntry[];
   /** The sandbox's clock as the listing was brought up to date (milliseconds since the epoch). */
   clockMs: number;
+  /** The same for two listings with the same entries (see `WorkspaceListing.version`). */
+  version: number;
 }
 
 /** The listing the run's last file-changing step took, until `takeStepListing` hands it on. */
@@ -72,12 +74,23 @@ async function relist(run: object, sandbox: Sandbox): Promise<{ before: Map<stri
   const seen = lastSeen.get(run);
   const root = seen?.listing.root ?? (await sandbox.files.realpath(sandbox.workdir));
   // Another sandbox (its own files, perhaps its own clock): listed whole.
-  const listing = await refreshListing(sandbox.files, root, seen?.sandboxId === sandbox.id ? seen.listing : undefined);
-  const entries = [...listing.entries.values()];
-  stepListings.set(run, { root, entries, clockMs: listing.clockMs });
-  const tree = await workspaceTreeOf(sandbox.files, root, entries);
-  lastSeen.set(run, { sandboxId: sandbox.id, listing, tree });
+  const previous = seen?.sandboxId === sandbox.id ? seen.listing : undefined;
+  if (seen && !previous) seen.listing.watch?.close();
+  const listing = await refreshListing(sandbox.files, root, previous);
+  // Nothing changed: the entries and the files compared are the previous ones.
+  const same = seen !== undefined && previous !== undefined && listing.version === previous.version;
+  const list = same ? seen.list : [...listing.entries.values()];
+  stepListings.set(run, { root, entries: list, clockMs: listing.clockMs, version: listing.version });
+  const tree = same ? seen.tree : await workspaceTreeOf(sandbox.files, root, list);
+  lastSeen.set(run, { sandboxId: sandbox.id, listing, list, tree });
   return { before: seen?.tree, after: tree };
+}
+
+/** Stops keeping the run's listing of its workspace up to date (closes its change notifications); call as the run ends. */
+export function forgetWorkspace(run: object): void {
+  lastSeen.get(run)?.listing.watch?.close();
+  lastSeen.delete(run);
+  stepListings.delete(run);
 }
 
 /**
@@ -112,15 +125,16 @@ export async function editWithDiff<T extends { content: string }>(
 }
 
 /**
- * Lists the workspace as a run starts (before its first LLM call): what its first bash step is compared against.
- * Never throws; without it, the first bash step reports no files.
+ * Lists the workspace as a run starts (before its first LLM call): what its first bash step is compared against; where
+ * the sandbox's files can, the workspace is watched for changes from then on (`SandboxFiles.watch`) until
+ * `forgetWorkspace`. Never throws; without it, the first bash step reports no files.
  */
 export async function watchWorkspace(run: object, sandbox: Sandbox): Promise<void> {
   try {
     await relist(run, sandbox);
     stepListings.delete(run);
   } catch {
-    lastSeen.delete(run);
+    forgetWorkspace(run);
   }
 }
 
@@ -137,7 +151,7 @@ export async function runWithChangedFiles<T>(run: object, sandbox: Sandbox, exec
   const result = await execute();
   try {
     const { before, after } = await relist(run, sandbox);
-    const changed = before ? compareTrees(before, after) : [];
+    const changed = before && before !== after ? compareTrees(before, after) : [];
     if (changed.length === 0) return result as T & StepChanges;
     return {
       ...result,

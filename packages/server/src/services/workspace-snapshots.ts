@@ -54,6 +54,12 @@ export class WorkspaceSnapshots {
   readonly #chains = new Map<string, Promise<void>>();
   /** The last manifest stored per conversation by this process (a stale one only makes the next snapshot read more). */
   readonly #last = new Map<string, Map<string, ManifestEntry>>();
+  /**
+   * Per conversation, the version of the step listing (`StepListing.version`) the manifest in `#last` was taken from,
+   * when none of its files was racy: a later listing with the same version lists the same entries, so the workspace is
+   * as that manifest records it.
+   */
+  readonly #lastVersion = new Map<string, number>();
   /** Resolved workspace roots per sandbox's files and `workdir`. */
   readonly #roots = new WeakMap<SandboxFiles, Map<string, string>>();
 
@@ -102,14 +108,20 @@ export class WorkspaceSnapshots {
   async #captureNow(conversation: SnapshotOwner, files: SandboxFiles, workdir: string, seq: number, listing?: StepListing): Promise<void> {
     const em = this.#orm.em.fork();
     try {
-      const root = listing?.root ?? (await this.#rootOf(files, workdir));
-      const previous = this.#last.get(conversation.id) ?? (await this.#latestManifest(em, conversation.id));
-      const captured = await captureManifest(files, root, previous, listing);
-      if (!captured.isUnchanged) await this.#store(em, conversation, seq, captured);
-      this.#remember(conversation.id, captured.manifest);
+      // The step's listing is the one the last manifest was taken from: nothing to compare, nothing to read.
+      const unchanged = listing !== undefined && this.#last.has(conversation.id) && this.#lastVersion.get(conversation.id) === listing.version;
+      if (!unchanged) {
+        const root = listing?.root ?? (await this.#rootOf(files, workdir));
+        const previous = this.#last.get(conversation.id) ?? (await this.#latestManifest(em, conversation.id));
+        const captured = await captureManifest(files, root, previous, listing);
+        if (!captured.isUnchanged) await this.#store(em, conversation, seq, captured);
+        this.#remember(conversation.id, captured.manifest);
+        if (listing && !captured.manifest.some((entry) => entry.racy)) this.#lastVersion.set(conversation.id, listing.version);
+      }
     } catch (error) {
       this.#logger.warn({ err: error, conversationId: conversation.id, seq }, 'workspace snapshot failed; forks at this step are refused');
       this.#last.delete(conversation.id);
+      this.#lastVersion.delete(conversation.id);
       await em
         .execute(
           `insert into workspace_snapshots (conversation_id, seq, manifest, blobs, files, bytes, added_bytes) values (?, ?, null, '{}', 0, 0, 0)
@@ -191,9 +203,14 @@ export class WorkspaceSnapshots {
   }
 
   #remember(conversationId: string, manifest: readonly ManifestEntry[]): void {
+    this.#lastVersion.delete(conversationId);
     this.#last.delete(conversationId);
     this.#last.set(conversationId, new Map(manifest.map((entry) => [entry.path, entry])));
-    if (this.#last.size > CACHED_MANIFESTS) this.#last.delete(this.#last.keys().next().value!);
+    if (this.#last.size > CACHED_MANIFESTS) {
+      const oldest = this.#last.keys().next().value!;
+      this.#last.delete(oldest);
+      this.#lastVersion.delete(oldest);
+    }
   }
 
   async #latestManifest(em: EntityManager, conversationId: string): Promise<Map<string, ManifestEntry> | null> {

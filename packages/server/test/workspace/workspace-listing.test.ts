@@ -32,8 +32,21 @@ const STEPS: [string, string][] = [
   ],
   ['a directory replaced by a file, a file by a directory', 'rm -rf e && printf e > e && rm kept && mkdir -p kept/in && printf k > kept/in/k'],
   ['a file changed twice in one step, a tree deleted', 'printf 1 > twice && printf 2 > twice && rm -rf a2'],
+  // A change notification names the directory of the link written through, not the workspace's.
+  // (On Docker the workspace is a volume of its own: no link can be made outside it, the file is written directly.)
+  ['a hard link outside the workspace', 'printf h > hard && { ln hard "$(dirname "$PWD")/metis-hard-link" 2>/dev/null || true; }'],
+  ['a file written through that link', 'out="$(dirname "$PWD")/metis-hard-link"; [[ -f $out && -w $out ]] || out=hard; printf hh >> "$out"'],
+  ['a directory replaced by a link to one outside', 'mkdir -p swap/in && printf s > swap/in/s && rm -rf swap && ln -s /etc swap'],
   ['nothing', 'true'],
+  // More events than half the kernel's queue (16384): a watch cannot tell whether some were dropped, and hands over to
+  // scans of changes.
+  ['a directory for them', 'mkdir burst'],
+  ['a burst of 9,000 files made', 'cd burst && seq 1 9000 | xargs touch'],
+  ['after the burst', 'printf after > burst/1'],
 ];
+
+/** The steps after which a watched listing is scanned instead: the burst and what follows it. */
+const UNWATCHED = new Set(['a burst of 9,000 files made', 'after the burst']);
 
 const comparable = (entries: Iterable<TreeEntry>) =>
   Object.fromEntries(
@@ -48,8 +61,13 @@ const comparable = (entries: Iterable<TreeEntry>) =>
       .sort(([a], [b]) => (a < b ? -1 : 1)),
   );
 
-for (const driver of ['local', 'docker'] as const) {
-  describe.skipIf(driver === 'docker' && !hasDocker)(`the incremental workspace listing on the ${driver} driver`, () => {
+for (const [driver, mode] of [
+  ['local', 'scan'],
+  ['local', 'watch'],
+  ['docker', 'scan'],
+  ['docker', 'watch'],
+] as const) {
+  describe.skipIf(driver === 'docker' && !hasDocker)(`the incremental workspace listing on the ${driver} driver (${mode})`, () => {
     let rootDir: string;
     let sandbox: Sandbox;
     beforeAll(async () => {
@@ -67,16 +85,24 @@ for (const driver of ['local', 'docker'] as const) {
 
     test('equals a whole listing after every kind of change', async () => {
       const root = await sandbox.files.realpath(sandbox.workdir);
-      let listing: WorkspaceListing = await refreshListing(sandbox.files, root);
+      let listing: WorkspaceListing = await refreshListing(sandbox.files, root, undefined, { watch: mode === 'watch' });
+      // The server runs on the engine's host as root here: the Docker volume's directory is watched too.
+      expect(listing.watch !== undefined).toBe(mode === 'watch');
       for (const [what, command] of STEPS) {
         // Every entry older than the next scan's margin (20 ms here) by the time it runs: a scan that listed only the
         // entries whose ctime moved would miss what lies under a directory moved or replaced.
         const ran = await sandbox.shell.execute({ command: `cd ${root} && ${command} && sleep 0.1` });
         expect(ran.exitCode, `${what}: ${ran.output}`).toBe(0);
+        const before = listing;
         listing = await refreshListing(sandbox.files, root, listing, { marginMs: 20 });
         const whole = await sandbox.files.scan(root);
         expect(comparable(listing.entries.values()), what).toEqual(comparable(whole.entries));
+        expect(listing.version === before.version, `${what}: version kept`).toBe(what === 'nothing');
+        if (mode === 'watch') expect(listing.watch !== undefined, `${what}: still watched`).toBe(!UNWATCHED.has(what));
       }
+      // Nothing on the engine's host is listed through the agent's link.
+      expect([...listing.entries.keys()].filter((path) => path.startsWith('swap/'))).toEqual([]);
+      listing.watch?.close();
       expect(Object.keys(comparable(listing.entries.values()))).toEqual(expect.arrayContaining(['moved/x/y/z', 'kept/in/k', 'e', 'fresh', 'twice', 'link']));
     }, 120_000);
   });
