@@ -107,8 +107,11 @@ class HostDirectoryWatch implements ChangeWatch {
   readonly #inspector: TreeInspector;
   readonly #rootInode: number;
   readonly #maxDirectories: number;
-  /** Watched directories by path relative to the root (`''`: the root), with the inode each was watched as. */
-  readonly #watched = new Map<string, { inode: number; watcher: FSWatcher }>();
+  /**
+   * Watched directories by path relative to the root (`''`: the root), with the inode each was watched as and its mode
+   * as last listed.
+   */
+  readonly #watched = new Map<string, { inode: number; mode: number; watcher: FSWatcher }>();
   readonly #marked = new Set<string>();
   /** Files with more than one hard link. */
   readonly #linked = new Set<string>();
@@ -136,7 +139,7 @@ class HostDirectoryWatch implements ChangeWatch {
   async watchAndList(dirs: readonly TreeEntry[], entries: TreeEntry[], listed: string[]): Promise<void> {
     let level = dirs;
     while (level.length > 0 && !this.#lost && !this.#closed) {
-      for (const dir of level) if (!this.#add(dir.path, dir.inode)) return;
+      for (const dir of level) if (!this.#add(dir)) return;
       const listings = await this.#inspector.list(level.map((dir) => dir.path));
       const next: TreeEntry[] = [];
       for (const [dir, children] of listings) {
@@ -151,10 +154,13 @@ class HostDirectoryWatch implements ChangeWatch {
     }
   }
 
-  #add(path: string, inode: number): boolean {
+  #add({ path, inode, mode }: TreeEntry): boolean {
     if (this.#lost) return false;
     const known = this.#watched.get(path);
-    if (known?.inode === inode) return true;
+    if (known?.inode === inode) {
+      known.mode = mode;
+      return true;
+    }
     if (known) this.#unwatch(path);
     if (this.#watched.size >= this.#maxDirectories || watchedTotal >= processWatchBudget()) {
       this.#lost = true;
@@ -165,7 +171,7 @@ class HostDirectoryWatch implements ChangeWatch {
       watcher.on('error', () => {
         this.#lost = true;
       });
-      this.#watched.set(path, { inode, watcher });
+      this.#watched.set(path, { inode, mode, watcher });
       watchedTotal++;
       return true;
     } catch {
@@ -225,9 +231,19 @@ class HostDirectoryWatch implements ChangeWatch {
         const root = stats.get('');
         if (asked[0] === '' && (root?.kind !== 'directory' || root.inode !== this.#rootInode)) this.#lost = true;
         const fresh: TreeEntry[] = [];
+        // Asked paths that are gone or no longer directories: nothing is under them (an `lstat` of a path under one
+        // that became a link looks through the link).
+        const notDirectories = new Set<string>();
+        const underNotDirectory = (path: string) => {
+          for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+            if (notDirectories.has(path.slice(0, slash))) return true;
+          }
+          return false;
+        };
         for (const path of asked) {
           if (path === '' || this.#lost) continue;
-          const entry = stats.get(path);
+          const entry = underNotDirectory(path) ? undefined : stats.get(path);
+          if (entry?.kind !== 'directory') notDirectories.add(path);
           if (!entry) {
             // Under a directory removed just before: already gone with it.
             if (!removedPaths.some((removed) => path.startsWith(`${removed}/`))) removedPaths.push(path);
@@ -240,7 +256,9 @@ class HostDirectoryWatch implements ChangeWatch {
           const watched = this.#watched.get(path);
           if (entry.kind === 'directory') {
             // New here (made, moved in, or a directory replaced): watched, then listed whole, unless under another one.
-            if (watched?.inode !== entry.inode && !fresh.some((dir) => path.startsWith(`${dir.path}/`))) fresh.push(entry);
+            // The same directory with another mode is listed again too: what it holds may have become readable.
+            const isNew = watched?.inode !== entry.inode || watched.mode !== entry.mode;
+            if (isNew && !fresh.some((dir) => path.startsWith(`${dir.path}/`))) fresh.push(entry);
           } else if (watched) {
             this.#unwatch(path);
           }

@@ -213,6 +213,48 @@ export function filesSuite(getSandbox: () => Sandbox): void {
     await expect(box.files.watch!(`${dir}/top`)).rejects.toBeInstanceOf(NotDirectoryError);
   });
 
+  test('watch reports nothing under a directory replaced by a link, even where the link leads to the same names', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    await outputOf(
+      box,
+      `mkdir -p ${dir}/d ${dir}/real && printf 1 > ${dir}/d/x && printf 2 > ${dir}/real/x && ln ${dir}/d/x ${dir}/d/h && printf 3 > ${dir}/real/h`,
+    );
+    const { watch } = (await box.files.watch!(dir))!;
+    try {
+      await outputOf(box, `rm -rf ${dir}/d && ln -s real ${dir}/d`);
+      const changes = (await watch.changes())!;
+      // `d/x` and `d/h` (a file with two links, asked about at every call) are gone: `real/x` seen through the link is not them.
+      expect(changes.entries.map((entry) => entry.path)).toEqual(['d']);
+      expect(changes.entries[0]).toMatchObject({ kind: 'symlink', linkTarget: 'real' });
+      expect(changes.removedPaths).toEqual(expect.arrayContaining(['d/h', 'd/x']));
+      expect(await watch.changes()).toMatchObject({ entries: [], removedPaths: [] });
+    } finally {
+      watch.close();
+    }
+  });
+
+  test('watch lists again a directory whose mode changed (what it holds may have become readable)', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    await outputOf(box, `mkdir -p ${dir}/a`);
+    const { watch } = (await box.files.watch!(dir))!;
+    try {
+      await outputOf(box, `mkdir ${dir}/a/d && printf 1 > ${dir}/a/d/f && mkdir ${dir}/a/d/s && chmod 0 ${dir}/a/d`);
+      const first = (await watch.changes())!;
+      expect(first.entries.map((entry) => entry.path)).toContain('a/d');
+      await outputOf(box, `chmod 755 ${dir}/a/d`);
+      const second = (await watch.changes())!;
+      // As a scan sees the tree now (the sandbox user could not read `a/d` before: Docker; root always could: local).
+      const now = (await box.files.scan(dir)).entries.map((entry) => entry.path);
+      expect(now).toEqual(expect.arrayContaining(['a/d/f', 'a/d/s']));
+      const seen = new Set([...first.entries, ...second.entries].map((entry) => entry.path));
+      for (const path of now) expect(seen, path).toContain(path);
+    } finally {
+      watch.close();
+    }
+  });
+
   test('walk carries thousands of entries whole', async () => {
     const box = sandbox();
     const dir = scratch();
