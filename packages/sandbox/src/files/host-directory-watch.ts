@@ -1,4 +1,4 @@
-import { type FSWatcher, lstatSync, readdirSync, readFileSync, type Stats, watch } from 'node:fs';
+import { closeSync, constants, type FSWatcher, fstatSync, lstatSync, openSync, readdirSync, readFileSync, type Stats, watch } from 'node:fs';
 import { join } from 'node:path';
 import type { ChangeWatch, ScanResult, StartedWatch, TreeEntry, WatchedChanges, WatchOptions } from '../sandbox.ts';
 import { treeEntryOf } from './host-tree-entry.ts';
@@ -107,6 +107,8 @@ class HostDirectoryWatch implements ChangeWatch {
   readonly #inspector: TreeInspector;
   readonly #rootInode: number;
   readonly #maxDirectories: number;
+  /** The device of the root directory (`st_dev`), once it is watched: every directory watched is on it. */
+  #rootDevice: number | undefined;
   /**
    * Watched directories by path relative to the root (`''`: the root), with the inode each was watched as and its mode
    * as last listed.
@@ -167,7 +169,12 @@ class HostDirectoryWatch implements ChangeWatch {
       return false;
     }
     try {
-      const watcher = watch(path === '' ? this.#hostRoot : join(this.#hostRoot, path), { persistent: false }, (_type, name) => this.#onEvent(path, name));
+      const watcher = this.#watchDirectory(path, inode);
+      if (!watcher) {
+        // Not the directory listed (replaced since, perhaps by a link): the next call cannot tell what is there.
+        this.#lost = true;
+        return false;
+      }
       watcher.on('error', () => {
         this.#lost = true;
       });
@@ -178,6 +185,27 @@ class HostDirectoryWatch implements ChangeWatch {
       // ENOSPC (the user's inotify watches are used up), EACCES, or the directory went away meanwhile.
       this.#lost = true;
       return false;
+    }
+  }
+
+  /**
+   * An `fs.watch` of the directory at `path` when it is still the directory with inode `inode` on the root's device, else
+   * `null`. inotify follows links in the path it is given: the directory is opened without following one
+   * (`O_NOFOLLOW`), checked, and watched through its descriptor (`/proc/self/fd`), so a link the agent swapped in is
+   * never followed to a directory of the host. Throws what `open` and `fs.watch` throw.
+   */
+  #watchDirectory(path: string, inode: number): FSWatcher | null {
+    const full = path === '' ? this.#hostRoot : join(this.#hostRoot, path);
+    const listener = (_type: string, name: string | Buffer | null) => this.#onEvent(path, name);
+    if (process.platform !== 'linux') return watch(full, { persistent: false }, listener);
+    const fd = openSync(full, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    try {
+      const opened = fstatSync(fd);
+      if (path === '') this.#rootDevice ??= opened.dev;
+      if (opened.ino !== inode || opened.dev !== this.#rootDevice) return null;
+      return watch(`/proc/self/fd/${fd}`, { persistent: false }, listener);
+    } finally {
+      closeSync(fd);
     }
   }
 
@@ -214,8 +242,9 @@ class HostDirectoryWatch implements ChangeWatch {
   async changes(): Promise<WatchedChanges | null> {
     if (this.#closed) return null;
     // Events the kernel queued before this call (a command's writes, before its output came back) are read in the
-    // event loop's poll phase: let one pass.
-    await new Promise((resolve) => setImmediate(resolve));
+    // event loop's poll phase: let one pass. Called from the poll phase itself (an I/O callback), a first `setImmediate`
+    // runs before the next poll phase; the second runs after it.
+    for (let pass = 0; pass < 2; pass++) await new Promise((resolve) => setImmediate(resolve));
     // Fewer events than half the queue read since the call before the last: no overflow can have dropped any.
     if (delivered - this.#seen[0] >= maxQueuedEvents() / 2) this.#lost = true;
     this.#seen = [this.#seen[1], delivered];

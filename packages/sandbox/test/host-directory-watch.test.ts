@@ -1,0 +1,104 @@
+/**
+ * `watchHostDirectory` against an agent that races it: a directory listed by the inspector and replaced by a link before
+ * its watch is added must not get a watch on what the link leads to (on Docker, a directory of the engine's host outside
+ * the volume). The inotify watches this process holds are read from `/proc/self/fdinfo`.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, stat, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { hostTreeInspector, watchHostDirectory } from '../src/files/host-directory-watch.ts';
+
+/** The inodes of every inotify watch this process holds. */
+function watchedInodes(): Set<number> {
+  const inodes = new Set<number>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (target !== 'anon_inode:inotify') continue;
+    for (const line of readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n')) {
+      const ino = /^inotify wd:\d+ ino:([0-9a-f]+)/.exec(line)?.[1];
+      if (ino) inodes.add(Number.parseInt(ino, 16));
+    }
+  }
+  return inodes;
+}
+
+describe.skipIf(process.platform !== 'linux')('watchHostDirectory', () => {
+  let base: string;
+  beforeEach(() => {
+    base = mkdtempSync(join(tmpdir(), 'host-directory-watch-'));
+  });
+  afterEach(() => {
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  test('a directory replaced by a link between its listing and its watch: what the link leads to is not watched', async () => {
+    const root = join(base, 'workspace');
+    const outside = join(base, 'outside');
+    mkdirSync(join(root, 'd'), { recursive: true });
+    mkdirSync(outside);
+    const inspector = hostTreeInspector(root);
+    // The agent swaps `d` for a link right after the root is listed, before `d` is watched.
+    const racing = {
+      stat: inspector.stat,
+      async list(dirs: readonly string[]) {
+        const listed = await inspector.list(dirs);
+        if (dirs.includes('')) {
+          renameSync(join(root, 'd'), join(base, 'd-was'));
+          symlinkSync(outside, join(root, 'd'));
+        }
+        return listed;
+      },
+    };
+    const started = await watchHostDirectory(root, racing);
+    try {
+      expect(watchedInodes()).not.toContain(statSync(outside).ino);
+      expect(watchedInodes()).not.toContain(statSync(join(base, 'd-was')).ino);
+      if (started) {
+        writeFileSync(join(outside, 'secret'), 'x');
+        const changes = await started.watch.changes();
+        for (const entry of changes?.entries ?? []) expect(entry.path.startsWith('d/')).toBe(false);
+      }
+    } finally {
+      started?.watch.close();
+    }
+    expect(watchedInodes()).not.toContain(statSync(root).ino);
+  });
+
+  test('changes made just before the call are reported, whatever phase of the event loop the call comes from', async () => {
+    const root = join(base, 'workspace');
+    mkdirSync(root);
+    const started = (await watchHostDirectory(root, hostTreeInspector(root)))!;
+    try {
+      for (let i = 0; i < 3; i++) {
+        // Called from an I/O callback (the poll phase, as after a command's output came back), a `setImmediate` runs
+        // before the next poll phase.
+        await new Promise((resolve) => stat(root, resolve));
+        writeFileSync(join(root, `f${i}`), 'x');
+        const changes = (await started.watch.changes())!;
+        expect(changes.entries.map((entry) => entry.path)).toEqual([`f${i}`]);
+      }
+    } finally {
+      started.watch.close();
+    }
+  });
+
+  test('closing a watch removes every inotify watch it added', async () => {
+    const root = join(base, 'workspace');
+    mkdirSync(join(root, 'a/b/c'), { recursive: true });
+    const before = watchedInodes().size;
+    const started = (await watchHostDirectory(root, hostTreeInspector(root)))!;
+    expect(watchedInodes().size).toBe(before + 4);
+    mkdirSync(join(root, 'n/m'), { recursive: true });
+    rmSync(join(root, 'a/b'), { recursive: true });
+    await started.watch.changes();
+    expect(watchedInodes().size).toBe(before + 4);
+    started.watch.close();
+    expect(watchedInodes().size).toBe(before);
+  });
+});
