@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { hostTreeInspector, watchHostDirectory } from '../src/files/host-directory-watch.ts';
 
-/** The inodes of every inotify watch this process holds. */
+/** The inodes of every inotify watch this process holds (`fdinfo` gives `wd` and `ino` in hexadecimal). */
 function watchedInodes(): Set<number> {
   const inodes = new Set<number>();
   for (const fd of readdirSync('/proc/self/fd')) {
@@ -21,7 +21,7 @@ function watchedInodes(): Set<number> {
     }
     if (target !== 'anon_inode:inotify') continue;
     for (const line of readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n')) {
-      const ino = /^inotify wd:\d+ ino:([0-9a-f]+)/.exec(line)?.[1];
+      const ino = /^inotify wd:[0-9a-f]+ ino:([0-9a-f]+)/.exec(line)?.[1];
       if (ino) inodes.add(Number.parseInt(ino, 16));
     }
   }
@@ -82,6 +82,24 @@ describe.skipIf(process.platform !== 'linux')('watchHostDirectory', () => {
         writeFileSync(join(root, `f${i}`), 'x');
         const changes = (await started.watch.changes())!;
         expect(changes.entries.map((entry) => entry.path)).toEqual([`f${i}`]);
+      }
+    } finally {
+      started.watch.close();
+    }
+  });
+
+  test('a directory removed and made again (the file system may give it the same inode number) is watched anew', async () => {
+    const root = join(base, 'workspace');
+    mkdirSync(join(root, 'd/s'), { recursive: true });
+    const started = (await watchHostDirectory(root, hostTreeInspector(root)))!;
+    try {
+      for (let i = 0; i < 10; i++) {
+        rmSync(join(root, 'd'), { recursive: true });
+        mkdirSync(join(root, 'd/s'), { recursive: true });
+        await started.watch.changes();
+        writeFileSync(join(root, `d/s/f${i}`), 'x');
+        const changes = (await started.watch.changes())!;
+        expect(changes.entries.map((entry) => entry.path)).toContain(`d/s/f${i}`);
       }
     } finally {
       started.watch.close();

@@ -1,5 +1,5 @@
 import { closeSync, constants, type FSWatcher, fstatSync, lstatSync, openSync, readdirSync, readFileSync, type Stats, watch } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ChangeWatch, ScanResult, StartedWatch, TreeEntry, WatchedChanges, WatchOptions } from '../sandbox.ts';
 import { treeEntryOf } from './host-tree-entry.ts';
 
@@ -102,6 +102,25 @@ export async function watchHostDirectory(hostRoot: string, inspector: TreeInspec
  * write through a link outside the tree notifies only that link's directory. What inotify cannot see (writes through a
  * shared memory mapping) is left to the caller's occasional scan.
  */
+/** A directory a `HostDirectoryWatch` watches. */
+interface WatchedDirectory {
+  /** The inode it was watched as. */
+  inode: number;
+  /** Its mode as last listed. */
+  mode: number;
+  watcher?: FSWatcher;
+  /**
+   * The name libuv gives an event about the watched directory itself (the base name of the path watched): the kernel
+   * sends one as it deletes the directory (and drops the watch), moves it, or changes its attributes.
+   */
+  selfName: string;
+  /**
+   * Set by such an event of the rename kind: the watch may be gone with its directory, and a directory made at the same
+   * path may get the same inode number (file systems reuse them at once): it is watched and listed anew.
+   */
+  stale: boolean;
+}
+
 class HostDirectoryWatch implements ChangeWatch {
   readonly #hostRoot: string;
   readonly #inspector: TreeInspector;
@@ -109,11 +128,8 @@ class HostDirectoryWatch implements ChangeWatch {
   readonly #maxDirectories: number;
   /** The device of the root directory (`st_dev`), once it is watched: every directory watched is on it. */
   #rootDevice: number | undefined;
-  /**
-   * Watched directories by path relative to the root (`''`: the root), with the inode each was watched as and its mode
-   * as last listed.
-   */
-  readonly #watched = new Map<string, { inode: number; mode: number; watcher: FSWatcher }>();
+  /** Watched directories by path relative to the root (`''`: the root). */
+  readonly #watched = new Map<string, WatchedDirectory>();
   readonly #marked = new Set<string>();
   /** Files with more than one hard link. */
   readonly #linked = new Set<string>();
@@ -159,7 +175,7 @@ class HostDirectoryWatch implements ChangeWatch {
   #add({ path, inode, mode }: TreeEntry): boolean {
     if (this.#lost) return false;
     const known = this.#watched.get(path);
-    if (known?.inode === inode) {
+    if (known?.inode === inode && !known.stale) {
       known.mode = mode;
       return true;
     }
@@ -169,7 +185,8 @@ class HostDirectoryWatch implements ChangeWatch {
       return false;
     }
     try {
-      const watcher = this.#watchDirectory(path, inode);
+      const watched: WatchedDirectory = { inode, mode, selfName: '', stale: false };
+      const watcher = this.#watchDirectory(path, watched);
       if (!watcher) {
         // Not the directory listed (replaced since, perhaps by a link): the next call cannot tell what is there.
         this.#lost = true;
@@ -178,7 +195,8 @@ class HostDirectoryWatch implements ChangeWatch {
       watcher.on('error', () => {
         this.#lost = true;
       });
-      this.#watched.set(path, { inode, mode, watcher });
+      watched.watcher = watcher;
+      this.#watched.set(path, watched);
       watchedTotal++;
       return true;
     } catch {
@@ -194,15 +212,22 @@ class HostDirectoryWatch implements ChangeWatch {
    * (`O_NOFOLLOW`), checked, and watched through its descriptor (`/proc/self/fd`), so a link the agent swapped in is
    * never followed to a directory of the host. Throws what `open` and `fs.watch` throw.
    */
-  #watchDirectory(path: string, inode: number): FSWatcher | null {
+  #watchDirectory(path: string, watched: WatchedDirectory): FSWatcher | null {
     const full = path === '' ? this.#hostRoot : join(this.#hostRoot, path);
-    const listener = (_type: string, name: string | Buffer | null) => this.#onEvent(path, name);
-    if (process.platform !== 'linux') return watch(full, { persistent: false }, listener);
+    const listener = (type: string, name: string | Buffer | null) => {
+      if (type === 'rename' && name?.toString() === watched.selfName) watched.stale = true;
+      this.#onEvent(path, name);
+    };
+    if (process.platform !== 'linux') {
+      watched.selfName = basename(full);
+      return watch(full, { persistent: false }, listener);
+    }
     const fd = openSync(full, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     try {
       const opened = fstatSync(fd);
       if (path === '') this.#rootDevice ??= opened.dev;
-      if (opened.ino !== inode || opened.dev !== this.#rootDevice) return null;
+      if (opened.ino !== watched.inode || opened.dev !== this.#rootDevice) return null;
+      watched.selfName = String(fd);
       return watch(`/proc/self/fd/${fd}`, { persistent: false }, listener);
     } finally {
       closeSync(fd);
@@ -231,7 +256,7 @@ class HostDirectoryWatch implements ChangeWatch {
     const prefix = `${path}/`;
     for (const [at, watched] of this.#watched) {
       if (at === path || at.startsWith(prefix)) {
-        watched.watcher.close();
+        watched.watcher?.close();
         this.#watched.delete(at);
         watchedTotal--;
       }
@@ -286,7 +311,7 @@ class HostDirectoryWatch implements ChangeWatch {
           if (entry.kind === 'directory') {
             // New here (made, moved in, or a directory replaced): watched, then listed whole, unless under another one.
             // The same directory with another mode is listed again too: what it holds may have become readable.
-            const isNew = watched?.inode !== entry.inode || watched.mode !== entry.mode;
+            const isNew = watched?.inode !== entry.inode || watched.mode !== entry.mode || watched.stale;
             if (isNew && !fresh.some((dir) => path.startsWith(`${dir.path}/`))) fresh.push(entry);
           } else if (watched) {
             this.#unwatch(path);
@@ -310,7 +335,7 @@ class HostDirectoryWatch implements ChangeWatch {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const { watcher } of this.#watched.values()) watcher.close();
+    for (const { watcher } of this.#watched.values()) watcher?.close();
     watchedTotal -= this.#watched.size;
     this.#watched.clear();
     this.#marked.clear();

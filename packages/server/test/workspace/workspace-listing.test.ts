@@ -105,5 +105,57 @@ for (const [driver, mode] of [
       listing.watch?.close();
       expect(Object.keys(comparable(listing.entries.values()))).toEqual(expect.arrayContaining(['moved/x/y/z', 'kept/in/k', 'e', 'fresh', 'twice', 'link']));
     }, 120_000);
+
+    test('equals a whole listing after changes that race it (the agent working in the background)', async () => {
+      const root = `${await sandbox.files.realpath(sandbox.workdir)}/racing`;
+      await sandbox.files.mkdir(root);
+      let listing: WorkspaceListing = await refreshListing(sandbox.files, root, undefined, { watch: mode === 'watch' });
+      expect(listing.watch !== undefined).toBe(mode === 'watch');
+      for (const [what, command] of RACING_STEPS) {
+        const ran = await sandbox.shell.execute({ command: `cd ${root} && ${command}` });
+        expect(ran.exitCode, `${what}: ${ran.output}`).toBe(0);
+        // Listed while the background work goes on, and after it ended.
+        listing = await refreshListing(sandbox.files, root, listing, { marginMs: 20 });
+        const settled = await sandbox.shell.execute({ command: `cd ${root} && wait && sleep 0.1` });
+        expect(settled.exitCode).toBe(0);
+        listing = await refreshListing(sandbox.files, root, listing, { marginMs: 20 });
+        const whole = await sandbox.files.scan(root);
+        expect(comparable(listing.entries.values()), what).toEqual(comparable(whole.entries));
+        // Nothing is ever listed through the agent's link.
+        expect(
+          [...listing.entries.keys()].filter((path) => path.startsWith('sd/')),
+          what,
+        ).toEqual([]);
+      }
+      listing.watch?.close();
+      expect(Object.keys(comparable(listing.entries.values()))).toEqual(expect.arrayContaining(['c', 'd3/s/x', 'd3/s/y', 'deep/1/2/3/4/5/f', 'r40/y/z/f']));
+    }, 120_000);
   });
 }
+
+/**
+ * Steps run in the background of the persistent shell (`&`): the listing is brought up to date while they run, then
+ * again once they ended (`wait`), and must then equal a whole listing.
+ */
+const RACING_STEPS: [string, string][] = [
+  ['a rename chain of a file and of a directory', 'printf a > a && mv a b && mv b c && mkdir -p d1/s && printf x > d1/s/x && mv d1 d2 && mv d2 d3'],
+  [
+    'a directory moved out and back in within one step, changed meanwhile',
+    'o=$(mktemp -d) && mv d3 "$o/" && printf y > "$o/d3/s/y" && mkdir "$o/d3/t" && printf t > "$o/d3/t/t" && mv "$o/d3" d3 && rmdir "$o"',
+  ],
+  ['a deep tree', 'mkdir -p deep/1/2/3/4/5 && printf 1 > deep/1/2/3/4/5/f'],
+  ['the deep tree removed and made again with the same names', 'rm -rf deep && mkdir -p deep/1/2/3/4/5 && printf 22 > deep/1/2/3/4/5/f'],
+  ['directories made unreadable', 'chmod 700 d3 && chmod 0 d3/t deep/1/2'],
+  ['and readable again', 'chmod 755 d3 d3/t deep/1/2'],
+  ['a file replaced by a fifo', 'rm c && mkfifo c'],
+  ['nested trees made in the background', '(for i in $(seq 1 60); do mkdir -p r$i/y/z && printf f > r$i/y/z/f; done) >/dev/null 2>&1 &'],
+  [
+    'the nested trees removed in the background, some made again',
+    '(rm -rf r1* && for i in $(seq 10 19); do mkdir -p r$i/y/z/w && printf g > r$i/y/z/w/g; done) >/dev/null 2>&1 &',
+  ],
+  [
+    'a directory swapped for a link to /etc in the background, over and over',
+    '(for i in $(seq 1 150); do rm -rf sd; mkdir sd; touch sd/x; mkdir sd/in; rm -rf sd; ln -s /etc sd; done) >/dev/null 2>&1 &',
+  ],
+  ['a background writer after the step returned', '(sleep 0.3; printf late > late; mkdir -p late-dir/in && printf l > late-dir/in/l) >/dev/null 2>&1 &'],
+];
