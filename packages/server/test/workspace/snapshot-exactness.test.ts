@@ -51,6 +51,9 @@ const STEPS: { command: string; changed: [string, string][]; shows: string[] }[]
   { command: 'printf cccc > a.txt', changed: [['a.txt', 'modified']], shows: [] },
   // Right after the step before (same second, maybe the same clock tick): the same size again.
   { command: 'printf dddd > a.txt', changed: [['a.txt', 'modified']], shows: [] },
+  // A tree removed and made again: its directories often get their old inode numbers back, and are watched anew.
+  { command: 'rm -rf dir2 && mkdir -p dir2/sub && printf 22 > dir2/sub/f', changed: [['dir2/sub/f', 'modified']], shows: [] },
+  { command: 'printf 333 > dir2/sub/f', changed: [['dir2/sub/f', 'modified']], shows: [] },
 ];
 
 for (const driver of ['local', 'docker'] as const) {
