@@ -3,7 +3,7 @@
  * its watch is added must not get a watch on what the link leads to (on Docker, a directory of the engine's host outside
  * the volume). The inotify watches this process holds are read from `/proc/self/fdinfo`.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, stat, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, stat, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';

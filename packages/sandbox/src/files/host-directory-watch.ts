@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { closeSync, constants, type FSWatcher, fstatSync, lstatSync, openSync, readdirSync, readFileSync, type Stats, watch } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ChangeWatch, ScanResult, StartedWatch, TreeEntry, WatchedChanges, WatchOptions } from '../sandbox.ts';
@@ -214,13 +215,13 @@ class HostDirectoryWatch implements ChangeWatch {
    */
   #watchDirectory(path: string, watched: WatchedDirectory): FSWatcher | null {
     const full = path === '' ? this.#hostRoot : join(this.#hostRoot, path);
-    const listener = (type: string, name: string | Buffer | null) => {
+    const listener = (type: string, name: Buffer | null) => {
       if (type === 'rename' && name?.toString() === watched.selfName) watched.stale = true;
-      this.#onEvent(path, name);
+      this.#onEvent(path, watched, name);
     };
     if (process.platform !== 'linux') {
       watched.selfName = basename(full);
-      return watch(full, { persistent: false }, listener);
+      return watch(full, { persistent: false, encoding: 'buffer' }, listener);
     }
     const fd = openSync(full, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     try {
@@ -228,13 +229,13 @@ class HostDirectoryWatch implements ChangeWatch {
       if (path === '') this.#rootDevice ??= opened.dev;
       if (opened.ino !== watched.inode || opened.dev !== this.#rootDevice) return null;
       watched.selfName = String(fd);
-      return watch(`/proc/self/fd/${fd}`, { persistent: false }, listener);
+      return watch(`/proc/self/fd/${fd}`, { persistent: false, encoding: 'buffer' }, listener);
     } finally {
       closeSync(fd);
     }
   }
 
-  #onEvent(dir: string, name: string | Buffer | null): void {
+  #onEvent(dir: string, watched: WatchedDirectory, name: Buffer | null): void {
     delivered++;
     if (name === null) {
       // Linux always names the entry (libuv): without a name, what changed cannot be told.
@@ -242,8 +243,11 @@ class HostDirectoryWatch implements ChangeWatch {
       return;
     }
     // An event about the watched directory itself carries its base name: the directory is marked too.
-    this.#marked.add(dir === '' ? name.toString() : `${dir}/${name.toString()}`);
     this.#marked.add(dir);
+    // A name that is not UTF-8 has no path of its own here (listings decode it with U+FFFD in place of each bad byte,
+    // as the inspector's `lstat` cannot find): the directory is listed whole instead.
+    if (!isUtf8(name)) watched.stale = true;
+    else this.#marked.add(dir === '' ? name.toString() : `${dir}/${name.toString()}`);
   }
 
   #noteLinks(entry: InspectedEntry): void {
@@ -294,6 +298,9 @@ class HostDirectoryWatch implements ChangeWatch {
           }
           return false;
         };
+        const isUnderFresh = (path: string) => fresh.some((dir) => dir.path === '' || path.startsWith(`${dir.path}/`));
+        // The root itself, when it is to be listed whole again (a name in it that is not UTF-8).
+        if (root && !this.#lost && this.#watched.get('')?.stale) fresh.push(root);
         for (const path of asked) {
           if (path === '' || this.#lost) continue;
           const entry = underNotDirectory(path) ? undefined : stats.get(path);
@@ -312,7 +319,7 @@ class HostDirectoryWatch implements ChangeWatch {
             // New here (made, moved in, or a directory replaced): watched, then listed whole, unless under another one.
             // The same directory with another mode is listed again too: what it holds may have become readable.
             const isNew = watched?.inode !== entry.inode || watched.mode !== entry.mode || watched.stale;
-            if (isNew && !fresh.some((dir) => path.startsWith(`${dir.path}/`))) fresh.push(entry);
+            if (isNew && !isUnderFresh(path)) fresh.push(entry);
           } else if (watched) {
             this.#unwatch(path);
           }

@@ -234,6 +234,28 @@ export function filesSuite(getSandbox: () => Sandbox): void {
     }
   });
 
+  test('watch agrees with scan about a name that is not UTF-8', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    await outputOf(box, `mkdir -p ${dir}/n && printf 1 > ${dir}/n/$'\\xff' && printf 2 > ${dir}/n/ok`);
+    const { watch, listing } = (await box.files.watch!(dir))!;
+    try {
+      const paths = (entries: readonly TreeEntry[]) => entries.map((entry) => entry.path).sort();
+      expect(paths(listing.entries)).toEqual(paths((await box.files.scan(dir)).entries));
+      await outputOf(box, `printf 22 > ${dir}/n/$'\\xff' && printf 3 > ${dir}/$'\\xfe'`);
+      const changes = (await watch.changes())!;
+      // Whatever the listing calls that file, it is not gone.
+      const now = new Set(paths((await box.files.scan(dir)).entries));
+      for (const path of changes.removedPaths) expect(now, path).not.toContain(path);
+      // And both show, as a scan shows them (Docker lists them by their names decoded; the local driver, by Node's
+      // names, cannot lstat them and lists neither).
+      const written = ['\ufffd', 'n/\ufffd'].filter((path) => now.has(path));
+      expect(paths(changes.entries)).toEqual(expect.arrayContaining(written));
+    } finally {
+      watch.close();
+    }
+  });
+
   test('watch lists again a directory whose mode changed (what it holds may have become readable)', async () => {
     const box = sandbox();
     const dir = scratch();
