@@ -148,6 +148,12 @@ const RACING_STEPS: [string, string][] = [
   ['directories made unreadable', 'chmod 700 d3 && chmod 0 d3/t deep/1/2'],
   ['and readable again', 'chmod 755 d3 d3/t deep/1/2'],
   ['a file replaced by a fifo', 'rm c && mkfifo c'],
+  // Where git is (the local driver's host; the stock image has none): a checkout rewrites, adds and removes files.
+  [
+    'a git repository with two branches',
+    'if command -v git >/dev/null; then g="git -c user.email=t@t -c user.name=t -c init.defaultBranch=one"; mkdir repo && cd repo && $g init -q && mkdir -p s/t && printf 1 > s/t/f && printf a > a && $g add -A && $g commit -qm one && $g checkout -qb two && rm -r s && mkdir -p u/v && printf 2 > u/v/g && printf b > a && $g add -A && $g commit -qm two; fi',
+  ],
+  ['the other branch checked out', 'if [ -d repo ]; then cd repo && git checkout -q one; fi'],
   ['nested trees made in the background', '(for i in $(seq 1 60); do mkdir -p r$i/y/z && printf f > r$i/y/z/f; done) >/dev/null 2>&1 &'],
   [
     'the nested trees removed in the background, some made again',
