@@ -232,6 +232,18 @@ export class WorkspaceSnapshots {
     return { seq: row.seq, manifest: row.manifest ? decodeManifest(row.manifest) : null };
   }
 
+  /**
+   * Whether the snapshot in force at `seq` holds a manifest (`false`: that step's snapshot failed), without reading it;
+   * `null` when none was taken by then.
+   */
+  async isRecordedAt(em: EntityManager, conversationId: string, seq: number): Promise<boolean | null> {
+    const [row] = await em.execute<{ recorded: boolean }[]>(
+      'select manifest is not null as recorded from workspace_snapshots where conversation_id = ? and seq <= ? order by seq desc limit 1',
+      [conversationId, seq],
+    );
+    return row ? row.recorded : null;
+  }
+
   /** Gives conversation `to` (a fork) the snapshots of `from` up to `seq`: rows are copied, blobs shared. Call inside the fork's transaction. */
   async copy(tx: EntityManager, from: string, to: string, seq: number): Promise<void> {
     await tx.execute(
