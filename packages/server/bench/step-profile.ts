@@ -3,7 +3,7 @@
  * and forks"): on a sandbox of the driver whose workspace holds 1,000 files of 50 KiB, STEPS times each: the shell's
  * `true`; on Docker the helper process's round trip and a `find` of the tree with and without its output; the whole
  * listing every step took before (`walk`) and the listing brought up to date from a scan of changes that steps take now
- * (`refreshListing`); the changed-files tree and comparison; the snapshot's manifest comparison; then, after a 10 KiB
+ * (`refreshListing`), by a scan of changes and through change notifications; the changed-files tree and comparison; the snapshot's manifest comparison; then, after a 10 KiB
  * file is rewritten, reading it (`readFile`: on Docker through the helper process) and through the Engine API's archive
  * endpoint (`readFileStream`, how Docker's `readFile` read it before). The sandbox is removed at the end.
  *
@@ -46,7 +46,9 @@ try {
   };
   let previousTree = await workspaceTreeOf(sandbox.files, root, await sandbox.files.walk(root));
   let previousManifest = new Map((await captureManifest(sandbox.files, root, null)).manifest.map((entry) => [entry.path, entry]));
-  let previous = await refreshListing(sandbox.files, root);
+  let previous = await refreshListing(sandbox.files, root, undefined, { watch: false });
+  let watched = await refreshListing(sandbox.files, root);
+  if (!watched.watch) console.error('[step-profile] the workspace cannot be watched from here: both listing rows are scans');
   for (let i = 0; i < STEPS; i++) {
     await time('shell: `true`', () => sandbox.shell.execute({ command: 'true' }));
     // Docker's helper process (a private field of its `SandboxFiles`), reached here to time its parts.
@@ -63,8 +65,12 @@ try {
     const tree = await time('changed-files tree (workspaceTreeOf)', () => workspaceTreeOf(sandbox.files, root, entries));
     await time('changed-files comparison (compareTrees)', async () => compareTrees(previousTree, tree));
     previousTree = tree;
-    const listing = await time('listing brought up to date (refreshListing: scan of changes)', () => refreshListing(sandbox.files, root, previous));
+    const listing = await time('listing brought up to date (refreshListing: scan of changes)', () =>
+      refreshListing(sandbox.files, root, previous, { watch: false }),
+    );
     previous = listing;
+    const current = watched;
+    watched = await time('listing brought up to date (refreshListing: change notifications)', () => refreshListing(sandbox.files, root, current));
     const captured = await time('snapshot manifest from the listing (captureManifest)', () =>
       captureManifest(sandbox.files, root, previousManifest, { entries: [...listing.entries.values()], clockMs: listing.clockMs }),
     );
@@ -83,6 +89,7 @@ try {
   console.log(`| part | ${DRIVER} |`);
   console.log('|---|---|');
   for (const [name, values] of rows) console.log(`| ${name} | ${ms(values)} |`);
+  watched.watch?.close();
 } finally {
   await sandbox.remove();
   await rm(rootDir, { recursive: true, force: true });

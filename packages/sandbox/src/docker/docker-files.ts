@@ -18,7 +18,7 @@ import { type InspectedEntry, type TreeInspector, watchHostDirectory } from '../
 import { byteCounter, uploadTempName } from '../files/host-file-system.ts';
 import { packDirectory } from '../files/pack-directory.ts';
 import { resolveRealPath } from '../files/real-path.ts';
-import { buildTar, readFirstTarEntry, type TarOwner } from '../files/tar-archive.ts';
+import { buildTar, preciseMtime, readFirstTarEntry, type TarOwner } from '../files/tar-archive.ts';
 import { firstTarEntryStream } from '../files/tar-entry-stream.ts';
 import type {
   DirEntry,
@@ -280,6 +280,7 @@ export class DockerFiles implements SandboxFiles {
     const temp = posix.join(parent, uploadTempName(target));
     // Tar needs the size up front: the entry is exactly `sizeBytes` long, or the archive (and the upload) fails.
     const archive = pack();
+    const writtenAt = new Date();
     const counter = byteCounter(options.sizeBytes);
     const header = {
       name: posix.basename(temp),
@@ -288,7 +289,8 @@ export class DockerFiles implements SandboxFiles {
       mode: found ? found.stat.mode & 0o777 : 0o644,
       uid: this.owner.uid,
       gid: this.owner.gid,
-      mtime: new Date(),
+      mtime: writtenAt,
+      pax: preciseMtime(writtenAt),
     };
     const written = new Promise<void>((resolve, reject) => {
       const sink = archive.entry(header, (err) => (err ? reject(err) : resolve()));

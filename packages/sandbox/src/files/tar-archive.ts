@@ -18,7 +18,14 @@ export interface TarEntryInput {
   owner?: TarOwner;
 }
 
-/** A small in-memory archive (a file write, a few directories). */
+/**
+ * A PAX `mtime` record (seconds with milliseconds) for a tar header: ustar headers keep whole seconds, so a file written
+ * through the Engine API in the same second as another state of it would keep its old mtime and size, and look
+ * unchanged to whatever compares those (the workspace's changes against its baseline). Docker applies PAX times.
+ */
+export const preciseMtime = (mtime: Date): Record<string, string> => ({ mtime: (mtime.getTime() / 1000).toFixed(3) });
+
+/** A small in-memory archive (a file write, a few directories); entries carry the time of the call to the millisecond. */
 export async function buildTar(entries: readonly TarEntryInput[], owner: TarOwner): Promise<Buffer> {
   const archive = pack();
   const chunks: Buffer[] = [];
@@ -32,7 +39,7 @@ export async function buildTar(entries: readonly TarEntryInput[], owner: TarOwne
   const mtime = new Date();
   for (const entry of entries) {
     const { uid, gid } = entry.owner ?? owner;
-    const header = { name: entry.name, type: entry.type, mode: entry.mode, uid, gid, mtime };
+    const header = { name: entry.name, type: entry.type, mode: entry.mode, uid, gid, mtime, pax: preciseMtime(mtime) };
     await new Promise<void>((resolve, reject) => {
       const done = (err?: Error | null) => (err ? reject(err) : resolve());
       if (entry.type === 'file') archive.entry(header, entry.data ?? new Uint8Array(), done);

@@ -277,6 +277,17 @@ export function filesSuite(getSandbox: () => Sandbox): void {
     }
   });
 
+  test('a file written twice within a second gets two modification times', async () => {
+    const box = sandbox();
+    const dir = scratch();
+    const mtimeOf = async () => (await box.files.walk(dir)).find((entry) => entry.path === 'same-size')!.mtimeMs;
+    await box.files.writeFile(`${dir}/same-size`, 'aaaa');
+    const first = await mtimeOf();
+    await box.files.writeFile(`${dir}/same-size`, 'bbbb');
+    // Tar headers keep whole seconds: without a finer time, the second write would look like no change at all.
+    expect(await mtimeOf()).toBeGreaterThan(first);
+  });
+
   test('walk carries thousands of entries whole', async () => {
     const box = sandbox();
     const dir = scratch();

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Conversation as ConversationJson, ErrorCode } from '@metisai/sdk/schemas';
 import { FILE_CHANGING_TOOLS } from '../agent/run-options.ts';
-import { ConversationEntity, EventEntity, type Event } from '../entities/index.ts';
+import { ConversationEntity, type Event } from '../entities/index.ts';
 import { ConflictError, validationError } from '../errors.ts';
 import { uuid7 } from '../security/uuid7.ts';
 import { type ConversationService, toConversationJson } from './conversations.ts';
@@ -88,14 +88,22 @@ export class ConversationForkService {
       ]);
     }
     const wanted = atSeq ?? original.lastSeq;
-    const events = await em.find(EventEntity, { conversationId: id, seq: { $lte: wanted } }, { orderBy: { seq: 'asc' } });
-    const point = forkPoint(events, wanted);
+    // Only what the fork point is decided by: the events themselves are copied inside the database below.
+    const rows = await em.execute<{ seq: number; type: Event['type']; tool_call_id: string | null; tool: string | null; phase: string | null }[]>(
+      `select seq, type, payload->>'tool_call_id' as tool_call_id, payload->>'tool' as tool, payload->>'phase' as phase
+       from events where conversation_id = ? and seq <= ? order by seq`,
+      [id, wanted],
+    );
+    const point = forkPoint(
+      rows.map(({ seq, type, tool_call_id, tool, phase }) => ({ seq, type, payload: { tool_call_id, tool, phase } })),
+      wanted,
+    );
     const state = await this.#snapshotState(em, id, point);
     if (point.seq < state.prunedBefore) {
       throw snapshotUnavailable('at_seq', `The workspace snapshots of this conversation before seq ${state.prunedBefore} were pruned`);
     }
-    const snapshot = await this.#snapshots.at(em, id, point.seq);
-    if (snapshot && !snapshot.manifest) throw snapshotUnavailable('at_seq', `The workspace at seq ${point.seq} could not be recorded`);
+    if ((await this.#snapshots.isRecordedAt(em, id, point.seq)) === false)
+      throw snapshotUnavailable('at_seq', `The workspace at seq ${point.seq} could not be recorded`);
     const forkId = uuid7();
     await em.transactional(async (tx) => {
       tx.create(ConversationEntity, {
@@ -114,10 +122,18 @@ export class ConversationForkService {
         llmCalls: 0,
       });
       await tx.flush();
-      const copies = events
-        .filter((event) => event.seq <= point.seq)
-        .map((event) => ({ id: uuid7(), conversationId: forkId, seq: event.seq, type: event.type, payload: event.payload, createdAt: event.createdAt }));
-      for (let start = 0; start < copies.length; start += EVENT_BATCH) await tx.insertMany(EventEntity, copies.slice(start, start + EVENT_BATCH));
+      // New ids (uuid7, ours), same seq, type, payload and time; payloads never leave the database.
+      const seqs = rows.filter((row) => row.seq <= point.seq).map((row) => row.seq);
+      for (let start = 0; start < seqs.length; start += EVENT_BATCH) {
+        const batch = seqs.slice(start, start + EVENT_BATCH);
+        await tx.execute(
+          `insert into events (id, conversation_id, seq, type, payload, created_at)
+           select copy.id, ?, e.seq, e.type, e.payload, e.created_at
+           from events e join unnest(array[?]::uuid[], array[?]::int[]) as copy(id, seq) on copy.seq = e.seq
+           where e.conversation_id = ?`,
+          [forkId, batch.map(() => uuid7()), batch, id],
+        );
+      }
       await this.#snapshots.copy(tx, id, forkId, point.seq);
       await tx.execute(
         `update conversations set snapshot_seq = ?, restore_seq = ?, snapshots_pruned_before = ?,

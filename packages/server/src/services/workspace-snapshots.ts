@@ -14,7 +14,7 @@ import {
   type CapturedManifest,
   captureManifest,
   decodeManifest,
-  encodeManifest,
+  encodeManifestChunks,
   entriesToRemove,
   type ManifestEntry,
 } from '../workspaces/workspace-snapshot.ts';
@@ -112,7 +112,7 @@ export class WorkspaceSnapshots {
       const unchanged = listing !== undefined && this.#last.has(conversation.id) && this.#lastVersion.get(conversation.id) === listing.version;
       if (!unchanged) {
         const root = listing?.root ?? (await this.#rootOf(files, workdir));
-        const previous = this.#last.get(conversation.id) ?? (await this.#latestManifest(em, conversation.id));
+        const previous = this.#last.get(conversation.id) ?? (await this.#latestManifest(em, conversation));
         const captured = await captureManifest(files, root, previous, listing);
         if (!captured.isUnchanged) await this.#store(em, conversation, seq, captured);
         this.#remember(conversation.id, captured.manifest);
@@ -136,55 +136,74 @@ export class WorkspaceSnapshots {
   }
 
   async #store(em: EntityManager, conversation: SnapshotOwner, seq: number, captured: CapturedManifest): Promise<void> {
-    let added = 0;
-    const read = [...captured.contents.keys()];
-    if (read.length > 0) {
-      const known = new Set(
-        (
-          await em.execute<{ sha256: string }[]>('select sha256 from snapshot_blobs where user_id = ? and sha256 = any(array[?]::text[])', [
-            conversation.userId,
-            read,
-          ])
-        ).map((row) => row.sha256),
-      );
-      let batch: [string, Uint8Array][] = [];
-      let batchBytes = 0;
-      const flush = async () => {
-        if (batch.length === 0) return;
-        const rows = batch.map(([sha256, bytes]) => ({
-          user_id: conversation.userId,
-          sha256,
-          size_bytes: bytes.byteLength,
-          content: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-        }));
-        // Through the ORM's query builder (Kysely): bound parameters, so the bytes travel as bytea, not inlined as hex text.
-        await em
-          .getConnection()
-          .getClient<any>()
-          .insertInto('snapshot_blobs')
-          .values(rows)
-          .onConflict((conflict) => conflict.doNothing())
-          .execute();
-        batch = [];
-        batchBytes = 0;
-      };
-      for (const [sha256, bytes] of captured.contents) {
-        if (known.has(sha256)) continue;
-        added += bytes.byteLength;
-        batch.push([sha256, bytes]);
-        batchBytes += bytes.byteLength;
-        if (batchBytes >= BLOB_BATCH_BYTES) await flush();
-      }
-      await flush();
-    }
-    const blobs = [...new Set(captured.manifest.flatMap((entry) => (entry.sha256 ? [entry.sha256] : [])))];
+    const stored = encodeManifestChunks(captured.manifest);
+    const added = await this.#storeBlobs(em, conversation.userId, [...captured.contents, ...stored.chunks]);
+    const fileBlobs = new Set(captured.manifest.flatMap((entry) => (entry.sha256 ? [entry.sha256] : [])));
+    const blobs = [...fileBlobs, ...stored.chunks.keys()];
     const bytes = captured.manifest.reduce((sum, entry) => sum + (entry.kind === 'file' ? entry.sizeBytes : 0), 0);
     await em.execute(
       `insert into workspace_snapshots (conversation_id, seq, manifest, blobs, files, bytes, added_bytes) values (?, ?, ?, array[?]::text[], ?, ?, ?)
        on conflict (conversation_id, seq) do update set manifest = excluded.manifest, blobs = excluded.blobs, files = excluded.files,
          bytes = excluded.bytes, added_bytes = workspace_snapshots.added_bytes + excluded.added_bytes`,
-      [conversation.id, seq, encodeManifest(captured.manifest), blobs, captured.manifest.length, bytes, added],
+      [conversation.id, seq, stored.index, blobs, captured.manifest.length, bytes, added],
     );
+  }
+
+  /**
+   * Stores the blobs of `contents` (sha256 → bytes) the user's store lacks, in batches of `BLOB_BATCH_BYTES`; answers
+   * the bytes added.
+   */
+  async #storeBlobs(em: EntityManager, userId: string, contents: readonly (readonly [string, Uint8Array])[]): Promise<number> {
+    if (contents.length === 0) return 0;
+    const known = new Set(
+      (
+        await em.execute<{ sha256: string }[]>('select sha256 from snapshot_blobs where user_id = ? and sha256 = any(array[?]::text[])', [
+          userId,
+          contents.map(([sha256]) => sha256),
+        ])
+      ).map((row) => row.sha256),
+    );
+    let added = 0;
+    let batch: [string, Uint8Array][] = [];
+    let batchBytes = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const rows = batch.map(([sha256, bytes]) => ({
+        user_id: userId,
+        sha256,
+        size_bytes: bytes.byteLength,
+        content: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      }));
+      // Through the ORM's query builder (Kysely): bound parameters, so the bytes travel as bytea, not inlined as hex text.
+      await em
+        .getConnection()
+        .getClient<any>()
+        .insertInto('snapshot_blobs')
+        .values(rows)
+        .onConflict((conflict) => conflict.doNothing())
+        .execute();
+      batch = [];
+      batchBytes = 0;
+    };
+    for (const [sha256, bytes] of contents) {
+      if (known.has(sha256)) continue;
+      known.add(sha256);
+      added += bytes.byteLength;
+      batch.push([sha256, bytes]);
+      batchBytes += bytes.byteLength;
+      if (batchBytes >= BLOB_BATCH_BYTES) await flush();
+    }
+    await flush();
+    return added;
+  }
+
+  /** The blobs of `sha256s` in the user's store (manifest chunks, file bytes), by sha256; missing ones are left out. */
+  async #blobs(em: EntityManager, userId: string, sha256s: string[]): Promise<Map<string, Uint8Array>> {
+    const rows = await em.execute<{ sha256: string; content: Buffer }[]>(
+      'select sha256, content from snapshot_blobs where user_id = ? and sha256 = any(array[?]::text[])',
+      [userId, sha256s],
+    );
+    return new Map(rows.map((row) => [row.sha256, row.content]));
   }
 
   /** `workdir` resolved, once per sandbox's files (on Docker each path component costs a request to the engine). */
@@ -213,23 +232,37 @@ export class WorkspaceSnapshots {
     }
   }
 
-  async #latestManifest(em: EntityManager, conversationId: string): Promise<Map<string, ManifestEntry> | null> {
+  async #latestManifest(em: EntityManager, conversation: SnapshotOwner): Promise<Map<string, ManifestEntry> | null> {
     const [row] = await em.execute<{ manifest: Buffer | null }[]>(
       'select manifest from workspace_snapshots where conversation_id = ? order by seq desc limit 1',
-      [conversationId],
+      [conversation.id],
     );
     if (!row?.manifest) return null;
-    return new Map(decodeManifest(row.manifest).map((entry) => [entry.path, entry]));
+    const manifest = await decodeManifest(row.manifest, (sha256s) => this.#blobs(em, conversation.userId, sha256s));
+    return new Map(manifest.map((entry) => [entry.path, entry]));
   }
 
   /** The snapshot in force at `seq` (the last one at or before it); `null` when none was taken by then. */
   async at(em: EntityManager, conversationId: string, seq: number): Promise<StoredSnapshot | null> {
-    const [row] = await em.execute<{ seq: number; manifest: Buffer | null }[]>(
-      'select seq, manifest from workspace_snapshots where conversation_id = ? and seq <= ? order by seq desc limit 1',
+    const [row] = await em.execute<{ seq: number; manifest: Buffer | null; user_id: string }[]>(
+      `select s.seq, s.manifest, c.user_id from workspace_snapshots s join conversations c on c.id = s.conversation_id
+       where s.conversation_id = ? and s.seq <= ? order by s.seq desc limit 1`,
       [conversationId, seq],
     );
     if (!row) return null;
-    return { seq: row.seq, manifest: row.manifest ? decodeManifest(row.manifest) : null };
+    return { seq: row.seq, manifest: row.manifest ? await decodeManifest(row.manifest, (sha256s) => this.#blobs(em, row.user_id, sha256s)) : null };
+  }
+
+  /**
+   * Whether the snapshot in force at `seq` holds a manifest (`false`: that step's snapshot failed), without reading it;
+   * `null` when none was taken by then.
+   */
+  async isRecordedAt(em: EntityManager, conversationId: string, seq: number): Promise<boolean | null> {
+    const [row] = await em.execute<{ recorded: boolean }[]>(
+      'select manifest is not null as recorded from workspace_snapshots where conversation_id = ? and seq <= ? order by seq desc limit 1',
+      [conversationId, seq],
+    );
+    return row ? row.recorded : null;
   }
 
   /** Gives conversation `to` (a fork) the snapshots of `from` up to `seq`: rows are copied, blobs shared. Call inside the fork's transaction. */
@@ -272,11 +305,14 @@ export class WorkspaceSnapshots {
       if (!now || now.kind !== entry.kind || now.sizeBytes !== entry.sizeBytes) return entry;
       return entry.kind === 'directory' ? { ...entry, mtimeMs: now.mtimeMs } : { ...entry, mtimeMs: now.mtimeMs, inode: now.inode, ctimeMs: now.ctimeMs };
     });
-    await em.execute('update workspace_snapshots set manifest = ? where conversation_id = ? and seq = ?', [
-      encodeManifest(adjusted),
-      conversation.id,
-      snapshot.seq,
-    ]);
+    // Stored like any snapshot (its chunks in the fork's user's blob store); the bytes it adds are the fork's own.
+    const stored = encodeManifestChunks(adjusted);
+    const added = await this.#storeBlobs(em, conversation.userId, [...stored.chunks]);
+    const fileBlobs = new Set(adjusted.flatMap((entry) => (entry.sha256 ? [entry.sha256] : [])));
+    await em.execute(
+      'update workspace_snapshots set manifest = ?, blobs = array[?]::text[], added_bytes = added_bytes + ? where conversation_id = ? and seq = ?',
+      [stored.index, [...fileBlobs, ...stored.chunks.keys()], added, conversation.id, snapshot.seq],
+    );
     this.#remember(conversation.id, adjusted);
   }
 
@@ -335,11 +371,7 @@ export class WorkspaceSnapshots {
     for (let start = 0; start < fileEntries.length; start += RESTORE_BATCH) {
       const batch = fileEntries.slice(start, start + RESTORE_BATCH);
       const hashes = [...new Set(batch.map((entry) => entry.sha256!))];
-      const rows = await em.execute<{ sha256: string; content: Buffer }[]>(
-        'select sha256, content from snapshot_blobs where user_id = ? and sha256 = any(array[?]::text[])',
-        [userId, hashes],
-      );
-      const bytesOf = new Map(rows.map((row) => [row.sha256, row.content]));
+      const bytesOf = await this.#blobs(em, userId, hashes);
       for (const entry of batch) {
         const bytes = bytesOf.get(entry.sha256!);
         if (!bytes) throw new Error(`snapshot blob ${entry.sha256} of ${entry.path} is missing`);

@@ -26,7 +26,7 @@ export interface WorkspaceListing {
  * A listing kept up to date by change notifications is checked by a scan of changes every this many refreshes: what
  * inotify cannot see (a write through a shared memory mapping) is found within that many steps.
  */
-export const CHECK_SCAN_EVERY = 50;
+export const CHECK_SCAN_EVERY = 20;
 
 let lastVersion = 0;
 const nextVersion = () => ++lastVersion;

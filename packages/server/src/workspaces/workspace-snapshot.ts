@@ -68,9 +68,79 @@ const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-/** Manifests as stored: gzip of their JSON. */
+/** A whole manifest as servers before chunked manifests stored it (and a chunk's form): gzip of its JSON. */
 export const encodeManifest = (manifest: readonly ManifestEntry[]): Buffer => gzipSync(Buffer.from(JSON.stringify(manifest), 'utf8'));
-export const decodeManifest = (stored: Uint8Array): ManifestEntry[] => JSON.parse(gunzipSync(stored).toString('utf8')) as ManifestEntry[];
+
+/** A chunk ends after an entry whose path hashes to this (low six bits of FNV-1a): 64 entries per chunk on average. */
+const CHUNK_BOUNDARY_MASK = 63;
+/** Most entries of one chunk (a run of paths that never hits a boundary). */
+export const MAX_CHUNK_ENTRIES = 1024;
+
+/** FNV-1a (32 bits) of a string's UTF-16 code units: cheap, and the same on every server. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+/**
+ * A manifest as stored from format 2 on: `index` (the `workspace_snapshots.manifest` column: gzip of
+ * `{"format":2,"chunks":[sha256…]}`) names, in order, the chunks the sorted manifest is cut into; each chunk is a blob
+ * (gzip of the JSON of its entries) in the user's blob store, by its sha256. Chunks end where a path's hash says
+ * (content-defined, about 64 entries each), so a step that changes one file stores one new chunk and a small index;
+ * the other chunks are the previous snapshot's.
+ */
+export interface ChunkedManifest {
+  index: Buffer;
+  /** The chunks' bytes by sha256, in the index's order. */
+  chunks: Map<string, Buffer>;
+}
+
+/** `manifest` (sorted by path) cut into chunks (see `ChunkedManifest`). */
+export function encodeManifestChunks(manifest: readonly ManifestEntry[]): ChunkedManifest {
+  const chunks = new Map<string, Buffer>();
+  const order: string[] = [];
+  let start = 0;
+  const close = (end: number) => {
+    if (end === start) return;
+    const bytes = encodeManifest(manifest.slice(start, end));
+    const sha256 = sha256Hex(bytes);
+    chunks.set(sha256, bytes);
+    order.push(sha256);
+    start = end;
+  };
+  for (let i = 0; i < manifest.length; i++) {
+    if ((fnv1a(manifest[i]!.path) & CHUNK_BOUNDARY_MASK) === CHUNK_BOUNDARY_MASK || i + 1 - start >= MAX_CHUNK_ENTRIES) close(i + 1);
+  }
+  close(manifest.length);
+  return { index: gzipSync(Buffer.from(JSON.stringify({ format: 2, chunks: order }), 'utf8')), chunks };
+}
+
+/** The chunks a stored manifest names, in order; `null` for a manifest stored whole (before format 2). */
+export function manifestChunkHashes(stored: Uint8Array): string[] | null {
+  const parsed = JSON.parse(gunzipSync(stored).toString('utf8')) as ManifestEntry[] | { format: number; chunks: string[] };
+  if (Array.isArray(parsed)) return null;
+  if (parsed.format !== 2 || !Array.isArray(parsed.chunks)) throw new Error(`unknown manifest format ${String(parsed.format)}`);
+  return parsed.chunks;
+}
+
+/**
+ * A stored manifest (either form) read back: `chunkBytes` answers the bytes of the chunks asked for by sha256 (from
+ * the blob store). Throws when a chunk is missing.
+ */
+export async function decodeManifest(stored: Uint8Array, chunkBytes: (sha256s: string[]) => Promise<Map<string, Uint8Array>>): Promise<ManifestEntry[]> {
+  const hashes = manifestChunkHashes(stored);
+  if (hashes === null) return JSON.parse(gunzipSync(stored).toString('utf8')) as ManifestEntry[];
+  const found = hashes.length === 0 ? new Map<string, Uint8Array>() : await chunkBytes([...new Set(hashes)]);
+  return hashes.flatMap((sha256) => {
+    const bytes = found.get(sha256);
+    if (!bytes) throw new Error(`manifest chunk ${sha256} is missing`);
+    return JSON.parse(gunzipSync(bytes).toString('utf8')) as ManifestEntry[];
+  });
+}
 
 const recordable = (entry: TreeEntry): entry is TreeEntry & { kind: ManifestEntry['kind'] } =>
   entry.kind === 'file' || entry.kind === 'directory' || entry.kind === 'symlink';

@@ -1,8 +1,10 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { turns } from '@metisai/scripted-llm';
 import { hasDocker, STOCK_IMAGE } from '../../../sandbox/test/helpers/docker-availability.ts';
 import { eventually } from '../support/http.ts';
 import { eventsOf, scripted, startRuntime, waitForState, type Runtime } from '../runtime/runtime-harness.ts';
+import { decodeManifest, encodeManifest, manifestChunkHashes } from '../../src/workspaces/workspace-snapshot.ts';
 import { WorkspaceClient } from './workspace-client.ts';
 import { bash, finish, MANIFEST, manifestIn } from './workspace-manifest.ts';
 
@@ -135,6 +137,44 @@ for (const driver of ['local', 'docker'] as const) {
         expect(await manifestOf(reply.body.id)).toBe(step.manifest);
       }
     }, 120_000);
+
+    test('manifests stored whole by an earlier version (before chunks) still fork exactly, and the next snapshot builds on them', async () => {
+      const id = await newConversation();
+      await run(id, [bash(`mkdir -p a && printf one > a/one.txt && ${MANIFEST}`), bash(`printf two > a/two.txt && ln -s a/one.txt l && ${MANIFEST}`), finish]);
+      // As an earlier version stored them: each manifest whole (gzip of its JSON), the blobs its files' only.
+      const db = new pg.Client({ connectionString: rt.server.databaseUrl });
+      await db.connect();
+      try {
+        const { rows } = await db.query<{ seq: number; manifest: Buffer }>('select seq, manifest from workspace_snapshots where conversation_id = $1', [id]);
+        expect(rows.length).toBeGreaterThan(0);
+        for (const row of rows) {
+          const chunks = manifestChunkHashes(row.manifest);
+          expect(chunks).not.toBeNull();
+          const manifest = await decodeManifest(row.manifest, async (sha256s) => {
+            const found = await db.query<{ sha256: string; content: Buffer }>('select sha256, content from snapshot_blobs where sha256 = any($1)', [sha256s]);
+            return new Map(found.rows.map((blob) => [blob.sha256, blob.content]));
+          });
+          const files = [...new Set(manifest.flatMap((entry) => (entry.sha256 ? [entry.sha256] : [])))];
+          await db.query('update workspace_snapshots set manifest = $1, blobs = $2 where conversation_id = $3 and seq = $4', [
+            encodeManifest(manifest),
+            files,
+            id,
+            row.seq,
+          ]);
+          await db.query('delete from snapshot_blobs where sha256 = any($1)', [chunks]);
+        }
+      } finally {
+        await db.end();
+      }
+      await run(id, [bash(`printf three > a/one.txt && ${MANIFEST}`), finish]);
+      const steps = (await eventsOf(rt.http, id)).filter((event) => event.type === 'observation' && event.content.includes('<<manifest'));
+      expect(steps).toHaveLength(3);
+      for (const step of steps) {
+        const reply = await fork(id, { at_seq: step.seq });
+        expect(reply.status).toBe(201);
+        expect(await manifestOf(reply.body.id)).toBe(manifestIn(step.content));
+      }
+    }, 180_000);
 
     test('a fork while a command runs takes the last completed step and leaves the run alone', async () => {
       const id = await newConversation();

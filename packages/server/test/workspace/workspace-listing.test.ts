@@ -1,10 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerDriver, localDriver, type Sandbox, type TreeEntry } from '@metisai/sandbox';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { hasDocker, STOCK_IMAGE } from '../../../sandbox/test/helpers/docker-availability.ts';
-import { refreshListing, type WorkspaceListing } from '../../src/workspaces/workspace-listing.ts';
+import { CHECK_SCAN_EVERY, refreshListing, type WorkspaceListing } from '../../src/workspaces/workspace-listing.ts';
 
 /**
  * The incremental listing a run keeps of its workspace (`refreshListing`: a scan of what changed since the last one,
@@ -165,3 +166,44 @@ const RACING_STEPS: [string, string][] = [
   ],
   ['a background writer after the step returned', '(sleep 0.3; printf late > late; mkdir -p late-dir/in && printf l > late-dir/in/l) >/dev/null 2>&1 &'],
 ];
+
+const hasPython = spawnSync('python3', ['-c', 'import mmap'], { stdio: 'ignore' }).status === 0;
+
+describe.skipIf(!hasPython)('a watched listing and writes the kernel does not notify (local driver)', () => {
+  let rootDir: string;
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    rootDir = await mkdtemp(join(tmpdir(), 'metis-listing-mmap-'));
+    sandbox = await localDriver({ rootDir, onLog: () => undefined }).create();
+  }, 60_000);
+  afterAll(async () => {
+    await sandbox?.remove();
+    await rm(rootDir, { recursive: true, force: true });
+  });
+
+  test(`a write through a shared memory mapping shows by the checking scan, at most ${CHECK_SCAN_EVERY} refreshes later`, async () => {
+    const root = await sandbox.files.realpath(sandbox.workdir);
+    await sandbox.shell.execute({ command: `cd ${root} && printf aaaaaaaa > mapped && sleep 0.2` });
+    let listing = await refreshListing(sandbox.files, root);
+    expect(listing.watch).toBeDefined();
+    const before = listing.entries.get('mapped')!;
+    const ran = await sandbox.shell.execute({
+      command: `cd ${root} && python3 -c "import mmap
+with open('mapped', 'r+b') as f:
+    m = mmap.mmap(f.fileno(), 0); m[0:1] = b'z'; m.flush(); m.close()"`,
+    });
+    expect(ran.exitCode, ran.output).toBe(0);
+    const seen: number[] = [];
+    for (let i = 0; i < CHECK_SCAN_EVERY; i++) {
+      listing = await refreshListing(sandbox.files, root, listing);
+      seen.push(listing.entries.get('mapped')!.ctimeMs);
+    }
+    // inotify said nothing (a write through a mapping is not an event) until the checking scan found the new ctime.
+    expect(seen.slice(0, -1).every((ctime) => ctime === before.ctimeMs)).toBe(true);
+    expect(seen.at(-1)).toBeGreaterThan(before.ctimeMs);
+    const whole = await sandbox.files.scan(root);
+    expect(comparable(listing.entries.values())).toEqual(comparable(whole.entries));
+    expect(listing.watch).toBeDefined();
+    listing.watch?.close();
+  });
+});
