@@ -11,7 +11,12 @@ import { type Harness, startHarness } from './agent-harness.ts';
  * (`/proc/self/fdinfo`: the server runs in this process).
  */
 let h: Harness;
-afterEach(() => h?.close());
+let other: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  await other?.close();
+  other = undefined;
+});
 
 /** Inodes of the directory `root` and of every directory under it. */
 function directoryInodes(root: string): Set<number> {
@@ -67,5 +72,35 @@ describe.skipIf(process.platform !== 'linux')('workspace watches of a run', () =
       expect(stopped.state).toBe('stopped');
       expect(watchesOn(root), 'after stopped').toEqual([]);
     }
+  }, 120_000);
+
+  test('two runs at once each report their own files, also when one makes more events than a watch can vouch for', async () => {
+    // The first run writes 9,000 files (more than half the kernel's queue: every watch of the process hands over to
+    // scans) while the second makes small changes step after step.
+    const small = Array.from({ length: 6 }, (_, i) =>
+      turns.toolCall('execute_bash', { command: `mkdir -p mine/${i} && printf ${i} > mine/${i}/f && sleep 0.05` }),
+    );
+    h = await startHarness(() => [
+      turns.toolCall('execute_bash', { command: 'mkdir burst && (cd burst && seq 1 9000 | xargs touch)' }),
+      turns.toolCall('execute_bash', { command: 'printf after > burst/1 && rm burst/2' }),
+      turns.toolCall('finish', { message: 'done' }),
+    ]);
+    other = await startHarness(() => [...small, turns.toolCall('finish', { message: 'done' })]);
+    h.emitter.user('burst');
+    other.emitter.user('small');
+    const [first, second] = await Promise.all([h.run(), other.run()]);
+    expect([first.state, second.state]).toEqual(['finished', 'finished']);
+    const changed = (harness: Harness) => harness.emitter.all('observation').map((observation) => observation.changed_files ?? []);
+    const [burst, after] = changed(h);
+    expect(burst).toHaveLength(100);
+    expect(burst!.every((file) => file.path.startsWith('burst/') && file.status === 'added')).toBe(true);
+    expect(after).toEqual([
+      { path: 'burst/1', status: 'modified' },
+      { path: 'burst/2', status: 'deleted' },
+    ]);
+    // Its bash steps, then `finish` (an observation with no files).
+    expect(changed(other)).toEqual([...small.map((_, i) => [{ path: `mine/${i}/f`, status: 'added' }]), []]);
+    expect(watchesOn(h.sandbox.workdir)).toEqual([]);
+    expect(watchesOn(other.sandbox.workdir)).toEqual([]);
   }, 120_000);
 });
