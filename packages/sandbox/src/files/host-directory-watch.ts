@@ -96,10 +96,11 @@ export async function watchHostDirectory(hostRoot: string, inspector: TreeInspec
 }
 
 /**
- * `ChangeWatch` over a host directory. An event names an entry of a watched directory (or the directory itself, by its
- * base name): both are marked, and `changes()` asks the inspector about what was marked, in one request. A directory
- * seen for the first time (made, moved in, or replaced) is watched and then listed, level by level, so nothing made
- * inside it before its watch was added is missed. Files with more than one link are asked about at every call: a
+ * `ChangeWatch` over a host directory. An event names an entry of a watched directory (or the directory itself): both
+ * are marked, and `changes()` asks the inspector about what was marked, in one request. A directory seen for the first
+ * time (made, moved in, or replaced), one whose watch saw it deleted, moved or changed (a directory made again at the
+ * same path may get the same inode number), and one with another mode is watched and then listed, level by level, so
+ * nothing made inside it before its watch was added is missed. Files with more than one link are asked about at every call: a
  * write through a link outside the tree notifies only that link's directory. What inotify cannot see (writes through a
  * shared memory mapping) is left to the caller's occasional scan.
  */
@@ -228,8 +229,10 @@ class HostDirectoryWatch implements ChangeWatch {
       const opened = fstatSync(fd);
       if (path === '') this.#rootDevice ??= opened.dev;
       if (opened.ino !== watched.inode || opened.dev !== this.#rootDevice) return null;
-      watched.selfName = String(fd);
-      return watch(`/proc/self/fd/${fd}`, { persistent: false, encoding: 'buffer' }, listener);
+      // Through `/.`: libuv names an event about the directory itself by the base name of the path watched, `.` here,
+      // which no entry can be called.
+      watched.selfName = '.';
+      return watch(`/proc/self/fd/${fd}/.`, { persistent: false, encoding: 'buffer' }, listener);
     } finally {
       closeSync(fd);
     }
@@ -247,7 +250,7 @@ class HostDirectoryWatch implements ChangeWatch {
     // A name that is not UTF-8 has no path of its own here (listings decode it with U+FFFD in place of each bad byte,
     // as the inspector's `lstat` cannot find): the directory is listed whole instead.
     if (!isUtf8(name)) watched.stale = true;
-    else this.#marked.add(dir === '' ? name.toString() : `${dir}/${name.toString()}`);
+    else if (name.toString() !== '.') this.#marked.add(dir === '' ? name.toString() : `${dir}/${name.toString()}`);
   }
 
   #noteLinks(entry: InspectedEntry): void {

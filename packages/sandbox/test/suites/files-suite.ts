@@ -227,7 +227,8 @@ export function filesSuite(getSandbox: () => Sandbox): void {
       // `d/x` and `d/h` (a file with two links, asked about at every call) are gone: `real/x` seen through the link is not them.
       expect(changes.entries.map((entry) => entry.path)).toEqual(['d']);
       expect(changes.entries[0]).toMatchObject({ kind: 'symlink', linkTarget: 'real' });
-      expect(changes.removedPaths).toEqual(expect.arrayContaining(['d/h', 'd/x']));
+      // Only paths that were there (an event about a directory itself names no entry of it).
+      expect(changes.removedPaths.sort()).toEqual(['d/h', 'd/x']);
       expect(await watch.changes()).toMatchObject({ entries: [], removedPaths: [] });
     } finally {
       watch.close();
