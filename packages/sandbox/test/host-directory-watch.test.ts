@@ -52,6 +52,46 @@ describe.skipIf(process.platform !== 'linux')('watchHostDirectory', () => {
     expect(watchedInodes()).not.toContain(statSync(root).ino);
   });
 
+  test('directories gone, swapped for a link or for another directory before their watch: the watch goes on, and reports what is there', async () => {
+    const root = join(base, 'workspace');
+    const outside = join(base, 'outside');
+    for (const dir of ['gone', 'linked', 'other']) mkdirSync(join(root, dir, 'inner'), { recursive: true });
+    mkdirSync(outside);
+    const inspector = hostTreeInspector(root);
+    // Right after the root is listed, before its directories are watched (an agent working in the background).
+    const racing = {
+      stat: inspector.stat,
+      async list(dirs: readonly string[]) {
+        const listed = await inspector.list(dirs);
+        if (dirs.includes('')) {
+          rmSync(join(root, 'gone'), { recursive: true });
+          renameSync(join(root, 'linked'), join(base, 'linked-was'));
+          symlinkSync(outside, join(root, 'linked'));
+          renameSync(join(root, 'other'), join(base, 'other-was'));
+          mkdirSync(join(root, 'other/made'), { recursive: true });
+          writeFileSync(join(root, 'other/made/f'), 'x');
+        }
+        return listed;
+      },
+    };
+    const started = await watchHostDirectory(root, racing);
+    expect(started).not.toBeNull();
+    try {
+      expect(watchedInodes()).not.toContain(statSync(outside).ino);
+      const changes = (await started!.watch.changes())!;
+      expect(changes).not.toBeNull();
+      expect(changes.removedPaths).toContain('gone');
+      const paths = changes.entries.map((entry) => `${entry.path}:${entry.kind}`);
+      expect(paths).toEqual(expect.arrayContaining(['linked:symlink', 'other:directory', 'other/made:directory', 'other/made/f:file']));
+      expect(paths.filter((path) => path.startsWith('linked/') || path.startsWith('gone/'))).toEqual([]);
+      // The directory found there is watched now.
+      writeFileSync(join(root, 'other/made/g'), 'y');
+      expect((await started!.watch.changes())!.entries.map((entry) => entry.path)).toContain('other/made/g');
+    } finally {
+      started?.watch.close();
+    }
+  });
+
   test('changes made just before the call are reported, whatever phase of the event loop the call comes from', async () => {
     const root = join(base, 'workspace');
     mkdirSync(root);

@@ -186,26 +186,38 @@ class HostDirectoryWatch implements ChangeWatch {
       this.#lost = true;
       return false;
     }
+    const watched: WatchedDirectory = { inode, mode, selfName: '', stale: false };
+    let watcher: FSWatcher | null;
     try {
-      const watched: WatchedDirectory = { inode, mode, selfName: '', stale: false };
-      const watcher = this.#watchDirectory(path, watched);
-      if (!watcher) {
-        // Not the directory listed (replaced since, perhaps by a link): the next call cannot tell what is there.
+      watcher = this.#watchDirectory(path, watched);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Gone, or replaced by a file or a link, since it was listed: as below. Anything else (ENOSPC: the user's inotify
+      // watches are used up; EMFILE, EACCES) and the watch cannot go on.
+      if (path === '' || (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ELOOP')) {
         this.#lost = true;
         return false;
       }
-      watcher.on('error', () => {
-        this.#lost = true;
-      });
-      watched.watcher = watcher;
-      this.#watched.set(path, watched);
-      watchedTotal++;
-      return true;
-    } catch {
-      // ENOSPC (the user's inotify watches are used up), EACCES, or the directory went away meanwhile.
-      this.#lost = true;
-      return false;
+      watcher = null;
     }
+    if (!watcher) {
+      // Not the directory listed any more (gone, or replaced since). Its parent is watched (it was listed after its
+      // parent's watch was added), so the change has an event there too; it is looked at again at the next call, and
+      // a directory found there then is watched and listed like any new one.
+      if (path === '') {
+        this.#lost = true;
+        return false;
+      }
+      this.#marked.add(path);
+      return true;
+    }
+    watcher.on('error', () => {
+      this.#lost = true;
+    });
+    watched.watcher = watcher;
+    this.#watched.set(path, watched);
+    watchedTotal++;
+    return true;
   }
 
   /**
