@@ -81,7 +81,15 @@ async function relist(run: object, sandbox: Sandbox): Promise<{ before: Map<stri
   const same = seen !== undefined && previous !== undefined && listing.version === previous.version;
   const list = same ? seen.list : [...listing.entries.values()];
   stepListings.set(run, { root, entries: list, clockMs: listing.clockMs, version: listing.version });
-  const tree = same ? seen.tree : await workspaceTreeOf(sandbox.files, root, list);
+  let tree: Map<string, TreeFile>;
+  try {
+    tree = same ? seen.tree : await workspaceTreeOf(sandbox.files, root, list);
+  } catch (error) {
+    // The watch has handed over what changed already: without this listing kept, the next one starts whole.
+    listing.watch?.close();
+    forgetWorkspace(run);
+    throw error;
+  }
   lastSeen.set(run, { sandboxId: sandbox.id, listing, list, tree });
   return { before: seen?.tree, after: tree };
 }
