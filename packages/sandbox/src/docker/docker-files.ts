@@ -85,29 +85,27 @@ names=(); for name in "$@"; do names+=(-o -name "$name"); done
 if (( \${#names[@]} )); then find -H "$dir" -mindepth 1 "\${limit[@]}" \\( -type d \\( "\${names[@]:1}" \\) -prune \\) -o -printf "$fields"
 else find -H "$dir" -mindepth 1 "\${limit[@]}" -printf "$fields"; fi`;
 
-// `scan` as the sandbox user: the clock first (one field, seconds), then entries as FIND_SCRIPT prints them but with
-// paths from `./` (the root itself is `.`): every entry, or with $2 (seconds) those whose ctime is later. Exit 3:
-// missing, 4: not a directory; find's own exit status otherwise (1: some entries unreadable).
+// The record `SCAN_SCRIPT` and `INSPECT_SCRIPT` print per entry: nine NUL-terminated fields (FIND_SCRIPT's eight, with
+// the path from `./` (the root itself is `.`), then the link count).
+const PATH_RECORD = '%y\\0%s\\0%T@\\0%C@\\0%m\\0%i\\0%p\\0%l\\0%n\\0';
+
+// `scan` as the sandbox user: the clock first (one field, seconds), then a `PATH_RECORD` per entry: every entry, or
+// with $2 (seconds) those whose ctime is later. Exit 3: missing, 4: not a directory; find's own exit status otherwise
+// (1: some entries unreadable).
 const SCAN_SCRIPT = `dir=$1; since=$2
 [[ -e $dir || -L $dir ]] || exit 3; [[ -d $dir ]] || exit 4; cd -- "$dir" || exit 3
 clock=$EPOCHREALTIME; [[ -n $clock ]] || clock=$(date +%s.%N)
 printf '%s\\0' "$clock"
-fields='%y\\0%s\\0%T@\\0%C@\\0%m\\0%i\\0%p\\0%l\\0'
+fields='${PATH_RECORD}'
 if [[ -z $since ]]; then find . -printf "$fields"; else find . -newerct "@$since" -printf "$fields"; fi`;
 
-// The entries directly inside the directories $2… (paths from `./`) of $1, as SCAN_SCRIPT prints them; a few hundred
-// per find, so no argument list grows too long. Exit 9: a find failed (1, some entries unreadable, is not a failure).
-const CHILDREN_SCRIPT = `cd -- "$1" || exit 9; shift
-fields='%y\\0%s\\0%T@\\0%C@\\0%m\\0%i\\0%p\\0%l\\0'
-for ((i = 1; i <= $#; i += 200)); do find "\${@:i:200}" -mindepth 1 -maxdepth 1 -printf "$fields"; (( $? > 1 )) && exit 9; done
-exit 0`;
-
-// What a watch asks (see `watch`), as the sandbox user from the watched directory $1: for the paths $2… (from `./`;
-// the root is `.`), each entry itself (`stat`) or with the entries directly inside it (`list`), as SCAN_SCRIPT prints
-// them plus the link count (nine fields). A path where nothing is prints nothing. Exit 3: $1 missing, 4: not a
-// directory, 9: a find failed (1, some entries missing or unreadable, is not a failure).
+// As the sandbox user from the directory $1: for the paths $3… (from `./`; the root is `.`), each entry itself (depth
+// $2 = 0: a watch's `stat`) or with the entries directly inside it (1: a watch's `list`, the changed directories of a
+// `scan`), a `PATH_RECORD` each; a few hundred paths per find, so no argument list grows too long. A path where nothing
+// is prints nothing. Exit 3: $1 missing, 4: not a directory, 9: a find failed (1, some entries missing or unreadable,
+// is not a failure).
 const INSPECT_SCRIPT = `[[ -e $1 || -L $1 ]] || exit 3; [[ -d $1 ]] || exit 4; cd -- "$1" || exit 9; depth=$2; shift 2
-fields='%y\\0%s\\0%T@\\0%C@\\0%m\\0%i\\0%p\\0%l\\0%n\\0'
+fields='${PATH_RECORD}'
 for ((i = 1; i <= $#; i += 200)); do find -P "\${@:i:200}" -maxdepth "$depth" -printf "$fields"; (( $? > 1 )) && exit 9; done
 exit 0`;
 
@@ -125,7 +123,7 @@ export function findTimeMs(field: string): number {
   return Number(field.slice(0, dot)) * 1000 + nanoseconds / 1e6;
 }
 
-/** One entry of `FIND_SCRIPT`'s or `SCAN_SCRIPT`'s output (its eight fields). */
+/** One entry of `FIND_SCRIPT`'s output or a `PATH_RECORD` (their first eight fields). */
 function entryOf(fields: readonly string[], at: number, path: string): TreeEntry {
   const kind = FIND_KINDS[fields[at]!] ?? 'other';
   return {
@@ -141,11 +139,10 @@ function entryOf(fields: readonly string[], at: number, path: string): TreeEntry
   };
 }
 
-/** `INSPECT_SCRIPT`'s records (nine fields each), paths relative to the watched directory. */
-function inspectedRecords(output: Buffer): InspectedEntry[] {
-  const fields = output.toString('utf8').split('\0');
+/** `PATH_RECORD`s of an output split at NULs (after `skip` leading fields), paths relative to the directory listed. */
+function pathRecords(fields: readonly string[], skip = 0): InspectedEntry[] {
   const entries: InspectedEntry[] = [];
-  for (let i = 0; i + 9 <= fields.length; i += 9) {
+  for (let i = skip; i + 9 <= fields.length; i += 9) {
     const raw = fields[i + 6]!;
     const path = raw === '.' ? '' : raw.startsWith('./') ? raw.slice(2) : raw;
     entries.push({ ...entryOf(fields, i, path), links: Number(fields[i + 8]) });
@@ -159,15 +156,6 @@ function parseFind(output: Buffer): TreeEntry[] {
   const entries: TreeEntry[] = [];
   for (let i = 0; i + 8 <= fields.length; i += 8) entries.push(entryOf(fields, i, fields[i + 6]!));
   return entries;
-}
-
-/** `SCAN_SCRIPT`'s or `CHILDREN_SCRIPT`'s records (after `skip` leading fields) into `entries`, by path relative to the root. */
-function takeRecords(fields: readonly string[], skip: number, entries: Map<string, TreeEntry>): void {
-  for (let i = skip; i + 8 <= fields.length; i += 8) {
-    const raw = fields[i + 6]!;
-    const path = raw === '.' ? '' : raw.startsWith('./') ? raw.slice(2) : raw;
-    entries.set(path, entryOf(fields, i, path));
-  }
 }
 
 // The first $2 bytes of the regular file $1 (links followed), as the sandbox user. Exit 3: not a readable regular file.
@@ -336,14 +324,17 @@ export class DockerFiles implements SandboxFiles {
     const clockMs = Number(fields[0]) * 1000;
     if (!Number.isFinite(clockMs)) throw new SandboxError(`The sandbox sent no clock with its listing of ${dir}`);
     const entries = new Map<string, TreeEntry>();
-    takeRecords(fields, 1, entries);
+    const take = (records: InspectedEntry[]) => {
+      for (const { links: _links, ...entry } of records) entries.set(entry.path, entry);
+    };
+    take(pathRecords(fields, 1));
     const listedDirectories = [...entries.values()].filter((entry) => entry.kind === 'directory').map((entry) => entry.path);
-    entries.delete('');
     if (since !== '' && listedDirectories.length > 0) {
-      const children = await this.runScript(CHILDREN_SCRIPT, [dir, ...listedDirectories.map((at) => (at === '' ? '.' : `./${at}`))], 'children');
+      const children = await this.runScript(INSPECT_SCRIPT, [dir, '1', ...listedDirectories.map((at) => (at === '' ? '.' : `./${at}`))], 'children');
       if (children.exitCode !== 0) throw new SandboxError(`Cannot list the changed directories of ${dir}: exit code ${children.exitCode}`);
-      takeRecords(children.stdout.toString('utf8').split('\0'), 0, entries);
+      take(pathRecords(children.stdout.toString('utf8').split('\0')));
     }
+    entries.delete('');
     return { clockMs, entries: [...entries.values()], listedDirectories };
   }
 
@@ -390,7 +381,7 @@ export class DockerFiles implements SandboxFiles {
       if (result.exitCode === 3) throw new SandboxFileNotFoundError(dir);
       if (result.exitCode === 4) throw new NotDirectoryError(dir);
       if (result.exitCode !== 0) throw new SandboxError(`Cannot look at ${dir}: ${result.stderr.toString('utf8').trim() || `exit code ${result.exitCode}`}`);
-      return inspectedRecords(result.stdout);
+      return pathRecords(result.stdout.toString('utf8').split('\0'));
     };
     return {
       async stat(paths) {
