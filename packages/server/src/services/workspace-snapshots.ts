@@ -136,17 +136,31 @@ export class WorkspaceSnapshots {
   }
 
   async #store(em: EntityManager, conversation: SnapshotOwner, seq: number, captured: CapturedManifest): Promise<void> {
-    const stored = encodeManifestChunks(captured.manifest);
-    const added = await this.#storeBlobs(em, conversation.userId, [...captured.contents, ...stored.chunks]);
-    const fileBlobs = new Set(captured.manifest.flatMap((entry) => (entry.sha256 ? [entry.sha256] : [])));
-    const blobs = [...fileBlobs, ...stored.chunks.keys()];
+    const stored = await this.#storeManifest(em, conversation.userId, captured.manifest, captured.contents);
     const bytes = captured.manifest.reduce((sum, entry) => sum + (entry.kind === 'file' ? entry.sizeBytes : 0), 0);
     await em.execute(
       `insert into workspace_snapshots (conversation_id, seq, manifest, blobs, files, bytes, added_bytes) values (?, ?, ?, array[?]::text[], ?, ?, ?)
        on conflict (conversation_id, seq) do update set manifest = excluded.manifest, blobs = excluded.blobs, files = excluded.files,
          bytes = excluded.bytes, added_bytes = workspace_snapshots.added_bytes + excluded.added_bytes`,
-      [conversation.id, seq, stored.index, blobs, captured.manifest.length, bytes, added],
+      [conversation.id, seq, stored.index, stored.blobs, captured.manifest.length, bytes, stored.added],
     );
+  }
+
+  /**
+   * Stores `manifest`'s chunks and the file bytes of `contents` (sha256 → bytes) the user's blob store lacks; answers
+   * the manifest's index (the row's `manifest`), every blob the row refers to (its files' and its chunks') and the
+   * bytes added.
+   */
+  async #storeManifest(
+    em: EntityManager,
+    userId: string,
+    manifest: readonly ManifestEntry[],
+    contents: ReadonlyMap<string, Uint8Array> = new Map(),
+  ): Promise<{ index: Buffer; blobs: string[]; added: number }> {
+    const { index, chunks } = encodeManifestChunks(manifest);
+    const added = await this.#storeBlobs(em, userId, [...contents, ...chunks]);
+    const files = new Set(manifest.flatMap((entry) => (entry.sha256 ? [entry.sha256] : [])));
+    return { index, blobs: [...files, ...chunks.keys()], added };
   }
 
   /**
@@ -306,12 +320,10 @@ export class WorkspaceSnapshots {
       return entry.kind === 'directory' ? { ...entry, mtimeMs: now.mtimeMs } : { ...entry, mtimeMs: now.mtimeMs, inode: now.inode, ctimeMs: now.ctimeMs };
     });
     // Stored like any snapshot (its chunks in the fork's user's blob store); the bytes it adds are the fork's own.
-    const stored = encodeManifestChunks(adjusted);
-    const added = await this.#storeBlobs(em, conversation.userId, [...stored.chunks]);
-    const fileBlobs = new Set(adjusted.flatMap((entry) => (entry.sha256 ? [entry.sha256] : [])));
+    const stored = await this.#storeManifest(em, conversation.userId, adjusted);
     await em.execute(
       'update workspace_snapshots set manifest = ?, blobs = array[?]::text[], added_bytes = added_bytes + ? where conversation_id = ? and seq = ?',
-      [stored.index, [...fileBlobs, ...stored.chunks.keys()], added, conversation.id, snapshot.seq],
+      [stored.index, stored.blobs, stored.added, conversation.id, snapshot.seq],
     );
     this.#remember(conversation.id, adjusted);
   }

@@ -135,6 +135,10 @@ async function applyChanges(
   listing: WorkspaceListing,
   changes: Pick<ScanResult, 'clockMs' | 'entries' | 'listedDirectories'> & Partial<Pick<WatchedChanges, 'removedPaths'>>,
 ): Promise<WorkspaceListing> {
+  // Nothing reported (a watched step that changed nothing): the same entries, not a copy of them.
+  if (changes.entries.length === 0 && changes.listedDirectories.length === 0 && !changes.removedPaths?.length) {
+    return { ...listing, clockMs: changes.clockMs };
+  }
   const { entries, unknownDirectories, changed } = applyScan(listing.entries, changes);
   for (const dir of unknownDirectories) {
     const inside = await files.scan(posix.join(listing.root, dir));
