@@ -7,8 +7,24 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, stat, statSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { hostTreeInspector, watchHostDirectory } from '../src/files/host-directory-watch.ts';
+import { hostTreeInspector, type TreeInspector, watchHostDirectory } from '../src/files/host-directory-watch.ts';
 import { watchedInodes } from './helpers/inotify-watches.ts';
+
+/**
+ * The host's inspector of `root`, with `race` run right after the root is listed: between the listing of its
+ * directories and their watches, where an agent working in the background can change them.
+ */
+function racingAfterRootListing(root: string, race: () => void): TreeInspector {
+  const inspector = hostTreeInspector(root);
+  return {
+    stat: inspector.stat,
+    async list(dirs) {
+      const listed = await inspector.list(dirs);
+      if (dirs.includes('')) race();
+      return listed;
+    },
+  };
+}
 
 describe.skipIf(process.platform !== 'linux')('watchHostDirectory', () => {
   let base: string;
@@ -24,20 +40,14 @@ describe.skipIf(process.platform !== 'linux')('watchHostDirectory', () => {
     const outside = join(base, 'outside');
     mkdirSync(join(root, 'd'), { recursive: true });
     mkdirSync(outside);
-    const inspector = hostTreeInspector(root);
     // The agent swaps `d` for a link right after the root is listed, before `d` is watched.
-    const racing = {
-      stat: inspector.stat,
-      async list(dirs: readonly string[]) {
-        const listed = await inspector.list(dirs);
-        if (dirs.includes('')) {
-          renameSync(join(root, 'd'), join(base, 'd-was'));
-          symlinkSync(outside, join(root, 'd'));
-        }
-        return listed;
-      },
-    };
-    const started = await watchHostDirectory(root, racing);
+    const started = await watchHostDirectory(
+      root,
+      racingAfterRootListing(root, () => {
+        renameSync(join(root, 'd'), join(base, 'd-was'));
+        symlinkSync(outside, join(root, 'd'));
+      }),
+    );
     try {
       expect(watchedInodes()).not.toContain(statSync(outside).ino);
       expect(watchedInodes()).not.toContain(statSync(join(base, 'd-was')).ino);
@@ -57,24 +67,18 @@ describe.skipIf(process.platform !== 'linux')('watchHostDirectory', () => {
     const outside = join(base, 'outside');
     for (const dir of ['gone', 'linked', 'other']) mkdirSync(join(root, dir, 'inner'), { recursive: true });
     mkdirSync(outside);
-    const inspector = hostTreeInspector(root);
     // Right after the root is listed, before its directories are watched (an agent working in the background).
-    const racing = {
-      stat: inspector.stat,
-      async list(dirs: readonly string[]) {
-        const listed = await inspector.list(dirs);
-        if (dirs.includes('')) {
-          rmSync(join(root, 'gone'), { recursive: true });
-          renameSync(join(root, 'linked'), join(base, 'linked-was'));
-          symlinkSync(outside, join(root, 'linked'));
-          renameSync(join(root, 'other'), join(base, 'other-was'));
-          mkdirSync(join(root, 'other/made'), { recursive: true });
-          writeFileSync(join(root, 'other/made/f'), 'x');
-        }
-        return listed;
-      },
-    };
-    const started = await watchHostDirectory(root, racing);
+    const started = await watchHostDirectory(
+      root,
+      racingAfterRootListing(root, () => {
+        rmSync(join(root, 'gone'), { recursive: true });
+        renameSync(join(root, 'linked'), join(base, 'linked-was'));
+        symlinkSync(outside, join(root, 'linked'));
+        renameSync(join(root, 'other'), join(base, 'other-was'));
+        mkdirSync(join(root, 'other/made'), { recursive: true });
+        writeFileSync(join(root, 'other/made/f'), 'x');
+      }),
+    );
     expect(started).not.toBeNull();
     try {
       expect(watchedInodes()).not.toContain(statSync(outside).ino);
