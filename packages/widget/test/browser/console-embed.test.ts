@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { turns } from '@metisai/scripted-llm';
 import type { MetisClient } from '@metisai/sdk';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startGitServer, type GitServer } from '../../../server/test/support/git-server.ts';
 import {
+  inPage,
   CONSOLE_OUTPUT_DIR,
   eventually,
   hasChromium,
@@ -76,7 +77,6 @@ afterAll(async () => {
 });
 
 /** An element inside the console's current page (Playwright's CSS pierces open shadow roots). */
-const inPage = (page: Page, selector: string): Locator => page.locator(`metis-console ${selector}`);
 
 async function settledOn(page: Page, heading: string) {
   await expect.poll(() => headingState(page), { timeout: 20_000 }).toMatchObject({ text: heading, isFocused: true });

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startTestServer } from '../../../server/test/support/test-server.ts';
 import { Files } from '@metisai/sdk/files';
 import {
+  inPage,
   CONSOLE_OUTPUT_DIR,
   eventually,
   hasChromium,
@@ -79,9 +80,6 @@ afterEach(async () => {
 afterAll(async () => {
   await stack?.close();
 });
-
-/** An element inside the console's shadow roots (Playwright's CSS pierces them). */
-const inPage = (page: Page, selector: string) => page.locator(`metis-console ${selector}`);
 
 async function register(page: Page, email: string) {
   await page.goto(`${stack.server.url}/`);

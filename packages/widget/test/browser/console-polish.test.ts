@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { turns } from '@metisai/scripted-llm';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
+  inPage,
   CONSOLE_OUTPUT_DIR,
   hasChromium,
   headingState,
@@ -40,7 +41,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const inPage = (page: Page, selector: string): Locator => page.locator(`metis-console ${selector}`);
 const shot = (name: string) => path.join(CONSOLE_OUTPUT_DIR, `polish-${name}.png`);
 
 async function settled(page: Page, heading?: string) {

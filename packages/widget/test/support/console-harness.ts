@@ -4,13 +4,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startScriptedLlm, type ScriptedLlm, type ScriptFunction } from '@metisai/scripted-llm';
 import { MetisClient } from '@metisai/sdk';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { startTestServer } from '../../../server/test/support/test-server.ts';
 import { CHROMIUM, eventually, OUTPUT_DIR } from './harness.ts';
 
 export { eventually, hasChromium, lastUserText, toolResultsOf, workdirOf } from './harness.ts';
 
 export const CONSOLE_OUTPUT_DIR = path.join(OUTPUT_DIR, 'console');
+
+/** An element inside the console's shadow roots (Playwright's CSS pierces them). */
+export const inPage = (page: Page, selector: string): Locator => page.locator(`metis-console ${selector}`);
 
 /** A password the server takes (10+ characters, not a common one). */
 export const PASSWORD = 'a console test password';
